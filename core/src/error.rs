@@ -1,0 +1,223 @@
+//! The one error type of the core, and the small transport-neutral kind each adapter maps once
+//! (to a gRPC status code, to a Python exception class).
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Result with the core's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Where a piece of bad input was found: the input's name (a file, `<stdin>`, a request), the
+/// 1-based line and the offending field, each when known.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Location {
+    /// File name, `<stdin>`, or a request name.
+    pub input: Option<String>,
+    /// 1-based line (or row) number.
+    pub line: Option<u64>,
+    /// The offending field, in the canonical record's names (`date`, `code`, `source`…).
+    pub field: Option<String>,
+}
+
+impl Location {
+    /// A location naming only a field.
+    pub fn field(field: impl Into<String>) -> Self {
+        Location { field: Some(field.into()), ..Default::default() }
+    }
+    /// A location naming an input and a line.
+    pub fn line(input: impl Into<String>, line: u64) -> Self {
+        Location { input: Some(input.into()), line: Some(line), field: None }
+    }
+    /// The same location with a field added.
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+    /// True when nothing is known.
+    pub fn is_empty(&self) -> bool {
+        self.input.is_none() && self.line.is_none() && self.field.is_none()
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(i) = &self.input {
+            parts.push(i.clone());
+        }
+        if let Some(l) = self.line {
+            parts.push(format!("line {l}"));
+        }
+        if let Some(fl) = &self.field {
+            parts.push(format!("field `{fl}`"));
+        }
+        write!(f, "{}", parts.join(", "))
+    }
+}
+
+/// Every failure the core reports. Variants carry their context; [`Error::kind`] gives the
+/// transport-neutral class.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Input that is malformed or violates a rule (a bad date, an unknown event code, a malformed
+    /// actor code, a bad line in a dictionary file).
+    #[error("{}{message}", prefix(location))]
+    Invalid {
+        /// Where the bad input is.
+        location: Location,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A name or code that neither the dictionary nor the store knows.
+    #[error("unknown actor `{name}`")]
+    UnknownActor {
+        /// The name or code asked about.
+        name: String,
+    },
+    /// A stored thing (a document, an event) that does not exist.
+    #[error("{what} `{id}` not found")]
+    NotFound {
+        /// What was looked for: "document", "event".
+        what: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// An event id already stored with different content (and no request to replace it).
+    #[error(
+        "{}event `{id}` is already stored with different content (ask to replace it to overwrite)",
+        prefix(location)
+    )]
+    Conflict {
+        /// The conflicting id.
+        id: String,
+        /// Where the new version came from.
+        location: Location,
+    },
+    /// The store is being written by another process, or was opened read-only.
+    #[error("store {path} is not writable here: {reason}")]
+    Locked {
+        /// The store directory.
+        path: PathBuf,
+        /// Why: held by another process, or opened read-only.
+        reason: String,
+    },
+    /// The operation cannot run in the model's current state (e.g. the model is shutting down).
+    #[error("{0}")]
+    Unavailable(String),
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The store's files are damaged or from an incompatible version.
+    #[error("store {}: {message}", path.display())]
+    Corrupt {
+        /// The damaged file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A bug or an unexpected failure of a library the core uses.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+fn prefix(l: &Location) -> String {
+    if l.is_empty() { String::new() } else { format!("{l}: ") }
+}
+
+/// The transport-neutral class of an [`Error`]: a deliberately small subset of gRPC's codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// Bad input (INVALID_ARGUMENT; Python `ValueError`).
+    InvalidInput,
+    /// An unknown actor, document or event (NOT_FOUND; Python `LookupError`).
+    NotFound,
+    /// Same id, different content (ALREADY_EXISTS).
+    Conflict,
+    /// The state forbids it: a read-only or locked store (FAILED_PRECONDITION).
+    FailedPrecondition,
+    /// Try again later (UNAVAILABLE).
+    Unavailable,
+    /// Everything else: I/O, corruption, bugs (INTERNAL).
+    Internal,
+}
+
+impl Error {
+    /// The transport-neutral class of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Invalid { .. } => ErrorKind::InvalidInput,
+            Error::UnknownActor { .. } | Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::Conflict { .. } => ErrorKind::Conflict,
+            Error::Locked { .. } => ErrorKind::FailedPrecondition,
+            Error::Unavailable(_) => ErrorKind::Unavailable,
+            Error::Io { .. } | Error::Corrupt { .. } | Error::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// The offending field, when the error is about one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::Invalid { location, .. } | Error::Conflict { location, .. } => location.field.as_deref(),
+            Error::UnknownActor { .. } => Some("actor"),
+            _ => None,
+        }
+    }
+
+    /// Bad input in a field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Invalid { location: Location::field(field), message: message.into() }
+    }
+
+    /// Bad input at a location.
+    pub fn invalid_at(location: Location, message: impl Into<String>) -> Self {
+        Error::Invalid { location, message: message.into() }
+    }
+
+    /// An I/O error on a path.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+
+    /// Adds an input name and line to an error that lacks them (used when a record parsed
+    /// from a file fails validation).
+    pub fn at(self, input: &str, line: u64) -> Self {
+        match self {
+            Error::Invalid { mut location, message } => {
+                location.input.get_or_insert_with(|| input.to_string());
+                location.line.get_or_insert(line);
+                Error::Invalid { location, message }
+            }
+            Error::Conflict { id, mut location } => {
+                location.input.get_or_insert_with(|| input.to_string());
+                location.line.get_or_insert(line);
+                Error::Conflict { id, location }
+            }
+            other => other,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::Internal(format!("store catalog: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_place() {
+        let e = Error::invalid("date", "impossible date `2023-02-30`").at("events.jsonl", 3);
+        assert_eq!(e.to_string(), "events.jsonl, line 3, field `date`: impossible date `2023-02-30`");
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert_eq!(e.field(), Some("date"));
+    }
+}

@@ -1,0 +1,14 @@
+//! detente-core: the diplomacy model. It holds every rule — the CAMEO taxonomy, the actor
+//! dictionary, the event store and its aggregates, the text coder and the relation analytics —
+//! and knows nothing of gRPC or Python; `detente-server` and `detente-py` only adapt it.
+
+pub mod actors;
+pub mod date;
+pub mod error;
+pub mod taxonomy;
+pub mod text;
+
+pub use actors::{Dictionary, NameKind, Resolution};
+pub use date::{Date, DatePrecision};
+pub use error::{Error, ErrorKind, Location, Result};
+pub use taxonomy::{QuadScheme, taxonomy};

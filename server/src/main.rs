@@ -1,0 +1,22 @@
+//! The `detente` command: the gRPC service (`detente serve`) and the command-line tools over the
+//! same core.
+
+use clap::Parser;
+use detente_server::cli::{Cli, run};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    detente_server::logging::init(cli.log_format, cli.verbose);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One clear line; the kind decides the exit code (2: bad input, 1: anything else).
+            eprintln!("error: {e:#}");
+            let bad_input = e.downcast_ref::<detente_core::Error>().is_some_and(|c| {
+                matches!(c.kind(), detente_core::ErrorKind::InvalidInput | detente_core::ErrorKind::NotFound)
+            });
+            ExitCode::from(if bad_input { 2 } else { 1 })
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Rendering of result tables for the command line: an aligned text table, JSON, JSON Lines or
+//! CSV. Rows arrive as JSON objects (the canonical records' serde form) with a column order.
+
+use serde_json::{Map, Value};
+use std::io::{self, IsTerminal, Write};
+
+/// An output format of the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people (the default on a terminal).
+    Table,
+    /// One JSON array.
+    Json,
+    /// One JSON object per line (the default when piped).
+    Jsonl,
+    /// Comma-separated values with a header; nested fields flattened.
+    Csv,
+}
+
+impl Format {
+    /// The format asked for, or table on a terminal and JSON Lines otherwise.
+    pub fn resolve(asked: Option<Format>) -> Format {
+        asked.unwrap_or(if io::stdout().is_terminal() { Format::Table } else { Format::Jsonl })
+    }
+}
+
+/// Flattens nested objects into `parent_child` columns and joins lists with `;` (the CSV form of
+/// DESIGN.md: `location_name`, `span_start`, `topics` as `a;b`).
+pub fn flatten(row: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (k, v) in row {
+        match v {
+            Value::Object(inner) => {
+                for (ik, iv) in inner {
+                    out.insert(format!("{k}_{ik}"), iv.clone());
+                }
+            }
+            Value::Array(items) if k == "span" && items.len() == 2 => {
+                out.insert("span_start".into(), items[0].clone());
+                out.insert("span_end".into(), items[1].clone());
+            }
+            Value::Array(items) => {
+                let joined = items.iter().map(cell).collect::<Vec<_>>().join(";");
+                out.insert(k.clone(), Value::String(joined));
+            }
+            other => {
+                out.insert(k.clone(), other.clone());
+            }
+        }
+    }
+    out
+}
+
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Writes rows in a format. `columns` fixes the order for table and CSV (flattened names); when
+/// empty, the first row's keys are used.
+pub fn write_rows(out: &mut dyn Write, format: Format, rows: &[Value], columns: &[&str]) -> io::Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, rows)?;
+            writeln!(out)
+        }
+        Format::Jsonl => {
+            for r in rows {
+                serde_json::to_writer(&mut *out, r)?;
+                writeln!(out)?;
+            }
+            Ok(())
+        }
+        Format::Csv | Format::Table => {
+            let flat: Vec<Map<String, Value>> =
+                rows.iter().map(|r| r.as_object().map(flatten).unwrap_or_default()).collect();
+            let cols: Vec<String> = if columns.is_empty() {
+                flat.first().map(|r| r.keys().cloned().collect()).unwrap_or_default()
+            } else {
+                columns.iter().map(|s| s.to_string()).collect()
+            };
+            let cells: Vec<Vec<String>> =
+                flat.iter().map(|r| cols.iter().map(|c| r.get(c).map(cell).unwrap_or_default()).collect()).collect();
+            if format == Format::Csv {
+                let mut w = csv::Writer::from_writer(out);
+                w.write_record(&cols)?;
+                for row in &cells {
+                    w.write_record(row)?;
+                }
+                w.flush()
+            } else {
+                write_table(out, &cols, &cells)
+            }
+        }
+    }
+}
+
+fn write_table(out: &mut dyn Write, cols: &[String], cells: &[Vec<String>]) -> io::Result<()> {
+    const MAX: usize = 60;
+    let clip = |s: &str| -> String {
+        let one_line = s.replace('\n', " ");
+        if one_line.chars().count() > MAX {
+            format!("{}…", one_line.chars().take(MAX - 1).collect::<String>())
+        } else {
+            one_line
+        }
+    };
+    let cells: Vec<Vec<String>> = cells.iter().map(|r| r.iter().map(|c| clip(c)).collect()).collect();
+    let widths: Vec<usize> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| cells.iter().map(|r| r[i].chars().count()).chain([c.chars().count()]).max().unwrap_or(0))
+        .collect();
+    let line = |out: &mut dyn Write, vals: &[String]| -> io::Result<()> {
+        let parts: Vec<String> = vals.iter().zip(&widths).map(|(v, w)| format!("{v:<w$}")).collect();
+        writeln!(out, "{}", parts.join("  ").trim_end())
+    };
+    line(out, cols)?;
+    line(out, &widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>())?;
+    for r in &cells {
+        line(out, r)?;
+    }
+    Ok(())
+}
