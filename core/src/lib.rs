@@ -3,6 +3,8 @@
 //! and knows nothing of gRPC or Python; `detente-server` and `detente-py` only adapt it.
 
 pub mod actors;
+pub mod columnar;
+pub mod event;
 pub mod date;
 pub mod error;
 pub mod taxonomy;
@@ -10,5 +12,13 @@ pub mod text;
 
 pub use actors::{Dictionary, NameKind, Resolution};
 pub use date::{Date, DatePrecision};
+pub use event::{Event, Origin, Place};
 pub use error::{Error, ErrorKind, Location, Result};
 pub use taxonomy::{QuadScheme, taxonomy};
+pub mod aggregates;
+pub mod document;
+pub mod model;
+pub mod records;
+pub mod store;
+pub use document::Document;
+pub use model::{AddOptions, AddReport, EventPage, EventQuery, Model, ModelOptions};

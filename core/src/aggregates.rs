@@ -1,0 +1,298 @@
+//! The aggregates the analytics are served from, kept up to date on every write: per dyad
+//! (source country, target country, directed or symmetric), per day and root code, the event
+//! count, Goldstein sum, mentions sum and Goldstein × mentions sum; and per country and day the
+//! totals used to normalise for coverage. Planned events are left out.
+//!
+//! Sums are kept in integers (Goldstein in thousandths) so that adding and removing events is
+//! exact and partial aggregates built anywhere merge into the same numbers.
+
+use crate::date::Date;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Goldstein values are summed in thousandths.
+pub const GOLDSTEIN_SCALE: f64 = 1000.0;
+
+/// Converts a Goldstein value to the integer units sums are kept in.
+#[inline]
+pub fn goldstein_units(g: f64) -> i64 {
+    (g * GOLDSTEIN_SCALE).round() as i64
+}
+
+/// Sums for one (dyad, day, root).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Sums {
+    /// Number of events.
+    pub count: i64,
+    /// Σ Goldstein, in thousandths.
+    pub goldstein: i64,
+    /// Σ mentions.
+    pub mentions: i64,
+    /// Σ Goldstein × mentions, in thousandths.
+    pub goldstein_mentions: i64,
+}
+
+impl Sums {
+    /// The sums of one event (negated when `sign` is −1, to remove it).
+    pub fn of_event(goldstein: f64, mentions: u32, sign: i64) -> Sums {
+        let g = goldstein_units(goldstein);
+        let m = mentions as i64;
+        Sums { count: sign, goldstein: sign * g, mentions: sign * m, goldstein_mentions: sign * g * m }
+    }
+
+    /// Adds another set of sums.
+    #[inline]
+    pub fn add(&mut self, o: &Sums) {
+        self.count += o.count;
+        self.goldstein += o.goldstein;
+        self.mentions += o.mentions;
+        self.goldstein_mentions += o.goldstein_mentions;
+    }
+
+    /// Σ Goldstein as a number.
+    pub fn goldstein_sum(&self) -> f64 {
+        self.goldstein as f64 / GOLDSTEIN_SCALE
+    }
+
+    /// Σ Goldstein × mentions as a number.
+    pub fn goldstein_mentions_sum(&self) -> f64 {
+        self.goldstein_mentions as f64 / GOLDSTEIN_SCALE
+    }
+
+    fn is_zero(&self) -> bool {
+        self.count == 0 && self.goldstein == 0 && self.mentions == 0 && self.goldstein_mentions == 0
+    }
+}
+
+/// One cell of a dyad's aggregate: a day, a root code (1..=20) and its sums.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cell {
+    /// Day number (days since 1970-01-01).
+    pub day: i32,
+    /// Root code 1..=20.
+    pub root: u8,
+    /// The sums.
+    pub sums: Sums,
+}
+
+/// A dyad's aggregate key: interned country ids and whether the events are directed.
+/// Symmetric events are kept under (min, max, false) so either orientation finds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DyadKey {
+    /// Source country id (for symmetric keys, the smaller id).
+    pub source: u32,
+    /// Target country id.
+    pub target: u32,
+    /// Directed events (true) or symmetric ones (false).
+    pub directed: bool,
+}
+
+impl DyadKey {
+    /// The key an event of these countries goes to.
+    pub fn of(source: u32, target: u32, directed: bool) -> DyadKey {
+        if directed {
+            DyadKey { source, target, directed }
+        } else {
+            DyadKey { source: source.min(target), target: source.max(target), directed }
+        }
+    }
+}
+
+/// Per-country daily totals for normalisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DayTotal {
+    /// Day number.
+    pub day: i32,
+    /// Events involving the country that day.
+    pub count: i64,
+    /// Their mentions.
+    pub mentions: i64,
+}
+
+/// A change to the aggregates: one event added (+1) or removed (−1).
+#[derive(Debug, Clone, Copy)]
+pub struct Delta {
+    /// Where the event goes.
+    pub key: DyadKey,
+    /// Its day.
+    pub day: i32,
+    /// Its root (1..=20).
+    pub root: u8,
+    /// Its sums (negative to remove).
+    pub sums: Sums,
+}
+
+/// The aggregates of a whole store, or a partial one built on a worker.
+#[derive(Debug, Clone, Default)]
+pub struct Aggregates {
+    dyads: HashMap<DyadKey, Vec<Cell>>,
+    countries: HashMap<u32, Vec<DayTotal>>,
+    /// For each country id, the dyad keys it takes part in.
+    partners: HashMap<u32, Vec<DyadKey>>,
+}
+
+impl Aggregates {
+    /// Applies a batch of deltas (any order). Cells that fall to zero disappear.
+    pub fn apply(&mut self, mut deltas: Vec<Delta>) {
+        if deltas.is_empty() {
+            return;
+        }
+        deltas.sort_unstable_by_key(|d| (d.key, d.day, d.root));
+        // Country totals: each event counts once for each distinct country it involves.
+        let mut totals: Vec<(u32, i32, Sums)> = Vec::with_capacity(deltas.len() * 2);
+        for d in &deltas {
+            totals.push((d.key.source, d.day, d.sums));
+            if d.key.target != d.key.source {
+                totals.push((d.key.target, d.day, d.sums));
+            }
+        }
+        let mut i = 0;
+        while i < deltas.len() {
+            let key = deltas[i].key;
+            let mut j = i;
+            let mut run: Vec<Cell> = Vec::new();
+            while j < deltas.len() && deltas[j].key == key {
+                let d = &deltas[j];
+                match run.last_mut() {
+                    Some(c) if c.day == d.day && c.root == d.root => c.sums.add(&d.sums),
+                    _ => run.push(Cell { day: d.day, root: d.root, sums: d.sums }),
+                }
+                j += 1;
+            }
+            let is_new = !self.dyads.contains_key(&key);
+            let cells = self.dyads.entry(key).or_default();
+            merge_cells(cells, run);
+            if is_new {
+                self.partners.entry(key.source).or_default().push(key);
+                if key.target != key.source {
+                    self.partners.entry(key.target).or_default().push(key);
+                }
+            }
+            i = j;
+        }
+        totals.sort_unstable_by_key(|t| (t.0, t.1));
+        let mut i = 0;
+        while i < totals.len() {
+            let c = totals[i].0;
+            let mut run: Vec<DayTotal> = Vec::new();
+            while i < totals.len() && totals[i].0 == c {
+                let (_, day, s) = totals[i];
+                match run.last_mut() {
+                    Some(t) if t.day == day => {
+                        t.count += s.count;
+                        t.mentions += s.mentions;
+                    }
+                    _ => run.push(DayTotal { day, count: s.count, mentions: s.mentions }),
+                }
+                i += 1;
+            }
+            merge_totals(self.countries.entry(c).or_default(), run);
+        }
+    }
+
+    /// The cells of one dyad key, sorted by (day, root).
+    pub fn cells(&self, key: &DyadKey) -> &[Cell] {
+        self.dyads.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    /// The cells of a key within `[start, end]` (inclusive), found by binary search.
+    pub fn cells_between(&self, key: &DyadKey, start: Date, end: Date) -> &[Cell] {
+        let cells = self.cells(key);
+        let lo = cells.partition_point(|c| c.day < start.days());
+        let hi = cells.partition_point(|c| c.day <= end.days());
+        &cells[lo..hi.max(lo)]
+    }
+
+    /// Daily totals of a country, sorted by day.
+    pub fn country_totals(&self, country: u32) -> &[DayTotal] {
+        self.countries.get(&country).map_or(&[], Vec::as_slice)
+    }
+
+    /// The dyad keys a country takes part in.
+    pub fn partners(&self, country: u32) -> &[DyadKey] {
+        self.partners.get(&country).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every dyad key.
+    pub fn keys(&self) -> impl Iterator<Item = &DyadKey> {
+        self.dyads.keys()
+    }
+
+    /// Number of (dyad, day, root) cells.
+    pub fn cell_count(&self) -> usize {
+        self.dyads.values().map(Vec::len).sum()
+    }
+}
+
+fn merge_cells(cells: &mut Vec<Cell>, run: Vec<Cell>) {
+    let after_end = cells.last().is_none_or(|l| run.first().is_some_and(|f| (f.day, f.root) > (l.day, l.root)));
+    if after_end {
+        cells.extend(run.into_iter().filter(|c| !c.sums.is_zero()));
+        return;
+    }
+    let old = std::mem::take(cells);
+    let mut out = Vec::with_capacity(old.len() + run.len());
+    let (mut a, mut b) = (old.into_iter().peekable(), run.into_iter().peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => {
+                let (kx, ky) = ((x.day, x.root), (y.day, y.root));
+                if kx < ky {
+                    a.next()
+                } else if ky < kx {
+                    b.next()
+                } else {
+                    let mut c = a.next();
+                    if let (Some(c), Some(y)) = (c.as_mut(), b.next()) {
+                        c.sums.add(&y.sums);
+                    }
+                    c
+                }
+            }
+            (Some(_), None) => a.next(),
+            (None, Some(_)) => b.next(),
+            (None, None) => break,
+        };
+        if let Some(c) = next.filter(|c| !c.sums.is_zero()) {
+            out.push(c);
+        }
+    }
+    *cells = out;
+}
+
+fn merge_totals(totals: &mut Vec<DayTotal>, run: Vec<DayTotal>) {
+    for t in run {
+        match totals.binary_search_by_key(&t.day, |x| x.day) {
+            Ok(i) => {
+                totals[i].count += t.count;
+                totals[i].mentions += t.mentions;
+                if totals[i].count == 0 && totals[i].mentions == 0 {
+                    totals.remove(i);
+                }
+            }
+            Err(i) => totals.insert(i, t),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_and_remove_exactly() {
+        let mut a = Aggregates::default();
+        let k = DyadKey::of(1, 2, true);
+        let d = |day, g: f64, sign| Delta { key: k, day, root: 4, sums: Sums::of_event(g, 3, sign) };
+        a.apply(vec![d(10, 1.1, 1), d(5, 2.2, 1), d(10, 0.1, 1)]);
+        assert_eq!(a.cells(&k).len(), 2);
+        assert_eq!(a.cells(&k)[1].sums.count, 2);
+        assert_eq!(a.cells(&k)[1].sums.goldstein, 1200);
+        a.apply(vec![d(10, 1.1, -1), d(10, 0.1, -1)]);
+        assert_eq!(a.cells(&k).len(), 1);
+        assert_eq!(a.country_totals(1).len(), 1);
+        assert_eq!(a.partners(2), &[k]);
+        // Symmetric events land on one key whatever the orientation.
+        assert_eq!(DyadKey::of(2, 1, false), DyadKey::of(1, 2, false));
+    }
+}

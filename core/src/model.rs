@@ -1,0 +1,418 @@
+//! The Model: the one object the server and the Python module hold. It owns the store, the
+//! actor dictionary (built-in, user files, entries kept in the store) and the rules that sit
+//! between what a caller asks and what the store does. Cheap to clone and safe to share between
+//! threads: readers never wait for each other, and the one writer holds no lock readers need
+//! while it writes files.
+
+use crate::actors::{Dictionary, Entry, Layer, Resolution, is_well_formed_code, parse_dictionary};
+use crate::date::Date;
+use crate::document::Document;
+use crate::error::{Error, Result};
+use crate::event::{Event, Origin};
+use crate::store::{
+    Access, ActorSel, Backend, Cursor, DirBackend, EventFilter, MemoryBackend, Store, StoreView, Write, WriteSummary,
+};
+use parking_lot::RwLock;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// How to open a model.
+#[derive(Debug, Clone, Default)]
+pub struct ModelOptions {
+    /// User dictionary files layered over the built-in dictionary (`--actors`).
+    pub actor_files: Vec<PathBuf>,
+    /// Open the store read-only (never blocks a writer; writes fail).
+    pub read_only: bool,
+}
+
+/// Options of a write of events.
+#[derive(Debug, Clone, Default)]
+pub struct AddOptions {
+    /// Replace stored events with the same id and other content instead of failing.
+    pub replace: bool,
+    /// The input's name for error messages (a file, `<stdin>`, a request).
+    pub input: Option<String>,
+    /// The line (or item) number of each event, for error messages.
+    pub lines: Vec<u64>,
+}
+
+/// What an add did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AddReport {
+    /// Counts of added, unchanged and replaced events.
+    pub summary: WriteSummary,
+    /// Well-formed actor codes the dictionary does not know (stored anyway).
+    pub unknown_actors: Vec<String>,
+}
+
+/// A listing request as callers give it: actors as codes or names, everything optional.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    /// Two actors: events between them.
+    pub dyad: Option<(String, String)>,
+    /// One actor: events with it on either side.
+    pub actor: Option<String>,
+    /// Only A→B for a dyad (symmetric events count too).
+    pub directed: bool,
+    /// Exact actor codes instead of country roll-up.
+    pub exact: bool,
+    /// CAMEO codes (each matches its children).
+    pub codes: Vec<String>,
+    /// Root codes.
+    pub roots: Vec<String>,
+    /// QuadClasses (GDELT scheme, 1..=4).
+    pub quads: Vec<u8>,
+    /// First day.
+    pub start: Option<Date>,
+    /// Last day.
+    pub end: Option<Date>,
+    /// Topic word.
+    pub topic: Option<String>,
+    /// Origin.
+    pub origin: Option<Origin>,
+    /// Event ids.
+    pub ids: Vec<String>,
+    /// Events of one document.
+    pub doc_id: Option<String>,
+    /// At most this many (default 100).
+    pub limit: Option<usize>,
+    /// Continue after this cursor.
+    pub cursor: Option<String>,
+}
+
+/// A page of events.
+#[derive(Debug, Clone, Default)]
+pub struct EventPage {
+    /// The events, in (date, storage) order.
+    pub events: Vec<Event>,
+    /// Pass this back to get the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The default page size of listings.
+pub const DEFAULT_LIMIT: usize = 100;
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    /// Built-in plus user files: the base the store's own entries are layered on.
+    base_dictionary: Arc<Dictionary>,
+    dictionary: RwLock<Arc<Dictionary>>,
+}
+
+/// The diplomacy model. Clones share one store.
+#[derive(Debug, Clone)]
+pub struct Model {
+    inner: Arc<Inner>,
+}
+
+impl Model {
+    /// Opens (creating it when writable) a store directory.
+    pub fn open(path: &Path, opts: &ModelOptions) -> Result<Model> {
+        let access = if opts.read_only { Access::ReadOnly } else { Access::ReadWrite };
+        let backend = DirBackend::open(path, access)?;
+        Self::with_backend(Box::new(backend), opts)
+    }
+
+    /// A model whose store lives in memory only.
+    pub fn in_memory(opts: &ModelOptions) -> Result<Model> {
+        Self::with_backend(Box::new(MemoryBackend::default()), opts)
+    }
+
+    /// A model over any backend.
+    pub fn with_backend(backend: Box<dyn Backend>, opts: &ModelOptions) -> Result<Model> {
+        let mut base = Dictionary::builtin();
+        for f in &opts.actor_files {
+            base = Arc::new(base.extended(Dictionary::load_file(f)?));
+        }
+        let store_entries = backend.actor_entries()?;
+        let dictionary = Arc::new(base.extended(store_entries));
+        let store = Store::open(backend)?;
+        Ok(Model { inner: Arc::new(Inner { store, base_dictionary: base, dictionary: RwLock::new(dictionary) }) })
+    }
+
+    /// The store directory, for models on disk.
+    pub fn path(&self) -> Option<&Path> {
+        self.inner.store.backend().path()
+    }
+
+    /// Bytes the store takes on disk.
+    pub fn size_on_disk(&self) -> u64 {
+        self.inner.store.backend().size_on_disk()
+    }
+
+    /// The store, for modules of the core that query it directly.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// A short-lived read view of the store.
+    pub fn view(&self) -> StoreView<'_> {
+        self.inner.store.view()
+    }
+
+    /// Picks up writes another process made since this model was opened (read-only models).
+    pub fn refresh(&self) -> Result<bool> {
+        let changed = self.inner.store.refresh()?;
+        if changed {
+            let entries = self.inner.store.backend().actor_entries()?;
+            *self.inner.dictionary.write() = Arc::new(self.inner.base_dictionary.extended(entries));
+        }
+        Ok(changed)
+    }
+
+    /// The actor dictionary in force (built-in, user files, store entries).
+    pub fn dictionary(&self) -> Arc<Dictionary> {
+        self.inner.dictionary.read().clone()
+    }
+
+    /// Resolves a name or code to the actor code that held on `date`.
+    pub fn resolve(&self, name: &str, date: Option<Date>) -> Result<Resolution> {
+        self.dictionary().resolve(name, date)
+    }
+
+    /// Adds dictionary entries, kept in the store (they win over files and built-in entries).
+    /// Each entry is checked as a line of a dictionary file would be.
+    pub fn add_actors(&self, entries: Vec<Entry>) -> Result<()> {
+        let mut checked = Vec::with_capacity(entries.len());
+        for (i, e) in entries.into_iter().enumerate() {
+            let line = format!(
+                "{}\t{}\t{}\t{}\t{}\t{}",
+                e.code,
+                e.kind.as_str(),
+                e.names.join("; "),
+                e.from.map(|d| d.to_string()).unwrap_or_default(),
+                e.until.map(|d| d.to_string()).unwrap_or_default(),
+                e.office.clone().unwrap_or_default()
+            );
+            let mut parsed = parse_dictionary(&line, &format!("entry {}", i + 1), Layer::Store)?;
+            checked.append(&mut parsed);
+        }
+        self.inner.store.write(Write { actors: checked.clone(), ..Default::default() })?;
+        let mut d = self.inner.dictionary.write();
+        *d = Arc::new(d.extended(checked));
+        Ok(())
+    }
+
+    /// Normalises and stores events as one atomic batch. A bad event fails the whole batch with
+    /// an error naming its line and field; nothing is written.
+    pub fn add_events(&self, mut events: Vec<Event>, opts: &AddOptions) -> Result<AddReport> {
+        let dict = self.dictionary();
+        let input = opts.input.clone().unwrap_or_else(|| "events".into());
+        let mut unknown = BTreeSet::new();
+        for (i, e) in events.iter_mut().enumerate() {
+            let line = opts.lines.get(i).copied().unwrap_or(i as u64 + 1);
+            let w = e.normalize(&dict).map_err(|err| err.at(&input, line))?;
+            unknown.extend(w.unknown_actors);
+        }
+        for code in &unknown {
+            tracing::warn!(code = %code, "actor code not in the dictionary (stored anyway)");
+        }
+        let batch = if events.is_empty() { None } else { Some(crate::columnar::events_to_batch(&events)?) };
+        let summary = self.inner.store.write(Write {
+            events: batch,
+            replace: opts.replace,
+            input: Some(input),
+            lines: if opts.lines.is_empty() { (1..=events.len() as u64).collect() } else { opts.lines.clone() },
+            ..Default::default()
+        })?;
+        Ok(AddReport { summary, unknown_actors: unknown.into_iter().collect() })
+    }
+
+    /// Resolves an actor argument of a query — a code (`TURGOV`, `IGOWSTNAT`) or a name
+    /// ("Turkey", "the Kremlin") — to its country and exact code. An actor that neither the
+    /// dictionary nor the store knows is an error.
+    pub fn actor_arg(&self, arg: &str) -> Result<ActorSel> {
+        let arg = arg.trim();
+        let dict = self.dictionary();
+        if is_well_formed_code(arg) {
+            let c = dict.normalize_code(arg)?;
+            let view = self.view();
+            let known = c.known || view.knows_code(&c.code) || c.country.as_deref().is_some_and(|k| view.knows_country(k));
+            if !known {
+                return Err(Error::UnknownActor { name: arg.to_string() });
+            }
+            return Ok(ActorSel { country: c.country.clone().unwrap_or_else(|| c.code.clone()), code: c.code });
+        }
+        let r = dict.resolve(arg, None)?;
+        Ok(ActorSel { country: r.country.clone().unwrap_or_else(|| r.code.clone()), code: r.code })
+    }
+
+    /// The store filter of a query (actors resolved, codes checked).
+    pub fn filter(&self, q: &EventQuery) -> Result<EventFilter> {
+        let dyad = match &q.dyad {
+            Some((a, b)) => Some((self.actor_arg(a)?, self.actor_arg(b)?)),
+            None => None,
+        };
+        let actor = q.actor.as_deref().map(|a| self.actor_arg(a)).transpose()?;
+        let tax = crate::taxonomy::taxonomy();
+        for c in &q.codes {
+            tax.get(c)?;
+        }
+        for r in &q.roots {
+            let code = tax.get(r)?;
+            if code.code.len() != 2 {
+                return Err(Error::invalid("root", format!("`{r}` is not a root code (01 to 20)")));
+            }
+        }
+        if let Some(q) = q.quads.iter().find(|q| !(1..=4).contains(*q)) {
+            return Err(Error::invalid("quad", format!("quad class {q} is not 1, 2, 3 or 4")));
+        }
+        if let (Some(s), Some(e)) = (q.start, q.end) {
+            if s > e {
+                return Err(Error::invalid("end", format!("end {e} is before start {s}")));
+            }
+        }
+        Ok(EventFilter {
+            dyad,
+            actor,
+            directed: q.directed,
+            exact: q.exact,
+            codes: q.codes.clone(),
+            roots: q.roots.clone(),
+            quads: q.quads.clone(),
+            start: q.start,
+            end: q.end,
+            topic: q.topic.clone(),
+            origin: q.origin,
+            ids: q.ids.clone(),
+            doc_id: q.doc_id.clone(),
+            exclude_planned: false,
+        })
+    }
+
+    /// Lists stored events matching a query, a page at a time.
+    pub fn events(&self, q: &EventQuery) -> Result<EventPage> {
+        let filter = self.filter(q)?;
+        let fp = filter.fingerprint();
+        let cursor = q.cursor.as_deref().map(|c| Cursor::decode(c, fp)).transpose()?;
+        let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
+        if limit == 0 {
+            return Err(Error::invalid("limit", "limit must be at least 1"));
+        }
+        let view = self.view();
+        let (rows, next) = view.list(&filter, limit, cursor)?;
+        Ok(EventPage { events: view.events(&rows), next_cursor: next.map(|c| c.encode(fp)) })
+    }
+
+    /// A stored document with its events.
+    pub fn document(&self, id: &str) -> Result<(Document, Vec<Event>)> {
+        let doc = self
+            .inner
+            .store
+            .backend()
+            .document(id)?
+            .ok_or_else(|| Error::NotFound { what: "document", id: id.to_string() })?;
+        let view = self.view();
+        let rows = view.document_rows(id);
+        let mut events = view.events(&rows);
+        events.sort_by(|a, b| (a.sentence, a.span).cmp(&(b.sentence, b.span)));
+        Ok((doc, events))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(v: serde_json::Value) -> Event {
+        Event::from_json(&v).expect("record")
+    }
+
+    #[test]
+    fn store_round_trip_on_disk_and_reopen() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let opts = ModelOptions::default();
+        {
+            let m = Model::open(dir.path(), &opts).expect("open");
+            let r = m
+                .add_events(
+                    vec![
+                        event(json!({"id": "a", "date": "2023-05-10", "source": "TURGOV", "target": "SYRGOV", "code": "040",
+                                    "topics": ["refugees"], "location": {"name": "Moscow", "country": "RUS"}})),
+                        event(json!({"id": "b", "date": "2023-05-11", "source": "XYZGOV", "target": "SYR", "code": "112"})),
+                    ],
+                    &AddOptions::default(),
+                )
+                .expect("add");
+            assert_eq!(r.summary.added, 2);
+            assert_eq!(r.unknown_actors, ["XYZGOV"]);
+        }
+        let m = Model::open(dir.path(), &opts).expect("reopen");
+        let page = m.events(&EventQuery { dyad: Some(("SYR".into(), "Turkey".into())), ..Default::default() }).expect("list");
+        assert_eq!(page.events.len(), 1);
+        assert_eq!(page.events[0].topics, ["refugees"]);
+        // A code only the store knows is a valid query; one nobody knows is not.
+        assert!(m.events(&EventQuery { actor: Some("XYZ".into()), ..Default::default() }).is_ok());
+        let e = m.events(&EventQuery { actor: Some("QQQ".into()), ..Default::default() }).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn a_second_writer_is_refused_and_readers_are_fine() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let w = Model::open(dir.path(), &ModelOptions::default()).expect("writer");
+        let e = Model::open(dir.path(), &ModelOptions::default()).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::FailedPrecondition);
+        let ro = ModelOptions { read_only: true, ..Default::default() };
+        let r = Model::open(dir.path(), &ro).expect("reader");
+        w.add_events(
+            vec![event(json!({"id": "a", "date": "2023-05-10", "source": "TUR", "target": "SYR", "code": "040"}))],
+            &AddOptions::default(),
+        )
+        .expect("add");
+        assert_eq!(r.view().len(), 0);
+        assert!(r.refresh().expect("refresh"));
+        assert_eq!(r.view().len(), 1);
+        let e = r.add_events(vec![], &AddOptions::default()).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::FailedPrecondition);
+    }
+
+    #[test]
+    fn actors_added_to_the_store_win_and_persist() {
+        let dir = tempfile::tempdir().expect("tmp");
+        {
+            let m = Model::open(dir.path(), &ModelOptions::default()).expect("open");
+            let entry = Entry {
+                code: "XYZGOV".into(),
+                kind: crate::NameKind::Capital,
+                names: vec!["Ankara".into()],
+                from: None,
+                until: None,
+                office: None,
+                layer: Layer::Store,
+                origin: String::new(),
+            };
+            m.add_actors(vec![entry]).expect("add actor");
+            assert_eq!(m.resolve("Ankara", None).map(|r| r.code).ok().as_deref(), Some("XYZGOV"));
+        }
+        let m = Model::open(dir.path(), &ModelOptions::default()).expect("reopen");
+        assert_eq!(m.resolve("Ankara", None).map(|r| r.code).ok().as_deref(), Some("XYZGOV"));
+    }
+
+    #[test]
+    fn readers_during_writes_see_whole_batches() {
+        let m = Model::in_memory(&ModelOptions::default()).expect("model");
+        let writer = {
+            let m = m.clone();
+            std::thread::spawn(move || {
+                for b in 0..40 {
+                    let events = (0..25)
+                        .map(|i| event(json!({"id": format!("{b}-{i}"), "date": "2023-05-10", "source": "TUR", "target": "SYR", "code": "040"})))
+                        .collect();
+                    m.add_events(events, &AddOptions::default()).expect("add");
+                }
+            })
+        };
+        let mut last = 0;
+        while last < 1000 {
+            let n = m.view().len();
+            assert_eq!(n % 25, 0, "a reader saw part of a batch");
+            assert!(n >= last);
+            last = n;
+        }
+        writer.join().expect("writer");
+    }
+}

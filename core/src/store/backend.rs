@@ -1,0 +1,141 @@
+//! The durable part of the store behind an interface, so that a server-grade backend can be
+//! added later: the embedded directory backend (SQLite catalog + Arrow IPC segments) and an
+//! in-memory one.
+
+use crate::actors::Entry;
+use crate::document::Document;
+use crate::error::Result;
+use arrow_array::RecordBatch;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// A segment of events as loaded: its sequence number and its rows.
+#[derive(Debug, Clone)]
+pub struct LoadedSegment {
+    /// Sequence number, increasing with every write.
+    pub seq: u64,
+    /// The events.
+    pub batch: RecordBatch,
+}
+
+/// Everything needed to rebuild the in-memory state.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// Segments in sequence order.
+    pub segments: Vec<LoadedSegment>,
+    /// Global row numbers of events removed by later writes (replaced or re-coded).
+    pub tombstones: Vec<u32>,
+    /// Write counter at the time of the snapshot.
+    pub generation: u64,
+}
+
+/// One atomic write: all of it lands, or none of it.
+#[derive(Debug, Default)]
+pub struct Commit {
+    /// New events.
+    pub batch: Option<RecordBatch>,
+    /// Rows removed.
+    pub tombstones: Vec<u32>,
+    /// Documents stored (replacing same-id ones).
+    pub documents: Vec<Document>,
+    /// Dictionary entries stored.
+    pub actors: Vec<Entry>,
+}
+
+/// What a commit produced.
+#[derive(Debug)]
+pub struct Committed {
+    /// The new segment as it will be read from now on (memory-mapped for the directory backend).
+    pub segment: Option<LoadedSegment>,
+    /// The new write counter.
+    pub generation: u64,
+}
+
+/// The durable storage of a store.
+pub trait Backend: Send + Sync + std::fmt::Debug {
+    /// Reads everything needed to rebuild the in-memory state.
+    fn load(&self) -> Result<Snapshot>;
+    /// Applies one write atomically and durably.
+    fn commit(&self, commit: Commit) -> Result<Committed>;
+    /// A stored document.
+    fn document(&self, id: &str) -> Result<Option<Document>>;
+    /// The content hashes of stored documents among `ids`.
+    fn document_hashes(&self, ids: &[&str]) -> Result<HashMap<String, u64>>;
+    /// Dictionary entries added through the API.
+    fn actor_entries(&self) -> Result<Vec<Entry>>;
+    /// The current write counter (changes when another process writes).
+    fn generation(&self) -> Result<u64>;
+    /// The directory, for stores on disk.
+    fn path(&self) -> Option<&Path>;
+    /// False when opened read-only.
+    fn writable(&self) -> bool;
+    /// Bytes on disk (0 in memory).
+    fn size_on_disk(&self) -> u64;
+}
+
+/// A backend that keeps everything in memory (the in-memory Model).
+#[derive(Debug, Default)]
+pub struct MemoryBackend {
+    inner: Mutex<MemoryInner>,
+}
+
+#[derive(Debug, Default)]
+struct MemoryInner {
+    segments: Vec<LoadedSegment>,
+    tombstones: Vec<u32>,
+    documents: HashMap<String, Document>,
+    actors: Vec<Entry>,
+    generation: u64,
+}
+
+impl Backend for MemoryBackend {
+    fn load(&self) -> Result<Snapshot> {
+        let m = self.inner.lock();
+        Ok(Snapshot { segments: m.segments.clone(), tombstones: m.tombstones.clone(), generation: m.generation })
+    }
+
+    fn commit(&self, c: Commit) -> Result<Committed> {
+        let mut m = self.inner.lock();
+        m.generation += 1;
+        let segment = c.batch.map(|batch| LoadedSegment { seq: m.generation, batch });
+        if let Some(s) = &segment {
+            m.segments.push(s.clone());
+        }
+        m.tombstones.extend(c.tombstones);
+        for d in c.documents {
+            m.documents.insert(d.id.clone(), d);
+        }
+        m.actors.extend(c.actors);
+        Ok(Committed { segment, generation: m.generation })
+    }
+
+    fn document(&self, id: &str) -> Result<Option<Document>> {
+        Ok(self.inner.lock().documents.get(id).cloned())
+    }
+
+    fn document_hashes(&self, ids: &[&str]) -> Result<HashMap<String, u64>> {
+        let m = self.inner.lock();
+        Ok(ids.iter().filter_map(|id| m.documents.get(*id).map(|d| (d.id.clone(), d.content_hash()))).collect())
+    }
+
+    fn actor_entries(&self) -> Result<Vec<Entry>> {
+        Ok(self.inner.lock().actors.clone())
+    }
+
+    fn generation(&self) -> Result<u64> {
+        Ok(self.inner.lock().generation)
+    }
+
+    fn path(&self) -> Option<&Path> {
+        None
+    }
+
+    fn writable(&self) -> bool {
+        true
+    }
+
+    fn size_on_disk(&self) -> u64 {
+        0
+    }
+}

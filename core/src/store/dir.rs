@@ -1,0 +1,423 @@
+//! The embedded store on disk: a directory holding a SQLite catalog (WAL) of documents,
+//! dictionary entries, segments and removed rows, and the events themselves in immutable Arrow IPC
+//! segment files (`segments/00000001.arrow`, readable by pyarrow, polars and DuckDB) that are
+//! memory-mapped for reading.
+//!
+//! A write lands in three steps: the segment is written to a temporary file, synced and renamed;
+//! then one SQLite transaction records it with the rest of the write. A crash before the
+//! transaction commits leaves an orphan file that the next writer deletes; the catalog is the
+//! truth. One process writes at a time (an exclusive lock on `LOCK`); any number read.
+
+use super::backend::{Backend, Commit, Committed, LoadedSegment, Snapshot};
+use crate::actors::{Entry, Layer, NameKind};
+use crate::columnar::event_schema;
+use crate::date::Date;
+use crate::document::Document;
+use crate::error::{Error, Result};
+use arrow_array::RecordBatch;
+use arrow_buffer::Buffer;
+use arrow_ipc::convert::fb_to_schema;
+use arrow_ipc::reader::{FileDecoder, read_footer_length};
+use arrow_ipc::root_as_footer;
+use arrow_ipc::writer::FileWriter;
+use parking_lot::Mutex;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The schema version this build writes; older catalogs are migrated on a writable open.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const CATALOG: &str = "catalog.sqlite";
+const SEGMENTS: &str = "segments";
+const LOCK: &str = "LOCK";
+
+/// How to open a store directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Read and write; fails when another process is writing the store.
+    ReadWrite,
+    /// Read only; never blocks a writer.
+    ReadOnly,
+}
+
+/// The directory backend.
+#[derive(Debug)]
+pub struct DirBackend {
+    root: PathBuf,
+    conn: Mutex<Connection>,
+    /// Held for the life of a writable store: the OS releases it when the process dies.
+    _lock: Option<File>,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |e| Error::io(path, e)
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+impl DirBackend {
+    /// Opens (and for writing, creates) a store directory.
+    pub fn open(root: &Path, access: Access) -> Result<DirBackend> {
+        let catalog = root.join(CATALOG);
+        match access {
+            Access::ReadOnly => {
+                if !catalog.exists() {
+                    return Err(Error::NotFound { what: "store", id: root.display().to_string() });
+                }
+                let conn = Connection::open_with_flags(
+                    &catalog,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+                )?;
+                conn.busy_timeout(Duration::from_secs(10))?;
+                let version = schema_version(&conn)?;
+                if version != SCHEMA_VERSION {
+                    return Err(Error::Corrupt {
+                        path: catalog,
+                        message: format!(
+                            "schema version {version}, this build reads {SCHEMA_VERSION} (open it for writing once to migrate)"
+                        ),
+                    });
+                }
+                Ok(DirBackend { root: root.to_path_buf(), conn: Mutex::new(conn), _lock: None })
+            }
+            Access::ReadWrite => {
+                fs::create_dir_all(root.join(SEGMENTS)).map_err(io(root))?;
+                let lock_path = root.join(LOCK);
+                let lock = File::options().create(true).truncate(false).write(true).open(&lock_path).map_err(io(&lock_path))?;
+                match lock.try_lock() {
+                    Ok(()) => {}
+                    Err(fs::TryLockError::WouldBlock) => {
+                        return Err(Error::Locked {
+                            path: root.to_path_buf(),
+                            reason: "another process is writing it (open it read-only, or stop that process)".into(),
+                        });
+                    }
+                    Err(fs::TryLockError::Error(e)) => return Err(Error::io(&lock_path, e)),
+                }
+                let mut conn = Connection::open(&catalog)?;
+                conn.busy_timeout(Duration::from_secs(10))?;
+                conn.pragma_update(None, "journal_mode", "WAL")?;
+                // FULL: a commit that returned is on disk, so an acknowledged write survives a crash.
+                conn.pragma_update(None, "synchronous", "FULL")?;
+                migrate(&mut conn)?;
+                let backend = DirBackend { root: root.to_path_buf(), conn: Mutex::new(conn), _lock: Some(lock) };
+                backend.remove_orphans()?;
+                Ok(backend)
+            }
+        }
+    }
+
+    /// Deletes segment files the catalog does not list (left by a crash mid-write).
+    fn remove_orphans(&self) -> Result<()> {
+        let listed: Vec<String> = {
+            let conn = self.conn.lock();
+            let mut st = conn.prepare("SELECT file FROM segments")?;
+            st.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<_>>()?
+        };
+        let dir = self.root.join(SEGMENTS);
+        for entry in fs::read_dir(&dir).map_err(io(&dir))? {
+            let entry = entry.map_err(io(&dir))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !listed.contains(&name) {
+                tracing::warn!(file = %entry.path().display(), "removing a segment left by an interrupted write");
+                fs::remove_file(entry.path()).map_err(io(&entry.path()))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_segment(&self, seq: u64, batch: &RecordBatch) -> Result<(String, u64)> {
+        let name = format!("{seq:08}.arrow");
+        let dir = self.root.join(SEGMENTS);
+        let tmp = dir.join(format!("{name}.tmp"));
+        let path = dir.join(&name);
+        let file = File::create(&tmp).map_err(io(&tmp))?;
+        let arrow = |e: arrow_schema::ArrowError| Error::Internal(format!("writing {}: {e}", tmp.display()));
+        let mut w = FileWriter::try_new(BufWriter::with_capacity(1 << 20, file), &event_schema()).map_err(arrow)?;
+        w.write(batch).map_err(arrow)?;
+        w.finish().map_err(arrow)?;
+        let file = w.into_inner().map_err(arrow)?.into_inner().map_err(|e| Error::io(&tmp, e.into_error()))?;
+        file.sync_all().map_err(io(&tmp))?;
+        let bytes = file.metadata().map_err(io(&tmp))?.len();
+        drop(file);
+        fs::rename(&tmp, &path).map_err(io(&path))?;
+        // The rename is durable once the directory is synced.
+        File::open(&dir).and_then(|d| d.sync_all()).map_err(io(&dir))?;
+        Ok((name, bytes))
+    }
+
+    fn read_segment(&self, name: &str) -> Result<RecordBatch> {
+        read_ipc_mmap(&self.root.join(SEGMENTS).join(name))
+    }
+}
+
+/// Memory-maps one Arrow IPC file of a single event batch and decodes it without copying.
+pub fn read_ipc_mmap(path: &Path) -> Result<RecordBatch> {
+    let corrupt = |m: String| Error::Corrupt { path: path.to_path_buf(), message: m };
+    let file = File::open(path).map_err(io(path))?;
+    // SAFETY: segment files are immutable once renamed into place; nothing truncates them while
+    // the store is open (compaction would write new files).
+    let mmap = unsafe { memmap2::Mmap::map(&file) }.map_err(io(path))?;
+    if mmap.len() < 10 {
+        return Err(corrupt("file too short".into()));
+    }
+    let len = mmap.len();
+    let ptr = NonNull::new(mmap.as_ptr() as *mut u8).ok_or_else(|| corrupt("empty mapping".into()))?;
+    // SAFETY: the pointer and length describe the mapping, which the Arc keeps alive as long as
+    // any buffer slice refers to it.
+    let buffer = unsafe { Buffer::from_custom_allocation(ptr, len, Arc::new(mmap)) };
+    let trailer: [u8; 10] = buffer[len - 10..].try_into().map_err(|_| corrupt("bad trailer".into()))?;
+    let footer_len = read_footer_length(trailer).map_err(|e| corrupt(e.to_string()))?;
+    if footer_len + 10 > len {
+        return Err(corrupt("bad footer length".into()));
+    }
+    let footer = root_as_footer(&buffer[len - 10 - footer_len..len - 10]).map_err(|e| corrupt(e.to_string()))?;
+    let schema = footer.schema().map(fb_to_schema).ok_or_else(|| corrupt("no schema".into()))?;
+    if schema.fields() != event_schema().fields() {
+        return Err(corrupt("the segment's schema is not the event schema".into()));
+    }
+    let mut decoder = FileDecoder::new(Arc::new(schema), footer.version());
+    let block_data = |b: &arrow_ipc::Block| -> Result<Buffer> {
+        let start = usize::try_from(b.offset()).map_err(|_| corrupt("bad block offset".into()))?;
+        let n = b.metaDataLength() as usize + b.bodyLength() as usize;
+        if start.checked_add(n).is_none_or(|end| end > len) {
+            return Err(corrupt("block outside the file".into()));
+        }
+        Ok(buffer.slice_with_length(start, n))
+    };
+    for block in footer.dictionaries().iter().flatten() {
+        let data = block_data(block)?;
+        decoder.read_dictionary(block, &data).map_err(|e| corrupt(e.to_string()))?;
+    }
+    let blocks = footer.recordBatches().ok_or_else(|| corrupt("no record batches".into()))?;
+    if blocks.len() != 1 {
+        return Err(corrupt(format!("expected one record batch, found {}", blocks.len())));
+    }
+    let block = blocks.get(0);
+    let data = block_data(block)?;
+    decoder.read_record_batch(block, &data).map_err(|e| corrupt(e.to_string()))?.ok_or_else(|| corrupt("empty batch".into()))
+}
+
+fn schema_version(conn: &Connection) -> Result<i64> {
+    let has_meta: bool =
+        conn.query_row("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'", [], |r| r.get::<_, i64>(0))? > 0;
+    if !has_meta {
+        return Ok(0);
+    }
+    let v: Option<String> = conn.query_row("SELECT value FROM meta WHERE key='schema_version'", [], |r| r.get(0)).optional()?;
+    Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+/// Brings a catalog to [`SCHEMA_VERSION`], one step at a time, each in its own transaction.
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let mut version = schema_version(conn)?;
+    if version > SCHEMA_VERSION {
+        return Err(Error::Corrupt {
+            path: PathBuf::from(CATALOG),
+            message: format!("schema version {version} is newer than this build ({SCHEMA_VERSION}); upgrade detente"),
+        });
+    }
+    while version < SCHEMA_VERSION {
+        let tx = conn.transaction()?;
+        match version {
+            0 => tx.execute_batch(
+                "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 CREATE TABLE segments(seq INTEGER PRIMARY KEY, file TEXT NOT NULL UNIQUE, rows INTEGER NOT NULL,
+                                       bytes INTEGER NOT NULL, created INTEGER NOT NULL);
+                 CREATE TABLE tombstones(row INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
+                 CREATE TABLE documents(id TEXT PRIMARY KEY, published TEXT NOT NULL, title TEXT, text TEXT NOT NULL,
+                                        hash INTEGER NOT NULL, added INTEGER NOT NULL);
+                 CREATE TABLE actors(id INTEGER PRIMARY KEY, code TEXT NOT NULL, kind TEXT NOT NULL, names TEXT NOT NULL,
+                                     valid_from TEXT, valid_until TEXT, office TEXT, added INTEGER NOT NULL);
+                 INSERT INTO meta VALUES ('generation', '0');",
+            )?,
+            _ => unreachable!("every version below SCHEMA_VERSION has a step"),
+        }
+        version += 1;
+        tx.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?1)", params![version.to_string()])?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn generation(conn: &Connection) -> Result<u64> {
+    let g: String = conn.query_row("SELECT value FROM meta WHERE key='generation'", [], |r| r.get(0))?;
+    Ok(g.parse().unwrap_or(0))
+}
+
+impl Backend for DirBackend {
+    fn load(&self) -> Result<Snapshot> {
+        // One read transaction: the segment list, removed rows and counter are one consistent state.
+        let (files, tombstones, generation) = {
+            let mut conn = self.conn.lock();
+            let tx = conn.transaction()?;
+            let files: Vec<(u64, String)> = {
+                let mut st = tx.prepare("SELECT seq, file FROM segments ORDER BY seq")?;
+                st.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)))?.collect::<rusqlite::Result<_>>()?
+            };
+            let tombstones: Vec<u32> = {
+                let mut st = tx.prepare("SELECT row FROM tombstones")?;
+                st.query_map([], |r| r.get::<_, i64>(0).map(|x| x as u32))?.collect::<rusqlite::Result<_>>()?
+            };
+            let g = generation(&tx)?;
+            tx.commit()?;
+            (files, tombstones, g)
+        };
+        let mut segments = Vec::with_capacity(files.len());
+        for (seq, file) in files {
+            segments.push(LoadedSegment { seq, batch: self.read_segment(&file)? });
+        }
+        Ok(Snapshot { segments, tombstones, generation })
+    }
+
+    fn commit(&self, c: Commit) -> Result<Committed> {
+        let mut conn = self.conn.lock();
+        let seq: u64 = conn.query_row("SELECT coalesce(max(seq), 0) + 1 FROM segments", [], |r| r.get::<_, i64>(0))? as u64;
+        let written = match &c.batch {
+            Some(b) => Some(self.write_segment(seq, b)?),
+            None => None,
+        };
+        let tx = conn.transaction()?;
+        let now = now_secs();
+        if let (Some((file, bytes)), Some(b)) = (&written, &c.batch) {
+            tx.execute(
+                "INSERT INTO segments(seq, file, rows, bytes, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![seq as i64, file, b.num_rows() as i64, *bytes as i64, now],
+            )?;
+        }
+        {
+            let mut st = tx.prepare("INSERT OR IGNORE INTO tombstones(row, seq) VALUES (?1, ?2)")?;
+            for r in &c.tombstones {
+                st.execute(params![*r as i64, seq as i64])?;
+            }
+            let mut st = tx.prepare(
+                "INSERT OR REPLACE INTO documents(id, published, title, text, hash, added) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for d in &c.documents {
+                st.execute(params![d.id, d.published.to_string(), d.title, d.text, d.content_hash() as i64, now])?;
+            }
+            let mut st = tx.prepare(
+                "INSERT INTO actors(code, kind, names, valid_from, valid_until, office, added) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for a in &c.actors {
+                st.execute(params![
+                    a.code,
+                    a.kind.as_str(),
+                    a.names.join("; "),
+                    a.from.map(|d| d.to_string()),
+                    a.until.map(|d| d.to_string()),
+                    a.office,
+                    now
+                ])?;
+            }
+        }
+        let g = generation(&tx)? + 1;
+        tx.execute("UPDATE meta SET value = ?1 WHERE key = 'generation'", params![g.to_string()])?;
+        tx.commit()?;
+        drop(conn);
+        let segment = match written {
+            Some((file, _)) => Some(LoadedSegment { seq, batch: self.read_segment(&file)? }),
+            None => None,
+        };
+        Ok(Committed { segment, generation: g })
+    }
+
+    fn document(&self, id: &str) -> Result<Option<Document>> {
+        let conn = self.conn.lock();
+        let row = conn
+            .query_row("SELECT id, published, title, text FROM documents WHERE id = ?1", params![id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, String>(3)?))
+            })
+            .optional()?;
+        match row {
+            None => Ok(None),
+            Some((id, published, title, text)) => {
+                let published = Date::parse(&published)
+                    .map_err(|e| Error::Corrupt { path: self.root.join(CATALOG), message: e.to_string() })?;
+                Ok(Some(Document { id, published, title, text }))
+            }
+        }
+    }
+
+    fn document_hashes(&self, ids: &[&str]) -> Result<HashMap<String, u64>> {
+        let conn = self.conn.lock();
+        let mut st = conn.prepare("SELECT hash FROM documents WHERE id = ?1")?;
+        let mut out = HashMap::new();
+        for id in ids {
+            if let Some(h) = st.query_row(params![id], |r| r.get::<_, i64>(0)).optional()? {
+                out.insert(id.to_string(), h as u64);
+            }
+        }
+        Ok(out)
+    }
+
+    fn actor_entries(&self) -> Result<Vec<Entry>> {
+        let conn = self.conn.lock();
+        let mut st = conn.prepare("SELECT id, code, kind, names, valid_from, valid_until, office FROM actors ORDER BY id")?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+            ))
+        })?;
+        let corrupt = |m: String| Error::Corrupt { path: self.root.join(CATALOG), message: m };
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, code, kind, names, from, until, office) = row?;
+            let date = |s: Option<String>| s.map(|s| Date::parse(&s)).transpose().map_err(|e| corrupt(e.to_string()));
+            out.push(Entry {
+                code,
+                kind: NameKind::parse(&kind).ok_or_else(|| corrupt(format!("actor kind `{kind}`")))?,
+                names: names.split(';').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+                from: date(from)?,
+                until: date(until)?,
+                office,
+                layer: Layer::Store,
+                origin: format!("store:{id}"),
+            });
+        }
+        Ok(out)
+    }
+
+    fn generation(&self) -> Result<u64> {
+        generation(&self.conn.lock())
+    }
+
+    fn path(&self) -> Option<&Path> {
+        Some(&self.root)
+    }
+
+    fn writable(&self) -> bool {
+        self._lock.is_some()
+    }
+
+    fn size_on_disk(&self) -> u64 {
+        fn walk(p: &Path) -> u64 {
+            fs::read_dir(p)
+                .map(|rd| {
+                    rd.flatten()
+                        .map(|e| match e.metadata() {
+                            Ok(m) if m.is_dir() => walk(&e.path()),
+                            Ok(m) => m.len(),
+                            Err(_) => 0,
+                        })
+                        .sum()
+                })
+                .unwrap_or(0)
+        }
+        walk(&self.root)
+    }
+}

@@ -1,0 +1,716 @@
+//! The event store: durable storage behind a [`Backend`], and in memory the indexes and
+//! aggregates every query is served from — a date-ordered dyad index (country pair → events), an
+//! id index for idempotent writes, removed rows, and the [`Aggregates`].
+//!
+//! Writes are atomic batches: the whole batch is checked (ids, conflicts) before anything is
+//! written; then one backend commit makes it durable; only then does the in-memory state change.
+//! Readers take a short read lock; the one writer prepares everything outside the state lock.
+
+mod backend;
+mod dir;
+mod query;
+
+pub use backend::{Backend, Commit, Committed, LoadedSegment, MemoryBackend, Snapshot};
+pub use dir::{Access, DirBackend, SCHEMA_VERSION, read_ipc_mmap};
+pub use query::{ActorSel, Cursor, EventFilter};
+
+use crate::actors::Entry;
+use crate::aggregates::{Aggregates, Delta, DyadKey, Sums};
+use crate::columnar::{EventColumns, events_to_batch};
+use crate::document::Document;
+use crate::error::{Error, Location, Result};
+use crate::event::Event;
+use arrow_array::{BooleanArray, RecordBatch};
+use parking_lot::{Mutex, RwLock, RwLockReadGuard};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use xxhash_rust::xxh3::xxh3_64;
+
+/// Interned country (or organisation) codes; id 0 is "none".
+#[derive(Debug, Clone, Default)]
+pub struct Interner {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn new() -> Self {
+        Interner { ids: HashMap::new(), names: vec![String::new()] }
+    }
+    fn intern(&mut self, s: Option<&str>) -> u32 {
+        let Some(s) = s else { return 0 };
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(s.to_string());
+        self.ids.insert(s.to_string(), id);
+        id
+    }
+    /// The id of a code, if any event has it.
+    pub fn get(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied()
+    }
+    /// The code of an id (`""` for none).
+    pub fn name(&self, id: u32) -> &str {
+        self.names.get(id as usize).map_or("", String::as_str)
+    }
+}
+
+/// One segment in memory: its rows and, per country column, dictionary key → country id.
+#[derive(Debug)]
+struct Segment {
+    base: u32,
+    cols: EventColumns,
+    source_ids: Vec<u32>,
+    target_ids: Vec<u32>,
+}
+
+impl Segment {
+    #[inline]
+    fn countries(&self, row: usize) -> (u32, u32) {
+        let s = self.cols.source_country.key(row).map_or(0, |k| self.source_ids[k as usize]);
+        let t = self.cols.target_country.key(row).map_or(0, |k| self.target_ids[k as usize]);
+        (s, t)
+    }
+}
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteSummary {
+    /// Events stored.
+    pub added: usize,
+    /// Events already stored with the same content (nothing written for them).
+    pub unchanged: usize,
+    /// Stored events replaced by a new version.
+    pub replaced: usize,
+    /// Stored events removed.
+    pub removed: usize,
+}
+
+/// One write request.
+#[derive(Debug, Default)]
+pub struct Write {
+    /// New events (normalised).
+    pub events: Option<RecordBatch>,
+    /// Replace stored events with the same id and other content instead of failing.
+    pub replace: bool,
+    /// Stored rows to remove (e.g. a document's old coded events).
+    pub remove: Vec<u32>,
+    /// Documents to store.
+    pub documents: Vec<Document>,
+    /// Dictionary entries to store.
+    pub actors: Vec<Entry>,
+    /// Where the events came from, for error messages (a file name, `<stdin>`, a request).
+    pub input: Option<String>,
+    /// Line (or item) number of each event in `input`, for error messages.
+    pub lines: Vec<u64>,
+}
+
+#[derive(Debug)]
+struct State {
+    segments: Vec<Segment>,
+    rows: u32,
+    countries: Interner,
+    /// (source country, target country) → (date, row), sorted.
+    dyads: HashMap<(u32, u32), Vec<(i32, u32)>>,
+    /// country → the dyad keys it appears in.
+    by_country: HashMap<u32, Vec<(u32, u32)>>,
+    /// doc_id → rows.
+    docs: HashMap<String, Vec<u32>>,
+    deleted: Vec<u64>,
+    /// xxh3(id) → row; built on the first write.
+    ids: Option<HashMap<u64, u32>>,
+    aggregates: Aggregates,
+    generation: u64,
+}
+
+impl State {
+    fn new() -> Self {
+        State {
+            segments: Vec::new(),
+            rows: 0,
+            countries: Interner::new(),
+            dyads: HashMap::new(),
+            by_country: HashMap::new(),
+            docs: HashMap::new(),
+            deleted: Vec::new(),
+            ids: None,
+            aggregates: Aggregates::default(),
+            generation: 0,
+        }
+    }
+
+    #[inline]
+    fn is_deleted(&self, row: u32) -> bool {
+        self.deleted.get(row as usize / 64).is_some_and(|w| w & (1 << (row % 64)) != 0)
+    }
+
+    fn mark_deleted(&mut self, row: u32) {
+        let w = row as usize / 64;
+        if self.deleted.len() <= w {
+            self.deleted.resize(w + 1, 0);
+        }
+        self.deleted[w] |= 1 << (row % 64);
+    }
+
+    /// (segment index, local row) of a global row.
+    #[inline]
+    fn locate(&self, row: u32) -> Option<(usize, usize)> {
+        let i = self.segments.partition_point(|s| s.base <= row).checked_sub(1)?;
+        let local = (row - self.segments[i].base) as usize;
+        (local < self.segments[i].cols.len()).then_some((i, local))
+    }
+
+    fn event(&self, row: u32) -> Option<Event> {
+        self.locate(row).map(|(s, r)| self.segments[s].cols.event(r))
+    }
+
+    fn delta(seg: &Segment, local: usize, sign: i64) -> Option<Delta> {
+        let c = &seg.cols;
+        if c.planned.value(local) {
+            return None;
+        }
+        let root = c.root_code.get(local).and_then(|r| r.parse::<u8>().ok())?;
+        let (s, t) = seg.countries(local);
+        Some(Delta {
+            key: DyadKey::of(s, t, c.directed.value(local)),
+            day: c.date.value(local),
+            root,
+            sums: Sums::of_event(c.goldstein.value(local), c.mentions.value(local), sign),
+        })
+    }
+
+    /// Adds a segment and indexes its rows (those not in `deleted`).
+    fn add_segment(&mut self, batch: RecordBatch) -> Result<()> {
+        let cols = EventColumns::new(batch)?;
+        let map = |st: &mut State, c: &crate::columnar::DictColumn| -> Vec<u32> {
+            c.values().iter().map(|v| st.countries.intern(v)).collect()
+        };
+        let source_ids = map(self, &cols.source_country);
+        let target_ids = map(self, &cols.target_country);
+        let base = self.rows;
+        let n = cols.len() as u32;
+        let seg = Segment { base, cols, source_ids, target_ids };
+        let mut touched: HashMap<(u32, u32), usize> = HashMap::new();
+        let mut deltas = Vec::with_capacity(n as usize);
+        for local in 0..n as usize {
+            let row = base + local as u32;
+            if self.is_deleted(row) {
+                continue;
+            }
+            let key = seg.countries(local);
+            let list = self.dyads.entry(key).or_insert_with(|| {
+                self.by_country.entry(key.0).or_default().push(key);
+                if key.1 != key.0 {
+                    self.by_country.entry(key.1).or_default().push(key);
+                }
+                Vec::new()
+            });
+            touched.entry(key).or_insert(list.len());
+            list.push((seg.cols.date.value(local), row));
+            if let Some(d) = seg.cols.doc_id.get(local) {
+                self.docs.entry(d.to_string()).or_default().push(row);
+            }
+            if let Some(ids) = &mut self.ids {
+                ids.insert(xxh3_64(seg.cols.id.value(local).as_bytes()), row);
+            }
+            if let Some(d) = Self::delta(&seg, local, 1) {
+                deltas.push(d);
+            }
+        }
+        for (key, old_len) in touched {
+            if let Some(list) = self.dyads.get_mut(&key) {
+                let tail_sorted = list[old_len..].is_sorted();
+                let joins = old_len == 0 || list.get(old_len).is_none_or(|f| *f >= list[old_len - 1]);
+                if !(tail_sorted && joins) {
+                    list.sort_unstable();
+                }
+            }
+        }
+        self.aggregates.apply(deltas);
+        self.segments.push(seg);
+        self.rows += n;
+        Ok(())
+    }
+
+    /// Removes rows: marks them, takes them out of the aggregates and the id index.
+    fn remove_rows(&mut self, rows: &[u32]) {
+        let mut deltas = Vec::new();
+        for &row in rows {
+            if self.is_deleted(row) {
+                continue;
+            }
+            if let Some((s, local)) = self.locate(row) {
+                let seg = &self.segments[s];
+                if let Some(d) = Self::delta(seg, local, -1) {
+                    deltas.push(d);
+                }
+                if let Some(ids) = &mut self.ids {
+                    let h = xxh3_64(seg.cols.id.value(local).as_bytes());
+                    if ids.get(&h) == Some(&row) {
+                        ids.remove(&h);
+                    }
+                }
+            }
+            self.mark_deleted(row);
+        }
+        self.aggregates.apply(deltas);
+    }
+
+    fn build_ids(&self) -> HashMap<u64, u32> {
+        let mut ids = HashMap::with_capacity(self.rows as usize);
+        for seg in &self.segments {
+            for local in 0..seg.cols.len() {
+                let row = seg.base + local as u32;
+                if !self.is_deleted(row) {
+                    ids.insert(xxh3_64(seg.cols.id.value(local).as_bytes()), row);
+                }
+            }
+        }
+        ids
+    }
+
+    /// The stored row of an id, if any.
+    fn row_of(&self, ids: &HashMap<u64, u32>, id: &str) -> Option<u32> {
+        let row = *ids.get(&xxh3_64(id.as_bytes()))?;
+        let (s, local) = self.locate(row)?;
+        // A 64-bit hash collision is astronomically rare, but never confuse two ids.
+        (self.segments[s].cols.id.value(local) == id).then_some(row)
+    }
+}
+
+/// The event store of a model.
+#[derive(Debug)]
+pub struct Store {
+    backend: Box<dyn Backend>,
+    state: RwLock<State>,
+    writer: Mutex<()>,
+}
+
+/// A read view of the store, held only for the duration of a query.
+pub struct StoreView<'a> {
+    state: RwLockReadGuard<'a, State>,
+}
+
+impl Store {
+    /// Opens a store over a backend, rebuilding the in-memory state from it.
+    pub fn open(backend: Box<dyn Backend>) -> Result<Store> {
+        let state = Self::load_state(backend.as_ref())?;
+        Ok(Store { backend, state: RwLock::new(state), writer: Mutex::new(()) })
+    }
+
+    fn load_state(backend: &dyn Backend) -> Result<State> {
+        let snap = backend.load()?;
+        let mut state = State::new();
+        for &r in &snap.tombstones {
+            state.mark_deleted(r);
+        }
+        for seg in snap.segments {
+            state.add_segment(seg.batch)?;
+        }
+        state.generation = snap.generation;
+        tracing::info!(rows = state.rows, segments = state.segments.len(), "store loaded");
+        Ok(state)
+    }
+
+    /// Re-reads the backend when another process has written since (read-only stores).
+    pub fn refresh(&self) -> Result<bool> {
+        let g = self.backend.generation()?;
+        if g == self.state.read().generation {
+            return Ok(false);
+        }
+        let state = Self::load_state(self.backend.as_ref())?;
+        *self.state.write() = state;
+        Ok(true)
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &dyn Backend {
+        self.backend.as_ref()
+    }
+
+    /// A read view (hold it briefly: writers wait for it).
+    pub fn view(&self) -> StoreView<'_> {
+        StoreView { state: self.state.read() }
+    }
+
+    /// Applies one write atomically. Every event is checked against the store and the rest of
+    /// the batch first: an id stored with other content is a conflict (unless `replace`), and a
+    /// conflict writes nothing. Events already stored unchanged are skipped.
+    pub fn write(&self, w: Write) -> Result<WriteSummary> {
+        if !self.backend.writable() {
+            return Err(Error::Locked {
+                path: self.backend.path().map(|p| p.to_path_buf()).unwrap_or_default(),
+                reason: "it was opened read-only".into(),
+            });
+        }
+        let _writer = self.writer.lock();
+        // The id index is built once, on the first write (readers never need it).
+        if self.state.read().ids.is_none() {
+            let ids = self.state.read().build_ids();
+            self.state.write().ids = Some(ids);
+        }
+        let mut summary = WriteSummary::default();
+        let mut remove: Vec<u32> = w.remove.clone();
+        let mut removing: std::collections::HashSet<u32> = remove.iter().copied().collect();
+        let mut keep: Vec<bool> = Vec::new();
+        if let Some(batch) = &w.events {
+            let cols = EventColumns::new(batch.clone())?;
+            let state = self.state.read();
+            let ids = state.ids.as_ref().ok_or_else(|| Error::Internal("id index missing".into()))?;
+            let mut seen: HashMap<&str, usize> = HashMap::with_capacity(cols.len());
+            keep = vec![true; cols.len()];
+            let loc = |i: usize| Location {
+                input: w.input.clone(),
+                line: w.lines.get(i).copied(),
+                field: Some("id".into()),
+            };
+            for i in 0..cols.len() {
+                let id = cols.id.value(i);
+                // The same id twice in one batch.
+                if let Some(&j) = seen.get(id) {
+                    if cols.event(j).content_hash() == cols.event(i).content_hash() {
+                        keep[i] = false;
+                        summary.unchanged += 1;
+                        continue;
+                    }
+                    if !w.replace {
+                        return Err(Error::Conflict { id: id.to_string(), location: loc(i) });
+                    }
+                    keep[j] = false;
+                }
+                seen.insert(id, i);
+                if let Some(row) = state.row_of(ids, id).filter(|r| !state.is_deleted(*r) && !removing.contains(r)) {
+                    let stored = state.event(row).map(|e| e.content_hash());
+                    if stored == Some(cols.event(i).content_hash()) {
+                        keep[i] = false;
+                        summary.unchanged += 1;
+                    } else if w.replace {
+                        remove.push(row);
+                        removing.insert(row);
+                        summary.replaced += 1;
+                    } else {
+                        return Err(Error::Conflict { id: id.to_string(), location: loc(i) });
+                    }
+                }
+            }
+        }
+        let batch = match &w.events {
+            Some(b) if keep.iter().all(|k| *k) => Some(b.clone()),
+            Some(b) if keep.iter().any(|k| *k) => Some(
+                arrow_select::filter::filter_record_batch(b, &BooleanArray::from(keep.clone()))
+                    .map_err(|e| Error::Internal(format!("arrow: {e}")))?,
+            ),
+            _ => None,
+        };
+        summary.added = batch.as_ref().map_or(0, RecordBatch::num_rows);
+        remove.sort_unstable();
+        remove.dedup();
+        summary.removed = remove.len();
+        if batch.is_none() && remove.is_empty() && w.documents.is_empty() && w.actors.is_empty() {
+            return Ok(summary);
+        }
+        let committed = self.backend.commit(Commit {
+            batch,
+            tombstones: remove.clone(),
+            documents: w.documents,
+            actors: w.actors,
+        })?;
+        let mut state = self.state.write();
+        state.remove_rows(&remove);
+        if let Some(seg) = committed.segment {
+            state.add_segment(seg.batch)?;
+        }
+        state.generation = committed.generation;
+        Ok(summary)
+    }
+
+    /// Convenience: writes normalised events.
+    pub fn add_events(&self, events: &[Event], replace: bool) -> Result<WriteSummary> {
+        let batch = if events.is_empty() { None } else { Some(events_to_batch(events)?) };
+        self.write(Write { events: batch, replace, ..Default::default() })
+    }
+}
+
+impl StoreView<'_> {
+    /// Number of stored (not removed) events.
+    pub fn len(&self) -> usize {
+        let deleted: u32 = self.state.deleted.iter().map(|w| w.count_ones()).sum();
+        (self.state.rows - deleted) as usize
+    }
+
+    /// True when no events are stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The aggregates.
+    pub fn aggregates(&self) -> &Aggregates {
+        &self.state.aggregates
+    }
+
+    /// Interned country codes.
+    pub fn countries(&self) -> &Interner {
+        &self.state.countries
+    }
+
+    /// True when some stored event has this country code.
+    pub fn knows_country(&self, code: &str) -> bool {
+        self.state.countries.get(code).is_some()
+    }
+
+    /// True when some stored event has this exact actor code.
+    pub fn knows_code(&self, code: &str) -> bool {
+        self.state.segments.iter().any(|s| s.cols.source.find(code).is_some() || s.cols.target.find(code).is_some())
+    }
+
+    /// The event of a row.
+    pub fn event(&self, row: u32) -> Option<Event> {
+        self.state.event(row)
+    }
+
+    /// The events of rows, in the order given.
+    pub fn events(&self, rows: &[u32]) -> Vec<Event> {
+        rows.iter().filter_map(|&r| self.state.event(r)).collect()
+    }
+
+    /// Rows of a document's events.
+    pub fn document_rows(&self, doc_id: &str) -> Vec<u32> {
+        let mut rows: Vec<u32> = self
+            .state
+            .docs
+            .get(doc_id)
+            .map(|v| v.iter().copied().filter(|r| !self.state.is_deleted(*r)).collect())
+            .unwrap_or_default();
+        rows.sort_unstable();
+        rows
+    }
+
+    /// (date, row) pairs of a stored country dyad, sorted, removed rows included (callers
+    /// filter with [`StoreView::is_live`]).
+    pub fn dyad_rows(&self, source: &str, target: &str) -> &[(i32, u32)] {
+        match (self.state.countries.get(source), self.state.countries.get(target)) {
+            (Some(s), Some(t)) => self.state.dyads.get(&(s, t)).map_or(&[], Vec::as_slice),
+            _ => &[],
+        }
+    }
+
+    /// False for removed rows.
+    pub fn is_live(&self, row: u32) -> bool {
+        !self.state.is_deleted(row)
+    }
+
+    /// Whether a row is directed, and its exact source and target codes.
+    pub fn row_actors(&self, row: u32) -> Option<(bool, Option<&str>, Option<&str>)> {
+        let (s, l) = self.state.locate(row)?;
+        let c = &self.state.segments[s].cols;
+        Some((c.directed.value(l), c.source.get(l), c.target.get(l)))
+    }
+
+    /// Lists events matching a filter in (date, storage) order after `cursor`, at most `limit`;
+    /// returns the rows and the cursor of the next page, if there is one.
+    pub fn list(&self, f: &EventFilter, limit: usize, cursor: Option<Cursor>) -> Result<(Vec<u32>, Option<Cursor>)> {
+        let st = &*self.state;
+        let after = cursor.map_or((i32::MIN, 0u32), |c| (c.date, c.row));
+        let first_ok = |k: (i32, u32)| cursor.is_none_or(|_| k > after);
+        let mut matcher = Matcher::new(st, f);
+        let take = limit.saturating_add(1);
+        let mut out: Vec<(i32, u32)> = Vec::new();
+        let lists = self.candidate_lists(f);
+        match lists {
+            Some(lists) => {
+                // k-way merge of date-sorted lists, stopping once the page is full.
+                let mut heap = BinaryHeap::new();
+                for (li, (list, mode)) in lists.iter().enumerate() {
+                    let lo = list.partition_point(|&(d, r)| (d, r) <= after || f.start.is_some_and(|s| d < s.days()));
+                    if let Some(&k) = list.get(lo) {
+                        heap.push(Reverse((k, li, lo, *mode)));
+                    }
+                }
+                let mut last: Option<(i32, u32)> = None;
+                while let Some(Reverse((k, li, pos, mode))) = heap.pop() {
+                    if let Some(&next) = lists[li].0.get(pos + 1) {
+                        heap.push(Reverse((next, li, pos + 1, mode)));
+                    }
+                    if f.end.is_some_and(|e| k.0 > e.days()) {
+                        continue;
+                    }
+                    if last == Some(k) || !first_ok(k) {
+                        continue;
+                    }
+                    if matcher.matches(k.1, mode) {
+                        out.push(k);
+                        last = Some(k);
+                        if out.len() >= take {
+                            break;
+                        }
+                    }
+                }
+            }
+            None => {
+                // A scan: keep the `take` smallest keys after the cursor.
+                let mut heap: BinaryHeap<(i32, u32)> = BinaryHeap::new();
+                for seg in &st.segments {
+                    for local in 0..seg.cols.len() {
+                        let k = (seg.cols.date.value(local), seg.base + local as u32);
+                        if !first_ok(k) || (heap.len() >= take && heap.peek().is_some_and(|top| k >= *top)) {
+                            continue;
+                        }
+                        if matcher.matches(k.1, Mode::Any) {
+                            heap.push(k);
+                            if heap.len() > take {
+                                heap.pop();
+                            }
+                        }
+                    }
+                }
+                out = heap.into_sorted_vec();
+            }
+        }
+        let next = (out.len() > limit).then(|| {
+            out.truncate(limit);
+            out.last().map(|&(date, row)| Cursor { date, row })
+        });
+        Ok((out.into_iter().map(|k| k.1).collect(), next.flatten()))
+    }
+
+    /// The index lists that hold every candidate of a filter, or `None` for a scan.
+    fn candidate_lists(&self, f: &EventFilter) -> Option<Vec<(&[(i32, u32)], Mode)>> {
+        let st = &*self.state;
+        let get = |a: u32, b: u32| st.dyads.get(&(a, b)).map_or(&[][..], Vec::as_slice);
+        let id = |c: &str| st.countries.get(c);
+        if let Some((a, b)) = &f.dyad {
+            let (Some(a), Some(b)) = (id(&a.country), id(&b.country)) else { return Some(Vec::new()) };
+            let mut v = vec![(get(a, b), Mode::Forward)];
+            if a != b {
+                v.push((get(b, a), if f.directed { Mode::ReverseSymmetric } else { Mode::Reverse }));
+            }
+            return Some(v);
+        }
+        if let Some(a) = &f.actor {
+            let Some(c) = id(&a.country) else { return Some(Vec::new()) };
+            let keys = st.by_country.get(&c).map_or(&[][..], Vec::as_slice);
+            return Some(keys.iter().map(|&(s, t)| (get(s, t), if s == c { Mode::Forward } else { Mode::Reverse })).collect());
+        }
+        None
+    }
+}
+
+/// How a candidate list relates to the queried actors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Mode {
+    /// Any row (scans).
+    Any,
+    /// Stored as A→B.
+    Forward,
+    /// Stored as B→A.
+    Reverse,
+    /// Stored as B→A, admitted only when symmetric (a directed query counts symmetric events).
+    ReverseSymmetric,
+}
+
+/// Evaluates the per-row filters, with per-segment caches of dictionary lookups.
+struct Matcher<'a> {
+    st: &'a State,
+    f: &'a EventFilter,
+    /// Per segment: code key → matches, root key → matches, origin key.
+    seg_cache: Vec<Option<SegFilter>>,
+}
+
+struct SegFilter {
+    codes: Option<Vec<bool>>,
+    roots: Option<Vec<bool>>,
+    origin: Option<Option<i32>>,
+    doc: Option<Option<i32>>,
+}
+
+impl<'a> Matcher<'a> {
+    fn new(st: &'a State, f: &'a EventFilter) -> Self {
+        let n = st.segments.len();
+        Matcher { st, f, seg_cache: (0..n).map(|_| None).collect() }
+    }
+
+    fn seg_filter(f: &EventFilter, seg: &Segment) -> SegFilter {
+        let codes = (!f.codes.is_empty()).then(|| {
+            seg.cols.code.values().iter().map(|v| v.is_some_and(|v| f.codes.iter().any(|c| v.starts_with(c.as_str())))).collect()
+        });
+        let roots = (!f.roots.is_empty())
+            .then(|| seg.cols.root_code.values().iter().map(|v| v.is_some_and(|v| f.roots.iter().any(|r| r == v))).collect());
+        let origin = f.origin.map(|o| seg.cols.origin.find(o.as_str()));
+        let doc = f.doc_id.as_ref().map(|d| seg.cols.doc_id.find(d));
+        SegFilter { codes, roots, origin, doc }
+    }
+
+    fn matches(&mut self, row: u32, mode: Mode) -> bool {
+        let st = self.st;
+        if st.is_deleted(row) {
+            return false;
+        }
+        let Some((si, l)) = st.locate(row) else { return false };
+        let seg = &st.segments[si];
+        let f = self.f;
+        let sf = self.seg_cache[si].get_or_insert_with(|| Self::seg_filter(f, seg));
+        let c = &seg.cols;
+        if mode == Mode::ReverseSymmetric && c.directed.value(l) {
+            return false;
+        }
+        let d = c.date.value(l);
+        if f.start.is_some_and(|s| d < s.days()) || f.end.is_some_and(|e| d > e.days()) {
+            return false;
+        }
+        if f.exclude_planned && c.planned.value(l) {
+            return false;
+        }
+        if let Some(codes) = &sf.codes {
+            if !c.code.key(l).is_some_and(|k| codes[k as usize]) {
+                return false;
+            }
+        }
+        if let Some(roots) = &sf.roots {
+            if !c.root_code.key(l).is_some_and(|k| roots[k as usize]) {
+                return false;
+            }
+        }
+        if let Some(o) = sf.origin {
+            if o.is_none() || c.origin.key(l) != o {
+                return false;
+            }
+        }
+        if let Some(dk) = sf.doc {
+            if dk.is_none() || c.doc_id.key(l) != dk {
+                return false;
+            }
+        }
+        if !f.quads.is_empty() && !f.quads.contains(&c.quad_class.value(l)) {
+            return false;
+        }
+        if let Some(t) = &f.topic {
+            if !c.has_topic(l, t) {
+                return false;
+            }
+        }
+        if !f.ids.is_empty() && !f.ids.iter().any(|i| i == c.id.value(l)) {
+            return false;
+        }
+        if f.exact {
+            let (s, t) = (c.source.get(l), c.target.get(l));
+            if let Some((a, b)) = &f.dyad {
+                let fwd = s == Some(a.code.as_str()) && t == Some(b.code.as_str());
+                let rev = s == Some(b.code.as_str()) && t == Some(a.code.as_str());
+                let ok = if f.directed { fwd || (rev && !c.directed.value(l)) } else { fwd || rev };
+                if !ok {
+                    return false;
+                }
+            } else if let Some(a) = &f.actor {
+                if s != Some(a.code.as_str()) && t != Some(a.code.as_str()) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,158 @@
+use super::*;
+use crate::Dictionary;
+use crate::date::Date;
+
+fn ev(id: &str, date: &str, s: &str, t: &str, code: &str) -> Event {
+    let mut e = Event::new(id, Date::parse(date).unwrap_or(Date::MIN), Some(s), Some(t), code).expect("event");
+    e.normalize(&Dictionary::builtin()).expect("normal");
+    e
+}
+
+fn sel(c: &str) -> ActorSel {
+    ActorSel { country: c[..3].to_string(), code: c.to_string() }
+}
+
+fn mem() -> Store {
+    Store::open(Box::new(MemoryBackend::default())).expect("store")
+}
+
+fn ids(store: &Store, f: &EventFilter) -> Vec<String> {
+    let v = store.view();
+    let (rows, _) = v.list(f, 1000, None).expect("list");
+    v.events(&rows).into_iter().map(|e| e.id).collect()
+}
+
+#[test]
+fn dyad_queries_either_way_directed_and_exact() {
+    let store = mem();
+    let events = vec![
+        ev("a", "2023-05-10", "TURGOV", "SYRGOV", "040"),
+        ev("b", "2023-05-09", "SYRMIL", "TURMIL", "190"),
+        ev("c", "2023-05-11", "RUSGOV", "TURGOV", "043"),
+        {
+            let mut e = ev("d", "2023-05-10", "SYRGOV", "TURGOV", "040");
+            e.directed = false;
+            e
+        },
+    ];
+    let s = store.add_events(&events, false).expect("add");
+    assert_eq!(s.added, 4);
+    let either = EventFilter { dyad: Some((sel("TUR"), sel("SYR"))), ..Default::default() };
+    assert_eq!(ids(&store, &either), ["b", "a", "d"]);
+    let directed = EventFilter { directed: true, ..either.clone() };
+    // TUR→SYR directed: a, and the symmetric d.
+    assert_eq!(ids(&store, &directed), ["a", "d"]);
+    let exact = EventFilter { dyad: Some((sel("TURMIL"), sel("SYRMIL"))), exact: true, ..Default::default() };
+    assert_eq!(ids(&store, &exact), ["b"]);
+    let actor = EventFilter { actor: Some(sel("TUR")), ..Default::default() };
+    assert_eq!(ids(&store, &actor), ["b", "a", "d", "c"]);
+    let code = EventFilter { codes: vec!["04".into()], ..Default::default() };
+    assert_eq!(ids(&store, &code), ["a", "d", "c"]);
+    let quad = EventFilter { quads: vec![4], ..Default::default() };
+    assert_eq!(ids(&store, &quad), ["b"]);
+}
+
+#[test]
+fn idempotent_and_conflicts() {
+    let store = mem();
+    let a = ev("a", "2023-05-10", "TUR", "SYR", "040");
+    assert_eq!(store.add_events(std::slice::from_ref(&a), false).map(|s| s.added).ok(), Some(1));
+    let again = store.add_events(std::slice::from_ref(&a), false).expect("again");
+    assert_eq!((again.added, again.unchanged), (0, 1));
+    let mut changed = a.clone();
+    changed.mentions = 5;
+    let b = ev("b", "2023-05-10", "TUR", "SYR", "040");
+    let err = store.add_events(&[b.clone(), changed.clone()], false).unwrap_err();
+    assert_eq!(err.kind(), crate::ErrorKind::Conflict);
+    // Nothing of the rejected batch was written.
+    assert_eq!(store.view().len(), 1);
+    let s = store.add_events(&[b, changed], true).expect("replace");
+    assert_eq!((s.added, s.replaced), (2, 1));
+    let v = store.view();
+    assert_eq!(v.len(), 2);
+    let (rows, _) = v.list(&EventFilter { ids: vec!["a".into()], ..Default::default() }, 10, None).expect("list");
+    assert_eq!(v.events(&rows).first().map(|e| e.mentions), Some(5));
+}
+
+#[test]
+fn paging_with_a_cursor_visits_everything_once() {
+    let store = mem();
+    let events: Vec<Event> =
+        (0..57).map(|i| ev(&format!("e{i}"), &format!("2023-01-{:02}", 1 + i % 28), "TUR", "SYR", "040")).collect();
+    store.add_events(&events, false).expect("add");
+    for f in [EventFilter::default(), EventFilter { dyad: Some((sel("SYR"), sel("TUR"))), ..Default::default() }] {
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let v = store.view();
+            let (rows, next) = v.list(&f, 10, cursor).expect("page");
+            seen.extend(v.events(&rows).into_iter().map(|e| (e.date, e.id)));
+            match next {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 57);
+        assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0));
+        let mut unique: Vec<_> = seen.iter().map(|x| x.1.clone()).collect();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 57);
+    }
+}
+
+#[test]
+fn aggregates_match_a_brute_force_recount() {
+    use proptest::prelude::*;
+    use proptest::test_runner::TestRunner;
+    let countries = ["TUR", "SYR", "RUS", "IRN"];
+    let codes = ["040", "043", "190", "112", "057", "0311"];
+    let mut runner = TestRunner::new(proptest::test_runner::Config { cases: 24, ..Default::default() });
+    let strategy = proptest::collection::vec(
+        (0usize..4, 0usize..4, 0usize..6, 0i32..40, any::<bool>(), any::<bool>(), 1u32..5, 0usize..30),
+        1..60,
+    );
+    runner
+        .run(&strategy, |spec| {
+            let store = mem();
+            let mut all: HashMap<String, Event> = HashMap::new();
+            for chunk in spec.chunks(7) {
+                let batch: Vec<Event> = chunk
+                    .iter()
+                    .map(|&(s, t, c, day, directed, planned, mentions, id)| {
+                        let mut e = ev(&format!("id{id}"), "2023-01-01", countries[s], countries[t], codes[c]);
+                        e.date = e.date.add_days(day);
+                        e.directed = directed;
+                        e.planned = planned;
+                        e.mentions = mentions;
+                        e
+                    })
+                    .collect();
+                // Last version of an id wins inside a batch when replacing.
+                store.add_events(&batch, true).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                for e in batch {
+                    all.insert(e.id.clone(), e);
+                }
+            }
+            let v = store.view();
+            prop_assert_eq!(v.len(), all.len());
+            let mut brute: HashMap<(String, String, bool, i32, u8), Sums> = HashMap::new();
+            for e in all.values().filter(|e| !e.planned) {
+                let (s, t) = (e.source_country.clone().unwrap_or_default(), e.target_country.clone().unwrap_or_default());
+                let (s, t) = if e.directed || s <= t { (s, t) } else { (t, s) };
+                let root = e.root_code.parse::<u8>().unwrap_or(0);
+                brute.entry((s, t, e.directed, e.date.days(), root)).or_default().add(&Sums::of_event(e.goldstein, e.mentions, 1));
+            }
+            let mut stored: HashMap<(String, String, bool, i32, u8), Sums> = HashMap::new();
+            for key in v.aggregates().keys() {
+                for c in v.aggregates().cells(key) {
+                    let (s, t) = (v.countries().name(key.source).to_string(), v.countries().name(key.target).to_string());
+                    let (s, t) = if key.directed || s <= t { (s, t) } else { (t, s) };
+                    stored.insert((s, t, key.directed, c.day, c.root), c.sums);
+                }
+            }
+            prop_assert_eq!(stored, brute);
+            Ok(())
+        })
+        .expect("aggregates equal a recount");
+}
