@@ -3,17 +3,24 @@
 
 use crate::logging::LogFormat;
 use crate::output::{Format, write_rows};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use detente_core::{Date, Dictionary};
+use detente_core::actors::{Entry, Layer, NameKind};
+use detente_core::event::CSV_COLUMNS;
+use detente_core::records::{RecordFormat, read_records};
+use detente_core::{AddOptions, Date, Dictionary, EventQuery, Model, ModelOptions, Origin};
 use serde_json::{Value, json};
-use std::path::PathBuf;
+use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// detente: an open model of international relations from news and coded-event data.
 #[derive(Debug, Parser)]
 #[command(name = "detente", version, about)]
 pub struct Cli {
+    /// The store directory.
+    #[arg(long, global = true, env = "DETENTE_DATA", default_value = "detente-data")]
+    pub data: PathBuf,
     /// User dictionary files (same format as core/data/actors/*.tsv), layered over the built-in one.
     #[arg(long = "actors", global = true, env = "DETENTE_ACTORS", value_delimiter = ',')]
     pub actors: Vec<PathBuf>,
@@ -34,9 +41,95 @@ pub struct Cli {
 /// Commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// The actor dictionary: resolve names, list entries.
+    /// Stored events: add, list.
+    #[command(subcommand)]
+    Events(EventsCommand),
+    /// Stored documents.
+    #[command(subcommand)]
+    Documents(DocumentsCommand),
+    /// The actor dictionary: resolve names, list and add entries.
     #[command(subcommand)]
     Actors(ActorsCommand),
+}
+
+/// `detente events …`
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Add events from a file (JSON Lines canonical records; `--csv` for the flattened CSV form).
+    /// The whole file is one atomic batch: a bad line rejects it and writes nothing.
+    Add(AddArgs),
+    /// List stored events, in date order.
+    List(ListArgs),
+}
+
+/// Arguments of `events add`.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The file, or `-` for standard input.
+    pub file: String,
+    /// Read the flattened CSV form instead of JSON Lines.
+    #[arg(long)]
+    pub csv: bool,
+    /// Replace stored events with the same id and other content instead of failing.
+    #[arg(long)]
+    pub replace: bool,
+}
+
+/// Arguments of `events list`.
+#[derive(Debug, Args, Default)]
+pub struct ListArgs {
+    /// Events between two actors, `A,B` (codes or names), either direction unless --directed.
+    #[arg(long)]
+    pub dyad: Option<String>,
+    /// Only A→B for --dyad (symmetric events between A and B count too).
+    #[arg(long)]
+    pub directed: bool,
+    /// Match exact actor codes (TURGOV) instead of rolling up to countries (TUR).
+    #[arg(long)]
+    pub exact: bool,
+    /// Events with this actor on either side.
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// CAMEO codes, comma-separated; each matches its children.
+    #[arg(long, value_delimiter = ',')]
+    pub code: Vec<String>,
+    /// Root codes (01 … 20), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub root: Vec<String>,
+    /// QuadClasses (1 … 4, GDELT scheme), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub quad: Vec<u8>,
+    /// First day (YYYY-MM-DD).
+    #[arg(long)]
+    pub start: Option<String>,
+    /// Last day (YYYY-MM-DD).
+    #[arg(long)]
+    pub end: Option<String>,
+    /// A topic word.
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// An origin: coder, gdelt, icews, polecat, manual.
+    #[arg(long)]
+    pub origin: Option<String>,
+    /// Event ids, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub id: Vec<String>,
+    /// At most this many events.
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+    /// Continue after the cursor a previous page printed.
+    #[arg(long)]
+    pub cursor: Option<String>,
+}
+
+/// `detente documents …`
+#[derive(Debug, Subcommand)]
+pub enum DocumentsCommand {
+    /// Show a stored document with its events.
+    Show {
+        /// The document id.
+        id: String,
+    },
 }
 
 /// `detente actors …`
@@ -46,7 +139,9 @@ pub enum ActorsCommand {
     /// that held on a date.
     Resolve(ResolveArgs),
     /// List dictionary entries.
-    List(ListArgs),
+    List(ActorListArgs),
+    /// Add a dictionary entry, kept in the store (it wins over files and built-in entries).
+    Add(ActorAddArgs),
 }
 
 /// Arguments of `actors resolve`.
@@ -61,7 +156,7 @@ pub struct ResolveArgs {
 
 /// Arguments of `actors list`.
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub struct ActorListArgs {
     /// Only entries of this kind (country, person, organisation, …).
     #[arg(long)]
     pub kind: Option<String>,
@@ -70,27 +165,127 @@ pub struct ListArgs {
     pub code: Option<String>,
 }
 
+/// Arguments of `actors add`.
+#[derive(Debug, Args)]
+pub struct ActorAddArgs {
+    /// The actor code (e.g. RUR, RURGOV).
+    pub code: String,
+    /// The kind: country, demonym, capital, region, organisation, group, body, role, person.
+    pub kind: String,
+    /// Names, separated by `;` (the first is canonical).
+    pub names: String,
+    /// First day the entry holds.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day the entry holds.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// A person's office.
+    #[arg(long)]
+    pub office: Option<String>,
+}
+
+fn options(cli: &Cli, read_only: bool) -> ModelOptions {
+    ModelOptions { actor_files: cli.actors.clone(), read_only }
+}
+
+/// Opens the store for reading; a missing store is an error that says how to create one.
+fn open_read(cli: &Cli) -> Result<Model> {
+    Model::open(&cli.data, &options(cli, true))
+        .with_context(|| format!("no store at {} (add events first, or pass --data)", cli.data.display()))
+}
+
+fn open_write(cli: &Cli) -> Result<Model> {
+    Ok(Model::open(&cli.data, &options(cli, false))?)
+}
+
+fn date(s: &Option<String>, field: &str) -> Result<Option<Date>> {
+    Ok(s.as_deref()
+        .map(|s| {
+            Date::parse(s).map_err(|_| detente_core::Error::invalid(field, format!("`{s}` is not a date (YYYY-MM-DD)")))
+        })
+        .transpose()?)
+}
+
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     let format = Format::resolve(cli.format);
-    let dict = dictionary(&cli.actors)?;
     let mut out = std::io::stdout().lock();
-    match cli.command {
+    match &cli.command {
+        Command::Events(EventsCommand::Add(a)) => {
+            let model = open_write(&cli)?;
+            let (reader, input): (Box<dyn BufRead>, String) = if a.file == "-" {
+                (Box::new(BufReader::new(std::io::stdin().lock())), "<stdin>".into())
+            } else {
+                let path = Path::new(&a.file);
+                let f = std::fs::File::open(path).map_err(|e| detente_core::Error::io(path, e))?;
+                (Box::new(BufReader::with_capacity(1 << 20, f)), a.file.clone())
+            };
+            let size = std::fs::metadata(&a.file).map(|m| m.len()).unwrap_or(0);
+            let bar = progress_bar(size);
+            let fmt = if a.csv { RecordFormat::Csv } else { RecordFormat::JsonLines };
+            let records = read_records(reader, fmt, &input, &mut |b| {
+                if let Some(bar) = &bar {
+                    bar.set_position(b)
+                }
+            })?;
+            if let Some(bar) = &bar {
+                bar.set_message("storing");
+            }
+            let report = model.add_events(
+                records.events,
+                &AddOptions { replace: a.replace, input: Some(input), lines: records.lines },
+            )?;
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            let s = report.summary;
+            let row = json!({"added": s.added, "unchanged": s.unchanged, "replaced": s.replaced,
+                             "unknown_actors": report.unknown_actors});
+            write_rows(&mut out, format, &[row], &["added", "unchanged", "replaced", "unknown_actors"])?;
+        }
+        Command::Events(EventsCommand::List(a)) => {
+            let model = open_read(&cli)?;
+            let q = list_query(a)?;
+            let page = model.events(&q)?;
+            let rows: Vec<Value> = page.events.iter().map(|e| e.to_json()).collect();
+            let cols: &[&str] = match format {
+                Format::Table => &["date", "id", "source", "target", "code", "goldstein", "quad_class", "mentions", "origin"],
+                _ => CSV_COLUMNS,
+            };
+            write_rows(&mut out, format, &rows, cols)?;
+            if let Some(c) = page.next_cursor {
+                eprintln!("more events: --cursor {c}");
+            }
+        }
+        Command::Documents(DocumentsCommand::Show { id }) => {
+            let model = open_read(&cli)?;
+            let (doc, events) = model.document(id)?;
+            let v = json!({"id": doc.id, "published": doc.published, "title": doc.title, "text": doc.text,
+                           "events": events.iter().map(|e| e.to_json()).collect::<Vec<_>>()});
+            match format {
+                Format::Json | Format::Jsonl => {
+                    serde_json::to_writer(&mut out, &v)?;
+                    writeln!(out)?;
+                }
+                _ => {
+                    writeln!(out, "{} ({})\n{}\n\n{}\n", doc.id, doc.published, doc.title.unwrap_or_default(), doc.text)?;
+                    let rows: Vec<Value> = events.iter().map(|e| e.to_json()).collect();
+                    write_rows(&mut out, format, &rows, &["sentence", "source", "target", "code", "goldstein", "evidence"])?;
+                }
+            }
+        }
         Command::Actors(ActorsCommand::Resolve(a)) => {
-            let date = a.date.as_deref().map(Date::parse).transpose()?;
-            let r = dict.resolve(&a.name, date)?;
+            let d = date(&a.date, "date")?;
+            let r = dictionary(&cli)?.resolve(&a.name, d)?;
             let row = json!({
                 "name": a.name, "code": r.code, "country": r.country, "kind": r.kind.as_str(),
                 "canonical": r.name, "office": r.office, "from": r.from, "until": r.until, "origin": r.origin,
             });
-            write_rows(
-                &mut out,
-                format,
-                &[row],
-                &["name", "code", "country", "kind", "canonical", "office", "from", "until"],
-            )?;
+            write_rows(&mut out, format, &[row], &["name", "code", "country", "kind", "canonical", "office", "from", "until"])?;
         }
         Command::Actors(ActorsCommand::List(a)) => {
+            let dict = dictionary(&cli)?;
             let rows: Vec<Value> = dict
                 .entries()
                 .iter()
@@ -100,15 +295,80 @@ pub fn run(cli: Cli) -> Result<()> {
                 .collect();
             write_rows(&mut out, format, &rows, &["code", "kind", "names", "from", "until", "office"])?;
         }
+        Command::Actors(ActorsCommand::Add(a)) => {
+            let model = open_write(&cli)?;
+            let kind = NameKind::parse(&a.kind)
+                .ok_or_else(|| detente_core::Error::invalid("kind", format!("unknown kind `{}`", a.kind)))?;
+            let entry = Entry {
+                code: a.code.clone(),
+                kind,
+                names: a.names.split(';').map(|s| s.trim().to_string()).collect(),
+                from: date(&a.from, "from")?,
+                until: date(&a.until, "until")?,
+                office: a.office.clone(),
+                layer: Layer::Store,
+                origin: String::new(),
+            };
+            model.add_actors(vec![entry])?;
+            let r = model.resolve(a.names.split(';').next().unwrap_or_default(), None)?;
+            write_rows(&mut out, format, &[json!({"code": r.code, "kind": r.kind.as_str(), "name": r.name})], &[])?;
+        }
     }
     Ok(())
 }
 
-/// The built-in dictionary with the user's files layered on top.
-fn dictionary(files: &[PathBuf]) -> Result<Arc<Dictionary>> {
+/// The query of `events list`.
+pub fn list_query(a: &ListArgs) -> Result<EventQuery> {
+    let dyad = match &a.dyad {
+        Some(d) => {
+            let parts: Vec<&str> = d.split(',').map(str::trim).collect();
+            if parts.len() != 2 || parts.iter().any(|p| p.is_empty()) {
+                return Err(detente_core::Error::invalid("dyad", format!("`{d}` is not a pair `A,B`")).into());
+            }
+            Some((parts[0].to_string(), parts[1].to_string()))
+        }
+        None => None,
+    };
+    Ok(EventQuery {
+        dyad,
+        actor: a.actor.clone(),
+        directed: a.directed,
+        exact: a.exact,
+        codes: a.code.clone(),
+        roots: a.root.clone(),
+        quads: a.quad.clone(),
+        start: date(&a.start, "start")?,
+        end: date(&a.end, "end")?,
+        topic: a.topic.clone(),
+        origin: a.origin.as_deref().map(Origin::parse).transpose()?,
+        ids: a.id.clone(),
+        doc_id: None,
+        limit: Some(a.limit),
+        cursor: a.cursor.clone(),
+    })
+}
+
+/// The dictionary: the store's when a store exists (its entries included), else built-in plus
+/// the user's files.
+fn dictionary(cli: &Cli) -> Result<Arc<Dictionary>> {
+    if cli.data.join("catalog.sqlite").exists() {
+        return Ok(Model::open(&cli.data, &options(cli, true))?.dictionary());
+    }
     let mut dict = Dictionary::builtin();
-    for f in files {
+    for f in &cli.actors {
         dict = Arc::new(dict.extended(Dictionary::load_file(f)?));
     }
     Ok(dict)
+}
+
+/// A progress bar on stderr for long reads, only on a terminal.
+fn progress_bar(total: u64) -> Option<indicatif::ProgressBar> {
+    if total < 8 << 20 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg}") {
+        bar.set_style(style);
+    }
+    Some(bar)
 }

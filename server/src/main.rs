@@ -14,7 +14,10 @@ fn main() -> ExitCode {
             // One clear line; the kind decides the exit code (2: bad input, 1: anything else).
             eprintln!("error: {e:#}");
             let bad_input = e.downcast_ref::<detente_core::Error>().is_some_and(|c| {
-                matches!(c.kind(), detente_core::ErrorKind::InvalidInput | detente_core::ErrorKind::NotFound)
+                matches!(
+                    c.kind(),
+                    detente_core::ErrorKind::InvalidInput | detente_core::ErrorKind::NotFound | detente_core::ErrorKind::Conflict
+                )
             });
             ExitCode::from(if bad_input { 2 } else { 1 })
         }

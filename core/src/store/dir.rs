@@ -285,6 +285,10 @@ impl Backend for DirBackend {
             Some(b) => Some(self.write_segment(seq, b)?),
             None => None,
         };
+        // Crash-test hook: the process dies with the segment written but not committed.
+        if written.is_some() && std::env::var_os("DETENTE_FAULT_ABORT_BEFORE_COMMIT").is_some() {
+            std::process::abort();
+        }
         let tx = conn.transaction()?;
         let now = now_secs();
         if let (Some((file, bytes)), Some(b)) = (&written, &c.batch) {

@@ -1,0 +1,227 @@
+//! The store through the `detente` command: adds, listings, idempotence, bad input, two
+//! processes, and a crash in the middle of a write.
+
+use serde_json::{Value, json};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn detente(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_detente")).arg("--data").arg(data).args(args).output().expect("run detente")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn jsonl(o: &Output) -> Vec<Value> {
+    stdout(o).lines().map(|l| serde_json::from_str(l).expect("json line")).collect()
+}
+
+const COUNTRIES: [&str; 8] = ["TUR", "SYR", "RUS", "IRN", "USA", "FRA", "ISR", "EGY"];
+const ROLES: [&str; 3] = ["GOV", "MIL", ""];
+const CODES: [&str; 8] = ["040", "043", "036", "057", "112", "190", "0311", "1011"];
+
+/// Deterministic mixed events; returns the ids of the TUR–SYR ones (either direction).
+fn write_events(path: &Path, n: usize, offset: usize) -> Vec<String> {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
+    let mut tur_syr = Vec::new();
+    let mut x: u64 = 0x9e3779b97f4a7c15 ^ offset as u64;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for i in 0..n {
+        let a = COUNTRIES[(next() % 8) as usize];
+        let mut b = COUNTRIES[(next() % 8) as usize];
+        if a == b {
+            b = COUNTRIES[(COUNTRIES.iter().position(|c| *c == a).unwrap_or(0) + 1) % 8];
+        }
+        let (ra, rb) = (ROLES[(next() % 3) as usize], ROLES[(next() % 3) as usize]);
+        let id = format!("t:{}", i + offset);
+        if (a == "TUR" && b == "SYR") || (a == "SYR" && b == "TUR") {
+            tur_syr.push(id.clone());
+        }
+        let day = 1 + (next() % 28);
+        let month = 1 + (next() % 12);
+        let v = json!({"id": id, "date": format!("20{:02}-{month:02}-{day:02}", 10 + next() % 14),
+            "source": format!("{a}{ra}"), "target": format!("{b}{rb}"), "code": CODES[(next() % 8) as usize],
+            "mentions": 1 + next() % 5});
+        writeln!(f, "{v}").expect("write");
+    }
+    tur_syr
+}
+
+#[test]
+fn hundred_thousand_events_dyad_listing_and_idempotent_re_add() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("store");
+    let file = dir.path().join("events.jsonl");
+    let mut expected = write_events(&file, 100_000, 0);
+    let o = detente(&data, &["events", "add", file.to_str().unwrap_or_default(), "--format", "jsonl"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(jsonl(&o)[0]["added"], 100_000);
+
+    let o = detente(&data, &["events", "list", "--dyad", "TUR,SYR", "--format", "jsonl", "--limit", "1000000"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = jsonl(&o);
+    let mut got: Vec<String> = rows.iter().map(|r| r["id"].as_str().unwrap_or_default().to_string()).collect();
+    assert!(rows.windows(2).all(|w| w[0]["date"].as_str() <= w[1]["date"].as_str()), "date order");
+    got.sort();
+    expected.sort();
+    assert_eq!(got, expected);
+
+    let o = detente(&data, &["events", "add", file.to_str().unwrap_or_default(), "--format", "jsonl"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary = &jsonl(&o)[0];
+    assert_eq!((summary["added"].as_u64(), summary["unchanged"].as_u64()), (Some(0), Some(100_000)));
+}
+
+#[test]
+fn a_malformed_third_line_is_named_and_nothing_is_written() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("store");
+    let file = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &file,
+        "{\"id\":\"a\",\"date\":\"2023-05-10\",\"source\":\"TUR\",\"target\":\"SYR\",\"code\":\"040\"}\n\
+         {\"id\":\"b\",\"date\":\"2023-05-10\",\"source\":\"TUR\",\"target\":\"SYR\",\"code\":\"040\"}\n\
+         {\"id\":\"c\",\"date\":\"2023-05-10\",\"source\":\"TUR\"\n",
+    )
+    .expect("write");
+    let o = detente(&data, &["events", "add", file.to_str().unwrap_or_default()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("line 3") && err.lines().count() == 1, "{err}");
+    let o = detente(&data, &["events", "list", "--format", "jsonl"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(jsonl(&o).is_empty());
+
+    for (line, field) in [
+        ("{\"id\":\"x\",\"date\":\"2023-02-30\",\"code\":\"040\"}", "`date`"),
+        ("{\"id\":\"x\",\"date\":\"2023-02-01\",\"code\":\"099\"}", "unknown CAMEO event code `099`"),
+    ] {
+        std::fs::write(&file, format!("{line}\n")).expect("write");
+        let o = detente(&data, &["events", "add", file.to_str().unwrap_or_default()]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("line 1") && stderr(&o).contains(field), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn a_conflicting_id_is_refused_unless_replacing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("store");
+    let file = dir.path().join("e.jsonl");
+    std::fs::write(&file, "{\"id\":\"a\",\"date\":\"2023-05-10\",\"source\":\"TUR\",\"target\":\"SYR\",\"code\":\"040\"}\n")
+        .expect("write");
+    assert!(detente(&data, &["events", "add", file.to_str().unwrap_or_default()]).status.success());
+    std::fs::write(&file, "{\"id\":\"a\",\"date\":\"2023-05-11\",\"source\":\"TUR\",\"target\":\"SYR\",\"code\":\"040\"}\n")
+        .expect("write");
+    let o = detente(&data, &["events", "add", file.to_str().unwrap_or_default()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("event `a` is already stored with different content"), "{}", stderr(&o));
+    let o = detente(&data, &["events", "add", "--replace", file.to_str().unwrap_or_default(), "--format", "jsonl"]);
+    assert_eq!(jsonl(&o)[0]["replaced"], 1);
+    let o = detente(&data, &["events", "list", "--format", "jsonl"]);
+    assert_eq!(jsonl(&o)[0]["date"], "2023-05-11");
+}
+
+#[test]
+fn two_processes_one_writer_and_readers() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("store");
+    let file = dir.path().join("e.jsonl");
+    write_events(&file, 20_000, 0);
+    assert!(detente(&data, &["events", "add", file.to_str().unwrap_or_default()]).status.success());
+    // A long-running writer holds the store; meanwhile a second writer gets a clear error and
+    // readers see whole batches.
+    let big = dir.path().join("big.jsonl");
+    write_events(&big, 150_000, 1_000_000);
+    let mut writer = Command::new(env!("CARGO_BIN_EXE_detente"))
+        .arg("--data")
+        .arg(&data)
+        .args(["events", "add", big.to_str().unwrap_or_default()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let second = detente(&data, &["events", "add", file.to_str().unwrap_or_default()]);
+    let err = stderr(&second);
+    if writer.try_wait().ok().flatten().is_none() {
+        assert!(!second.status.success());
+        assert!(err.contains("another process is writing it"), "{err}");
+    }
+    loop {
+        let o = detente(&data, &["events", "list", "--format", "jsonl", "--limit", "1000000"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let n = stdout(&o).lines().count();
+        assert!(n == 20_000 || n == 170_000, "a reader saw {n} events");
+        if writer.try_wait().ok().flatten().is_some() {
+            break;
+        }
+    }
+    assert!(writer.wait().expect("wait").success());
+    let o = detente(&data, &["events", "list", "--format", "jsonl", "--limit", "1000000"]);
+    assert_eq!(stdout(&o).lines().count(), 170_000);
+}
+
+#[test]
+fn a_crash_mid_batch_leaves_the_earlier_batches() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("store");
+    let first = dir.path().join("first.jsonl");
+    write_events(&first, 5_000, 0);
+    assert!(detente(&data, &["events", "add", first.to_str().unwrap_or_default()]).status.success());
+    let second = dir.path().join("second.jsonl");
+    write_events(&second, 50_000, 100_000);
+    // Deterministic: the child dies after writing the segment file, before the catalog commit.
+    let o = Command::new(env!("CARGO_BIN_EXE_detente"))
+        .arg("--data")
+        .arg(&data)
+        .args(["events", "add", second.to_str().unwrap_or_default()])
+        .env("DETENTE_FAULT_ABORT_BEFORE_COMMIT", "1")
+        .output()
+        .expect("run");
+    assert!(!o.status.success());
+    let count = |data: &Path| {
+        let o = detente(data, &["events", "list", "--format", "jsonl", "--limit", "1000000"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o).lines().count()
+    };
+    assert_eq!(count(&data), 5_000);
+    // Killed at an arbitrary moment: the store holds the earlier batches, or those and this one.
+    for delay in [30u64, 120, 400] {
+        let before = count(&data);
+        let third = dir.path().join(format!("third-{delay}.jsonl"));
+        write_events(&third, 60_000, 1_000_000 * delay as usize);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_detente"))
+            .arg("--data")
+            .arg(&data)
+            .args(["events", "add", third.to_str().unwrap_or_default()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        let _ = child.kill();
+        let _ = child.wait();
+        let after = count(&data);
+        assert!(after == before || after == before + 60_000, "{before} -> {after}");
+    }
+    // A writable open removes what the interrupted writes left behind.
+    assert!(detente(&data, &["events", "add", first.to_str().unwrap_or_default()]).status.success());
+    let leftovers: Vec<_> = std::fs::read_dir(data.join("segments"))
+        .expect("dir")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
