@@ -392,8 +392,9 @@ mod tests {
     #[test]
     fn rows_round_trip_through_arrow() {
         let dict = Dictionary::builtin();
-        let mut a = Event::new("a", Date::parse("2023-05-10").unwrap_or(Date::MIN), Some("TURGOV"), Some("SYRGOV"), "040")
-            .expect("valid");
+        let mut a =
+            Event::new("a", Date::parse("2023-05-10").unwrap_or(Date::MIN), Some("TURGOV"), Some("SYRGOV"), "040")
+                .expect("valid");
         a.location = Some(Place { name: Some("Moscow".into()), country: Some("RUS".into()) });
         a.topics = vec!["refugees".into(), "counterterrorism".into()];
         a.participants = vec!["TUR".into(), "SYR".into()];
@@ -401,7 +402,8 @@ mod tests {
         a.sentence = Some(3);
         a.directed = false;
         a.normalize(&dict).expect("normal");
-        let mut b = Event::new("b", Date::parse("2020-01-01").unwrap_or(Date::MIN), None, Some("USA"), "190").expect("ok");
+        let mut b =
+            Event::new("b", Date::parse("2020-01-01").unwrap_or(Date::MIN), None, Some("USA"), "190").expect("ok");
         b.normalize(&dict).expect("normal");
         let batch = events_to_batch(&[a.clone(), b.clone()]).expect("batch");
         let cols = EventColumns::new(batch).expect("view");

@@ -45,10 +45,9 @@ impl Origin {
 
     /// Parses an origin name.
     pub fn parse(s: &str) -> Result<Origin> {
-        Origin::ALL
-            .into_iter()
-            .find(|o| o.as_str() == s)
-            .ok_or_else(|| Error::invalid("origin", format!("`{s}` is not one of coder, gdelt, icews, polecat, manual")))
+        Origin::ALL.into_iter().find(|o| o.as_str() == s).ok_or_else(|| {
+            Error::invalid("origin", format!("`{s}` is not one of coder, gdelt, icews, polecat, manual"))
+        })
     }
 }
 
@@ -216,7 +215,13 @@ pub struct Warnings {
 impl Event {
     /// A minimal valid event (for tests and builders): the code's root, quad and Goldstein value
     /// filled in, everything optional empty.
-    pub fn new(id: impl Into<String>, date: Date, source: Option<&str>, target: Option<&str>, code: &str) -> Result<Event> {
+    pub fn new(
+        id: impl Into<String>,
+        date: Date,
+        source: Option<&str>,
+        target: Option<&str>,
+        code: &str,
+    ) -> Result<Event> {
         let c = taxonomy().get(code)?;
         Ok(Event {
             id: id.into(),
@@ -275,7 +280,10 @@ impl Event {
         self.code = code.code.clone();
         let root = code.root().to_string();
         if !self.root_code.is_empty() && self.root_code != root {
-            return Err(Error::invalid("root_code", format!("root_code `{}` does not match code `{}`", self.root_code, self.code)));
+            return Err(Error::invalid(
+                "root_code",
+                format!("root_code `{}` does not match code `{}`", self.root_code, self.code),
+            ));
         }
         self.root_code = root;
         let quad = code.quad(crate::QuadScheme::Gdelt).unwrap_or(0);
@@ -461,7 +469,10 @@ fn normalize_actor(ev: &mut Event, side: Side, dict: &Dictionary, warnings: &mut
             let given_norm = dict.normalize_code(given.trim()).map_err(|e| relabel(e, country))?;
             let g = given_norm.country.unwrap_or(given_norm.code);
             if g != derived {
-                return Err(Error::invalid(country, format!("{country} `{given}` does not match {code} `{a}` ({derived})")));
+                return Err(Error::invalid(
+                    country,
+                    format!("{country} `{given}` does not match {code} `{a}` ({derived})"),
+                ));
             }
         }
         *actor_country = n.country.clone().or_else(|| actor_country.clone());
@@ -497,10 +508,7 @@ fn from_fields(f: &dyn Fields) -> Result<Event> {
     let date_precision = f.str("date_precision")?.map(|p| DatePrecision::parse(&p)).transpose()?.unwrap_or_default();
     let code = f.str("code")?.ok_or_else(|| Error::invalid("code", "missing code"))?;
     let origin = f.str("origin")?.map(|o| Origin::parse(&o)).transpose()?.unwrap_or_default();
-    let reported = f
-        .str("reported")?
-        .map(|r| Date::parse(&r).map_err(|e| relabel(e, "reported")))
-        .transpose()?;
+    let reported = f.str("reported")?.map(|r| Date::parse(&r).map_err(|e| relabel(e, "reported"))).transpose()?;
     let quad_class = match f.u64("quad_class")? {
         Some(q @ 1..=4) => q as u8,
         Some(q) => return Err(Error::invalid("quad_class", format!("quad_class {q} is not 1, 2, 3 or 4"))),
@@ -580,9 +588,10 @@ impl Fields for JsonFields<'_> {
     fn u64(&self, name: &str) -> Result<Option<u64>> {
         match self.0.get(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => {
-                n.as_u64().map(Some).ok_or_else(|| Error::invalid(name, format!("expected a non-negative integer, found {n}")))
-            }
+            Some(Value::Number(n)) => n
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| Error::invalid(name, format!("expected a non-negative integer, found {n}"))),
             Some(other) => Err(Error::invalid(name, format!("expected an integer, found {other}"))),
         }
     }
@@ -668,7 +677,10 @@ impl Fields for CsvFields<'_> {
             .transpose()
     }
     fn list(&self, name: &str) -> Result<Vec<String>> {
-        Ok(self.raw(name).map(|s| s.split(';').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()).unwrap_or_default())
+        Ok(self
+            .raw(name)
+            .map(|s| s.split(';').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
+            .unwrap_or_default())
     }
     fn location(&self) -> Result<Option<Place>> {
         let name = self.str("location_name")?;
@@ -700,8 +712,9 @@ mod tests {
 
     #[test]
     fn fills_and_normalises() {
-        let e = parse(json!({"id": "x1", "date": "2023-05-10", "source": "ROMGOV", "target": "IGOWSTNAT", "code": "036"}))
-            .expect("valid");
+        let e =
+            parse(json!({"id": "x1", "date": "2023-05-10", "source": "ROMGOV", "target": "IGOWSTNAT", "code": "036"}))
+                .expect("valid");
         assert_eq!(e.source.as_deref(), Some("ROUGOV"));
         assert_eq!(e.source_raw.as_deref(), Some("ROMGOV"));
         assert_eq!(e.source_country.as_deref(), Some("ROU"));
@@ -715,7 +728,8 @@ mod tests {
 
     #[test]
     fn month_precision_moves_to_the_first_day() {
-        let e = parse(json!({"id": "x", "date": "2022-12-28", "date_precision": "month", "code": "040"})).expect("valid");
+        let e =
+            parse(json!({"id": "x", "date": "2022-12-28", "date_precision": "month", "code": "040"})).expect("valid");
         assert_eq!(e.date.to_string(), "2022-12-01");
     }
 
@@ -729,7 +743,10 @@ mod tests {
             (json!({"id": "x", "date": "2023-02-01", "code": "040", "source": "tur"}), "source"),
             (json!({"id": "x", "date": "2023-02-01", "code": "040", "goldstein": 11.0}), "goldstein"),
             (json!({"id": "x", "date": "2023-02-01", "code": "040", "colour": "red"}), "colour"),
-            (json!({"id": "x", "date": "2023-02-01", "code": "040", "source": "TURGOV", "source_country": "SYR"}), "source_country"),
+            (
+                json!({"id": "x", "date": "2023-02-01", "code": "040", "source": "TURGOV", "source_country": "SYR"}),
+                "source_country",
+            ),
             (json!({"id": "x", "date": "2023-02-01", "code": "040", "span": [5, 2]}), "span"),
             (json!({"id": "x", "code": "040"}), "date"),
         ];
@@ -741,7 +758,8 @@ mod tests {
 
     #[test]
     fn content_hash_tells_content_apart() {
-        let a = parse(json!({"id": "x", "date": "2023-05-10", "source": "TUR", "target": "SYR", "code": "040"})).expect("ok");
+        let a = parse(json!({"id": "x", "date": "2023-05-10", "source": "TUR", "target": "SYR", "code": "040"}))
+            .expect("ok");
         let mut b = a.clone();
         assert_eq!(a.content_hash(), b.content_hash());
         b.mentions = 2;

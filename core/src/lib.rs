@@ -4,16 +4,16 @@
 
 pub mod actors;
 pub mod columnar;
-pub mod event;
 pub mod date;
 pub mod error;
+pub mod event;
 pub mod taxonomy;
 pub mod text;
 
 pub use actors::{Dictionary, NameKind, Resolution};
 pub use date::{Date, DatePrecision};
-pub use event::{Event, Origin, Place};
 pub use error::{Error, ErrorKind, Location, Result};
+pub use event::{Event, Origin, Place};
 pub use taxonomy::{QuadScheme, taxonomy};
 pub mod aggregates;
 pub mod document;

@@ -229,7 +229,8 @@ impl Model {
         if is_well_formed_code(arg) {
             let c = dict.normalize_code(arg)?;
             let view = self.view();
-            let known = c.known || view.knows_code(&c.code) || c.country.as_deref().is_some_and(|k| view.knows_country(k));
+            let known =
+                c.known || view.knows_code(&c.code) || c.country.as_deref().is_some_and(|k| view.knows_country(k));
             if !known {
                 return Err(Error::UnknownActor { name: arg.to_string() });
             }
@@ -341,7 +342,8 @@ mod tests {
             assert_eq!(r.unknown_actors, ["XYZGOV"]);
         }
         let m = Model::open(dir.path(), &opts).expect("reopen");
-        let page = m.events(&EventQuery { dyad: Some(("SYR".into(), "Turkey".into())), ..Default::default() }).expect("list");
+        let page =
+            m.events(&EventQuery { dyad: Some(("SYR".into(), "Turkey".into())), ..Default::default() }).expect("list");
         assert_eq!(page.events.len(), 1);
         assert_eq!(page.events[0].topics, ["refugees"]);
         // A code only the store knows is a valid query; one nobody knows is not.

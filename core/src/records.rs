@@ -50,7 +50,8 @@ pub fn read_records(
                 if line % 8192 == 0 {
                     progress(bytes);
                 }
-                let text = std::str::from_utf8(&buf).map_err(|_| Error::invalid_at(at(line), "the line is not valid UTF-8"))?;
+                let text = std::str::from_utf8(&buf)
+                    .map_err(|_| Error::invalid_at(at(line), "the line is not valid UTF-8"))?;
                 if text.trim().is_empty() {
                     continue;
                 }

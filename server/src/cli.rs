@@ -250,7 +250,9 @@ pub fn run(cli: Cli) -> Result<()> {
             let page = model.events(&q)?;
             let rows: Vec<Value> = page.events.iter().map(|e| e.to_json()).collect();
             let cols: &[&str] = match format {
-                Format::Table => &["date", "id", "source", "target", "code", "goldstein", "quad_class", "mentions", "origin"],
+                Format::Table => {
+                    &["date", "id", "source", "target", "code", "goldstein", "quad_class", "mentions", "origin"]
+                }
                 _ => CSV_COLUMNS,
             };
             write_rows(&mut out, format, &rows, cols)?;
@@ -269,9 +271,21 @@ pub fn run(cli: Cli) -> Result<()> {
                     writeln!(out)?;
                 }
                 _ => {
-                    writeln!(out, "{} ({})\n{}\n\n{}\n", doc.id, doc.published, doc.title.unwrap_or_default(), doc.text)?;
+                    writeln!(
+                        out,
+                        "{} ({})\n{}\n\n{}\n",
+                        doc.id,
+                        doc.published,
+                        doc.title.unwrap_or_default(),
+                        doc.text
+                    )?;
                     let rows: Vec<Value> = events.iter().map(|e| e.to_json()).collect();
-                    write_rows(&mut out, format, &rows, &["sentence", "source", "target", "code", "goldstein", "evidence"])?;
+                    write_rows(
+                        &mut out,
+                        format,
+                        &rows,
+                        &["sentence", "source", "target", "code", "goldstein", "evidence"],
+                    )?;
                 }
             }
         }
@@ -282,7 +296,12 @@ pub fn run(cli: Cli) -> Result<()> {
                 "name": a.name, "code": r.code, "country": r.country, "kind": r.kind.as_str(),
                 "canonical": r.name, "office": r.office, "from": r.from, "until": r.until, "origin": r.origin,
             });
-            write_rows(&mut out, format, &[row], &["name", "code", "country", "kind", "canonical", "office", "from", "until"])?;
+            write_rows(
+                &mut out,
+                format,
+                &[row],
+                &["name", "code", "country", "kind", "canonical", "office", "from", "until"],
+            )?;
         }
         Command::Actors(ActorsCommand::List(a)) => {
             let dict = dictionary(&cli)?;

@@ -16,7 +16,9 @@ fn main() -> ExitCode {
             let bad_input = e.downcast_ref::<detente_core::Error>().is_some_and(|c| {
                 matches!(
                     c.kind(),
-                    detente_core::ErrorKind::InvalidInput | detente_core::ErrorKind::NotFound | detente_core::ErrorKind::Conflict
+                    detente_core::ErrorKind::InvalidInput
+                        | detente_core::ErrorKind::NotFound
+                        | detente_core::ErrorKind::Conflict
                 )
             });
             ExitCode::from(if bad_input { 2 } else { 1 })

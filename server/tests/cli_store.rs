@@ -119,11 +119,17 @@ fn a_conflicting_id_is_refused_unless_replacing() {
     let dir = tempfile::tempdir().expect("tmp");
     let data = dir.path().join("store");
     let file = dir.path().join("e.jsonl");
-    std::fs::write(&file, "{\"id\":\"a\",\"date\":\"2023-05-10\",\"source\":\"TUR\",\"target\":\"SYR\",\"code\":\"040\"}\n")
-        .expect("write");
+    std::fs::write(
+        &file,
+        "{\"id\":\"a\",\"date\":\"2023-05-10\",\"source\":\"TUR\",\"target\":\"SYR\",\"code\":\"040\"}\n",
+    )
+    .expect("write");
     assert!(detente(&data, &["events", "add", file.to_str().unwrap_or_default()]).status.success());
-    std::fs::write(&file, "{\"id\":\"a\",\"date\":\"2023-05-11\",\"source\":\"TUR\",\"target\":\"SYR\",\"code\":\"040\"}\n")
-        .expect("write");
+    std::fs::write(
+        &file,
+        "{\"id\":\"a\",\"date\":\"2023-05-11\",\"source\":\"TUR\",\"target\":\"SYR\",\"code\":\"040\"}\n",
+    )
+    .expect("write");
     let o = detente(&data, &["events", "add", file.to_str().unwrap_or_default()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("event `a` is already stored with different content"), "{}", stderr(&o));

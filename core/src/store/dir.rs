@@ -91,7 +91,12 @@ impl DirBackend {
             Access::ReadWrite => {
                 fs::create_dir_all(root.join(SEGMENTS)).map_err(io(root))?;
                 let lock_path = root.join(LOCK);
-                let lock = File::options().create(true).truncate(false).write(true).open(&lock_path).map_err(io(&lock_path))?;
+                let lock = File::options()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&lock_path)
+                    .map_err(io(&lock_path))?;
                 match lock.try_lock() {
                     Ok(()) => {}
                     Err(fs::TryLockError::WouldBlock) => {
@@ -203,16 +208,22 @@ pub fn read_ipc_mmap(path: &Path) -> Result<RecordBatch> {
     }
     let block = blocks.get(0);
     let data = block_data(block)?;
-    decoder.read_record_batch(block, &data).map_err(|e| corrupt(e.to_string()))?.ok_or_else(|| corrupt("empty batch".into()))
+    decoder
+        .read_record_batch(block, &data)
+        .map_err(|e| corrupt(e.to_string()))?
+        .ok_or_else(|| corrupt("empty batch".into()))
 }
 
 fn schema_version(conn: &Connection) -> Result<i64> {
     let has_meta: bool =
-        conn.query_row("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'", [], |r| r.get::<_, i64>(0))? > 0;
+        conn.query_row("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'", [], |r| {
+            r.get::<_, i64>(0)
+        })? > 0;
     if !has_meta {
         return Ok(0);
     }
-    let v: Option<String> = conn.query_row("SELECT value FROM meta WHERE key='schema_version'", [], |r| r.get(0)).optional()?;
+    let v: Option<String> =
+        conn.query_row("SELECT value FROM meta WHERE key='schema_version'", [], |r| r.get(0)).optional()?;
     Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
@@ -261,7 +272,8 @@ impl Backend for DirBackend {
             let tx = conn.transaction()?;
             let files: Vec<(u64, String)> = {
                 let mut st = tx.prepare("SELECT seq, file FROM segments ORDER BY seq")?;
-                st.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)))?.collect::<rusqlite::Result<_>>()?
+                st.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?
             };
             let tombstones: Vec<u32> = {
                 let mut st = tx.prepare("SELECT row FROM tombstones")?;
@@ -280,7 +292,8 @@ impl Backend for DirBackend {
 
     fn commit(&self, c: Commit) -> Result<Committed> {
         let mut conn = self.conn.lock();
-        let seq: u64 = conn.query_row("SELECT coalesce(max(seq), 0) + 1 FROM segments", [], |r| r.get::<_, i64>(0))? as u64;
+        let seq: u64 =
+            conn.query_row("SELECT coalesce(max(seq), 0) + 1 FROM segments", [], |r| r.get::<_, i64>(0))? as u64;
         let written = match &c.batch {
             Some(b) => Some(self.write_segment(seq, b)?),
             None => None,
@@ -338,7 +351,12 @@ impl Backend for DirBackend {
         let conn = self.conn.lock();
         let row = conn
             .query_row("SELECT id, published, title, text FROM documents WHERE id = ?1", params![id], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, String>(3)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
             })
             .optional()?;
         match row {
@@ -365,7 +383,8 @@ impl Backend for DirBackend {
 
     fn actor_entries(&self) -> Result<Vec<Entry>> {
         let conn = self.conn.lock();
-        let mut st = conn.prepare("SELECT id, code, kind, names, valid_from, valid_until, office FROM actors ORDER BY id")?;
+        let mut st =
+            conn.prepare("SELECT id, code, kind, names, valid_from, valid_until, office FROM actors ORDER BY id")?;
         let rows = st.query_map([], |r| {
             Ok((
                 r.get::<_, i64>(0)?,

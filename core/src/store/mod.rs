@@ -361,11 +361,8 @@ impl Store {
             let ids = state.ids.as_ref().ok_or_else(|| Error::Internal("id index missing".into()))?;
             let mut seen: HashMap<&str, usize> = HashMap::with_capacity(cols.len());
             keep = vec![true; cols.len()];
-            let loc = |i: usize| Location {
-                input: w.input.clone(),
-                line: w.lines.get(i).copied(),
-                field: Some("id".into()),
-            };
+            let loc =
+                |i: usize| Location { input: w.input.clone(), line: w.lines.get(i).copied(), field: Some("id".into()) };
             for i in 0..cols.len() {
                 let id = cols.id.value(i);
                 // The same id twice in one batch.
@@ -591,7 +588,9 @@ impl StoreView<'_> {
         if let Some(a) = &f.actor {
             let Some(c) = id(&a.country) else { return Some(Vec::new()) };
             let keys = st.by_country.get(&c).map_or(&[][..], Vec::as_slice);
-            return Some(keys.iter().map(|&(s, t)| (get(s, t), if s == c { Mode::Forward } else { Mode::Reverse })).collect());
+            return Some(
+                keys.iter().map(|&(s, t)| (get(s, t), if s == c { Mode::Forward } else { Mode::Reverse })).collect(),
+            );
         }
         None
     }
@@ -633,10 +632,16 @@ impl<'a> Matcher<'a> {
 
     fn seg_filter(f: &EventFilter, seg: &Segment) -> SegFilter {
         let codes = (!f.codes.is_empty()).then(|| {
-            seg.cols.code.values().iter().map(|v| v.is_some_and(|v| f.codes.iter().any(|c| v.starts_with(c.as_str())))).collect()
+            seg.cols
+                .code
+                .values()
+                .iter()
+                .map(|v| v.is_some_and(|v| f.codes.iter().any(|c| v.starts_with(c.as_str()))))
+                .collect()
         });
-        let roots = (!f.roots.is_empty())
-            .then(|| seg.cols.root_code.values().iter().map(|v| v.is_some_and(|v| f.roots.iter().any(|r| r == v))).collect());
+        let roots = (!f.roots.is_empty()).then(|| {
+            seg.cols.root_code.values().iter().map(|v| v.is_some_and(|v| f.roots.iter().any(|r| r == v))).collect()
+        });
         let origin = f.origin.map(|o| seg.cols.origin.find(o.as_str()));
         let doc = f.doc_id.as_ref().map(|d| seg.cols.doc_id.find(d));
         SegFilter { codes, roots, origin, doc }

@@ -138,15 +138,21 @@ fn aggregates_match_a_brute_force_recount() {
             prop_assert_eq!(v.len(), all.len());
             let mut brute: HashMap<(String, String, bool, i32, u8), Sums> = HashMap::new();
             for e in all.values().filter(|e| !e.planned) {
-                let (s, t) = (e.source_country.clone().unwrap_or_default(), e.target_country.clone().unwrap_or_default());
+                let (s, t) =
+                    (e.source_country.clone().unwrap_or_default(), e.target_country.clone().unwrap_or_default());
                 let (s, t) = if e.directed || s <= t { (s, t) } else { (t, s) };
                 let root = e.root_code.parse::<u8>().unwrap_or(0);
-                brute.entry((s, t, e.directed, e.date.days(), root)).or_default().add(&Sums::of_event(e.goldstein, e.mentions, 1));
+                brute.entry((s, t, e.directed, e.date.days(), root)).or_default().add(&Sums::of_event(
+                    e.goldstein,
+                    e.mentions,
+                    1,
+                ));
             }
             let mut stored: HashMap<(String, String, bool, i32, u8), Sums> = HashMap::new();
             for key in v.aggregates().keys() {
                 for c in v.aggregates().cells(key) {
-                    let (s, t) = (v.countries().name(key.source).to_string(), v.countries().name(key.target).to_string());
+                    let (s, t) =
+                        (v.countries().name(key.source).to_string(), v.countries().name(key.target).to_string());
                     let (s, t) = if key.directed || s <= t { (s, t) } else { (t, s) };
                     stored.insert((s, t, key.directed, c.day, c.root), c.sums);
                 }
