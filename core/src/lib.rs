@@ -16,6 +16,7 @@ pub use error::{Error, ErrorKind, Location, Result};
 pub use event::{Event, Origin, Place};
 pub use taxonomy::{QuadScheme, taxonomy};
 pub mod aggregates;
+pub mod coder;
 pub mod document;
 pub mod model;
 pub mod records;

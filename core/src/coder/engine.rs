@@ -1,0 +1,597 @@
+//! Matching lexicon patterns in a sentence and turning matches into events.
+
+use super::lexicon::{Elem, FrameKind, Lexicon, Owner};
+use super::mentions::{Mention, MentionFinder, keep_actors};
+use super::sentences;
+use crate::date::Date;
+use crate::document::Document;
+use crate::event::{Event, Origin};
+use crate::taxonomy::{QuadScheme, taxonomy};
+use crate::text::{CharOffsets, Token, TokenKind, tokenize};
+use xxhash_rust::xxh3::Xxh3;
+
+/// Words that negate the verb that follows within a few tokens.
+const NEGATORS: &[&str] =
+    &["not", "never", "no", "didnt", "doesnt", "dont", "wont", "cant", "cannot", "isnt", "wasnt", "hasnt", "havent", "hadnt", "wouldnt", "shouldnt", "couldnt", "arent", "werent", "neither", "nor"];
+/// Modal words that make the verb hypothetical.
+const HYPOTHETICAL: &[&str] = &["may", "might", "could", "should", "can", "must", "if", "whether", "unless"];
+/// Words that make the verb an announced future act.
+const FUTURE: &[&str] = &["will", "would", "shall", "'ll"];
+/// Words that start a comma-delimited stretch that cannot hold the subject of the main verb.
+const SIDE_CLAUSE: &[&str] = &[
+    "after", "before", "following", "during", "while", "when", "as", "since", "because", "although", "though", "despite",
+    "amid", "in", "on", "at", "with", "without", "according", "if", "unless", "which", "who", "whose", "where", "under",
+    "over", "through", "until", "once", "like", "unlike", "for", "by", "from", "of", "to", "including", "whom",
+];
+/// Words that end the clause an object is looked for in.
+const CLAUSE_END: &[&str] = &["after", "before", "while", "because", "despite", "although", "whereas", "but", "following", "amid", "unless", "since"];
+/// Verbs of saying: a comma followed by one ends the reported clause ("…, officials said").
+const SAY: &[&str] = &["say", "said", "says", "told", "tell", "tells", "according", "reported", "added", "stated", "noted", "announced"];
+
+/// One event found in a sentence, before it becomes a canonical record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentenceEvent {
+    /// Source actor code.
+    pub source: Option<String>,
+    /// Source text.
+    pub source_name: Option<String>,
+    /// Target actor code.
+    pub target: Option<String>,
+    /// Target text.
+    pub target_name: Option<String>,
+    /// CAMEO code.
+    pub code: String,
+    /// The lexicon rule.
+    pub rule: String,
+    /// Symmetric (a reciprocal consultation).
+    pub symmetric: bool,
+    /// An announced future act.
+    pub planned: bool,
+    /// Byte range of the event in the document.
+    pub span: (usize, usize),
+    /// Token index of the head word in the sentence.
+    pub head: usize,
+}
+
+/// A sentence with its tokens, actor mentions and events.
+#[derive(Debug, Clone)]
+pub struct CodedSentence {
+    /// Byte range in the document.
+    pub start: usize,
+    /// End of the range.
+    pub end: usize,
+    /// Tokens (offsets into the document).
+    pub tokens: Vec<Token>,
+    /// Actor mentions.
+    pub mentions: Vec<Mention>,
+    /// Events.
+    pub events: Vec<SentenceEvent>,
+}
+
+struct Sent<'a> {
+    text: &'a str,
+    toks: Vec<Token>,
+    lemmas: Vec<String>,
+    mentions: Vec<Mention>,
+    /// For each token, the mention starting there.
+    starts: Vec<Option<usize>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Match {
+    /// The head is a passive participle ("was invited"): the target slot may be empty and an
+    /// agent ("by the Arab League") is the source.
+    passive: bool,
+    pattern: usize,
+    head: usize,
+    end: usize,
+    target: Vec<usize>,
+    source: Vec<usize>,
+    content: Option<usize>,
+}
+
+fn is_clause_punct(t: &Token) -> bool {
+    t.kind == TokenKind::Punct && matches!(t.key.as_str(), "," | ";" | ":" | "(" | ")" | "\"" | "-" | "[" | "]")
+}
+
+impl Sent<'_> {
+    fn n(&self) -> usize {
+        self.toks.len()
+    }
+    fn key(&self, i: usize) -> &str {
+        self.toks.get(i).map_or("", |t| t.key.as_str())
+    }
+    fn word_matches(&self, ws: &[(String, bool)], i: usize) -> bool {
+        let Some(t) = self.toks.get(i) else { return false };
+        if t.kind == TokenKind::Punct {
+            return false;
+        }
+        ws.iter().any(|(w, exact)| t.key == *w || (!exact && self.lemmas[i] == *w))
+    }
+
+    /// A group of coordinated mentions starting at `i` (after at most two determiners):
+    /// mention indexes and the token after the group.
+    fn group_at(&self, mut i: usize) -> Option<(Vec<usize>, usize)> {
+        let mut skipped = 0;
+        while skipped < 2 && matches!(self.key(i), "the" | "a" | "an" | "its" | "their" | "his" | "her" | "both" | "all") {
+            i += 1;
+            skipped += 1;
+        }
+        let first = self.starts.get(i).copied().flatten()?;
+        let mut group = vec![first];
+        let mut end = self.mentions[first].end;
+        loop {
+            let mut j = end;
+            let mut saw = false;
+            while matches!(self.key(j), "," | "and" | "or" | "the" | "as" | "well") {
+                saw = true;
+                j += 1;
+            }
+            match self.starts.get(j).copied().flatten() {
+                Some(m) if saw && !self.mentions[m].locative => {
+                    group.push(m);
+                    end = self.mentions[m].end;
+                }
+                _ => break,
+            }
+        }
+        Some((group, end))
+    }
+
+    /// Extends a mention leftwards over coordinated mentions ("A, B and C").
+    fn group_ending_at(&self, m: usize) -> Vec<usize> {
+        let mut group = vec![m];
+        let mut cur = m;
+        while cur > 0 {
+            let prev = cur - 1;
+            let between = &self.toks[self.mentions[prev].end..self.mentions[cur].start];
+            let ok = !between.is_empty() && between.iter().all(|t| matches!(t.key.as_str(), "," | "and" | "or" | "the"));
+            if !ok || self.mentions[prev].locative {
+                break;
+            }
+            group.push(prev);
+            cur = prev;
+        }
+        group.reverse();
+        group
+    }
+
+    /// Token ranges of comma-delimited stretches that cannot hold the main subject.
+    fn side_clause(&self, i: usize, head: usize) -> bool {
+        // The stretch containing token i: from the comma before it to the comma after it.
+        let mut a = i;
+        while a > 0 && self.key(a - 1) != "," && self.key(a - 1) != ";" {
+            a -= 1;
+        }
+        let mut b = i;
+        while b < self.n() && self.key(b) != "," && self.key(b) != ";" {
+            b += 1;
+        }
+        if (a..b).contains(&head) {
+            return false;
+        }
+        SIDE_CLAUSE.contains(&self.key(a))
+    }
+
+    /// The subject group of the verb at `head`: the nearest actor mention before it that is
+    /// not a place, not in a side clause, and in the same clause.
+    fn subject(&self, head: usize) -> Vec<usize> {
+        let mut best: Option<usize> = None;
+        for (mi, m) in self.mentions.iter().enumerate().rev() {
+            if m.end > head {
+                continue;
+            }
+            if self.toks[m.end..head].iter().any(|t| t.key == ";") {
+                break;
+            }
+            if m.locative || self.side_clause(m.start, head) {
+                continue;
+            }
+            if m.weak && best.is_none() {
+                // A bare role ("troops") only if nothing better is in the clause.
+                best = Some(mi);
+                continue;
+            }
+            if !m.weak {
+                best = Some(mi);
+                break;
+            }
+        }
+        best.map(|m| self.group_ending_at(m)).unwrap_or_default()
+    }
+
+    /// Where the clause of the verb at `from` ends.
+    fn clause_end(&self, from: usize) -> usize {
+        let mut i = from;
+        while i < self.n() {
+            let k = self.key(i);
+            if k == ";" || (i > from && CLAUSE_END.contains(&k)) {
+                return i;
+            }
+            if k == "," && self.toks[i + 1..self.n().min(i + 5)].iter().any(|t| SAY.contains(&t.key.as_str())) {
+                return i;
+            }
+            i += 1;
+        }
+        self.n()
+    }
+
+    /// The first object group after `from` in the clause, excluding the source's mentions.
+    fn object(&self, from: usize, end: usize, exclude: &[usize], allow_places: bool) -> Vec<usize> {
+        for (mi, m) in self.mentions.iter().enumerate() {
+            if m.start < from || m.start >= end || exclude.contains(&mi) || (m.locative && !allow_places) {
+                continue;
+            }
+            let mut g = vec![mi];
+            let mut cur = mi;
+            while cur + 1 < self.mentions.len() {
+                let next = cur + 1;
+                let between = &self.toks[self.mentions[cur].end..self.mentions[next].start];
+                if self.mentions[next].start >= end
+                    || between.is_empty()
+                    || !between.iter().all(|t| matches!(t.key.as_str(), "," | "and" | "or" | "the"))
+                {
+                    break;
+                }
+                g.push(next);
+                cur = next;
+            }
+            return g;
+        }
+        Vec::new()
+    }
+
+    /// Looks back from the head over auxiliaries and adverbs: (negated, hypothetical, future, passive).
+    fn verb_context(&self, head: usize) -> (bool, bool, bool, bool) {
+        let (mut neg, mut hyp, mut fut, mut passive) = (false, false, false, false);
+        let mut i = head;
+        let mut steps = 0;
+        while i > 0 && steps < 5 {
+            i -= 1;
+            steps += 1;
+            let t = &self.toks[i];
+            if is_clause_punct(t) || self.starts[i].is_some() || self.mentions.iter().any(|m| m.start <= i && i < m.end) {
+                break;
+            }
+            let k = t.key.as_str();
+            if NEGATORS.contains(&k) {
+                neg = true;
+            } else if k == "yet" && self.key(i + 1) == "to" {
+                neg = true; // "has yet to sign"
+            } else if matches!(k, "fail" | "failed" | "fails" | "failing") && self.key(i + 1) == "to" {
+                neg = true;
+            } else if HYPOTHETICAL.contains(&k) {
+                hyp = true;
+            } else if FUTURE.contains(&k) || (k == "to" && i > 0 && matches!(self.key(i - 1), "due" | "scheduled" | "expected" | "set" | "planning" | "plans" | "plan" | "planned" | "going")) {
+                fut = true;
+            } else if i + 1 == head && matches!(k, "is" | "are" | "was" | "were" | "be" | "been" | "being") {
+                passive = self.toks[head].key.ends_with("ed") || self.lemmas[head] != self.toks[head].key;
+            } else if matches!(k, "is" | "are" | "was" | "were" | "be" | "been" | "being")
+                && (head - i) <= 2
+                && (self.toks[head].key.ends_with("ed") || (self.lemmas[head] != self.toks[head].key && !self.toks[head].key.ends_with("ing")))
+            {
+                passive = true;
+            }
+        }
+        (neg, hyp, fut, passive)
+    }
+}
+
+fn match_elems(s: &Sent, elems: &[Elem], pos: usize, m: &mut Match) -> bool {
+    let Some((e, rest)) = elems.split_first() else {
+        m.end = pos;
+        return true;
+    };
+    match e {
+        Elem::Word(ws) => s.word_matches(ws, pos) && match_elems(s, rest, pos + 1, m),
+        Elem::Optional(inner) => {
+            let mut with: Vec<Elem> = inner.clone();
+            with.extend_from_slice(rest);
+            match_elems(s, &with, pos, m) || match_elems(s, rest, pos, m)
+        }
+        Elem::Gap => {
+            for k in 0..=4 {
+                if pos + k > s.n() || s.toks[pos..pos + k].iter().any(is_clause_punct) {
+                    break;
+                }
+                if match_elems(s, rest, pos + k, m) {
+                    return true;
+                }
+            }
+            false
+        }
+        Elem::Target | Elem::Source => {
+            if m.passive && matches!(e, Elem::Target) && m.target.is_empty() {
+                // "was invited (by the Arab League) to": the target is the passive's subject.
+                if s.key(pos) == "by" {
+                    if let Some((agent, after)) = s.group_at(pos + 1) {
+                        if match_elems(s, rest, after, m) {
+                            m.source = agent;
+                            return true;
+                        }
+                    }
+                }
+                if s.group_at(pos).is_none() {
+                    return match_elems(s, rest, pos, m);
+                }
+            }
+            let Some((group, after)) = s.group_at(pos) else { return false };
+            // Allow the possessive and a noun after the actor ("Syria's positions").
+            let after = if s.toks.get(after).is_some_and(|t| t.kind == TokenKind::Possessive) { after + 1 } else { after };
+            let ok = match_elems(s, rest, after, m);
+            if ok {
+                if matches!(e, Elem::Target) {
+                    m.target = group;
+                } else {
+                    m.source = group;
+                }
+            }
+            ok
+        }
+        Elem::Content => {
+            m.content = Some(pos);
+            m.end = pos;
+            true
+        }
+    }
+}
+
+fn find_matches(lex: &Lexicon, s: &Sent) -> Vec<Match> {
+    let mut out = Vec::new();
+    for i in 0..s.n() {
+        let t = &s.toks[i];
+        if t.kind == TokenKind::Punct {
+            continue;
+        }
+        let mut cands: Vec<usize> = Vec::new();
+        for key in [t.key.as_str(), s.lemmas[i].as_str()] {
+            if let Some(ps) = lex.by_head.get(key) {
+                for &p in ps {
+                    if !cands.contains(&p) {
+                        cands.push(p);
+                    }
+                }
+            }
+        }
+        let passive = s.verb_context(i).3;
+        for p in cands {
+            let mut m = Match { pattern: p, head: i, passive, ..Default::default() };
+            if match_elems(s, &lex.patterns[p].elems, i, &mut m) {
+                out.push(m);
+            }
+        }
+    }
+    out
+}
+
+/// The number of literal elements: more specific patterns win over shorter ones at one head.
+fn specificity(lex: &Lexicon, m: &Match) -> usize {
+    lex.patterns[m.pattern]
+        .elems
+        .iter()
+        .map(|e| match e {
+            Elem::Word(_) => 2,
+            Elem::Optional(inner) => inner.len(),
+            _ => 1,
+        })
+        .sum::<usize>()
+        * 100
+        + (m.end - m.head)
+}
+
+/// Codes one sentence (byte range `start..end` of `text`), dating persons' offices by `date`.
+pub fn code_sentence(finder: &MentionFinder, lex: &Lexicon, text: &str, start: usize, end: usize, date: Date) -> CodedSentence {
+    let slice = &text[start..end];
+    let mut toks = tokenize(slice);
+    for t in &mut toks {
+        t.start += start;
+        t.end += start;
+    }
+    let lemmas: Vec<String> = toks.iter().map(|t| lex.lemmas.lemma(&t.key).to_string()).collect();
+    let mentions = keep_actors(finder.find(&toks, text, date));
+    let mut starts = vec![None; toks.len()];
+    for (i, m) in mentions.iter().enumerate() {
+        starts[m.start] = Some(i);
+    }
+    let s = Sent { text, toks, lemmas, mentions, starts };
+    let events = events_of(lex, &s);
+    CodedSentence { start, end, tokens: s.toks.clone(), mentions: s.mentions.clone(), events }
+}
+
+fn events_of(lex: &Lexicon, s: &Sent) -> Vec<SentenceEvent> {
+    let mut matches = find_matches(lex, s);
+    // At one head, keep the most specific pattern.
+    matches.sort_by_key(|m| (m.head, std::cmp::Reverse(specificity(lex, m))));
+    matches.dedup_by_key(|m| m.head);
+    // Frames own the category matches inside their complement.
+    let frames: Vec<(usize, usize, usize)> = matches
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| matches!(lex.patterns[m.pattern].owner, Owner::Frame(_)))
+        .filter_map(|(i, m)| m.content.map(|c| (i, c, s.clause_end(c))))
+        .collect();
+    let inside_frame = |m: &Match| frames.iter().any(|&(_, c, e)| m.head >= c && m.head < e);
+    let mut out: Vec<SentenceEvent> = Vec::new();
+    for (mi, m) in matches.iter().enumerate() {
+        let pat = &lex.patterns[m.pattern];
+        let (neg, hyp, fut, passive) = s.verb_context(m.head);
+        if neg || hyp {
+            continue;
+        }
+        // "which is occupied by militias": a present-tense passive describes a state, not an act.
+        if passive && m.head > 0 && matches!(s.key(m.head - 1), "is" | "are") {
+            continue;
+        }
+        let (code, category, content_range) = match pat.owner {
+            Owner::Frame(fi) => {
+                if inside_frame(m) {
+                    continue; // a frame inside another frame's complement is its content
+                }
+                let frame = &lex.frames[fi];
+                let c = m.content.unwrap_or(m.end);
+                let cend = s.clause_end(c);
+                let content = matches
+                    .iter()
+                    .filter(|x| x.head >= c && x.head < cend && matches!(lex.patterns[x.pattern].owner, Owner::Category(_)))
+                    .min_by_key(|x| x.head);
+                let cat = content.and_then(|x| match lex.patterns[x.pattern].owner {
+                    Owner::Category(ci) => Some(&lex.categories[ci]),
+                    Owner::Frame(_) => None,
+                });
+                let code = match (frame.kind, cat) {
+                    (FrameKind::Deny, _) => frame.default.clone(),
+                    (FrameKind::Accede, Some(c)) => c.action.clone().unwrap_or_else(|| frame.default.clone()),
+                    (k, Some(c)) => c.frames.get(&k).cloned().unwrap_or_else(|| frame.default.clone()),
+                    (_, None) => frame.default.clone(),
+                };
+                (code, None, Some((c, cend)))
+            }
+            Owner::Category(ci) => {
+                if inside_frame(m) || pat.content_only {
+                    continue;
+                }
+                let cat = &lex.categories[ci];
+                // "would meet": intent; "would attack": a threat; "will visit": planned.
+                let code = if fut && !passive {
+                    cat.frames.get(&FrameKind::Intent).or(cat.frames.get(&FrameKind::Threaten)).or(cat.action.as_ref()).cloned()
+                } else {
+                    cat.action.clone()
+                };
+                let Some(code) = code else { continue };
+                (code, Some(cat), None)
+            }
+        };
+        let planned = fut && !code.starts_with("03") && !code.starts_with("13");
+        // Source and target.
+        let (mut sources, mut targets) = if passive && m.target.is_empty() {
+            // "X was invited by Y": Y acts on X.
+            let agent = if m.source.is_empty() {
+                (m.end..s.clause_end(m.end)).find(|&i| s.key(i) == "by").and_then(|i| s.group_at(i + 1)).map(|g| g.0)
+            } else {
+                Some(m.source.clone())
+            };
+            (agent.unwrap_or_default(), s.subject(m.head))
+        } else {
+            let src = if m.source.is_empty() { s.subject(m.head) } else { m.source.clone() };
+            (src, m.target.clone())
+        };
+        let symmetric_group = category.is_some_and(|c| c.symmetric) && sources.len() >= 2;
+        if targets.is_empty() && !passive && !symmetric_group {
+            let (from, end) = match content_range {
+                Some((c, e)) => (c, e),
+                None => (m.head + 1, s.clause_end(m.head + 1)),
+            };
+            targets = s.object(from, end, &sources, false);
+            if targets.is_empty() && content_range.is_none() {
+                targets = s.object(m.head + 1, end, &sources, true);
+            }
+        }
+        sources.dedup();
+        targets.retain(|t| !sources.contains(t));
+        if sources.is_empty() && targets.is_empty() {
+            continue;
+        }
+        let symmetric = category.is_some_and(|c| c.symmetric);
+        let span_start = sources.iter().chain(&targets).map(|&i| s.mentions[i].start).chain([m.head]).min().unwrap_or(m.head);
+        let span_end = sources.iter().chain(&targets).map(|&i| s.mentions[i].end).chain([m.end.max(m.head + 1)]).max().unwrap_or(m.end);
+        let span = (s.toks[span_start].start, s.toks[span_end.min(s.n()) - 1].end);
+        let mention = |i: usize| (s.mentions[i].code.clone(), s.text[s.toks[s.mentions[i].start].start..s.toks[s.mentions[i].end - 1].end].to_string());
+        let mut push = |src: Option<usize>, tgt: Option<usize>, sym: bool| {
+            let (source, source_name) = src.map(mention).map_or((None, None), |(c, n)| (Some(c), Some(n)));
+            let (target, target_name) = tgt.map(mention).map_or((None, None), |(c, n)| (Some(c), Some(n)));
+            if source.is_some() && source == target {
+                return;
+            }
+            let ev = SentenceEvent { source, source_name, target, target_name, code: code.clone(), rule: pat.rule.clone(), symmetric: sym, planned, span, head: m.head };
+            let dup = out.iter().any(|o| {
+                o.code == ev.code
+                    && ((o.source == ev.source && o.target == ev.target) || (sym && o.symmetric && o.source == ev.target && o.target == ev.source))
+            });
+            if !dup {
+                out.push(ev);
+            }
+        };
+        if symmetric && targets.is_empty() && sources.len() >= 2 {
+            // "A and B met": one symmetric event per pair.
+            for a in 0..sources.len() {
+                for b in a + 1..sources.len() {
+                    push(Some(sources[a]), Some(sources[b]), true);
+                }
+            }
+        } else if sources.is_empty() {
+            for &t in &targets {
+                push(None, Some(t), false);
+            }
+        } else if targets.is_empty() {
+            for &src in &sources {
+                push(Some(src), None, false);
+            }
+        } else {
+            for &src in &sources {
+                for &t in &targets {
+                    push(Some(src), Some(t), symmetric);
+                }
+            }
+        }
+        let _ = mi;
+    }
+    out
+}
+
+/// Codes every sentence of a document into canonical events.
+pub fn code_document(finder: &MentionFinder, lex: &Lexicon, doc: &Document) -> Vec<Event> {
+    let text = doc.text.as_str();
+    let (sentences, _datelines) = sentences::split(text);
+    let offsets = CharOffsets::new(text);
+    let mut events = Vec::new();
+    let dict = finder.dictionary();
+    for (si, sent) in sentences.iter().enumerate() {
+        let coded = code_sentence(finder, lex, text, sent.start, sent.end, doc.published);
+        for e in coded.events {
+            let Ok(code) = taxonomy().get(&e.code) else { continue };
+            let span = [offsets.char_index(e.span.0) as u32, offsets.char_index(e.span.1) as u32];
+            let mut h = Xxh3::new();
+            for part in [doc.id.as_str(), e.source.as_deref().unwrap_or(""), e.target.as_deref().unwrap_or(""), e.code.as_str()] {
+                h.update(part.as_bytes());
+                h.update(&[0]);
+            }
+            h.update(&(si as u64).to_le_bytes());
+            h.update(&span[0].to_le_bytes());
+            let country = |c: &Option<String>| c.as_deref().and_then(|c| dict.country_of(c));
+            events.push(Event {
+                id: format!("coder:{:016x}", h.digest()),
+                date: doc.published,
+                date_precision: crate::DatePrecision::Day,
+                source_country: country(&e.source),
+                target_country: country(&e.target),
+                source: e.source,
+                target: e.target,
+                source_name: e.source_name,
+                target_name: e.target_name,
+                source_raw: None,
+                target_raw: None,
+                code: code.code.clone(),
+                root_code: code.root().to_string(),
+                directed: !e.symmetric,
+                plover: code.plover.as_ref().map(|p| p.event.clone()),
+                quad_class: code.quad(QuadScheme::Gdelt).unwrap_or(0),
+                goldstein: code.goldstein_gdelt,
+                location: None,
+                topics: Vec::new(),
+                historical: false,
+                planned: e.planned,
+                group: None,
+                participants: Vec::new(),
+                reported: Some(doc.published),
+                doc_id: Some(doc.id.clone()),
+                sentence: Some(si as u32),
+                evidence: Some(text[sent.start..sent.end].to_string()),
+                span: Some(span),
+                rule: Some(e.rule),
+                mentions: 1,
+                origin: Origin::Coder,
+            });
+        }
+    }
+    events
+}

@@ -1,0 +1,70 @@
+//! The event coder: English news text in, canonical events out, each with the sentence, the
+//! character span and the lexicon rule that produced it. No parser and no model download: the
+//! coder reads tokens, finds actors with the dictionary, finds verb and phrase patterns with the
+//! lexicon, and assigns source and target from the clause around the pattern (the subject before
+//! it, the object or complement after it, the agent of a passive).
+//!
+//! It prefers no event to a wrong one: nothing is coded without a lexicon match, negated and
+//! hypothetical verbs ("did not sign", "may attack") are not coded, refusals and threats get
+//! their own codes, and in reported speech ("X said Y would …") Y's act is coded, not X's
+//! statement.
+
+mod engine;
+pub mod lemma;
+pub mod lexicon;
+pub mod mentions;
+pub mod sentences;
+
+pub use engine::{CodedSentence, SentenceEvent};
+pub use lexicon::Lexicon;
+
+use crate::actors::Dictionary;
+use crate::document::Document;
+use crate::error::Result;
+use crate::event::Event;
+use mentions::MentionFinder;
+use std::sync::{Arc, OnceLock};
+
+/// The lexicon files compiled into detente (users add their own with `--lexicon`).
+pub const BUILTIN_LEXICON: &[(&str, &str)] = &[("lexicon/events.txt", include_str!("../../data/lexicon/events.txt"))];
+
+/// The built-in lexicon, parsed once.
+pub fn builtin_lexicon() -> Result<Arc<Lexicon>> {
+    static L: OnceLock<std::result::Result<Arc<Lexicon>, String>> = OnceLock::new();
+    L.get_or_init(|| Lexicon::parse(BUILTIN_LEXICON).map(Arc::new).map_err(|e| e.to_string()))
+        .clone()
+        .map_err(crate::error::Error::Internal)
+}
+
+/// Codes documents into events. Build one per dictionary and lexicon and share it: it is
+/// immutable and thread-safe.
+#[derive(Debug)]
+pub struct Coder {
+    finder: MentionFinder,
+    lexicon: Arc<Lexicon>,
+}
+
+impl Coder {
+    /// A coder over a dictionary and a lexicon.
+    pub fn new(dict: Arc<Dictionary>, lexicon: Arc<Lexicon>) -> Coder {
+        Coder { finder: MentionFinder::new(dict), lexicon }
+    }
+
+    /// A coder with the built-in dictionary and lexicon.
+    pub fn builtin() -> Result<Coder> {
+        Ok(Coder::new(Dictionary::builtin(), builtin_lexicon()?))
+    }
+
+    /// The lexicon in use.
+    pub fn lexicon(&self) -> &Arc<Lexicon> {
+        &self.lexicon
+    }
+
+    /// Codes a whole document: every sentence, in order.
+    pub fn code_document(&self, doc: &Document) -> Vec<Event> {
+        engine::code_document(&self.finder, &self.lexicon, doc)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,67 @@
+use super::*;
+use crate::date::Date;
+
+fn coder() -> Coder {
+    Coder::builtin().expect("built-in lexicon parses")
+}
+
+fn code(text: &str) -> Vec<(Option<String>, Option<String>, String)> {
+    let doc = Document::new(Some("t"), Date::parse("2023-05-11").unwrap_or(Date::MIN), None, text).expect("doc");
+    coder().code_document(&doc).into_iter().map(|e| (e.source, e.target, e.code)).collect()
+}
+
+fn s(x: &str) -> Option<String> {
+    Some(x.to_string())
+}
+
+#[test]
+fn builtin_lexicon_parses() {
+    let lex = builtin_lexicon().expect("parse");
+    assert!(lex.patterns.len() > 300);
+    // Every root has at least one category.
+    let tax = crate::taxonomy::taxonomy();
+    let mut roots = std::collections::BTreeSet::new();
+    for c in &lex.categories {
+        for code in c.action.iter().chain(c.frames.values()) {
+            roots.insert(tax.get(code).map(|c| c.root().to_string()).unwrap_or_default());
+        }
+    }
+    for f in &lex.frames {
+        roots.insert(f.default[..2].to_string());
+    }
+    assert_eq!(roots.len(), 20, "{roots:?}");
+}
+
+#[test]
+fn actions_with_subject_and_object() {
+    assert_eq!(code("Turkey accused Syria of shelling its border towns."), [(s("TUR"), s("SYR"), "1123".into())]);
+    assert_eq!(code("Russian President Vladimir Putin hosted Turkish President Recep Tayyip Erdogan in Sochi."), [(s("RUSGOV"), s("TURGOV"), "043".into())]);
+    assert_eq!(code("The Arab League condemned Israel."), [(s("ARL"), s("ISR"), "111".into())]);
+}
+
+#[test]
+fn passives_and_negation() {
+    assert_eq!(code("Syria was invited by the Arab League to attend the summit."), [(s("ARL"), s("SYR"), "036".into())]);
+    assert!(code("Iran did not sign the agreement with Russia.").is_empty());
+    assert!(code("Turkey may attack Syria.").is_empty());
+    assert_eq!(code("Iran refused to release the British sailors."), [(s("IRN"), s("GBRMIL"), "1243".into())]);
+}
+
+#[test]
+fn frames_take_their_content() {
+    assert_eq!(code("The United Nations urged Syria to release political prisoners."), [(s("UNO"), s("SYR"), "0253".into())]);
+    assert_eq!(code("Russia threatened to impose sanctions on Georgia."), [(s("RUS"), s("GEO"), "1312".into())]);
+    assert_eq!(code("Egypt offered to mediate between Israel and Hamas."), [(s("EGY"), s("ISR"), "039".into()), (s("EGY"), s("HMS"), "039".into())]);
+}
+
+#[test]
+fn reported_speech_codes_the_reported_act() {
+    assert_eq!(code("Officials said Turkey would meet Syria next month."), [(s("TUR"), s("SYR"), "036".into())]);
+}
+
+#[test]
+fn coordinated_subjects_meet_pairwise() {
+    let c = code("Foreign ministers from Turkiye, Syria, Russia and Iran convened in Moscow.");
+    assert_eq!(c.len(), 6, "{c:?}");
+    assert!(c.iter().all(|e| e.2 == "040"));
+}
