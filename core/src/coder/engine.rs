@@ -14,7 +14,9 @@ use xxhash_rust::xxh3::Xxh3;
 const NEGATORS: &[&str] =
     &["not", "never", "no", "didnt", "doesnt", "dont", "wont", "cant", "cannot", "isnt", "wasnt", "hasnt", "havent", "hadnt", "wouldnt", "shouldnt", "couldnt", "arent", "werent", "neither", "nor"];
 /// Modal words that make the verb hypothetical.
-const HYPOTHETICAL: &[&str] = &["may", "might", "could", "should", "can", "must", "if", "whether", "unless"];
+const HYPOTHETICAL: &[&str] = &["may", "might", "could", "can", "if", "whether", "unless"];
+/// Words of obligation: "Y must V", said by X, is X's demand that Y V.
+const OBLIGATION: &[&str] = &["must", "should"];
 /// Words that make the verb an announced future act.
 const FUTURE: &[&str] = &["will", "would", "shall", "'ll"];
 /// Words that start a comma-delimited stretch that cannot hold the subject of the main verb.
@@ -68,6 +70,14 @@ pub struct CodedSentence {
     pub events: Vec<SentenceEvent>,
 }
 
+struct VerbContext {
+    neg: bool,
+    hyp: bool,
+    fut: bool,
+    passive: bool,
+    must: bool,
+}
+
 struct Sent<'a> {
     text: &'a str,
     toks: Vec<Token>,
@@ -107,6 +117,32 @@ impl Sent<'_> {
             return false;
         }
         ws.iter().any(|(w, exact)| t.key == *w || (!exact && self.lemmas[i] == *w))
+    }
+
+    /// Length of a time or manner adverbial at `i` ("on Tuesday", "today", "last week",
+    /// "urgently"), or 0.
+    fn adverbial_len(&self, i: usize) -> usize {
+        const DAYS: &[&str] = &["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+        const SINGLE: &[&str] = &[
+            "today", "yesterday", "tonight", "again", "also", "formally", "publicly", "urgently", "strongly", "repeatedly", "jointly",
+            "officially", "immediately", "now", "once", "still", "further", "firmly", "directly", "openly", "reportedly", "recently",
+            "earlier", "later", "personally", "unilaterally", "swiftly", "quickly", "effectively", "fully", "actively", "hard",
+            "here", "there", "reluctantly", "tentatively", "finally", "eventually", "unanimously", "privately", "secretly",
+        ];
+        let k = self.key(i);
+        if DAYS.contains(&k) || SINGLE.contains(&k) {
+            return 1;
+        }
+        if k == "on" && DAYS.contains(&self.key(i + 1)) {
+            return 2;
+        }
+        if k == "in" && matches!(self.key(i + 1), "principle" | "writing" | "public" | "private") {
+            return 2;
+        }
+        if matches!(k, "last" | "this" | "next" | "earlier" | "later") && matches!(self.key(i + 1), "week" | "month" | "year" | "weekend") {
+            return 2;
+        }
+        0
     }
 
     /// A group of coordinated mentions starting at `i` (after at most two determiners):
@@ -241,9 +277,30 @@ impl Sent<'_> {
         Vec::new()
     }
 
+    /// A past participle: a regular "-ed" form or an irregular one ("held", "taken").
+    fn is_participle(&self, i: usize) -> bool {
+        let k = self.key(i);
+        k.ends_with("ed") || (self.lemmas[i] != k && !k.ends_with("ing") && !k.ends_with('s'))
+    }
+
+    /// The subject of the verb of saying that governs the verb at `head` ("X said Y must …"):
+    /// the mention before a say-verb that comes before the head, if any.
+    fn sayer(&self, head: usize) -> Vec<usize> {
+        let say = (0..head).rev().find(|&i| matches!(self.lemmas[i].as_str(), "say" | "declare" | "reiterate" | "insist" | "state" | "announce" | "tell" | "warn" | "stress" | "emphasize" | "emphasise" | "conclude"));
+        match say {
+            Some(i) => self.subject(i),
+            None => Vec::new(),
+        }
+    }
+
     /// Looks back from the head over auxiliaries and adverbs: (negated, hypothetical, future, passive).
     fn verb_context(&self, head: usize) -> (bool, bool, bool, bool) {
-        let (mut neg, mut hyp, mut fut, mut passive) = (false, false, false, false);
+        let c = self.verb_context_full(head);
+        (c.neg, c.hyp, c.fut, c.passive)
+    }
+
+    fn verb_context_full(&self, head: usize) -> VerbContext {
+        let (mut neg, mut hyp, mut fut, mut passive, mut must) = (false, false, false, false, false);
         let mut i = head;
         let mut steps = 0;
         while i > 0 && steps < 5 {
@@ -262,18 +319,15 @@ impl Sent<'_> {
                 neg = true;
             } else if HYPOTHETICAL.contains(&k) {
                 hyp = true;
+            } else if OBLIGATION.contains(&k) || (matches!(k, "has" | "have" | "needs" | "need") && self.key(i + 1) == "to") {
+                must = true;
             } else if FUTURE.contains(&k) || (k == "to" && i > 0 && matches!(self.key(i - 1), "due" | "scheduled" | "expected" | "set" | "planning" | "plans" | "plan" | "planned" | "going")) {
                 fut = true;
-            } else if i + 1 == head && matches!(k, "is" | "are" | "was" | "were" | "be" | "been" | "being") {
-                passive = self.toks[head].key.ends_with("ed") || self.lemmas[head] != self.toks[head].key;
-            } else if matches!(k, "is" | "are" | "was" | "were" | "be" | "been" | "being")
-                && (head - i) <= 2
-                && (self.toks[head].key.ends_with("ed") || (self.lemmas[head] != self.toks[head].key && !self.toks[head].key.ends_with("ing")))
-            {
+            } else if matches!(k, "is" | "are" | "was" | "were" | "be" | "been" | "being") && (head - i) <= 2 && self.is_participle(head) {
                 passive = true;
             }
         }
-        (neg, hyp, fut, passive)
+        VerbContext { neg, hyp, fut, passive, must }
     }
 }
 
@@ -283,14 +337,21 @@ fn match_elems(s: &Sent, elems: &[Elem], pos: usize, m: &mut Match) -> bool {
         return true;
     };
     match e {
-        Elem::Word(ws) => s.word_matches(ws, pos) && match_elems(s, rest, pos + 1, m),
+        Elem::Word(ws) => {
+            if s.word_matches(ws, pos) {
+                return match_elems(s, rest, pos + 1, m);
+            }
+            // "called on Tuesday for …", "appealed to X on Friday to …": skip a time adverbial.
+            let skip = s.adverbial_len(pos);
+            skip > 0 && pos > m.head && s.word_matches(ws, pos + skip) && match_elems(s, rest, pos + skip + 1, m)
+        }
         Elem::Optional(inner) => {
             let mut with: Vec<Elem> = inner.clone();
             with.extend_from_slice(rest);
             match_elems(s, &with, pos, m) || match_elems(s, rest, pos, m)
         }
         Elem::Gap => {
-            for k in 0..=4 {
+            for k in 0..=6 {
                 if pos + k > s.n() || s.toks[pos..pos + k].iter().any(is_clause_punct) {
                     break;
                 }
@@ -315,10 +376,40 @@ fn match_elems(s: &Sent, elems: &[Elem], pos: usize, m: &mut Match) -> bool {
                     return match_elems(s, rest, pos, m);
                 }
             }
-            let Some((group, after)) = s.group_at(pos) else { return false };
-            // Allow the possessive and a noun after the actor ("Syria's positions").
+            let Some((group, after)) = s.group_at(pos) else {
+                // An actor the dictionary does not know ("asked the bank for aid"): when more words
+                // follow the slot, let up to five tokens of a noun phrase stand in for it.
+                if rest.is_empty() || matches!(e, Elem::Source) {
+                    return false;
+                }
+                for k in 1..=5 {
+                    if pos + k > s.n() || s.toks[pos..pos + k].iter().any(|t| is_clause_punct(t) || t.kind == TokenKind::Punct) {
+                        break;
+                    }
+                    if s.starts[pos..pos + k].iter().any(Option::is_some) {
+                        break;
+                    }
+                    if match_elems(s, rest, pos + k, m) {
+                        return true;
+                    }
+                }
+                return false;
+            };
+            // Allow the possessive and a few words after the actor ("Syria's positions",
+            // "the UN stabilization mission in Haiti to …").
             let after = if s.toks.get(after).is_some_and(|t| t.kind == TokenKind::Possessive) { after + 1 } else { after };
-            let ok = match_elems(s, rest, after, m);
+            let mut ok = match_elems(s, rest, after, m);
+            if !ok && !rest.is_empty() {
+                for k in 1..=4 {
+                    if after + k > s.n() || s.toks[after..after + k].iter().any(|t| t.kind == TokenKind::Punct) {
+                        break;
+                    }
+                    if match_elems(s, rest, after + k, m) {
+                        ok = true;
+                        break;
+                    }
+                }
+            }
             if ok {
                 if matches!(e, Elem::Target) {
                     m.target = group;
@@ -414,8 +505,11 @@ fn events_of(lex: &Lexicon, s: &Sent) -> Vec<SentenceEvent> {
     let mut out: Vec<SentenceEvent> = Vec::new();
     for (mi, m) in matches.iter().enumerate() {
         let pat = &lex.patterns[m.pattern];
-        let (neg, hyp, fut, passive) = s.verb_context(m.head);
-        if neg || hyp {
+        let vc = s.verb_context_full(m.head);
+        let (neg, hyp, fut, passive) = (vc.neg, vc.hyp, vc.fut, vc.passive);
+        // "will not release" is a refusal; "did not release" is nothing.
+        let refusal = neg && fut;
+        if (neg && !refusal) || hyp {
             continue;
         }
         // "which is occupied by militias": a present-tense passive describes a state, not an act.
@@ -439,8 +533,13 @@ fn events_of(lex: &Lexicon, s: &Sent) -> Vec<SentenceEvent> {
                     Owner::Frame(_) => None,
                 });
                 let code = match (frame.kind, cat) {
+                    (FrameKind::Accede, Some(c)) if c.action.is_none() => frame.default.clone(),
                     (FrameKind::Deny, _) => frame.default.clone(),
                     (FrameKind::Accede, Some(c)) => c.action.clone().unwrap_or_else(|| frame.default.clone()),
+                    // "prepared to impose martial law": an intent to coerce is a threat.
+                    (FrameKind::Intent, Some(c)) if !c.frames.contains_key(&FrameKind::Intent) && c.frames.contains_key(&FrameKind::Threaten) => {
+                        c.frames[&FrameKind::Threaten].clone()
+                    }
                     (k, Some(c)) => c.frames.get(&k).cloned().unwrap_or_else(|| frame.default.clone()),
                     (_, None) => frame.default.clone(),
                 };
@@ -451,8 +550,13 @@ fn events_of(lex: &Lexicon, s: &Sent) -> Vec<SentenceEvent> {
                     continue;
                 }
                 let cat = &lex.categories[ci];
-                // "would meet": intent; "would attack": a threat; "will visit": planned.
-                let code = if fut && !passive {
+                // "would meet": intent; "would attack": a threat; "will visit": planned;
+                // "will not release": a refusal; "Y must release" (said by X): X's demand.
+                let code = if refusal {
+                    cat.frames.get(&FrameKind::Reject).cloned()
+                } else if vc.must {
+                    cat.frames.get(&FrameKind::Demand).cloned()
+                } else if fut && !passive {
                     cat.frames.get(&FrameKind::Intent).or(cat.frames.get(&FrameKind::Threaten)).or(cat.action.as_ref()).cloned()
                 } else {
                     cat.action.clone()
@@ -461,9 +565,16 @@ fn events_of(lex: &Lexicon, s: &Sent) -> Vec<SentenceEvent> {
                 (code, Some(cat), None)
             }
         };
-        let planned = fut && !code.starts_with("03") && !code.starts_with("13");
+        let planned = fut && !refusal && !code.starts_with("03") && !code.starts_with("13");
+        let demand_by_sayer = vc.must && matches!(pat.owner, Owner::Category(_));
+        if demand_by_sayer && s.sayer(m.head).is_empty() {
+            continue;
+        }
         // Source and target.
-        let (mut sources, mut targets) = if passive && m.target.is_empty() {
+        let (mut sources, mut targets) = if demand_by_sayer {
+            // "X said Y must return the helicopter": X demands of Y.
+            (s.sayer(m.head), s.subject(m.head))
+        } else if passive && m.target.is_empty() {
             // "X was invited by Y": Y acts on X.
             let agent = if m.source.is_empty() {
                 (m.end..s.clause_end(m.end)).find(|&i| s.key(i) == "by").and_then(|i| s.group_at(i + 1)).map(|g| g.0)

@@ -128,6 +128,13 @@ fn doubles(w: &str) -> bool {
     !is_vowel(c1) && is_vowel(v) && !is_vowel(c2) && !matches!(c2, b'w' | b'x' | b'y') && vowel_groups == 1
 }
 
+/// Ends consonant, single vowel, consonant (not w, x, y).
+fn ends_cvc(w: &str) -> bool {
+    let b = w.as_bytes();
+    let n = b.len();
+    n >= 3 && !is_vowel(b[n - 3]) && is_vowel(b[n - 2]) && !is_vowel(b[n - 1]) && !matches!(b[n - 1], b'w' | b'x' | b'y')
+}
+
 /// All inflected forms of a base word: verb forms and, for nouns, plurals.
 pub fn forms(base: &str) -> Vec<String> {
     let mut out = vec![base.to_string()];
@@ -163,7 +170,9 @@ pub fn forms(base: &str) -> Vec<String> {
         out.push(format!("{}ied", &base[..base.len() - 1]));
     } else {
         out.push(format!("{base}ed"));
-        if doubles(base) {
+        // Doubling depends on stress ("banned", "kidnapped", but "visited"): generate both when
+        // the spelling allows it; the wrong form never occurs in text.
+        if doubles(base) || ends_cvc(base) {
             out.push(format!("{base}{}ed", last as char));
         }
     }
@@ -174,7 +183,7 @@ pub fn forms(base: &str) -> Vec<String> {
         out.push(format!("{}ing", &base[..base.len() - 1]));
     } else {
         out.push(format!("{base}ing"));
-        if doubles(base) {
+        if doubles(base) || ends_cvc(base) {
             out.push(format!("{base}{}ing", last as char));
         }
     }

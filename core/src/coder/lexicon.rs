@@ -39,6 +39,16 @@ pub enum FrameKind {
     Accede,
     /// Deny (016 whatever the content).
     Deny,
+    /// Demonstrate or rally for something (141x).
+    Demonstrate,
+    /// Hunger strike for something (142x).
+    Hunger,
+    /// Strike or boycott for something (143x).
+    Strike,
+    /// Obstruct passage to demand something (144x).
+    Obstruct,
+    /// Riot for something (145x).
+    Riot,
 }
 
 impl FrameKind {
@@ -51,6 +61,11 @@ impl FrameKind {
             "threaten" => FrameKind::Threaten,
             "accede" => FrameKind::Accede,
             "deny" => FrameKind::Deny,
+            "demonstrate" => FrameKind::Demonstrate,
+            "hunger" => FrameKind::Hunger,
+            "strike" => FrameKind::Strike,
+            "obstruct" => FrameKind::Obstruct,
+            "riot" => FrameKind::Riot,
             _ => return None,
         })
     }
@@ -158,7 +173,7 @@ impl Lexicon {
             if let Some(rest) = line.strip_prefix("@frame") {
                 let parts: Vec<&str> = rest.split_whitespace().collect();
                 let (Some(kind), Some(code)) = (parts.first().and_then(|k| FrameKind::parse(k)), parts.get(1)) else {
-                    return Err(Error::invalid_at(at(), "expected `@frame KIND DEFAULT_CODE` (KIND: appeal, intent, demand, reject, threaten, accede, deny)"));
+                    return Err(Error::invalid_at(at(), "expected `@frame KIND DEFAULT_CODE` (KIND: appeal, intent, demand, reject, threaten, accede, deny, demonstrate, hunger, strike, obstruct, riot)"));
                 };
                 check_code(code, at())?;
                 self.frames.push(Frame { kind, default: code.to_string() });

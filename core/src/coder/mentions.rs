@@ -250,6 +250,22 @@ impl MentionFinder {
                 if let Some(p) = self.person_at(toks, text, date, j) {
                     return Some(Mention { start: i, ..p });
                 }
+                // A title before a name the dictionary does not know: an official of an
+                // unknown country ("Prime Minister Mahendra Chaudhry").
+                let name_end = unknown_name_end(toks, j);
+                if name_end > j && self.name_at(toks, j).is_none() {
+                    let role = title_role(&toks[i..j]);
+                    return Some(Mention {
+                        start: i,
+                        end: name_end,
+                        code: format!("---{role}"),
+                        country: None,
+                        name: text[toks[i].start..toks[name_end - 1].end].to_string(),
+                        kind: NameKind::Person,
+                        locative: false,
+                        weak: true,
+                    });
+                }
             }
         }
         if let Some((end, name)) = self.name_at(toks, i) {
@@ -353,7 +369,8 @@ impl MentionFinder {
         }
         match role {
             Some((end, r)) if m.code.len() == 3 || m.kind == NameKind::Capital => {
-                m.end = end;
+                // An unknown name after the role belongs to the mention ("Egyptian President Hosni Mubarak").
+                m.end = unknown_name_end(toks, end).max(end);
                 m.code = format!("{country}{r}");
             }
             Some(_) => {}
@@ -368,6 +385,27 @@ impl MentionFinder {
             }
             None => {}
         }
+    }
+}
+
+/// The end of a run of one to four capitalised words starting at `j` (a name), or `j`.
+fn unknown_name_end(toks: &[Token], j: usize) -> usize {
+    let mut k = j;
+    while k < toks.len() && k < j + 4 && toks[k].kind == TokenKind::Word && toks[k].capitalized && !toks[k].all_caps {
+        k += 1;
+    }
+    k
+}
+
+/// The role a title implies: GOV for civilian offices, MIL for military ranks, LEG for legislators.
+fn title_role(title: &[Token]) -> &'static str {
+    let has = |w: &str| title.iter().any(|t| t.key == w);
+    if has("general") || has("gen") || has("commander") || has("colonel") || has("admiral") || has("marshal") || has("lieutenant") || has("defence") || has("defense") {
+        "MIL"
+    } else if has("senator") || has("speaker") {
+        "LEG"
+    } else {
+        "GOV"
     }
 }
 
