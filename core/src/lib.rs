@@ -22,4 +22,4 @@ pub mod model;
 pub mod records;
 pub mod store;
 pub use document::Document;
-pub use model::{AddOptions, AddReport, EventPage, EventQuery, Model, ModelOptions};
+pub use model::{AddOptions, AddReport, EventPage, EventQuery, IngestOptions, IngestReport, Model, ModelOptions};

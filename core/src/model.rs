@@ -5,6 +5,7 @@
 //! while it writes files.
 
 use crate::actors::{Dictionary, Entry, Layer, Resolution, is_well_formed_code, parse_dictionary};
+use crate::coder::{Coder, Lexicon};
 use crate::date::Date;
 use crate::document::Document;
 use crate::error::{Error, Result};
@@ -24,6 +25,31 @@ pub struct ModelOptions {
     pub actor_files: Vec<PathBuf>,
     /// Open the store read-only (never blocks a writer; writes fail).
     pub read_only: bool,
+    /// User lexicon files added to the built-in lexicon (`--lexicon`).
+    pub lexicon_files: Vec<PathBuf>,
+}
+
+/// Options of an ingest.
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// Re-code documents already stored (after a lexicon or dictionary change): their coded
+    /// events are replaced, and a changed text replaces the stored one.
+    pub recode: bool,
+}
+
+/// What an ingest did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngestReport {
+    /// Documents stored for the first time.
+    pub new_documents: usize,
+    /// Documents already stored with the same text (nothing changed).
+    pub unchanged_documents: usize,
+    /// Documents re-coded.
+    pub recoded_documents: usize,
+    /// Events stored.
+    pub events_added: usize,
+    /// Old coded events removed by re-coding.
+    pub events_removed: usize,
 }
 
 /// Options of a write of events.
@@ -99,6 +125,9 @@ struct Inner {
     /// Built-in plus user files: the base the store's own entries are layered on.
     base_dictionary: Arc<Dictionary>,
     dictionary: RwLock<Arc<Dictionary>>,
+    lexicon: Arc<Lexicon>,
+    /// Built from the dictionary in force; rebuilt when entries are added.
+    coder: RwLock<Arc<Coder>>,
 }
 
 /// The diplomacy model. Clones share one store.
@@ -128,8 +157,28 @@ impl Model {
         }
         let store_entries = backend.actor_entries()?;
         let dictionary = Arc::new(base.extended(store_entries));
+        let lexicon = if opts.lexicon_files.is_empty() {
+            crate::coder::builtin_lexicon()?
+        } else {
+            let mut texts: Vec<(String, String)> =
+                crate::coder::BUILTIN_LEXICON.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
+            for f in &opts.lexicon_files {
+                texts.push((f.display().to_string(), std::fs::read_to_string(f).map_err(|e| Error::io(f, e))?));
+            }
+            let refs: Vec<(&str, &str)> = texts.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+            Arc::new(Lexicon::parse(&refs)?)
+        };
+        let coder = Arc::new(Coder::new(dictionary.clone(), lexicon.clone()));
         let store = Store::open(backend)?;
-        Ok(Model { inner: Arc::new(Inner { store, base_dictionary: base, dictionary: RwLock::new(dictionary) }) })
+        Ok(Model {
+            inner: Arc::new(Inner {
+                store,
+                base_dictionary: base,
+                dictionary: RwLock::new(dictionary),
+                lexicon,
+                coder: RwLock::new(coder),
+            }),
+        })
     }
 
     /// The store directory, for models on disk.
@@ -157,7 +206,7 @@ impl Model {
         let changed = self.inner.store.refresh()?;
         if changed {
             let entries = self.inner.store.backend().actor_entries()?;
-            *self.inner.dictionary.write() = Arc::new(self.inner.base_dictionary.extended(entries));
+            self.set_dictionary(Arc::new(self.inner.base_dictionary.extended(entries)));
         }
         Ok(changed)
     }
@@ -190,9 +239,68 @@ impl Model {
             checked.append(&mut parsed);
         }
         self.inner.store.write(Write { actors: checked.clone(), ..Default::default() })?;
-        let mut d = self.inner.dictionary.write();
-        *d = Arc::new(d.extended(checked));
+        let extended = Arc::new(self.dictionary().extended(checked));
+        self.set_dictionary(extended);
         Ok(())
+    }
+
+    fn set_dictionary(&self, d: Arc<Dictionary>) {
+        *self.inner.coder.write() = Arc::new(Coder::new(d.clone(), self.inner.lexicon.clone()));
+        *self.inner.dictionary.write() = d;
+    }
+
+    /// The coder in force (dictionary and lexicon of this model).
+    pub fn coder(&self) -> Arc<Coder> {
+        self.inner.coder.read().clone()
+    }
+
+    /// Codes documents without storing anything.
+    pub fn code(&self, docs: &[Document]) -> Vec<Event> {
+        let coder = self.coder();
+        docs.iter().flat_map(|d| coder.code_document(d)).collect()
+    }
+
+    /// Codes and stores documents with their events, as one atomic write. A document already
+    /// stored with the same text changes nothing; with other text it is an error unless
+    /// re-coding, which replaces the document and its coded events.
+    pub fn ingest(&self, docs: Vec<Document>, opts: &IngestOptions) -> Result<IngestReport> {
+        let mut report = IngestReport::default();
+        let ids: Vec<&str> = docs.iter().map(|d| d.id.as_str()).collect();
+        let stored = self.inner.store.backend().document_hashes(&ids)?;
+        let mut seen = std::collections::HashSet::new();
+        let mut to_code = Vec::new();
+        let mut remove = Vec::new();
+        for d in docs {
+            if !seen.insert(d.id.clone()) {
+                return Err(Error::invalid("id", format!("document `{}` appears twice in one ingest", d.id)));
+            }
+            match stored.get(&d.id) {
+                Some(&h) if h == d.content_hash() && !opts.recode => report.unchanged_documents += 1,
+                Some(_) if !opts.recode => {
+                    return Err(Error::Conflict { id: d.id.clone(), location: crate::error::Location::field("text") });
+                }
+                Some(_) => {
+                    remove.extend(self.view().document_rows(&d.id));
+                    report.recoded_documents += 1;
+                    to_code.push(d);
+                }
+                None => {
+                    report.new_documents += 1;
+                    to_code.push(d);
+                }
+            }
+        }
+        if to_code.is_empty() {
+            return Ok(report);
+        }
+        let events = self.code(&to_code);
+        let batch = if events.is_empty() { None } else { Some(crate::columnar::events_to_batch(&events)?) };
+        // Coded ids derive from the document and content: a re-code replaces rather than conflicts.
+        let summary =
+            self.inner.store.write(Write { events: batch, replace: true, remove, documents: to_code, ..Default::default() })?;
+        report.events_added = summary.added;
+        report.events_removed = summary.removed;
+        Ok(report)
     }
 
     /// Normalises and stores events as one atomic batch. A bad event fails the whole batch with

@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand};
 use detente_core::actors::{Entry, Layer, NameKind};
 use detente_core::event::CSV_COLUMNS;
 use detente_core::records::{RecordFormat, read_records};
-use detente_core::{AddOptions, Date, Dictionary, EventQuery, Model, ModelOptions, Origin};
+use detente_core::document::{PlainText, read_documents};
+use detente_core::{AddOptions, Date, Dictionary, EventQuery, IngestOptions, Model, ModelOptions, Origin};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -24,6 +25,9 @@ pub struct Cli {
     /// User dictionary files (same format as core/data/actors/*.tsv), layered over the built-in one.
     #[arg(long = "actors", global = true, env = "DETENTE_ACTORS", value_delimiter = ',')]
     pub actors: Vec<PathBuf>,
+    /// User lexicon files (same format as core/data/lexicon/events.txt), added to the built-in one.
+    #[arg(long = "lexicon", global = true, env = "DETENTE_LEXICON", value_delimiter = ',')]
+    pub lexicon: Vec<PathBuf>,
     /// Output format (default: table on a terminal, jsonl otherwise).
     #[arg(long, global = true, value_enum, env = "DETENTE_FORMAT")]
     pub format: Option<Format>,
@@ -41,6 +45,11 @@ pub struct Cli {
 /// Commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Code documents into events without storing them: a JSON document {id, published, title,
+    /// text}, JSON Lines of them, or plain text with --published.
+    Code(CodeArgs),
+    /// Code and store documents with their events (idempotent; --recode after a lexicon change).
+    Ingest(IngestArgs),
     /// Stored events: add, list.
     #[command(subcommand)]
     Events(EventsCommand),
@@ -50,6 +59,39 @@ pub enum Command {
     /// The actor dictionary: resolve names, list and add entries.
     #[command(subcommand)]
     Actors(ActorsCommand),
+}
+
+/// Arguments of `code`.
+#[derive(Debug, Args)]
+pub struct CodeArgs {
+    /// The file, or `-` for standard input.
+    pub file: String,
+    /// Publication date of plain-text input (YYYY-MM-DD).
+    #[arg(long)]
+    pub published: Option<String>,
+    /// Document id of plain-text input.
+    #[arg(long)]
+    pub doc_id: Option<String>,
+    /// Print how each sentence was coded (actors, events, rules) on stderr.
+    #[arg(long)]
+    pub explain: bool,
+}
+
+/// Arguments of `ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Files of documents (JSON, JSON Lines; plain text with --published), or `-`.
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Publication date of plain-text input.
+    #[arg(long)]
+    pub published: Option<String>,
+    /// Document id of plain-text input.
+    #[arg(long)]
+    pub doc_id: Option<String>,
+    /// Re-code documents already stored, replacing their coded events.
+    #[arg(long)]
+    pub recode: bool,
 }
 
 /// `detente events …`
@@ -186,7 +228,29 @@ pub struct ActorAddArgs {
 }
 
 fn options(cli: &Cli, read_only: bool) -> ModelOptions {
-    ModelOptions { actor_files: cli.actors.clone(), read_only }
+    ModelOptions { actor_files: cli.actors.clone(), read_only, lexicon_files: cli.lexicon.clone() }
+}
+
+/// Reads a whole input file (or standard input) as text.
+fn read_input(file: &str) -> Result<(String, String)> {
+    if file == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut s).map_err(|e| detente_core::Error::io("<stdin>", e))?;
+        return Ok((s, "<stdin>".into()));
+    }
+    let path = Path::new(file);
+    let bytes = std::fs::read(path).map_err(|e| detente_core::Error::io(path, e))?;
+    let s = String::from_utf8(bytes)
+        .map_err(|_| detente_core::Error::invalid_at(detente_core::Location::line(file, 1), "the file is not valid UTF-8"))?;
+    Ok((s, file.to_string()))
+}
+
+/// A model for coding: the store's (its dictionary entries apply) when one exists, else in memory.
+fn coding_model(cli: &Cli) -> Result<Model> {
+    if cli.data.join("catalog.sqlite").exists() {
+        return Ok(Model::open(&cli.data, &options(cli, true))?);
+    }
+    Ok(Model::in_memory(&options(cli, false))?)
 }
 
 /// Opens the store for reading; a missing store is an error that says how to create one.
@@ -212,6 +276,38 @@ pub fn run(cli: Cli) -> Result<()> {
     let format = Format::resolve(cli.format);
     let mut out = std::io::stdout().lock();
     match &cli.command {
+        Command::Code(a) => {
+            let (text, input) = read_input(&a.file)?;
+            let plain = PlainText { published: date(&a.published, "published")?, doc_id: a.doc_id.clone() };
+            let docs = read_documents(&text, &input, &plain)?;
+            let model = coding_model(&cli)?;
+            if a.explain {
+                let coder = model.coder();
+                for d in &docs {
+                    eprint!("{}", coder.explain(d));
+                }
+            }
+            let events = model.code(&docs);
+            let rows: Vec<Value> = events.iter().map(|e| e.to_json()).collect();
+            let cols: &[&str] = match format {
+                Format::Table => &["sentence", "source", "target", "code", "goldstein", "date", "evidence"],
+                _ => CSV_COLUMNS,
+            };
+            write_rows(&mut out, format, &rows, cols)?;
+        }
+        Command::Ingest(a) => {
+            let plain = PlainText { published: date(&a.published, "published")?, doc_id: a.doc_id.clone() };
+            let mut docs = Vec::new();
+            for f in &a.files {
+                let (text, input) = read_input(f)?;
+                docs.extend(read_documents(&text, &input, &plain)?);
+            }
+            let model = open_write(&cli)?;
+            let r = model.ingest(docs, &IngestOptions { recode: a.recode })?;
+            let row = json!({"new_documents": r.new_documents, "unchanged_documents": r.unchanged_documents,
+                "recoded_documents": r.recoded_documents, "events_added": r.events_added, "events_removed": r.events_removed});
+            write_rows(&mut out, format, &[row], &[])?;
+        }
         Command::Events(EventsCommand::Add(a)) => {
             let model = open_write(&cli)?;
             let (reader, input): (Box<dyn BufRead>, String) = if a.file == "-" {

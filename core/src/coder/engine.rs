@@ -26,7 +26,8 @@ const SIDE_CLAUSE: &[&str] = &[
     "over", "through", "until", "once", "like", "unlike", "for", "by", "from", "of", "to", "including", "whom",
 ];
 /// Words that end the clause an object is looked for in.
-const CLAUSE_END: &[&str] = &["after", "before", "while", "because", "despite", "although", "whereas", "but", "following", "amid", "unless", "since"];
+const CLAUSE_END: &[&str] =
+    &["after", "before", "while", "because", "despite", "although", "whereas", "but", "following", "amid", "unless", "since", "if", "when"];
 /// Verbs of saying: a comma followed by one ends the reported clause ("…, officials said").
 const SAY: &[&str] = &["say", "said", "says", "told", "tell", "tells", "according", "reported", "added", "stated", "noted", "announced"];
 
@@ -68,6 +69,8 @@ pub struct CodedSentence {
     pub mentions: Vec<Mention>,
     /// Events.
     pub events: Vec<SentenceEvent>,
+    /// Matches that were not coded, and why.
+    pub trace: Vec<String>,
 }
 
 struct VerbContext {
@@ -285,12 +288,16 @@ impl Sent<'_> {
 
     /// The subject of the verb of saying that governs the verb at `head` ("X said Y must …"):
     /// the mention before a say-verb that comes before the head, if any.
-    fn sayer(&self, head: usize) -> Vec<usize> {
-        let say = (0..head).rev().find(|&i| matches!(self.lemmas[i].as_str(), "say" | "declare" | "reiterate" | "insist" | "state" | "announce" | "tell" | "warn" | "stress" | "emphasize" | "emphasise" | "conclude"));
-        match say {
-            Some(i) => self.subject(i),
-            None => Vec::new(),
-        }
+    fn sayer(&self, head: usize) -> (Vec<usize>, bool) {
+        const SAYING: &[&str] = &[
+            "say", "declare", "reiterate", "insist", "state", "announce", "tell", "warn", "stress", "emphasize", "emphasise",
+            "conclude", "remind", "reminder", "argue", "assert", "repeat", "note", "add", "write", "claim", "maintain", "underline",
+        ];
+        let Some(i) = (0..head).rev().find(|&i| SAYING.contains(&self.lemmas[i].as_str())) else { return (Vec::new(), false) };
+        let subj = self.subject(i);
+        // A person the dictionary does not know ("Jack Straw said"): a sayer of unknown code.
+        let named = i > 0 && self.toks[i - 1].capitalized;
+        (subj, named)
     }
 
     /// Looks back from the head over auxiliaries and adverbs: (negated, hypothetical, future, passive).
@@ -485,95 +492,127 @@ pub fn code_sentence(finder: &MentionFinder, lex: &Lexicon, text: &str, start: u
         starts[m.start] = Some(i);
     }
     let s = Sent { text, toks, lemmas, mentions, starts };
-    let events = events_of(lex, &s);
-    CodedSentence { start, end, tokens: s.toks.clone(), mentions: s.mentions.clone(), events }
+    let mut trace = Vec::new();
+    let events = events_of(lex, &s, &mut trace);
+    CodedSentence { start, end, tokens: s.toks.clone(), mentions: s.mentions.clone(), events, trace }
 }
 
-fn events_of(lex: &Lexicon, s: &Sent) -> Vec<SentenceEvent> {
+fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEvent> {
     let mut matches = find_matches(lex, s);
-    // At one head, keep the most specific pattern.
+    // At one head, the most specific pattern; main verbs never take a complement-only pattern.
     matches.sort_by_key(|m| (m.head, std::cmp::Reverse(specificity(lex, m))));
-    matches.dedup_by_key(|m| m.head);
+    let mut best: Vec<Match> = Vec::new();
+    for m in matches {
+        let is_frame = matches!(lex.patterns[m.pattern].owner, Owner::Frame(_));
+        let usable = is_frame || !lex.patterns[m.pattern].content_only;
+        match best.last() {
+            Some(b) if b.head == m.head => {}
+            _ if usable => best.push(m),
+            _ => {}
+        }
+    }
+    // Category matches anywhere (complement-only ones included) serve as frame content.
+    let all = find_matches(lex, s);
+    let categories: Vec<&Match> = {
+        let mut v: Vec<&Match> = all.iter().filter(|x| matches!(lex.patterns[x.pattern].owner, Owner::Category(_))).collect();
+        v.sort_by_key(|m| (m.head, std::cmp::Reverse(specificity(lex, m))));
+        v.dedup_by_key(|m| m.head);
+        v
+    };
     // Frames own the category matches inside their complement.
-    let frames: Vec<(usize, usize, usize)> = matches
+    let frames: Vec<(usize, usize, usize)> = best
         .iter()
-        .enumerate()
-        .filter(|(_, m)| matches!(lex.patterns[m.pattern].owner, Owner::Frame(_)))
-        .filter_map(|(i, m)| m.content.map(|c| (i, c, s.clause_end(c))))
+        .filter(|m| matches!(lex.patterns[m.pattern].owner, Owner::Frame(_)))
+        .map(|m| {
+            let c = m.content.unwrap_or(m.end);
+            (m.head, m.head + 1, s.clause_end(c))
+        })
         .collect();
-    let inside_frame = |m: &Match| frames.iter().any(|&(_, c, e)| m.head >= c && m.head < e);
+    let inside_frame = |m: &Match| frames.iter().any(|&(h, c, e)| m.head != h && m.head >= c && m.head < e);
     let mut out: Vec<SentenceEvent> = Vec::new();
-    for (mi, m) in matches.iter().enumerate() {
+    for m in &best {
         let pat = &lex.patterns[m.pattern];
         let vc = s.verb_context_full(m.head);
         let (neg, hyp, fut, passive) = (vc.neg, vc.hyp, vc.fut, vc.passive);
         // "will not release" is a refusal; "did not release" is nothing.
         let refusal = neg && fut;
         if (neg && !refusal) || hyp {
+            trace.push(format!("skip {} ({})", pat.rule, if hyp { "hypothetical" } else { "negated" }));
             continue;
         }
         // "which is occupied by militias": a present-tense passive describes a state, not an act.
         if passive && m.head > 0 && matches!(s.key(m.head - 1), "is" | "are") {
+            trace.push(format!("skip {} (a state)", pat.rule));
             continue;
         }
+        if inside_frame(m) {
+            continue;
+        }
+        let sayer = vc.must && !s.sayer(m.head).0.is_empty() || (vc.must && s.sayer(m.head).1);
         let (code, category, content_range) = match pat.owner {
             Owner::Frame(fi) => {
-                if inside_frame(m) {
-                    continue; // a frame inside another frame's complement is its content
-                }
                 let frame = &lex.frames[fi];
                 let c = m.content.unwrap_or(m.end);
                 let cend = s.clause_end(c);
-                let content = matches
+                // The complement's category: the first after the frame's words, else any after the head.
+                let content = categories
                     .iter()
-                    .filter(|x| x.head >= c && x.head < cend && matches!(lex.patterns[x.pattern].owner, Owner::Category(_)))
-                    .min_by_key(|x| x.head);
+                    .find(|x| x.head >= c && x.head < cend)
+                    .or_else(|| categories.iter().find(|x| x.head > m.head && x.head < cend));
                 let cat = content.and_then(|x| match lex.patterns[x.pattern].owner {
                     Owner::Category(ci) => Some(&lex.categories[ci]),
                     Owner::Frame(_) => None,
                 });
-                let code = match (frame.kind, cat) {
-                    (FrameKind::Accede, Some(c)) if c.action.is_none() => frame.default.clone(),
-                    (FrameKind::Deny, _) => frame.default.clone(),
-                    (FrameKind::Accede, Some(c)) => c.action.clone().unwrap_or_else(|| frame.default.clone()),
+                let kind = if refusal {
+                    FrameKind::Reject
+                } else if sayer {
+                    FrameKind::Demand
+                } else {
+                    frame.kind
+                };
+                let default = match kind {
+                    FrameKind::Reject if kind != frame.kind => "120".to_string(),
+                    FrameKind::Demand if kind != frame.kind => "100".to_string(),
+                    _ => frame.default.clone(),
+                };
+                let code = match (kind, cat) {
+                    (FrameKind::Deny, _) => default,
+                    (FrameKind::Accede, Some(c)) => c.action.clone().unwrap_or(default),
                     // "prepared to impose martial law": an intent to coerce is a threat.
                     (FrameKind::Intent, Some(c)) if !c.frames.contains_key(&FrameKind::Intent) && c.frames.contains_key(&FrameKind::Threaten) => {
                         c.frames[&FrameKind::Threaten].clone()
                     }
-                    (k, Some(c)) => c.frames.get(&k).cloned().unwrap_or_else(|| frame.default.clone()),
-                    (_, None) => frame.default.clone(),
+                    (k, Some(c)) => c.frames.get(&k).cloned().unwrap_or(default),
+                    (_, None) => default,
                 };
                 (code, None, Some((c, cend)))
             }
             Owner::Category(ci) => {
-                if inside_frame(m) || pat.content_only {
-                    continue;
-                }
                 let cat = &lex.categories[ci];
                 // "would meet": intent; "would attack": a threat; "will visit": planned;
                 // "will not release": a refusal; "Y must release" (said by X): X's demand.
                 let code = if refusal {
                     cat.frames.get(&FrameKind::Reject).cloned()
                 } else if vc.must {
-                    cat.frames.get(&FrameKind::Demand).cloned()
+                    cat.frames.get(&FrameKind::Demand).cloned().filter(|_| sayer)
                 } else if fut && !passive {
                     cat.frames.get(&FrameKind::Intent).or(cat.frames.get(&FrameKind::Threaten)).or(cat.action.as_ref()).cloned()
                 } else {
                     cat.action.clone()
                 };
-                let Some(code) = code else { continue };
+                let Some(code) = code else {
+                    trace.push(format!("skip {} (no code in this frame)", pat.rule));
+                    continue;
+                };
                 (code, Some(cat), None)
             }
         };
         let planned = fut && !refusal && !code.starts_with("03") && !code.starts_with("13");
-        let demand_by_sayer = vc.must && matches!(pat.owner, Owner::Category(_));
-        if demand_by_sayer && s.sayer(m.head).is_empty() {
-            continue;
-        }
+        let demand_by_sayer = sayer;
         // Source and target.
         let (mut sources, mut targets) = if demand_by_sayer {
             // "X said Y must return the helicopter": X demands of Y.
-            (s.sayer(m.head), s.subject(m.head))
+            (s.sayer(m.head).0, s.subject(m.head))
         } else if passive && m.target.is_empty() {
             // "X was invited by Y": Y acts on X.
             let agent = if m.source.is_empty() {
@@ -610,7 +649,7 @@ fn events_of(lex: &Lexicon, s: &Sent) -> Vec<SentenceEvent> {
         let mut push = |src: Option<usize>, tgt: Option<usize>, sym: bool| {
             let (source, source_name) = src.map(mention).map_or((None, None), |(c, n)| (Some(c), Some(n)));
             let (target, target_name) = tgt.map(mention).map_or((None, None), |(c, n)| (Some(c), Some(n)));
-            if source.is_some() && source == target {
+            if source.is_some() && source == target && !source.as_deref().is_some_and(|c| c.starts_with("---")) {
                 return;
             }
             let ev = SentenceEvent { source, source_name, target, target_name, code: code.clone(), rule: pat.rule.clone(), symmetric: sym, planned, span, head: m.head };
@@ -644,7 +683,6 @@ fn events_of(lex: &Lexicon, s: &Sent) -> Vec<SentenceEvent> {
                 }
             }
         }
-        let _ = mi;
     }
     out
 }

@@ -64,6 +64,40 @@ impl Coder {
     pub fn code_document(&self, doc: &Document) -> Vec<Event> {
         engine::code_document(&self.finder, &self.lexicon, doc)
     }
+
+    /// A readable trace of how a document was coded: each sentence, the actors found in it and
+    /// the events with the rules that produced them (`detente code --explain`).
+    pub fn explain(&self, doc: &Document) -> String {
+        let mut out = String::new();
+        let (sentences, datelines) = sentences::split(&doc.text);
+        for d in datelines {
+            out.push_str(&format!("dateline: {}\n", d.place));
+        }
+        for (i, s) in sentences.iter().enumerate() {
+            let coded = engine::code_sentence(&self.finder, &self.lexicon, &doc.text, s.start, s.end, doc.published);
+            out.push_str(&format!("[{i}] {}\n", &doc.text[s.start..s.end]));
+            for m in &coded.mentions {
+                let text = &doc.text[coded.tokens[m.start].start..coded.tokens[m.end - 1].end];
+                let flags = format!("{}{}", if m.locative { " place" } else { "" }, if m.weak { " weak" } else { "" });
+                out.push_str(&format!("    actor {:<10} {:<12} «{text}»{flags}\n", m.code, m.kind.as_str()));
+            }
+            for t in &coded.trace {
+                out.push_str(&format!("    {t}\n"));
+            }
+            for e in &coded.events {
+                out.push_str(&format!(
+                    "    event {} → {} {}{}{} [{}]\n",
+                    e.source.as_deref().unwrap_or("?"),
+                    e.target.as_deref().unwrap_or("?"),
+                    e.code,
+                    if e.symmetric { " symmetric" } else { "" },
+                    if e.planned { " planned" } else { "" },
+                    e.rule
+                ));
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]
