@@ -115,11 +115,30 @@ impl Sent<'_> {
         self.toks.get(i).map_or("", |t| t.key.as_str())
     }
     fn word_matches(&self, ws: &[(String, bool)], i: usize) -> bool {
-        let Some(t) = self.toks.get(i) else { return false };
+        self.word_len(ws, i).is_some()
+    }
+
+    /// How many tokens one of the words covers at `i`: hyphenated words ("cease-fire") span
+    /// the tokens the hyphen split.
+    fn word_len(&self, ws: &[(String, bool)], i: usize) -> Option<usize> {
+        let t = self.toks.get(i)?;
         if t.kind == TokenKind::Punct {
-            return false;
+            return None;
         }
-        ws.iter().any(|(w, exact)| t.key == *w || (!exact && self.lemmas[i] == *w))
+        for (w, exact) in ws {
+            if w.contains('-') {
+                let parts: Vec<&str> = w.split('-').collect();
+                let ok = parts.iter().enumerate().all(|(k, p)| {
+                    self.toks.get(i + k).is_some_and(|x| (k == 0 || x.hyphen_before) && (x.key == *p || (!exact && k + 1 == parts.len() && self.lemmas[i + k] == *p)))
+                });
+                if ok {
+                    return Some(parts.len());
+                }
+            } else if t.key == *w || (!exact && self.lemmas[i] == *w) {
+                return Some(1);
+            }
+        }
+        None
     }
 
     /// Length of a time or manner adverbial at `i` ("on Tuesday", "today", "last week",
@@ -345,8 +364,8 @@ fn match_elems(s: &Sent, elems: &[Elem], pos: usize, m: &mut Match) -> bool {
     };
     match e {
         Elem::Word(ws) => {
-            if s.word_matches(ws, pos) {
-                return match_elems(s, rest, pos + 1, m);
+            if let Some(n) = s.word_len(ws, pos) {
+                return match_elems(s, rest, pos + n, m);
             }
             // "called on Tuesday for …", "appealed to X on Friday to …": skip a time adverbial.
             let skip = s.adverbial_len(pos);
@@ -442,7 +461,8 @@ fn find_matches(lex: &Lexicon, s: &Sent) -> Vec<Match> {
             continue;
         }
         let mut cands: Vec<usize> = Vec::new();
-        for key in [t.key.as_str(), s.lemmas[i].as_str()] {
+        let joined = (i + 1 < s.n() && s.toks[i + 1].hyphen_before).then(|| format!("{}-{}", t.key, s.toks[i + 1].key));
+        for key in [t.key.as_str(), s.lemmas[i].as_str()].into_iter().chain(joined.as_deref()) {
             if let Some(ps) = lex.by_head.get(key) {
                 for &p in ps {
                     if !cands.contains(&p) {
@@ -555,10 +575,14 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
                 let c = m.content.unwrap_or(m.end);
                 let cend = s.clause_end(c);
                 // The complement's category: the first after the frame's words, else any after the head.
+                let near = |x: &&&Match| {
+                    let words = (c..x.head).filter(|&i| !s.mentions.iter().any(|mm| mm.start <= i && i < mm.end)).count();
+                    words <= 6
+                };
                 let content = categories
                     .iter()
-                    .find(|x| x.head >= c && x.head < cend)
-                    .or_else(|| categories.iter().find(|x| x.head > m.head && x.head < cend));
+                    .find(|x| x.head >= c && x.head < cend && near(x))
+                    .or_else(|| categories.iter().find(|x| x.head > m.head && x.head < c));
                 let cat = content.and_then(|x| match lex.patterns[x.pattern].owner {
                     Owner::Category(ci) => Some(&lex.categories[ci]),
                     Owner::Frame(_) => None,

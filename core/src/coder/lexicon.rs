@@ -227,7 +227,12 @@ impl Lexicon {
             let idx = self.patterns.len();
             if let Some(Elem::Word(heads)) = elems.first() {
                 for (h, _) in heads {
-                    self.by_head.entry(h.clone()).or_default().push(idx);
+                    // A hyphenated head is looked up by its joined first two parts ("cease-fire").
+                    let key = match h.split_once('-') {
+                        Some((a, b)) => format!("{a}-{}", b.split('-').next().unwrap_or(b)),
+                        None => h.clone(),
+                    };
+                    self.by_head.entry(key).or_default().push(idx);
                 }
             }
             self.patterns.push(Pattern { elems, owner, rule: format!("{file}:{line_no}"), content_only });
