@@ -84,7 +84,8 @@ struct VerbContext {
 struct Sent<'a> {
     text: &'a str,
     toks: Vec<Token>,
-    lemmas: Vec<String>,
+    /// Base forms of each token (usually one).
+    lemmas: Vec<Vec<String>>,
     mentions: Vec<Mention>,
     /// For each token, the mention starting there.
     starts: Vec<Option<usize>>,
@@ -129,12 +130,14 @@ impl Sent<'_> {
             if w.contains('-') {
                 let parts: Vec<&str> = w.split('-').collect();
                 let ok = parts.iter().enumerate().all(|(k, p)| {
-                    self.toks.get(i + k).is_some_and(|x| (k == 0 || x.hyphen_before) && (x.key == *p || (!exact && k + 1 == parts.len() && self.lemmas[i + k] == *p)))
+                    self.toks.get(i + k).is_some_and(|x| {
+                        (k == 0 || x.hyphen_before) && (x.key == *p || (!exact && k + 1 == parts.len() && self.lemmas[i + k].iter().any(|l| l == p)))
+                    })
                 });
                 if ok {
                     return Some(parts.len());
                 }
-            } else if t.key == *w || (!exact && self.lemmas[i] == *w) {
+            } else if t.key == *w || (!exact && self.lemmas[i].iter().any(|l| l == w)) {
                 return Some(1);
             }
         }
@@ -302,7 +305,7 @@ impl Sent<'_> {
     /// A past participle: a regular "-ed" form or an irregular one ("held", "taken").
     fn is_participle(&self, i: usize) -> bool {
         let k = self.key(i);
-        k.ends_with("ed") || (self.lemmas[i] != k && !k.ends_with("ing") && !k.ends_with('s'))
+        k.ends_with("ed") || (self.lemmas[i].iter().any(|l| l != k) && !k.ends_with("ing") && !k.ends_with('s'))
     }
 
     /// The subject of the verb of saying that governs the verb at `head` ("X said Y must …"):
@@ -312,7 +315,9 @@ impl Sent<'_> {
             "say", "declare", "reiterate", "insist", "state", "announce", "tell", "warn", "stress", "emphasize", "emphasise",
             "conclude", "remind", "reminder", "argue", "assert", "repeat", "note", "add", "write", "claim", "maintain", "underline",
         ];
-        let Some(i) = (0..head).rev().find(|&i| SAYING.contains(&self.lemmas[i].as_str())) else { return (Vec::new(), false) };
+        let Some(i) = (0..head).rev().find(|&i| self.lemmas[i].iter().any(|l| SAYING.contains(&l.as_str()))) else {
+            return (Vec::new(), false);
+        };
         let subj = self.subject(i);
         // A person the dictionary does not know ("Jack Straw said"): a sayer of unknown code.
         let named = i > 0 && self.toks[i - 1].capitalized;
@@ -462,7 +467,7 @@ fn find_matches(lex: &Lexicon, s: &Sent) -> Vec<Match> {
         }
         let mut cands: Vec<usize> = Vec::new();
         let joined = (i + 1 < s.n() && s.toks[i + 1].hyphen_before).then(|| format!("{}-{}", t.key, s.toks[i + 1].key));
-        for key in [t.key.as_str(), s.lemmas[i].as_str()].into_iter().chain(joined.as_deref()) {
+        for key in std::iter::once(t.key.as_str()).chain(s.lemmas[i].iter().map(String::as_str)).chain(joined.as_deref()) {
             if let Some(ps) = lex.by_head.get(key) {
                 for &p in ps {
                     if !cands.contains(&p) {
@@ -505,7 +510,7 @@ pub fn code_sentence(finder: &MentionFinder, lex: &Lexicon, text: &str, start: u
         t.start += start;
         t.end += start;
     }
-    let lemmas: Vec<String> = toks.iter().map(|t| lex.lemmas.lemma(&t.key).to_string()).collect();
+    let lemmas: Vec<Vec<String>> = toks.iter().map(|t| lex.lemmas.lemmas(&t.key)).collect();
     let mentions = keep_actors(finder.find(&toks, text, date));
     let mut starts = vec![None; toks.len()];
     for (i, m) in mentions.iter().enumerate() {
@@ -566,6 +571,7 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
             continue;
         }
         if inside_frame(m) {
+            trace.push(format!("content {} (inside a frame's complement)", pat.rule));
             continue;
         }
         let sayer = vc.must && !s.sayer(m.head).0.is_empty() || (vc.must && s.sayer(m.head).1);

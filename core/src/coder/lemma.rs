@@ -191,23 +191,32 @@ pub fn forms(base: &str) -> Vec<String> {
     out
 }
 
-/// A map from inflected forms to their base forms.
+/// A map from inflected forms to their base forms. A form may have several bases ("accused"
+/// is a form of "accuse" and a word of its own; "left" of "leave" and "left").
 #[derive(Debug, Clone, Default)]
 pub struct Lemmatizer {
-    base_of: HashMap<String, String>,
+    base_of: HashMap<String, Vec<String>>,
 }
 
 impl Lemmatizer {
-    /// Registers a base word and its forms (a form already taken keeps its first base).
+    /// Registers a base word and its forms.
     pub fn add(&mut self, base: &str) {
         for f in forms(base) {
-            self.base_of.entry(f).or_insert_with(|| base.to_string());
+            let bases = self.base_of.entry(f).or_default();
+            if !bases.iter().any(|b| b == base) {
+                bases.push(base.to_string());
+            }
         }
     }
 
-    /// The base form of a folded word, or the word itself.
+    /// The first base form of a folded word, or the word itself.
     pub fn lemma<'a>(&'a self, word: &'a str) -> &'a str {
-        self.base_of.get(word).map_or(word, String::as_str)
+        self.base_of.get(word).and_then(|v| v.first()).map_or(word, String::as_str)
+    }
+
+    /// Every base form of a folded word (the word itself when it has none).
+    pub fn lemmas(&self, word: &str) -> Vec<String> {
+        self.base_of.get(word).cloned().unwrap_or_else(|| vec![word.to_string()])
     }
 }
 
@@ -231,5 +240,8 @@ mod tests {
         assert_eq!(l.lemma("held"), "hold");
         assert_eq!(l.lemma("talks"), "talk");
         assert_eq!(l.lemma("unknown"), "unknown");
+        l.add("accused");
+        l.add("accuse");
+        assert_eq!(l.lemmas("accused"), ["accused", "accuse"]);
     }
 }
