@@ -15,7 +15,11 @@
 //! "accused"); `=word` matches exactly; `a|b` alternatives; `(x)` optional; `...` skips up to four
 //! tokens within the clause; `T` is the target actor, `S` the source; `C` starts a frame's
 //! complement. A line starting with `~` is only read inside a complement ("called for
-//! sanctions"), never as a main verb. The file and line of a pattern is the `rule` of its events.
+//! sanctions"), never as a main verb; a line starting with `^` is a noun phrase that is an event
+//! by itself ("airstrikes"), read even after an article or preposition where a verb pattern
+//! would be reading a noun ("for attacks"). `@frame swallow none` codes nothing and hides its
+//! complement ("efforts to end the fighting"). The file and line of a pattern is the `rule` of
+//! its events.
 
 use super::lemma::Lemmatizer;
 use crate::error::{Error, Location, Result};
@@ -49,6 +53,11 @@ pub enum FrameKind {
     Obstruct,
     /// Riot for something (145x).
     Riot,
+    /// Always the frame's own code, whatever the complement ("issued an ultimatum to … to …").
+    Fixed,
+    /// Codes nothing and swallows its complement ("efforts to end the fighting" is not an end
+    /// of the fighting).
+    Swallow,
 }
 
 impl FrameKind {
@@ -66,6 +75,8 @@ impl FrameKind {
             "strike" => FrameKind::Strike,
             "obstruct" => FrameKind::Obstruct,
             "riot" => FrameKind::Riot,
+            "fixed" => FrameKind::Fixed,
+            "swallow" => FrameKind::Swallow,
             _ => return None,
         })
     }
@@ -108,6 +119,9 @@ pub struct Pattern {
     pub rule: String,
     /// Only inside a frame's complement (nouns such as "sanctions", "talks"), never a main verb.
     pub content_only: bool,
+    /// A noun phrase that is an event by itself ("airstrikes", "car bomb"): it may follow a
+    /// determiner or preposition, where a verb pattern would be reading a noun.
+    pub nominal: bool,
 }
 
 /// A category: what acts are about, with a code per frame.
@@ -173,9 +187,11 @@ impl Lexicon {
             if let Some(rest) = line.strip_prefix("@frame") {
                 let parts: Vec<&str> = rest.split_whitespace().collect();
                 let (Some(kind), Some(code)) = (parts.first().and_then(|k| FrameKind::parse(k)), parts.get(1)) else {
-                    return Err(Error::invalid_at(at(), "expected `@frame KIND DEFAULT_CODE` (KIND: appeal, intent, demand, reject, threaten, accede, deny, demonstrate, hunger, strike, obstruct, riot)"));
+                    return Err(Error::invalid_at(at(), "expected `@frame KIND DEFAULT_CODE` (KIND: appeal, intent, demand, reject, threaten, accede, deny, demonstrate, hunger, strike, obstruct, riot, fixed, swallow; DEFAULT_CODE `none` for swallow)"));
                 };
-                check_code(code, at())?;
+                if kind != FrameKind::Swallow {
+                    check_code(code, at())?;
+                }
                 self.frames.push(Frame { kind, default: code.to_string() });
                 owner = Some(Owner::Frame(self.frames.len() - 1));
                 continue;
@@ -203,9 +219,10 @@ impl Lexicon {
                 continue;
             }
             let owner = owner.ok_or_else(|| Error::invalid_at(at(), "a pattern before any @frame or @category"))?;
-            let (content_only, line) = match line.strip_prefix('~') {
-                Some(rest) => (true, rest.trim()),
-                None => (false, line),
+            let (content_only, nominal, line) = match (line.strip_prefix('~'), line.strip_prefix('^')) {
+                (Some(rest), _) => (true, false, rest.trim()),
+                (_, Some(rest)) => (false, true, rest.trim()),
+                _ => (false, false, line),
             };
             let elems = parse_pattern(line).map_err(|m| Error::invalid_at(at(), m))?;
             fn add_words(lex: &mut Lemmatizer, elems: &[Elem]) {
@@ -235,7 +252,7 @@ impl Lexicon {
                     self.by_head.entry(key).or_default().push(idx);
                 }
             }
-            self.patterns.push(Pattern { elems, owner, rule: format!("{file}:{line_no}"), content_only });
+            self.patterns.push(Pattern { elems, owner, rule: format!("{file}:{line_no}"), content_only, nominal });
         }
         Ok(())
     }

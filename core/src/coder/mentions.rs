@@ -240,9 +240,14 @@ impl MentionFinder {
         if t.kind != TokenKind::Word {
             return None;
         }
-        // A title before a person: "Foreign Minister Faisal Mekdad", "President Assad".
-        if t.capitalized && TITLES.contains(&t.key.as_str()) {
-            let mut j = i;
+        // A title before a person: "Foreign Minister Faisal Mekdad", "President Assad", "Energy
+        // Minister Kiraitu Murungi" (a capitalised portfolio before the title word).
+        let portfolio = t.capitalized
+            && !TITLES.contains(&t.key.as_str())
+            && toks.get(i + 1).is_some_and(|n| n.capitalized && matches!(n.key.as_str(), "minister" | "secretary"))
+            && self.name_at(toks, i).is_none();
+        if t.capitalized && (TITLES.contains(&t.key.as_str()) || portfolio) {
+            let mut j = if portfolio { i + 1 } else { i };
             while j < toks.len() && toks[j].capitalized && TITLES.contains(&toks[j].key.as_str()) {
                 j += 1;
             }
