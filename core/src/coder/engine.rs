@@ -331,7 +331,9 @@ impl Sent<'_> {
             i -= 1;
             steps += 1;
             let k = self.key(i);
-            if DETERMINERS.contains(&k) {
+            // A gerund after a preposition is still a verb ("guilty of violating the ceasefire").
+            let article = matches!(k, "a" | "an" | "the" | "this" | "that" | "these" | "those" | "its" | "their" | "his" | "her" | "our" | "your" | "any" | "no" | "every" | "each" | "such" | "new" | "recent");
+            if DETERMINERS.contains(&k) && (article || !t.key.ends_with("ing")) {
                 return Some("a noun");
             }
             // Only adjectives, numbers and modifiers may stand between an article and its noun.
@@ -434,13 +436,19 @@ fn match_elems(s: &Sent, elems: &[Elem], pos: usize, m: &mut Match) -> bool {
             match_elems(s, &with, pos, m) || match_elems(s, rest, pos, m)
         }
         Elem::Gap => {
-            for k in 0..=6 {
-                if pos + k > s.n() || s.toks[pos..pos + k].iter().any(is_clause_punct) {
-                    break;
-                }
-                if match_elems(s, rest, pos + k, m) {
+            // Up to six words of the clause; an actor's name counts as one word.
+            let mut next = pos;
+            for _ in 0..=6 {
+                if match_elems(s, rest, next, m) {
                     return true;
                 }
+                if next >= s.n() || is_clause_punct(&s.toks[next]) {
+                    break;
+                }
+                next = match s.starts[next] {
+                    Some(mi) => s.mentions[mi].end,
+                    None => next + 1,
+                };
             }
             false
         }
@@ -611,8 +619,14 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
         .collect();
     let inside_frame = |m: &Match| frames.iter().any(|&(h, c, e)| m.head != h && m.head >= c && m.head < e);
     let mut out: Vec<SentenceEvent> = Vec::new();
+    // Words a coded pattern consumed ("accused Syria of shelling …") are not events of their own.
+    let mut covered: Vec<(usize, usize)> = Vec::new();
     for m in &best {
         let pat = &lex.patterns[m.pattern];
+        if covered.iter().any(|&(a, b)| m.head >= a && m.head < b) {
+            trace.push(format!("part of another pattern: {}", pat.rule));
+            continue;
+        }
         let vc = s.verb_context_full(m.head);
         let (neg, hyp, fut, passive) = (vc.neg, vc.hyp, vc.fut, vc.passive);
         // "will not release" is a refusal; "did not release" is nothing.
@@ -734,6 +748,10 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
         }
         sources.dedup();
         targets.retain(|t| !sources.contains(t));
+        // A target that is the source again ("Kurds … independence from Iraq" for Iraqi Kurds) is no target.
+        let codes_of = |v: &[usize]| v.iter().map(|&i| s.mentions[i].code.clone()).collect::<Vec<_>>();
+        let source_codes = codes_of(&sources);
+        targets.retain(|&t| s.mentions[t].code.starts_with("---") || !source_codes.contains(&s.mentions[t].code));
         if sources.is_empty() && targets.is_empty() {
             continue;
         }
@@ -757,6 +775,9 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
                 out.push(ev);
             }
         };
+        if matches!(pat.owner, Owner::Category(_)) {
+            covered.push((m.head + 1, m.end));
+        }
         if symmetric && targets.is_empty() && sources.len() < 2 {
             trace.push(format!("skip {} (a meeting needs two parties)", pat.rule));
             continue;

@@ -152,9 +152,16 @@ pub fn forms(base: &str) -> Vec<String> {
     } else {
         out.push(format!("{base}s"));
     }
-    if let Some(&(_, past, part)) = IRREGULAR.iter().find(|(v, _, _)| *v == base) {
-        out.push(past.to_string());
-        out.push(part.to_string());
+    // Irregular verbs, also behind a prefix ("retake" → "retook", "retaken").
+    let irregular = IRREGULAR.iter().find(|(v, _, _)| *v == base).map(|&(_, p, pp)| (String::new(), p, pp)).or_else(|| {
+        ["re", "over", "under", "with", "out", "mis", "up", "fore", "be"].iter().find_map(|pre| {
+            let root = base.strip_prefix(pre)?;
+            IRREGULAR.iter().find(|(v, _, _)| *v == root).map(|&(_, p, pp)| (pre.to_string(), p, pp))
+        })
+    });
+    if let Some((pre, past, part)) = irregular {
+        out.push(format!("{pre}{past}"));
+        out.push(format!("{pre}{part}"));
         if base == "be" {
             out.extend(["is", "are", "were", "am", "being"].map(String::from));
         }

@@ -171,6 +171,12 @@ impl MentionFinder {
         if let Some(e) = self.dict.choose(&n.entries, Some(date)) {
             return Some((e.code.clone(), e.kind, e.canonical().to_string()));
         }
+        // A former state or organisation ("the Soviet Union" in a later text) is still itself;
+        // only persons change code with time.
+        let timeless: Vec<u32> = n.entries.iter().copied().filter(|&i| self.dict.entry(i).kind != NameKind::Person).collect();
+        if let Some(e) = self.dict.choose(&timeless, None) {
+            return Some((e.code.clone(), e.kind, e.canonical().to_string()));
+        }
         // A person out of office on that date.
         let r = self.dict.resolve(text, Some(date)).ok()?;
         Some((r.code, r.kind, r.name))
@@ -380,12 +386,16 @@ impl MentionFinder {
             }
             Some(_) => {}
             None if m.kind == NameKind::Demonym => {
-                // A demonym before another noun is an adjective ("Syrian civil war"), not an actor.
+                // A demonym before another noun is an adjective ("Syrian civil war"), not an
+                // actor — unless the noun is plural people ("Palestinian prisoners").
                 let next = toks.get(m.end);
                 let adjective = next.is_some_and(|t| t.kind == TokenKind::Word && !t.capitalized && !is_function_word(&t.key));
+                let people = next.is_some_and(|t| is_plural_people(&t.key));
                 m.weak = true;
-                if adjective {
+                if adjective && !people {
                     m.code.clear();
+                } else if people {
+                    m.end += 1;
                 }
             }
             None => {}
@@ -412,6 +422,19 @@ fn title_role(title: &[Token]) -> &'static str {
     } else {
         "GOV"
     }
+}
+
+/// A plural noun that names people after a demonym ("prisoners", "immigrants", "farmers"):
+/// the demonym is then an actor. Things ("missiles", "goods", "forces" are roles) are not.
+fn is_plural_people(k: &str) -> bool {
+    const NOT_PEOPLE: &[&str] = &[
+        "missiles", "goods", "products", "exports", "imports", "weapons", "arms", "ships", "aircraft", "planes", "jets", "tanks",
+        "rockets", "drones", "sanctions", "interests", "assets", "funds", "relations", "ties", "talks", "elections", "waters",
+        "lands", "territories", "borders", "cities", "towns", "villages", "positions", "bases", "gas", "supplies", "affairs",
+        "issues", "plans", "efforts", "demands", "claims", "reports", "news", "media", "authorities", "years", "months",
+        "areas", "regions", "provinces", "islands", "embassies", "companies", "banks", "markets", "prices", "laws", "rights",
+    ];
+    k.len() > 4 && k.ends_with('s') && !k.ends_with("ss") && !NOT_PEOPLE.contains(&k)
 }
 
 /// Words that may follow a demonym used as a noun ("the Syrians said", "Turks and Kurds").

@@ -26,7 +26,7 @@ fn builtin_lexicon_parses() {
             roots.insert(tax.get(code).map(|c| c.root().to_string()).unwrap_or_default());
         }
     }
-    for f in &lex.frames {
+    for f in lex.frames.iter().filter(|f| f.kind != lexicon::FrameKind::Swallow) {
         roots.insert(f.default[..2].to_string());
     }
     assert_eq!(roots.len(), 20, "{roots:?}");
