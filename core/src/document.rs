@@ -61,9 +61,14 @@ pub struct PlainText {
 }
 
 fn document_from_json(v: &serde_json::Value) -> Result<Document> {
-    let obj = v.as_object().ok_or_else(|| Error::invalid("document", "expected a JSON object {id, published, title, text}"))?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| Error::invalid("document", "expected a JSON object {id, published, title, text}"))?;
     if let Some(k) = obj.keys().find(|k| !matches!(k.as_str(), "id" | "published" | "title" | "text")) {
-        return Err(Error::invalid(k.clone(), format!("unknown field `{k}` (a document has id, published, title, text)")));
+        return Err(Error::invalid(
+            k.clone(),
+            format!("unknown field `{k}` (a document has id, published, title, text)"),
+        ));
     }
     let s = |k: &str| -> Result<Option<&str>> {
         match obj.get(k) {
@@ -73,7 +78,8 @@ fn document_from_json(v: &serde_json::Value) -> Result<Document> {
         }
     };
     let published = s("published")?.ok_or_else(|| Error::invalid("published", "missing publication date"))?;
-    let published = Date::parse(published).map_err(|_| Error::invalid("published", format!("`{published}` is not a date (YYYY-MM-DD)")))?;
+    let published = Date::parse(published)
+        .map_err(|_| Error::invalid("published", format!("`{published}` is not a date (YYYY-MM-DD)")))?;
     let text = s("text")?.ok_or_else(|| Error::invalid("text", "missing text"))?;
     Document::new(s("id")?, published, s("title")?, text)
 }
@@ -102,7 +108,10 @@ pub fn read_documents(text: &str, input: &str, plain: &PlainText) -> Result<Vec<
             continue;
         }
         let v: serde_json::Value = serde_json::from_str(line).map_err(|e| {
-            Error::invalid_at(crate::error::Location::line(input, n), format!("malformed JSON (column {}): {e}", e.column()))
+            Error::invalid_at(
+                crate::error::Location::line(input, n),
+                format!("malformed JSON (column {}): {e}", e.column()),
+            )
         })?;
         docs.push(document_from_json(&v).map_err(|e| e.at(input, n))?);
     }

@@ -296,8 +296,13 @@ impl Model {
         let events = self.code(&to_code);
         let batch = if events.is_empty() { None } else { Some(crate::columnar::events_to_batch(&events)?) };
         // Coded ids derive from the document and content: a re-code replaces rather than conflicts.
-        let summary =
-            self.inner.store.write(Write { events: batch, replace: true, remove, documents: to_code, ..Default::default() })?;
+        let summary = self.inner.store.write(Write {
+            events: batch,
+            replace: true,
+            remove,
+            documents: to_code,
+            ..Default::default()
+        })?;
         report.events_added = summary.added;
         report.events_removed = summary.removed;
         Ok(report)

@@ -19,8 +19,8 @@ pub fn shared_dir() -> PathBuf {
 /// Decodes Windows-1252 bytes (the CAMEO example file is not UTF-8).
 pub fn decode_cp1252(bytes: &[u8]) -> String {
     const HIGH: [char; 32] = [
-        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}', '\u{90}', '‘', '’',
-        '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}', '\u{90}', '‘',
+        '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
     ];
     bytes.iter().map(|&b| if (0x80..0xa0).contains(&b) { HIGH[(b - 0x80) as usize] } else { b as char }).collect()
 }
@@ -92,7 +92,9 @@ pub fn load_plover(shared: &Path) -> Result<Vec<PloverRecord>, String> {
     };
     let mut out = Vec::new();
     for rec in v.as_array().ok_or("expected a list")? {
-        let (Some(text), Some(event)) = (rec.get("text").and_then(|t| t.as_str()), rec.get("event").and_then(|e| e.as_str())) else {
+        let (Some(text), Some(event)) =
+            (rec.get("text").and_then(|t| t.as_str()), rec.get("event").and_then(|e| e.as_str()))
+        else {
             continue;
         };
         let Some(event) = normalize_plover(event) else { continue };
@@ -198,11 +200,13 @@ pub fn score_plover(coder: &Coder, records: &[PloverRecord]) -> PloverScore {
         s.events_ok += types.iter().filter(|t| **t == r.event).count();
         if !r.sources.is_empty() {
             s.with_source += 1;
-            s.source += usize::from(events.iter().any(|e| e.source_country.as_ref().is_some_and(|c| r.sources.contains(c))));
+            s.source +=
+                usize::from(events.iter().any(|e| e.source_country.as_ref().is_some_and(|c| r.sources.contains(c))));
         }
         if !r.targets.is_empty() {
             s.with_target += 1;
-            s.target += usize::from(events.iter().any(|e| e.target_country.as_ref().is_some_and(|c| r.targets.contains(c))));
+            s.target +=
+                usize::from(events.iter().any(|e| e.target_country.as_ref().is_some_and(|c| r.targets.contains(c))));
         }
         if !ok {
             s.misses.push((r.event.clone(), types, r.text.clone()));
@@ -228,7 +232,7 @@ pub struct Article {
 pub struct Expected {
     /// Source country.
     pub source: String,
-    /// Target country.
+    /// Target country; `-` for an event without a target.
     pub target: String,
     /// CAMEO root.
     pub root: String,
@@ -243,7 +247,8 @@ pub struct Expected {
 /// Reads the articles in a directory (`*.json`).
 pub fn load_articles(dir: &Path) -> Result<Vec<(String, Article)>, String> {
     let mut out = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?.flatten().collect();
+    let mut entries: Vec<_> =
+        std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?.flatten().collect();
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         let p = e.path();
@@ -275,7 +280,8 @@ pub struct ArticleScore {
 }
 
 fn matches(e: &Event, x: &Expected) -> bool {
-    let (s, t) = (e.source_country.as_deref().unwrap_or("?"), e.target_country.as_deref().unwrap_or("?"));
+    // An expected target "-" is an event without a target ("Russia denied any involvement").
+    let (s, t) = (e.source_country.as_deref().unwrap_or("?"), e.target_country.as_deref().unwrap_or("-"));
     let sym = x.symmetric || !e.directed;
     e.root_code == x.root && ((s == x.source && t == x.target) || (sym && s == x.target && t == x.source))
 }

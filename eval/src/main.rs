@@ -21,7 +21,12 @@ fn main() {
             println!("  root correct          {:5.1}%", pct(s.root, s.sentences));
             println!("  3-digit correct       {:5.1}%", pct(s.base, s.sentences));
             println!("  full code correct     {:5.1}%", pct(s.full, s.sentences));
-            println!("  precision (root)      {:5.1}%  ({} of {} events)", pct(s.events_root, s.events), s.events_root, s.events);
+            println!(
+                "  precision (root)      {:5.1}%  ({} of {} events)",
+                pct(s.events_root, s.events),
+                s.events_root,
+                s.events
+            );
             if show_misses {
                 for (want, got, text) in &s.misses {
                     println!("    MISS {want} got {got:?}: {text}");
@@ -35,9 +40,22 @@ fn main() {
             let s = score_plover(&coder, &recs);
             println!("PLOVER gold records ({} records)", s.records);
             println!("  event type correct    {:5.1}%", pct(s.event, s.records));
-            println!("  precision (type)      {:5.1}%  ({} of {} events)", pct(s.events_ok, s.events), s.events_ok, s.events);
-            println!("  source country found  {:5.1}%  (of {} records with codes)", pct(s.source, s.with_source), s.with_source);
-            println!("  target country found  {:5.1}%  (of {} records with codes)", pct(s.target, s.with_target), s.with_target);
+            println!(
+                "  precision (type)      {:5.1}%  ({} of {} events)",
+                pct(s.events_ok, s.events),
+                s.events_ok,
+                s.events
+            );
+            println!(
+                "  source country found  {:5.1}%  (of {} records with codes)",
+                pct(s.source, s.with_source),
+                s.with_source
+            );
+            println!(
+                "  target country found  {:5.1}%  (of {} records with codes)",
+                pct(s.target, s.with_target),
+                s.with_target
+            );
             if show_misses {
                 for (want, got, text) in &s.misses {
                     println!("    MISS {want} got {got:?}: {text}");
@@ -54,7 +72,13 @@ fn main() {
             let mut t = ArticleScore::default();
             for (name, a) in &articles {
                 let s = score_article(&coder, a);
-                println!("  {:<40} {:>9} {:>8.1}% {:>8.1}%", name, s.expected, pct(s.correct, s.coded), pct(s.found, s.expected));
+                println!(
+                    "  {:<40} {:>9} {:>8.1}% {:>8.1}%",
+                    name,
+                    s.expected,
+                    pct(s.correct, s.coded),
+                    pct(s.found, s.expected)
+                );
                 if show_misses {
                     for m in &s.missed {
                         println!("      missed   {m}");
@@ -68,7 +92,13 @@ fn main() {
                 t.coded += s.coded;
                 t.correct += s.correct;
             }
-            println!("  {:<40} {:>9} {:>8.1}% {:>8.1}%", "all", t.expected, pct(t.correct, t.coded), pct(t.found, t.expected));
+            println!(
+                "  {:<40} {:>9} {:>8.1}% {:>8.1}%",
+                "all",
+                t.expected,
+                pct(t.correct, t.coded),
+                pct(t.found, t.expected)
+            );
         }
         Err(e) => println!("articles skipped: {e}"),
     }

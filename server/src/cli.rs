@@ -6,9 +6,9 @@ use crate::output::{Format, write_rows};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use detente_core::actors::{Entry, Layer, NameKind};
+use detente_core::document::{PlainText, read_documents};
 use detente_core::event::CSV_COLUMNS;
 use detente_core::records::{RecordFormat, read_records};
-use detente_core::document::{PlainText, read_documents};
 use detente_core::{AddOptions, Date, Dictionary, EventQuery, IngestOptions, Model, ModelOptions, Origin};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, IsTerminal, Write};
@@ -235,13 +235,15 @@ fn options(cli: &Cli, read_only: bool) -> ModelOptions {
 fn read_input(file: &str) -> Result<(String, String)> {
     if file == "-" {
         let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut s).map_err(|e| detente_core::Error::io("<stdin>", e))?;
+        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut s)
+            .map_err(|e| detente_core::Error::io("<stdin>", e))?;
         return Ok((s, "<stdin>".into()));
     }
     let path = Path::new(file);
     let bytes = std::fs::read(path).map_err(|e| detente_core::Error::io(path, e))?;
-    let s = String::from_utf8(bytes)
-        .map_err(|_| detente_core::Error::invalid_at(detente_core::Location::line(file, 1), "the file is not valid UTF-8"))?;
+    let s = String::from_utf8(bytes).map_err(|_| {
+        detente_core::Error::invalid_at(detente_core::Location::line(file, 1), "the file is not valid UTF-8")
+    })?;
     Ok((s, file.to_string()))
 }
 

@@ -34,7 +34,7 @@ pub fn parse_dictionary(text: &str, input: &str, layer: Layer) -> Result<Vec<Ent
         let kind = NameKind::parse(fields[1]).ok_or_else(|| {
             Error::invalid_at(
                 at("kind"),
-                format!("unknown kind `{}` (expected country, demonym, capital, region, organisation, group, body, role, person, legacy or full)", fields[1]),
+                format!("unknown kind `{}` (expected country, demonym, capital, region, organisation, group, body, role, person, place, legacy or full)", fields[1]),
             )
         })?;
         let code = fields[0];

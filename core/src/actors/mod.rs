@@ -49,6 +49,9 @@ pub enum NameKind {
     Role,
     /// A person, resolved to the office held on a date.
     Person,
+    /// A place that is never an actor ("South China Sea"): it keeps the words of its name from
+    /// being read as actors ("China").
+    Place,
     /// A legacy actor code and its current replacement (ROM → ROU).
     Legacy,
     /// A full PETRARCH organisation code and its bare code (IGOWSTNAT → NAT).
@@ -68,6 +71,7 @@ impl NameKind {
             NameKind::Body => "body",
             NameKind::Role => "role",
             NameKind::Person => "person",
+            NameKind::Place => "place",
             NameKind::Legacy => "legacy",
             NameKind::Full => "full",
         }
@@ -85,6 +89,7 @@ impl NameKind {
             "body" => NameKind::Body,
             "role" => NameKind::Role,
             "person" => NameKind::Person,
+            "place" => NameKind::Place,
             "legacy" => NameKind::Legacy,
             "full" => NameKind::Full,
             _ => return None,

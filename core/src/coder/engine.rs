@@ -11,8 +11,10 @@ use crate::text::{CharOffsets, Token, TokenKind, tokenize};
 use xxhash_rust::xxh3::Xxh3;
 
 /// Words that negate the verb that follows within a few tokens.
-const NEGATORS: &[&str] =
-    &["not", "never", "no", "didnt", "doesnt", "dont", "wont", "cant", "cannot", "isnt", "wasnt", "hasnt", "havent", "hadnt", "wouldnt", "shouldnt", "couldnt", "arent", "werent", "neither", "nor"];
+const NEGATORS: &[&str] = &[
+    "not", "never", "no", "didnt", "doesnt", "dont", "wont", "cant", "cannot", "isnt", "wasnt", "hasnt", "havent",
+    "hadnt", "wouldnt", "shouldnt", "couldnt", "arent", "werent", "neither", "nor",
+];
 /// Modal words that make the verb hypothetical.
 const HYPOTHETICAL: &[&str] = &["may", "might", "could", "can", "if", "whether", "unless"];
 /// Words of obligation: "Y must V", said by X, is X's demand that Y V.
@@ -21,15 +23,66 @@ const OBLIGATION: &[&str] = &["must", "should"];
 const FUTURE: &[&str] = &["will", "would", "shall", "'ll"];
 /// Words that start a comma-delimited stretch that cannot hold the subject of the main verb.
 const SIDE_CLAUSE: &[&str] = &[
-    "after", "before", "following", "during", "while", "when", "as", "since", "because", "although", "though", "despite",
-    "amid", "in", "on", "at", "with", "without", "according", "if", "unless", "which", "who", "whose", "where", "under",
-    "over", "through", "until", "once", "like", "unlike", "for", "by", "from", "of", "to", "including", "whom",
+    "after",
+    "before",
+    "following",
+    "during",
+    "while",
+    "when",
+    "as",
+    "since",
+    "because",
+    "although",
+    "though",
+    "despite",
+    "amid",
+    "in",
+    "on",
+    "at",
+    "with",
+    "without",
+    "according",
+    "if",
+    "unless",
+    "which",
+    "who",
+    "whose",
+    "where",
+    "under",
+    "over",
+    "through",
+    "until",
+    "once",
+    "like",
+    "unlike",
+    "for",
+    "by",
+    "from",
+    "of",
+    "to",
+    "including",
+    "whom",
 ];
 /// Words that end the clause an object is looked for in.
-const CLAUSE_END: &[&str] =
-    &["after", "before", "while", "because", "despite", "although", "whereas", "but", "following", "amid", "unless", "since", "if", "when"];
+const CLAUSE_END: &[&str] = &[
+    "after",
+    "before",
+    "while",
+    "because",
+    "despite",
+    "although",
+    "whereas",
+    "but",
+    "following",
+    "amid",
+    "unless",
+    "since",
+    "if",
+    "when",
+];
 /// Verbs of saying: a comma followed by one ends the reported clause ("…, officials said").
-const SAY: &[&str] = &["say", "said", "says", "told", "tell", "tells", "according", "reported", "added", "stated", "noted", "announced"];
+const SAY: &[&str] =
+    &["say", "said", "says", "told", "tell", "tells", "according", "reported", "added", "stated", "noted", "announced"];
 
 /// One event found in a sentence, before it becomes a canonical record.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,7 +184,9 @@ impl Sent<'_> {
                 let parts: Vec<&str> = w.split('-').collect();
                 let ok = parts.iter().enumerate().all(|(k, p)| {
                     self.toks.get(i + k).is_some_and(|x| {
-                        (k == 0 || x.hyphen_before) && (x.key == *p || (!exact && k + 1 == parts.len() && self.lemmas[i + k].iter().any(|l| l == p)))
+                        (k == 0 || x.hyphen_before)
+                            && (x.key == *p
+                                || (!exact && k + 1 == parts.len() && self.lemmas[i + k].iter().any(|l| l == p)))
                     })
                 });
                 if ok {
@@ -149,10 +204,47 @@ impl Sent<'_> {
     fn adverbial_len(&self, i: usize) -> usize {
         const DAYS: &[&str] = &["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
         const SINGLE: &[&str] = &[
-            "today", "yesterday", "tonight", "again", "also", "formally", "publicly", "urgently", "strongly", "repeatedly", "jointly",
-            "officially", "immediately", "now", "once", "still", "further", "firmly", "directly", "openly", "reportedly", "recently",
-            "earlier", "later", "personally", "unilaterally", "swiftly", "quickly", "effectively", "fully", "actively", "hard",
-            "here", "there", "reluctantly", "tentatively", "finally", "eventually", "unanimously", "privately", "secretly",
+            "today",
+            "yesterday",
+            "tonight",
+            "again",
+            "also",
+            "formally",
+            "publicly",
+            "urgently",
+            "strongly",
+            "repeatedly",
+            "jointly",
+            "officially",
+            "immediately",
+            "now",
+            "once",
+            "still",
+            "further",
+            "firmly",
+            "directly",
+            "openly",
+            "reportedly",
+            "recently",
+            "earlier",
+            "later",
+            "personally",
+            "unilaterally",
+            "swiftly",
+            "quickly",
+            "effectively",
+            "fully",
+            "actively",
+            "hard",
+            "here",
+            "there",
+            "reluctantly",
+            "tentatively",
+            "finally",
+            "eventually",
+            "unanimously",
+            "privately",
+            "secretly",
         ];
         let k = self.key(i);
         if DAYS.contains(&k) || SINGLE.contains(&k) {
@@ -164,7 +256,9 @@ impl Sent<'_> {
         if k == "in" && matches!(self.key(i + 1), "principle" | "writing" | "public" | "private") {
             return 2;
         }
-        if matches!(k, "last" | "this" | "next" | "earlier" | "later") && matches!(self.key(i + 1), "week" | "month" | "year" | "weekend") {
+        if matches!(k, "last" | "this" | "next" | "earlier" | "later")
+            && matches!(self.key(i + 1), "week" | "month" | "year" | "weekend")
+        {
             return 2;
         }
         0
@@ -174,22 +268,31 @@ impl Sent<'_> {
     /// mention indexes and the token after the group.
     fn group_at(&self, mut i: usize) -> Option<(Vec<usize>, usize)> {
         let mut skipped = 0;
-        while skipped < 2 && matches!(self.key(i), "the" | "a" | "an" | "its" | "their" | "his" | "her" | "both" | "all") {
+        while skipped < 2
+            && matches!(self.key(i), "the" | "a" | "an" | "its" | "their" | "his" | "her" | "both" | "all")
+        {
             i += 1;
             skipped += 1;
         }
         let first = self.starts.get(i).copied().flatten()?;
         let mut group = vec![first];
         let mut end = self.mentions[first].end;
+        let mut commas_only = true;
         loop {
             let mut j = end;
-            let mut saw = false;
+            let mut seps = Vec::new();
             while matches!(self.key(j), "," | "and" | "or" | "the" | "as" | "well") {
-                saw = true;
+                seps.push(self.key(j));
                 j += 1;
             }
+            // "A and B, and C …" starts a new clause; "A, B, and C" is one list.
+            let comma_and = seps.first() == Some(&",") && seps.contains(&"and");
+            if comma_and && !(commas_only && group.len() >= 2) {
+                break;
+            }
             match self.starts.get(j).copied().flatten() {
-                Some(m) if saw && !self.mentions[m].locative => {
+                Some(m) if !seps.is_empty() && !self.mentions[m].locative => {
+                    commas_only &= seps == [","];
                     group.push(m);
                     end = self.mentions[m].end;
                 }
@@ -206,7 +309,8 @@ impl Sent<'_> {
         while cur > 0 {
             let prev = cur - 1;
             let between = &self.toks[self.mentions[prev].end..self.mentions[cur].start];
-            let ok = !between.is_empty() && between.iter().all(|t| matches!(t.key.as_str(), "," | "and" | "or" | "the"));
+            let ok =
+                !between.is_empty() && between.iter().all(|t| matches!(t.key.as_str(), "," | "and" | "or" | "the"));
             if !ok || self.mentions[prev].locative {
                 break;
             }
@@ -237,6 +341,9 @@ impl Sent<'_> {
     /// The subject group of the verb at `head`: the nearest actor mention before it that is
     /// not a place, not in a side clause, and in the same clause.
     fn subject(&self, head: usize) -> Vec<usize> {
+        if let Some(mi) = self.mentions.iter().position(|m| m.start < head && head < m.end) {
+            return vec![mi];
+        }
         let mut best: Option<usize> = None;
         for (mi, m) in self.mentions.iter().enumerate().rev() {
             if m.end > head {
@@ -261,6 +368,35 @@ impl Sent<'_> {
         best.map(|m| self.group_ending_at(m)).unwrap_or_default()
     }
 
+    /// True when the verb at `head` is coordinated with an earlier one ("… and demanded").
+    fn coordinated_verb(&self, head: usize) -> bool {
+        let mut i = head;
+        while i > 0 {
+            i -= 1;
+            let k = self.key(i);
+            if self.adverbial_len(i) == 1
+                || matches!(k, "also" | "then" | "later" | "subsequently" | "has" | "have" | "had" | "was" | "were")
+            {
+                continue;
+            }
+            return matches!(k, "and" | "but");
+        }
+        false
+    }
+
+    /// The first actor of the clause that holds `head`: the subject of its first verb.
+    fn clause_subject(&self, head: usize) -> Vec<usize> {
+        let start = (0..head).rev().find(|&i| self.key(i) == ";").map_or(0, |i| i + 1);
+        match self
+            .mentions
+            .iter()
+            .position(|m| m.start >= start && m.end <= head && !m.locative && !self.side_clause(m.start, head))
+        {
+            Some(mi) => self.group_at(self.mentions[mi].start).map(|g| g.0).unwrap_or_else(|| vec![mi]),
+            None => Vec::new(),
+        }
+    }
+
     /// Where the clause of the verb at `from` ends.
     fn clause_end(&self, from: usize) -> usize {
         let mut i = from;
@@ -270,6 +406,14 @@ impl Sent<'_> {
                 return i;
             }
             if k == "," && self.toks[i + 1..self.n().min(i + 5)].iter().any(|t| SAY.contains(&t.key.as_str())) {
+                return i;
+            }
+            // ", and protesters burned …", ", ending a rupture …": a new clause.
+            if k == ","
+                && i > from
+                && (matches!(self.key(i + 1), "and" | "but" | "while" | "whereas")
+                    || (self.key(i + 1).ends_with("ing") && self.starts.get(i + 1).copied().flatten().is_none()))
+            {
                 return i;
             }
             i += 1;
@@ -308,9 +452,46 @@ impl Sent<'_> {
     /// president …"). Patterns marked nominal are nouns by nature and pass.
     fn not_a_verb(&self, head: usize, nominal: bool) -> Option<&'static str> {
         const DETERMINERS: &[&str] = &[
-            "a", "an", "the", "this", "that", "these", "those", "its", "their", "his", "her", "our", "your", "any", "no",
-            "every", "each", "such", "of", "for", "after", "before", "during", "against", "with", "by", "from", "in", "on",
-            "following", "amid", "over", "without", "despite", "into", "about", "at", "since", "new", "recent",
+            "a",
+            "an",
+            "the",
+            "this",
+            "that",
+            "these",
+            "those",
+            "its",
+            "their",
+            "his",
+            "her",
+            "our",
+            "your",
+            "any",
+            "no",
+            "every",
+            "each",
+            "such",
+            "of",
+            "for",
+            "after",
+            "before",
+            "during",
+            "against",
+            "with",
+            "by",
+            "from",
+            "in",
+            "on",
+            "following",
+            "amid",
+            "over",
+            "without",
+            "despite",
+            "into",
+            "about",
+            "at",
+            "since",
+            "new",
+            "recent",
         ];
         let t = &self.toks[head];
         if t.hyphen_before {
@@ -332,7 +513,28 @@ impl Sent<'_> {
             steps += 1;
             let k = self.key(i);
             // A gerund after a preposition is still a verb ("guilty of violating the ceasefire").
-            let article = matches!(k, "a" | "an" | "the" | "this" | "that" | "these" | "those" | "its" | "their" | "his" | "her" | "our" | "your" | "any" | "no" | "every" | "each" | "such" | "new" | "recent");
+            let article = matches!(
+                k,
+                "a" | "an"
+                    | "the"
+                    | "this"
+                    | "that"
+                    | "these"
+                    | "those"
+                    | "its"
+                    | "their"
+                    | "his"
+                    | "her"
+                    | "our"
+                    | "your"
+                    | "any"
+                    | "no"
+                    | "every"
+                    | "each"
+                    | "such"
+                    | "new"
+                    | "recent"
+            );
             if DETERMINERS.contains(&k) && (article || !t.key.ends_with("ing")) {
                 return Some("a noun");
             }
@@ -341,8 +543,50 @@ impl Sent<'_> {
                 break;
             }
             let adjective_like = self.toks[i].kind == TokenKind::Number
-                || matches!(k, "fierce" | "heavy" | "violent" | "official" | "formal" | "joint" | "fresh" | "major" | "massive" | "first" | "second" | "latest" | "further" | "deadly" | "unilateral" | "military" | "economic" | "political" | "diplomatic" | "full" | "four" | "day" | "week" | "long" | "year" | "two" | "three" | "several" | "more" | "fewer" | "other" | "all" | "many" | "some" | "stern" | "strong" | "peaceful" | "immediate")
-                || k.ends_with("al") || k.ends_with("ive") || k.ends_with("ous");
+                || matches!(
+                    k,
+                    "fierce"
+                        | "heavy"
+                        | "violent"
+                        | "official"
+                        | "formal"
+                        | "joint"
+                        | "fresh"
+                        | "major"
+                        | "massive"
+                        | "first"
+                        | "second"
+                        | "latest"
+                        | "further"
+                        | "deadly"
+                        | "unilateral"
+                        | "military"
+                        | "economic"
+                        | "political"
+                        | "diplomatic"
+                        | "full"
+                        | "four"
+                        | "day"
+                        | "week"
+                        | "long"
+                        | "year"
+                        | "two"
+                        | "three"
+                        | "several"
+                        | "more"
+                        | "fewer"
+                        | "other"
+                        | "all"
+                        | "many"
+                        | "some"
+                        | "stern"
+                        | "strong"
+                        | "peaceful"
+                        | "immediate"
+                )
+                || k.ends_with("al")
+                || k.ends_with("ive")
+                || k.ends_with("ous");
             if !adjective_like {
                 break;
             }
@@ -360,8 +604,29 @@ impl Sent<'_> {
     /// the mention before a say-verb that comes before the head, if any.
     fn sayer(&self, head: usize) -> (Vec<usize>, bool) {
         const SAYING: &[&str] = &[
-            "say", "declare", "reiterate", "insist", "state", "announce", "tell", "warn", "stress", "emphasize", "emphasise",
-            "conclude", "remind", "reminder", "argue", "assert", "repeat", "note", "add", "write", "claim", "maintain", "underline",
+            "say",
+            "declare",
+            "reiterate",
+            "insist",
+            "state",
+            "announce",
+            "tell",
+            "warn",
+            "stress",
+            "emphasize",
+            "emphasise",
+            "conclude",
+            "remind",
+            "reminder",
+            "argue",
+            "assert",
+            "repeat",
+            "note",
+            "add",
+            "write",
+            "claim",
+            "maintain",
+            "underline",
         ];
         let Some(i) = (0..head).rev().find(|&i| self.lemmas[i].iter().any(|l| SAYING.contains(&l.as_str()))) else {
             return (Vec::new(), false);
@@ -386,7 +651,8 @@ impl Sent<'_> {
             i -= 1;
             steps += 1;
             let t = &self.toks[i];
-            if is_clause_punct(t) || self.starts[i].is_some() || self.mentions.iter().any(|m| m.start <= i && i < m.end) {
+            if is_clause_punct(t) || self.starts[i].is_some() || self.mentions.iter().any(|m| m.start <= i && i < m.end)
+            {
                 break;
             }
             let k = t.key.as_str();
@@ -398,11 +664,23 @@ impl Sent<'_> {
                 neg = true;
             } else if HYPOTHETICAL.contains(&k) {
                 hyp = true;
-            } else if OBLIGATION.contains(&k) || (matches!(k, "has" | "have" | "needs" | "need") && self.key(i + 1) == "to") {
+            } else if OBLIGATION.contains(&k)
+                || (matches!(k, "has" | "have" | "needs" | "need") && self.key(i + 1) == "to")
+            {
                 must = true;
-            } else if FUTURE.contains(&k) || (k == "to" && i > 0 && matches!(self.key(i - 1), "due" | "scheduled" | "expected" | "set" | "planning" | "plans" | "plan" | "planned" | "going")) {
+            } else if FUTURE.contains(&k)
+                || (k == "to"
+                    && i > 0
+                    && matches!(
+                        self.key(i - 1),
+                        "due" | "scheduled" | "expected" | "set" | "planning" | "plans" | "plan" | "planned" | "going"
+                    ))
+            {
                 fut = true;
-            } else if matches!(k, "is" | "are" | "was" | "were" | "be" | "been" | "being") && (head - i) <= 2 && self.is_participle(head) {
+            } else if matches!(k, "is" | "are" | "was" | "were" | "be" | "been" | "being")
+                && (head - i) <= 2
+                && self.is_participle(head)
+            {
                 passive = true;
             }
         }
@@ -436,21 +714,25 @@ fn match_elems(s: &Sent, elems: &[Elem], pos: usize, m: &mut Match) -> bool {
             match_elems(s, &with, pos, m) || match_elems(s, rest, pos, m)
         }
         Elem::Gap => {
-            // Up to six words of the clause; an actor's name counts as one word.
+            // Up to six words of the clause; the words of an actor's name count as one.
             let mut next = pos;
-            for _ in 0..=6 {
+            let mut budget = 6;
+            loop {
                 if match_elems(s, rest, next, m) {
                     return true;
                 }
                 if next >= s.n() || is_clause_punct(&s.toks[next]) {
-                    break;
+                    return false;
                 }
-                next = match s.starts[next] {
-                    Some(mi) => s.mentions[mi].end,
-                    None => next + 1,
-                };
+                let inside_name = s.mentions.iter().any(|mm| mm.start < next && next < mm.end);
+                if !inside_name {
+                    if budget == 0 {
+                        return false;
+                    }
+                    budget -= 1;
+                }
+                next += 1;
             }
-            false
         }
         Elem::Target | Elem::Source => {
             if m.passive && matches!(e, Elem::Target) && m.target.is_empty() {
@@ -474,7 +756,9 @@ fn match_elems(s: &Sent, elems: &[Elem], pos: usize, m: &mut Match) -> bool {
                     return false;
                 }
                 for k in 1..=5 {
-                    if pos + k > s.n() || s.toks[pos..pos + k].iter().any(|t| is_clause_punct(t) || t.kind == TokenKind::Punct) {
+                    if pos + k > s.n()
+                        || s.toks[pos..pos + k].iter().any(|t| is_clause_punct(t) || t.kind == TokenKind::Punct)
+                    {
                         break;
                     }
                     if s.starts[pos..pos + k].iter().flatten().any(|&mi| !s.mentions[mi].weak) {
@@ -488,7 +772,8 @@ fn match_elems(s: &Sent, elems: &[Elem], pos: usize, m: &mut Match) -> bool {
             };
             // Allow the possessive and a few words after the actor ("Syria's positions",
             // "the UN stabilization mission in Haiti to …").
-            let after = if s.toks.get(after).is_some_and(|t| t.kind == TokenKind::Possessive) { after + 1 } else { after };
+            let after =
+                if s.toks.get(after).is_some_and(|t| t.kind == TokenKind::Possessive) { after + 1 } else { after };
             let mut ok = match_elems(s, rest, after, m);
             if !ok && !rest.is_empty() {
                 for k in 1..=4 {
@@ -527,7 +812,9 @@ fn find_matches(lex: &Lexicon, s: &Sent) -> Vec<Match> {
         }
         let mut cands: Vec<usize> = Vec::new();
         let joined = (i + 1 < s.n() && s.toks[i + 1].hyphen_before).then(|| format!("{}-{}", t.key, s.toks[i + 1].key));
-        for key in std::iter::once(t.key.as_str()).chain(s.lemmas[i].iter().map(String::as_str)).chain(joined.as_deref()) {
+        for key in
+            std::iter::once(t.key.as_str()).chain(s.lemmas[i].iter().map(String::as_str)).chain(joined.as_deref())
+        {
             if let Some(ps) = lex.by_head.get(key) {
                 for &p in ps {
                     if !cands.contains(&p) {
@@ -563,7 +850,14 @@ fn specificity(lex: &Lexicon, m: &Match) -> usize {
 }
 
 /// Codes one sentence (byte range `start..end` of `text`), dating persons' offices by `date`.
-pub fn code_sentence(finder: &MentionFinder, lex: &Lexicon, text: &str, start: usize, end: usize, date: Date) -> CodedSentence {
+pub fn code_sentence(
+    finder: &MentionFinder,
+    lex: &Lexicon,
+    text: &str,
+    start: usize,
+    end: usize,
+    date: Date,
+) -> CodedSentence {
     let slice = &text[start..end];
     let mut toks = tokenize(slice);
     for t in &mut toks {
@@ -599,7 +893,8 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
     // Category matches anywhere (complement-only ones included) serve as frame content.
     let all = find_matches(lex, s);
     let categories: Vec<&Match> = {
-        let mut v: Vec<&Match> = all.iter().filter(|x| matches!(lex.patterns[x.pattern].owner, Owner::Category(_))).collect();
+        let mut v: Vec<&Match> =
+            all.iter().filter(|x| matches!(lex.patterns[x.pattern].owner, Owner::Category(_))).collect();
         v.sort_by_key(|m| (m.head, std::cmp::Reverse(specificity(lex, m))));
         v.dedup_by_key(|m| m.head);
         v
@@ -621,6 +916,8 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
     let mut out: Vec<SentenceEvent> = Vec::new();
     // Words a coded pattern consumed ("accused Syria of shelling …") are not events of their own.
     let mut covered: Vec<(usize, usize)> = Vec::new();
+    // The actors of the last coded verb, for coordinated verbs ("X accused Y and demanded …").
+    let mut previous: Option<(Vec<usize>, Vec<usize>)> = None;
     for m in &best {
         let pat = &lex.patterns[m.pattern];
         if covered.iter().any(|&(a, b)| m.head >= a && m.head < b) {
@@ -658,7 +955,8 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
                 let cend = s.clause_end(c);
                 // The complement's category: the first after the frame's words, else any after the head.
                 let near = |x: &&&Match| {
-                    let words = (c..x.head).filter(|&i| !s.mentions.iter().any(|mm| mm.start <= i && i < mm.end)).count();
+                    let words =
+                        (c..x.head).filter(|&i| !s.mentions.iter().any(|mm| mm.start <= i && i < mm.end)).count();
                     words <= 6
                 };
                 let content = categories
@@ -689,7 +987,10 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
                     (FrameKind::Deny | FrameKind::Fixed, _) => default,
                     (FrameKind::Accede, Some(c)) => c.action.clone().unwrap_or(default),
                     // "prepared to impose martial law": an intent to coerce is a threat.
-                    (FrameKind::Intent, Some(c)) if !c.frames.contains_key(&FrameKind::Intent) && c.frames.contains_key(&FrameKind::Threaten) => {
+                    (FrameKind::Intent, Some(c))
+                        if !c.frames.contains_key(&FrameKind::Intent)
+                            && c.frames.contains_key(&FrameKind::Threaten) =>
+                    {
                         c.frames[&FrameKind::Threaten].clone()
                     }
                     (k, Some(c)) => c.frames.get(&k).cloned().unwrap_or(default),
@@ -706,7 +1007,11 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
                 } else if vc.must {
                     cat.frames.get(&FrameKind::Demand).cloned().filter(|_| sayer)
                 } else if fut && !passive {
-                    cat.frames.get(&FrameKind::Intent).or(cat.frames.get(&FrameKind::Threaten)).or(cat.action.as_ref()).cloned()
+                    cat.frames
+                        .get(&FrameKind::Intent)
+                        .or(cat.frames.get(&FrameKind::Threaten))
+                        .or(cat.action.as_ref())
+                        .cloned()
                 } else {
                     cat.action.clone()
                 };
@@ -731,6 +1036,14 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
                 Some(m.source.clone())
             };
             (agent.unwrap_or_default(), s.subject(m.head))
+        } else if m.source.is_empty() && s.coordinated_verb(m.head) {
+            // "… and invited Maduro": the subject of the first verb acts again.
+            let src = previous
+                .as_ref()
+                .map(|p| p.0.clone())
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| s.clause_subject(m.head));
+            (src, m.target.clone())
         } else {
             let src = if m.source.is_empty() { s.subject(m.head) } else { m.source.clone() };
             (src, m.target.clone())
@@ -746,6 +1059,11 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
                 targets = s.object(m.head + 1, end, &sources, true);
             }
         }
+        if targets.is_empty() && s.coordinated_verb(m.head) {
+            if let Some((_, t)) = &previous {
+                targets = t.clone();
+            }
+        }
         sources.dedup();
         targets.retain(|t| !sources.contains(t));
         // A target that is the source again ("Kurds … independence from Iraq" for Iraqi Kurds) is no target.
@@ -756,20 +1074,44 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
             continue;
         }
         let symmetric = category.is_some_and(|c| c.symmetric);
-        let span_start = sources.iter().chain(&targets).map(|&i| s.mentions[i].start).chain([m.head]).min().unwrap_or(m.head);
-        let span_end = sources.iter().chain(&targets).map(|&i| s.mentions[i].end).chain([m.end.max(m.head + 1)]).max().unwrap_or(m.end);
+        let span_start =
+            sources.iter().chain(&targets).map(|&i| s.mentions[i].start).chain([m.head]).min().unwrap_or(m.head);
+        let span_end = sources
+            .iter()
+            .chain(&targets)
+            .map(|&i| s.mentions[i].end)
+            .chain([m.end.max(m.head + 1)])
+            .max()
+            .unwrap_or(m.end);
         let span = (s.toks[span_start].start, s.toks[span_end.min(s.n()) - 1].end);
-        let mention = |i: usize| (s.mentions[i].code.clone(), s.text[s.toks[s.mentions[i].start].start..s.toks[s.mentions[i].end - 1].end].to_string());
+        let mention = |i: usize| {
+            (
+                s.mentions[i].code.clone(),
+                s.text[s.toks[s.mentions[i].start].start..s.toks[s.mentions[i].end - 1].end].to_string(),
+            )
+        };
         let mut push = |src: Option<usize>, tgt: Option<usize>, sym: bool| {
             let (source, source_name) = src.map(mention).map_or((None, None), |(c, n)| (Some(c), Some(n)));
             let (target, target_name) = tgt.map(mention).map_or((None, None), |(c, n)| (Some(c), Some(n)));
             if source.is_some() && source == target && !source.as_deref().is_some_and(|c| c.starts_with("---")) {
                 return;
             }
-            let ev = SentenceEvent { source, source_name, target, target_name, code: code.clone(), rule: pat.rule.clone(), symmetric: sym, planned, span, head: m.head };
+            let ev = SentenceEvent {
+                source,
+                source_name,
+                target,
+                target_name,
+                code: code.clone(),
+                rule: pat.rule.clone(),
+                symmetric: sym,
+                planned,
+                span,
+                head: m.head,
+            };
             let dup = out.iter().any(|o| {
                 o.code == ev.code
-                    && ((o.source == ev.source && o.target == ev.target) || (sym && o.symmetric && o.source == ev.target && o.target == ev.source))
+                    && ((o.source == ev.source && o.target == ev.target)
+                        || (sym && o.symmetric && o.source == ev.target && o.target == ev.source))
             });
             if !dup {
                 out.push(ev);
@@ -782,11 +1124,22 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
             trace.push(format!("skip {} (a meeting needs two parties)", pat.rule));
             continue;
         }
+        previous = Some((sources.clone(), targets.clone()));
         if symmetric && targets.is_empty() && sources.len() >= 2 {
             // "A and B met": one symmetric event per pair.
             for a in 0..sources.len() {
                 for b in a + 1..sources.len() {
                     push(Some(sources[a]), Some(sources[b]), true);
+                }
+            }
+        } else if targets.is_empty() && sources.len() >= 2 && s.mentions[sources[0]].code != s.mentions[sources[1]].code
+        {
+            // "A and B agreed to restore relations": reciprocal events, each party to the other.
+            for &a in &sources {
+                for &b in &sources {
+                    if a != b {
+                        push(Some(a), Some(b), false);
+                    }
                 }
             }
         } else if sources.is_empty() {
@@ -821,7 +1174,9 @@ pub fn code_document(finder: &MentionFinder, lex: &Lexicon, doc: &Document) -> V
             let Ok(code) = taxonomy().get(&e.code) else { continue };
             let span = [offsets.char_index(e.span.0) as u32, offsets.char_index(e.span.1) as u32];
             let mut h = Xxh3::new();
-            for part in [doc.id.as_str(), e.source.as_deref().unwrap_or(""), e.target.as_deref().unwrap_or(""), e.code.as_str()] {
+            for part in
+                [doc.id.as_str(), e.source.as_deref().unwrap_or(""), e.target.as_deref().unwrap_or(""), e.code.as_str()]
+            {
                 h.update(part.as_bytes());
                 h.update(&[0]);
             }

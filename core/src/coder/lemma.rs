@@ -107,7 +107,10 @@ const IRREGULAR: &[(&str, &str, &str)] = &[
 ];
 
 /// Verbs that double their final consonant (ban → banned) beyond the one-syllable rule.
-const DOUBLING: &[&str] = &["admit", "commit", "compel", "control", "expel", "occur", "omit", "patrol", "permit", "propel", "rebel", "refer", "regret", "submit", "transfer", "repel", "equip", "acquit", "abet", "annul", "dispel", "embed", "outstrip"];
+const DOUBLING: &[&str] = &[
+    "admit", "commit", "compel", "control", "expel", "occur", "omit", "patrol", "permit", "propel", "rebel", "refer",
+    "regret", "submit", "transfer", "repel", "equip", "acquit", "abet", "annul", "dispel", "embed", "outstrip",
+];
 
 fn is_vowel(c: u8) -> bool {
     matches!(c, b'a' | b'e' | b'i' | b'o' | b'u')
@@ -132,7 +135,11 @@ fn doubles(w: &str) -> bool {
 fn ends_cvc(w: &str) -> bool {
     let b = w.as_bytes();
     let n = b.len();
-    n >= 3 && !is_vowel(b[n - 3]) && is_vowel(b[n - 2]) && !is_vowel(b[n - 1]) && !matches!(b[n - 1], b'w' | b'x' | b'y')
+    n >= 3
+        && !is_vowel(b[n - 3])
+        && is_vowel(b[n - 2])
+        && !is_vowel(b[n - 1])
+        && !matches!(b[n - 1], b'w' | b'x' | b'y')
 }
 
 /// All inflected forms of a base word: verb forms and, for nouns, plurals.
@@ -145,7 +152,13 @@ pub fn forms(base: &str) -> Vec<String> {
     let last = b[b.len() - 1];
     let cons_y = last == b'y' && b.len() > 1 && !is_vowel(b[b.len() - 2]);
     // Third person / plural.
-    if base.ends_with('s') || base.ends_with('x') || base.ends_with('z') || base.ends_with("ch") || base.ends_with("sh") || base.ends_with('o') {
+    if base.ends_with('s')
+        || base.ends_with('x')
+        || base.ends_with('z')
+        || base.ends_with("ch")
+        || base.ends_with("sh")
+        || base.ends_with('o')
+    {
         out.push(format!("{base}es"));
     } else if cons_y {
         out.push(format!("{}ies", &base[..base.len() - 1]));
@@ -153,12 +166,13 @@ pub fn forms(base: &str) -> Vec<String> {
         out.push(format!("{base}s"));
     }
     // Irregular verbs, also behind a prefix ("retake" → "retook", "retaken").
-    let irregular = IRREGULAR.iter().find(|(v, _, _)| *v == base).map(|&(_, p, pp)| (String::new(), p, pp)).or_else(|| {
-        ["re", "over", "under", "with", "out", "mis", "up", "fore", "be"].iter().find_map(|pre| {
-            let root = base.strip_prefix(pre)?;
-            IRREGULAR.iter().find(|(v, _, _)| *v == root).map(|&(_, p, pp)| (pre.to_string(), p, pp))
-        })
-    });
+    let irregular =
+        IRREGULAR.iter().find(|(v, _, _)| *v == base).map(|&(_, p, pp)| (String::new(), p, pp)).or_else(|| {
+            ["re", "over", "under", "with", "out", "mis", "up", "fore", "be"].iter().find_map(|pre| {
+                let root = base.strip_prefix(pre)?;
+                IRREGULAR.iter().find(|(v, _, _)| *v == root).map(|&(_, p, pp)| (pre.to_string(), p, pp))
+            })
+        });
     if let Some((pre, past, part)) = irregular {
         out.push(format!("{pre}{past}"));
         out.push(format!("{pre}{part}"));
@@ -186,7 +200,12 @@ pub fn forms(base: &str) -> Vec<String> {
     // -ing
     if base.ends_with("ie") {
         out.push(format!("{}ying", &base[..base.len() - 2]));
-    } else if base.ends_with('e') && !base.ends_with("ee") && !base.ends_with("ye") && !base.ends_with("oe") && base.len() > 2 {
+    } else if base.ends_with('e')
+        && !base.ends_with("ee")
+        && !base.ends_with("ye")
+        && !base.ends_with("oe")
+        && base.len() > 2
+    {
         out.push(format!("{}ing", &base[..base.len() - 1]));
     } else {
         out.push(format!("{base}ing"));

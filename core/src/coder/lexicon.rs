@@ -187,7 +187,10 @@ impl Lexicon {
             if let Some(rest) = line.strip_prefix("@frame") {
                 let parts: Vec<&str> = rest.split_whitespace().collect();
                 let (Some(kind), Some(code)) = (parts.first().and_then(|k| FrameKind::parse(k)), parts.get(1)) else {
-                    return Err(Error::invalid_at(at(), "expected `@frame KIND DEFAULT_CODE` (KIND: appeal, intent, demand, reject, threaten, accede, deny, demonstrate, hunger, strike, obstruct, riot, fixed, swallow; DEFAULT_CODE `none` for swallow)"));
+                    return Err(Error::invalid_at(
+                        at(),
+                        "expected `@frame KIND DEFAULT_CODE` (KIND: appeal, intent, demand, reject, threaten, accede, deny, demonstrate, hunger, strike, obstruct, riot, fixed, swallow; DEFAULT_CODE `none` for swallow)",
+                    ));
                 };
                 if kind != FrameKind::Swallow {
                     check_code(code, at())?;
@@ -205,12 +208,15 @@ impl Lexicon {
                         cat.symmetric = true;
                         continue;
                     }
-                    let (k, v) = p.split_once('=').ok_or_else(|| Error::invalid_at(at(), format!("expected frame=CODE, found `{p}`")))?;
+                    let (k, v) = p
+                        .split_once('=')
+                        .ok_or_else(|| Error::invalid_at(at(), format!("expected frame=CODE, found `{p}`")))?;
                     check_code(v, at())?;
                     if k == "action" {
                         cat.action = Some(v.to_string());
                     } else {
-                        let kind = FrameKind::parse(k).ok_or_else(|| Error::invalid_at(at(), format!("unknown frame `{k}`")))?;
+                        let kind = FrameKind::parse(k)
+                            .ok_or_else(|| Error::invalid_at(at(), format!("unknown frame `{k}`")))?;
                         cat.frames.insert(kind, v.to_string());
                     }
                 }
@@ -272,7 +278,8 @@ fn words(s: &str) -> std::result::Result<Vec<(String, bool)>, String> {
                 Some(x) => (x, true),
                 None => (w, false),
             };
-            if w.is_empty() || !w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '\'' || c == '-') {
+            if w.is_empty() || !w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '\'' || c == '-')
+            {
                 return Err(format!("`{w}` is not a lowercase word"));
             }
             Ok((w.to_string(), exact))

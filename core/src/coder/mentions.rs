@@ -54,26 +54,130 @@ pub struct MentionFinder {
 }
 
 /// Words that introduce a place: "in Moscow", "at the Kremlin"?, "near Aleppo".
-const LOCATIVE: &[&str] = &["in", "at", "inside", "within", "near", "across", "throughout", "outside", "around", "across", "beyond", "via"];
+const LOCATIVE: &[&str] =
+    &["in", "at", "inside", "within", "near", "across", "throughout", "outside", "around", "across", "beyond", "via"];
 /// Direction words between a locative preposition and the place ("in northern Syria").
 const DIRECTIONS: &[&str] = &[
-    "northern", "southern", "eastern", "western", "central", "northeast", "northwest", "southeast", "southwest",
-    "northeastern", "northwestern", "southeastern", "southwestern", "north", "south", "east", "west", "the", "neighbouring",
-    "neighboring", "war", "torn", "occupied", "rebel", "held",
+    "northern",
+    "southern",
+    "eastern",
+    "western",
+    "central",
+    "northeast",
+    "northwest",
+    "southeast",
+    "southwest",
+    "northeastern",
+    "northwestern",
+    "southeastern",
+    "southwestern",
+    "north",
+    "south",
+    "east",
+    "west",
+    "the",
+    "neighbouring",
+    "neighboring",
+    "war",
+    "torn",
+    "occupied",
+    "rebel",
+    "held",
 ];
 /// Modifiers allowed between a country and its role word ("Syria's top diplomat").
 const ROLE_MODIFIERS: &[&str] = &[
-    "top", "senior", "chief", "deputy", "former", "new", "acting", "interim", "outgoing", "then", "ruling", "own", "visiting",
-    "incoming", "caretaker", "elected", "exiled", "local", "regional", "federal", "national", "main", "two", "three", "four",
-    "several", "some", "other", "foreign", "defence", "defense", "interior", "state", "armed", "security", "opposition",
-    "rebel", "coalition", "military", "government", "navy", "border", "special",
+    "top",
+    "senior",
+    "chief",
+    "deputy",
+    "former",
+    "new",
+    "acting",
+    "interim",
+    "outgoing",
+    "then",
+    "ruling",
+    "own",
+    "visiting",
+    "incoming",
+    "caretaker",
+    "elected",
+    "exiled",
+    "local",
+    "regional",
+    "federal",
+    "national",
+    "main",
+    "two",
+    "three",
+    "four",
+    "several",
+    "some",
+    "other",
+    "foreign",
+    "defence",
+    "defense",
+    "interior",
+    "state",
+    "armed",
+    "security",
+    "opposition",
+    "rebel",
+    "coalition",
+    "military",
+    "government",
+    "navy",
+    "border",
+    "special",
 ];
 /// Titles that precede a person's name.
 const TITLES: &[&str] = &[
-    "president", "minister", "prime", "premier", "foreign", "defence", "defense", "secretary", "chancellor", "king", "queen",
-    "prince", "emir", "sheikh", "general", "gen", "ambassador", "envoy", "spokesman", "spokeswoman", "leader", "chairman",
-    "ayatollah", "mr", "mrs", "ms", "dr", "sultan", "crown", "vice", "deputy", "state", "counterpart", "lieutenant",
-    "colonel", "marshal", "admiral", "commander", "chief", "of", "staff", "speaker", "senator", "diplomat", "top", "lord",
+    "president",
+    "minister",
+    "prime",
+    "premier",
+    "foreign",
+    "defence",
+    "defense",
+    "secretary",
+    "chancellor",
+    "king",
+    "queen",
+    "prince",
+    "emir",
+    "sheikh",
+    "general",
+    "gen",
+    "ambassador",
+    "envoy",
+    "spokesman",
+    "spokeswoman",
+    "leader",
+    "chairman",
+    "ayatollah",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "sultan",
+    "crown",
+    "vice",
+    "deputy",
+    "state",
+    "counterpart",
+    "lieutenant",
+    "colonel",
+    "marshal",
+    "admiral",
+    "commander",
+    "chief",
+    "of",
+    "staff",
+    "speaker",
+    "senator",
+    "diplomat",
+    "top",
+    "lord",
 ];
 
 impl MentionFinder {
@@ -97,13 +201,22 @@ impl MentionFinder {
                         let toks = tokenize(n);
                         let keys: Vec<String> = toks.iter().map(|t| t.key.clone()).collect();
                         // "the Kremlin": the article is matched (or skipped) in text, not here.
-                        let keys: Vec<String> = if keys.len() > 1 && keys[0] == "the" { keys[1..].to_vec() } else { keys };
+                        let keys: Vec<String> =
+                            if keys.len() > 1 && keys[0] == "the" { keys[1..].to_vec() } else { keys };
                         if keys.is_empty() {
                             continue;
                         }
                         let acronym = crate::text::is_case_sensitive_name(n);
-                        let capitalized = toks.iter().find(|t| t.kind == TokenKind::Word && t.key != "the").is_some_and(|t| t.capitalized || t.all_caps);
-                        let name = by_name.entry(keys.clone()).or_insert_with(|| Name { keys, entries: Vec::new(), capitalized, acronym });
+                        let capitalized = toks
+                            .iter()
+                            .find(|t| t.kind == TokenKind::Word && t.key != "the")
+                            .is_some_and(|t| t.capitalized || t.all_caps);
+                        let name = by_name.entry(keys.clone()).or_insert_with(|| Name {
+                            keys,
+                            entries: Vec::new(),
+                            capitalized,
+                            acronym,
+                        });
                         name.acronym &= acronym;
                         name.capitalized &= capitalized;
                         if !name.entries.contains(&(i as u32)) {
@@ -173,7 +286,8 @@ impl MentionFinder {
         }
         // A former state or organisation ("the Soviet Union" in a later text) is still itself;
         // only persons change code with time.
-        let timeless: Vec<u32> = n.entries.iter().copied().filter(|&i| self.dict.entry(i).kind != NameKind::Person).collect();
+        let timeless: Vec<u32> =
+            n.entries.iter().copied().filter(|&i| self.dict.entry(i).kind != NameKind::Person).collect();
         if let Some(e) = self.dict.choose(&timeless, None) {
             return Some((e.code.clone(), e.kind, e.canonical().to_string()));
         }
@@ -200,7 +314,10 @@ impl MentionFinder {
             if k + 1 < out.len() && out[k].weak && out[k].code.len() == 3 {
                 let next = &out[k + 1];
                 let between: Vec<&str> = toks[out[k].end..next.start].iter().map(|t| t.key.as_str()).collect();
-                if matches!(between.as_slice(), ["and"] | [","] | ["or"]) && next.code.len() == 6 && next.country.is_some() {
+                if matches!(between.as_slice(), ["and"] | [","] | ["or"])
+                    && next.code.len() == 6
+                    && next.country.is_some()
+                {
                     let role = next.code[3..].to_string();
                     out[k].code.push_str(&role);
                     out[k].weak = false;
@@ -212,7 +329,7 @@ impl MentionFinder {
         while k + 1 < out.len() {
             let role = &out[k];
             let joined = role.code.starts_with("---")
-                && matches!(toks.get(role.end).map(|t| t.key.as_str()), Some("from" | "of"))
+                && matches!(toks.get(role.end).map(|t| t.key.as_str()), Some("from" | "of" | "in"))
                 && out[k + 1].start == role.end + 1
                 && out[k + 1].code.len() == 3;
             if joined {
@@ -236,7 +353,7 @@ impl MentionFinder {
             k += 1;
         }
         for m in &mut out {
-            m.locative = is_locative(toks, m.start);
+            m.locative = m.locative || m.kind == NameKind::Place || is_locative(toks, m.start);
         }
         out
     }
@@ -292,15 +409,30 @@ impl MentionFinder {
                 locative: false,
                 weak: false,
             };
-            if matches!(kind, NameKind::Country | NameKind::Demonym | NameKind::Capital | NameKind::Organisation | NameKind::Region | NameKind::Group) {
+            if matches!(
+                kind,
+                NameKind::Country
+                    | NameKind::Demonym
+                    | NameKind::Capital
+                    | NameKind::Organisation
+                    | NameKind::Region
+                    | NameKind::Group
+            ) {
                 self.extend_with_role(toks, text, date, &mut m);
             }
             return Some(m);
         }
         // A surname alone that the dictionary knows, capitalised, in office on the date.
         if t.capitalized && t.key.len() > 3 {
-            let hits: Vec<u32> = self.dict.lookup_surname(&t.key).iter().copied().filter(|&e| self.dict.entry(e).holds_on(date)).collect();
-            let people: std::collections::HashSet<&str> = hits.iter().map(|&e| self.dict.entry(e).canonical()).collect();
+            let hits: Vec<u32> = self
+                .dict
+                .lookup_surname(&t.key)
+                .iter()
+                .copied()
+                .filter(|&e| self.dict.entry(e).holds_on(date))
+                .collect();
+            let people: std::collections::HashSet<&str> =
+                hits.iter().map(|&e| self.dict.entry(e).canonical()).collect();
             if people.len() == 1 {
                 if let Some(e) = self.dict.choose(&hits, Some(date)) {
                     return Some(Mention {
@@ -340,7 +472,16 @@ impl MentionFinder {
             let surface = &text[toks[j].start..toks[end - 1].end];
             let (code, kind, canonical) = self.resolve_name(name, date, surface)?;
             if kind == NameKind::Person {
-                return Some(Mention { start: j, end, country: self.dict.country_of(&code), code, name: canonical, kind, locative: false, weak: false });
+                return Some(Mention {
+                    start: j,
+                    end,
+                    country: self.dict.country_of(&code),
+                    code,
+                    name: canonical,
+                    kind,
+                    locative: false,
+                    weak: false,
+                });
             }
         }
         None
@@ -385,11 +526,25 @@ impl MentionFinder {
                 m.code = format!("{country}{r}");
             }
             Some(_) => {}
+            // A demonym before a place noun names a place ("the Pakistani town of Balakot").
+            None if m.kind == NameKind::Demonym && toks.get(m.end).is_some_and(|t| is_place_noun(&t.key)) => {
+                m.locative = true;
+                m.code = country.clone();
+            }
+            // A region before a noun is an adjective ("the Gulf rivals", "Middle East peace").
+            None if m.kind == NameKind::Region
+                && toks
+                    .get(m.end)
+                    .is_some_and(|t| t.kind == TokenKind::Word && !t.capitalized && !is_function_word(&t.key)) =>
+            {
+                m.code.clear();
+            }
             None if m.kind == NameKind::Demonym => {
                 // A demonym before another noun is an adjective ("Syrian civil war"), not an
                 // actor — unless the noun is plural people ("Palestinian prisoners").
                 let next = toks.get(m.end);
-                let adjective = next.is_some_and(|t| t.kind == TokenKind::Word && !t.capitalized && !is_function_word(&t.key));
+                let adjective =
+                    next.is_some_and(|t| t.kind == TokenKind::Word && !t.capitalized && !is_function_word(&t.key));
                 let people = next.is_some_and(|t| is_plural_people(&t.key));
                 m.weak = true;
                 if adjective && !people {
@@ -415,7 +570,16 @@ fn unknown_name_end(toks: &[Token], j: usize) -> usize {
 /// The role a title implies: GOV for civilian offices, MIL for military ranks, LEG for legislators.
 fn title_role(title: &[Token]) -> &'static str {
     let has = |w: &str| title.iter().any(|t| t.key == w);
-    if has("general") || has("gen") || has("commander") || has("colonel") || has("admiral") || has("marshal") || has("lieutenant") || has("defence") || has("defense") {
+    if has("general")
+        || has("gen")
+        || has("commander")
+        || has("colonel")
+        || has("admiral")
+        || has("marshal")
+        || has("lieutenant")
+        || has("defence")
+        || has("defense")
+    {
         "MIL"
     } else if has("senator") || has("speaker") {
         "LEG"
@@ -424,15 +588,94 @@ fn title_role(title: &[Token]) -> &'static str {
     }
 }
 
+/// Nouns of places: after a demonym the demonym names where, not who.
+fn is_place_noun(k: &str) -> bool {
+    matches!(
+        k,
+        "town"
+            | "city"
+            | "village"
+            | "villages"
+            | "towns"
+            | "cities"
+            | "province"
+            | "region"
+            | "capital"
+            | "border"
+            | "territory"
+            | "airspace"
+            | "port"
+            | "base"
+            | "camp"
+            | "island"
+            | "islands"
+            | "coast"
+            | "waters"
+            | "soil"
+            | "side"
+            | "enclave"
+            | "district"
+            | "state"
+            | "mainland"
+            | "frontier"
+    )
+}
+
 /// A plural noun that names people after a demonym ("prisoners", "immigrants", "farmers"):
 /// the demonym is then an actor. Things ("missiles", "goods", "forces" are roles) are not.
 fn is_plural_people(k: &str) -> bool {
     const NOT_PEOPLE: &[&str] = &[
-        "missiles", "goods", "products", "exports", "imports", "weapons", "arms", "ships", "aircraft", "planes", "jets", "tanks",
-        "rockets", "drones", "sanctions", "interests", "assets", "funds", "relations", "ties", "talks", "elections", "waters",
-        "lands", "territories", "borders", "cities", "towns", "villages", "positions", "bases", "gas", "supplies", "affairs",
-        "issues", "plans", "efforts", "demands", "claims", "reports", "news", "media", "authorities", "years", "months",
-        "areas", "regions", "provinces", "islands", "embassies", "companies", "banks", "markets", "prices", "laws", "rights",
+        "missiles",
+        "goods",
+        "products",
+        "exports",
+        "imports",
+        "weapons",
+        "arms",
+        "tanks",
+        "rockets",
+        "sanctions",
+        "interests",
+        "assets",
+        "funds",
+        "relations",
+        "ties",
+        "talks",
+        "elections",
+        "waters",
+        "lands",
+        "territories",
+        "borders",
+        "cities",
+        "towns",
+        "villages",
+        "positions",
+        "bases",
+        "gas",
+        "supplies",
+        "affairs",
+        "issues",
+        "plans",
+        "efforts",
+        "demands",
+        "claims",
+        "reports",
+        "news",
+        "media",
+        "authorities",
+        "years",
+        "months",
+        "areas",
+        "regions",
+        "provinces",
+        "islands",
+        "embassies",
+        "companies",
+        "banks",
+        "markets",
+        "prices",
+        "laws",
+        "rights",
     ];
     k.len() > 4 && k.ends_with('s') && !k.ends_with("ss") && !NOT_PEOPLE.contains(&k)
 }
@@ -441,7 +684,39 @@ fn is_plural_people(k: &str) -> bool {
 fn is_function_word(k: &str) -> bool {
     matches!(
         k,
-        "and" | "or" | "said" | "say" | "says" | "have" | "has" | "had" | "are" | "were" | "is" | "was" | "will" | "would" | "to" | "of" | "in" | "on" | "at" | "from" | "with" | "who" | "which" | "that" | "also" | "both" | "themselves" | "could" | "should" | "may" | "might" | "must" | "can"
+        "and"
+            | "or"
+            | "said"
+            | "say"
+            | "says"
+            | "have"
+            | "has"
+            | "had"
+            | "are"
+            | "were"
+            | "is"
+            | "was"
+            | "will"
+            | "would"
+            | "to"
+            | "of"
+            | "in"
+            | "on"
+            | "at"
+            | "from"
+            | "with"
+            | "who"
+            | "which"
+            | "that"
+            | "also"
+            | "both"
+            | "themselves"
+            | "could"
+            | "should"
+            | "may"
+            | "might"
+            | "must"
+            | "can"
     )
 }
 
@@ -466,13 +741,22 @@ mod tests {
     fn codes(text: &str, date: &str) -> Vec<(String, bool)> {
         let f = MentionFinder::new(Dictionary::builtin());
         let toks = tokenize(text);
-        keep_actors(f.find(&toks, text, Date::parse(date).unwrap_or(Date::MIN))).into_iter().map(|m| (m.code, m.locative)).collect()
+        keep_actors(f.find(&toks, text, Date::parse(date).unwrap_or(Date::MIN)))
+            .into_iter()
+            .map(|m| (m.code, m.locative))
+            .collect()
     }
 
     #[test]
     fn countries_roles_titles_and_people() {
-        let c = codes("Turkish Foreign Minister Mevlut Cavusoglu met Faisal Mekdad, Syria's foreign minister, in Moscow.", "2023-05-10");
-        assert_eq!(c, [("TURGOV".into(), false), ("SYRGOV".into(), false), ("SYRGOV".into(), false), ("RUSGOV".into(), true)]);
+        let c = codes(
+            "Turkish Foreign Minister Mevlut Cavusoglu met Faisal Mekdad, Syria's foreign minister, in Moscow.",
+            "2023-05-10",
+        );
+        assert_eq!(
+            c,
+            [("TURGOV".into(), false), ("SYRGOV".into(), false), ("SYRGOV".into(), false), ("RUSGOV".into(), true)]
+        );
         let c = codes("The Russian foreign ministry said Turkey's forces and the Syrian army clashed.", "2023-05-10");
         assert_eq!(c.iter().map(|x| x.0.as_str()).collect::<Vec<_>>(), ["RUSGOV", "TURMIL", "SYRMIL"]);
         let c = codes("Ankara and Damascus held talks with the Arab League and the U.S.", "2023-05-10");

@@ -26,17 +26,48 @@ pub struct Dateline {
 
 /// Words that end with a period without ending a sentence.
 const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "sgt", "capt", "maj", "adm", "gov", "sen", "rep", "st", "jr", "sr",
-    "no", "nos", "vs", "etc", "inc", "ltd", "co", "corp", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
-    "oct", "nov", "dec", "mt", "ft", "ave", "approx", "dept", "est", "fig", "pres", "rev", "hon", "gens", "cmdr", "brig",
-    "insp", "supt", "messrs", "pp", "vol", "al", "cf", "ibid",
+    "mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "sgt", "capt", "maj", "adm", "gov", "sen", "rep", "st", "jr",
+    "sr", "no", "nos", "vs", "etc", "inc", "ltd", "co", "corp", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec", "mt", "ft", "ave", "approx", "dept", "est", "fig", "pres", "rev", "hon", "gens",
+    "cmdr", "brig", "insp", "supt", "messrs", "pp", "vol", "al", "cf", "ibid",
 ];
 
 /// Words that typically start a sentence: after "U.S." they mark a boundary.
 const STARTERS: &[&str] = &[
-    "The", "A", "An", "It", "He", "She", "They", "We", "I", "In", "On", "At", "But", "And", "This", "That", "These", "Those",
-    "His", "Her", "Its", "Their", "There", "However", "Meanwhile", "After", "Before", "During", "When", "While", "As", "If",
-    "Officials", "Both",
+    "The",
+    "A",
+    "An",
+    "It",
+    "He",
+    "She",
+    "They",
+    "We",
+    "I",
+    "In",
+    "On",
+    "At",
+    "But",
+    "And",
+    "This",
+    "That",
+    "These",
+    "Those",
+    "His",
+    "Her",
+    "Its",
+    "Their",
+    "There",
+    "However",
+    "Meanwhile",
+    "After",
+    "Before",
+    "During",
+    "When",
+    "While",
+    "As",
+    "If",
+    "Officials",
+    "Both",
 ];
 
 /// Splits a document into sentences (and finds datelines, which are not sentences).
@@ -129,9 +160,10 @@ fn dateline(text: &str, start: usize, end: usize) -> Option<Dateline> {
     // Then, within a short stretch, an agency in parentheses and/or a dash.
     let rest = &para[place_end..];
     let window: String = rest.chars().take(40).collect();
-    let dash = window.find([' ', '(']).map(|_| ()).and_then(|_| {
-        ["—", "–", " - ", "-- "].iter().filter_map(|d| window.find(d).map(|i| i + d.len())).min()
-    });
+    let dash = window
+        .find([' ', '('])
+        .map(|_| ())
+        .and_then(|_| ["—", "–", " - ", "-- "].iter().filter_map(|d| window.find(d).map(|i| i + d.len())).min());
     let paren = window.find(')').map(|i| i + 1);
     let cut = match (dash, paren) {
         (Some(d), _) => d,

@@ -35,13 +35,19 @@ fn builtin_lexicon_parses() {
 #[test]
 fn actions_with_subject_and_object() {
     assert_eq!(code("Turkey accused Syria of shelling its border towns."), [(s("TUR"), s("SYR"), "1123".into())]);
-    assert_eq!(code("Russian President Vladimir Putin hosted Turkish President Recep Tayyip Erdogan in Sochi."), [(s("RUSGOV"), s("TURGOV"), "043".into())]);
+    assert_eq!(
+        code("Russian President Vladimir Putin hosted Turkish President Recep Tayyip Erdogan in Sochi."),
+        [(s("RUSGOV"), s("TURGOV"), "043".into())]
+    );
     assert_eq!(code("The Arab League condemned Israel."), [(s("ARL"), s("ISR"), "111".into())]);
 }
 
 #[test]
 fn passives_and_negation() {
-    assert_eq!(code("Syria was invited by the Arab League to attend the summit."), [(s("ARL"), s("SYR"), "036".into())]);
+    assert_eq!(
+        code("Syria was invited by the Arab League to attend the summit."),
+        [(s("ARL"), s("SYR"), "036".into())]
+    );
     assert!(code("Iran did not sign the agreement with Russia.").is_empty());
     assert!(code("Turkey may attack Syria.").is_empty());
     assert_eq!(code("Iran refused to release the British sailors."), [(s("IRN"), s("GBRMIL"), "1243".into())]);
@@ -49,9 +55,15 @@ fn passives_and_negation() {
 
 #[test]
 fn frames_take_their_content() {
-    assert_eq!(code("The United Nations urged Syria to release political prisoners."), [(s("UNO"), s("SYR"), "0253".into())]);
+    assert_eq!(
+        code("The United Nations urged Syria to release political prisoners."),
+        [(s("UNO"), s("SYR"), "0253".into())]
+    );
     assert_eq!(code("Russia threatened to impose sanctions on Georgia."), [(s("RUS"), s("GEO"), "1312".into())]);
-    assert_eq!(code("Egypt offered to mediate between Israel and Hamas."), [(s("EGY"), s("ISR"), "039".into()), (s("EGY"), s("HMS"), "039".into())]);
+    assert_eq!(
+        code("Egypt offered to mediate between Israel and Hamas."),
+        [(s("EGY"), s("ISR"), "039".into()), (s("EGY"), s("HMS"), "039".into())]
+    );
 }
 
 #[test]
