@@ -334,6 +334,8 @@ impl MentionFinder {
                 && out[k + 1].code.len() == 3;
             if joined {
                 let r = role.code[3..].to_string();
+                // The first country takes in the role phrase: "foreign ministers of Turkey".
+                out[k + 1].start = role.start;
                 let mut j = k + 1;
                 loop {
                     out[j].code.push_str(&r);
