@@ -306,6 +306,13 @@ pub fn is_case_sensitive_name(name: &str) -> bool {
     toks.len() == 1 && toks[0].all_caps && toks[0].key.chars().count() <= 3
 }
 
+/// `v[a..b]`, or an empty slice when the range is empty, reversed or out of bounds (mention
+/// boundaries may overlap after coreference; slicing must never panic on input).
+pub fn slice<T>(v: &[T], a: usize, b: usize) -> &[T] {
+    let b = b.min(v.len());
+    if a >= b { &[] } else { &v[a..b] }
+}
+
 /// Converts byte offsets into character offsets (Unicode scalar values, as Python indexes
 /// strings) for one text; build once per document.
 #[derive(Debug, Clone)]

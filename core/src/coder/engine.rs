@@ -2,13 +2,8 @@
 
 use super::lexicon::{Elem, FrameKind, Lexicon, Owner};
 use super::mentions::{Mention, MentionFinder, keep_actors};
-use super::sentences;
 use crate::date::Date;
-use crate::document::Document;
-use crate::event::{Event, Origin};
-use crate::taxonomy::{QuadScheme, taxonomy};
-use crate::text::{CharOffsets, Token, TokenKind, tokenize};
-use xxhash_rust::xxh3::Xxh3;
+use crate::text::{Token, TokenKind, slice, tokenize};
 
 /// Words that negate the verb that follows within a few tokens.
 const NEGATORS: &[&str] = &[
@@ -107,6 +102,16 @@ pub struct SentenceEvent {
     pub span: (usize, usize),
     /// Token index of the head word in the sentence.
     pub head: usize,
+    /// Token range of the event's clause.
+    pub clause: (usize, usize),
+    /// Token range of a frame's complement (what was appealed for, threatened…).
+    pub complement: Option<(usize, usize)>,
+    /// The source's mention index in the sentence.
+    pub source_mention: Option<usize>,
+    /// The target's mention index in the sentence.
+    pub target_mention: Option<usize>,
+    /// Events from one match (the pairs of a meeting, both sides of a mediation) share this.
+    pub match_id: usize,
 }
 
 /// A sentence with its tokens, actor mentions and events.
@@ -277,6 +282,12 @@ impl Sent<'_> {
         let first = self.starts.get(i).copied().flatten()?;
         let mut group = vec![first];
         let mut end = self.mentions[first].end;
+        // "the two countries" resolved to two mentions over the same words.
+        let mut k = first + 1;
+        while k < self.mentions.len() && self.mentions[k].start == self.mentions[first].start {
+            group.push(k);
+            k += 1;
+        }
         let mut commas_only = true;
         loop {
             let mut j = end;
@@ -308,7 +319,7 @@ impl Sent<'_> {
         let mut cur = m;
         while cur > 0 {
             let prev = cur - 1;
-            let between = &self.toks[self.mentions[prev].end..self.mentions[cur].start];
+            let between = slice(&self.toks, self.mentions[prev].end, self.mentions[cur].start);
             let ok =
                 !between.is_empty() && between.iter().all(|t| matches!(t.key.as_str(), "," | "and" | "or" | "the"));
             if !ok || self.mentions[prev].locative {
@@ -349,7 +360,7 @@ impl Sent<'_> {
             if m.end > head {
                 continue;
             }
-            if self.toks[m.end..head].iter().any(|t| t.key == ";") {
+            if slice(&self.toks, m.end, head).iter().any(|t| t.key == ";") {
                 break;
             }
             if m.locative || self.side_clause(m.start, head) {
@@ -408,13 +419,36 @@ impl Sent<'_> {
             if k == "," && self.toks[i + 1..self.n().min(i + 5)].iter().any(|t| SAY.contains(&t.key.as_str())) {
                 return i;
             }
-            // ", and protesters burned …", ", ending a rupture …": a new clause.
-            if k == ","
-                && i > from
-                && (matches!(self.key(i + 1), "and" | "but" | "while" | "whereas")
-                    || (self.key(i + 1).ends_with("ing") && self.starts.get(i + 1).copied().flatten().is_none()))
-            {
+            // ", and protesters burned …", ", ending a rupture …": a new clause ("including"
+            // and "according" are prepositions, not new clauses).
+            let participle = self.key(i + 1).ends_with("ing")
+                && !matches!(self.key(i + 1), "including" | "according" | "regarding" | "concerning")
+                && self.starts.get(i + 1).copied().flatten().is_none();
+            if k == "," && i > from && (matches!(self.key(i + 1), "and" | "but" | "while" | "whereas") || participle) {
                 return i;
+            }
+            // "deployed its troops in Syria and currently hosts …": a second verb phrase.
+            if k == "and" && i > from && self.starts.get(i + 1).copied().flatten().is_none() {
+                let next = self.key(i + 1);
+                let verb_like = matches!(
+                    next,
+                    "currently"
+                        | "also"
+                        | "then"
+                        | "later"
+                        | "now"
+                        | "still"
+                        | "has"
+                        | "have"
+                        | "had"
+                        | "will"
+                        | "would"
+                        | "was"
+                        | "were"
+                ) || (next.ends_with("ed") && next.len() > 4);
+                if verb_like {
+                    return i;
+                }
             }
             i += 1;
         }
@@ -423,15 +457,26 @@ impl Sent<'_> {
 
     /// The first object group after `from` in the clause, excluding the source's mentions.
     fn object(&self, from: usize, end: usize, exclude: &[usize], allow_places: bool) -> Vec<usize> {
+        // The source's own side ("deployed its own troops") is not its object.
+        let own: Vec<&str> = exclude.iter().filter_map(|&i| self.mentions[i].country.as_deref()).collect();
+        // A named actor is a better object than a bare role ("forces, including Turkey's").
+        let usable = |mi: usize, m: &Mention| {
+            !(m.start < from
+                || m.start >= end
+                || exclude.contains(&mi)
+                || (m.locative && !allow_places)
+                || m.country.as_deref().is_some_and(|c| own.contains(&c)))
+        };
+        let any_strong = self.mentions.iter().enumerate().any(|(mi, m)| usable(mi, m) && !m.weak);
         for (mi, m) in self.mentions.iter().enumerate() {
-            if m.start < from || m.start >= end || exclude.contains(&mi) || (m.locative && !allow_places) {
+            if !usable(mi, m) || (any_strong && m.weak) {
                 continue;
             }
             let mut g = vec![mi];
             let mut cur = mi;
             while cur + 1 < self.mentions.len() {
                 let next = cur + 1;
-                let between = &self.toks[self.mentions[cur].end..self.mentions[next].start];
+                let between = slice(&self.toks, self.mentions[cur].end, self.mentions[next].start);
                 if self.mentions[next].start >= end
                     || between.is_empty()
                     || !between.iter().all(|t| matches!(t.key.as_str(), "," | "and" | "or" | "the"))
@@ -858,6 +903,19 @@ pub fn code_sentence(
     end: usize,
     date: Date,
 ) -> CodedSentence {
+    code_sentence_with(finder, lex, text, start, end, date, &mut |_, _| {})
+}
+
+/// Codes one sentence, letting `resolve` add actor mentions first (coreference).
+pub fn code_sentence_with(
+    finder: &MentionFinder,
+    lex: &Lexicon,
+    text: &str,
+    start: usize,
+    end: usize,
+    date: Date,
+    resolve: &mut dyn FnMut(&[Token], &mut Vec<Mention>),
+) -> CodedSentence {
     let slice = &text[start..end];
     let mut toks = tokenize(slice);
     for t in &mut toks {
@@ -865,9 +923,11 @@ pub fn code_sentence(
         t.end += start;
     }
     let lemmas: Vec<Vec<String>> = toks.iter().map(|t| lex.lemmas.lemmas(&t.key)).collect();
-    let mentions = keep_actors(finder.find(&toks, text, date));
+    let mut mentions = keep_actors(finder.find(&toks, text, date));
+    resolve(&toks, &mut mentions);
+    mentions.sort_by_key(|m| (m.start, m.end));
     let mut starts = vec![None; toks.len()];
-    for (i, m) in mentions.iter().enumerate() {
+    for (i, m) in mentions.iter().enumerate().rev() {
         starts[m.start] = Some(i);
     }
     let s = Sent { text, toks, lemmas, mentions, starts };
@@ -930,6 +990,13 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
         let refusal = neg && fut;
         if (neg && !refusal) || hyp {
             trace.push(format!("skip {} ({})", pat.rule, if hyp { "hypothetical" } else { "negated" }));
+            continue;
+        }
+        // "Currently, Turkey holds …", "still hosts": an ongoing state, not an act (policy: states
+        // are not coded as events).
+        let clause_from = (0..m.head).rev().find(|&i| s.key(i) == ";").map_or(0, |i| i + 1);
+        if (clause_from..m.head).any(|i| matches!(s.key(i), "currently" | "still" | "presently")) {
+            trace.push(format!("skip {} (an ongoing state)", pat.rule));
             continue;
         }
         // "which is occupied by militias": a present-tense passive describes a state, not an act.
@@ -1044,6 +1111,9 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
                 .filter(|p| !p.is_empty())
                 .unwrap_or_else(|| s.clause_subject(m.head));
             (src, m.target.clone())
+        } else if !m.source.is_empty() && !pat.elems.iter().any(|e| matches!(e, Elem::Target)) {
+            // "received an invitation from the Arab League": the named source acts on the subject.
+            (m.source.clone(), s.subject(m.head))
         } else {
             let src = if m.source.is_empty() { s.subject(m.head) } else { m.source.clone() };
             (src, m.target.clone())
@@ -1096,6 +1166,7 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
             if source.is_some() && source == target && !source.as_deref().is_some_and(|c| c.starts_with("---")) {
                 return;
             }
+            let clause_start = (0..m.head).rev().find(|&i| s.key(i) == ";").map_or(0, |i| i + 1);
             let ev = SentenceEvent {
                 source,
                 source_name,
@@ -1107,6 +1178,11 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
                 planned,
                 span,
                 head: m.head,
+                clause: (clause_start, s.clause_end(m.head + 1)),
+                complement: content_range,
+                source_mention: src,
+                target_mention: tgt,
+                match_id: m.head,
             };
             let dup = out.iter().any(|o| {
                 o.code == ev.code
@@ -1125,7 +1201,14 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
             continue;
         }
         previous = Some((sources.clone(), targets.clone()));
-        if symmetric && targets.is_empty() && sources.len() >= 2 {
+        if symmetric && sources.is_empty() && targets.len() >= 2 {
+            // "talks between A and B": the parties meet each other.
+            for a in 0..targets.len() {
+                for b in a + 1..targets.len() {
+                    push(Some(targets[a]), Some(targets[b]), true);
+                }
+            }
+        } else if symmetric && targets.is_empty() && sources.len() >= 2 {
             // "A and B met": one symmetric event per pair.
             for a in 0..sources.len() {
                 for b in a + 1..sources.len() {
@@ -1159,64 +1242,4 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
         }
     }
     out
-}
-
-/// Codes every sentence of a document into canonical events.
-pub fn code_document(finder: &MentionFinder, lex: &Lexicon, doc: &Document) -> Vec<Event> {
-    let text = doc.text.as_str();
-    let (sentences, _datelines) = sentences::split(text);
-    let offsets = CharOffsets::new(text);
-    let mut events = Vec::new();
-    let dict = finder.dictionary();
-    for (si, sent) in sentences.iter().enumerate() {
-        let coded = code_sentence(finder, lex, text, sent.start, sent.end, doc.published);
-        for e in coded.events {
-            let Ok(code) = taxonomy().get(&e.code) else { continue };
-            let span = [offsets.char_index(e.span.0) as u32, offsets.char_index(e.span.1) as u32];
-            let mut h = Xxh3::new();
-            for part in
-                [doc.id.as_str(), e.source.as_deref().unwrap_or(""), e.target.as_deref().unwrap_or(""), e.code.as_str()]
-            {
-                h.update(part.as_bytes());
-                h.update(&[0]);
-            }
-            h.update(&(si as u64).to_le_bytes());
-            h.update(&span[0].to_le_bytes());
-            let country = |c: &Option<String>| c.as_deref().and_then(|c| dict.country_of(c));
-            events.push(Event {
-                id: format!("coder:{:016x}", h.digest()),
-                date: doc.published,
-                date_precision: crate::DatePrecision::Day,
-                source_country: country(&e.source),
-                target_country: country(&e.target),
-                source: e.source,
-                target: e.target,
-                source_name: e.source_name,
-                target_name: e.target_name,
-                source_raw: None,
-                target_raw: None,
-                code: code.code.clone(),
-                root_code: code.root().to_string(),
-                directed: !e.symmetric,
-                plover: code.plover.as_ref().map(|p| p.event.clone()),
-                quad_class: code.quad(QuadScheme::Gdelt).unwrap_or(0),
-                goldstein: code.goldstein_gdelt,
-                location: None,
-                topics: Vec::new(),
-                historical: false,
-                planned: e.planned,
-                group: None,
-                participants: Vec::new(),
-                reported: Some(doc.published),
-                doc_id: Some(doc.id.clone()),
-                sentence: Some(si as u32),
-                evidence: Some(text[sent.start..sent.end].to_string()),
-                span: Some(span),
-                rule: Some(e.rule),
-                mentions: 1,
-                origin: Origin::Coder,
-            });
-        }
-    }
-    events
 }

@@ -159,6 +159,8 @@ pub struct Lexicon {
     pub by_head: HashMap<String, Vec<usize>>,
     /// Base forms of every word the patterns use.
     pub lemmas: Lemmatizer,
+    /// Topics: (topic word, phrases as folded word sequences, `file:line`).
+    pub topics: Vec<(String, Vec<Vec<String>>, String)>,
 }
 
 impl Lexicon {
@@ -182,6 +184,33 @@ impl Lexicon {
             let at = || Location::line(file, line_no);
             let line = raw.split('#').next().unwrap_or("").trim();
             if line.is_empty() {
+                continue;
+            }
+            if let Some(rest) = line.strip_prefix("@topic") {
+                let (name, phrases) = rest
+                    .split_once(':')
+                    .ok_or_else(|| Error::invalid_at(at(), "expected `@topic NAME: phrase; phrase`"))?;
+                let name = name.trim();
+                let ok = name.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+                    && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                if !ok {
+                    return Err(Error::invalid_at(
+                        at(),
+                        format!("topic `{name}` is not a lowercase word (a-z, 0-9, _)"),
+                    ));
+                }
+                let list: Vec<Vec<String>> = phrases
+                    .split(';')
+                    .map(|p| crate::text::tokenize(p.trim()).into_iter().map(|t| t.key).collect::<Vec<_>>())
+                    .filter(|p| !p.is_empty())
+                    .collect();
+                if list.is_empty() {
+                    return Err(Error::invalid_at(at(), format!("topic `{name}` has no phrases")));
+                }
+                match self.topics.iter_mut().find(|t| t.0 == name) {
+                    Some(t) => t.1.extend(list),
+                    None => self.topics.push((name.to_string(), list, format!("{file}:{line_no}"))),
+                }
                 continue;
             }
             if let Some(rest) = line.strip_prefix("@frame") {

@@ -6,7 +6,7 @@
 
 use crate::actors::{Dictionary, NameKind};
 use crate::date::Date;
-use crate::text::{Token, TokenKind, tokenize};
+use crate::text::{Token, TokenKind, slice, tokenize};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -313,7 +313,7 @@ impl MentionFinder {
         for k in (0..out.len()).rev() {
             if k + 1 < out.len() && out[k].weak && out[k].code.len() == 3 {
                 let next = &out[k + 1];
-                let between: Vec<&str> = toks[out[k].end..next.start].iter().map(|t| t.key.as_str()).collect();
+                let between: Vec<&str> = slice(toks, out[k].end, next.start).iter().map(|t| t.key.as_str()).collect();
                 if matches!(between.as_slice(), ["and"] | [","] | ["or"])
                     && next.code.len() == 6
                     && next.country.is_some()
@@ -329,19 +329,24 @@ impl MentionFinder {
         while k + 1 < out.len() {
             let role = &out[k];
             let joined = role.code.starts_with("---")
-                && matches!(toks.get(role.end).map(|t| t.key.as_str()), Some("from" | "of" | "in"))
+                && (matches!(toks.get(role.end).map(|t| t.key.as_str()), Some("from" | "of" | "in"))
+                    || (matches!(toks.get(role.end).map(|t| t.key.as_str()), Some("to" | "against"))
+                        && matches!(&role.code[3..], "OPP" | "REB" | "INS")))
                 && out[k + 1].start == role.end + 1
-                && out[k + 1].code.len() == 3;
+                && out[k + 1].country.is_some();
             if joined {
                 let r = role.code[3..].to_string();
                 // The first country takes in the role phrase: "foreign ministers of Turkey".
                 out[k + 1].start = role.start;
                 let mut j = k + 1;
                 loop {
-                    out[j].code.push_str(&r);
+                    // "opposition to Syrian President Assad": the opposition in Assad's country.
+                    let country = out[j].country.clone().unwrap_or_else(|| out[j].code.clone());
+                    out[j].code = format!("{country}{r}");
+                    out[j].kind = NameKind::Country;
                     out[j].weak = false;
-                    let next_ok = j + 1 < out.len() && out[j + 1].code.len() == 3 && {
-                        let between = &toks[out[j].end..out[j + 1].start];
+                    let next_ok = j + 1 < out.len() && out[j + 1].country.is_some() && {
+                        let between = slice(toks, out[j].end, out[j + 1].start);
                         !between.is_empty() && between.iter().all(|t| matches!(t.key.as_str(), "," | "and" | "the"))
                     };
                     if !next_ok {

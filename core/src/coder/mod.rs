@@ -9,11 +9,13 @@
 //! their own codes, and in reported speech ("X said Y would …") Y's act is coded, not X's
 //! statement.
 
+mod discourse;
 mod engine;
 pub mod lemma;
 pub mod lexicon;
 pub mod mentions;
 pub mod sentences;
+pub mod time;
 
 pub use engine::{CodedSentence, SentenceEvent};
 pub use lexicon::Lexicon;
@@ -26,7 +28,10 @@ use mentions::MentionFinder;
 use std::sync::{Arc, OnceLock};
 
 /// The lexicon files compiled into detente (users add their own with `--lexicon`).
-pub const BUILTIN_LEXICON: &[(&str, &str)] = &[("lexicon/events.txt", include_str!("../../data/lexicon/events.txt"))];
+pub const BUILTIN_LEXICON: &[(&str, &str)] = &[
+    ("lexicon/events.txt", include_str!("../../data/lexicon/events.txt")),
+    ("lexicon/topics.txt", include_str!("../../data/lexicon/topics.txt")),
+];
 
 /// The built-in lexicon, parsed once.
 pub fn builtin_lexicon() -> Result<Arc<Lexicon>> {
@@ -62,7 +67,7 @@ impl Coder {
 
     /// Codes a whole document: every sentence, in order.
     pub fn code_document(&self, doc: &Document) -> Vec<Event> {
-        engine::code_document(&self.finder, &self.lexicon, doc)
+        discourse::code_document(&self.finder, &self.lexicon, doc)
     }
 
     /// A readable trace of how a document was coded: each sentence, the actors found in it and
