@@ -242,6 +242,54 @@ pub struct Expected {
     /// Why (which sentence).
     #[serde(default)]
     pub note: String,
+    /// Expected date (YYYY-MM-DD, the first day of the period for coarser precisions).
+    #[serde(default)]
+    pub date: Option<String>,
+    /// Expected precision: day, month, year.
+    #[serde(default)]
+    pub precision: Option<String>,
+    /// Expected background flag.
+    #[serde(default)]
+    pub historical: Option<bool>,
+    /// Expected announced-future flag.
+    #[serde(default)]
+    pub planned: Option<bool>,
+    /// Expected location country.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// Topics the event must carry (others may be there too).
+    #[serde(default)]
+    pub topics: Vec<String>,
+    /// The event belongs to a multilateral group (a meeting or a mediation).
+    #[serde(default)]
+    pub grouped: Option<bool>,
+}
+
+impl Expected {
+    /// True when the expectation checks more than root and countries.
+    pub fn has_features(&self) -> bool {
+        self.date.is_some()
+            || self.precision.is_some()
+            || self.historical.is_some()
+            || self.planned.is_some()
+            || self.location.is_some()
+            || !self.topics.is_empty()
+            || self.grouped.is_some()
+    }
+
+    /// True when an event has every feature this expectation names.
+    pub fn features_match(&self, e: &Event) -> bool {
+        self.date.as_deref().is_none_or(|d| e.date.to_string() == d)
+            && self.precision.as_deref().is_none_or(|p| e.date_precision.as_str() == p)
+            && self.historical.is_none_or(|h| e.historical == h)
+            && self.planned.is_none_or(|p| e.planned == p)
+            && self
+                .location
+                .as_deref()
+                .is_none_or(|l| e.location.as_ref().and_then(|x| x.country.as_deref()) == Some(l))
+            && self.topics.iter().all(|t| e.topics.contains(t))
+            && self.grouped.is_none_or(|g| e.group.is_some() == g)
+    }
 }
 
 /// Reads the articles in a directory (`*.json`).
@@ -277,6 +325,12 @@ pub struct ArticleScore {
     pub missed: Vec<String>,
     /// Coded events matching nothing.
     pub spurious: Vec<String>,
+    /// Found expected events that name features (date, place, topics…).
+    pub with_features: usize,
+    /// … whose features are all right.
+    pub features_right: usize,
+    /// Features wrong, for error analysis.
+    pub wrong_features: Vec<String>,
 }
 
 fn matches(e: &Event, x: &Expected) -> bool {
@@ -293,6 +347,27 @@ pub fn score_article(coder: &Coder, a: &Article) -> ArticleScore {
     for x in &a.expected {
         if events.iter().any(|e| matches(e, x)) {
             s.found += 1;
+            if x.has_features() {
+                s.with_features += 1;
+                if events.iter().any(|e| matches(e, x) && x.features_match(e)) {
+                    s.features_right += 1;
+                } else if let Some(e) = events.iter().find(|e| matches(e, x)) {
+                    s.wrong_features.push(format!(
+                        "{}→{} {} ({}): got date {} {} historical {} planned {} location {:?} topics {:?} group {}",
+                        x.source,
+                        x.target,
+                        x.root,
+                        x.note,
+                        e.date,
+                        e.date_precision.as_str(),
+                        e.historical,
+                        e.planned,
+                        e.location.as_ref().and_then(|l| l.country.clone()),
+                        e.topics,
+                        e.group.is_some()
+                    ));
+                }
+            }
         } else {
             s.missed.push(format!("{}→{} {} ({})", x.source, x.target, x.root, x.note));
         }

@@ -83,10 +83,15 @@ fn main() {
                     for m in &s.missed {
                         println!("      missed   {m}");
                     }
+                    for m in &s.wrong_features {
+                        println!("      features {m}");
+                    }
                     for m in &s.spurious {
                         println!("      spurious {m}");
                     }
                 }
+                t.with_features += s.with_features;
+                t.features_right += s.features_right;
                 t.expected += s.expected;
                 t.found += s.found;
                 t.coded += s.coded;
@@ -98,6 +103,12 @@ fn main() {
                 t.expected,
                 pct(t.correct, t.coded),
                 pct(t.found, t.expected)
+            );
+            println!(
+                "  dates, places, background, groups and topics right: {:.1}% ({} of {} found events that name them)",
+                pct(t.features_right, t.with_features),
+                t.features_right,
+                t.with_features
             );
         }
         Err(e) => println!("articles skipped: {e}"),

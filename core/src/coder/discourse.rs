@@ -214,11 +214,13 @@ impl Coref {
         } else if let Some(m) = s.mentions.iter().find(strong) {
             self.last_subject = Some(m.clone());
         }
+        let mut paired = false;
         for e in &s.events {
             if let (Some(a), Some(b)) = (e.source_mention, e.target_mention) {
                 let (ma, mb) = (&s.mentions[a], &s.mentions[b]);
                 if ma.country.is_some() && mb.country.is_some() && ma.country != mb.country {
                     self.last_pair = Some((ma.clone(), mb.clone()));
+                    paired = true;
                     break;
                 }
             }
@@ -226,7 +228,7 @@ impl Coref {
         // "between Turkey and Syria", "Turkey and Syria": two countries side by side.
         let countries: Vec<&Mention> =
             s.mentions.iter().filter(strong).filter(|m| m.country.as_deref().is_some_and(|c| c.len() == 3)).collect();
-        for w in countries.windows(2) {
+        for w in countries.windows(2).filter(|_| !paired) {
             let between = crate::text::slice(&s.tokens, w[0].end, w[1].start);
             if between.len() == 1 && between[0].key == "and" && w[0].country != w[1].country {
                 self.last_pair = Some((w[0].clone(), w[1].clone()));
@@ -369,6 +371,17 @@ fn past_perfect(toks: &[Token], head: usize) -> bool {
 
 /// Codes a whole document.
 pub fn code_document(finder: &MentionFinder, lex: &Lexicon, doc: &Document) -> Vec<Event> {
+    code_document_traced(finder, lex, doc, None)
+}
+
+/// Codes a whole document, keeping each coded sentence (actors after coreference, events,
+/// skipped matches) in `trace` when given.
+pub fn code_document_traced(
+    finder: &MentionFinder,
+    lex: &Lexicon,
+    doc: &Document,
+    mut trace: Option<&mut Vec<CodedSentence>>,
+) -> Vec<Event> {
     let text = doc.text.as_str();
     let (sents, _datelines) = sentences::split(text);
     let offsets = CharOffsets::new(text);
@@ -417,7 +430,8 @@ pub fn code_document(finder: &MentionFinder, lex: &Lexicon, doc: &Document) -> V
                 }
                 None => (published, DatePrecision::Day),
             };
-            if resolved.is_some() {
+            // "a day earlier" counts from the last event dated to the day.
+            if resolved.is_some() && precision == DatePrecision::Day && !historical {
                 reference = date;
             }
             let span = [offsets.char_index(e.span.0) as u32, offsets.char_index(e.span.1) as u32];
@@ -470,6 +484,10 @@ pub fn code_document(finder: &MentionFinder, lex: &Lexicon, doc: &Document) -> V
         let perfect_sentence =
             coded.tokens.windows(2).any(|w| w[0].key == "had" && w[1].kind == TokenKind::Word && w[1].key != "to");
         background_paragraph |= perfect_sentence || exprs.iter().any(|x| time::is_background(&x.kind));
+        // "Italy hosted the talks": hosting events toward the reported meeting's parties.
+        if about_meeting {
+            expand_hosting(&mut events, first_event, &meetings, &doc.id);
+        }
         let _ = sentence_background;
         group_sentence(&doc.id, &coded, first_event, &mut events, &mut meetings);
         // "The discussions centered around …": the sentence's topics belong to the last meeting.
@@ -490,6 +508,9 @@ pub fn code_document(finder: &MentionFinder, lex: &Lexicon, doc: &Document) -> V
             }
         }
         coref.update(&coded);
+        if let Some(t) = trace.as_mut() {
+            t.push(coded);
+        }
     }
     merge_duplicates(events)
 }
@@ -565,6 +586,51 @@ fn group_sentence(doc_id: &str, s: &CodedSentence, first: usize, events: &mut Ve
             }
         }
         meetings.push(Meeting { group, events: members });
+    }
+}
+
+/// A hosting event without a target in a sentence about a meeting becomes one hosting event
+/// toward each party of the last meeting reported as news.
+fn expand_hosting(events: &mut Vec<Event>, first: usize, meetings: &[Meeting], doc_id: &str) {
+    let current =
+        meetings.iter().rev().find(|m| m.group.contains("#meeting") && m.events.iter().all(|&i| !events[i].historical));
+    let Some(meeting) = current else { return };
+    let Some(&anchor) = meeting.events.first() else { return };
+    let parties = events[anchor].participants.clone();
+    let group = meeting.group.clone();
+    let hosts: Vec<usize> =
+        (first..events.len()).filter(|&i| events[i].code == "043" && events[i].target.is_none()).collect();
+    let mut added = Vec::new();
+    for &i in &hosts {
+        let host_country = events[i].source_country.clone();
+        for p in &parties {
+            if host_country.as_deref().is_some_and(|h| p.starts_with(h)) {
+                continue;
+            }
+            let mut ev = events[i].clone();
+            let mut h = Xxh3::new();
+            for part in [doc_id, ev.id.as_str(), p.as_str()] {
+                h.update(part.as_bytes());
+            }
+            ev.id = format!("coder:{:016x}", h.digest());
+            ev.target = Some(p.clone());
+            ev.target_country = Some(p[..3.min(p.len())].to_string());
+            ev.group = Some(group.clone());
+            ev.participants = parties.clone();
+            ev.date = events[anchor].date;
+            ev.date_precision = events[anchor].date_precision;
+            ev.location = events[anchor].location.clone();
+            added.push(ev);
+        }
+    }
+    if !added.is_empty() {
+        let mut k = 0;
+        events.retain(|_| {
+            let keep = !hosts.contains(&k);
+            k += 1;
+            keep
+        });
+        events.extend(added);
     }
 }
 

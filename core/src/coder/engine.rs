@@ -272,8 +272,11 @@ impl Sent<'_> {
     /// A group of coordinated mentions starting at `i` (after at most two determiners):
     /// mention indexes and the token after the group.
     fn group_at(&self, mut i: usize) -> Option<(Vec<usize>, usize)> {
+        // A mention may begin with its article ("the two countries", "its troops"); else skip
+        // up to two determiners.
         let mut skipped = 0;
-        while skipped < 2
+        while self.starts.get(i).copied().flatten().is_none()
+            && skipped < 2
             && matches!(self.key(i), "the" | "a" | "an" | "its" | "their" | "his" | "her" | "both" | "all")
         {
             i += 1;
@@ -319,6 +322,14 @@ impl Sent<'_> {
         let mut cur = m;
         while cur > 0 {
             let prev = cur - 1;
+            // "the two countries" resolved to two mentions over the same words.
+            if (self.mentions[prev].start, self.mentions[prev].end)
+                == (self.mentions[cur].start, self.mentions[cur].end)
+            {
+                group.push(prev);
+                cur = prev;
+                continue;
+            }
             let between = slice(&self.toks, self.mentions[prev].end, self.mentions[cur].start);
             let ok =
                 !between.is_empty() && between.iter().all(|t| matches!(t.key.as_str(), "," | "and" | "or" | "the"));
@@ -381,6 +392,10 @@ impl Sent<'_> {
 
     /// True when the verb at `head` is coordinated with an earlier one ("… and demanded").
     fn coordinated_verb(&self, head: usize) -> bool {
+        // ", accusing Doha of …": a participle clause shares the main clause's subject.
+        if head > 0 && self.key(head - 1) == "," && self.key(head).ends_with("ing") {
+            return true;
+        }
         let mut i = head;
         while i > 0 {
             i -= 1;
@@ -729,6 +744,10 @@ impl Sent<'_> {
                 passive = true;
             }
         }
+        // ", mediated by Oman": a participle with its agent is a passive.
+        if self.key(head).ends_with("ed") && self.key(head + 1) == "by" {
+            passive = true;
+        }
         // "unless Baghdad accepted": a condition, not an act.
         if let Some(subj) = self.mentions.iter().rev().find(|m| m.end <= head && head - m.end <= 3) {
             if subj.start > 0 && matches!(self.key(subj.start - 1), "if" | "unless" | "whether") {
@@ -892,18 +911,6 @@ fn specificity(lex: &Lexicon, m: &Match) -> usize {
         .sum::<usize>()
         * 100
         + (m.end - m.head)
-}
-
-/// Codes one sentence (byte range `start..end` of `text`), dating persons' offices by `date`.
-pub fn code_sentence(
-    finder: &MentionFinder,
-    lex: &Lexicon,
-    text: &str,
-    start: usize,
-    end: usize,
-    date: Date,
-) -> CodedSentence {
-    code_sentence_with(finder, lex, text, start, end, date, &mut |_, _| {})
 }
 
 /// Codes one sentence, letting `resolve` add actor mentions first (coreference).
@@ -1073,7 +1080,7 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
                     cat.frames.get(&FrameKind::Reject).cloned()
                 } else if vc.must {
                     cat.frames.get(&FrameKind::Demand).cloned().filter(|_| sayer)
-                } else if fut && !passive {
+                } else if fut && !passive && !cat.scheduled {
                     cat.frames
                         .get(&FrameKind::Intent)
                         .or(cat.frames.get(&FrameKind::Threaten))
@@ -1165,6 +1172,15 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
             let (target, target_name) = tgt.map(mention).map_or((None, None), |(c, n)| (Some(c), Some(n)));
             if source.is_some() && source == target && !source.as_deref().is_some_and(|c| c.starts_with("---")) {
                 return;
+            }
+            // A place in the source's own country is not a target ("will visit the Eritrean port").
+            if let (Some(a), Some(b)) = (src, tgt) {
+                if s.mentions[b].locative
+                    && s.mentions[a].country.is_some()
+                    && s.mentions[a].country == s.mentions[b].country
+                {
+                    return;
+                }
             }
             let clause_start = (0..m.head).rev().find(|&i| s.key(i) == ";").map_or(0, |i| i + 1);
             let ev = SentenceEvent {

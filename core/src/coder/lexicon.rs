@@ -135,6 +135,9 @@ pub struct Category {
     pub frames: HashMap<FrameKind, String>,
     /// Events between the subject's parties are reciprocal ("A and B met").
     pub symmetric: bool,
+    /// Announced in the future tense it is a scheduled event ("will meet next week": a planned
+    /// meeting), not an expression of intent.
+    pub scheduled: bool,
 }
 
 /// A frame section.
@@ -235,6 +238,10 @@ impl Lexicon {
                 for p in parts {
                     if p == "symmetric" {
                         cat.symmetric = true;
+                        continue;
+                    }
+                    if p == "scheduled" {
+                        cat.scheduled = true;
                         continue;
                     }
                     let (k, v) = p

@@ -528,8 +528,13 @@ impl MentionFinder {
         }
         match role {
             Some((end, r)) if m.code.len() == 3 || m.kind == NameKind::Capital => {
-                // An unknown name after the role belongs to the mention ("Egyptian President Hosni Mubarak").
-                m.end = unknown_name_end(toks, end).max(end);
+                // An unknown name after the role belongs to the mention ("Egyptian President
+                // Hosni Mubarak"), which is then a person.
+                let name_end = unknown_name_end(toks, end);
+                if name_end > end {
+                    m.kind = NameKind::Person;
+                }
+                m.end = name_end.max(end);
                 m.code = format!("{country}{r}");
             }
             Some(_) => {}

@@ -74,13 +74,14 @@ impl Coder {
     /// the events with the rules that produced them (`detente code --explain`).
     pub fn explain(&self, doc: &Document) -> String {
         let mut out = String::new();
-        let (sentences, datelines) = sentences::split(&doc.text);
+        let (_, datelines) = sentences::split(&doc.text);
         for d in datelines {
             out.push_str(&format!("dateline: {}\n", d.place));
         }
-        for (i, s) in sentences.iter().enumerate() {
-            let coded = engine::code_sentence(&self.finder, &self.lexicon, &doc.text, s.start, s.end, doc.published);
-            out.push_str(&format!("[{i}] {}\n", &doc.text[s.start..s.end]));
+        let mut coded_sentences = Vec::new();
+        discourse::code_document_traced(&self.finder, &self.lexicon, doc, Some(&mut coded_sentences));
+        for (i, coded) in coded_sentences.iter().enumerate() {
+            out.push_str(&format!("[{i}] {}\n", &doc.text[coded.start..coded.end]));
             for m in &coded.mentions {
                 let text = &doc.text[coded.tokens[m.start].start..coded.tokens[m.end - 1].end];
                 let flags = format!("{}{}", if m.locative { " place" } else { "" }, if m.weak { " weak" } else { "" });
