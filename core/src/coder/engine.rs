@@ -1167,7 +1167,57 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
                 s.text[s.toks[s.mentions[i].start].start..s.toks[s.mentions[i].end - 1].end].to_string(),
             )
         };
-        let mut push = |src: Option<usize>, tgt: Option<usize>, sym: bool| {
+        // Who acts on whom (pairs of mention indexes, symmetric or not).
+        let mut pairs: Vec<(Option<usize>, Option<usize>, bool)> = Vec::new();
+        previous = Some((sources.clone(), targets.clone()));
+        if symmetric && sources.is_empty() && targets.len() >= 2 {
+            // "talks between A and B": the parties meet each other.
+            for a in 0..targets.len() {
+                for b in a + 1..targets.len() {
+                    pairs.push((Some(targets[a]), Some(targets[b]), true));
+                }
+            }
+        } else if symmetric && targets.is_empty() && sources.len() >= 2 {
+            // "A and B met": one symmetric event per pair.
+            for a in 0..sources.len() {
+                for b in a + 1..sources.len() {
+                    pairs.push((Some(sources[a]), Some(sources[b]), true));
+                }
+            }
+        } else if targets.is_empty() && sources.len() >= 2 && s.mentions[sources[0]].code != s.mentions[sources[1]].code
+        {
+            // "A and B agreed to restore relations": reciprocal events, each party to the other.
+            for &a in &sources {
+                for &b in &sources {
+                    if a != b {
+                        pairs.push((Some(a), Some(b), false));
+                    }
+                }
+            }
+        } else if sources.is_empty() {
+            for &t in &targets {
+                pairs.push((None, Some(t), false));
+            }
+        } else if targets.is_empty() {
+            for &src in &sources {
+                pairs.push((Some(src), None, false));
+            }
+        } else {
+            for &src in &sources {
+                for &t in &targets {
+                    pairs.push((Some(src), Some(t), symmetric));
+                }
+            }
+        }
+        // A scheduled act announced for the future is two events: the planned act, and today's
+        // announcement of the intent ("will visit Albania in June": 042 planned, and 036).
+        let mut variants = vec![(code.clone(), planned)];
+        if planned && category.is_some_and(|c| c.scheduled) {
+            if let Some(intent) = category.and_then(|c| c.frames.get(&FrameKind::Intent)) {
+                variants.push((intent.clone(), false));
+            }
+        }
+        let mut emit = |src: Option<usize>, tgt: Option<usize>, sym: bool, code: &String, planned: bool| {
             let (source, source_name) = src.map(mention).map_or((None, None), |(c, n)| (Some(c), Some(n)));
             let (target, target_name) = tgt.map(mention).map_or((None, None), |(c, n)| (Some(c), Some(n)));
             if source.is_some() && source == target && !source.as_deref().is_some_and(|c| c.starts_with("---")) {
@@ -1216,44 +1266,9 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
             trace.push(format!("skip {} (a meeting needs two parties)", pat.rule));
             continue;
         }
-        previous = Some((sources.clone(), targets.clone()));
-        if symmetric && sources.is_empty() && targets.len() >= 2 {
-            // "talks between A and B": the parties meet each other.
-            for a in 0..targets.len() {
-                for b in a + 1..targets.len() {
-                    push(Some(targets[a]), Some(targets[b]), true);
-                }
-            }
-        } else if symmetric && targets.is_empty() && sources.len() >= 2 {
-            // "A and B met": one symmetric event per pair.
-            for a in 0..sources.len() {
-                for b in a + 1..sources.len() {
-                    push(Some(sources[a]), Some(sources[b]), true);
-                }
-            }
-        } else if targets.is_empty() && sources.len() >= 2 && s.mentions[sources[0]].code != s.mentions[sources[1]].code
-        {
-            // "A and B agreed to restore relations": reciprocal events, each party to the other.
-            for &a in &sources {
-                for &b in &sources {
-                    if a != b {
-                        push(Some(a), Some(b), false);
-                    }
-                }
-            }
-        } else if sources.is_empty() {
-            for &t in &targets {
-                push(None, Some(t), false);
-            }
-        } else if targets.is_empty() {
-            for &src in &sources {
-                push(Some(src), None, false);
-            }
-        } else {
-            for &src in &sources {
-                for &t in &targets {
-                    push(Some(src), Some(t), symmetric);
-                }
+        for (code, planned) in &variants {
+            for &(a, b, sym) in &pairs {
+                emit(a, b, sym, code, *planned);
             }
         }
     }

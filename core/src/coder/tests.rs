@@ -68,7 +68,11 @@ fn frames_take_their_content() {
 
 #[test]
 fn reported_speech_codes_the_reported_act() {
-    assert_eq!(code("Officials said Turkey would meet Syria next month."), [(s("TUR"), s("SYR"), "036".into())]);
+    // The announced meeting (planned) and today's announcement of intent.
+    assert_eq!(
+        code("Officials said Turkey would meet Syria next month."),
+        [(s("TUR"), s("SYR"), "040".into()), (s("TUR"), s("SYR"), "036".into())]
+    );
 }
 
 #[test]
