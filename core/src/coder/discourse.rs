@@ -307,7 +307,13 @@ fn place_of(finder: &MentionFinder, s: &CodedSentence, e: &SentenceEvent, text: 
     let toks = &s.tokens;
     // "the Saudi city of Al-Ula": the name after "of"; "the Eritrean capital": the capital's name.
     let noun = toks.get(m.end).map(|t| t.key.as_str());
-    let name = if m.kind == NameKind::Demonym && noun.is_some() {
+    let place_noun = noun.is_some_and(|n| {
+        matches!(
+            n,
+            "city" | "town" | "village" | "capital" | "port" | "province" | "region" | "resort" | "island" | "district"
+        )
+    });
+    let name = if place_noun {
         let after_of = (toks.get(m.end + 1).map(|t| t.key.as_str()) == Some("of")).then(|| {
             let from = m.end + 2;
             let mut to = from;

@@ -539,7 +539,9 @@ impl MentionFinder {
             }
             Some(_) => {}
             // A demonym before a place noun names a place ("the Pakistani town of Balakot").
-            None if m.kind == NameKind::Demonym && toks.get(m.end).is_some_and(|t| is_place_noun(&t.key)) => {
+            None if matches!(m.kind, NameKind::Demonym | NameKind::Country)
+                && toks.get(m.end).is_some_and(|t| is_place_noun(&t.key)) =>
+            {
                 m.locative = true;
                 m.code = country.clone();
             }

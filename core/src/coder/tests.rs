@@ -177,3 +177,51 @@ fn never_panics_on_any_text() {
         })
         .expect("no panic, spans inside the text");
 }
+
+fn events_of(text: &str, published: &str) -> Vec<crate::Event> {
+    let doc = Document::new(Some("t"), Date::parse(published).unwrap_or(Date::MIN), None, text).expect("doc");
+    coder().code_document(&doc)
+}
+
+#[test]
+fn places_name_cities_and_capitals() {
+    let e =
+        events_of("Saudi Arabia and Qatar signed a declaration in the Saudi city of Al-Ula on Tuesday.", "2021-01-06");
+    let place = e.first().and_then(|e| e.location.clone()).expect("a place");
+    assert_eq!((place.name.as_deref(), place.country.as_deref()), (Some("Al-Ula"), Some("SAU")));
+    assert_eq!(e[0].date.to_string(), "2021-01-05");
+    let e = events_of("Abiy Ahmed hosted Isaias Afwerki at a dinner in the Eritrean capital.", "2018-07-09");
+    let place = e.first().and_then(|e| e.location.clone()).expect("a place");
+    assert_eq!((place.name.as_deref(), place.country.as_deref()), (Some("Asmara"), Some("ERI")));
+}
+
+#[test]
+fn coreference_across_sentences() {
+    let e = events_of(
+        "Greece and Turkey signed a deal on Monday. The two neighbours agreed to resume talks. \
+         Turkish President Recep Tayyip Erdogan praised Greek Prime Minister Kyriakos Mitsotakis. Mitsotakis thanked Erdogan.",
+        "2023-12-08",
+    );
+    let has = |s: &str, t: &str, root: &str| {
+        e.iter().any(|x| {
+            x.source_country.as_deref() == Some(s) && x.target_country.as_deref() == Some(t) && x.root_code == root
+        })
+    };
+    assert!(has("GRC", "TUR", "03") && has("TUR", "GRC", "03"), "the two neighbours");
+    assert!(has("GRC", "TUR", "05"), "Mitsotakis alone after his full name");
+}
+
+#[test]
+fn background_and_announcements() {
+    let e = events_of(
+        "Turkey had supported the Syrian opposition for more than three years. Russia will host Turkey and Syria next month.",
+        "2023-05-11",
+    );
+    let support = e.iter().find(|x| x.root_code == "05").expect("support");
+    assert!(support.historical);
+    assert_eq!(support.date_precision, crate::DatePrecision::Year);
+    assert!(support.date.year() <= 2020);
+    let host = e.iter().find(|x| x.code == "043").expect("the announced hosting");
+    assert!(host.planned);
+    assert_eq!(host.date.to_string(), "2023-06-01");
+}
