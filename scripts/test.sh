@@ -25,8 +25,8 @@ cargo test --locked --quiet
 step "python: build the module (maturin develop, target/py)"
 (cd pybind && CARGO_TARGET_DIR="$root/target/py" maturin develop --locked --quiet)
 
-step "python: tests"
-python -m pytest -q pybind/tests
+step "python: tests (module, and reference checks against ruptures and networkx)"
+DETENTE_BIN="$root/target/debug/detente" python -m pytest -q pybind/tests tests/python
 
 echo
 echo "all tests passed"

@@ -98,6 +98,35 @@ impl DyadKey {
     }
 }
 
+/// One dyad's day, all roots together: counts per QuadClass (GDELT scheme) and sums, with the
+/// low-information roots (01 statements, 02 appeals) also kept apart so series can leave them out.
+/// Series read these: a 10-year daily series touches at most one cell per day per key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DayCell {
+    /// Day number.
+    pub day: i32,
+    /// Events per QuadClass 1..=4 (index 0..=3).
+    pub quads: [i64; 4],
+    /// Sums over all roots.
+    pub sums: Sums,
+    /// Sums over roots 01 and 02 only.
+    pub low: Sums,
+}
+
+impl DayCell {
+    fn add(&mut self, root: u8, s: &Sums) {
+        let q = crate::taxonomy::quad_of_root(root, crate::taxonomy::QuadScheme::Gdelt) as usize;
+        self.quads[q.clamp(1, 4) - 1] += s.count;
+        self.sums.add(s);
+        if root <= 2 {
+            self.low.add(s);
+        }
+    }
+    fn is_zero(&self) -> bool {
+        self.sums.is_zero() && self.low.is_zero() && self.quads == [0; 4]
+    }
+}
+
 /// Per-country daily totals for normalisation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct DayTotal {
@@ -126,6 +155,7 @@ pub struct Delta {
 #[derive(Debug, Clone, Default)]
 pub struct Aggregates {
     dyads: HashMap<DyadKey, Vec<Cell>>,
+    days: HashMap<DyadKey, Vec<DayCell>>,
     countries: HashMap<u32, Vec<DayTotal>>,
     /// For each country id, the dyad keys it takes part in.
     partners: HashMap<u32, Vec<DyadKey>>,
@@ -160,6 +190,18 @@ impl Aggregates {
                 j += 1;
             }
             let is_new = !self.dyads.contains_key(&key);
+            let mut day_run: Vec<DayCell> = Vec::new();
+            for c in &run {
+                match day_run.last_mut() {
+                    Some(d) if d.day == c.day => d.add(c.root, &c.sums),
+                    _ => {
+                        let mut d = DayCell { day: c.day, ..Default::default() };
+                        d.add(c.root, &c.sums);
+                        day_run.push(d);
+                    }
+                }
+            }
+            merge_days(self.days.entry(key).or_default(), day_run);
             let cells = self.dyads.entry(key).or_default();
             merge_cells(cells, run);
             if is_new {
@@ -201,6 +243,14 @@ impl Aggregates {
         let lo = cells.partition_point(|c| c.day < start.days());
         let hi = cells.partition_point(|c| c.day <= end.days());
         &cells[lo..hi.max(lo)]
+    }
+
+    /// The day cells of a key within `[start, end]`, found by binary search.
+    pub fn days_between(&self, key: &DyadKey, start: Date, end: Date) -> &[DayCell] {
+        let days = self.days.get(key).map_or(&[][..], Vec::as_slice);
+        let lo = days.partition_point(|c| c.day < start.days());
+        let hi = days.partition_point(|c| c.day <= end.days());
+        &days[lo..hi.max(lo)]
     }
 
     /// Daily totals of a country, sorted by day.
@@ -258,6 +308,41 @@ fn merge_cells(cells: &mut Vec<Cell>, run: Vec<Cell>) {
         }
     }
     *cells = out;
+}
+
+fn merge_days(days: &mut Vec<DayCell>, run: Vec<DayCell>) {
+    let after_end = days.last().is_none_or(|l| run.first().is_some_and(|f| f.day > l.day));
+    if after_end {
+        days.extend(run.into_iter().filter(|c| !c.is_zero()));
+        return;
+    }
+    let old = std::mem::take(days);
+    let mut out = Vec::with_capacity(old.len() + run.len());
+    let (mut a, mut b) = (old.into_iter().peekable(), run.into_iter().peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x.day < y.day => a.next(),
+            (Some(x), Some(y)) if y.day < x.day => b.next(),
+            (Some(_), Some(_)) => {
+                let mut c = a.next();
+                if let (Some(c), Some(y)) = (c.as_mut(), b.next()) {
+                    for q in 0..4 {
+                        c.quads[q] += y.quads[q];
+                    }
+                    c.sums.add(&y.sums);
+                    c.low.add(&y.low);
+                }
+                c
+            }
+            (Some(_), None) => a.next(),
+            (None, Some(_)) => b.next(),
+            (None, None) => break,
+        };
+        if let Some(c) = next.filter(|c| !c.is_zero()) {
+            out.push(c);
+        }
+    }
+    *days = out;
 }
 
 fn merge_totals(totals: &mut Vec<DayTotal>, run: Vec<DayTotal>) {

@@ -324,6 +324,11 @@ impl EventColumns {
         Date::from_days(self.date.value(row))
     }
 
+    /// The group of a row, if any.
+    pub fn group(&self, row: usize) -> Option<&str> {
+        (!self.group.is_null(row)).then(|| self.group.value(row))
+    }
+
     /// True when a row's topics include `topic`.
     pub fn has_topic(&self, row: usize, topic: &str) -> bool {
         let list = self.topics.value(row);

@@ -20,6 +20,7 @@ pub mod coder;
 pub mod document;
 pub mod model;
 pub mod records;
+pub mod relations;
 pub mod store;
 pub use document::Document;
 pub use model::{AddOptions, AddReport, EventPage, EventQuery, IngestOptions, IngestReport, Model, ModelOptions};

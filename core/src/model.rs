@@ -6,6 +6,7 @@
 
 use crate::actors::{Dictionary, Entry, Layer, Resolution, is_well_formed_code, parse_dictionary};
 use crate::coder::{Coder, Lexicon};
+use crate::relations::{Mediator, Network, Series, SeriesOptions, Shift, ShiftOptions};
 use crate::date::Date;
 use crate::document::Document;
 use crate::error::{Error, Result};
@@ -408,6 +409,44 @@ impl Model {
         let view = self.view();
         let (rows, next) = view.list(&filter, limit, cursor)?;
         Ok(EventPage { events: view.events(&rows), next_cursor: next.map(|c| c.encode(fp)) })
+    }
+
+    /// The relation series of a dyad (actors as codes or names; unknown actors are an error).
+    pub fn relation(&self, a: &str, b: &str, opts: &SeriesOptions) -> Result<Series> {
+        let (a, b) = (self.actor_arg(a)?, self.actor_arg(b)?);
+        crate::relations::series(&self.view(), &a, &b, opts)
+    }
+
+    /// The events behind one period of a relation series.
+    pub fn relation_events(&self, a: &str, b: &str, opts: &SeriesOptions, period: Date) -> Result<Vec<Event>> {
+        let (a, b) = (self.actor_arg(a)?, self.actor_arg(b)?);
+        let view = self.view();
+        let rows = crate::relations::series::period_rows(&view, &a, &b, opts, period);
+        Ok(view.events(&rows))
+    }
+
+    /// The shifts (thaws and freezes) of a dyad's relation, with the events that explain them.
+    pub fn shifts(&self, a: &str, b: &str, sopts: &SeriesOptions, opts: &ShiftOptions) -> Result<Vec<Shift>> {
+        let (a, b) = (self.actor_arg(a)?, self.actor_arg(b)?);
+        let view = self.view();
+        let series = crate::relations::series(&view, &a, &b, sopts)?;
+        crate::relations::shifts(&view, &a, &b, &series, sopts, opts)
+    }
+
+    /// The third parties brokering between two actors over a window, strongest evidence first.
+    pub fn mediators(&self, a: &str, b: &str, start: Option<Date>, end: Option<Date>, limit: usize) -> Result<Vec<Mediator>> {
+        let (a, b) = (self.actor_arg(a)?, self.actor_arg(b)?);
+        Ok(crate::relations::mediators(&self.view(), &a, &b, start.unwrap_or(Date::MIN), end.unwrap_or(Date::MAX), limit))
+    }
+
+    /// The network of relations over a window.
+    pub fn network(&self, start: Option<Date>, end: Option<Date>, min_events: i64) -> Result<Network> {
+        if let (Some(s), Some(e)) = (start, end) {
+            if s > e {
+                return Err(Error::invalid("end", format!("end {e} is before start {s}")));
+            }
+        }
+        Ok(crate::relations::network(&self.view(), start.unwrap_or(Date::MIN), end.unwrap_or(Date::MAX), min_events))
     }
 
     /// A stored document with its events.

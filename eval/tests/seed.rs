@@ -130,3 +130,28 @@ fn background_is_historical_and_states_are_not_events() {
     // Policy: "Currently, Turkey holds a portion of northwest Syria" describes a state, not an act.
     assert!(events.iter().all(|e| e.sentence != Some(8)));
 }
+
+#[test]
+fn russia_leads_the_mediators_and_the_meeting_is_in_the_may_series() {
+    let path = detente_eval::shared_dir().join("corpus/seed-turkiye-syria-talks.json");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        assert!(!std::env::var("CI").is_ok_and(|v| v == "true"), "the seed article is missing at {}", path.display());
+        return;
+    };
+    let doc: Document = serde_json::from_str(&text).expect("document");
+    let model = detente_core::Model::in_memory(&Default::default()).expect("model");
+    model.ingest(vec![doc], &Default::default()).expect("ingest");
+    let mediators = model.mediators("TUR", "SYR", None, None, 10).expect("mediators");
+    assert_eq!(mediators.first().map(|m| m.actor.as_str()), Some("RUS"), "{mediators:?}");
+    assert!(mediators[0].mediations >= 2 && mediators[0].hosted >= 1);
+    let opts = detente_core::relations::SeriesOptions {
+        start: Date::parse("2023-01-01").ok(),
+        end: Date::parse("2023-12-31").ok(),
+        ..Default::default()
+    };
+    let series = model.relation("TUR", "SYR", &opts).expect("series");
+    let may = series.points.iter().find(|p| p.period.to_string() == "2023-05-01").expect("May");
+    assert!(may.count >= 1 && may.quads[0] >= 1, "{may:?}");
+    let behind = model.relation_events("TUR", "SYR", &opts, Date::parse("2023-05-11").expect("d")).expect("events");
+    assert!(behind.iter().any(|e| e.code == "040" && !e.directed && e.group.is_some()));
+}

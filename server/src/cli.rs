@@ -9,6 +9,7 @@ use detente_core::actors::{Entry, Layer, NameKind};
 use detente_core::document::{PlainText, read_documents};
 use detente_core::event::CSV_COLUMNS;
 use detente_core::records::{RecordFormat, read_records};
+use detente_core::relations::{Freq, SeriesOptions, ShiftOptions};
 use detente_core::{AddOptions, Date, Dictionary, EventQuery, IngestOptions, Model, ModelOptions, Origin};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, IsTerminal, Write};
@@ -50,6 +51,14 @@ pub enum Command {
     Code(CodeArgs),
     /// Code and store documents with their events (idempotent; --recode after a lexicon change).
     Ingest(IngestArgs),
+    /// The relation series of two actors, period by period.
+    Relation(RelationArgs),
+    /// Thaws and freezes of a relation, with the events that explain them.
+    Shifts(ShiftsArgs),
+    /// Third parties brokering between two actors, ranked by evidence.
+    Mediators(MediatorsArgs),
+    /// The network of relations: nodes (with blocs, centrality, brokerage) or edges.
+    Network(NetworkArgs),
     /// Stored events: add, list.
     #[command(subcommand)]
     Events(EventsCommand),
@@ -59,6 +68,120 @@ pub enum Command {
     /// The actor dictionary: resolve names, list and add entries.
     #[command(subcommand)]
     Actors(ActorsCommand),
+}
+
+/// Series options shared by `relation` and `shifts`.
+#[derive(Debug, Args)]
+pub struct SeriesArgs {
+    /// First actor (code or name).
+    pub a: String,
+    /// Second actor (code or name).
+    pub b: String,
+    /// Period: day, week, month, quarter, year.
+    #[arg(long, default_value = "month")]
+    pub freq: String,
+    /// First day.
+    #[arg(long)]
+    pub start: Option<String>,
+    /// Last day.
+    #[arg(long)]
+    pub end: Option<String>,
+    /// Only A→B (symmetric events count too).
+    #[arg(long)]
+    pub directed: bool,
+    /// Exact actor codes instead of countries.
+    #[arg(long)]
+    pub exact: bool,
+    /// Leave out statements and appeals (roots 01, 02).
+    #[arg(long)]
+    pub drop_low: bool,
+    /// Half-life of the relation score, in days.
+    #[arg(long, default_value_t = 90.0)]
+    pub half_life: f64,
+    /// Weight the score by mentions.
+    #[arg(long)]
+    pub weight_mentions: bool,
+    /// Add the volume-normalised intensity.
+    #[arg(long)]
+    pub normalize: bool,
+}
+
+/// Arguments of `relation`.
+#[derive(Debug, Args)]
+pub struct RelationArgs {
+    /// The series.
+    #[command(flatten)]
+    pub series: SeriesArgs,
+    /// List the events behind the period holding this day instead of the series.
+    #[arg(long)]
+    pub events: Option<String>,
+}
+
+/// Arguments of `shifts`.
+#[derive(Debug, Args)]
+pub struct ShiftsArgs {
+    /// The series.
+    #[command(flatten)]
+    pub series: SeriesArgs,
+    /// Penalty per segment (default: BIC-like, from the series' noise).
+    #[arg(long)]
+    pub penalty: Option<f64>,
+    /// Minimum periods per segment.
+    #[arg(long, default_value_t = 2)]
+    pub min_size: usize,
+    /// Do not weight periods by their event counts.
+    #[arg(long)]
+    pub unweighted: bool,
+    /// Periods on each side of a change whose events explain it.
+    #[arg(long, default_value_t = 1)]
+    pub window: usize,
+    /// Explaining events per shift.
+    #[arg(long, default_value_t = 5)]
+    pub top: usize,
+}
+
+/// Arguments of `mediators`.
+#[derive(Debug, Args)]
+pub struct MediatorsArgs {
+    /// First actor.
+    pub a: String,
+    /// Second actor.
+    pub b: String,
+    /// First day.
+    #[arg(long)]
+    pub start: Option<String>,
+    /// Last day.
+    #[arg(long)]
+    pub end: Option<String>,
+    /// At most this many.
+    #[arg(long, default_value_t = 10)]
+    pub limit: usize,
+}
+
+/// Which table of the network to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NetworkTable {
+    /// Actors.
+    Nodes,
+    /// Pairs.
+    Edges,
+}
+
+/// Arguments of `network`.
+#[derive(Debug, Args)]
+pub struct NetworkArgs {
+    /// First day.
+    #[arg(long)]
+    pub start: Option<String>,
+    /// Last day.
+    #[arg(long)]
+    pub end: Option<String>,
+    /// Pairs with fewer events are left out.
+    #[arg(long, default_value_t = 1)]
+    pub min_events: i64,
+    /// The table to print (JSON prints both unless one is asked for).
+    #[arg(long, value_enum)]
+    pub table: Option<NetworkTable>,
 }
 
 /// Arguments of `code`.
@@ -310,6 +433,100 @@ pub fn run(cli: Cli) -> Result<()> {
                 "recoded_documents": r.recoded_documents, "events_added": r.events_added, "events_removed": r.events_removed});
             write_rows(&mut out, format, &[row], &[])?;
         }
+        Command::Relation(r) => {
+            let model = open_read(&cli)?;
+            let opts = series_options(&r.series)?;
+            if let Some(day) = &r.events {
+                let day = Date::parse(day).map_err(|_| detente_core::Error::invalid("events", format!("`{day}` is not a date")))?;
+                let events = model.relation_events(&r.series.a, &r.series.b, &opts, day)?;
+                let rows: Vec<Value> = events.iter().map(|e| e.to_json()).collect();
+                let cols: &[&str] = match format {
+                    Format::Table => &["date", "id", "source", "target", "code", "goldstein", "mentions", "evidence"],
+                    _ => CSV_COLUMNS,
+                };
+                write_rows(&mut out, format, &rows, cols)?;
+            } else {
+                let s = model.relation(&r.series.a, &r.series.b, &opts)?;
+                let rows: Vec<Value> = s
+                    .points
+                    .iter()
+                    .map(|p| {
+                        let mut v = json!({"period": p.period, "count": p.count, "quad1": p.quads[0], "quad2": p.quads[1],
+                            "quad3": p.quads[2], "quad4": p.quads[3], "goldstein_sum": round(p.goldstein_sum),
+                            "goldstein_mean": round(p.goldstein_mean), "cooperation_share": round(p.cooperation_share),
+                            "mentions": p.mentions, "score": round(p.score)});
+                        if opts.normalize {
+                            v["volume"] = json!(p.volume);
+                            v["intensity"] = json!(round(p.intensity));
+                        }
+                        v
+                    })
+                    .collect();
+                write_rows(&mut out, format, &rows, &[])?;
+            }
+        }
+        Command::Shifts(a) => {
+            let model = open_read(&cli)?;
+            let sopts = series_options(&a.series)?;
+            let opts = ShiftOptions { penalty: a.penalty, min_size: a.min_size, weighted: !a.unweighted, window: a.window, top_events: a.top };
+            let shifts = model.shifts(&a.series.a, &a.series.b, &sopts, &opts)?;
+            let rows: Vec<Value> = shifts
+                .iter()
+                .map(|s| {
+                    let events: Value = if matches!(format, Format::Json | Format::Jsonl) {
+                        serde_json::to_value(&s.events).unwrap_or(Value::Null)
+                    } else {
+                        json!(s.events.iter().map(|e| e.id.clone()).collect::<Vec<_>>())
+                    };
+                    json!({"period": s.period, "direction": s.direction, "magnitude": round(s.magnitude),
+                        "before": round(s.before), "after": round(s.after), "events": events})
+                })
+                .collect();
+            write_rows(&mut out, format, &rows, &[])?;
+        }
+        Command::Mediators(a) => {
+            let model = open_read(&cli)?;
+            let ms = model.mediators(&a.a, &a.b, date(&a.start, "start")?, date(&a.end, "end")?, a.limit)?;
+            let rows: Vec<Value> = ms
+                .iter()
+                .map(|m| json!({"actor": m.actor, "score": round(m.score), "mediations": m.mediations, "offers": m.offers,
+                    "hosted": m.hosted, "appeals": m.appeals, "cooperation_a": m.cooperation[0],
+                    "cooperation_b": m.cooperation[1], "events": m.events}))
+                .collect();
+            write_rows(&mut out, format, &rows, &[])?;
+        }
+        Command::Network(a) => {
+            let model = open_read(&cli)?;
+            let net = model.network(date(&a.start, "start")?, date(&a.end, "end")?, a.min_events)?;
+            let nodes: Vec<Value> = net
+                .nodes
+                .iter()
+                .map(|n| json!({"actor": n.actor, "bloc": n.bloc, "degree": n.degree, "events": n.events,
+                    "strength": round(n.strength), "centrality": round(n.centrality), "betweenness": round(n.betweenness),
+                    "constraint": round(n.constraint)}))
+                .collect();
+            let edges: Vec<Value> = net
+                .edges
+                .iter()
+                .map(|e| json!({"a": e.a, "b": e.b, "events": e.events, "goldstein_sum": round(e.goldstein_sum),
+                    "weight": round(e.weight), "sign": e.sign}))
+                .collect();
+            match (a.table, format) {
+                (None, Format::Json) => {
+                    let v = json!({"nodes": nodes, "edges": edges, "modularity": round(net.modularity),
+                        "triads": net.triads, "balanced_share": round(net.balanced_share)});
+                    serde_json::to_writer_pretty(&mut out, &v)?;
+                    writeln!(out)?;
+                }
+                (Some(NetworkTable::Edges), _) => write_rows(&mut out, format, &edges, &[])?,
+                _ => {
+                    write_rows(&mut out, format, &nodes, &[])?;
+                    if format == Format::Table {
+                        writeln!(out, "\nmodularity {:.3}, {} closed triads, {:.1}% balanced", net.modularity, net.triads, 100.0 * net.balanced_share)?;
+                    }
+                }
+            }
+        }
         Command::Events(EventsCommand::Add(a)) => {
             let model = open_write(&cli)?;
             let (reader, input): (Box<dyn BufRead>, String) = if a.file == "-" {
@@ -432,6 +649,26 @@ pub fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Rounds to four decimals for output.
+fn round(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// The series options of the command line.
+fn series_options(a: &SeriesArgs) -> Result<SeriesOptions> {
+    Ok(SeriesOptions {
+        freq: Freq::parse(&a.freq)?,
+        start: date(&a.start, "start")?,
+        end: date(&a.end, "end")?,
+        directed: a.directed,
+        exact: a.exact,
+        drop_low_info: a.drop_low,
+        half_life_days: a.half_life,
+        weight_mentions: a.weight_mentions,
+        normalize: a.normalize,
+    })
 }
 
 /// The query of `events list`.

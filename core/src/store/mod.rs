@@ -75,6 +75,37 @@ impl Segment {
     }
 }
 
+/// The fields of a stored event that analytics read, borrowed from the store.
+#[derive(Debug, Clone, Copy)]
+pub struct RowBrief<'a> {
+    /// Day number.
+    pub date: i32,
+    /// Root code 1..=20.
+    pub root: u8,
+    /// CAMEO code.
+    pub code: &'a str,
+    /// Goldstein value.
+    pub goldstein: f64,
+    /// Mentions.
+    pub mentions: u32,
+    /// QuadClass (GDELT scheme).
+    pub quad: u8,
+    /// Directed (false for symmetric consultations).
+    pub directed: bool,
+    /// Announced, not yet happened.
+    pub planned: bool,
+    /// Source code.
+    pub source: Option<&'a str>,
+    /// Target code.
+    pub target: Option<&'a str>,
+    /// Source country.
+    pub source_country: Option<&'a str>,
+    /// Target country.
+    pub target_country: Option<&'a str>,
+    /// Multilateral group.
+    pub group: Option<&'a str>,
+}
+
 /// What a write did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WriteSummary {
@@ -496,6 +527,37 @@ impl StoreView<'_> {
     /// False for removed rows.
     pub fn is_live(&self, row: u32) -> bool {
         !self.state.is_deleted(row)
+    }
+
+    /// The few fields analytics read of a row, without building the whole record.
+    pub fn row_brief(&self, row: u32) -> Option<RowBrief<'_>> {
+        let (s, l) = self.state.locate(row)?;
+        let c = &self.state.segments[s].cols;
+        Some(RowBrief {
+            date: c.date.value(l),
+            root: c.root_code.get(l).and_then(|r| r.parse().ok()).unwrap_or(0),
+            code: c.code.get(l).unwrap_or(""),
+            goldstein: c.goldstein.value(l),
+            mentions: c.mentions.value(l),
+            quad: c.quad_class.value(l),
+            directed: c.directed.value(l),
+            planned: c.planned.value(l),
+            source: c.source.get(l),
+            target: c.target.get(l),
+            source_country: c.source_country.get(l),
+            target_country: c.target_country.get(l),
+            group: c.group(l),
+        })
+    }
+
+    /// The dyad keys (source, target country codes) that involve a country.
+    pub fn dyads_of(&self, country: &str) -> Vec<(&str, &str)> {
+        let Some(c) = self.state.countries.get(country) else { return Vec::new() };
+        self.state
+            .by_country
+            .get(&c)
+            .map(|keys| keys.iter().map(|&(s, t)| (self.state.countries.name(s), self.state.countries.name(t))).collect())
+            .unwrap_or_default()
     }
 
     /// Whether a row is directed, and its exact source and target codes.

@@ -1,0 +1,17 @@
+//! Relations: what the events between actors add up to. Dyad series with a smoothed relation
+//! score, shifts (thaws and freezes) with the events that explain them, the mediators of a
+//! dyad, and the network of relations with blocs, centrality and balance. Every number can list
+//! the events behind it through the store's dyad index.
+
+pub mod mediators;
+pub mod network;
+pub mod series;
+pub mod shifts;
+
+pub use mediators::{Mediator, mediators};
+pub use network::{Edge, Network, Node, network};
+pub use series::{Freq, Series, SeriesOptions, SeriesPoint, series};
+pub use shifts::{Evidence, Shift, ShiftOptions, shifts};
+
+#[cfg(test)]
+mod tests;

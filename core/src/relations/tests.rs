@@ -1,0 +1,165 @@
+use super::*;
+use crate::{AddOptions, Date, Event, Model, ModelOptions};
+
+fn model() -> Model {
+    Model::in_memory(&ModelOptions::default()).expect("model")
+}
+
+fn ev(id: &str, date: Date, s: &str, t: &str, code: &str) -> Event {
+    Event::new(id, date, Some(s), Some(t), code).expect("event")
+}
+
+fn d(s: &str) -> Date {
+    Date::parse(s).expect("date")
+}
+
+/// Monthly events TUR→SYR: cooperative before a freeze month, hostile after, noisy.
+fn add_with_change(m: &Model, change_month: usize, months: usize) {
+    let coop = ["057", "043", "036", "051", "040"];
+    let hostile = ["111", "112", "190", "163", "173"];
+    let mut events = Vec::new();
+    let mut seed = 3u64;
+    for i in 0..months {
+        let (y, mo) = (2018 + (i / 12) as i32, (i % 12) as u32 + 1);
+        for k in 0..6 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let set = if i < change_month { &coop } else { &hostile };
+            let code = set[(seed % 5) as usize];
+            let date = Date::from_ymd(y, mo, 1 + k as u32 * 4).expect("date");
+            events.push(ev(&format!("s{i}-{k}"), date, "TURGOV", "SYRGOV", code));
+        }
+    }
+    m.add_events(events, &AddOptions::default()).expect("add");
+}
+
+#[test]
+fn series_has_every_period_and_counts_symmetric_events_once() {
+    let m = model();
+    let mut sym = ev("m1", d("2023-05-10"), "TURGOV", "SYRGOV", "040");
+    sym.directed = false;
+    m.add_events(
+        vec![sym, ev("a", d("2023-03-02"), "SYRMIL", "TURMIL", "190"), ev("b", d("2023-05-20"), "TUR", "SYR", "051")],
+        &AddOptions::default(),
+    )
+    .expect("add");
+    let s = m.relation("TUR", "SYR", &SeriesOptions::default()).expect("series");
+    let periods: Vec<String> = s.points.iter().map(|p| p.period.to_string()).collect();
+    assert_eq!(periods, ["2023-03-01", "2023-04-01", "2023-05-01"]);
+    assert_eq!(s.points[1].count, 0, "an empty month is a zero, not a gap");
+    assert_eq!(s.points[2].count, 2);
+    assert_eq!(s.points[0].quads, [0, 0, 0, 1]);
+    // Directed SYR→TUR: the attack, and the symmetric consultation, not TUR's praise.
+    let dir = m.relation("SYR", "TUR", &SeriesOptions { directed: true, ..Default::default() }).expect("directed");
+    assert_eq!(dir.points.iter().map(|p| p.count).collect::<Vec<_>>(), [1, 0, 1]);
+    // Exact codes.
+    let exact = m.relation("SYRMIL", "TURMIL", &SeriesOptions { exact: true, ..Default::default() }).expect("exact");
+    assert_eq!(exact.points.iter().map(|p| p.count).sum::<i64>(), 1);
+    // Dropping statements and appeals; weeks; an explicit range with zeros.
+    let opts = SeriesOptions { freq: Freq::Week, start: Some(d("2023-05-01")), end: Some(d("2023-05-31")), ..Default::default() };
+    let weeks = m.relation("TUR", "SYR", &opts).expect("weeks");
+    assert_eq!(weeks.points.len(), 5);
+    assert_eq!(weeks.points.iter().map(|p| p.count).sum::<i64>(), 2);
+    // Every point can list its events.
+    let behind = m.relation_events("TUR", "SYR", &SeriesOptions::default(), d("2023-05-15")).expect("events");
+    let mut ids: Vec<String> = behind.into_iter().map(|e| e.id).collect();
+    ids.sort();
+    assert_eq!(ids, ["b", "m1"]);
+}
+
+#[test]
+fn the_score_decays_toward_recent_events() {
+    let m = model();
+    m.add_events(
+        vec![ev("x", d("2020-01-01"), "TUR", "SYR", "190"), ev("y", d("2020-07-01"), "TUR", "SYR", "057")],
+        &AddOptions::default(),
+    )
+    .expect("add");
+    let s = m.relation("TUR", "SYR", &SeriesOptions { half_life_days: 30.0, ..Default::default() }).expect("s");
+    let last = s.points.last().expect("points");
+    // Six months on, the old attack weighs ~1/64 of the new agreement.
+    assert!(last.score > 7.5 && last.score < 8.0, "{}", last.score);
+    assert_eq!(s.points[0].score, -10.0);
+    let slow = m.relation("TUR", "SYR", &SeriesOptions { half_life_days: 10_000.0, ..Default::default() }).expect("s");
+    assert!((slow.points.last().map_or(0.0, |p| p.score) - (-1.0)).abs() < 0.1);
+}
+
+#[test]
+fn shifts_find_a_known_freeze_and_nothing_on_a_flat_relation() {
+    let m = model();
+    add_with_change(&m, 18, 36);
+    let shifts = m.shifts("TUR", "SYR", &SeriesOptions::default(), &ShiftOptions::default()).expect("shifts");
+    assert_eq!(shifts.len(), 1, "{shifts:?}");
+    let s = &shifts[0];
+    assert_eq!(s.direction, "freeze");
+    let month = |d: Date| d.year() * 12 + d.ymd().1 as i32;
+    assert!((month(s.period) - month(d("2019-07-01"))).abs() <= 1, "{}", s.period);
+    assert!(s.before > 2.0 && s.after < -2.0);
+    assert!(!s.events.is_empty() && s.events.iter().all(|e| e.goldstein < 0.0));
+    assert!(s.events.windows(2).all(|w| w[0].weight >= w[1].weight));
+    let flat = model();
+    add_with_change(&flat, 99, 36);
+    assert!(flat.shifts("TUR", "SYR", &SeriesOptions::default(), &ShiftOptions::default()).expect("s").is_empty());
+}
+
+#[test]
+fn edge_cases_are_answers_or_clear_errors() {
+    let m = model();
+    // No events at all, a dyad never seen: empty series, no shifts, no mediators.
+    assert!(m.relation("TUR", "SYR", &SeriesOptions::default()).expect("empty").points.is_empty());
+    let ranged = SeriesOptions { start: Some(d("2023-01-01")), end: Some(d("2023-03-31")), ..Default::default() };
+    assert_eq!(m.relation("TUR", "SYR", &ranged).expect("zeros").points.len(), 3);
+    assert!(m.shifts("TUR", "SYR", &SeriesOptions::default(), &ShiftOptions::default()).expect("none").is_empty());
+    assert!(m.mediators("TUR", "SYR", None, None, 10).expect("none").is_empty());
+    // One event.
+    m.add_events(vec![ev("one", d("2023-05-10"), "TUR", "SYR", "040")], &AddOptions::default()).expect("add");
+    let s = m.relation("TUR", "SYR", &SeriesOptions::default()).expect("one");
+    assert_eq!((s.points.len(), s.points[0].count), (1, 1));
+    assert!(m.shifts("TUR", "SYR", &SeriesOptions::default(), &ShiftOptions::default()).expect("none").is_empty());
+    // An actor nobody knows.
+    let e = m.relation("TUR", "QQQ", &SeriesOptions::default()).unwrap_err();
+    assert_eq!(e.kind(), crate::ErrorKind::NotFound);
+    let e = m.relation("Turkey", "Ruritania", &SeriesOptions::default()).unwrap_err();
+    assert_eq!(e.kind(), crate::ErrorKind::NotFound);
+    // Bad options.
+    let bad = SeriesOptions { half_life_days: 0.0, ..Default::default() };
+    assert_eq!(m.relation("TUR", "SYR", &bad).unwrap_err().kind(), crate::ErrorKind::InvalidInput);
+}
+
+#[test]
+fn a_mediator_who_is_neither_host_nor_alone_ranks_first() {
+    let m = model();
+    let text = "Iran and the United States held indirect talks in Rome on Saturday, mediated by Oman. \
+                Italy hosted the talks. Russia said it was ready to help. \
+                Oman's foreign minister shuttled between the Iranian and American delegations.";
+    let doc = crate::Document::new(Some("rome"), d("2025-04-20"), None, text).expect("doc");
+    m.ingest(vec![doc], &crate::IngestOptions::default()).expect("ingest");
+    let ms = m.mediators("IRN", "USA", None, None, 10).expect("mediators");
+    assert_eq!(ms.first().map(|x| x.actor.as_str()), Some("OMN"), "{ms:?}");
+    assert!(ms.iter().any(|x| x.actor == "ITA" && x.hosted >= 1), "{ms:?}");
+    assert!(ms[0].mediations >= 2 && !ms[0].events.is_empty());
+}
+
+#[test]
+fn the_network_of_stored_events() {
+    let m = model();
+    let mut events = Vec::new();
+    for (i, (s, t, c)) in
+        [("USA", "GBR", "057"), ("USA", "FRA", "051"), ("GBR", "FRA", "040"), ("RUS", "CHN", "057"), ("USA", "RUS", "111"), ("GBR", "RUS", "163")]
+            .iter()
+            .enumerate()
+    {
+        events.push(ev(&format!("n{i}"), d("2022-06-01"), s, t, c));
+    }
+    m.add_events(events, &AddOptions::default()).expect("add");
+    let net = m.network(None, None, 1).expect("network");
+    assert_eq!(net.edges.len(), 6);
+    let bloc = |a: &str| net.nodes.iter().find(|n| n.actor == a).map(|n| n.bloc);
+    assert_eq!(bloc("USA"), bloc("GBR"));
+    assert_eq!(bloc("RUS"), bloc("CHN"));
+    assert_ne!(bloc("USA"), bloc("RUS"));
+    // Triads: USA-GBR-FRA (+++) balanced; USA-GBR-RUS (+,-,-) balanced.
+    assert_eq!(net.triads, 2);
+    assert_eq!(net.balanced_share, 1.0);
+}
