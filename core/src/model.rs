@@ -6,11 +6,11 @@
 
 use crate::actors::{Dictionary, Entry, Layer, Resolution, is_well_formed_code, parse_dictionary};
 use crate::coder::{Coder, Lexicon};
-use crate::relations::{Mediator, Network, Series, SeriesOptions, Shift, ShiftOptions};
 use crate::date::Date;
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::event::{Event, Origin};
+use crate::relations::{Mediator, Network, Series, SeriesOptions, Shift, ShiftOptions};
 use crate::store::{
     Access, ActorSel, Backend, Cursor, DirBackend, EventFilter, MemoryBackend, Store, StoreView, Write, WriteSummary,
 };
@@ -434,9 +434,23 @@ impl Model {
     }
 
     /// The third parties brokering between two actors over a window, strongest evidence first.
-    pub fn mediators(&self, a: &str, b: &str, start: Option<Date>, end: Option<Date>, limit: usize) -> Result<Vec<Mediator>> {
+    pub fn mediators(
+        &self,
+        a: &str,
+        b: &str,
+        start: Option<Date>,
+        end: Option<Date>,
+        limit: usize,
+    ) -> Result<Vec<Mediator>> {
         let (a, b) = (self.actor_arg(a)?, self.actor_arg(b)?);
-        Ok(crate::relations::mediators(&self.view(), &a, &b, start.unwrap_or(Date::MIN), end.unwrap_or(Date::MAX), limit))
+        Ok(crate::relations::mediators(
+            &self.view(),
+            &a,
+            &b,
+            start.unwrap_or(Date::MIN),
+            end.unwrap_or(Date::MAX),
+            limit,
+        ))
     }
 
     /// The network of relations over a window.

@@ -437,7 +437,8 @@ pub fn run(cli: Cli) -> Result<()> {
             let model = open_read(&cli)?;
             let opts = series_options(&r.series)?;
             if let Some(day) = &r.events {
-                let day = Date::parse(day).map_err(|_| detente_core::Error::invalid("events", format!("`{day}` is not a date")))?;
+                let day = Date::parse(day)
+                    .map_err(|_| detente_core::Error::invalid("events", format!("`{day}` is not a date")))?;
                 let events = model.relation_events(&r.series.a, &r.series.b, &opts, day)?;
                 let rows: Vec<Value> = events.iter().map(|e| e.to_json()).collect();
                 let cols: &[&str] = match format {
@@ -468,7 +469,13 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Shifts(a) => {
             let model = open_read(&cli)?;
             let sopts = series_options(&a.series)?;
-            let opts = ShiftOptions { penalty: a.penalty, min_size: a.min_size, weighted: !a.unweighted, window: a.window, top_events: a.top };
+            let opts = ShiftOptions {
+                penalty: a.penalty,
+                min_size: a.min_size,
+                weighted: !a.unweighted,
+                window: a.window,
+                top_events: a.top,
+            };
             let shifts = model.shifts(&a.series.a, &a.series.b, &sopts, &opts)?;
             let rows: Vec<Value> = shifts
                 .iter()
@@ -489,9 +496,11 @@ pub fn run(cli: Cli) -> Result<()> {
             let ms = model.mediators(&a.a, &a.b, date(&a.start, "start")?, date(&a.end, "end")?, a.limit)?;
             let rows: Vec<Value> = ms
                 .iter()
-                .map(|m| json!({"actor": m.actor, "score": round(m.score), "mediations": m.mediations, "offers": m.offers,
+                .map(|m| {
+                    json!({"actor": m.actor, "score": round(m.score), "mediations": m.mediations, "offers": m.offers,
                     "hosted": m.hosted, "appeals": m.appeals, "cooperation_a": m.cooperation[0],
-                    "cooperation_b": m.cooperation[1], "events": m.events}))
+                    "cooperation_b": m.cooperation[1], "events": m.events})
+                })
                 .collect();
             write_rows(&mut out, format, &rows, &[])?;
         }
@@ -508,8 +517,10 @@ pub fn run(cli: Cli) -> Result<()> {
             let edges: Vec<Value> = net
                 .edges
                 .iter()
-                .map(|e| json!({"a": e.a, "b": e.b, "events": e.events, "goldstein_sum": round(e.goldstein_sum),
-                    "weight": round(e.weight), "sign": e.sign}))
+                .map(|e| {
+                    json!({"a": e.a, "b": e.b, "events": e.events, "goldstein_sum": round(e.goldstein_sum),
+                    "weight": round(e.weight), "sign": e.sign})
+                })
                 .collect();
             match (a.table, format) {
                 (None, Format::Json) => {
@@ -522,7 +533,13 @@ pub fn run(cli: Cli) -> Result<()> {
                 _ => {
                     write_rows(&mut out, format, &nodes, &[])?;
                     if format == Format::Table {
-                        writeln!(out, "\nmodularity {:.3}, {} closed triads, {:.1}% balanced", net.modularity, net.triads, 100.0 * net.balanced_share)?;
+                        writeln!(
+                            out,
+                            "\nmodularity {:.3}, {} closed triads, {:.1}% balanced",
+                            net.modularity,
+                            net.triads,
+                            100.0 * net.balanced_share
+                        )?;
                     }
                 }
             }

@@ -61,7 +61,11 @@ pub fn mediators(view: &StoreView, a: &ActorSel, b: &ActorSel, from: Date, to: D
     let sides = [a.country.as_str(), b.country.as_str()];
     // Candidates: actors with events with both sides.
     let partners = |c: &str| -> BTreeSet<String> {
-        view.dyads_of(c).into_iter().map(|(s, t)| if s == c { t.to_string() } else { s.to_string() }).filter(|x| !x.is_empty()).collect()
+        view.dyads_of(c)
+            .into_iter()
+            .map(|(s, t)| if s == c { t.to_string() } else { s.to_string() })
+            .filter(|x| !x.is_empty())
+            .collect()
     };
     let (pa, pb) = (partners(sides[0]), partners(sides[1]));
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
@@ -123,7 +127,8 @@ pub fn mediators(view: &StoreView, a: &ActorSel, b: &ActorSel, from: Date, to: D
         .collect();
     let mean = |v: &[(i32, f64)]| if v.is_empty() { 0.0 } else { v.iter().map(|x| x.1).sum::<f64>() / v.len() as f64 };
     let half = goldstein.len() / 2;
-    let hostile_or_improving = !goldstein.is_empty() && (mean(&goldstein) < 0.0 || (half > 0 && mean(&goldstein[half..]) > mean(&goldstein[..half])));
+    let hostile_or_improving = !goldstein.is_empty()
+        && (mean(&goldstein) < 0.0 || (half > 0 && mean(&goldstein[half..]) > mean(&goldstein[..half])));
     let mut out: Vec<Mediator> = tallies
         .into_iter()
         .map(|(actor, t)| {

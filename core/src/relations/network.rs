@@ -96,7 +96,20 @@ pub fn network(view: &StoreView, from: Date, to: Date, min_events: i64) -> Netwo
         .map(|((a, b), (n, g))| {
             let gsum = g as f64 / GOLDSTEIN_SCALE;
             let w = gsum / n as f64;
-            Edge { a, b, events: n, goldstein_sum: gsum, weight: w, sign: if w > 0.0 { 1 } else if w < 0.0 { -1 } else { 0 } }
+            Edge {
+                a,
+                b,
+                events: n,
+                goldstein_sum: gsum,
+                weight: w,
+                sign: if w > 0.0 {
+                    1
+                } else if w < 0.0 {
+                    -1
+                } else {
+                    0
+                },
+            }
         })
         .collect();
     build(edges)
@@ -137,7 +150,13 @@ pub fn build(edges: Vec<Edge>) -> Network {
             constraint: constraint[i],
         })
         .collect();
-    Network { nodes, edges, modularity, triads, balanced_share: if triads > 0 { balanced as f64 / triads as f64 } else { 0.0 } }
+    Network {
+        nodes,
+        edges,
+        modularity,
+        triads,
+        balanced_share: if triads > 0 { balanced as f64 / triads as f64 } else { 0.0 },
+    }
 }
 
 /// Louvain on signed modularity: local moves, then communities folded into single nodes and moved

@@ -79,21 +79,37 @@ impl Freq {
         }
     }
 
+    /// About how many periods `[start, end]` spans (for reserving space).
+    pub fn periods_hint(self, start: Date, end: Date) -> usize {
+        let days = (end.days() - start.days()).max(0) as usize + 1;
+        match self {
+            Freq::Day => days,
+            Freq::Week => days / 7 + 2,
+            Freq::Month => days / 28 + 2,
+            Freq::Quarter => days / 90 + 2,
+            Freq::Year => days / 365 + 2,
+        }
+    }
+
     /// The first day of the next period (given a period start).
+    #[inline]
     pub fn next(self, start: Date) -> Date {
-        let months = |n: i32| {
-            let (y, m, _) = start.ymd();
-            let t = y * 12 + m as i32 - 1 + n;
-            Date::from_ymd(t.div_euclid(12), t.rem_euclid(12) as u32 + 1, 1).unwrap_or(start.add_days(28 * n))
-        };
         match self {
             Freq::Day => start.add_days(1),
             Freq::Week => start.add_days(7),
-            Freq::Month => months(1),
-            Freq::Quarter => months(3),
-            Freq::Year => months(12),
+            Freq::Month => add_months(start, 1),
+            Freq::Quarter => add_months(start, 3),
+            Freq::Year => add_months(start, 12),
         }
     }
+}
+
+/// The first day of the month `n` months after `start`'s.
+#[inline(never)]
+fn add_months(start: Date, n: i32) -> Date {
+    let (y, m, _) = start.ymd();
+    let t = y * 12 + m as i32 - 1 + n;
+    Date::from_ymd(t.div_euclid(12), t.rem_euclid(12) as u32 + 1, 1).unwrap_or(start.add_days(28 * n))
 }
 
 /// How to compute a series.
@@ -152,6 +168,8 @@ pub struct SeriesPoint {
     pub cooperation_share: f64,
     /// Σ mentions.
     pub mentions: i64,
+    /// Σ Goldstein × mentions (the numerator of the mentions-weighted score).
+    pub goldstein_mentions_sum: f64,
     /// The smoothed relation score (see the module documentation).
     pub score: f64,
     /// Events of either actor with anyone, when normalising.
@@ -193,7 +211,12 @@ impl Acc {
         if drop_low {
             // Roots 01 and 02 are QuadClass 1 in the GDELT scheme.
             self.quads[0] -= c.low.count;
-            self.sums.add(&Sums { count: -c.low.count, goldstein: -c.low.goldstein, mentions: -c.low.mentions, goldstein_mentions: -c.low.goldstein_mentions });
+            self.sums.add(&Sums {
+                count: -c.low.count,
+                goldstein: -c.low.goldstein,
+                mentions: -c.low.mentions,
+                goldstein_mentions: -c.low.goldstein_mentions,
+            });
         }
     }
 }
@@ -219,13 +242,18 @@ pub fn series(view: &StoreView, a: &ActorSel, b: &ActorSel, opts: &SeriesOptions
         }
     }
     // Day cells per key, or for exact codes day cells summed from the dyad index.
-    let day_lists: Vec<Vec<DayCell>> = if opts.exact { vec![exact_days(view, a, b, opts.directed)] } else { Vec::new() };
+    let day_lists: Vec<Vec<DayCell>> =
+        if opts.exact { vec![exact_days(view, a, b, opts.directed)] } else { Vec::new() };
     let keys = if opts.exact { Vec::new() } else { keys(view, &a.country, &b.country, opts.directed) };
     let all_time = (Date::MIN, Date::MAX);
     let slices: Vec<&[DayCell]> = if opts.exact {
         day_lists.iter().map(Vec::as_slice).collect()
     } else {
-        keys.iter().map(|k| view.aggregates().days_between(k, opts.start.unwrap_or(all_time.0), opts.end.unwrap_or(all_time.1))).collect()
+        keys.iter()
+            .map(|k| {
+                view.aggregates().days_between(k, opts.start.unwrap_or(all_time.0), opts.end.unwrap_or(all_time.1))
+            })
+            .collect()
     };
     let first = slices.iter().filter_map(|s| s.first().map(|c| c.day)).min();
     let last = slices.iter().filter_map(|s| s.last().map(|c| c.day)).max();
@@ -235,78 +263,105 @@ pub fn series(view: &StoreView, a: &ActorSel, b: &ActorSel, opts: &SeriesOptions
         (None, Some(e), Some(f), _) => (Date::from_days(f).min(e), e),
         (None, None, Some(f), Some(l)) => (Date::from_days(f), Date::from_days(l)),
         _ => {
-            return Ok(Series { a: label(a, opts), b: label(b, opts), freq: opts.freq, directed: opts.directed, exact: opts.exact, points: Vec::new() });
+            return Ok(Series {
+                a: label(a, opts),
+                b: label(b, opts),
+                freq: opts.freq,
+                directed: opts.directed,
+                exact: opts.exact,
+                points: Vec::new(),
+            });
         }
     };
-    // Period boundaries.
-    let mut starts = Vec::new();
-    let mut p = opts.freq.period_start(start);
-    while p <= end {
-        starts.push(p);
-        p = opts.freq.next(p);
-    }
-    let mut acc = vec![Acc::default(); starts.len()];
-    for cells in &slices {
-        let mut pi = 0;
-        for c in cells.iter() {
-            if c.day < start.days() || c.day > end.days() {
-                continue;
-            }
-            while pi + 1 < starts.len() && c.day >= starts[pi + 1].days() {
-                pi += 1;
-            }
-            acc[pi].add_day(c, opts.drop_low_info);
-        }
-    }
     // Volume for normalisation: both actors' events with anyone (country totals).
-    let mut volume = vec![0i64; starts.len()];
-    if opts.normalize {
-        for country in [&a.country, &b.country] {
-            let Some(id) = view.countries().get(country) else { continue };
-            let mut pi = 0;
-            for t in view.aggregates().country_totals(id) {
-                if t.day < start.days() || t.day > end.days() {
-                    continue;
-                }
-                while pi + 1 < starts.len() && t.day >= starts[pi + 1].days() {
-                    pi += 1;
-                }
-                volume[pi] += t.count;
+    let volume_lists: Vec<&[crate::aggregates::DayTotal]> = if opts.normalize {
+        [&a.country, &b.country]
+            .into_iter()
+            .filter_map(|c| view.countries().get(c))
+            .map(|id| view.aggregates().country_totals(id))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // One pass over the periods with a cursor into each list of day cells (all sorted by day):
+    // no intermediate arrays, so a ten-year daily series costs little more than its output.
+    let mut cursors: Vec<usize> = slices.iter().map(|s| s.partition_point(|c| c.day < start.days())).collect();
+    let mut volume_cursors: Vec<usize> =
+        volume_lists.iter().map(|s| s.partition_point(|t| t.day < start.days())).collect();
+    let mut period = opts.freq.period_start(start);
+    let mut points = Vec::with_capacity(opts.freq.periods_hint(period, end));
+    while period <= end {
+        let next = opts.freq.next(period);
+        let limit = next.days().min(end.days().saturating_add(1));
+        let mut acc = Acc::default();
+        for (cells, cur) in slices.iter().zip(cursors.iter_mut()) {
+            while let Some(c) = cells.get(*cur).filter(|c| c.day < limit) {
+                acc.add_day(c, opts.drop_low_info);
+                *cur += 1;
             }
         }
+        let mut volume = 0i64;
+        for (totals, cur) in volume_lists.iter().zip(volume_cursors.iter_mut()) {
+            while let Some(t) = totals.get(*cur).filter(|t| t.day < limit) {
+                volume += t.count;
+                *cur += 1;
+            }
+        }
+        let count = acc.sums.count;
+        let gsum = acc.sums.goldstein as f64 / GOLDSTEIN_SCALE;
+        points.push(SeriesPoint {
+            period,
+            count,
+            quads: acc.quads,
+            goldstein_sum: gsum,
+            goldstein_mean: if count > 0 { gsum / count as f64 } else { 0.0 },
+            cooperation_share: if count > 0 { (acc.quads[0] + acc.quads[1]) as f64 / count as f64 } else { 0.0 },
+            mentions: acc.sums.mentions,
+            goldstein_mentions_sum: acc.sums.goldstein_mentions as f64 / GOLDSTEIN_SCALE,
+            score: 0.0,
+            volume,
+            intensity: if volume > 0 { 100.0 * gsum / volume as f64 } else { 0.0 },
+        });
+        period = next;
     }
+    // The score in a second, tight pass: its recurrence is serial, and kept apart from the sums
+    // above it stays in registers (a ten-year daily series is 3,650 steps).
     let decay = 0.5f64.powf(1.0 / opts.half_life_days);
     let (mut s_acc, mut w_acc) = (0.0f64, 0.0f64);
-    let mut prev_day = starts.first().map_or(0, |d| d.days());
-    let mut points = Vec::with_capacity(starts.len());
-    for (i, period) in starts.iter().enumerate() {
-        let a = &acc[i];
-        let count = a.sums.count;
-        let gsum = a.sums.goldstein as f64 / GOLDSTEIN_SCALE;
-        let dt = period.days() - prev_day;
-        prev_day = period.days();
-        let fade = if dt == 1 { decay } else { decay.powi(dt) };
+    let mut prev_day = points.first().map_or(0, |p| p.period.days());
+    let (mut last_dt, mut fade) = (0, 1.0);
+    for p in points.iter_mut() {
+        let dt = p.period.days() - prev_day;
+        prev_day = p.period.days();
+        if dt != last_dt {
+            // Periods mostly have one length: compute its decay once.
+            last_dt = dt;
+            fade = power(decay, dt);
+        }
         let (g, w) = if opts.weight_mentions {
-            (a.sums.goldstein_mentions as f64 / GOLDSTEIN_SCALE, a.sums.mentions as f64)
+            (p.goldstein_mentions_sum, p.mentions as f64)
         } else {
-            (gsum, count as f64)
+            (p.goldstein_sum, p.count as f64)
         };
         s_acc = s_acc * fade + g;
         w_acc = w_acc * fade + w;
-        points.push(SeriesPoint {
-            period: *period,
-            count,
-            quads: a.quads,
-            goldstein_sum: gsum,
-            goldstein_mean: if count > 0 { gsum / count as f64 } else { 0.0 },
-            cooperation_share: if count > 0 { (a.quads[0] + a.quads[1]) as f64 / count as f64 } else { 0.0 },
-            mentions: a.sums.mentions,
-            score: if w_acc > 0.0 { s_acc / w_acc } else { 0.0 },
-            volume: volume[i],
-            intensity: if volume[i] > 0 { 100.0 * gsum / volume[i] as f64 } else { 0.0 },
-        });
+        p.score = if w_acc > 0.0 { s_acc / w_acc } else { 0.0 };
     }
-    Ok(Series { a: label(a, opts), b: label(b, opts), freq: opts.freq, directed: opts.directed, exact: opts.exact, points })
+    Ok(Series {
+        a: label(a, opts),
+        b: label(b, opts),
+        freq: opts.freq,
+        directed: opts.directed,
+        exact: opts.exact,
+        points,
+    })
+}
+
+/// `x^n`, kept out of line: inlined, the compiler evaluates it on every step of the score's loop
+/// (it may, `powi` having no side effects), which spills the loop's state to memory.
+#[inline(never)]
+fn power(x: f64, n: i32) -> f64 {
+    x.powi(n)
 }
 
 fn label(x: &ActorSel, opts: &SeriesOptions) -> String {
@@ -316,7 +371,15 @@ fn label(x: &ActorSel, opts: &SeriesOptions) -> String {
 /// Rows of the dyad (country level, either direction unless directed) within `[from, to]`,
 /// exact codes checked when asked: (date, row) sorted. The traceability path of every series,
 /// shift and mediator: it reads the dyad index, never scans the store.
-pub fn dyad_rows(view: &StoreView, a: &ActorSel, b: &ActorSel, directed: bool, exact: bool, from: Date, to: Date) -> Vec<(i32, u32)> {
+pub fn dyad_rows(
+    view: &StoreView,
+    a: &ActorSel,
+    b: &ActorSel,
+    directed: bool,
+    exact: bool,
+    from: Date,
+    to: Date,
+) -> Vec<(i32, u32)> {
     let mut out = Vec::new();
     let mut take = |list: &[(i32, u32)], reverse: bool| {
         let lo = list.partition_point(|x| x.0 < from.days());

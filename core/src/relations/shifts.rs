@@ -154,7 +154,8 @@ pub fn pelt(x: &[f64], w: &[f64], penalty: f64, min_size: usize) -> Vec<usize> {
         f[t] = best;
         last[t] = arg;
         // Prune starts that can never be optimal again.
-        let keep: Vec<usize> = admissible.iter().zip(&costs).filter(|(_, c)| **c <= best + penalty).map(|(s, _)| *s).collect();
+        let keep: Vec<usize> =
+            admissible.iter().zip(&costs).filter(|(_, c)| **c <= best + penalty).map(|(s, _)| *s).collect();
         admissible = keep;
     }
     let mut cps = Vec::new();
@@ -188,7 +189,13 @@ pub fn default_penalty(x: &[f64], w: &[f64]) -> f64 {
 
 /// Pooled within-period variance of single events' Goldstein values, when periods hold several
 /// events (`None` otherwise).
-fn within_variance(view: &StoreView, a: &ActorSel, b: &ActorSel, series: &Series, sopts: &SeriesOptions) -> Option<f64> {
+fn within_variance(
+    view: &StoreView,
+    a: &ActorSel,
+    b: &ActorSel,
+    series: &Series,
+    sopts: &SeriesOptions,
+) -> Option<f64> {
     let (first, last) = (series.points.first()?, series.points.last()?);
     let to = sopts.freq.next(last.period).add_days(-1);
     let starts: Vec<i32> = series.points.iter().map(|p| p.period.days()).collect();
@@ -214,7 +221,14 @@ fn within_variance(view: &StoreView, a: &ActorSel, b: &ActorSel, series: &Series
 }
 
 /// Finds the shifts of a series and explains each with the events around it.
-pub fn shifts(view: &StoreView, a: &ActorSel, b: &ActorSel, series: &Series, sopts: &SeriesOptions, opts: &ShiftOptions) -> Result<Vec<Shift>> {
+pub fn shifts(
+    view: &StoreView,
+    a: &ActorSel,
+    b: &ActorSel,
+    series: &Series,
+    sopts: &SeriesOptions,
+    opts: &ShiftOptions,
+) -> Result<Vec<Shift>> {
     if opts.penalty.is_some_and(|p| p.is_nan() || p < 0.0) {
         return Err(Error::invalid("penalty", "the penalty must be a non-negative number"));
     }

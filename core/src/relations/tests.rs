@@ -57,7 +57,12 @@ fn series_has_every_period_and_counts_symmetric_events_once() {
     let exact = m.relation("SYRMIL", "TURMIL", &SeriesOptions { exact: true, ..Default::default() }).expect("exact");
     assert_eq!(exact.points.iter().map(|p| p.count).sum::<i64>(), 1);
     // Dropping statements and appeals; weeks; an explicit range with zeros.
-    let opts = SeriesOptions { freq: Freq::Week, start: Some(d("2023-05-01")), end: Some(d("2023-05-31")), ..Default::default() };
+    let opts = SeriesOptions {
+        freq: Freq::Week,
+        start: Some(d("2023-05-01")),
+        end: Some(d("2023-05-31")),
+        ..Default::default()
+    };
     let weeks = m.relation("TUR", "SYR", &opts).expect("weeks");
     assert_eq!(weeks.points.len(), 5);
     assert_eq!(weeks.points.iter().map(|p| p.count).sum::<i64>(), 2);
@@ -145,10 +150,16 @@ fn a_mediator_who_is_neither_host_nor_alone_ranks_first() {
 fn the_network_of_stored_events() {
     let m = model();
     let mut events = Vec::new();
-    for (i, (s, t, c)) in
-        [("USA", "GBR", "057"), ("USA", "FRA", "051"), ("GBR", "FRA", "040"), ("RUS", "CHN", "057"), ("USA", "RUS", "111"), ("GBR", "RUS", "163")]
-            .iter()
-            .enumerate()
+    for (i, (s, t, c)) in [
+        ("USA", "GBR", "057"),
+        ("USA", "FRA", "051"),
+        ("GBR", "FRA", "040"),
+        ("RUS", "CHN", "057"),
+        ("USA", "RUS", "111"),
+        ("GBR", "RUS", "163"),
+    ]
+    .iter()
+    .enumerate()
     {
         events.push(ev(&format!("n{i}"), d("2022-06-01"), s, t, c));
     }

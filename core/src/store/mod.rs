@@ -556,7 +556,9 @@ impl StoreView<'_> {
         self.state
             .by_country
             .get(&c)
-            .map(|keys| keys.iter().map(|&(s, t)| (self.state.countries.name(s), self.state.countries.name(t))).collect())
+            .map(|keys| {
+                keys.iter().map(|&(s, t)| (self.state.countries.name(s), self.state.countries.name(t))).collect()
+            })
             .unwrap_or_default()
     }
 
