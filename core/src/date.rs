@@ -111,6 +111,15 @@ impl Date {
         date.check_range()
     }
 
+    /// Parses an optional date given in `field` (empty means not given); errors name the field.
+    pub fn parse_field(s: &str, field: &str) -> Result<Option<Date>> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Ok(None);
+        }
+        Date::parse(s).map(Some).map_err(|e| e.in_field(field))
+    }
+
     /// Parses `YYYYMMDD` (GDELT's SQLDATE), strictly.
     pub fn parse_compact(s: &str) -> Result<Date> {
         let b = s.as_bytes();

@@ -169,6 +169,25 @@ impl Error {
         }
     }
 
+    /// Where the bad input is, for errors about input.
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            Error::Invalid { location, .. } | Error::Conflict { location, .. } => Some(location),
+            _ => None,
+        }
+    }
+
+    /// The same error about another field (a date parsed for `start` rather than `date`).
+    pub fn in_field(self, field: &str) -> Self {
+        match self {
+            Error::Invalid { mut location, message } => {
+                location.field = Some(field.to_string());
+                Error::Invalid { location, message }
+            }
+            other => other,
+        }
+    }
+
     /// Bad input in a field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Invalid { location: Location::field(field), message: message.into() }

@@ -23,4 +23,7 @@ pub mod records;
 pub mod relations;
 pub mod store;
 pub use document::Document;
-pub use model::{AddOptions, AddReport, EventPage, EventQuery, IngestOptions, IngestReport, Model, ModelOptions};
+pub use model::{
+    ActorPage, ActorQuery, AddOptions, AddReport, DocumentOutcome, DocumentStatus, EventPage, EventQuery,
+    IngestOptions, IngestReport, Model, ModelOptions,
+};

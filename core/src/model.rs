@@ -4,7 +4,7 @@
 //! threads: readers never wait for each other, and the one writer holds no lock readers need
 //! while it writes files.
 
-use crate::actors::{Dictionary, Entry, Layer, Resolution, is_well_formed_code, parse_dictionary};
+use crate::actors::{Dictionary, Entry, Layer, NameKind, Resolution, is_well_formed_code, parse_dictionary};
 use crate::coder::{Coder, Lexicon};
 use crate::date::Date;
 use crate::document::Document;
@@ -51,6 +51,41 @@ pub struct IngestReport {
     pub events_added: usize,
     /// Old coded events removed by re-coding.
     pub events_removed: usize,
+    /// What happened to each document, in input order.
+    pub documents: Vec<DocumentOutcome>,
+}
+
+/// What an ingest did with one document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentOutcome {
+    /// The document id.
+    pub id: String,
+    /// New, unchanged or re-coded.
+    pub status: DocumentStatus,
+    /// Events coded from it (0 when unchanged: its stored events stand).
+    pub events: usize,
+}
+
+/// The fate of one ingested document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DocumentStatus {
+    /// Stored for the first time.
+    New,
+    /// Already stored with the same text: nothing changed.
+    Unchanged,
+    /// Re-coded: its old coded events replaced.
+    Recoded,
+}
+
+impl DocumentStatus {
+    /// `new`, `unchanged` or `recoded`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentStatus::New => "new",
+            DocumentStatus::Unchanged => "unchanged",
+            DocumentStatus::Recoded => "recoded",
+        }
+    }
 }
 
 /// Options of a write of events.
@@ -113,6 +148,28 @@ pub struct EventQuery {
 pub struct EventPage {
     /// The events, in (date, storage) order.
     pub events: Vec<Event>,
+    /// Pass this back to get the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A dictionary listing request.
+#[derive(Debug, Clone, Default)]
+pub struct ActorQuery {
+    /// Only entries of this kind (`country`, `person`, …).
+    pub kind: Option<String>,
+    /// Only entries whose code starts with this (case-insensitive).
+    pub code: Option<String>,
+    /// At most this many (default: all).
+    pub limit: Option<usize>,
+    /// Continue after this cursor.
+    pub cursor: Option<String>,
+}
+
+/// A page of dictionary entries.
+#[derive(Debug, Clone, Default)]
+pub struct ActorPage {
+    /// The entries, in dictionary order.
+    pub entries: Vec<Entry>,
     /// Pass this back to get the next page; `None` on the last page.
     pub next_cursor: Option<String>,
 }
@@ -222,6 +279,43 @@ impl Model {
         self.dictionary().resolve(name, date)
     }
 
+    /// Lists dictionary entries (built-in, files and store), filtered, a page at a time.
+    pub fn actors(&self, q: &ActorQuery) -> Result<ActorPage> {
+        let kind = q.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()).map(NameKind::from_name).transpose()?;
+        let code = q.code.as_deref().map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty());
+        let fingerprint = xxhash_rust::xxh3::xxh3_64(format!("{kind:?}|{code:?}").as_bytes());
+        let offset = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => 0,
+            Some(c) => {
+                let bad = || Error::invalid("cursor", format!("`{c}` is not a cursor returned by this query"));
+                let parts: Vec<&str> = c.split('.').collect();
+                if parts.len() != 3 || parts[0] != "a1" {
+                    return Err(bad());
+                }
+                let fp = u64::from_str_radix(parts[2], 16).map_err(|_| bad())?;
+                if fp != fingerprint {
+                    return Err(Error::invalid("cursor", "the cursor belongs to a query with different filters"));
+                }
+                usize::from_str_radix(parts[1], 16).map_err(|_| bad())?
+            }
+        };
+        let limit = q.limit.unwrap_or(usize::MAX);
+        if limit == 0 {
+            return Err(Error::invalid("limit", "limit must be at least 1"));
+        }
+        let dict = self.dictionary();
+        let mut matching = dict
+            .entries()
+            .iter()
+            .filter(|e| kind.is_none_or(|k| e.kind == k))
+            .filter(|e| code.as_deref().is_none_or(|c| e.code.starts_with(c)))
+            .skip(offset);
+        let entries: Vec<Entry> = matching.by_ref().take(limit).cloned().collect();
+        let more = matching.next().is_some();
+        let next_cursor = more.then(|| format!("a1.{:x}.{fingerprint:x}", offset + entries.len()));
+        Ok(ActorPage { entries, next_cursor })
+    }
+
     /// Adds dictionary entries, kept in the store (they win over files and built-in entries).
     /// Each entry is checked as a line of a dictionary file would be.
     pub fn add_actors(&self, entries: Vec<Entry>) -> Result<()> {
@@ -275,26 +369,42 @@ impl Model {
             if !seen.insert(d.id.clone()) {
                 return Err(Error::invalid("id", format!("document `{}` appears twice in one ingest", d.id)));
             }
-            match stored.get(&d.id) {
-                Some(&h) if h == d.content_hash() && !opts.recode => report.unchanged_documents += 1,
+            let status = match stored.get(&d.id) {
+                Some(&h) if h == d.content_hash() && !opts.recode => {
+                    report.unchanged_documents += 1;
+                    DocumentStatus::Unchanged
+                }
                 Some(_) if !opts.recode => {
                     return Err(Error::Conflict { id: d.id.clone(), location: crate::error::Location::field("text") });
                 }
                 Some(_) => {
                     remove.extend(self.view().document_rows(&d.id));
                     report.recoded_documents += 1;
-                    to_code.push(d);
+                    DocumentStatus::Recoded
                 }
                 None => {
                     report.new_documents += 1;
-                    to_code.push(d);
+                    DocumentStatus::New
                 }
+            };
+            report.documents.push(DocumentOutcome { id: d.id.clone(), status, events: 0 });
+            if status != DocumentStatus::Unchanged {
+                to_code.push(d);
             }
         }
         if to_code.is_empty() {
             return Ok(report);
         }
         let events = self.code(&to_code);
+        let mut per_doc: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for e in &events {
+            if let Some(d) = e.doc_id.as_deref() {
+                *per_doc.entry(d).or_default() += 1;
+            }
+        }
+        for o in &mut report.documents {
+            o.events = per_doc.get(o.id.as_str()).copied().unwrap_or(0);
+        }
         let batch = if events.is_empty() { None } else { Some(crate::columnar::events_to_batch(&events)?) };
         // Coded ids derive from the document and content: a re-code replaces rather than conflicts.
         let summary = self.inner.store.write(Write {
@@ -411,6 +521,29 @@ impl Model {
         Ok(EventPage { events: view.events(&rows), next_cursor: next.map(|c| c.encode(fp)) })
     }
 
+    /// The position after the last stored event: events stored later are at or after it.
+    pub fn position(&self) -> u64 {
+        u64::from(self.view().end_row())
+    }
+
+    /// Events stored at or after `position`, in the order they were stored, that match the
+    /// filter (see [`Model::filter`]); at most `limit`, with the position to continue from.
+    /// Following the store this way (a watch) neither misses nor repeats an event; a replaced
+    /// event comes again in its new version.
+    pub fn events_since(&self, filter: &EventFilter, position: u64, limit: usize) -> Result<(Vec<Event>, u64)> {
+        let from = u32::try_from(position)
+            .map_err(|_| Error::invalid("position", format!("position {position} is beyond the store")))?;
+        let view = self.view();
+        let (rows, next) = view.rows_since(filter, from, limit.max(1));
+        Ok((view.events(&rows), u64::from(next)))
+    }
+
+    /// Calls `listener` after every write that changed the store (events, documents, actors),
+    /// once it is durable and visible to readers. Keep it short: it runs on the writer's thread.
+    pub fn on_commit(&self, listener: impl Fn() + Send + Sync + 'static) {
+        self.inner.store.on_commit(Box::new(listener));
+    }
+
     /// The relation series of a dyad (actors as codes or names; unknown actors are an error).
     pub fn relation(&self, a: &str, b: &str, opts: &SeriesOptions) -> Result<Series> {
         let (a, b) = (self.actor_arg(a)?, self.actor_arg(b)?);
@@ -516,6 +649,43 @@ mod tests {
         assert!(m.events(&EventQuery { actor: Some("XYZ".into()), ..Default::default() }).is_ok());
         let e = m.events(&EventQuery { actor: Some("QQQ".into()), ..Default::default() }).unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn following_the_store_sees_each_new_matching_event_once() {
+        let m = Model::in_memory(&ModelOptions::default()).expect("model");
+        let wakes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let w = wakes.clone();
+        m.on_commit(move || {
+            w.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        });
+        let ev = |id: &str, s: &str, t: &str| {
+            event(json!({"id": id, "date": "2023-05-10", "source": s, "target": t, "code": "040"}))
+        };
+        m.add_events(vec![ev("old", "TURGOV", "SYRGOV")], &AddOptions::default()).expect("add");
+        let filter =
+            m.filter(&EventQuery { dyad: Some(("SYR".into(), "TUR".into())), ..Default::default() }).expect("f");
+        let start = m.position();
+        assert_eq!(m.events_since(&filter, start, 10).expect("since").0.len(), 0, "only what comes after");
+        m.add_events(
+            vec![ev("a", "SYRMIL", "TURMIL"), ev("b", "RUSGOV", "TURGOV"), ev("c", "TURGOV", "SYR")],
+            &AddOptions::default(),
+        )
+        .expect("add");
+        let (first, pos) = m.events_since(&filter, start, 1).expect("since");
+        assert_eq!(first.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["a"]);
+        let (rest, pos) = m.events_since(&filter, pos, 10).expect("since");
+        assert_eq!(rest.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["c"]);
+        // Re-adding the same content is not news; a replacement is.
+        m.add_events(vec![ev("a", "SYRMIL", "TURMIL")], &AddOptions::default()).expect("again");
+        assert!(m.events_since(&filter, pos, 10).expect("since").0.is_empty());
+        let changed =
+            event(json!({"id": "a", "date": "2023-05-10", "source": "SYRMIL", "target": "TURMIL", "code": "111"}));
+        m.add_events(vec![changed], &AddOptions { replace: true, ..Default::default() }).expect("replace");
+        let (news, _) = m.events_since(&filter, pos, 10).expect("since");
+        assert_eq!((news.len(), news[0].code.as_str()), (1, "111"));
+        assert_eq!(wakes.load(std::sync::atomic::Ordering::SeqCst), 3, "three writes changed the store");
+        assert_eq!(m.events_since(&filter, u64::MAX, 1).unwrap_err().kind(), crate::ErrorKind::InvalidInput);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use detente_core::document::{PlainText, read_documents};
 use detente_core::event::CSV_COLUMNS;
 use detente_core::records::{RecordFormat, read_records};
 use detente_core::relations::{Freq, SeriesOptions, ShiftOptions};
-use detente_core::{AddOptions, Date, Dictionary, EventQuery, IngestOptions, Model, ModelOptions, Origin};
+use detente_core::{ActorQuery, AddOptions, Date, Dictionary, EventQuery, IngestOptions, Model, ModelOptions, Origin};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -68,6 +68,57 @@ pub enum Command {
     /// The actor dictionary: resolve names, list and add entries.
     #[command(subcommand)]
     Actors(ActorsCommand),
+    /// Serve the model over gRPC (detente.v1.DetenteService, health, reflection) until SIGTERM
+    /// or Ctrl-C. While it runs it is the store's writer: other processes may only read.
+    Serve(ServeArgs),
+    /// Ask a running server's health service whether it serves (exit 0) or not (exit 1).
+    Healthcheck(HealthcheckArgs),
+}
+
+/// Arguments of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "DETENTE_ADDR", default_value = "127.0.0.1:50051")]
+    pub addr: String,
+    /// PEM certificate chain: serve TLS (with --tls-key).
+    #[arg(long, env = "DETENTE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "DETENTE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Require `authorization: Bearer <token>` on every call but health checks.
+    #[arg(long, env = "DETENTE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Largest request message, in bytes.
+    #[arg(long, env = "DETENTE_MAX_REQUEST_BYTES", default_value_t = 8 << 20)]
+    pub max_request_bytes: usize,
+    /// Largest response message, in bytes.
+    #[arg(long, env = "DETENTE_MAX_RESPONSE_BYTES", default_value_t = 64 << 20)]
+    pub max_response_bytes: usize,
+    /// Do not serve the reflection services.
+    #[arg(long, env = "DETENTE_NO_REFLECTION")]
+    pub no_reflection: bool,
+    /// Seconds in-flight calls may take to finish after a shutdown signal.
+    #[arg(long, env = "DETENTE_DRAIN_SECONDS", default_value_t = 30)]
+    pub drain_seconds: u64,
+}
+
+/// Arguments of `healthcheck`.
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// Address of the server (0.0.0.0 means this machine).
+    #[arg(long, env = "DETENTE_ADDR", default_value = "127.0.0.1:50051")]
+    pub addr: String,
+    /// PEM certificate of the authority that signed the server's certificate: connect with TLS.
+    #[arg(long, env = "DETENTE_TLS_CA")]
+    pub tls_ca: Option<PathBuf>,
+    /// The name the server's certificate is for.
+    #[arg(long, env = "DETENTE_TLS_DOMAIN", default_value = "localhost")]
+    pub tls_domain: String,
+    /// Seconds to wait for an answer.
+    #[arg(long, env = "DETENTE_HEALTHCHECK_TIMEOUT", default_value_t = 3)]
+    pub timeout: u64,
 }
 
 /// Series options shared by `relation` and `shifts`.
@@ -401,6 +452,8 @@ pub fn run(cli: Cli) -> Result<()> {
     let format = Format::resolve(cli.format);
     let mut out = std::io::stdout().lock();
     match &cli.command {
+        Command::Serve(a) => serve(&cli, a)?,
+        Command::Healthcheck(a) => healthcheck(a)?,
         Command::Code(a) => {
             let (text, input) = read_input(&a.file)?;
             let plain = PlainText { published: date(&a.published, "published")?, doc_id: a.doc_id.clone() };
@@ -636,20 +689,21 @@ pub fn run(cli: Cli) -> Result<()> {
             )?;
         }
         Command::Actors(ActorsCommand::List(a)) => {
-            let dict = dictionary(&cli)?;
-            let rows: Vec<Value> = dict
-                .entries()
+            let page = actor_model(&cli)?.actors(&ActorQuery {
+                kind: a.kind.clone(),
+                code: a.code.clone(),
+                ..Default::default()
+            })?;
+            let rows: Vec<Value> = page
+                .entries
                 .iter()
-                .filter(|e| a.kind.as_deref().is_none_or(|k| e.kind.as_str() == k))
-                .filter(|e| a.code.as_deref().is_none_or(|c| e.code.starts_with(c)))
                 .map(|e| json!({"code": e.code, "kind": e.kind.as_str(), "names": e.names, "from": e.from, "until": e.until, "office": e.office, "origin": e.origin}))
                 .collect();
             write_rows(&mut out, format, &rows, &["code", "kind", "names", "from", "until", "office"])?;
         }
         Command::Actors(ActorsCommand::Add(a)) => {
             let model = open_write(&cli)?;
-            let kind = NameKind::parse(&a.kind)
-                .ok_or_else(|| detente_core::Error::invalid("kind", format!("unknown kind `{}`", a.kind)))?;
+            let kind = NameKind::from_name(&a.kind)?;
             let entry = Entry {
                 code: a.code.clone(),
                 kind,
@@ -665,6 +719,45 @@ pub fn run(cli: Cli) -> Result<()> {
             write_rows(&mut out, format, &[json!({"code": r.code, "kind": r.kind.as_str(), "name": r.name})], &[])?;
         }
     }
+    Ok(())
+}
+
+/// `detente serve`: opens the store for writing and serves it until a signal.
+fn serve(cli: &Cli, a: &ServeArgs) -> Result<()> {
+    let read = |p: &PathBuf| std::fs::read(p).map_err(|e| detente_core::Error::io(p, e));
+    let tls = match (&a.tls_cert, &a.tls_key) {
+        (Some(c), Some(k)) => Some((read(c)?, read(k)?)),
+        _ => None,
+    };
+    let opts = crate::serve::ServeOptions {
+        tls,
+        token: a.token.clone().filter(|t| !t.is_empty()),
+        max_request_bytes: a.max_request_bytes,
+        max_response_bytes: a.max_response_bytes,
+        reflection: !a.no_reflection,
+        drain: std::time::Duration::from_secs(a.drain_seconds),
+    };
+    let model = open_write(cli)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let listener =
+            tokio::net::TcpListener::bind(&a.addr).await.with_context(|| format!("cannot listen on {}", a.addr))?;
+        crate::serve::serve(listener, model, opts, crate::serve::signal()).await
+    })
+}
+
+/// `detente healthcheck`: exit 0 when the server at `--addr` serves.
+fn healthcheck(a: &HealthcheckArgs) -> Result<()> {
+    // A server bound to every interface is reached through loopback.
+    let addr = a.addr.replacen("0.0.0.0:", "127.0.0.1:", 1).replacen("[::]:", "[::1]:", 1);
+    let ca = a.tls_ca.as_ref().map(|p| std::fs::read(p).map_err(|e| detente_core::Error::io(p, e))).transpose()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let timeout = std::time::Duration::from_secs(a.timeout.max(1));
+    let serving = runtime.block_on(crate::serve::healthcheck(&addr, ca, &a.tls_domain, timeout))?;
+    if !serving {
+        anyhow::bail!("{addr} answers but is not serving");
+    }
+    println!("serving");
     Ok(())
 }
 
@@ -719,17 +812,18 @@ pub fn list_query(a: &ListArgs) -> Result<EventQuery> {
     })
 }
 
-/// The dictionary: the store's when a store exists (its entries included), else built-in plus
-/// the user's files.
-fn dictionary(cli: &Cli) -> Result<Arc<Dictionary>> {
+/// A model for dictionary questions: the store's when a store exists (its entries included),
+/// else an in-memory one with the built-in dictionary and the user's files.
+fn actor_model(cli: &Cli) -> Result<Model> {
     if cli.data.join("catalog.sqlite").exists() {
-        return Ok(Model::open(&cli.data, &options(cli, true))?.dictionary());
+        return Ok(Model::open(&cli.data, &options(cli, true))?);
     }
-    let mut dict = Dictionary::builtin();
-    for f in &cli.actors {
-        dict = Arc::new(dict.extended(Dictionary::load_file(f)?));
-    }
-    Ok(dict)
+    Ok(Model::in_memory(&options(cli, true))?)
+}
+
+/// The dictionary in force for this command line.
+fn dictionary(cli: &Cli) -> Result<Arc<Dictionary>> {
+    Ok(actor_model(cli)?.dictionary())
 }
 
 /// A progress bar on stderr for long reads, only on a terminal.

@@ -2,8 +2,12 @@
 //! converts types, maps errors and calls the core.
 
 pub mod cli;
+pub mod convert;
+pub mod grpc;
 pub mod logging;
 pub mod output;
+pub mod serve;
+pub mod status;
 
 /// Generated protobuf and gRPC code for `detente.v1`.
 #[allow(missing_docs, clippy::all)]

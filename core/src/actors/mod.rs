@@ -96,6 +96,18 @@ impl NameKind {
         })
     }
 
+    /// Parses a kind name, with an error naming the field `kind` when it is none.
+    pub fn from_name(s: &str) -> crate::Result<NameKind> {
+        NameKind::parse(s).ok_or_else(|| {
+            crate::Error::invalid(
+                "kind",
+                format!(
+                    "`{s}` is not a kind of name (country, demonym, capital, region, organisation, group, body, role, person, place)"
+                ),
+            )
+        })
+    }
+
     /// True for kinds whose code is an actor in its own right (a country slot or organisation).
     fn is_principal(self) -> bool {
         matches!(self, NameKind::Country | NameKind::Region | NameKind::Organisation | NameKind::Group)

@@ -311,12 +311,21 @@ impl State {
     }
 }
 
+/// Called after every write that changed the store (watchers wake on it).
+pub type CommitListener = Box<dyn Fn() + Send + Sync>;
+
 /// The event store of a model.
-#[derive(Debug)]
 pub struct Store {
     backend: Box<dyn Backend>,
     state: RwLock<State>,
     writer: Mutex<()>,
+    listeners: Mutex<Vec<CommitListener>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
+    }
 }
 
 /// A read view of the store, held only for the duration of a query.
@@ -328,7 +337,7 @@ impl Store {
     /// Opens a store over a backend, rebuilding the in-memory state from it.
     pub fn open(backend: Box<dyn Backend>) -> Result<Store> {
         let state = Self::load_state(backend.as_ref())?;
-        Ok(Store { backend, state: RwLock::new(state), writer: Mutex::new(()) })
+        Ok(Store { backend, state: RwLock::new(state), writer: Mutex::new(()), listeners: Mutex::new(Vec::new()) })
     }
 
     fn load_state(backend: &dyn Backend) -> Result<State> {
@@ -445,13 +454,24 @@ impl Store {
             documents: w.documents,
             actors: w.actors,
         })?;
-        let mut state = self.state.write();
-        state.remove_rows(&remove);
-        if let Some(seg) = committed.segment {
-            state.add_segment(seg.batch)?;
+        {
+            let mut state = self.state.write();
+            state.remove_rows(&remove);
+            if let Some(seg) = committed.segment {
+                state.add_segment(seg.batch)?;
+            }
+            state.generation = committed.generation;
         }
-        state.generation = committed.generation;
+        // Durable and visible: tell the watchers (outside the state lock, so they can read).
+        for listener in self.listeners.lock().iter() {
+            listener();
+        }
         Ok(summary)
+    }
+
+    /// Registers a function called after every write that changed the store.
+    pub fn on_commit(&self, listener: CommitListener) {
+        self.listeners.lock().push(listener);
     }
 
     /// Convenience: writes normalised events.
@@ -462,6 +482,37 @@ impl Store {
 }
 
 impl StoreView<'_> {
+    /// The position after the last stored row: rows written later come at or after it.
+    pub fn end_row(&self) -> u32 {
+        self.state.rows
+    }
+
+    /// Live rows at or after `from`, in write order, that match the filter (actors at country
+    /// level unless exact), at most `limit`; and the position to continue from.
+    pub fn rows_since(&self, f: &EventFilter, from: u32, limit: usize) -> (Vec<u32>, u32) {
+        let st = &*self.state;
+        let mut matcher = Matcher::new(st, f);
+        let mut out = Vec::new();
+        let mut next = from;
+        for seg in &st.segments {
+            let end = seg.base + seg.cols.len() as u32;
+            if end <= next {
+                continue;
+            }
+            for local in (next.saturating_sub(seg.base) as usize)..seg.cols.len() {
+                let row = seg.base + local as u32;
+                next = row + 1;
+                if countries_match(&seg.cols, local, f) && matcher.matches(row, Mode::Any) {
+                    out.push(row);
+                    if out.len() >= limit {
+                        return (out, next);
+                    }
+                }
+            }
+        }
+        (out, st.rows.max(from))
+    }
+
     /// Number of stored (not removed) events.
     pub fn len(&self) -> usize {
         let deleted: u32 = self.state.deleted.iter().map(|w| w.count_ones()).sum();
@@ -779,6 +830,20 @@ impl<'a> Matcher<'a> {
         }
         true
     }
+}
+
+/// The country-level actor conditions of a filter (the dyad index applies them for listings).
+fn countries_match(c: &EventColumns, l: usize, f: &EventFilter) -> bool {
+    let (s, t) = (c.source_country.get(l), c.target_country.get(l));
+    if let Some((a, b)) = &f.dyad {
+        let fwd = s == Some(a.country.as_str()) && t == Some(b.country.as_str());
+        let rev = s == Some(b.country.as_str()) && t == Some(a.country.as_str());
+        return fwd || (rev && (!f.directed || !c.directed.value(l)));
+    }
+    if let Some(a) = &f.actor {
+        return s == Some(a.country.as_str()) || t == Some(a.country.as_str());
+    }
+    true
 }
 
 #[cfg(test)]

@@ -1,0 +1,462 @@
+//! The gRPC service: each RPC converts its request, calls one core function off the async
+//! threads, and converts the answer. Streams stop when the client goes away and end with
+//! UNAVAILABLE when the service shuts down.
+
+use crate::convert::{self, DEFAULT_CHUNK, DEFAULT_PAGE_SIZE, MAX_CHUNK, MAX_PAGE_SIZE, page_size};
+use crate::pb::{self, detente_service_server::DetenteService};
+use crate::status::{Fields, invalid, status};
+use detente_core::{ActorQuery, AddOptions, Date, Document, Error, IngestOptions, Model};
+use futures_util::FutureExt;
+use std::pin::Pin;
+use tokio::sync::{mpsc, watch};
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::{Stream, StreamExt};
+use tonic::{Request, Response, Status, Streaming};
+
+/// Documents per unary request.
+pub const MAX_DOCUMENTS: usize = 1000;
+/// Documents ingested together in one durable write of a streamed ingest.
+const STREAM_BATCH: usize = 64;
+
+type Answer<T> = Result<Response<T>, Status>;
+type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+/// The service: the model, the shutdown signal, and the commit counter watch streams follow.
+#[derive(Clone)]
+pub struct Service {
+    model: Model,
+    stopping: watch::Receiver<bool>,
+    commits: watch::Receiver<u64>,
+}
+
+impl Service {
+    /// A service over a model; `stopping` turns true when the server begins to shut down.
+    pub fn new(model: Model, stopping: watch::Receiver<bool>) -> Service {
+        let (tx, commits) = watch::channel(0u64);
+        // Runs on the writer's thread after each durable write: bump the counter watchers wait on.
+        model.on_commit(move || {
+            tx.send_modify(|n| *n = n.wrapping_add(1));
+        });
+        Service { model, stopping, commits }
+    }
+
+    fn running(&self) -> Result<(), Status> {
+        if *self.stopping.borrow() {
+            Err(Status::unavailable("the service is shutting down; retry elsewhere or later"))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Runs core work on the blocking pool, mapping its error with `fields`.
+    async fn run<T, F>(&self, fields: Fields, f: F) -> Result<T, Status>
+    where
+        T: Send + 'static,
+        F: FnOnce(Model) -> detente_core::Result<T> + Send + 'static,
+    {
+        self.running()?;
+        let model = self.model.clone();
+        blocking(move || f(model).map_err(|e| status(e, fields))).await
+    }
+}
+
+/// Resolves once the service begins to shut down.
+async fn stopped(stopping: &mut watch::Receiver<bool>) {
+    // The guard `wait_for` returns is not Send: drop it here.
+    let _ = stopping.wait_for(|s| *s).await.map(|_| ());
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, Status> + Send + 'static) -> Result<T, Status> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| Status::internal(format!("worker failed: {e}")))?
+}
+
+/// Converts the items of a batch request, naming the first bad one (`documents[2].published`).
+fn items<P, T>(
+    list: Vec<P>,
+    name: &'static str,
+    max: usize,
+    f: impl Fn(P) -> detente_core::Result<T>,
+) -> Result<Vec<T>, Status> {
+    if list.len() > max {
+        return Err(invalid(name, format!("{} items, at most {max} per request (stream larger batches)", list.len())));
+    }
+    list.into_iter()
+        .enumerate()
+        .map(|(i, p)| f(p).map_err(|e| status(e.at("request", i as u64 + 1), Fields::items(name))))
+        .collect()
+}
+
+fn events_to_pb(events: &[detente_core::Event]) -> Vec<pb::Event> {
+    events.iter().map(convert::event_to_pb).collect()
+}
+
+fn actor_pair(a: &str, b: &str) -> Result<(), Status> {
+    if a.trim().is_empty() {
+        return Err(invalid("a", "the first actor is empty"));
+    }
+    if b.trim().is_empty() {
+        return Err(invalid("b", "the second actor is empty"));
+    }
+    Ok(())
+}
+
+#[tonic::async_trait]
+impl DetenteService for Service {
+    async fn code_text(&self, req: Request<pb::CodeTextRequest>) -> Answer<pb::CodeTextResponse> {
+        let docs = items(req.into_inner().documents, "documents", MAX_DOCUMENTS, |d| convert::document_from_pb(&d))?;
+        let events = self.run(Fields::TOP, move |m| Ok(m.code(&docs))).await?;
+        Ok(Response::new(pb::CodeTextResponse { events: events_to_pb(&events) }))
+    }
+
+    async fn ingest_documents(&self, req: Request<pb::IngestDocumentsRequest>) -> Answer<pb::IngestDocumentsResponse> {
+        let r = req.into_inner();
+        let docs = items(r.documents, "documents", MAX_DOCUMENTS, |d| convert::document_from_pb(&d))?;
+        let opts = IngestOptions { recode: r.recode };
+        let report = self.run(Fields::items("documents"), move |m| m.ingest(docs, &opts)).await?;
+        Ok(Response::new(pb::IngestDocumentsResponse {
+            new_documents: report.new_documents as u32,
+            unchanged_documents: report.unchanged_documents as u32,
+            recoded_documents: report.recoded_documents as u32,
+            events_added: report.events_added as u32,
+            events_removed: report.events_removed as u32,
+            documents: report.documents.iter().map(convert::outcome_to_pb).collect(),
+        }))
+    }
+
+    type IngestStreamStream = BoxStream<pb::IngestStreamResponse>;
+
+    async fn ingest_stream(
+        &self,
+        req: Request<Streaming<pb::IngestStreamRequest>>,
+    ) -> Answer<Self::IngestStreamStream> {
+        self.running()?;
+        let mut inbound = req.into_inner();
+        let (tx, rx) = mpsc::channel(STREAM_BATCH * 2);
+        let model = self.model.clone();
+        let mut stopping = self.stopping.clone();
+        tokio::spawn(async move {
+            let mut sequence = 0u64;
+            loop {
+                let first = tokio::select! {
+                    biased;
+                    _ = stopped(&mut stopping) => {
+                        let _ = tx.send(Err(Status::unavailable("the service is shutting down: resend the documents not acknowledged"))).await;
+                        return;
+                    }
+                    next = inbound.next() => next,
+                };
+                let Some(Ok(first)) = first else { return };
+                // Whatever else has already arrived joins the same durable write.
+                let mut batch = vec![first];
+                let mut ended = false;
+                while batch.len() < STREAM_BATCH {
+                    match inbound.next().now_or_never() {
+                        Some(Some(Ok(m))) => batch.push(m),
+                        Some(_) => {
+                            ended = true;
+                            break;
+                        }
+                        None => break,
+                    }
+                }
+                let base = sequence;
+                sequence += batch.len() as u64;
+                let m = model.clone();
+                let acks = match blocking(move || Ok(ingest_batch(&m, base, batch))).await {
+                    Ok(acks) => acks,
+                    Err(s) => {
+                        let _ = tx.send(Err(s)).await;
+                        return;
+                    }
+                };
+                for ack in acks {
+                    if tx.send(Ok(ack)).await.is_err() {
+                        return;
+                    }
+                }
+                if ended {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn get_document(&self, req: Request<pb::GetDocumentRequest>) -> Answer<pb::GetDocumentResponse> {
+        let id = req.into_inner().id;
+        if id.trim().is_empty() {
+            return Err(invalid("id", "the document id is empty"));
+        }
+        let (doc, events) = self.run(Fields::TOP, move |m| m.document(id.trim())).await?;
+        Ok(Response::new(pb::GetDocumentResponse {
+            document: Some(convert::document_to_pb(&doc)),
+            events: events_to_pb(&events),
+        }))
+    }
+
+    async fn add_events(&self, req: Request<pb::AddEventsRequest>) -> Answer<pb::AddEventsResponse> {
+        let r = req.into_inner();
+        let events = items(r.events, "events", usize::MAX, convert::event_from_pb)?;
+        let opts = AddOptions { replace: r.replace, input: Some("request".into()), lines: Vec::new() };
+        let report = self.run(Fields::items("events"), move |m| m.add_events(events, &opts)).await?;
+        Ok(Response::new(pb::AddEventsResponse {
+            added: report.summary.added as u32,
+            unchanged: report.summary.unchanged as u32,
+            replaced: report.summary.replaced as u32,
+            unknown_actors: report.unknown_actors,
+        }))
+    }
+
+    async fn list_events(&self, req: Request<pb::ListEventsRequest>) -> Answer<pb::ListEventsResponse> {
+        let r = req.into_inner();
+        let mut q = convert::query_from_pb(r.filter).map_err(|e| status(e, Fields::nested("filter")))?;
+        q.limit = Some(page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE));
+        q.cursor = Some(r.page_token).filter(|t| !t.is_empty());
+        let page = self.run(Fields::nested("filter"), move |m| m.events(&q)).await?;
+        Ok(Response::new(pb::ListEventsResponse {
+            events: events_to_pb(&page.events),
+            next_page_token: page.next_cursor.unwrap_or_default(),
+        }))
+    }
+
+    type StreamEventsStream = BoxStream<pb::StreamEventsResponse>;
+
+    async fn stream_events(&self, req: Request<pb::StreamEventsRequest>) -> Answer<Self::StreamEventsStream> {
+        let r = req.into_inner();
+        let mut q = convert::query_from_pb(r.filter).map_err(|e| status(e, Fields::nested("filter")))?;
+        q.limit = Some(page_size(r.chunk_size, DEFAULT_CHUNK, MAX_CHUNK));
+        // The first chunk here, so that a bad filter is the call's error rather than the stream's.
+        let first_q = q.clone();
+        let first = self.run(Fields::nested("filter"), move |m| m.events(&first_q)).await?;
+        let (tx, rx) = mpsc::channel(4);
+        let model = self.model.clone();
+        let stopping = self.stopping.clone();
+        tokio::spawn(async move {
+            let mut page = first;
+            loop {
+                if tx.send(Ok(pb::StreamEventsResponse { events: events_to_pb(&page.events) })).await.is_err() {
+                    return;
+                }
+                let Some(cursor) = page.next_cursor.take() else { return };
+                if *stopping.borrow() {
+                    let _ = tx.send(Err(Status::unavailable("the service is shutting down"))).await;
+                    return;
+                }
+                q.cursor = Some(cursor);
+                let (m, q2) = (model.clone(), q.clone());
+                match blocking(move || m.events(&q2).map_err(|e| status(e, Fields::nested("filter")))).await {
+                    Ok(p) => page = p,
+                    Err(s) => {
+                        let _ = tx.send(Err(s)).await;
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    type WatchEventsStream = BoxStream<pb::WatchEventsResponse>;
+
+    async fn watch_events(&self, req: Request<pb::WatchEventsRequest>) -> Answer<Self::WatchEventsStream> {
+        let q = convert::query_from_pb(req.into_inner().filter).map_err(|e| status(e, Fields::nested("filter")))?;
+        let mut commits = self.commits.clone();
+        // Seen first, position second: a write in between wakes the loop and is read from `position`.
+        let _ = *commits.borrow_and_update();
+        let (filter, position) = self.run(Fields::nested("filter"), move |m| Ok((m.filter(&q)?, m.position()))).await?;
+        let (tx, rx) = mpsc::channel(16);
+        let model = self.model.clone();
+        let mut stopping = self.stopping.clone();
+        tokio::spawn(async move {
+            let mut position = position;
+            loop {
+                // Send everything stored since the last look, in chunks.
+                loop {
+                    let (m, f) = (model.clone(), filter.clone());
+                    let read = blocking(move || {
+                        m.events_since(&f, position, DEFAULT_CHUNK).map_err(|e| status(e, Fields::nested("filter")))
+                    });
+                    let (events, next) = match read.await {
+                        Ok(r) => r,
+                        Err(s) => {
+                            let _ = tx.send(Err(s)).await;
+                            return;
+                        }
+                    };
+                    position = next;
+                    if events.is_empty() {
+                        break;
+                    }
+                    if tx.send(Ok(pb::WatchEventsResponse { events: events_to_pb(&events) })).await.is_err() {
+                        return;
+                    }
+                }
+                tokio::select! {
+                    changed = commits.changed() => if changed.is_err() { return },
+                    _ = stopped(&mut stopping) => {
+                        let _ = tx.send(Err(Status::unavailable("the service is shutting down: watch again elsewhere or later"))).await;
+                        return;
+                    }
+                    _ = tx.closed() => return,
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn get_relation(&self, req: Request<pb::GetRelationRequest>) -> Answer<pb::GetRelationResponse> {
+        let r = req.into_inner();
+        actor_pair(&r.a, &r.b)?;
+        let opts = convert::series_options_from_pb(r.options).map_err(|e| status(e, Fields::nested("options")))?;
+        let series = self.run(Fields::nested("options"), move |m| m.relation(&r.a, &r.b, &opts)).await?;
+        Ok(Response::new(convert::series_to_pb(&series)))
+    }
+
+    async fn get_relation_events(
+        &self,
+        req: Request<pb::GetRelationEventsRequest>,
+    ) -> Answer<pb::GetRelationEventsResponse> {
+        let r = req.into_inner();
+        actor_pair(&r.a, &r.b)?;
+        let opts = convert::series_options_from_pb(r.options).map_err(|e| status(e, Fields::nested("options")))?;
+        let period = Date::parse_field(&r.period, "period")
+            .and_then(|p| p.ok_or_else(|| Error::invalid("period", "missing period (any day of it, YYYY-MM-DD)")))
+            .map_err(|e| status(e, Fields::TOP))?;
+        let events = self.run(Fields::nested("options"), move |m| m.relation_events(&r.a, &r.b, &opts, period)).await?;
+        Ok(Response::new(pb::GetRelationEventsResponse { events: events_to_pb(&events) }))
+    }
+
+    async fn get_shifts(&self, req: Request<pb::GetShiftsRequest>) -> Answer<pb::GetShiftsResponse> {
+        let r = req.into_inner();
+        actor_pair(&r.a, &r.b)?;
+        let shift_opts = convert::shift_options_from_pb(&r);
+        let opts = convert::series_options_from_pb(r.options).map_err(|e| status(e, Fields::nested("options")))?;
+        let shifts = self.run(Fields::TOP, move |m| m.shifts(&r.a, &r.b, &opts, &shift_opts)).await?;
+        Ok(Response::new(pb::GetShiftsResponse { shifts: shifts.iter().map(convert::shift_to_pb).collect() }))
+    }
+
+    async fn get_mediators(&self, req: Request<pb::GetMediatorsRequest>) -> Answer<pb::GetMediatorsResponse> {
+        let r = req.into_inner();
+        actor_pair(&r.a, &r.b)?;
+        let start = Date::parse_field(&r.start, "start").map_err(|e| status(e, Fields::TOP))?;
+        let end = Date::parse_field(&r.end, "end").map_err(|e| status(e, Fields::TOP))?;
+        let limit = if r.limit == 0 { 10 } else { r.limit as usize };
+        let found = self.run(Fields::TOP, move |m| m.mediators(&r.a, &r.b, start, end, limit)).await?;
+        Ok(Response::new(pb::GetMediatorsResponse { mediators: found.iter().map(convert::mediator_to_pb).collect() }))
+    }
+
+    async fn get_network(&self, req: Request<pb::GetNetworkRequest>) -> Answer<pb::GetNetworkResponse> {
+        let r = req.into_inner();
+        let start = Date::parse_field(&r.start, "start").map_err(|e| status(e, Fields::TOP))?;
+        let end = Date::parse_field(&r.end, "end").map_err(|e| status(e, Fields::TOP))?;
+        let min_events = i64::from(r.min_events.max(1));
+        let net = self.run(Fields::TOP, move |m| m.network(start, end, min_events)).await?;
+        Ok(Response::new(convert::network_to_pb(&net)))
+    }
+
+    async fn resolve_actor(&self, req: Request<pb::ResolveActorRequest>) -> Answer<pb::ResolveActorResponse> {
+        let r = req.into_inner();
+        if r.name.trim().is_empty() {
+            return Err(invalid("name", "the name is empty"));
+        }
+        let date = Date::parse_field(&r.date, "date").map_err(|e| status(e, Fields::TOP))?;
+        let res = self.run(Fields::TOP, move |m| m.resolve(&r.name, date)).await?;
+        Ok(Response::new(convert::resolution_to_pb(&res)))
+    }
+
+    async fn list_actors(&self, req: Request<pb::ListActorsRequest>) -> Answer<pb::ListActorsResponse> {
+        let r = req.into_inner();
+        let q = ActorQuery {
+            kind: Some(r.kind).filter(|k| !k.is_empty()),
+            code: Some(r.code).filter(|c| !c.is_empty()),
+            limit: Some(page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)),
+            cursor: Some(r.page_token).filter(|t| !t.is_empty()),
+        };
+        let page = self.run(Fields::TOP, move |m| m.actors(&q)).await?;
+        Ok(Response::new(pb::ListActorsResponse {
+            entries: page.entries.iter().map(convert::entry_to_pb).collect(),
+            next_page_token: page.next_cursor.unwrap_or_default(),
+        }))
+    }
+
+    async fn add_actors(&self, req: Request<pb::AddActorsRequest>) -> Answer<pb::AddActorsResponse> {
+        let entries = items(req.into_inner().entries, "entries", MAX_DOCUMENTS, |e| convert::entry_from_pb(&e))?;
+        if entries.is_empty() {
+            return Err(invalid("entries", "no entries to add"));
+        }
+        let n = entries.len() as u32;
+        self.run(Fields::items("entries"), move |m| m.add_actors(entries)).await?;
+        Ok(Response::new(pb::AddActorsResponse { added: n }))
+    }
+}
+
+/// Ingests one batch of a stream and acknowledges each document in order. Documents that do not
+/// convert are rejected alone; if the batch's write fails, its documents are written one by one
+/// so that only the offending ones are rejected.
+fn ingest_batch(model: &Model, base: u64, batch: Vec<pb::IngestStreamRequest>) -> Vec<pb::IngestStreamResponse> {
+    let mut acks: Vec<Option<pb::IngestStreamResponse>> = vec![None; batch.len()];
+    let mut good: Vec<(usize, Document, bool)> = Vec::new();
+    for (i, r) in batch.into_iter().enumerate() {
+        let doc = r.document.unwrap_or_default();
+        match convert::document_from_pb(&doc) {
+            Ok(d) => good.push((i, d, r.recode)),
+            Err(e) => acks[i] = Some(rejected(base + i as u64, doc.id, e)),
+        }
+    }
+    let same_recode = good.windows(2).all(|w| w[0].2 == w[1].2);
+    let together = same_recode && good.len() > 1 && {
+        let docs: Vec<Document> = good.iter().map(|g| g.1.clone()).collect();
+        let recode = good.first().is_some_and(|g| g.2);
+        match model.ingest(docs, &IngestOptions { recode }) {
+            Ok(report) => {
+                for ((i, _, _), o) in good.iter().zip(&report.documents) {
+                    acks[*i] = Some(accepted(base + *i as u64, o));
+                }
+                true
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "batch refused; ingesting its documents one by one");
+                false
+            }
+        }
+    };
+    if !together {
+        for (i, d, recode) in good {
+            let id = d.id.clone();
+            acks[i] = Some(match model.ingest(vec![d], &IngestOptions { recode }) {
+                Ok(report) => match report.documents.first() {
+                    Some(o) => accepted(base + i as u64, o),
+                    None => {
+                        rejected(base + i as u64, id, Error::Internal("no outcome for an ingested document".into()))
+                    }
+                },
+                Err(e) => rejected(base + i as u64, id, e),
+            });
+        }
+    }
+    acks.into_iter().flatten().collect()
+}
+
+fn accepted(sequence: u64, o: &detente_core::DocumentOutcome) -> pb::IngestStreamResponse {
+    pb::IngestStreamResponse {
+        sequence,
+        id: o.id.clone(),
+        status: convert::status_to_pb(o.status) as i32,
+        events: o.events as u32,
+        ..Default::default()
+    }
+}
+
+fn rejected(sequence: u64, id: String, e: Error) -> pb::IngestStreamResponse {
+    let field = e.field().unwrap_or_default().to_string();
+    let s = status(e, Fields::nested("document"));
+    pb::IngestStreamResponse {
+        sequence,
+        id,
+        status: pb::DocumentStatus::Rejected as i32,
+        events: 0,
+        error_code: s.code() as i32,
+        error_message: s.message().to_string(),
+        error_field: field,
+    }
+}

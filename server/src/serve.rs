@@ -1,0 +1,205 @@
+//! Running the service: health checking, reflection (v1 and v1alpha), optional TLS and bearer
+//! token, message limits, and a graceful shutdown (health NOT_SERVING first, streams told to end,
+//! in-flight calls drained).
+
+use crate::grpc::Service;
+use crate::pb::{self, detente_service_server::DetenteServiceServer};
+use detente_core::Model;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
+use tonic::{Request, Status};
+
+/// How to serve.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// PEM certificate chain and private key: serve TLS instead of plaintext h2c.
+    pub tls: Option<(Vec<u8>, Vec<u8>)>,
+    /// Callers must send `authorization: Bearer <token>` (health checks excepted).
+    pub token: Option<String>,
+    /// Largest request message accepted, in bytes.
+    pub max_request_bytes: usize,
+    /// Largest response message sent, in bytes.
+    pub max_response_bytes: usize,
+    /// Serve the reflection services.
+    pub reflection: bool,
+    /// How long in-flight calls may take to finish after a shutdown signal.
+    pub drain: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            tls: None,
+            token: None,
+            max_request_bytes: 8 << 20,
+            max_response_bytes: 64 << 20,
+            reflection: true,
+            drain: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Checks the bearer token of a call in constant time.
+#[derive(Clone)]
+pub struct Auth {
+    token: Option<Arc<[u8]>>,
+}
+
+impl Auth {
+    /// A check for `token`, or none.
+    pub fn new(token: Option<&str>) -> Auth {
+        Auth { token: token.filter(|t| !t.is_empty()).map(|t| Arc::from(t.as_bytes())) }
+    }
+}
+
+/// Compares two byte strings without stopping at the first difference.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl tonic::service::Interceptor for Auth {
+    fn call(&mut self, req: Request<()>) -> Result<Request<()>, Status> {
+        let Some(token) = &self.token else { return Ok(req) };
+        let given = req
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
+        match given {
+            Some(g) if same(g.trim().as_bytes(), token) => Ok(req),
+            Some(_) => Err(Status::unauthenticated("the bearer token is not valid")),
+            None => Err(Status::unauthenticated("missing `authorization: Bearer <token>` metadata")),
+        }
+    }
+}
+
+/// Serves the model on an already-bound listener until `shutdown` resolves, then drains.
+pub async fn serve(
+    listener: TcpListener,
+    model: Model,
+    opts: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter.set_serving::<DetenteServiceServer<Service>>().await;
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let auth = Auth::new(opts.token.as_deref());
+    let service = DetenteServiceServer::new(Service::new(model, stop_rx.clone()))
+        .max_decoding_message_size(opts.max_request_bytes)
+        .max_encoding_message_size(opts.max_response_bytes);
+
+    let mut builder = Server::builder();
+    if let Some((cert, key)) = &opts.tls {
+        builder = builder.tls_config(ServerTlsConfig::new().identity(Identity::from_pem(cert, key)))?;
+    }
+    let addr = listener.local_addr()?;
+    let mut router = builder
+        .trace_fn(|req| tracing::info_span!("rpc", path = %req.uri().path()))
+        // Health stays outside the token check so that probes work.
+        .add_service(health_service)
+        .add_service(InterceptedService::new(service, auth.clone()));
+    if opts.reflection {
+        let reflection = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        };
+        // v1 for grpcurl and current clients, v1alpha for Python's grpcio-reflection and older tools.
+        router = router
+            .add_service(InterceptedService::new(reflection().build_v1()?, auth.clone()))
+            .add_service(InterceptedService::new(reflection().build_v1alpha()?, auth));
+    }
+    tracing::info!(%addr, tls = opts.tls.is_some(), auth = opts.token.is_some(), "serving");
+
+    let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("shutting down: health NOT_SERVING, streams ending, in-flight calls finishing");
+        health_reporter.set_not_serving::<DetenteServiceServer<Service>>().await;
+        health_reporter.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+        let _ = stop_tx.send(true);
+        let _ = drained_tx.send(());
+    };
+    let server = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+    let drain = opts.drain;
+    let deadline = async move {
+        if drained_rx.await.is_ok() {
+            tokio::time::sleep(drain).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        r = server => r?,
+        _ = deadline => tracing::warn!(seconds = drain.as_secs(), "calls still running after the drain time; stopping anyway"),
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// Asks a server's health service whether it serves (`""`, the whole server). For container
+/// probes: true when SERVING.
+pub async fn healthcheck(addr: &str, ca: Option<Vec<u8>>, domain: &str, timeout: Duration) -> anyhow::Result<bool> {
+    use tonic::transport::{Certificate, ClientTlsConfig, Endpoint};
+    let scheme = if ca.is_some() { "https" } else { "http" };
+    let mut endpoint = Endpoint::from_shared(format!("{scheme}://{addr}"))?.timeout(timeout).connect_timeout(timeout);
+    if let Some(ca) = ca {
+        endpoint = endpoint
+            .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca)).domain_name(domain))?;
+    }
+    let channel = endpoint.connect().await?;
+    let mut client = tonic_health::pb::health_client::HealthClient::new(channel);
+    let answer = client.check(tonic_health::pb::HealthCheckRequest { service: String::new() }).await?;
+    Ok(answer.into_inner().status == tonic_health::pb::health_check_response::ServingStatus::Serving as i32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic::service::Interceptor;
+
+    #[test]
+    fn tokens_are_checked() {
+        assert!(same(b"secret", b"secret"));
+        assert!(!same(b"secret", b"secreT"));
+        assert!(!same(b"secret", b"secret2"));
+        let mut auth = Auth::new(Some("s3cret"));
+        let mut req = Request::new(());
+        assert_eq!(auth.call(Request::new(())).unwrap_err().code(), tonic::Code::Unauthenticated);
+        req.metadata_mut().insert("authorization", "Bearer s3cret".parse().expect("header"));
+        assert!(auth.call(req).is_ok());
+        let mut open = Auth::new(None);
+        assert!(open.call(Request::new(())).is_ok());
+    }
+}
