@@ -742,6 +742,8 @@ fn serve(cli: &Cli, a: &ServeArgs) -> Result<()> {
     runtime.block_on(async {
         let listener =
             tokio::net::TcpListener::bind(&a.addr).await.with_context(|| format!("cannot listen on {}", a.addr))?;
+        // One line on stdout for scripts and tests that asked for port 0.
+        println!("listening on {}", listener.local_addr()?);
         crate::serve::serve(listener, model, opts, crate::serve::signal()).await
     })
 }

@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    detente_server::logging::init(cli.log_format, cli.verbose);
+    // A service logs its requests and lifecycle at info level unless told otherwise.
+    let verbose = cli.verbose || matches!(cli.command, detente_server::cli::Command::Serve(_));
+    detente_server::logging::init(cli.log_format, verbose);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         // A closed pipe (`detente … | head`) is the reader's choice, not an error.

@@ -1,0 +1,475 @@
+//! The gRPC service end to end: a real server on an ephemeral port, a tonic client, every RPC,
+//! bad input, the token, TLS, the watch stream, and parity with the command line.
+
+use detente_core::{Model, ModelOptions};
+use detente_server::convert::event_from_pb;
+use detente_server::pb::{self, detente_service_client::DetenteServiceClient};
+use detente_server::serve::{ServeOptions, serve};
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio_stream::StreamExt;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+use tonic::{Code, Request};
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+use tonic_types::StatusExt;
+
+const MOSCOW: &str = "Turkish Foreign Minister Mevlut Cavusoglu met Syrian Foreign Minister Faisal Mekdad in \
+                      Moscow on Wednesday. Russia hosted the talks.";
+const DEMAND: &str = "Syria demanded that Turkey withdraw its troops from northern Syria.";
+
+struct Running {
+    url: String,
+    stop: Option<oneshot::Sender<()>>,
+    handle: tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+}
+
+impl Running {
+    async fn start(opts: ServeOptions) -> Running {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let model = Model::open(dir.path(), &ModelOptions::default()).expect("model");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let scheme = if opts.tls.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{}", listener.local_addr().expect("addr"));
+        let (tx, rx) = oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            serve(listener, model, opts, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("serve");
+        });
+        Running { url, stop: Some(tx), handle, _dir: dir }
+    }
+
+    async fn channel(&self) -> Channel {
+        Endpoint::from_shared(self.url.clone()).expect("url").timeout(Duration::from_secs(20)).connect().await.expect("connect")
+    }
+
+    async fn client(&self) -> DetenteServiceClient<Channel> {
+        DetenteServiceClient::new(self.channel().await).max_decoding_message_size(64 << 20)
+    }
+
+    async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(20), self.handle).await.expect("stops in time").expect("join");
+    }
+}
+
+fn doc(id: &str, published: &str, text: &str) -> pb::Document {
+    pb::Document { id: id.into(), published: published.into(), title: String::new(), text: text.into() }
+}
+
+fn event(id: &str, date: &str, source: &str, target: &str, code: &str) -> pb::Event {
+    pb::Event {
+        id: id.into(),
+        date: date.into(),
+        source: Some(source.into()),
+        target: Some(target.into()),
+        code: code.into(),
+        ..Default::default()
+    }
+}
+
+fn field_of(s: &tonic::Status) -> String {
+    s.get_details_bad_request().and_then(|b| b.field_violations.first().map(|v| v.field.clone())).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn every_rpc_answers() {
+    let server = Running::start(ServeOptions::default()).await;
+    let mut c = server.client().await;
+
+    // Code without storing.
+    let coded = c.code_text(pb::CodeTextRequest { documents: vec![doc("m", "2023-05-11", MOSCOW)] }).await.expect("code");
+    let events = coded.into_inner().events;
+    assert!(events.iter().any(|e| e.code == "040" && e.source.as_deref() == Some("TURGOV") && e.date == "2023-05-10"));
+    assert!(events.iter().any(|e| e.code == "043" && e.source.as_deref() == Some("RUS")));
+    let none = c.list_events(pb::ListEventsRequest::default()).await.expect("list").into_inner();
+    assert!(none.events.is_empty(), "coding stores nothing");
+
+    // Ingest, twice: the second time nothing changes.
+    let docs = vec![doc("m", "2023-05-11", MOSCOW), doc("d", "2023-05-12", DEMAND)];
+    let r = c.ingest_documents(pb::IngestDocumentsRequest { documents: docs.clone(), recode: false }).await.expect("ingest");
+    let r = r.into_inner();
+    assert_eq!((r.new_documents, r.documents.len()), (2, 2));
+    assert!(r.events_added >= 4);
+    let again = c.ingest_documents(pb::IngestDocumentsRequest { documents: docs, recode: false }).await.expect("again");
+    assert_eq!(again.into_inner().unchanged_documents, 2);
+
+    let got = c.get_document(pb::GetDocumentRequest { id: "m".into() }).await.expect("doc").into_inner();
+    assert_eq!(got.document.map(|d| d.text), Some(MOSCOW.to_string()));
+    assert!(got.events.iter().all(|e| e.doc_id.as_deref() == Some("m") && e.evidence.is_some() && e.span.is_some()));
+
+    // Add events by hand, then page through the dyad.
+    let added: Vec<pb::Event> =
+        (0..25).map(|i| event(&format!("x:{i}"), &format!("2023-0{}-15", 1 + i % 6), "TURMIL", "SYRMIL", "190")).collect();
+    let a = c.add_events(pb::AddEventsRequest { events: added, replace: false }).await.expect("add").into_inner();
+    assert_eq!(a.added, 25);
+    let filter = pb::EventFilter { dyad: vec!["TUR".into(), "Syria".into()], ..Default::default() };
+    let mut ids = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = c
+            .list_events(pb::ListEventsRequest { filter: Some(filter.clone()), page_size: 7, page_token: token })
+            .await
+            .expect("page")
+            .into_inner();
+        assert!(page.events.len() <= 7);
+        ids.extend(page.events.into_iter().map(|e| e.id));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    let total = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), total, "no event twice across pages");
+    assert!(total >= 27, "25 by hand and the coded TUR-SYR events: {total}");
+
+    // The same through the stream, in chunks.
+    let mut stream = c
+        .stream_events(pb::StreamEventsRequest { filter: Some(filter.clone()), chunk_size: 10 })
+        .await
+        .expect("stream")
+        .into_inner();
+    let mut streamed = 0;
+    let mut chunks = 0;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.expect("chunk");
+        assert!(chunk.events.len() <= 10);
+        streamed += chunk.events.len();
+        chunks += 1;
+    }
+    assert_eq!((streamed, chunks >= 3), (total, true));
+
+    // Relations.
+    let opts = pb::SeriesOptions {
+        freq: pb::Frequency::Month as i32,
+        start: "2023-01-01".into(),
+        end: "2023-06-30".into(),
+        ..Default::default()
+    };
+    let series = c
+        .get_relation(pb::GetRelationRequest { a: "TUR".into(), b: "SYR".into(), options: Some(opts.clone()) })
+        .await
+        .expect("relation")
+        .into_inner();
+    assert_eq!(series.points.len(), 6);
+    let may = &series.points[4];
+    assert_eq!(may.period, "2023-05-01");
+    assert!(may.quad1 >= 1 && may.count >= 5, "{may:?}");
+    let behind = c
+        .get_relation_events(pb::GetRelationEventsRequest {
+            a: "TUR".into(),
+            b: "SYR".into(),
+            options: Some(opts.clone()),
+            period: "2023-05-20".into(),
+        })
+        .await
+        .expect("events behind")
+        .into_inner();
+    assert_eq!(behind.events.len() as i64, may.count);
+    let shifts = c
+        .get_shifts(pb::GetShiftsRequest {
+            a: "TUR".into(),
+            b: "SYR".into(),
+            options: Some(opts),
+            penalty: Some(1.0),
+            min_size: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("shifts")
+        .into_inner();
+    assert!(shifts.shifts.iter().all(|s| s.direction == "thaw" || s.direction == "freeze"));
+    let mediators = c
+        .get_mediators(pb::GetMediatorsRequest { a: "TUR".into(), b: "SYR".into(), ..Default::default() })
+        .await
+        .expect("mediators")
+        .into_inner();
+    assert_eq!(mediators.mediators.first().map(|m| m.actor.as_str()), Some("RUS"));
+    let net = c.get_network(pb::GetNetworkRequest::default()).await.expect("network").into_inner();
+    assert!(net.edges.iter().any(|e| e.a == "SYR" && e.b == "TUR"));
+    assert!(net.nodes.iter().any(|n| n.actor == "RUS"));
+
+    // Actors.
+    let who = c
+        .resolve_actor(pb::ResolveActorRequest { name: "Hakan Fidan".into(), date: "2023-07-01".into() })
+        .await
+        .expect("resolve")
+        .into_inner();
+    assert_eq!(who.code, "TURGOV");
+    let page = c
+        .list_actors(pb::ListActorsRequest { kind: "country".into(), page_size: 50, ..Default::default() })
+        .await
+        .expect("actors")
+        .into_inner();
+    assert_eq!(page.entries.len(), 50);
+    assert!(!page.next_page_token.is_empty());
+    let next = c
+        .list_actors(pb::ListActorsRequest { kind: "country".into(), page_size: 50, page_token: page.next_page_token, ..Default::default() })
+        .await
+        .expect("actors")
+        .into_inner();
+    assert!(next.entries.iter().all(|e| !page.entries.iter().any(|p| p.code == e.code && p.names == e.names)));
+    let entry = pb::ActorEntry { code: "RUR".into(), kind: "country".into(), names: vec!["Ruritania".into()], ..Default::default() };
+    c.add_actors(pb::AddActorsRequest { entries: vec![entry] }).await.expect("add actor");
+    let rur = c.resolve_actor(pb::ResolveActorRequest { name: "Ruritania".into(), date: String::new() }).await.expect("r");
+    assert_eq!(rur.into_inner().code, "RUR");
+
+    // Health.
+    let mut health = HealthClient::new(server.channel().await);
+    for service in ["", "detente.v1.DetenteService"] {
+        let h = health.check(HealthCheckRequest { service: service.into() }).await.expect("health").into_inner();
+        assert_eq!(h.status, ServingStatus::Serving as i32);
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn streamed_ingest_acknowledges_each_document() {
+    let server = Running::start(ServeOptions::default()).await;
+    let mut c = server.client().await;
+    let mut requests: Vec<pb::IngestStreamRequest> = (0..40)
+        .map(|i| pb::IngestStreamRequest {
+            document: Some(doc(&format!("s{i}"), "2023-05-11", if i % 2 == 0 { MOSCOW } else { DEMAND })),
+            recode: false,
+        })
+        .collect();
+    // A bad one in the middle: rejected alone, the stream goes on.
+    requests[17].document = Some(doc("bad", "2023-05-11", "   "));
+    requests[23].document = Some(doc("late", "not a date", DEMAND));
+    let acks: Vec<pb::IngestStreamResponse> = c
+        .ingest_stream(tokio_stream::iter(requests))
+        .await
+        .expect("stream")
+        .into_inner()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .expect("acks");
+    assert_eq!(acks.len(), 40);
+    assert!(acks.iter().enumerate().all(|(i, a)| a.sequence == i as u64), "in order");
+    assert_eq!(acks[17].status, pb::DocumentStatus::Rejected as i32);
+    assert_eq!((acks[17].error_code, acks[17].error_field.as_str()), (Code::InvalidArgument as i32, "text"));
+    assert_eq!(acks[23].error_field, "published");
+    let stored = acks.iter().filter(|a| a.status == pb::DocumentStatus::New as i32).count();
+    assert_eq!(stored, 38);
+    // Acknowledged means stored: every acknowledged document reads back with its events.
+    for a in acks.iter().filter(|a| a.status == pb::DocumentStatus::New as i32) {
+        let d = c.get_document(pb::GetDocumentRequest { id: a.id.clone() }).await.expect("stored").into_inner();
+        assert_eq!(d.events.len() as u32, a.events, "{}", a.id);
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn bad_input_names_its_field() {
+    let server = Running::start(ServeOptions { max_request_bytes: 1 << 20, ..Default::default() }).await;
+    let mut c = server.client().await;
+
+    let e = c.code_text(pb::CodeTextRequest { documents: vec![doc("", "2023-05-11", "")] }).await.unwrap_err();
+    assert_eq!((e.code(), field_of(&e).as_str()), (Code::InvalidArgument, "documents[0].text"));
+    let e = c
+        .add_events(pb::AddEventsRequest {
+            events: vec![event("a", "2023-05-10", "TUR", "SYR", "040"), event("b", "2023-02-30", "TUR", "SYR", "040")],
+            replace: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!((e.code(), field_of(&e).as_str()), (Code::InvalidArgument, "events[1].date"));
+    let e = c
+        .add_events(pb::AddEventsRequest { events: vec![event("c", "2023-05-10", "TUR", "SYR", "999")], replace: false })
+        .await
+        .unwrap_err();
+    assert_eq!((e.code(), field_of(&e).as_str()), (Code::InvalidArgument, "events[0].code"));
+    assert!(e.message().contains("999"), "{}", e.message());
+    // Nothing of a refused batch was stored.
+    let all = c.list_events(pb::ListEventsRequest::default()).await.expect("list").into_inner();
+    assert!(all.events.is_empty());
+
+    let e = c
+        .list_events(pb::ListEventsRequest { page_token: "not-a-token".into(), ..Default::default() })
+        .await
+        .unwrap_err();
+    assert_eq!((e.code(), field_of(&e).as_str()), (Code::InvalidArgument, "page_token"));
+    let bad_filter = pb::EventFilter { start: "2023-1-1".into(), ..Default::default() };
+    let e = c.list_events(pb::ListEventsRequest { filter: Some(bad_filter), ..Default::default() }).await.unwrap_err();
+    assert_eq!(field_of(&e), "filter.start");
+    let e = c
+        .get_relation(pb::GetRelationRequest { a: "TUR".into(), b: "Ruritania".into(), options: None })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::NotFound);
+    assert_eq!(e.get_details_resource_info().map(|r| r.resource_name), Some("Ruritania".into()));
+    let e = c.get_document(pb::GetDocumentRequest { id: "nope".into() }).await.unwrap_err();
+    assert_eq!(e.code(), Code::NotFound);
+    let bad_opts = pb::SeriesOptions { freq: 42, ..Default::default() };
+    let e = c
+        .get_relation(pb::GetRelationRequest { a: "TUR".into(), b: "SYR".into(), options: Some(bad_opts) })
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&e), "options.freq");
+
+    // Same id, other content: ALREADY_EXISTS unless replacing.
+    c.add_events(pb::AddEventsRequest { events: vec![event("k", "2023-05-10", "TUR", "SYR", "040")], replace: false })
+        .await
+        .expect("add");
+    let e = c
+        .add_events(pb::AddEventsRequest { events: vec![event("k", "2023-05-10", "TUR", "SYR", "111")], replace: false })
+        .await
+        .unwrap_err();
+    assert_eq!((e.code(), field_of(&e).as_str()), (Code::AlreadyExists, "events[0].id"));
+
+    // Larger than the server accepts.
+    let big = "Turkey criticised Syria. ".repeat(60_000);
+    let e = c.code_text(pb::CodeTextRequest { documents: vec![doc("big", "2023-05-11", &big)] }).await.unwrap_err();
+    assert!(matches!(e.code(), Code::OutOfRange | Code::ResourceExhausted), "{e:?}");
+    // The server is still fine.
+    c.resolve_actor(pb::ResolveActorRequest { name: "Ankara".into(), date: String::new() }).await.expect("still up");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_token_guards_everything_but_health() {
+    let server = Running::start(ServeOptions { token: Some("s3cret".into()), ..Default::default() }).await;
+    let channel = server.channel().await;
+    let ask = |token: Option<&'static str>| {
+        let mut c = DetenteServiceClient::new(channel.clone());
+        async move {
+            let mut req = Request::new(pb::ResolveActorRequest { name: "Ankara".into(), date: String::new() });
+            if let Some(t) = token {
+                req.metadata_mut().insert("authorization", format!("Bearer {t}").parse().expect("header"));
+            }
+            c.resolve_actor(req).await.map(|r| r.into_inner().code)
+        }
+    };
+    assert_eq!(ask(None).await.unwrap_err().code(), Code::Unauthenticated);
+    assert_eq!(ask(Some("wrong")).await.unwrap_err().code(), Code::Unauthenticated);
+    assert_eq!(ask(Some("s3cret")).await.expect("right token"), "TURGOV");
+    let mut health = HealthClient::new(channel.clone());
+    health.check(HealthCheckRequest { service: String::new() }).await.expect("health needs no token");
+    // Reflection is not exempt.
+    let mut reflection = tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient::new(channel);
+    let req = tonic_reflection::pb::v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(tonic_reflection::pb::v1::server_reflection_request::MessageRequest::ListServices(String::new())),
+    };
+    let e = match reflection.server_reflection_info(tokio_stream::iter([req])).await {
+        Err(e) => e,
+        Ok(r) => r.into_inner().next().await.and_then(Result::err).expect("refused"),
+    };
+    assert_eq!(e.code(), Code::Unauthenticated);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn tls_with_a_generated_certificate() {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("certificate");
+    let (pem, key) = (cert.cert.pem(), cert.signing_key.serialize_pem());
+    let server = Running::start(ServeOptions { tls: Some((pem.clone().into_bytes(), key.into_bytes())), ..Default::default() }).await;
+    let url = server.url.replace("127.0.0.1", "localhost");
+    let tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(&pem)).domain_name("localhost");
+    let channel = Endpoint::from_shared(url.clone()).expect("url").tls_config(tls).expect("tls").connect().await.expect("connect");
+    let mut c = DetenteServiceClient::new(channel);
+    let r = c.resolve_actor(pb::ResolveActorRequest { name: "Damascus".into(), date: String::new() }).await.expect("over tls");
+    assert_eq!(r.into_inner().code, "SYRGOV");
+    // Plaintext to a TLS server fails.
+    let plain = Endpoint::from_shared(url.replace("https", "http")).expect("url").timeout(Duration::from_secs(3));
+    if let Ok(ch) = plain.connect().await {
+        let mut c = DetenteServiceClient::new(ch);
+        assert!(c.resolve_actor(pb::ResolveActorRequest { name: "Damascus".into(), date: String::new() }).await.is_err());
+    }
+    let healthy = detente_server::serve::healthcheck(
+        &server.url.replace("https://", ""),
+        Some(pem.into_bytes()),
+        "localhost",
+        Duration::from_secs(5),
+    )
+    .await
+    .expect("healthcheck");
+    assert!(healthy);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_watcher_sees_what_another_client_ingests() {
+    let server = Running::start(ServeOptions::default()).await;
+    let mut watcher = server.client().await;
+    let mut writer = server.client().await;
+    // Something before the watch starts is not news.
+    writer
+        .add_events(pb::AddEventsRequest { events: vec![event("old", "2023-01-01", "TUR", "SYR", "040")], replace: false })
+        .await
+        .expect("add");
+    let filter = pb::EventFilter { dyad: vec!["SYR".into(), "TUR".into()], ..Default::default() };
+    let mut stream = watcher.watch_events(pb::WatchEventsRequest { filter: Some(filter) }).await.expect("watch").into_inner();
+    writer
+        .add_events(pb::AddEventsRequest {
+            events: vec![event("other", "2023-05-01", "USA", "CHN", "111"), event("new", "2023-05-01", "SYRGOV", "TURGOV", "112")],
+            replace: false,
+        })
+        .await
+        .expect("add");
+    writer
+        .ingest_documents(pb::IngestDocumentsRequest { documents: vec![doc("d", "2023-05-12", DEMAND)], recode: false })
+        .await
+        .expect("ingest");
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let batch = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .expect("a batch in time")
+            .expect("open")
+            .expect("batch");
+        seen.extend(batch.events);
+    }
+    assert_eq!(seen[0].id, "new");
+    assert_eq!(seen[1].doc_id.as_deref(), Some("d"));
+    assert!(seen.iter().all(|e| e.id != "old" && e.id != "other"));
+    // Shutting down ends the watch with UNAVAILABLE.
+    let rest = tokio::spawn(async move {
+        let mut last = None;
+        while let Some(item) = stream.next().await {
+            last = Some(item);
+        }
+        last
+    });
+    server.stop().await;
+    let last = rest.await.expect("join").expect("an item");
+    assert_eq!(last.unwrap_err().code(), Code::Unavailable);
+}
+
+#[tokio::test]
+async fn coding_over_grpc_matches_the_command_line() {
+    let server = Running::start(ServeOptions::default()).await;
+    let mut c = server.client().await;
+    let text = format!("{MOSCOW} {DEMAND}");
+    let grpc = c
+        .code_text(pb::CodeTextRequest { documents: vec![doc("parity", "2023-05-11", &text)] })
+        .await
+        .expect("code")
+        .into_inner()
+        .events;
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("doc.json");
+    std::fs::write(&file, serde_json::json!({"id": "parity", "published": "2023-05-11", "text": text}).to_string())
+        .expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_detente"))
+        .args(["--data", dir.path().join("store").to_str().expect("path"), "code", file.to_str().expect("path")])
+        .args(["--format", "jsonl"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let cli: Vec<detente_core::Event> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| detente_core::Event::from_json(&serde_json::from_str(l).expect("json")).expect("event"))
+        .collect();
+    let grpc: Vec<detente_core::Event> = grpc.into_iter().map(|e| event_from_pb(e).expect("event")).collect();
+    assert!(grpc.len() >= 4);
+    assert_eq!(grpc, cli);
+    server.stop().await;
+}
