@@ -16,6 +16,14 @@ fi
 export VIRTUAL_ENV=$venv
 export PATH="$venv/bin:$PATH"
 
+step "proto: buf lint and format (@bufbuild/buf from npm, into .tools)"
+tools=$root/.tools
+if [ ! -x "$tools/node_modules/.bin/buf" ]; then
+  npm install --silent --no-audit --no-fund --prefix "$tools" @bufbuild/buf@1.75.0
+fi
+"$tools/node_modules/.bin/buf" lint
+"$tools/node_modules/.bin/buf" format --diff --exit-code
+
 step "rust: format"
 cargo fmt --all --check
 
@@ -25,7 +33,7 @@ cargo test --locked --quiet
 step "python: build the module (maturin develop, target/py)"
 (cd pybind && CARGO_TARGET_DIR="$root/target/py" maturin develop --locked --quiet)
 
-step "python: tests (module, and reference checks against ruptures and networkx)"
+step "python: tests (module; ruptures and networkx references; grpcio interop; the container)"
 DETENTE_BIN="$root/target/debug/detente" python -m pytest -q pybind/tests tests/python
 
 echo

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::interceptor::InterceptedService;
+use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 use tonic::{Request, Status};
 
@@ -127,7 +127,9 @@ pub async fn serve(
         let _ = stop_tx.send(true);
         let _ = drained_tx.send(());
     };
-    let server = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+    // No Nagle: small gRPC frames would otherwise wait for delayed ACKs (~40 ms per call).
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true)).with_keepalive(Some(Duration::from_secs(60)));
+    let server = router.serve_with_incoming_shutdown(incoming, signal);
     let drain = opts.drain;
     let deadline = async move {
         if drained_rx.await.is_ok() {

@@ -43,7 +43,12 @@ impl Running {
     }
 
     async fn channel(&self) -> Channel {
-        Endpoint::from_shared(self.url.clone()).expect("url").timeout(Duration::from_secs(20)).connect().await.expect("connect")
+        Endpoint::from_shared(self.url.clone())
+            .expect("url")
+            .timeout(Duration::from_secs(20))
+            .connect()
+            .await
+            .expect("connect")
     }
 
     async fn client(&self) -> DetenteServiceClient<Channel> {
@@ -83,7 +88,8 @@ async fn every_rpc_answers() {
     let mut c = server.client().await;
 
     // Code without storing.
-    let coded = c.code_text(pb::CodeTextRequest { documents: vec![doc("m", "2023-05-11", MOSCOW)] }).await.expect("code");
+    let coded =
+        c.code_text(pb::CodeTextRequest { documents: vec![doc("m", "2023-05-11", MOSCOW)] }).await.expect("code");
     let events = coded.into_inner().events;
     assert!(events.iter().any(|e| e.code == "040" && e.source.as_deref() == Some("TURGOV") && e.date == "2023-05-10"));
     assert!(events.iter().any(|e| e.code == "043" && e.source.as_deref() == Some("RUS")));
@@ -92,7 +98,10 @@ async fn every_rpc_answers() {
 
     // Ingest, twice: the second time nothing changes.
     let docs = vec![doc("m", "2023-05-11", MOSCOW), doc("d", "2023-05-12", DEMAND)];
-    let r = c.ingest_documents(pb::IngestDocumentsRequest { documents: docs.clone(), recode: false }).await.expect("ingest");
+    let r = c
+        .ingest_documents(pb::IngestDocumentsRequest { documents: docs.clone(), recode: false })
+        .await
+        .expect("ingest");
     let r = r.into_inner();
     assert_eq!((r.new_documents, r.documents.len()), (2, 2));
     assert!(r.events_added >= 4);
@@ -104,8 +113,9 @@ async fn every_rpc_answers() {
     assert!(got.events.iter().all(|e| e.doc_id.as_deref() == Some("m") && e.evidence.is_some() && e.span.is_some()));
 
     // Add events by hand, then page through the dyad.
-    let added: Vec<pb::Event> =
-        (0..25).map(|i| event(&format!("x:{i}"), &format!("2023-0{}-15", 1 + i % 6), "TURMIL", "SYRMIL", "190")).collect();
+    let added: Vec<pb::Event> = (0..25)
+        .map(|i| event(&format!("x:{i}"), &format!("2023-0{}-15", 1 + i % 6), "TURMIL", "SYRMIL", "190"))
+        .collect();
     let a = c.add_events(pb::AddEventsRequest { events: added, replace: false }).await.expect("add").into_inner();
     assert_eq!(a.added, 25);
     let filter = pb::EventFilter { dyad: vec!["TUR".into(), "Syria".into()], ..Default::default() };
@@ -211,14 +221,25 @@ async fn every_rpc_answers() {
     assert_eq!(page.entries.len(), 50);
     assert!(!page.next_page_token.is_empty());
     let next = c
-        .list_actors(pb::ListActorsRequest { kind: "country".into(), page_size: 50, page_token: page.next_page_token, ..Default::default() })
+        .list_actors(pb::ListActorsRequest {
+            kind: "country".into(),
+            page_size: 50,
+            page_token: page.next_page_token,
+            ..Default::default()
+        })
         .await
         .expect("actors")
         .into_inner();
     assert!(next.entries.iter().all(|e| !page.entries.iter().any(|p| p.code == e.code && p.names == e.names)));
-    let entry = pb::ActorEntry { code: "RUR".into(), kind: "country".into(), names: vec!["Ruritania".into()], ..Default::default() };
+    let entry = pb::ActorEntry {
+        code: "RUR".into(),
+        kind: "country".into(),
+        names: vec!["Ruritania".into()],
+        ..Default::default()
+    };
     c.add_actors(pb::AddActorsRequest { entries: vec![entry] }).await.expect("add actor");
-    let rur = c.resolve_actor(pb::ResolveActorRequest { name: "Ruritania".into(), date: String::new() }).await.expect("r");
+    let rur =
+        c.resolve_actor(pb::ResolveActorRequest { name: "Ruritania".into(), date: String::new() }).await.expect("r");
     assert_eq!(rur.into_inner().code, "RUR");
 
     // Health.
@@ -282,7 +303,10 @@ async fn bad_input_names_its_field() {
         .unwrap_err();
     assert_eq!((e.code(), field_of(&e).as_str()), (Code::InvalidArgument, "events[1].date"));
     let e = c
-        .add_events(pb::AddEventsRequest { events: vec![event("c", "2023-05-10", "TUR", "SYR", "999")], replace: false })
+        .add_events(pb::AddEventsRequest {
+            events: vec![event("c", "2023-05-10", "TUR", "SYR", "999")],
+            replace: false,
+        })
         .await
         .unwrap_err();
     assert_eq!((e.code(), field_of(&e).as_str()), (Code::InvalidArgument, "events[0].code"));
@@ -319,7 +343,10 @@ async fn bad_input_names_its_field() {
         .await
         .expect("add");
     let e = c
-        .add_events(pb::AddEventsRequest { events: vec![event("k", "2023-05-10", "TUR", "SYR", "111")], replace: false })
+        .add_events(pb::AddEventsRequest {
+            events: vec![event("k", "2023-05-10", "TUR", "SYR", "111")],
+            replace: false,
+        })
         .await
         .unwrap_err();
     assert_eq!((e.code(), field_of(&e).as_str()), (Code::AlreadyExists, "events[0].id"));
@@ -356,7 +383,9 @@ async fn the_token_guards_everything_but_health() {
     let mut reflection = tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient::new(channel);
     let req = tonic_reflection::pb::v1::ServerReflectionRequest {
         host: String::new(),
-        message_request: Some(tonic_reflection::pb::v1::server_reflection_request::MessageRequest::ListServices(String::new())),
+        message_request: Some(tonic_reflection::pb::v1::server_reflection_request::MessageRequest::ListServices(
+            String::new(),
+        )),
     };
     let e = match reflection.server_reflection_info(tokio_stream::iter([req])).await {
         Err(e) => e,
@@ -370,18 +399,31 @@ async fn the_token_guards_everything_but_health() {
 async fn tls_with_a_generated_certificate() {
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("certificate");
     let (pem, key) = (cert.cert.pem(), cert.signing_key.serialize_pem());
-    let server = Running::start(ServeOptions { tls: Some((pem.clone().into_bytes(), key.into_bytes())), ..Default::default() }).await;
+    let server =
+        Running::start(ServeOptions { tls: Some((pem.clone().into_bytes(), key.into_bytes())), ..Default::default() })
+            .await;
     let url = server.url.replace("127.0.0.1", "localhost");
     let tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(&pem)).domain_name("localhost");
-    let channel = Endpoint::from_shared(url.clone()).expect("url").tls_config(tls).expect("tls").connect().await.expect("connect");
+    let channel = Endpoint::from_shared(url.clone())
+        .expect("url")
+        .tls_config(tls)
+        .expect("tls")
+        .connect()
+        .await
+        .expect("connect");
     let mut c = DetenteServiceClient::new(channel);
-    let r = c.resolve_actor(pb::ResolveActorRequest { name: "Damascus".into(), date: String::new() }).await.expect("over tls");
+    let r = c
+        .resolve_actor(pb::ResolveActorRequest { name: "Damascus".into(), date: String::new() })
+        .await
+        .expect("over tls");
     assert_eq!(r.into_inner().code, "SYRGOV");
     // Plaintext to a TLS server fails.
     let plain = Endpoint::from_shared(url.replace("https", "http")).expect("url").timeout(Duration::from_secs(3));
     if let Ok(ch) = plain.connect().await {
         let mut c = DetenteServiceClient::new(ch);
-        assert!(c.resolve_actor(pb::ResolveActorRequest { name: "Damascus".into(), date: String::new() }).await.is_err());
+        assert!(
+            c.resolve_actor(pb::ResolveActorRequest { name: "Damascus".into(), date: String::new() }).await.is_err()
+        );
     }
     let healthy = detente_server::serve::healthcheck(
         &server.url.replace("https://", ""),
@@ -402,14 +444,21 @@ async fn a_watcher_sees_what_another_client_ingests() {
     let mut writer = server.client().await;
     // Something before the watch starts is not news.
     writer
-        .add_events(pb::AddEventsRequest { events: vec![event("old", "2023-01-01", "TUR", "SYR", "040")], replace: false })
+        .add_events(pb::AddEventsRequest {
+            events: vec![event("old", "2023-01-01", "TUR", "SYR", "040")],
+            replace: false,
+        })
         .await
         .expect("add");
     let filter = pb::EventFilter { dyad: vec!["SYR".into(), "TUR".into()], ..Default::default() };
-    let mut stream = watcher.watch_events(pb::WatchEventsRequest { filter: Some(filter) }).await.expect("watch").into_inner();
+    let mut stream =
+        watcher.watch_events(pb::WatchEventsRequest { filter: Some(filter) }).await.expect("watch").into_inner();
     writer
         .add_events(pb::AddEventsRequest {
-            events: vec![event("other", "2023-05-01", "USA", "CHN", "111"), event("new", "2023-05-01", "SYRGOV", "TURGOV", "112")],
+            events: vec![
+                event("other", "2023-05-01", "USA", "CHN", "111"),
+                event("new", "2023-05-01", "SYRGOV", "TURGOV", "112"),
+            ],
             replace: false,
         })
         .await

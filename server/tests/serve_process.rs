@@ -102,8 +102,9 @@ fn sigterm_during_a_streamed_ingest_loses_nothing_acknowledged() {
     let per_text: Vec<usize> = TEXTS
         .iter()
         .map(|t| {
-            let d = detente_core::Document::new(Some("x"), detente_core::Date::parse("2023-05-11").expect("d"), None, t)
-                .expect("doc");
+            let d =
+                detente_core::Document::new(Some("x"), detente_core::Date::parse("2023-05-11").expect("d"), None, t)
+                    .expect("doc");
             model.code(&[d]).len()
         })
         .collect();

@@ -1,0 +1,126 @@
+"""The gRPC service as a client nobody here wrote sees it: Python's official grpcio, with stubs
+generated from proto/ by grpcio-tools at test time, health checking, reflection, and the
+google.rpc.BadRequest details of a bad request."""
+
+import importlib
+import shutil
+import subprocess
+import sys
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+from grpc_status import rpc_status
+
+from conftest import ROOT
+
+MOSCOW = (
+    "Turkish Foreign Minister Mevlut Cavusoglu met Syrian Foreign Minister Faisal Mekdad in Moscow "
+    "on Wednesday. Russia hosted the talks."
+)
+
+
+@pytest.fixture(scope="module")
+def stubs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("stubs")
+    from grpc_tools import protoc
+
+    # Under another directory name: `detente` is our Python module's name.
+    src = out / "protos" / "detente_api" / "v1"
+    src.mkdir(parents=True)
+    shutil.copy(ROOT / "proto" / "detente" / "v1" / "detente.proto", src / "detente.proto")
+    args = ["protoc", f"-I{out / 'protos'}", f"--python_out={out}", f"--grpc_python_out={out}", "detente_api/v1/detente.proto"]
+    assert protoc.main(args) == 0
+    sys.path.insert(0, str(out))
+    try:
+        pb2 = importlib.import_module("detente_api.v1.detente_pb2")
+        pb2_grpc = importlib.import_module("detente_api.v1.detente_pb2_grpc")
+    finally:
+        sys.path.remove(str(out))
+    return pb2, pb2_grpc
+
+
+@pytest.fixture(scope="module")
+def server(detente_bin, tmp_path_factory):
+    data = tmp_path_factory.mktemp("grpc") / "store"
+    proc = subprocess.Popen(
+        [str(detente_bin), "--data", str(data), "serve", "--addr", "127.0.0.1:0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    line = proc.stdout.readline()
+    assert line.startswith("listening on "), line
+    addr = line.split()[-1]
+    yield addr
+    proc.terminate()
+    assert proc.wait(timeout=30) == 0, "a clean exit on SIGTERM"
+
+
+@pytest.fixture
+def channel(server):
+    with grpc.insecure_channel(server) as ch:
+        yield ch
+
+
+def test_health_and_reflection(channel):
+    health = health_pb2_grpc.HealthStub(channel)
+    for service in ("", "detente.v1.DetenteService"):
+        answer = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+        assert answer.status == health_pb2.HealthCheckResponse.SERVING
+    services = ProtoReflectionDescriptorDatabase(channel).get_services()
+    assert "detente.v1.DetenteService" in services
+    assert "grpc.health.v1.Health" in services
+
+
+def test_code_ingest_list_and_relation(channel, stubs):
+    pb2, pb2_grpc = stubs
+    api = pb2_grpc.DetenteServiceStub(channel)
+    doc = pb2.Document(id="py:moscow", published="2023-05-11", text=MOSCOW)
+
+    coded = api.CodeText(pb2.CodeTextRequest(documents=[doc]), timeout=30)
+    pairs = {(e.source, e.target, e.code) for e in coded.events}
+    assert ("TURGOV", "SYRGOV", "040") in pairs
+    assert all(e.date == "2023-05-10" for e in coded.events if e.code == "040"), "dated by 'on Wednesday'"
+
+    report = api.IngestDocuments(pb2.IngestDocumentsRequest(documents=[doc]), timeout=30)
+    assert report.new_documents == 1 and report.events_added == len(coded.events)
+    assert report.documents[0].status == pb2.DOCUMENT_STATUS_NEW
+
+    page = api.ListEvents(
+        pb2.ListEventsRequest(filter=pb2.EventFilter(dyad=["Turkey", "Syria"]), page_size=10), timeout=30
+    )
+    assert {e.id for e in page.events} <= {e.id for e in coded.events}
+    assert any(e.code == "040" and not e.directed for e in page.events)
+    assert page.next_page_token == ""
+
+    series = api.GetRelation(
+        pb2.GetRelationRequest(
+            a="TUR",
+            b="SYR",
+            options=pb2.SeriesOptions(freq=pb2.FREQUENCY_MONTH, start="2023-04-01", end="2023-06-30"),
+        ),
+        timeout=30,
+    )
+    assert [p.period for p in series.points] == ["2023-04-01", "2023-05-01", "2023-06-01"]
+    assert series.points[1].count >= 1 and series.points[1].quad1 >= 1
+    assert series.points[0].count == 0 and series.points[2].count == 0
+
+
+def test_bad_input_carries_the_field(channel, stubs):
+    pb2, pb2_grpc = stubs
+    api = pb2_grpc.DetenteServiceStub(channel)
+    bad = pb2.Event(id="x", date="2023-02-30", source="TUR", target="SYR", code="040")
+    with pytest.raises(grpc.RpcError) as err:
+        api.AddEvents(pb2.AddEventsRequest(events=[bad]), timeout=10)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    status = rpc_status.from_call(err.value)
+    details = error_details_pb2.BadRequest()
+    assert status.details[0].Unpack(details)
+    assert details.field_violations[0].field == "events[0].date"
+
+    with pytest.raises(grpc.RpcError) as err:
+        api.GetRelation(pb2.GetRelationRequest(a="TUR", b="Ruritania"), timeout=10)
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
