@@ -56,7 +56,9 @@ def server(detente_bin, tmp_path_factory):
     addr = line.split()[-1]
     yield addr
     proc.terminate()
-    assert proc.wait(timeout=30) == 0, "a clean exit on SIGTERM"
+    code = proc.wait(timeout=30)
+    proc.stdout.close()
+    assert code == 0, "a clean exit on SIGTERM"
 
 
 @pytest.fixture
