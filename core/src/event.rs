@@ -487,8 +487,8 @@ fn normalize_actor(ev: &mut Event, side: Side, dict: &Dictionary, warnings: &mut
     Ok(())
 }
 
-/// Field access shared by the JSON and CSV readers.
-trait Fields {
+/// Field access shared by the JSON, CSV and table readers.
+pub(crate) trait Fields {
     fn str(&self, name: &str) -> Result<Option<String>>;
     fn bool(&self, name: &str) -> Result<Option<bool>>;
     fn f64(&self, name: &str) -> Result<Option<f64>>;
@@ -499,7 +499,7 @@ trait Fields {
     fn unknown_field(&self) -> Option<String>;
 }
 
-fn from_fields(f: &dyn Fields) -> Result<Event> {
+pub(crate) fn from_fields(f: &dyn Fields) -> Result<Event> {
     if let Some(extra) = f.unknown_field() {
         return Err(Error::invalid(extra.clone(), format!("unknown field `{extra}`")));
     }

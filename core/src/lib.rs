@@ -22,6 +22,7 @@ pub mod model;
 pub mod records;
 pub mod relations;
 pub mod store;
+pub mod tables;
 pub use document::Document;
 pub use model::{
     ActorPage, ActorQuery, AddOptions, AddReport, DocumentOutcome, DocumentStatus, EventPage, EventQuery,

@@ -1,54 +1,571 @@
-//! Python bindings of detente-core, imported as `detente`. A thin adapter: converts types, maps
-//! errors to the Python exception hierarchy, calls one core function per operation.
+//! Python bindings of detente-core, imported as `detente._detente` and wrapped by the pure-Python
+//! façade in `python/detente/`. A thin adapter: it converts types (Arrow tables cross through the
+//! Arrow PyCapsule interface), maps errors to the exception hierarchy, releases the GIL around
+//! core work and calls one core function per operation.
 
-use detente_core::{Date, Dictionary, Error as CoreError, ErrorKind};
+use arrow_array::RecordBatch;
+use detente_core::aggregates::AggregateSet;
+use detente_core::relations::{self, Freq, SeriesOptions, ShiftOptions};
+use detente_core::{
+    ActorQuery, AddOptions, Date, Error as CoreError, ErrorKind, EventQuery, IngestOptions, Model, ModelOptions, Origin,
+};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyList};
+use pyo3_arrow::PyTable;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
 
-/// Maps a core error to the exception classes defined in `detente/_errors.py`, by kind.
-fn to_pyerr(py: Python<'_>, e: CoreError) -> PyErr {
-    let class = match e.kind() {
-        ErrorKind::InvalidInput => "InvalidInputError",
-        ErrorKind::NotFound => "UnknownActorError",
-        ErrorKind::Conflict => "ConflictError",
-        ErrorKind::FailedPrecondition => "StoreLockedError",
-        ErrorKind::Unavailable => "UnavailableError",
-        ErrorKind::Internal => "DetenteError",
+/// Maps a core error to the exception classes of `detente/_errors.py`, by kind.
+fn to_pyerr(e: CoreError) -> PyErr {
+    let class = match (&e, e.kind()) {
+        (CoreError::UnknownActor { .. }, _) => "UnknownActorError",
+        (_, ErrorKind::InvalidInput) => "InvalidInputError",
+        (_, ErrorKind::NotFound) => "NotFoundError",
+        (_, ErrorKind::Conflict) => "ConflictError",
+        (_, ErrorKind::FailedPrecondition) => "StoreLockedError",
+        (_, ErrorKind::Unavailable) => "UnavailableError",
+        (_, ErrorKind::Internal) => "DetenteError",
     };
+    let field = e.field().map(str::to_string);
     let message = e.to_string();
-    match py.import("detente._errors").and_then(|m| m.getattr(class)) {
-        Ok(cls) => match cls.call1((message.clone(),)) {
+    Python::attach(|py| {
+        let made = py.import("detente._errors").and_then(|m| m.getattr(class)).and_then(|cls| {
+            let inst = cls.call1((message.clone(),))?;
+            inst.setattr("field", field)?;
+            Ok(inst)
+        });
+        match made {
             Ok(inst) => PyErr::from_value(inst),
             Err(err) => err,
-        },
-        Err(err) => err,
+        }
+    })
+}
+
+fn date(s: Option<&str>, field: &str) -> PyResult<Option<Date>> {
+    Date::parse_field(s.unwrap_or(""), field).map_err(to_pyerr)
+}
+
+/// One record batch from whatever Arrow table Python handed over.
+fn one_batch(table: PyTable) -> PyResult<RecordBatch> {
+    let (batches, schema) = table.into_inner();
+    arrow_select::concat::concat_batches(&schema, &batches)
+        .map_err(|e| to_pyerr(CoreError::Internal(format!("arrow: {e}"))))
+}
+
+/// A record batch as a pyarrow.Table.
+fn to_pyarrow(py: Python<'_>, batch: RecordBatch) -> PyResult<Py<PyAny>> {
+    let schema = batch.schema();
+    Ok(PyTable::try_new(vec![batch], schema)?.into_pyarrow(py)?.unbind())
+}
+
+fn events_table(py: Python<'_>, events: &[detente_core::Event]) -> PyResult<Py<PyAny>> {
+    let batch = if events.is_empty() {
+        RecordBatch::new_empty(detente_core::columnar::event_schema())
+    } else {
+        detente_core::columnar::events_to_batch(events).map_err(to_pyerr)?
+    };
+    to_pyarrow(py, batch)
+}
+
+fn parse_freq(freq: &str) -> PyResult<Freq> {
+    Freq::parse(freq).map_err(to_pyerr)
+}
+
+/// Series options from keyword arguments.
+#[allow(clippy::too_many_arguments)]
+fn series_options(
+    freq: &str,
+    start: Option<&str>,
+    end: Option<&str>,
+    directed: bool,
+    exact: bool,
+    drop_low_info: bool,
+    half_life_days: f64,
+    weight_mentions: bool,
+    normalize: bool,
+) -> PyResult<SeriesOptions> {
+    Ok(SeriesOptions {
+        freq: parse_freq(freq)?,
+        start: date(start, "start")?,
+        end: date(end, "end")?,
+        directed,
+        exact,
+        drop_low_info,
+        half_life_days,
+        weight_mentions,
+        normalize,
+    })
+}
+
+/// The model: a store (a directory, or in memory) with the dictionary and the coder.
+#[pyclass(module = "detente._detente", name = "Model", frozen)]
+struct PyModel {
+    inner: Model,
+    path: Option<PathBuf>,
+    read_only: bool,
+}
+
+#[pymethods]
+impl PyModel {
+    #[new]
+    #[pyo3(signature = (path=None, actors=Vec::new(), lexicon=Vec::new(), read_only=false))]
+    fn new(
+        py: Python<'_>,
+        path: Option<PathBuf>,
+        actors: Vec<PathBuf>,
+        lexicon: Vec<PathBuf>,
+        read_only: bool,
+    ) -> PyResult<Self> {
+        let opts = ModelOptions { actor_files: actors, read_only, lexicon_files: lexicon };
+        let p = path.clone();
+        let inner = py
+            .detach(move || match &p {
+                Some(p) => Model::open(p, &opts),
+                None => Model::in_memory(&opts),
+            })
+            .map_err(to_pyerr)?;
+        Ok(PyModel { inner, path, read_only })
+    }
+
+    #[getter]
+    fn path(&self) -> Option<String> {
+        self.path.as_ref().map(|p| p.display().to_string())
+    }
+
+    #[getter]
+    fn read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Number of stored events.
+    fn __len__(&self) -> usize {
+        self.inner.view().len()
+    }
+
+    /// Codes a table of documents (id, published, title, text) without storing anything.
+    fn code(&self, py: Python<'_>, documents: PyTable) -> PyResult<Py<PyAny>> {
+        let batch = one_batch(documents)?;
+        let model = self.inner.clone();
+        let events = py.detach(move || {
+            let docs = detente_core::tables::documents_from_batch(&batch)?;
+            Ok::<_, CoreError>(model.code(&docs))
+        });
+        events_table(py, &events.map_err(to_pyerr)?)
+    }
+
+    /// Codes and stores a table of documents as one atomic write; returns the report as a dict.
+    #[pyo3(signature = (documents, recode=false))]
+    fn ingest<'py>(&self, py: Python<'py>, documents: PyTable, recode: bool) -> PyResult<Bound<'py, PyDict>> {
+        let batch = one_batch(documents)?;
+        let model = self.inner.clone();
+        let report = py
+            .detach(move || {
+                let docs = detente_core::tables::documents_from_batch(&batch)?;
+                model.ingest(docs, &IngestOptions { recode })
+            })
+            .map_err(to_pyerr)?;
+        let d = PyDict::new(py);
+        d.set_item("new_documents", report.new_documents)?;
+        d.set_item("unchanged_documents", report.unchanged_documents)?;
+        d.set_item("recoded_documents", report.recoded_documents)?;
+        d.set_item("events_added", report.events_added)?;
+        d.set_item("events_removed", report.events_removed)?;
+        let docs = PyList::empty(py);
+        for o in &report.documents {
+            docs.append((o.id.as_str(), o.status.as_str(), o.events))?;
+        }
+        d.set_item("documents", docs)?;
+        Ok(d)
+    }
+
+    /// Stores a table of events (columns named as the canonical record) as one atomic batch.
+    #[pyo3(signature = (events, replace=false))]
+    fn add_events<'py>(&self, py: Python<'py>, events: PyTable, replace: bool) -> PyResult<Bound<'py, PyDict>> {
+        let batch = one_batch(events)?;
+        let model = self.inner.clone();
+        let report = py
+            .detach(move || {
+                let events = detente_core::tables::events_from_batch(&batch)?;
+                let opts = AddOptions { replace, input: Some("table".into()), lines: Vec::new() };
+                model.add_events(events, &opts)
+            })
+            .map_err(to_pyerr)?;
+        let d = PyDict::new(py);
+        d.set_item("added", report.summary.added)?;
+        d.set_item("unchanged", report.summary.unchanged)?;
+        d.set_item("replaced", report.summary.replaced)?;
+        d.set_item("unknown_actors", report.unknown_actors)?;
+        Ok(d)
+    }
+
+    /// A page of stored events matching the filters: (pyarrow.Table, next cursor or None).
+    #[pyo3(signature = (dyad=None, actor=None, directed=false, exact=false, codes=Vec::new(), roots=Vec::new(),
+                        quads=Vec::new(), start=None, end=None, topic=None, origin=None, ids=Vec::new(), doc_id=None,
+                        limit=1000, cursor=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn events(
+        &self,
+        py: Python<'_>,
+        dyad: Option<(String, String)>,
+        actor: Option<String>,
+        directed: bool,
+        exact: bool,
+        codes: Vec<String>,
+        roots: Vec<String>,
+        quads: Vec<u8>,
+        start: Option<&str>,
+        end: Option<&str>,
+        topic: Option<String>,
+        origin: Option<&str>,
+        ids: Vec<String>,
+        doc_id: Option<String>,
+        limit: usize,
+        cursor: Option<String>,
+    ) -> PyResult<(Py<PyAny>, Option<String>)> {
+        let q = EventQuery {
+            dyad,
+            actor,
+            directed,
+            exact,
+            codes,
+            roots,
+            quads,
+            start: date(start, "start")?,
+            end: date(end, "end")?,
+            topic,
+            origin: origin.map(Origin::parse).transpose().map_err(to_pyerr)?,
+            ids,
+            doc_id,
+            limit: Some(limit),
+            cursor,
+        };
+        let model = self.inner.clone();
+        let page = py.detach(move || model.events(&q)).map_err(to_pyerr)?;
+        Ok((events_table(py, &page.events)?, page.next_cursor))
+    }
+
+    /// The relation series of a dyad as a pyarrow.Table, with the labels of its two actors.
+    #[pyo3(signature = (a, b, freq="month", start=None, end=None, directed=false, exact=false, drop_low_info=false,
+                        half_life_days=90.0, weight_mentions=false, normalize=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn relation(
+        &self,
+        py: Python<'_>,
+        a: String,
+        b: String,
+        freq: &str,
+        start: Option<&str>,
+        end: Option<&str>,
+        directed: bool,
+        exact: bool,
+        drop_low_info: bool,
+        half_life_days: f64,
+        weight_mentions: bool,
+        normalize: bool,
+    ) -> PyResult<(Py<PyAny>, String, String)> {
+        let opts = series_options(
+            freq,
+            start,
+            end,
+            directed,
+            exact,
+            drop_low_info,
+            half_life_days,
+            weight_mentions,
+            normalize,
+        )?;
+        let model = self.inner.clone();
+        let series = py.detach(move || model.relation(&a, &b, &opts)).map_err(to_pyerr)?;
+        let batch = series.to_batch().map_err(to_pyerr)?;
+        Ok((to_pyarrow(py, batch)?, series.a, series.b))
+    }
+
+    /// The events behind the period of a series holding `period`.
+    #[pyo3(signature = (a, b, period, freq="month", directed=false, exact=false, drop_low_info=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn relation_events(
+        &self,
+        py: Python<'_>,
+        a: String,
+        b: String,
+        period: &str,
+        freq: &str,
+        directed: bool,
+        exact: bool,
+        drop_low_info: bool,
+    ) -> PyResult<Py<PyAny>> {
+        let opts = series_options(freq, None, None, directed, exact, drop_low_info, 90.0, false, false)?;
+        let period =
+            date(Some(period), "period")?.ok_or_else(|| to_pyerr(CoreError::invalid("period", "missing period")))?;
+        let model = self.inner.clone();
+        let events = py.detach(move || model.relation_events(&a, &b, &opts, period)).map_err(to_pyerr)?;
+        events_table(py, &events)
+    }
+
+    /// Shifts of a relation as a pyarrow.Table.
+    #[pyo3(signature = (a, b, freq="month", start=None, end=None, directed=false, exact=false, drop_low_info=false,
+                        penalty=None, min_size=2, weighted=true, top_events=5))]
+    #[allow(clippy::too_many_arguments)]
+    fn shifts(
+        &self,
+        py: Python<'_>,
+        a: String,
+        b: String,
+        freq: &str,
+        start: Option<&str>,
+        end: Option<&str>,
+        directed: bool,
+        exact: bool,
+        drop_low_info: bool,
+        penalty: Option<f64>,
+        min_size: usize,
+        weighted: bool,
+        top_events: usize,
+    ) -> PyResult<Py<PyAny>> {
+        let sopts = series_options(freq, start, end, directed, exact, drop_low_info, 90.0, false, false)?;
+        let opts = ShiftOptions { penalty, min_size, weighted, top_events, ..Default::default() };
+        let model = self.inner.clone();
+        let shifts = py.detach(move || model.shifts(&a, &b, &sopts, &opts)).map_err(to_pyerr)?;
+        to_pyarrow(py, relations::shifts_to_batch(&shifts).map_err(to_pyerr)?)
+    }
+
+    /// Mediators of a dyad as a pyarrow.Table.
+    #[pyo3(signature = (a, b, start=None, end=None, limit=10))]
+    fn mediators(
+        &self,
+        py: Python<'_>,
+        a: String,
+        b: String,
+        start: Option<&str>,
+        end: Option<&str>,
+        limit: usize,
+    ) -> PyResult<Py<PyAny>> {
+        let (start, end) = (date(start, "start")?, date(end, "end")?);
+        let model = self.inner.clone();
+        let found = py.detach(move || model.mediators(&a, &b, start, end, limit)).map_err(to_pyerr)?;
+        to_pyarrow(py, relations::mediators_to_batch(&found).map_err(to_pyerr)?)
+    }
+
+    /// The network: (nodes table, edges table, modularity, closed triads, balanced share).
+    #[pyo3(signature = (start=None, end=None, min_events=1))]
+    fn network(
+        &self,
+        py: Python<'_>,
+        start: Option<&str>,
+        end: Option<&str>,
+        min_events: i64,
+    ) -> PyResult<(Py<PyAny>, Py<PyAny>, f64, usize, f64)> {
+        let (start, end) = (date(start, "start")?, date(end, "end")?);
+        let model = self.inner.clone();
+        let net = py.detach(move || model.network(start, end, min_events)).map_err(to_pyerr)?;
+        let nodes = to_pyarrow(py, net.nodes_batch().map_err(to_pyerr)?)?;
+        let edges = to_pyarrow(py, net.edges_batch().map_err(to_pyerr)?)?;
+        Ok((nodes, edges, net.modularity, net.triads, net.balanced_share))
+    }
+
+    /// Resolves a name or code on a date; returns a dict.
+    #[pyo3(signature = (name, date=None))]
+    fn resolve<'py>(&self, py: Python<'py>, name: &str, date: Option<&str>) -> PyResult<Bound<'py, PyDict>> {
+        let d = self::date(date, "date")?;
+        let r = self.inner.resolve(name, d).map_err(to_pyerr)?;
+        resolution_dict(py, &r)
+    }
+
+    /// Dictionary entries as a pyarrow.Table.
+    #[pyo3(signature = (kind=None, code=None))]
+    fn actors(&self, py: Python<'_>, kind: Option<String>, code: Option<String>) -> PyResult<Py<PyAny>> {
+        let page = self.inner.actors(&ActorQuery { kind, code, ..Default::default() }).map_err(to_pyerr)?;
+        to_pyarrow(py, relations::entries_to_batch(&page.entries).map_err(to_pyerr)?)
+    }
+
+    /// Adds a dictionary entry, kept in the store.
+    #[pyo3(signature = (code, kind, names, start=None, until=None, office=None))]
+    fn add_actor(
+        &self,
+        code: String,
+        kind: &str,
+        names: Vec<String>,
+        start: Option<&str>,
+        until: Option<&str>,
+        office: Option<String>,
+    ) -> PyResult<()> {
+        let entry = detente_core::actors::Entry {
+            code,
+            kind: detente_core::actors::NameKind::from_name(kind).map_err(to_pyerr)?,
+            names,
+            from: date(start, "from")?,
+            until: date(until, "until")?,
+            office,
+            layer: detente_core::actors::Layer::Store,
+            origin: String::new(),
+        };
+        self.inner.add_actors(vec![entry]).map_err(to_pyerr)
+    }
+
+    /// A stored document: (dict with id, published, title, text; its events table).
+    fn document<'py>(&self, py: Python<'py>, id: &str) -> PyResult<(Bound<'py, PyDict>, Py<PyAny>)> {
+        let (doc, events) = self.inner.document(id).map_err(to_pyerr)?;
+        let d = PyDict::new(py);
+        d.set_item("id", &doc.id)?;
+        d.set_item("published", doc.published.to_string())?;
+        d.set_item("title", &doc.title)?;
+        d.set_item("text", &doc.text)?;
+        Ok((d, events_table(py, &events)?))
     }
 }
 
-fn parse_date(py: Python<'_>, s: Option<&str>) -> PyResult<Option<Date>> {
-    s.map(Date::parse).transpose().map_err(|e| to_pyerr(py, e))
+fn resolution_dict<'py>(py: Python<'py>, r: &detente_core::Resolution) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("code", &r.code)?;
+    d.set_item("country", &r.country)?;
+    d.set_item("kind", r.kind.as_str())?;
+    d.set_item("name", &r.name)?;
+    d.set_item("office", &r.office)?;
+    d.set_item("from", r.from.map(|x| x.to_string()))?;
+    d.set_item("until", r.until.map(|x| x.to_string()))?;
+    d.set_item("origin", &r.origin)?;
+    Ok(d)
 }
 
-/// Resolve a name (country, capital, demonym, organisation, person) or actor code to the actor
-/// code that held on `date` (YYYY-MM-DD; the current office when omitted). Returns a dict.
+/// In-memory models for `code_batch`, one per (actor files, lexicon files): workers build the
+/// coder once and reuse it for every partition.
+fn batch_model(actors: Vec<PathBuf>, lexicon: Vec<PathBuf>) -> Result<Model, CoreError> {
+    static MODELS: OnceLock<Mutex<HashMap<(Vec<PathBuf>, Vec<PathBuf>), Model>>> = OnceLock::new();
+    let key = (actors, lexicon);
+    let cache = MODELS.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(m) = cache.lock().map_err(|_| CoreError::Internal("model cache poisoned".into()))?.get(&key) {
+        return Ok(m.clone());
+    }
+    let m =
+        Model::in_memory(&ModelOptions { actor_files: key.0.clone(), read_only: false, lexicon_files: key.1.clone() })?;
+    cache.lock().map_err(|_| CoreError::Internal("model cache poisoned".into()))?.insert(key, m.clone());
+    Ok(m)
+}
+
+/// Codes a table of documents into a table of events: a pure function of its input (and the
+/// dictionary and lexicon files), for Spark's mapInArrow or Dask's map_partitions.
+#[pyfunction]
+#[pyo3(signature = (documents, actors=Vec::new(), lexicon=Vec::new()))]
+fn code_batch(py: Python<'_>, documents: PyTable, actors: Vec<PathBuf>, lexicon: Vec<PathBuf>) -> PyResult<Py<PyAny>> {
+    let batch = one_batch(documents)?;
+    let events = py
+        .detach(move || {
+            let model = batch_model(actors, lexicon)?;
+            let docs = detente_core::tables::documents_from_batch(&batch)?;
+            Ok::<_, CoreError>(model.code(&docs))
+        })
+        .map_err(to_pyerr)?;
+    events_table(py, &events)
+}
+
+/// Resolves a name with the built-in dictionary.
 #[pyfunction]
 #[pyo3(signature = (name, date=None))]
 fn resolve<'py>(py: Python<'py>, name: &str, date: Option<&str>) -> PyResult<Bound<'py, PyDict>> {
-    let date = parse_date(py, date)?;
-    let r = Dictionary::builtin().resolve(name, date).map_err(|e| to_pyerr(py, e))?;
-    let d = PyDict::new(py);
-    d.set_item("code", r.code)?;
-    d.set_item("country", r.country)?;
-    d.set_item("kind", r.kind.as_str())?;
-    d.set_item("name", r.name)?;
-    d.set_item("office", r.office)?;
-    d.set_item("from", r.from.map(|x| x.to_string()))?;
-    d.set_item("until", r.until.map(|x| x.to_string()))?;
-    Ok(d)
+    let d = self::date(date, "date")?;
+    let r = detente_core::Dictionary::builtin().resolve(name, d).map_err(to_pyerr)?;
+    resolution_dict(py, &r)
+}
+
+/// Aggregates built from events anywhere, mergeable, asked for series.
+#[pyclass(module = "detente._detente", name = "AggregateSet", frozen)]
+struct PyAggregateSet {
+    inner: AggregateSet,
+}
+
+#[pymethods]
+impl PyAggregateSet {
+    /// The aggregates of a table of events (columns as the canonical record).
+    #[staticmethod]
+    fn from_events(py: Python<'_>, events: PyTable) -> PyResult<Self> {
+        let batch = one_batch(events)?;
+        let dict = detente_core::Dictionary::builtin();
+        let inner = py
+            .detach(move || {
+                let mut events = detente_core::tables::events_from_batch(&batch)?;
+                for (i, e) in events.iter_mut().enumerate() {
+                    e.normalize(&dict).map_err(|err| err.at("table", i as u64 + 1))?;
+                }
+                Ok::<_, CoreError>(AggregateSet::from_events(&events))
+            })
+            .map_err(to_pyerr)?;
+        Ok(PyAggregateSet { inner })
+    }
+
+    /// The aggregates of their own table (`to_arrow`).
+    #[staticmethod]
+    fn from_arrow(table: PyTable) -> PyResult<Self> {
+        let batch = one_batch(table)?;
+        Ok(PyAggregateSet { inner: AggregateSet::from_batch(&batch).map_err(to_pyerr)? })
+    }
+
+    /// This set plus others.
+    fn merge(&self, others: Vec<PyRef<'_, PyAggregateSet>>) -> Self {
+        let mut inner = self.inner.clone();
+        for o in others {
+            inner.merge(&o.inner);
+        }
+        PyAggregateSet { inner }
+    }
+
+    /// The set as a pyarrow.Table (one row per dyad, day and root).
+    fn to_arrow(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_pyarrow(py, self.inner.to_batch().map_err(to_pyerr)?)
+    }
+
+    /// Events counted in.
+    #[getter]
+    fn events(&self) -> i64 {
+        self.inner.events()
+    }
+
+    /// (dyad, day, root) cells.
+    #[getter]
+    fn cells(&self) -> usize {
+        self.inner.cell_count()
+    }
+
+    /// A relation series of two country codes as a pyarrow.Table.
+    #[pyo3(signature = (a, b, freq="month", start=None, end=None, directed=false, drop_low_info=false,
+                        half_life_days=90.0, weight_mentions=false, normalize=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn relation(
+        &self,
+        py: Python<'_>,
+        a: &str,
+        b: &str,
+        freq: &str,
+        start: Option<&str>,
+        end: Option<&str>,
+        directed: bool,
+        drop_low_info: bool,
+        half_life_days: f64,
+        weight_mentions: bool,
+        normalize: bool,
+    ) -> PyResult<(Py<PyAny>, String, String)> {
+        let opts = series_options(
+            freq,
+            start,
+            end,
+            directed,
+            false,
+            drop_low_info,
+            half_life_days,
+            weight_mentions,
+            normalize,
+        )?;
+        let series = self.inner.relation(a, b, &opts).map_err(to_pyerr)?;
+        let batch = series.to_batch().map_err(to_pyerr)?;
+        Ok((to_pyarrow(py, batch)?, series.a, series.b))
+    }
 }
 
 #[pymodule]
 fn _detente(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyModel>()?;
+    m.add_class::<PyAggregateSet>()?;
+    m.add_function(wrap_pyfunction!(code_batch, m)?)?;
     m.add_function(wrap_pyfunction!(resolve, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -132,7 +132,10 @@ pub fn mediators(view: &StoreView, a: &ActorSel, b: &ActorSel, from: Date, to: D
     let mut out: Vec<Mediator> = tallies
         .into_iter()
         .map(|(actor, t)| {
-            let hosted = t.hosts.values().filter(|s| s[0] && s[1]).count() + t.hosted_groups.len();
+            // A meeting counts once, whether seen through the host's visits or its place.
+            let mut meetings = t.hosted_groups.clone();
+            meetings.extend(t.hosts.iter().filter(|(_, s)| s[0] && s[1]).map(|(g, _)| g.clone()));
+            let hosted = meetings.len();
             let med = t.med[0] + t.med[1];
             let both = if t.med[0] > 0 && t.med[1] > 0 { 1.5 } else { 1.0 };
             let appeals = if t.appeals[0] > 0 && t.appeals[1] > 0 { t.appeals[0] + t.appeals[1] } else { 0 };

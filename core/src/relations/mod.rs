@@ -7,11 +7,13 @@ pub mod mediators;
 pub mod network;
 pub mod series;
 pub mod shifts;
+pub mod tables;
 
 pub use mediators::{Mediator, mediators};
 pub use network::{Edge, Network, Node, network};
 pub use series::{Freq, Series, SeriesOptions, SeriesPoint, series};
 pub use shifts::{Evidence, Shift, ShiftOptions, shifts};
+pub use tables::{entries_to_batch, mediators_to_batch, shifts_to_batch};
 
 #[cfg(test)]
 mod tests;

@@ -17,7 +17,7 @@
 //! grows over time, and this measures the dyad's net cooperation per hundred events of its two
 //! actors.
 
-use crate::aggregates::{DayCell, DyadKey, GOLDSTEIN_SCALE, Sums};
+use crate::aggregates::{AggregateSource, DayCell, DyadKey, GOLDSTEIN_SCALE, Sums};
 use crate::date::Date;
 use crate::error::{Error, Result};
 use crate::store::{ActorSel, StoreView};
@@ -222,8 +222,8 @@ impl Acc {
 }
 
 /// The dyad keys a country series reads: A→B, (B→A unless directed), and the symmetric pair.
-fn keys(view: &StoreView, a: &str, b: &str, directed: bool) -> Vec<DyadKey> {
-    let (Some(ia), Some(ib)) = (view.countries().get(a), view.countries().get(b)) else { return Vec::new() };
+fn keys(src: &dyn AggregateSource, a: &str, b: &str, directed: bool) -> Vec<DyadKey> {
+    let (Some(ia), Some(ib)) = (src.country_id(a), src.country_id(b)) else { return Vec::new() };
     let mut k = vec![DyadKey::of(ia, ib, true), DyadKey::of(ia, ib, false)];
     if !directed && ia != ib {
         k.push(DyadKey::of(ib, ia, true));
@@ -233,6 +233,20 @@ fn keys(view: &StoreView, a: &str, b: &str, directed: bool) -> Vec<DyadKey> {
 
 /// Computes a series. `a` and `b` are resolved actors; countries are used unless `exact`.
 pub fn series(view: &StoreView, a: &ActorSel, b: &ActorSel, opts: &SeriesOptions) -> Result<Series> {
+    let exact = opts.exact.then(|| exact_days(view, a, b, opts.directed));
+    series_over(view, a, b, exact, opts)
+}
+
+/// Computes a series over any aggregates — a store's, or an [`crate::aggregates::AggregateSet`]
+/// merged from workers. `exact`, when given, holds the exact-code dyad's day cells, read in
+/// place of the country keys.
+pub fn series_over(
+    src: &dyn AggregateSource,
+    a: &ActorSel,
+    b: &ActorSel,
+    exact: Option<Vec<DayCell>>,
+    opts: &SeriesOptions,
+) -> Result<Series> {
     if opts.half_life_days.is_nan() || opts.half_life_days <= 0.0 {
         return Err(Error::invalid("half_life", "the half-life must be a positive number of days"));
     }
@@ -242,18 +256,14 @@ pub fn series(view: &StoreView, a: &ActorSel, b: &ActorSel, opts: &SeriesOptions
         }
     }
     // Day cells per key, or for exact codes day cells summed from the dyad index.
-    let day_lists: Vec<Vec<DayCell>> =
-        if opts.exact { vec![exact_days(view, a, b, opts.directed)] } else { Vec::new() };
-    let keys = if opts.exact { Vec::new() } else { keys(view, &a.country, &b.country, opts.directed) };
+    let keys = if exact.is_some() { Vec::new() } else { keys(src, &a.country, &b.country, opts.directed) };
     let all_time = (Date::MIN, Date::MAX);
-    let slices: Vec<&[DayCell]> = if opts.exact {
-        day_lists.iter().map(Vec::as_slice).collect()
-    } else {
-        keys.iter()
-            .map(|k| {
-                view.aggregates().days_between(k, opts.start.unwrap_or(all_time.0), opts.end.unwrap_or(all_time.1))
-            })
-            .collect()
+    let slices: Vec<&[DayCell]> = match &exact {
+        Some(days) => vec![days.as_slice()],
+        None => keys
+            .iter()
+            .map(|k| src.aggregates().days_between(k, opts.start.unwrap_or(all_time.0), opts.end.unwrap_or(all_time.1)))
+            .collect(),
     };
     let first = slices.iter().filter_map(|s| s.first().map(|c| c.day)).min();
     let last = slices.iter().filter_map(|s| s.last().map(|c| c.day)).max();
@@ -277,8 +287,8 @@ pub fn series(view: &StoreView, a: &ActorSel, b: &ActorSel, opts: &SeriesOptions
     let volume_lists: Vec<&[crate::aggregates::DayTotal]> = if opts.normalize {
         [&a.country, &b.country]
             .into_iter()
-            .filter_map(|c| view.countries().get(c))
-            .map(|id| view.aggregates().country_totals(id))
+            .filter_map(|c| src.country_id(c))
+            .map(|id| src.aggregates().country_totals(id))
             .collect()
     } else {
         Vec::new()

@@ -174,3 +174,39 @@ fn the_network_of_stored_events() {
     assert_eq!(net.triads, 2);
     assert_eq!(net.balanced_share, 1.0);
 }
+
+#[test]
+fn aggregates_built_apart_and_merged_give_the_stores_series() {
+    let m = model();
+    add_with_change(&m, 12, 24);
+    let mut events = m.events(&crate::EventQuery { limit: Some(10_000), ..Default::default() }).expect("events").events;
+    events.push({
+        let mut e = ev("sym", d("2018-03-05"), "SYRGOV", "TURGOV", "040");
+        e.directed = false;
+        e
+    });
+    m.add_events(vec![events.last().cloned().expect("sym")], &AddOptions::default()).expect("add");
+    let dict = crate::Dictionary::builtin();
+    for e in &mut events {
+        e.normalize(&dict).expect("normalize");
+    }
+    // Two workers, each with half of the events, merged on the driver.
+    let (left, right) = events.split_at(events.len() / 2);
+    let mut merged = crate::aggregates::AggregateSet::from_events(left);
+    merged.merge(&crate::aggregates::AggregateSet::from_events(right));
+    let whole = crate::aggregates::AggregateSet::from_events(&events);
+    assert_eq!(merged.to_batch().expect("batch"), whole.to_batch().expect("batch"));
+    assert_eq!(merged.events(), events.len() as i64);
+    for directed in [false, true] {
+        let opts = SeriesOptions { directed, ..Default::default() };
+        assert_eq!(
+            merged.relation("TUR", "SYR", &opts).expect("series"),
+            m.relation("TUR", "SYR", &opts).expect("series")
+        );
+    }
+    // Through its table and back: the same sums.
+    let back = crate::aggregates::AggregateSet::from_batch(&merged.to_batch().expect("batch")).expect("from table");
+    assert_eq!(back.to_batch().expect("batch"), merged.to_batch().expect("batch"));
+    let exact = SeriesOptions { exact: true, ..Default::default() };
+    assert_eq!(merged.relation("TUR", "SYR", &exact).unwrap_err().kind(), crate::ErrorKind::InvalidInput);
+}

@@ -27,17 +27,23 @@ use std::collections::{BinaryHeap, HashMap};
 use xxhash_rust::xxh3::xxh3_64;
 
 /// Interned country (or organisation) codes; id 0 is "none".
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Interner {
     ids: HashMap<String, u32>,
     names: Vec<String>,
 }
 
+impl Default for Interner {
+    fn default() -> Self {
+        Interner::new()
+    }
+}
+
 impl Interner {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Interner { ids: HashMap::new(), names: vec![String::new()] }
     }
-    fn intern(&mut self, s: Option<&str>) -> u32 {
+    pub(crate) fn intern(&mut self, s: Option<&str>) -> u32 {
         let Some(s) = s else { return 0 };
         if let Some(&id) = self.ids.get(s) {
             return id;

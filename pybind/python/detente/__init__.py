@@ -1,24 +1,38 @@
 """detente: an open diplomacy model.
 
-Code news text into CAMEO events, import GDELT/ICEWS/POLECAT data, and follow how relations
-between states thaw and freeze. The heavy lifting happens in Rust; tables come back as Arrow.
+Code news text into CAMEO events, store them, and follow how relations between states thaw and
+freeze, who mediates, and how the network of relations falls into blocs. The work happens in
+Rust; tables come back as pyarrow Tables (``.to_pandas()``, ``polars.from_arrow(t)``).
+
+>>> import detente
+>>> m = detente.Model()                                   # in memory; Model("dir") for a store
+>>> m.ingest("Turkey and Syria held talks in Moscow on Wednesday.", published="2023-05-11")
+>>> m.relation("Turkey", "Syria", freq="month")
 """
 
-from detente._detente import __version__, resolve
+from detente._detente import __version__
 from detente._errors import (
     ConflictError,
     DetenteError,
     InvalidInputError,
+    NotFoundError,
     StoreLockedError,
     UnavailableError,
     UnknownActorError,
 )
+from detente.model import Aggregates, Model, Network, Relation, code_batch, resolve
 
 __all__ = [
     "__version__",
+    "Model",
+    "Relation",
+    "Network",
+    "Aggregates",
+    "code_batch",
     "resolve",
     "DetenteError",
     "InvalidInputError",
+    "NotFoundError",
     "UnknownActorError",
     "ConflictError",
     "StoreLockedError",

@@ -1,18 +1,31 @@
-"""The exception hierarchy of detente. Every error the model raises is a :class:`DetenteError`;
-bad input is also a :class:`ValueError`, an unknown actor or document also a :class:`LookupError`.
+"""The exception hierarchy of detente.
+
+Every error the model raises is a :class:`DetenteError`. Bad input is also a :class:`ValueError`
+(:class:`InvalidInputError`); an unknown actor or document is also a :class:`LookupError`
+(:class:`NotFoundError`, and :class:`UnknownActorError` for actors). Errors about input carry
+the offending field in ``.field`` (``"date"``, ``"code"``…) when the core knows it.
 """
+
+from typing import Optional
 
 
 class DetenteError(Exception):
     """Base class of every detente error."""
+
+    #: The offending field (``"date"``, ``"code"``, ``"published"``…), when known.
+    field: Optional[str] = None
 
 
 class InvalidInputError(DetenteError, ValueError):
     """Input that is malformed or breaks a rule: a bad date, an unknown event code, a bad line."""
 
 
-class UnknownActorError(DetenteError, LookupError):
-    """A name, actor code or document that neither the dictionary nor the store knows."""
+class NotFoundError(DetenteError, LookupError):
+    """A document, event or actor that neither the dictionary nor the store knows."""
+
+
+class UnknownActorError(NotFoundError):
+    """A name or actor code that neither the dictionary nor the store knows."""
 
 
 class ConflictError(DetenteError):
@@ -24,12 +37,13 @@ class StoreLockedError(DetenteError):
 
 
 class UnavailableError(DetenteError):
-    """The model cannot serve the request now (for example while shutting down)."""
+    """The model cannot serve the request now."""
 
 
 __all__ = [
     "DetenteError",
     "InvalidInputError",
+    "NotFoundError",
     "UnknownActorError",
     "ConflictError",
     "StoreLockedError",
