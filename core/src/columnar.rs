@@ -178,15 +178,16 @@ impl DictColumn {
         self.key(row).map(|k| self.values.value(k as usize))
     }
 
+    /// True when the dictionary holds `value`.
+    pub fn contains(&self, value: &str) -> bool {
+        self.values.iter().any(|v| v == Some(value))
+    }
+
     /// The distinct values (indexed by key).
     pub fn values(&self) -> &StringArray {
         &self.values
     }
 
-    /// The key of a value in this column's dictionary, if present (for fast equality filters).
-    pub fn find(&self, value: &str) -> Option<i32> {
-        (0..self.values.len()).find(|&i| self.values.value(i) == value).map(|i| i as i32)
-    }
 }
 
 fn corrupt(message: String) -> Error {

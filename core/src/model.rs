@@ -521,6 +521,17 @@ impl Model {
         Ok(EventPage { events: view.events(&rows), next_cursor: next.map(|c| c.encode(fp)) })
     }
 
+    /// Imports GDELT, ICEWS or POLECAT files (plain, gzip or zip) into the store; see
+    /// [`crate::import`].
+    pub fn import(
+        &self,
+        format: crate::import::Format,
+        files: &[PathBuf],
+        opts: &crate::import::ImportOptions,
+    ) -> Result<crate::import::ImportReport> {
+        crate::import::import_files(self, format, files, opts)
+    }
+
     /// The position after the last stored event: events stored later are at or after it.
     pub fn position(&self) -> u64 {
         u64::from(self.view().end_row())

@@ -8,6 +8,12 @@ use crate::error::{Error, Result};
 /// Root blocks of non-state actors: the organisation's own code follows them.
 const ROOTS: &[&str] = &["IGO", "NGO", "NGM", "IMG", "INT", "MNC"];
 
+/// True for the blocks that open a transnational code (`IGO`, `NGO`, `MNC`…) rather than a
+/// country's.
+pub fn is_transnational_root(block: &str) -> bool {
+    ROOTS.contains(&block)
+}
+
 /// A normalised actor code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActorCode {

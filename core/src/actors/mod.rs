@@ -8,7 +8,7 @@
 mod code;
 mod file;
 
-pub use code::{ActorCode, is_well_formed_code};
+pub use code::{ActorCode, is_transnational_root, is_well_formed_code};
 pub use file::parse_dictionary;
 
 use crate::date::Date;

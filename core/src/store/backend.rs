@@ -41,6 +41,21 @@ pub struct Commit {
     pub documents: Vec<Document>,
     /// Dictionary entries stored.
     pub actors: Vec<Entry>,
+    /// Imported files recorded (so that importing one again is a no-op).
+    pub imports: Vec<ImportRecord>,
+}
+
+/// An imported file, by the fingerprint of its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRecord {
+    /// Format, content hash and length (`gdelt2:…:…`).
+    pub fingerprint: String,
+    /// The file's name when imported.
+    pub name: String,
+    /// The format.
+    pub format: String,
+    /// Its data rows.
+    pub rows: u64,
 }
 
 /// What a commit produced.
@@ -60,6 +75,8 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn commit(&self, commit: Commit) -> Result<Committed>;
     /// A stored document.
     fn document(&self, id: &str) -> Result<Option<Document>>;
+    /// True when a file with this fingerprint was imported.
+    fn imported(&self, fingerprint: &str) -> Result<bool>;
     /// The content hashes of stored documents among `ids`.
     fn document_hashes(&self, ids: &[&str]) -> Result<HashMap<String, u64>>;
     /// Dictionary entries added through the API.
@@ -86,6 +103,7 @@ struct MemoryInner {
     tombstones: Vec<u32>,
     documents: HashMap<String, Document>,
     actors: Vec<Entry>,
+    imports: std::collections::HashSet<String>,
     generation: u64,
 }
 
@@ -107,7 +125,12 @@ impl Backend for MemoryBackend {
             m.documents.insert(d.id.clone(), d);
         }
         m.actors.extend(c.actors);
+        m.imports.extend(c.imports.into_iter().map(|r| r.fingerprint));
         Ok(Committed { segment, generation: m.generation })
+    }
+
+    fn imported(&self, fingerprint: &str) -> Result<bool> {
+        Ok(self.inner.lock().imports.contains(fingerprint))
     }
 
     fn document(&self, id: &str) -> Result<Option<Document>> {

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The schema version this build writes; older catalogs are migrated on a writable open.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const CATALOG: &str = "catalog.sqlite";
 const SEGMENTS: &str = "segments";
@@ -250,6 +250,11 @@ fn migrate(conn: &mut Connection) -> Result<()> {
                                      valid_from TEXT, valid_until TEXT, office TEXT, added INTEGER NOT NULL);
                  INSERT INTO meta VALUES ('generation', '0');",
             )?,
+            // 2: imported files, so that importing the same file again writes nothing.
+            1 => tx.execute_batch(
+                "CREATE TABLE imports(fingerprint TEXT PRIMARY KEY, name TEXT NOT NULL, format TEXT NOT NULL,
+                                      rows INTEGER NOT NULL, added INTEGER NOT NULL);",
+            )?,
             _ => unreachable!("every version below SCHEMA_VERSION has a step"),
         }
         version += 1;
@@ -324,6 +329,12 @@ impl Backend for DirBackend {
             let mut st = tx.prepare(
                 "INSERT INTO actors(code, kind, names, valid_from, valid_until, office, added) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
+            let mut imp = tx.prepare(
+                "INSERT OR REPLACE INTO imports(fingerprint, name, format, rows, added) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for r in &c.imports {
+                imp.execute(params![r.fingerprint, r.name, r.format, r.rows as i64, now])?;
+            }
             for a in &c.actors {
                 st.execute(params![
                     a.code,
@@ -345,6 +356,13 @@ impl Backend for DirBackend {
             None => None,
         };
         Ok(Committed { segment, generation: g })
+    }
+
+    fn imported(&self, fingerprint: &str) -> Result<bool> {
+        let conn = self.conn.lock();
+        let n: i64 =
+            conn.query_row("SELECT count(*) FROM imports WHERE fingerprint = ?1", params![fingerprint], |r| r.get(0))?;
+        Ok(n > 0)
     }
 
     fn document(&self, id: &str) -> Result<Option<Document>> {

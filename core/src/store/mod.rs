@@ -10,7 +10,7 @@ mod backend;
 mod dir;
 mod query;
 
-pub use backend::{Backend, Commit, Committed, LoadedSegment, MemoryBackend, Snapshot};
+pub use backend::{Backend, Commit, Committed, ImportRecord, LoadedSegment, MemoryBackend, Snapshot};
 pub use dir::{Access, DirBackend, SCHEMA_VERSION, read_ipc_mmap};
 pub use query::{ActorSel, Cursor, EventFilter};
 
@@ -142,6 +142,8 @@ pub struct Write {
     pub input: Option<String>,
     /// Line (or item) number of each event in `input`, for error messages.
     pub lines: Vec<u64>,
+    /// Imported files to record with this write.
+    pub imports: Vec<ImportRecord>,
 }
 
 #[derive(Debug)]
@@ -451,7 +453,8 @@ impl Store {
         remove.sort_unstable();
         remove.dedup();
         summary.removed = remove.len();
-        if batch.is_none() && remove.is_empty() && w.documents.is_empty() && w.actors.is_empty() {
+        if batch.is_none() && remove.is_empty() && w.documents.is_empty() && w.actors.is_empty() && w.imports.is_empty()
+        {
             return Ok(summary);
         }
         let committed = self.backend.commit(Commit {
@@ -459,6 +462,7 @@ impl Store {
             tombstones: remove.clone(),
             documents: w.documents,
             actors: w.actors,
+            imports: w.imports,
         })?;
         {
             let mut state = self.state.write();
@@ -547,7 +551,7 @@ impl StoreView<'_> {
 
     /// True when some stored event has this exact actor code.
     pub fn knows_code(&self, code: &str) -> bool {
-        self.state.segments.iter().any(|s| s.cols.source.find(code).is_some() || s.cols.target.find(code).is_some())
+        self.state.segments.iter().any(|s| s.cols.source.contains(code) || s.cols.target.contains(code))
     }
 
     /// The event of a row.
@@ -741,8 +745,8 @@ struct Matcher<'a> {
 struct SegFilter {
     codes: Option<Vec<bool>>,
     roots: Option<Vec<bool>>,
-    origin: Option<Option<i32>>,
-    doc: Option<Option<i32>>,
+    origin: Option<Vec<bool>>,
+    doc: Option<Vec<bool>>,
 }
 
 impl<'a> Matcher<'a> {
@@ -763,8 +767,12 @@ impl<'a> Matcher<'a> {
         let roots = (!f.roots.is_empty()).then(|| {
             seg.cols.root_code.values().iter().map(|v| v.is_some_and(|v| f.roots.iter().any(|r| r == v))).collect()
         });
-        let origin = f.origin.map(|o| seg.cols.origin.find(o.as_str()));
-        let doc = f.doc_id.as_ref().map(|d| seg.cols.doc_id.find(d));
+        // Keys, not one key: a dictionary may hold a value more than once (concatenated batches).
+        let keys = |c: &crate::columnar::DictColumn, v: &str| -> Vec<bool> {
+            c.values().iter().map(|x| x == Some(v)).collect()
+        };
+        let origin = f.origin.map(|o| keys(&seg.cols.origin, o.as_str()));
+        let doc = f.doc_id.as_ref().map(|d| keys(&seg.cols.doc_id, d));
         SegFilter { codes, roots, origin, doc }
     }
 
@@ -798,13 +806,13 @@ impl<'a> Matcher<'a> {
                 return false;
             }
         }
-        if let Some(o) = sf.origin {
-            if o.is_none() || c.origin.key(l) != o {
+        if let Some(o) = &sf.origin {
+            if !c.origin.key(l).is_some_and(|k| o[k as usize]) {
                 return false;
             }
         }
-        if let Some(dk) = sf.doc {
-            if dk.is_none() || c.doc_id.key(l) != dk {
+        if let Some(d) = &sf.doc {
+            if !c.doc_id.key(l).is_some_and(|k| d[k as usize]) {
                 return false;
             }
         }

@@ -1,0 +1,140 @@
+//! GDELT 1.0 and 2.0 event exports: tab-separated, no header (one is tolerated), 57/58 or 61
+//! columns. Only the columns an event needs are parsed: the id, the event date, both actors
+//! (code, name, country, known group), the event code, Goldstein, NumMentions, the action's
+//! place (FIPS 10-4 country mapped to ISO), DATEADDED as `reported` and SOURCEURL as `doc_id`.
+
+use super::lookup::{Lookup, iso_of_fips};
+use super::{Format, Parsed, Row, Rows, fields, lines};
+use crate::date::Date;
+use crate::error::Result;
+use xxhash_rust::xxh3::xxh3_64;
+
+/// Column positions of one GDELT version.
+pub struct Gdelt {
+    columns: &'static [usize],
+    action_geo: usize,
+    date_added: usize,
+    header: bool,
+    version: &'static str,
+}
+
+impl Gdelt {
+    /// A reader of `format`, noticing a header row.
+    pub fn new(format: Format, first_line: &[u8]) -> Gdelt {
+        let header = !first_line.first().is_some_and(u8::is_ascii_digit);
+        match format {
+            // 1.0: 57 columns (backfiles), 58 with SOURCEURL (daily files); geo blocks of 7.
+            Format::Gdelt1 => Gdelt { columns: &[57, 58], action_geo: 49, date_added: 56, header, version: "1.0" },
+            _ => Gdelt { columns: &[61], action_geo: 51, date_added: 59, header, version: "2.0" },
+        }
+    }
+
+    /// True when the file starts with a header row.
+    pub fn has_header(&self) -> bool {
+        self.header
+    }
+
+    /// Parses one piece of a file.
+    pub fn parse(&self, piece: &[u8], lookup: &mut Lookup<'_>, _format: Format) -> Result<Parsed> {
+        let estimate = memchr::memchr_iter(b'\n', piece).count() + 1;
+        let mut rows = Rows::new("gdelt", "gdelt:", estimate);
+        let mut out = Parsed { batch: None, rows: 0, lines: 0, bad: Vec::new(), bad_count: 0, hashes: Vec::new() };
+        let mut f: Vec<&[u8]> = Vec::with_capacity(64);
+        for line in lines(piece) {
+            out.lines += 1;
+            if line.is_empty() {
+                continue;
+            }
+            out.rows += 1;
+            out.hashes.push(xxh3_64(line));
+            if let Err(message) = self.row(line, &mut f, lookup, &mut rows) {
+                out.bad_count += 1;
+                if out.bad.len() < super::MAX_REPORTED_BAD_ROWS {
+                    out.bad.push((out.lines, message));
+                }
+            }
+        }
+        if !rows.is_empty() {
+            out.batch = Some(rows.finish()?);
+        }
+        Ok(out)
+    }
+
+    fn row<'a>(
+        &self,
+        line: &'a [u8],
+        f: &mut Vec<&'a [u8]>,
+        lookup: &mut Lookup<'_>,
+        rows: &mut Rows,
+    ) -> std::result::Result<(), String> {
+        let text = std::str::from_utf8(line).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
+        fields(text.as_bytes(), f);
+        if !self.columns.contains(&f.len()) {
+            return Err(format!(
+                "{} columns, a GDELT {} event row has {}",
+                f.len(),
+                self.version,
+                self.columns.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(" or ")
+            ));
+        }
+        let s = |i: usize| std::str::from_utf8(f[i]).unwrap_or("").trim();
+        let opt = |i: usize| Some(s(i)).filter(|v| !v.is_empty());
+        let id = s(0);
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("GLOBALEVENTID `{id}` is not a number"));
+        }
+        let date = Date::parse_compact(s(1)).map_err(|e| format!("SQLDATE: {e}"))?;
+        let a1 = lookup.gdelt_actor(f[5], f[7], f[8])?;
+        let a2 = lookup.gdelt_actor(f[15], f[17], f[18])?;
+        let code = lookup.code(f[26]).map_err(|e| format!("EventCode: {e}"))?;
+        let goldstein = match opt(30) {
+            None => code.goldstein,
+            Some(g) => match g.parse::<f64>() {
+                Ok(v) if (-10.0..=10.0).contains(&v) => v,
+                _ => return Err(format!("GoldsteinScale `{g}` is not a number in -10..10")),
+            },
+        };
+        let mentions = match opt(31) {
+            None => 1,
+            Some(m) => m.parse::<u32>().map_err(|_| format!("NumMentions `{m}` is not a count"))?,
+        };
+        let geo = self.action_geo;
+        let location_country = opt(geo + 2).map(|fips| iso_of_fips(fips).unwrap_or(fips));
+        let reported = match opt(self.date_added) {
+            None => None,
+            Some(d) => Some(
+                d.get(..8)
+                    .ok_or_else(|| format!("DATEADDED `{d}` is not a date"))
+                    .and_then(|d8| Date::parse_compact(d8).map_err(|e| format!("DATEADDED: {e}")))?
+                    .days(),
+            ),
+        };
+        let doc_id = f.get(self.date_added + 1).and_then(|u| std::str::from_utf8(u).ok()).map(str::trim).filter(|u| !u.is_empty());
+        let row = Row {
+            id,
+            id_suffix: None,
+            date: date.days(),
+            source: a1.as_ref().map(|a| a.code.as_str()),
+            target: a2.as_ref().map(|a| a.code.as_str()),
+            source_country: a1.as_ref().and_then(|a| a.country.as_deref()),
+            target_country: a2.as_ref().and_then(|a| a.country.as_deref()),
+            source_name: opt(6),
+            target_name: opt(16),
+            source_raw: a1.as_ref().and_then(|a| a.raw.as_deref()),
+            target_raw: a2.as_ref().and_then(|a| a.raw.as_deref()),
+            code: &code.code,
+            root_code: &code.root,
+            plover: code.plover.as_deref(),
+            quad_class: code.quad,
+            goldstein,
+            mentions,
+            reported,
+            location_name: opt(geo + 1),
+            location_country,
+            doc_id,
+            sentence: None,
+        };
+        rows.push(&row);
+        Ok(())
+    }
+}

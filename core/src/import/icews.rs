@@ -1,0 +1,166 @@
+//! ICEWS coded event files: tab-separated with a header, `NA` for missing values. Countries come
+//! as names (mapped to codes through the dictionary), roles as sector lists (mapped through
+//! `data/sectors.tsv`), Goldstein as `Intensity`. Event ids are not unique in ICEWS (the same id
+//! on different rows): each id gets a suffix from its row's content, so exact duplicate rows
+//! stay one event and different rows never collide.
+
+use super::lookup::{Lookup, role_of_sectors};
+use super::{Parsed, Row, Rows, fields, lines};
+use crate::date::Date;
+use crate::error::{Error, Result};
+use std::collections::HashMap;
+use xxhash_rust::xxh3::xxh3_64;
+
+const REQUIRED: &[&str] = &[
+    "Event ID",
+    "Event Date",
+    "Source Name",
+    "Source Sectors",
+    "Source Country",
+    "CAMEO Code",
+    "Intensity",
+    "Target Name",
+    "Target Sectors",
+    "Target Country",
+];
+
+/// Column positions from the header.
+pub struct Icews {
+    at: HashMap<String, usize>,
+    width: usize,
+}
+
+/// A header's column positions, checked for the required names.
+pub(crate) fn header_columns(header: &[u8], file: &str, required: &[&str]) -> Result<(HashMap<String, usize>, usize)> {
+    let text = std::str::from_utf8(header)
+        .map_err(|_| Error::invalid_at(crate::error::Location::line(file, 1), "the header is not UTF-8"))?;
+    let names: Vec<&str> = text.trim_end_matches(['\r', '\n']).split('\t').map(str::trim).collect();
+    let at: HashMap<String, usize> = names.iter().enumerate().map(|(i, n)| (n.to_string(), i)).collect();
+    if let Some(missing) = required.iter().find(|r| !at.contains_key(**r)) {
+        return Err(Error::invalid_at(
+            crate::error::Location::line(file, 1).with_field(*missing),
+            format!("the header has no `{missing}` column"),
+        ));
+    }
+    let width = required.iter().filter_map(|r| at.get(*r)).max().map_or(0, |m| m + 1);
+    Ok((at, width))
+}
+
+/// `NA` and empty are missing.
+pub(crate) fn value<'a>(f: &[&'a [u8]], at: Option<&usize>) -> Option<&'a str> {
+    let v = std::str::from_utf8(f.get(*at?)?).ok()?.trim();
+    (!v.is_empty() && v != "NA").then_some(v)
+}
+
+/// `YYYY-MM-DD` (a longer timestamp is cut to its date), or `M/D/YYYY` as in the 2017 ICEWS file.
+pub(crate) fn flexible_date(s: &str) -> std::result::Result<Date, String> {
+    if let Some(d) = s.get(..10).and_then(|d| Date::parse(d).ok()) {
+        return Ok(d);
+    }
+    let parts: Vec<&str> = s.split('/').collect();
+    if let [m, d, y] = parts.as_slice() {
+        if let (Ok(m), Ok(d), Ok(y)) = (m.parse::<u32>(), d.parse::<u32>(), y.parse::<i32>()) {
+            if let Some(date) = Date::from_ymd(y, m, d) {
+                return Ok(date);
+            }
+        }
+    }
+    Err(format!("`{s}` is not a date (YYYY-MM-DD or M/D/YYYY)"))
+}
+
+impl Icews {
+    /// A reader for the file whose first line is `header`.
+    pub fn new(header: &[u8], file: &str) -> Result<Icews> {
+        let (at, width) = header_columns(header, file, REQUIRED)?;
+        Ok(Icews { at, width })
+    }
+
+    /// Parses one piece of a file.
+    pub fn parse(&self, piece: &[u8], lookup: &mut Lookup<'_>) -> Result<Parsed> {
+        let mut rows = Rows::new("icews", "icews:", 1024);
+        let mut out = Parsed { batch: None, rows: 0, lines: 0, bad: Vec::new(), bad_count: 0, hashes: Vec::new() };
+        let mut f: Vec<&[u8]> = Vec::with_capacity(24);
+        for line in lines(piece) {
+            out.lines += 1;
+            if line.is_empty() {
+                continue;
+            }
+            out.rows += 1;
+            let hash = xxh3_64(line);
+            out.hashes.push(hash);
+            if let Err(message) = self.row(line, hash, &mut f, lookup, &mut rows) {
+                out.bad_count += 1;
+                if out.bad.len() < super::MAX_REPORTED_BAD_ROWS {
+                    out.bad.push((out.lines, message));
+                }
+            }
+        }
+        if !rows.is_empty() {
+            out.batch = Some(rows.finish()?);
+        }
+        Ok(out)
+    }
+
+    fn row<'a>(
+        &self,
+        line: &'a [u8],
+        hash: u64,
+        f: &mut Vec<&'a [u8]>,
+        lookup: &mut Lookup<'_>,
+        rows: &mut Rows,
+    ) -> std::result::Result<(), String> {
+        std::str::from_utf8(line).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
+        fields(line, f);
+        if f.len() < self.width {
+            return Err(format!("{} columns, the header names at least {}", f.len(), self.width));
+        }
+        let v = |name: &str| value(f, self.at.get(name));
+        let id = v("Event ID").ok_or("missing Event ID")?;
+        let date = flexible_date(v("Event Date").ok_or("missing Event Date")?).map_err(|e| format!("Event Date: {e}"))?;
+        let code = lookup.code(v("CAMEO Code").ok_or("missing CAMEO Code")?.as_bytes()).map_err(|e| format!("CAMEO Code: {e}"))?;
+        let goldstein = match v("Intensity") {
+            None => code.goldstein,
+            Some(g) => match g.parse::<f64>() {
+                Ok(x) if (-10.0..=10.0).contains(&x) => x,
+                _ => return Err(format!("Intensity `{g}` is not a number in -10..10")),
+            },
+        };
+        let mut side = |country: &str, sectors: &str| -> std::result::Result<_, String> {
+            match v(country).and_then(|c| lookup.country_by_name(c)) {
+                Some(c) => lookup.country_actor(&c, v(sectors).and_then(role_of_sectors)),
+                None => Ok(None),
+            }
+        };
+        let source = side("Source Country", "Source Sectors")?;
+        let target = side("Target Country", "Target Sectors")?;
+        let place_country = v("Country").and_then(|c| lookup.country_by_name(c));
+        let suffix = format!("{:08x}", hash as u32);
+        let sentence = v("Sentence Number").and_then(|s| s.parse::<u32>().ok());
+        let row = Row {
+            id,
+            id_suffix: Some(&suffix),
+            date: date.days(),
+            source: source.as_ref().map(|a| a.code.as_str()),
+            target: target.as_ref().map(|a| a.code.as_str()),
+            source_country: source.as_ref().and_then(|a| a.country.as_deref()),
+            target_country: target.as_ref().and_then(|a| a.country.as_deref()),
+            source_name: v("Source Name"),
+            target_name: v("Target Name"),
+            source_raw: None,
+            target_raw: None,
+            code: &code.code,
+            root_code: &code.root,
+            plover: code.plover.as_deref(),
+            quad_class: code.quad,
+            goldstein,
+            mentions: 1,
+            reported: None,
+            location_name: v("City").or_else(|| v("Province")),
+            location_country: place_country.as_deref(),
+            doc_id: v("Story ID"),
+            sentence,
+        };
+        rows.push(&row);
+        Ok(())
+    }
+}

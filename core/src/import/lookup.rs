@@ -1,0 +1,189 @@
+//! What importers look up, once per distinct value and per worker: actor codes normalised
+//! through the dictionary, CAMEO codes checked against the taxonomy, country names, FIPS 10-4
+//! place codes, and actor sectors as CAMEO roles.
+
+use crate::actors::Dictionary;
+use crate::taxonomy::{QuadScheme, taxonomy};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::OnceLock;
+
+/// A normalised actor.
+#[derive(Debug)]
+pub struct Actor {
+    /// The normalised code (`TURGOV`, `---CVL`).
+    pub code: String,
+    /// Its country or organisation.
+    pub country: Option<String>,
+    /// The dataset's code, when it differs.
+    pub raw: Option<String>,
+}
+
+/// A checked CAMEO code.
+#[derive(Debug)]
+pub struct Code {
+    /// The code.
+    pub code: String,
+    /// Its root.
+    pub root: String,
+    /// QuadClass, GDELT scheme.
+    pub quad: u8,
+    /// Its Goldstein value (GDELT's table).
+    pub goldstein: f64,
+    /// PLOVER type from the crosswalk.
+    pub plover: Option<String>,
+}
+
+/// Per-worker caches.
+pub struct Lookup<'d> {
+    dict: &'d Dictionary,
+    actors: HashMap<Vec<u8>, Result<Option<Rc<Actor>>, String>>,
+    codes: HashMap<Vec<u8>, Result<Rc<Code>, String>>,
+    countries: HashMap<String, Option<Rc<str>>>,
+}
+
+fn fips_table() -> &'static HashMap<String, Option<String>> {
+    static T: OnceLock<HashMap<String, Option<String>>> = OnceLock::new();
+    T.get_or_init(|| {
+        include_str!("../../data/fips_iso.tsv")
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.starts_with("fips\t"))
+            .filter_map(|l| {
+                let mut f = l.split('\t');
+                let fips = f.next()?.trim();
+                let iso = f.next().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+                (fips.len() == 2).then(|| (fips.to_string(), iso))
+            })
+            .collect()
+    })
+}
+
+fn sector_table() -> &'static Vec<(String, &'static str)> {
+    static T: OnceLock<Vec<(String, &'static str)>> = OnceLock::new();
+    T.get_or_init(|| {
+        include_str!("../../data/sectors.tsv")
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .filter_map(|l| {
+                let (sector, role) = l.split_once('\t')?;
+                Some((sector.trim().to_ascii_lowercase(), role.trim()))
+            })
+            .collect()
+    })
+}
+
+/// The ISO 3166 alpha-3 code of a FIPS 10-4 country code (`TU` → `TUR`).
+pub fn iso_of_fips(fips: &str) -> Option<&'static str> {
+    fips_table().get(fips).and_then(|c| c.as_deref())
+}
+
+/// The CAMEO role of a comma-separated sector list: the first of `data/sectors.tsv`'s order.
+pub fn role_of_sectors(sectors: &str) -> Option<&'static str> {
+    let table = sector_table();
+    sectors
+        .split(',')
+        .filter_map(|s| {
+            let s = s.trim().to_ascii_lowercase();
+            table.iter().position(|(name, _)| *name == s)
+        })
+        .min()
+        .map(|i| table[i].1)
+}
+
+impl<'d> Lookup<'d> {
+    /// Empty caches over a dictionary.
+    pub fn new(dict: &'d Dictionary) -> Lookup<'d> {
+        Lookup { dict, actors: HashMap::new(), codes: HashMap::new(), countries: HashMap::new() }
+    }
+
+    /// A GDELT actor from its code, country code and known-group code. A code made only of role
+    /// blocks (`CVL`) gets the country, or `---`, in front. `None` when all three are empty.
+    pub fn gdelt_actor(&mut self, code: &[u8], country: &[u8], group: &[u8]) -> Result<Option<Rc<Actor>>, String> {
+        let mut key = Vec::with_capacity(code.len() + country.len() + group.len() + 2);
+        key.extend_from_slice(code);
+        key.push(b'|');
+        key.extend_from_slice(country);
+        key.push(b'|');
+        key.extend_from_slice(group);
+        if let Some(hit) = self.actors.get(&key) {
+            return hit.clone();
+        }
+        let value = self.make_gdelt_actor(code, country, group);
+        self.actors.insert(key, value.clone());
+        value
+    }
+
+    fn make_gdelt_actor(&self, code: &[u8], country: &[u8], group: &[u8]) -> Result<Option<Rc<Actor>>, String> {
+        fn s(b: &[u8]) -> Result<&str, String> {
+            std::str::from_utf8(b).map(str::trim).map_err(|_| "invalid UTF-8".to_string())
+        }
+        let (raw, country, group) = (s(code)?, s(country)?, s(group)?);
+        let base = if !raw.is_empty() {
+            raw
+        } else if !country.is_empty() {
+            country
+        } else if !group.is_empty() {
+            group
+        } else {
+            return Ok(None);
+        };
+        let first = base.get(..3).unwrap_or(base);
+        let full = if self.dict.is_role(first) && !crate::actors::is_transnational_root(first) {
+            let head = if country.is_empty() { "---" } else { country };
+            format!("{head}{base}")
+        } else {
+            base.to_string()
+        };
+        let norm = self.dict.normalize_code(&full).map_err(|e| format!("actor code `{raw}`: {e}"))?;
+        let fallback = |c: &str| (!c.is_empty()).then(|| self.dict.normalize_code(c).ok().map(|n| n.code)).flatten();
+        let country = norm.country.clone().or_else(|| fallback(country)).or_else(|| fallback(group));
+        let raw = (raw != norm.code && !raw.is_empty()).then(|| raw.to_string());
+        Ok(Some(Rc::new(Actor { code: norm.code, country, raw })))
+    }
+
+    /// An actor from a country code (ISO3) and a role, as ICEWS and POLECAT give them.
+    pub fn country_actor(&mut self, country: &str, role: Option<&str>) -> Result<Option<Rc<Actor>>, String> {
+        let code = format!("{country}{}", role.unwrap_or(""));
+        if let Some(hit) = self.actors.get(code.as_bytes()) {
+            return hit.clone();
+        }
+        let value = self
+            .dict
+            .normalize_code(&code)
+            .map(|n| Some(Rc::new(Actor { code: n.code, country: n.country.or(Some(country.to_string())), raw: None })))
+            .map_err(|e| e.to_string());
+        self.actors.insert(code.into_bytes(), value.clone());
+        value
+    }
+
+    /// A CAMEO code checked against the taxonomy (zero-padded strings only).
+    pub fn code(&mut self, code: &[u8]) -> Result<Rc<Code>, String> {
+        if let Some(hit) = self.codes.get(code) {
+            return hit.clone();
+        }
+        let value = std::str::from_utf8(code)
+            .map_err(|_| "invalid UTF-8".to_string())
+            .and_then(|c| taxonomy().get(c.trim()).map_err(|e| e.to_string()))
+            .map(|c| {
+                Rc::new(Code {
+                    code: c.code.clone(),
+                    root: c.root().to_string(),
+                    quad: c.quad(QuadScheme::Gdelt).unwrap_or(0),
+                    goldstein: c.goldstein_gdelt,
+                    plover: c.plover.as_ref().map(|p| p.event.clone()),
+                })
+            });
+        self.codes.insert(code.to_vec(), value.clone());
+        value
+    }
+
+    /// The country code of a country name (`Russian Federation` → `RUS`), or of a code.
+    pub fn country_by_name(&mut self, name: &str) -> Option<Rc<str>> {
+        if let Some(hit) = self.countries.get(name) {
+            return hit.clone();
+        }
+        let value = self.dict.resolve(name, None).ok().and_then(|r| r.country.or(Some(r.code))).map(Rc::from);
+        self.countries.insert(name.to_string(), value.clone());
+        value
+    }
+}

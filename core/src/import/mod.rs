@@ -1,0 +1,424 @@
+//! Bulk event data: GDELT 1.0 and 2.0 event exports, ICEWS coded event files and POLECAT files
+//! into the store. A streaming pipeline: the input (plain, gzip or zip) is read in large chunks,
+//! each chunk is split at line ends and parsed on every core straight into Arrow columns (only
+//! the columns an event needs), and the rows go to the store in large atomic batches that build
+//! the aggregates as they land. Bad rows are counted and reported with file and line; with
+//! `strict` a file with any bad row writes nothing. A file already imported (same content) is
+//! skipped; rows already stored are left as they are.
+
+mod gdelt;
+mod icews;
+mod lookup;
+mod polecat;
+mod rows;
+
+pub use rows::{Row, Rows};
+
+use crate::error::{Error, Result};
+use crate::model::Model;
+use arrow_array::RecordBatch;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// The event datasets detente reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// GDELT 1.0 event files: 57 columns (backfiles) or 58 (daily files, with SOURCEURL).
+    Gdelt1,
+    /// GDELT 2.0 event exports: 61 columns.
+    Gdelt2,
+    /// ICEWS coded event files (tab-separated, with a header).
+    Icews,
+    /// POLECAT weekly files (tab-separated, with a header).
+    Polecat,
+}
+
+impl Format {
+    /// Parses `gdelt1`, `gdelt2`, `icews`, `polecat`.
+    pub fn parse(s: &str) -> Result<Format> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "gdelt1" | "gdelt-1" | "gdelt1.0" => Format::Gdelt1,
+            "gdelt2" | "gdelt-2" | "gdelt2.0" | "gdelt" => Format::Gdelt2,
+            "icews" => Format::Icews,
+            "polecat" => Format::Polecat,
+            _ => return Err(Error::invalid("kind", format!("`{s}` is not one of gdelt1, gdelt2, icews, polecat"))),
+        })
+    }
+
+    /// The name used in reports and the catalog.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Gdelt1 => "gdelt1",
+            Format::Gdelt2 => "gdelt2",
+            Format::Icews => "icews",
+            Format::Polecat => "polecat",
+        }
+    }
+}
+
+/// How to import.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// Reject a whole file (write nothing of it) when any row is bad.
+    pub strict: bool,
+    /// Rows per atomic write.
+    pub batch_rows: usize,
+    /// Parsing threads (default: every core).
+    pub threads: usize,
+    /// Import a file again even if a file with the same content was imported before (rows
+    /// already stored are still left alone).
+    pub force: bool,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions {
+            strict: false,
+            batch_rows: 2_000_000,
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            force: false,
+        }
+    }
+}
+
+/// A row that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadRow {
+    /// The file.
+    pub file: String,
+    /// Its 1-based line.
+    pub line: u64,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// What happened to one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileReport {
+    /// The file.
+    pub file: String,
+    /// Data rows read (header excluded).
+    pub rows: u64,
+    /// Events stored.
+    pub added: u64,
+    /// Rows already stored with the same content, or repeated within the input.
+    pub unchanged: u64,
+    /// Rows that repeat an earlier row of the same input exactly.
+    pub duplicates: u64,
+    /// Bad rows skipped.
+    pub bad: u64,
+    /// True when a file with this content had been imported before: nothing was read.
+    pub already_imported: bool,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// One entry per file.
+    pub files: Vec<FileReport>,
+    /// The first bad rows (at most [`MAX_REPORTED_BAD_ROWS`]), with file and line.
+    pub bad_rows: Vec<BadRow>,
+}
+
+/// Bad rows kept in a report; the rest are counted.
+pub const MAX_REPORTED_BAD_ROWS: usize = 100;
+
+impl ImportReport {
+    /// Events stored, over all files.
+    pub fn added(&self) -> u64 {
+        self.files.iter().map(|f| f.added).sum()
+    }
+    /// Bad rows, over all files.
+    pub fn bad(&self) -> u64 {
+        self.files.iter().map(|f| f.bad).sum()
+    }
+    /// Rows read, over all files.
+    pub fn rows(&self) -> u64 {
+        self.files.iter().map(|f| f.rows).sum()
+    }
+}
+
+/// The result of parsing one piece of input.
+pub(crate) struct Parsed {
+    pub batch: Option<RecordBatch>,
+    pub rows: u64,
+    pub lines: u64,
+    /// (line within the piece, 1-based; message).
+    pub bad: Vec<(u64, String)>,
+    pub bad_count: u64,
+    /// xxh3 of each row's bytes, for counting exact duplicates.
+    pub hashes: Vec<u64>,
+}
+
+/// Reads the files into the model's store.
+pub fn import_files(model: &Model, format: Format, files: &[PathBuf], opts: &ImportOptions) -> Result<ImportReport> {
+    let mut report = ImportReport::default();
+    for path in files {
+        let file = import_file(model, format, path, opts, &mut report.bad_rows)?;
+        tracing::info!(file = %file.file, rows = file.rows, added = file.added, bad = file.bad, "imported");
+        report.files.push(file);
+    }
+    Ok(report)
+}
+
+/// The input's bytes, decompressed: memory-mapped when plain, read whole when compressed.
+enum Input {
+    Mapped(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for Input {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Input::Mapped(m) => m,
+            Input::Owned(v) => v,
+        }
+    }
+}
+
+fn open(path: &Path) -> Result<(Input, u64)> {
+    let io = |e: std::io::Error| Error::io(path, e);
+    let file = std::fs::File::open(path).map_err(io)?;
+    // SAFETY: the map is read-only; a file truncated under us would fault like any reader's
+    // I/O error would surface. Import inputs are not the store's own files.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+    let fingerprint = xxhash_rust::xxh3::xxh3_64(&map);
+    if map.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::with_capacity(map.len() * 4);
+        flate2::read::MultiGzDecoder::new(&map[..])
+            .read_to_end(&mut out)
+            .map_err(|e| Error::invalid("file", format!("{}: not a readable gzip file: {e}", path.display())))?;
+        return Ok((Input::Owned(out), fingerprint));
+    }
+    if map.starts_with(b"PK\x03\x04") {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&map[..]))
+            .map_err(|e| Error::invalid("file", format!("{}: not a readable zip file: {e}", path.display())))?;
+        let mut out = Vec::new();
+        for i in 0..archive.len() {
+            let mut entry = archive
+                .by_index(i)
+                .map_err(|e| Error::invalid("file", format!("{}: zip entry {i}: {e}", path.display())))?;
+            if entry.is_dir() {
+                continue;
+            }
+            entry
+                .read_to_end(&mut out)
+                .map_err(|e| Error::invalid("file", format!("{}: zip entry {i}: {e}", path.display())))?;
+            if !out.ends_with(b"\n") && !out.is_empty() {
+                out.push(b'\n');
+            }
+        }
+        return Ok((Input::Owned(out), fingerprint));
+    }
+    Ok((Input::Mapped(map), fingerprint))
+}
+
+/// Splits `data` into about `n` pieces that end at line ends.
+fn split_lines(data: &[u8], n: usize) -> Vec<&[u8]> {
+    let mut out = Vec::with_capacity(n);
+    let mut start = 0;
+    for i in 1..n {
+        let target = (data.len() * i / n).max(start);
+        if target >= data.len() {
+            break;
+        }
+        let end = memchr::memchr(b'\n', &data[target..]).map_or(data.len(), |p| target + p + 1);
+        out.push(&data[start..end]);
+        start = end;
+    }
+    if start < data.len() {
+        out.push(&data[start..]);
+    }
+    out
+}
+
+fn import_file(
+    model: &Model,
+    format: Format,
+    path: &Path,
+    opts: &ImportOptions,
+    bad_rows: &mut Vec<BadRow>,
+) -> Result<FileReport> {
+    let name = path.display().to_string();
+    let mut report = FileReport { file: name.clone(), ..Default::default() };
+    let (input, fingerprint) = open(path)?;
+    let fingerprint = format!("{}:{fingerprint:016x}:{}", format.as_str(), input.len());
+    if !opts.force && model.store().backend().imported(&fingerprint)? {
+        report.already_imported = true;
+        return Ok(report);
+    }
+    let data: &[u8] = &input;
+    // The header (ICEWS, POLECAT; GDELT files may carry one too).
+    let header_end = memchr::memchr(b'\n', data).map_or(data.len(), |p| p + 1);
+    let header = &data[..header_end];
+    let parser = Parser::new(format, header, &name)?;
+    let body_start = if parser.has_header() { header_end } else { 0 };
+    let first_line = if body_start > 0 { 2 } else { 1 };
+    let body = &data[body_start..];
+
+    let dict = model.dictionary();
+    let piece_bytes = (64usize << 20).max(body.len() / (opts.threads.max(1) * 4));
+    let mut pending: Vec<RecordBatch> = Vec::new();
+    let mut pending_rows = 0usize;
+    let mut line_base = first_line;
+    let mut seen = std::collections::HashSet::new();
+    let mut strict_batches = Vec::new();
+    let mut offset = 0;
+    while offset < body.len() {
+        // One round: up to `threads` pieces of about `piece_bytes`, parsed at the same time.
+        let end = {
+            let target = (offset + piece_bytes * opts.threads.max(1)).min(body.len());
+            if target >= body.len() {
+                body.len()
+            } else {
+                memchr::memchr(b'\n', &body[target..]).map_or(body.len(), |p| target + p + 1)
+            }
+        };
+        let pieces = split_lines(&body[offset..end], opts.threads.max(1));
+        let parsed: Vec<Result<Parsed>> = std::thread::scope(|s| {
+            let handles: Vec<_> =
+                pieces.iter().map(|piece| s.spawn(|| parser.parse(piece, &dict, format))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("an import worker panicked".into()))))
+                .collect()
+        });
+        for p in parsed {
+            let p = p?;
+            for (line, message) in p.bad {
+                if bad_rows.len() < MAX_REPORTED_BAD_ROWS {
+                    bad_rows.push(BadRow { file: name.clone(), line: line_base + line - 1, message });
+                }
+            }
+            report.bad += p.bad_count;
+            report.rows += p.rows;
+            for h in p.hashes {
+                if !seen.insert(h) {
+                    report.duplicates += 1;
+                }
+            }
+            line_base += p.lines;
+            if let Some(b) = p.batch {
+                pending_rows += b.num_rows();
+                pending.push(b);
+            }
+        }
+        offset = end;
+        if opts.strict {
+            if report.bad > 0 {
+                return Err(strict_error(&name, bad_rows, report.bad));
+            }
+            strict_batches.append(&mut pending);
+            pending_rows = 0;
+        } else if pending_rows >= opts.batch_rows {
+            write(model, std::mem::take(&mut pending), &mut report, None)?;
+            pending_rows = 0;
+        }
+    }
+    let last = if opts.strict { strict_batches } else { pending };
+    // The file's fingerprint lands with its last rows: a file counts as imported only whole.
+    let record = crate::store::ImportRecord { fingerprint, name, format: format.as_str().into(), rows: report.rows };
+    write(model, last, &mut report, Some(record))?;
+    Ok(report)
+}
+
+fn strict_error(name: &str, bad_rows: &[BadRow], count: u64) -> Error {
+    let first = bad_rows.iter().find(|b| b.file == name);
+    let (line, message) = first.map_or((0, String::new()), |b| (b.line, b.message.clone()));
+    Error::invalid_at(
+        crate::error::Location::line(name, line),
+        format!("{message} ({count} bad rows; --strict writes nothing of this file)"),
+    )
+}
+
+fn write(
+    model: &Model,
+    batches: Vec<RecordBatch>,
+    report: &mut FileReport,
+    record: Option<crate::store::ImportRecord>,
+) -> Result<()> {
+    let batch = match batches.len() {
+        0 => None,
+        1 => batches.into_iter().next(),
+        _ => Some(
+            arrow_select::concat::concat_batches(&crate::columnar::event_schema(), &batches)
+                .map_err(|e| Error::Internal(format!("arrow: {e}")))?,
+        ),
+    };
+    let summary = model.store().write(crate::store::Write {
+        events: batch,
+        replace: false,
+        imports: record.into_iter().collect(),
+        input: Some(report.file.clone()),
+        ..Default::default()
+    })?;
+    report.added += summary.added as u64;
+    report.unchanged += summary.unchanged as u64;
+    Ok(())
+}
+
+/// A format's row parser, configured from the file's header.
+pub(crate) enum Parser {
+    Gdelt(gdelt::Gdelt),
+    Icews(icews::Icews),
+    Polecat(polecat::Polecat),
+}
+
+impl Parser {
+    fn new(format: Format, header: &[u8], file: &str) -> Result<Parser> {
+        Ok(match format {
+            Format::Gdelt1 | Format::Gdelt2 => Parser::Gdelt(gdelt::Gdelt::new(format, header)),
+            Format::Icews => Parser::Icews(icews::Icews::new(header, file)?),
+            Format::Polecat => Parser::Polecat(polecat::Polecat::new(header, file)?),
+        })
+    }
+
+    fn has_header(&self) -> bool {
+        match self {
+            Parser::Gdelt(g) => g.has_header(),
+            Parser::Icews(_) | Parser::Polecat(_) => true,
+        }
+    }
+
+    fn parse(&self, piece: &[u8], dict: &crate::Dictionary, format: Format) -> Result<Parsed> {
+        let mut lookup = lookup::Lookup::new(dict);
+        match self {
+            Parser::Gdelt(g) => g.parse(piece, &mut lookup, format),
+            Parser::Icews(i) => i.parse(piece, &mut lookup),
+            Parser::Polecat(p) => p.parse(piece, &mut lookup),
+        }
+    }
+}
+
+/// Splits a line (without its end) at tabs into `out`.
+#[inline]
+pub(crate) fn fields<'a>(line: &'a [u8], out: &mut Vec<&'a [u8]>) {
+    out.clear();
+    let mut start = 0;
+    for p in memchr::memchr_iter(b'\t', line) {
+        out.push(&line[start..p]);
+        start = p + 1;
+    }
+    out.push(&line[start..]);
+}
+
+/// The lines of a piece, without their ends (`\n` or `\r\n`), skipping a final empty line.
+pub(crate) fn lines(piece: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start >= piece.len() {
+            return None;
+        }
+        let end = memchr::memchr(b'\n', &piece[start..]).map_or(piece.len(), |p| start + p);
+        let mut line = &piece[start..end];
+        start = end + 1;
+        if line.last() == Some(&b'\r') {
+            line = &line[..line.len() - 1];
+        }
+        Some(line)
+    })
+}
+
+#[cfg(test)]
+mod tests;
