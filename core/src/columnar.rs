@@ -187,7 +187,6 @@ impl DictColumn {
     pub fn values(&self) -> &StringArray {
         &self.values
     }
-
 }
 
 fn corrupt(message: String) -> Error {

@@ -59,6 +59,10 @@ pub enum Command {
     Mediators(MediatorsArgs),
     /// The network of relations: nodes (with blocs, centrality, brokerage) or edges.
     Network(NetworkArgs),
+    /// Import GDELT 1.0/2.0, ICEWS or POLECAT event files (plain, gzip or zip). Bad rows are
+    /// skipped and reported with file and line (--strict: a bad row rejects its whole file); a
+    /// file imported before is skipped.
+    Import(ImportArgs),
     /// Stored events: add, list.
     #[command(subcommand)]
     Events(EventsCommand),
@@ -266,6 +270,25 @@ pub struct IngestArgs {
     /// Re-code documents already stored, replacing their coded events.
     #[arg(long)]
     pub recode: bool,
+}
+
+/// Arguments of `import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The dataset: gdelt1, gdelt2, icews, polecat.
+    pub kind: String,
+    /// The files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Reject a whole file when any of its rows is bad (write nothing of it).
+    #[arg(long)]
+    pub strict: bool,
+    /// Read a file again even if the same content was imported before.
+    #[arg(long)]
+    pub force: bool,
+    /// Rows per atomic write.
+    #[arg(long, default_value_t = 2_000_000)]
+    pub batch_rows: usize,
 }
 
 /// `detente events …`
@@ -486,6 +509,32 @@ pub fn run(cli: Cli) -> Result<()> {
                 "recoded_documents": r.recoded_documents, "events_added": r.events_added, "events_removed": r.events_removed});
             write_rows(&mut out, format, &[row], &[])?;
         }
+        Command::Import(a) => {
+            let kind = detente_core::import::Format::parse(&a.kind)?;
+            let opts = detente_core::import::ImportOptions {
+                strict: a.strict,
+                force: a.force,
+                batch_rows: a.batch_rows.max(1),
+                ..Default::default()
+            };
+            let model = open_write(&cli)?;
+            let r = model.import(kind, &a.files, &opts)?;
+            for b in &r.bad_rows {
+                eprintln!("{}:{}: {}", b.file, b.line, b.message);
+            }
+            if r.bad() > r.bad_rows.len() as u64 {
+                eprintln!("… {} bad rows in all", r.bad());
+            }
+            let rows: Vec<Value> = r
+                .files
+                .iter()
+                .map(|f| {
+                    json!({"file": f.file, "rows": f.rows, "added": f.added, "unchanged": f.unchanged,
+                           "duplicates": f.duplicates, "bad": f.bad, "already_imported": f.already_imported})
+                })
+                .collect();
+            write_rows(&mut out, format, &rows, &[])?;
+        }
         Command::Relation(r) => {
             let model = open_read(&cli)?;
             let opts = series_options(&r.series)?;
@@ -530,6 +579,13 @@ pub fn run(cli: Cli) -> Result<()> {
                 top_events: a.top,
             };
             let shifts = model.shifts(&a.series.a, &a.series.b, &sopts, &opts)?;
+            if shifts.is_empty() {
+                // Said on stderr, so that piped output stays an empty table.
+                eprintln!(
+                    "no shifts: no change in the {} series outweighs the penalty (try --penalty, --freq or a longer range)",
+                    sopts.freq.as_str()
+                );
+            }
             let rows: Vec<Value> = shifts
                 .iter()
                 .map(|s| {

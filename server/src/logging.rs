@@ -16,7 +16,12 @@ pub enum LogFormat {
 pub fn init(format: LogFormat, verbose: bool) {
     let default = if verbose { "info" } else { "warn" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    use std::io::IsTerminal;
+    // Colours only on a terminal: logs sent to a file or a collector stay plain.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     // A second init (tests) is harmless: try_init fails quietly.
     let _ = match format {
         LogFormat::Text => builder.try_init(),

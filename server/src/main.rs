@@ -18,7 +18,7 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             // One clear line; the kind decides the exit code (2: bad input, 1: anything else).
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", message(&e));
             let bad_input = e.downcast_ref::<detente_core::Error>().is_some_and(|c| {
                 matches!(
                     c.kind(),
@@ -30,4 +30,21 @@ fn main() -> ExitCode {
             ExitCode::from(if bad_input { 2 } else { 1 })
         }
     }
+}
+
+/// The error and its causes, each said once: a cause whose text the message already holds
+/// (an I/O error inside "file: error", a transport error inside its wrapper) is not repeated.
+fn message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }

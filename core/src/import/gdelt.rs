@@ -109,7 +109,11 @@ impl Gdelt {
                     .days(),
             ),
         };
-        let doc_id = f.get(self.date_added + 1).and_then(|u| std::str::from_utf8(u).ok()).map(str::trim).filter(|u| !u.is_empty());
+        let doc_id = f
+            .get(self.date_added + 1)
+            .and_then(|u| std::str::from_utf8(u).ok())
+            .map(str::trim)
+            .filter(|u| !u.is_empty());
         let row = Row {
             id,
             id_suffix: None,

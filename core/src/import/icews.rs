@@ -116,8 +116,11 @@ impl Icews {
         }
         let v = |name: &str| value(f, self.at.get(name));
         let id = v("Event ID").ok_or("missing Event ID")?;
-        let date = flexible_date(v("Event Date").ok_or("missing Event Date")?).map_err(|e| format!("Event Date: {e}"))?;
-        let code = lookup.code(v("CAMEO Code").ok_or("missing CAMEO Code")?.as_bytes()).map_err(|e| format!("CAMEO Code: {e}"))?;
+        let date =
+            flexible_date(v("Event Date").ok_or("missing Event Date")?).map_err(|e| format!("Event Date: {e}"))?;
+        let code = lookup
+            .code(v("CAMEO Code").ok_or("missing CAMEO Code")?.as_bytes())
+            .map_err(|e| format!("CAMEO Code: {e}"))?;
         let goldstein = match v("Intensity") {
             None => code.goldstein,
             Some(g) => match g.parse::<f64>() {

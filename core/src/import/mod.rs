@@ -277,8 +277,7 @@ fn import_file(
         };
         let pieces = split_lines(&body[offset..end], opts.threads.max(1));
         let parsed: Vec<Result<Parsed>> = std::thread::scope(|s| {
-            let handles: Vec<_> =
-                pieces.iter().map(|piece| s.spawn(|| parser.parse(piece, &dict, format))).collect();
+            let handles: Vec<_> = pieces.iter().map(|piece| s.spawn(|| parser.parse(piece, &dict, format))).collect();
             handles
                 .into_iter()
                 .map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("an import worker panicked".into()))))

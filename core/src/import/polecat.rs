@@ -65,9 +65,11 @@ impl Polecat {
         }
         let v = |name: &str| value(f, self.at.get(name));
         let id = v("Event ID").ok_or("missing Event ID")?;
-        let date = flexible_date(v("Event Date").ok_or("missing Event Date")?).map_err(|e| format!("Event Date: {e}"))?;
+        let date =
+            flexible_date(v("Event Date").ok_or("missing Event Date")?).map_err(|e| format!("Event Date: {e}"))?;
         let raw_type = v("Event Type").ok_or("missing Event Type")?;
-        let plover = normalize_plover(raw_type).ok_or_else(|| format!("Event Type `{raw_type}` is not a PLOVER type"))?;
+        let plover =
+            normalize_plover(raw_type).ok_or_else(|| format!("Event Type `{raw_type}` is not a PLOVER type"))?;
         let root = taxonomy()
             .root_of_plover(plover)
             .ok_or_else(|| format!("no CAMEO root for PLOVER type `{plover}`"))?

@@ -91,7 +91,10 @@ fn gdelt2_rows_become_events_and_bad_rows_are_located() {
     assert_eq!(e.doc_id.as_deref(), Some("https://example.org/moscow"));
     assert_eq!(e.origin, crate::Origin::Gdelt);
     let un = events.iter().find(|e| e.id == "gdelt:1002").expect("1002");
-    assert_eq!((un.source.as_deref(), un.source_country.as_deref(), un.source_raw.as_deref()), (Some("UNO"), Some("UNO"), Some("IGOUNO")));
+    assert_eq!(
+        (un.source.as_deref(), un.source_country.as_deref(), un.source_raw.as_deref()),
+        (Some("UNO"), Some("UNO"), Some("IGOUNO"))
+    );
     let cvl = events.iter().find(|e| e.id == "gdelt:1003").expect("1003");
     assert_eq!((cvl.source.as_deref(), cvl.source_country.as_deref()), (Some("---CVL"), None));
     assert_eq!((cvl.goldstein, cvl.quad_class, cvl.plover.as_deref()), (-10.0, 4, Some("ASSAULT")));
@@ -105,7 +108,8 @@ fn gdelt2_rows_become_events_and_bad_rows_are_located() {
     // The same file again: nothing read, nothing written.
     let again = m.import(Format::Gdelt2, std::slice::from_ref(&path), &ImportOptions::default()).expect("again");
     assert!(again.files[0].already_imported && again.added() == 0);
-    let forced = m.import(Format::Gdelt2, &[path], &ImportOptions { force: true, ..Default::default() }).expect("forced");
+    let forced =
+        m.import(Format::Gdelt2, &[path], &ImportOptions { force: true, ..Default::default() }).expect("forced");
     assert_eq!((forced.files[0].added, forced.files[0].unchanged), (0, 3));
 }
 
@@ -119,7 +123,9 @@ fn strict_mode_writes_nothing_of_a_file_with_a_bad_row() {
     );
     let path = write(dir.path(), "bad.CSV", &text);
     let m = model();
-    let e = m.import(Format::Gdelt2, std::slice::from_ref(&path), &ImportOptions { strict: true, ..Default::default() }).unwrap_err();
+    let e = m
+        .import(Format::Gdelt2, std::slice::from_ref(&path), &ImportOptions { strict: true, ..Default::default() })
+        .unwrap_err();
     assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
     assert!(e.to_string().contains("line 2"), "{e}");
     assert_eq!(m.view().len(), 0);
@@ -134,7 +140,19 @@ fn gdelt1_both_widths_gzip_and_zip() {
     let row = |id: &str, width: usize| {
         gdelt_row(
             width,
-            &[(0, id), (1, "20130401"), (5, "USAGOV"), (7, "USA"), (15, "RUSGOV"), (17, "RUS"), (26, "0311"), (30, "5.2"), (31, "2"), (51, "RS"), (56, "20130402")],
+            &[
+                (0, id),
+                (1, "20130401"),
+                (5, "USAGOV"),
+                (7, "USA"),
+                (15, "RUSGOV"),
+                (17, "RUS"),
+                (26, "0311"),
+                (30, "5.2"),
+                (31, "2"),
+                (51, "RS"),
+                (56, "20130402"),
+            ],
         )
     };
     let text = |a: &str, b: &str| format!("{}\n{}\n", row(a, 57), row(b, 58));
@@ -158,7 +176,8 @@ fn gdelt1_both_widths_gzip_and_zip() {
     assert_eq!(e[0].location.as_ref().and_then(|l| l.country.as_deref()), Some("RUS"));
     assert_eq!(e[0].reported.map(|d| d.to_string()).as_deref(), Some("2013-04-02"));
     // A 2.0 file read as 1.0 is refused row by row, with the reason.
-    let wrong = write(dir.path(), "v2.CSV", &format!("{}\n", gdelt2("9", "20230510", "TUR", "TUR", "SYR", "SYR", "040", "1")));
+    let wrong =
+        write(dir.path(), "v2.CSV", &format!("{}\n", gdelt2("9", "20230510", "TUR", "TUR", "SYR", "SYR", "040", "1")));
     let r = m.import(Format::Gdelt1, &[wrong], &ImportOptions::default()).expect("import");
     assert_eq!(r.bad(), 1);
     assert!(r.bad_rows[0].message.contains("61 columns"), "{:?}", r.bad_rows);
@@ -180,7 +199,11 @@ fn icews_names_sectors_and_non_unique_ids() {
     assert_eq!(r.bad_rows[0].line, 5, "header is line 1");
     let events = m.events(&EventQuery { limit: Some(10), ..Default::default() }).expect("e").events;
     assert_eq!(events.len(), 2);
-    assert!(events[0].id.starts_with("icews:900:") && events[1].id.starts_with("icews:900:") && events[0].id != events[1].id);
+    assert!(
+        events[0].id.starts_with("icews:900:")
+            && events[1].id.starts_with("icews:900:")
+            && events[0].id != events[1].id
+    );
     let e = &events[0];
     assert_eq!((e.source.as_deref(), e.target.as_deref(), e.goldstein), (Some("TURGOV"), Some("SYRGOV"), 1.0));
     assert_eq!(e.source_name.as_deref(), Some("Mevlut Cavusoglu"));
@@ -203,7 +226,23 @@ fn polecat_types_map_to_cameo_roots() {
             c[*i] = v;
         }
     };
-    set(&mut cells, &[(0, "pc-1"), (1, "2023-05-10"), (2, "CONSULT"), (3, "visit"), (8, "TUR"), (10, "Government"), (16, "SYR"), (18, "Government"), (23, "Moscow"), (27, "RUS"), (33, "Anadolu"), (34, "2023-05-11")]);
+    set(
+        &mut cells,
+        &[
+            (0, "pc-1"),
+            (1, "2023-05-10"),
+            (2, "CONSULT"),
+            (3, "visit"),
+            (8, "TUR"),
+            (10, "Government"),
+            (16, "SYR"),
+            (18, "Government"),
+            (23, "Moscow"),
+            (27, "RUS"),
+            (33, "Anadolu"),
+            (34, "2023-05-11"),
+        ],
+    );
     let row1 = cells.join("\t") + "\t\t";
     let mut cells = vec![""; 40];
     set(&mut cells, &[(0, "pc-2"), (1, "2023-05-12"), (2, "ACCUSE"), (8, "SYR"), (10, "Military"), (16, "TUR")]);
@@ -217,7 +256,10 @@ fn polecat_types_map_to_cameo_roots() {
     assert_eq!((r.added(), r.bad()), (2, 1), "{r:?}");
     assert!(r.bad_rows[0].message.contains("DANCE"));
     let e = m.events(&EventQuery { ids: vec!["polecat:pc-1".into()], ..Default::default() }).expect("e").events;
-    assert_eq!((e[0].code.as_str(), e[0].plover.as_deref(), e[0].source.as_deref()), ("04", Some("CONSULT"), Some("TURGOV")));
+    assert_eq!(
+        (e[0].code.as_str(), e[0].plover.as_deref(), e[0].source.as_deref()),
+        ("04", Some("CONSULT"), Some("TURGOV"))
+    );
     assert_eq!(e[0].reported.map(|d| d.to_string()).as_deref(), Some("2023-05-11"));
     let e = m.events(&EventQuery { ids: vec!["polecat:pc-2".into()], ..Default::default() }).expect("e").events;
     assert_eq!((e[0].root_code.as_str(), e[0].source.as_deref(), e[0].quad_class), ("11", Some("SYRMIL"), 3));

@@ -17,7 +17,7 @@ def _pyplot() -> Any:
     try:
         import matplotlib.pyplot as plt
     except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError("detente.plot needs matplotlib: pip install 'detente[plot]'") from e
+        raise ImportError("detente.plot needs matplotlib (pip install matplotlib, or the package's [plot] extra)") from e
     return plt
 
 
