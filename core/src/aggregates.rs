@@ -8,7 +8,8 @@
 
 use crate::date::Date;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+/// Maps hashed with aHash: these are on the write path of millions of rows.
+type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 
 /// Goldstein values are summed in thousandths.
 pub const GOLDSTEIN_SCALE: f64 = 1000.0;
@@ -433,7 +434,7 @@ impl AggregateSet {
     /// Adds another set's sums to this one.
     pub fn merge(&mut self, other: &AggregateSet) {
         let mut deltas = Vec::with_capacity(other.aggregates.cell_count());
-        let mut ids: HashMap<u32, u32> = HashMap::new();
+        let mut ids: HashMap<u32, u32> = HashMap::default();
         let mut map = |set: &mut crate::store::Interner, id: u32| {
             *ids.entry(id).or_insert_with(|| {
                 let name = other.countries.name(id);

@@ -232,13 +232,12 @@ fn main() -> std::io::Result<()> {
             1_000_000_000 + i,
             y as f64 + (m * 30 + d) as f64 / 365.0
         );
-        let mut actor_cols =
-            |line: &mut String, a: &Option<(&(&str, &str, &str, &str, u32), &(&str, &str, u32))>| match a {
-                Some((c, r)) => {
-                    let _ = write!(line, "{}{}\t{}{}\t{}\t\t\t\t\t{}\t\t\t", c.0, r.0, c.1, r.1, c.0, r.0);
-                }
-                None => line.push_str("\t\t\t\t\t\t\t\t\t\t"),
-            };
+        let actor_cols = |line: &mut String, a: &Option<(&(&str, &str, &str, &str, u32), &(&str, &str, u32))>| match a {
+            Some((c, r)) => {
+                let _ = write!(line, "{}{}\t{}{}\t{}\t\t\t\t\t{}\t\t\t", c.0, r.0, c.1, r.1, c.0, r.0);
+            }
+            None => line.push_str("\t\t\t\t\t\t\t\t\t\t"),
+        };
         actor_cols(&mut line, &a1);
         actor_cols(&mut line, &a2);
         let _ = write!(

@@ -4,7 +4,8 @@
 
 use crate::actors::Dictionary;
 use crate::taxonomy::{QuadScheme, taxonomy};
-use std::collections::HashMap;
+/// Maps hashed with aHash: these are on the write path of millions of rows.
+type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 use std::rc::Rc;
 use std::sync::OnceLock;
 
@@ -34,10 +35,14 @@ pub struct Code {
     pub plover: Option<String>,
 }
 
+type GdeltEntry = (Box<[u8]>, Box<[u8]>, Box<[u8]>, Result<Option<Rc<Actor>>, String>);
+
 /// Per-worker caches.
 pub struct Lookup<'d> {
     dict: &'d Dictionary,
     actors: HashMap<Vec<u8>, Result<Option<Rc<Actor>>, String>>,
+    /// GDELT actors by the hash of (code, country, group), with the parts to check a hit.
+    gdelt: HashMap<u64, GdeltEntry>,
     codes: HashMap<Vec<u8>, Result<Rc<Code>, String>>,
     countries: HashMap<String, Option<Rc<str>>>,
 }
@@ -93,23 +98,30 @@ pub fn role_of_sectors(sectors: &str) -> Option<&'static str> {
 impl<'d> Lookup<'d> {
     /// Empty caches over a dictionary.
     pub fn new(dict: &'d Dictionary) -> Lookup<'d> {
-        Lookup { dict, actors: HashMap::new(), codes: HashMap::new(), countries: HashMap::new() }
+        Lookup {
+            dict,
+            actors: HashMap::default(),
+            gdelt: HashMap::default(),
+            codes: HashMap::default(),
+            countries: HashMap::default(),
+        }
     }
 
     /// A GDELT actor from its code, country code and known-group code. A code made only of role
     /// blocks (`CVL`) gets the country, or `---`, in front. `None` when all three are empty.
     pub fn gdelt_actor(&mut self, code: &[u8], country: &[u8], group: &[u8]) -> Result<Option<Rc<Actor>>, String> {
-        let mut key = Vec::with_capacity(code.len() + country.len() + group.len() + 2);
-        key.extend_from_slice(code);
-        key.push(b'|');
-        key.extend_from_slice(country);
-        key.push(b'|');
-        key.extend_from_slice(group);
-        if let Some(hit) = self.actors.get(&key) {
-            return hit.clone();
+        // No allocation per row: hash the three parts, check them on a hit.
+        use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+        let h = xxh3_64_with_seed(group, xxh3_64_with_seed(country, xxh3_64(code)));
+        if let Some((c, k, g, value)) = self.gdelt.get(&h) {
+            if **c == *code && **k == *country && **g == *group {
+                return value.clone();
+            }
+            // A hash collision: answer without caching.
+            return self.make_gdelt_actor(code, country, group);
         }
         let value = self.make_gdelt_actor(code, country, group);
-        self.actors.insert(key, value.clone());
+        self.gdelt.insert(h, (code.into(), country.into(), group.into(), value.clone()));
         value
     }
 

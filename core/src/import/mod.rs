@@ -167,6 +167,17 @@ enum Input {
     Owned(Vec<u8>),
 }
 
+impl Input {
+    /// Gives back the memory of a part already read (the map's pages, not the file).
+    fn release(&self, offset: usize, len: usize) {
+        if let Input::Mapped(m) = self {
+            // SAFETY: a read-only map of a file; dropping pages only means reading them again
+            // from the file if touched, and this range is not read again.
+            let _ = unsafe { m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, len) };
+        }
+    }
+}
+
 impl std::ops::Deref for Input {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
@@ -258,26 +269,93 @@ fn import_file(
     let body = &data[body_start..];
 
     let dict = model.dictionary();
-    let piece_bytes = (64usize << 20).max(body.len() / (opts.threads.max(1) * 4));
+    let threads = opts.threads.max(1);
+    let piece_bytes = (32usize << 20).max(body.len() / (threads * 16)).min(128 << 20);
+    let record =
+        crate::store::ImportRecord { fingerprint, name: name.clone(), format: format.as_str().into(), rows: 0 };
+    // Parsing (every core) and writing (one writer) overlap: the writer commits one batch of
+    // rows while the next ones are parsed. The channel holds one batch, which bounds memory.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<RecordBatch>, Option<crate::store::ImportRecord>)>(1);
+    let file_name = name.clone();
+    let result = std::thread::scope(|s| -> Result<()> {
+        let writer = s.spawn(move || -> Result<(u64, u64)> {
+            let (mut added, mut unchanged) = (0, 0);
+            for (batches, record) in rx {
+                let (a, u) = write(model, batches, &file_name, record)?;
+                added += a;
+                unchanged += u;
+            }
+            Ok((added, unchanged))
+        });
+        let parsed = parse_body(
+            &parser,
+            &input,
+            body_start,
+            first_line,
+            piece_bytes,
+            threads,
+            &dict,
+            format,
+            opts,
+            &name,
+            &mut report,
+            bad_rows,
+            &tx,
+            record,
+        );
+        drop(tx);
+        let written = writer.join().unwrap_or_else(|_| Err(Error::Internal("the import writer panicked".into())));
+        // A writer error explains a parse that stopped because the writer went away.
+        let (added, unchanged) = written?;
+        parsed?;
+        report.added += added;
+        report.unchanged += unchanged;
+        Ok(())
+    });
+    result?;
+    Ok(report)
+}
+
+/// Parses the body round by round and hands batches of rows to the writer.
+#[allow(clippy::too_many_arguments)]
+fn parse_body(
+    parser: &Parser,
+    input: &Input,
+    body_start: usize,
+    first_line: u64,
+    piece_bytes: usize,
+    threads: usize,
+    dict: &crate::Dictionary,
+    format: Format,
+    opts: &ImportOptions,
+    name: &str,
+    report: &mut FileReport,
+    bad_rows: &mut Vec<BadRow>,
+    tx: &std::sync::mpsc::SyncSender<(Vec<RecordBatch>, Option<crate::store::ImportRecord>)>,
+    mut record: crate::store::ImportRecord,
+) -> Result<()> {
+    let data: &[u8] = input;
+    let body = &data[body_start..];
+    let gone = || Error::Internal("the import writer stopped".into());
     let mut pending: Vec<RecordBatch> = Vec::new();
     let mut pending_rows = 0usize;
     let mut line_base = first_line;
-    let mut seen = std::collections::HashSet::new();
-    let mut strict_batches = Vec::new();
+    let mut seen: std::collections::HashSet<u64, ahash::RandomState> = Default::default();
     let mut offset = 0;
     while offset < body.len() {
-        // One round: up to `threads` pieces of about `piece_bytes`, parsed at the same time.
+        // One round: `threads` pieces of about `piece_bytes`, parsed at the same time.
         let end = {
-            let target = (offset + piece_bytes * opts.threads.max(1)).min(body.len());
+            let target = (offset + piece_bytes * threads).min(body.len());
             if target >= body.len() {
                 body.len()
             } else {
                 memchr::memchr(b'\n', &body[target..]).map_or(body.len(), |p| target + p + 1)
             }
         };
-        let pieces = split_lines(&body[offset..end], opts.threads.max(1));
+        let pieces = split_lines(&body[offset..end], threads);
+        let t = std::time::Instant::now();
         let parsed: Vec<Result<Parsed>> = std::thread::scope(|s| {
-            let handles: Vec<_> = pieces.iter().map(|piece| s.spawn(|| parser.parse(piece, &dict, format))).collect();
+            let handles: Vec<_> = pieces.iter().map(|piece| s.spawn(|| parser.parse(piece, dict, format))).collect();
             handles
                 .into_iter()
                 .map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("an import worker panicked".into()))))
@@ -287,7 +365,7 @@ fn import_file(
             let p = p?;
             for (line, message) in p.bad {
                 if bad_rows.len() < MAX_REPORTED_BAD_ROWS {
-                    bad_rows.push(BadRow { file: name.clone(), line: line_base + line - 1, message });
+                    bad_rows.push(BadRow { file: name.to_string(), line: line_base + line - 1, message });
                 }
             }
             report.bad += p.bad_count;
@@ -303,23 +381,21 @@ fn import_file(
                 pending.push(b);
             }
         }
+        tracing::debug!(bytes = end - offset, ms = t.elapsed().as_millis() as u64, "import round parsed");
+        input.release(body_start + offset, end - offset);
         offset = end;
-        if opts.strict {
-            if report.bad > 0 {
-                return Err(strict_error(&name, bad_rows, report.bad));
-            }
-            strict_batches.append(&mut pending);
-            pending_rows = 0;
-        } else if pending_rows >= opts.batch_rows {
-            write(model, std::mem::take(&mut pending), &mut report, None)?;
+        if opts.strict && report.bad > 0 {
+            return Err(strict_error(name, bad_rows, report.bad));
+        }
+        if !opts.strict && pending_rows >= opts.batch_rows {
+            tx.send((std::mem::take(&mut pending), None)).map_err(|_| gone())?;
             pending_rows = 0;
         }
     }
-    let last = if opts.strict { strict_batches } else { pending };
     // The file's fingerprint lands with its last rows: a file counts as imported only whole.
-    let record = crate::store::ImportRecord { fingerprint, name, format: format.as_str().into(), rows: report.rows };
-    write(model, last, &mut report, Some(record))?;
-    Ok(report)
+    record.rows = report.rows;
+    tx.send((pending, Some(record))).map_err(|_| gone())?;
+    Ok(())
 }
 
 fn strict_error(name: &str, bad_rows: &[BadRow], count: u64) -> Error {
@@ -334,9 +410,9 @@ fn strict_error(name: &str, bad_rows: &[BadRow], count: u64) -> Error {
 fn write(
     model: &Model,
     batches: Vec<RecordBatch>,
-    report: &mut FileReport,
+    file: &str,
     record: Option<crate::store::ImportRecord>,
-) -> Result<()> {
+) -> Result<(u64, u64)> {
     let batch = match batches.len() {
         0 => None,
         1 => batches.into_iter().next(),
@@ -345,16 +421,17 @@ fn write(
                 .map_err(|e| Error::Internal(format!("arrow: {e}")))?,
         ),
     };
+    let t = std::time::Instant::now();
+    let rows = batch.as_ref().map_or(0, RecordBatch::num_rows);
     let summary = model.store().write(crate::store::Write {
         events: batch,
         replace: false,
         imports: record.into_iter().collect(),
-        input: Some(report.file.clone()),
+        input: Some(file.to_string()),
         ..Default::default()
     })?;
-    report.added += summary.added as u64;
-    report.unchanged += summary.unchanged as u64;
-    Ok(())
+    tracing::debug!(rows, ms = t.elapsed().as_millis() as u64, "import batch written");
+    Ok((summary.added as u64, summary.unchanged as u64))
 }
 
 /// A format's row parser, configured from the file's header.

@@ -67,6 +67,8 @@ pub struct Row<'a> {
 pub struct Rows {
     prefix: &'static str,
     origin: &'static str,
+    /// Reused for building ids.
+    scratch: String,
     id: StringBuilder,
     date: Vec<i32>,
     source: StringDictionaryBuilder<Int32Type>,
@@ -121,6 +123,7 @@ impl Rows {
         Rows {
             prefix,
             origin,
+            scratch: String::new(),
             id: StringBuilder::with_capacity(capacity, capacity * 16),
             date: Vec::with_capacity(capacity),
             source: dict(),
@@ -158,14 +161,15 @@ impl Rows {
 
     /// Appends one row.
     pub fn push(&mut self, r: &Row<'_>) {
-        let mut id = String::with_capacity(self.prefix.len() + r.id.len() + 12);
+        let id = &mut self.scratch;
+        id.clear();
         id.push_str(self.prefix);
         id.push_str(r.id);
         if let Some(s) = r.id_suffix {
             id.push(':');
             id.push_str(s);
         }
-        self.id.append_value(&id);
+        self.id.append_value(id.as_str());
         self.date.push(r.date);
         put(&mut self.source, r.source);
         put(&mut self.target, r.target);

@@ -23,7 +23,11 @@ use crate::event::Event;
 use arrow_array::{BooleanArray, RecordBatch};
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
+
+/// Maps hashed with aHash: these are on the write path of millions of rows.
+type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
+type HashSet<K> = std::collections::HashSet<K, ahash::RandomState>;
 use xxhash_rust::xxh3::xxh3_64;
 
 /// Interned country (or organisation) codes; id 0 is "none".
@@ -41,7 +45,7 @@ impl Default for Interner {
 
 impl Interner {
     pub(crate) fn new() -> Self {
-        Interner { ids: HashMap::new(), names: vec![String::new()] }
+        Interner { ids: HashMap::default(), names: vec![String::new()] }
     }
     pub(crate) fn intern(&mut self, s: Option<&str>) -> u32 {
         let Some(s) = s else { return 0 };
@@ -170,9 +174,9 @@ impl State {
             segments: Vec::new(),
             rows: 0,
             countries: Interner::new(),
-            dyads: HashMap::new(),
-            by_country: HashMap::new(),
-            docs: HashMap::new(),
+            dyads: HashMap::default(),
+            by_country: HashMap::default(),
+            docs: HashMap::default(),
             deleted: Vec::new(),
             ids: None,
             aggregates: Aggregates::default(),
@@ -231,8 +235,11 @@ impl State {
         let base = self.rows;
         let n = cols.len() as u32;
         let seg = Segment { base, cols, source_ids, target_ids };
-        let mut touched: HashMap<(u32, u32), usize> = HashMap::new();
+        let mut touched: HashMap<(u32, u32), usize> = HashMap::default();
         let mut deltas = Vec::with_capacity(n as usize);
+        // Only coded events index their document (stored documents are re-coded and shown by
+        // id); an imported event's doc_id is a source URL, millions of them, never asked for so.
+        let coded: Vec<bool> = seg.cols.origin.values().iter().map(|v| v == Some("coder")).collect();
         for local in 0..n as usize {
             let row = base + local as u32;
             if self.is_deleted(row) {
@@ -248,8 +255,10 @@ impl State {
             });
             touched.entry(key).or_insert(list.len());
             list.push((seg.cols.date.value(local), row));
-            if let Some(d) = seg.cols.doc_id.get(local) {
-                self.docs.entry(d.to_string()).or_default().push(row);
+            if seg.cols.origin.key(local).is_some_and(|k| coded[k as usize]) {
+                if let Some(d) = seg.cols.doc_id.get(local) {
+                    self.docs.entry(d.to_string()).or_default().push(row);
+                }
             }
             if let Some(ids) = &mut self.ids {
                 ids.insert(xxh3_64(seg.cols.id.value(local).as_bytes()), row);
@@ -298,7 +307,7 @@ impl State {
     }
 
     fn build_ids(&self) -> HashMap<u64, u32> {
-        let mut ids = HashMap::with_capacity(self.rows as usize);
+        let mut ids = HashMap::with_capacity_and_hasher(self.rows as usize, Default::default());
         for seg in &self.segments {
             for local in 0..seg.cols.len() {
                 let row = seg.base + local as u32;
@@ -401,13 +410,13 @@ impl Store {
         }
         let mut summary = WriteSummary::default();
         let mut remove: Vec<u32> = w.remove.clone();
-        let mut removing: std::collections::HashSet<u32> = remove.iter().copied().collect();
+        let mut removing: HashSet<u32> = remove.iter().copied().collect();
         let mut keep: Vec<bool> = Vec::new();
         if let Some(batch) = &w.events {
             let cols = EventColumns::new(batch.clone())?;
             let state = self.state.read();
             let ids = state.ids.as_ref().ok_or_else(|| Error::Internal("id index missing".into()))?;
-            let mut seen: HashMap<&str, usize> = HashMap::with_capacity(cols.len());
+            let mut seen: HashMap<&str, usize> = HashMap::with_capacity_and_hasher(cols.len(), Default::default());
             keep = vec![true; cols.len()];
             let loc =
                 |i: usize| Location { input: w.input.clone(), line: w.lines.get(i).copied(), field: Some("id".into()) };
@@ -457,6 +466,7 @@ impl Store {
         {
             return Ok(summary);
         }
+        let t = std::time::Instant::now();
         let committed = self.backend.commit(Commit {
             batch,
             tombstones: remove.clone(),
@@ -464,6 +474,8 @@ impl Store {
             actors: w.actors,
             imports: w.imports,
         })?;
+        tracing::debug!(ms = t.elapsed().as_millis() as u64, "committed");
+        let t = std::time::Instant::now();
         {
             let mut state = self.state.write();
             state.remove_rows(&remove);
@@ -472,6 +484,7 @@ impl Store {
             }
             state.generation = committed.generation;
         }
+        tracing::debug!(ms = t.elapsed().as_millis() as u64, "indexed");
         // Durable and visible: tell the watchers (outside the state lock, so they can read).
         for listener in self.listeners.lock().iter() {
             listener();
