@@ -115,7 +115,7 @@ fn aggregates_match_a_brute_force_recount() {
     runner
         .run(&strategy, |spec| {
             let store = mem();
-            let mut all: HashMap<String, Event> = HashMap::new();
+            let mut all: HashMap<String, Event> = HashMap::default();
             for chunk in spec.chunks(7) {
                 let batch: Vec<Event> = chunk
                     .iter()
@@ -136,7 +136,7 @@ fn aggregates_match_a_brute_force_recount() {
             }
             let v = store.view();
             prop_assert_eq!(v.len(), all.len());
-            let mut brute: HashMap<(String, String, bool, i32, u8), Sums> = HashMap::new();
+            let mut brute: HashMap<(String, String, bool, i32, u8), Sums> = HashMap::default();
             for e in all.values().filter(|e| !e.planned) {
                 let (s, t) =
                     (e.source_country.clone().unwrap_or_default(), e.target_country.clone().unwrap_or_default());
@@ -148,7 +148,7 @@ fn aggregates_match_a_brute_force_recount() {
                     1,
                 ));
             }
-            let mut stored: HashMap<(String, String, bool, i32, u8), Sums> = HashMap::new();
+            let mut stored: HashMap<(String, String, bool, i32, u8), Sums> = HashMap::default();
             for key in v.aggregates().keys() {
                 for c in v.aggregates().cells(key) {
                     let (s, t) =
