@@ -18,6 +18,7 @@ pub use taxonomy::{QuadScheme, taxonomy};
 pub mod aggregates;
 pub mod coder;
 pub mod document;
+pub mod export;
 pub mod import;
 pub mod model;
 pub mod records;

@@ -141,6 +141,10 @@ pub struct EventQuery {
     pub limit: Option<usize>,
     /// Continue after this cursor.
     pub cursor: Option<String>,
+    /// Show repeated reports (same source, target, code, direction and day) as one event with
+    /// their mentions summed. A view: the store keeps every report. A page then ends at a day's
+    /// end, so a day's reports are never split across pages.
+    pub collapse: bool,
 }
 
 /// A page of events.
@@ -517,8 +521,24 @@ impl Model {
             return Err(Error::invalid("limit", "limit must be at least 1"));
         }
         let view = self.view();
-        let (rows, next) = view.list(&filter, limit, cursor)?;
-        Ok(EventPage { events: view.events(&rows), next_cursor: next.map(|c| c.encode(fp)) })
+        let (mut rows, mut next) = view.list(&filter, limit, cursor)?;
+        if !q.collapse {
+            return Ok(EventPage { events: view.events(&rows), next_cursor: next.map(|c| c.encode(fp)) });
+        }
+        // Finish the last day, so that its repeated reports are all on this page.
+        while let (Some(c), Some(&last)) = (next, rows.last()) {
+            let day = view.row_brief(last).map_or(c.date, |b| b.date);
+            let (more, after) = view.list(&filter, 256, Some(c))?;
+            let same = more.iter().take_while(|r| view.row_brief(**r).is_some_and(|b| b.date == day)).count();
+            rows.extend_from_slice(&more[..same]);
+            if same < more.len() {
+                // Another day follows: the next page starts there.
+                next = rows.last().map(|&row| Cursor { date: day, row });
+                break;
+            }
+            next = after;
+        }
+        Ok(EventPage { events: collapse_reports(view.events(&rows)), next_cursor: next.map(|c| c.encode(fp)) })
     }
 
     /// Imports GDELT, ICEWS or POLECAT files (plain, gzip or zip) into the store; see
@@ -621,6 +641,27 @@ impl Model {
         events.sort_by(|a, b| (a.sentence, a.span).cmp(&(b.sentence, b.span)));
         Ok((doc, events))
     }
+}
+
+/// Repeated reports (same day, source, target, code and direction; a symmetric event in either
+/// orientation) as their first report with the mentions summed, in first-report order.
+pub fn collapse_reports(events: Vec<Event>) -> Vec<Event> {
+    let mut out: Vec<Event> = Vec::with_capacity(events.len());
+    let mut at: std::collections::HashMap<(crate::Date, Option<String>, Option<String>, String, bool), usize> =
+        std::collections::HashMap::new();
+    for e in events {
+        let (s, t) = (e.source.clone(), e.target.clone());
+        let (s, t) = if !e.directed && s > t { (t, s) } else { (s, t) };
+        let key = (e.date, s, t, e.code.clone(), e.directed);
+        match at.get(&key) {
+            Some(&i) => out[i].mentions = out[i].mentions.saturating_add(e.mentions),
+            None => {
+                at.insert(key, out.len());
+                out.push(e);
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

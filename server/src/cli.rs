@@ -63,6 +63,9 @@ pub enum Command {
     /// skipped and reported with file and line (--strict: a bad row rejects its whole file); a
     /// file imported before is skipped.
     Import(ImportArgs),
+    /// Export events or a relation series to Parquet or CSV (by the file name).
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Stored events: add, list.
     #[command(subcommand)]
     Events(EventsCommand),
@@ -159,6 +162,9 @@ pub struct SeriesArgs {
     /// Add the volume-normalised intensity.
     #[arg(long)]
     pub normalize: bool,
+    /// Count repeated reports (same dyad, code and day) once, mentions summed.
+    #[arg(long)]
+    pub collapse: bool,
 }
 
 /// Arguments of `relation`.
@@ -272,6 +278,29 @@ pub struct IngestArgs {
     pub recode: bool,
 }
 
+/// `detente export …`
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Every stored event matching the filters.
+    Events {
+        /// Which events.
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// The file: `.parquet` or `.csv`.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// A relation series (as `detente relation` computes it).
+    Series {
+        /// The series.
+        #[command(flatten)]
+        series: SeriesArgs,
+        /// The file: `.parquet` or `.csv`.
+        #[arg(long)]
+        to: PathBuf,
+    },
+}
+
 /// Arguments of `import`.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
@@ -294,7 +323,8 @@ pub struct ImportArgs {
 /// `detente events …`
 #[derive(Debug, Subcommand)]
 pub enum EventsCommand {
-    /// Add events from a file (JSON Lines canonical records; `--csv` for the flattened CSV form).
+    /// Add events from a file (JSON Lines canonical records; `--csv` for the flattened CSV form; a
+    /// `.parquet` file as `export` writes it).
     /// The whole file is one atomic batch: a bad line rejects it and writes nothing.
     Add(AddArgs),
     /// List stored events, in date order.
@@ -317,6 +347,23 @@ pub struct AddArgs {
 /// Arguments of `events list`.
 #[derive(Debug, Args, Default)]
 pub struct ListArgs {
+    /// Which events.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// At most this many events.
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+    /// Continue after the cursor a previous page printed.
+    #[arg(long)]
+    pub cursor: Option<String>,
+    /// Show repeated reports (same source, target, code and day) once, mentions summed.
+    #[arg(long)]
+    pub collapse: bool,
+}
+
+/// The event filters of `events list` and `export events`.
+#[derive(Debug, Args, Default)]
+pub struct FilterArgs {
     /// Events between two actors, `A,B` (codes or names), either direction unless --directed.
     #[arg(long)]
     pub dyad: Option<String>,
@@ -353,12 +400,6 @@ pub struct ListArgs {
     /// Event ids, comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub id: Vec<String>,
-    /// At most this many events.
-    #[arg(long, default_value_t = 100)]
-    pub limit: usize,
-    /// Continue after the cursor a previous page printed.
-    #[arg(long)]
-    pub cursor: Option<String>,
 }
 
 /// `detente documents …`
@@ -509,6 +550,17 @@ pub fn run(cli: Cli) -> Result<()> {
                 "recoded_documents": r.recoded_documents, "events_added": r.events_added, "events_removed": r.events_removed});
             write_rows(&mut out, format, &[row], &[])?;
         }
+        Command::Export(ExportCommand::Events { filter, to }) => {
+            let model = open_read(&cli)?;
+            let n = detente_core::export::export_events(&model, &filter_query(filter)?, to)?;
+            write_rows(&mut out, format, &[json!({"file": to.display().to_string(), "events": n})], &[])?;
+        }
+        Command::Export(ExportCommand::Series { series, to }) => {
+            let model = open_read(&cli)?;
+            let s = model.relation(&series.a, &series.b, &series_options(series)?)?;
+            detente_core::export::export_batch(&s.to_batch()?, to)?;
+            write_rows(&mut out, format, &[json!({"file": to.display().to_string(), "periods": s.points.len()})], &[])?;
+        }
         Command::Import(a) => {
             let kind = detente_core::import::Format::parse(&a.kind)?;
             let opts = detente_core::import::ImportOptions {
@@ -652,6 +704,18 @@ pub fn run(cli: Cli) -> Result<()> {
                     }
                 }
             }
+        }
+        Command::Events(EventsCommand::Add(a)) if a.file.to_ascii_lowercase().ends_with(".parquet") => {
+            let model = open_write(&cli)?;
+            let events = detente_core::export::read_parquet_events(Path::new(&a.file))?;
+            let report = model.add_events(
+                events,
+                &AddOptions { replace: a.replace, input: Some(a.file.clone()), lines: Vec::new() },
+            )?;
+            let s = report.summary;
+            let row = json!({"added": s.added, "unchanged": s.unchanged, "replaced": s.replaced,
+                             "unknown_actors": report.unknown_actors});
+            write_rows(&mut out, format, &[row], &["added", "unchanged", "replaced", "unknown_actors"])?;
         }
         Command::Events(EventsCommand::Add(a)) => {
             let model = open_write(&cli)?;
@@ -835,12 +899,22 @@ fn series_options(a: &SeriesArgs) -> Result<SeriesOptions> {
         drop_low_info: a.drop_low,
         half_life_days: a.half_life,
         weight_mentions: a.weight_mentions,
+        collapse: a.collapse,
         normalize: a.normalize,
     })
 }
 
 /// The query of `events list`.
-pub fn list_query(a: &ListArgs) -> Result<EventQuery> {
+pub fn list_query(l: &ListArgs) -> Result<EventQuery> {
+    let mut q = filter_query(&l.filter)?;
+    q.limit = Some(l.limit);
+    q.cursor = l.cursor.clone();
+    q.collapse = l.collapse;
+    Ok(q)
+}
+
+/// The query of the event filters.
+pub fn filter_query(a: &FilterArgs) -> Result<EventQuery> {
     let dyad = match &a.dyad {
         Some(d) => {
             let parts: Vec<&str> = d.split(',').map(str::trim).collect();
@@ -865,8 +939,9 @@ pub fn list_query(a: &ListArgs) -> Result<EventQuery> {
         origin: a.origin.as_deref().map(Origin::parse).transpose()?,
         ids: a.id.clone(),
         doc_id: None,
-        limit: Some(a.limit),
-        cursor: a.cursor.clone(),
+        limit: None,
+        cursor: None,
+        collapse: false,
     })
 }
 

@@ -185,6 +185,7 @@ pub fn query_from_pb(f: Option<pb::EventFilter>) -> Result<EventQuery> {
         doc_id: some(&f.doc_id),
         limit: None,
         cursor: None,
+        collapse: false,
     })
 }
 
@@ -209,6 +210,7 @@ pub fn series_options_from_pb(o: Option<pb::SeriesOptions>) -> Result<SeriesOpti
         drop_low_info: o.drop_low_info,
         half_life_days: o.half_life_days.unwrap_or(defaults.half_life_days),
         weight_mentions: o.weight_mentions,
+        collapse: o.collapse,
         normalize: o.normalize,
     })
 }

@@ -212,6 +212,7 @@ impl DetenteService for Service {
         let mut q = convert::query_from_pb(r.filter).map_err(|e| status(e, Fields::nested("filter")))?;
         q.limit = Some(page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE));
         q.cursor = Some(r.page_token).filter(|t| !t.is_empty());
+        q.collapse = r.collapse;
         let page = self.run(Fields::nested("filter"), move |m| m.events(&q)).await?;
         Ok(Response::new(pb::ListEventsResponse {
             events: events_to_pb(&page.events),
@@ -379,6 +380,84 @@ impl DetenteService for Service {
         }))
     }
 
+    async fn import_events(
+        &self,
+        req: Request<Streaming<pb::ImportEventsRequest>>,
+    ) -> Answer<pb::ImportEventsResponse> {
+        use tokio::io::AsyncWriteExt;
+        self.running()?;
+        let mut inbound = req.into_inner();
+        let first = inbound
+            .message()
+            .await?
+            .ok_or_else(|| invalid("kind", "an empty stream: the first message names the kind"))?;
+        let kind = detente_core::import::Format::parse(&first.kind).map_err(|e| status(e, Fields::TOP))?;
+        let name = if first.file_name.trim().is_empty() { "upload".to_string() } else { first.file_name.clone() };
+        let opts =
+            detente_core::import::ImportOptions { strict: first.strict, force: first.force, ..Default::default() };
+        // Imports read files (and uploads may be larger than memory): spool, then import.
+        let path = spool_path();
+        let spooled = async {
+            let mut file = tokio::fs::File::create(&path).await?;
+            file.write_all(&first.data).await?;
+            while let Some(m) = inbound.message().await.map_err(std::io::Error::other)? {
+                file.write_all(&m.data).await?;
+            }
+            file.flush().await
+        }
+        .await;
+        if let Err(e) = spooled {
+            let _ = tokio::fs::remove_file(&path).await;
+            return Err(Status::unavailable(format!("the upload did not complete: {e}")));
+        }
+        tracing::info!(file = %name, kind = kind.as_str(), "importing an upload");
+        let p = path.clone();
+        let result = self.run(Fields::TOP, move |m| m.import(kind, &[p], &opts)).await;
+        let _ = tokio::fs::remove_file(&path).await;
+        let report = result?;
+        let f = report.files.first().cloned().unwrap_or_default();
+        Ok(Response::new(pb::ImportEventsResponse {
+            rows: f.rows,
+            added: f.added,
+            unchanged: f.unchanged,
+            duplicates: f.duplicates,
+            bad: f.bad,
+            bad_rows: report.bad_rows.iter().map(|b| pb::BadRow { line: b.line, message: b.message.clone() }).collect(),
+            already_imported: f.already_imported,
+        }))
+    }
+
+    type ExportEventsStream = BoxStream<pb::ExportEventsResponse>;
+
+    async fn export_events(&self, req: Request<pb::ExportEventsRequest>) -> Answer<Self::ExportEventsStream> {
+        use detente_core::export::ExportFormat;
+        let r = req.into_inner();
+        let q = convert::query_from_pb(r.filter).map_err(|e| status(e, Fields::nested("filter")))?;
+        let format = match pb::ExportFormat::try_from(r.format) {
+            Ok(pb::ExportFormat::Unspecified | pb::ExportFormat::Parquet) => ExportFormat::Parquet,
+            Ok(pb::ExportFormat::Csv) => ExportFormat::Csv,
+            Err(_) => return Err(invalid("format", format!("{} is not an export format", r.format))),
+        };
+        // A bad filter is the call's error, before any byte is sent.
+        let check = q.clone();
+        self.run(Fields::nested("filter"), move |m| m.filter(&check).map(|_| ())).await?;
+        let (tx, rx) = mpsc::channel(4);
+        let model = self.model.clone();
+        tokio::task::spawn_blocking(move || {
+            let writer = ChunkWriter { tx: tx.clone(), buf: Vec::with_capacity(EXPORT_CHUNK) };
+            match detente_core::export::write_events(&model, &q, format, writer) {
+                Ok((mut w, n)) => {
+                    tracing::debug!(events = n, "exported");
+                    let _ = w.send();
+                }
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(status(e, Fields::nested("filter"))));
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
     async fn add_actors(&self, req: Request<pb::AddActorsRequest>) -> Answer<pb::AddActorsResponse> {
         let entries = items(req.into_inner().entries, "entries", MAX_DOCUMENTS, |e| convert::entry_from_pb(&e))?;
         if entries.is_empty() {
@@ -388,6 +467,47 @@ impl DetenteService for Service {
         self.run(Fields::items("entries"), move |m| m.add_actors(entries)).await?;
         Ok(Response::new(pb::AddActorsResponse { added: n }))
     }
+}
+
+/// Writes an export into the response stream in chunks of about a megabyte.
+struct ChunkWriter {
+    tx: mpsc::Sender<Result<pb::ExportEventsResponse, Status>>,
+    buf: Vec<u8>,
+}
+
+impl ChunkWriter {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let data = std::mem::replace(&mut self.buf, Vec::with_capacity(EXPORT_CHUNK));
+        self.tx
+            .blocking_send(Ok(pb::ExportEventsResponse { data }))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))
+    }
+}
+
+impl std::io::Write for ChunkWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(b);
+        if self.buf.len() >= EXPORT_CHUNK {
+            self.send()?;
+        }
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Bytes per message of an export.
+const EXPORT_CHUNK: usize = 1 << 20;
+
+/// Uploaded files are spooled here before the import reads them.
+fn spool_path() -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("detente-import-{}-{n}", std::process::id()))
 }
 
 /// Ingests one batch of a stream and acknowledges each document in order. Documents that do not

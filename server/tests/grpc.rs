@@ -123,7 +123,12 @@ async fn every_rpc_answers() {
     let mut token = String::new();
     loop {
         let page = c
-            .list_events(pb::ListEventsRequest { filter: Some(filter.clone()), page_size: 7, page_token: token })
+            .list_events(pb::ListEventsRequest {
+                filter: Some(filter.clone()),
+                page_size: 7,
+                page_token: token,
+                ..Default::default()
+            })
             .await
             .expect("page")
             .into_inner();
@@ -520,5 +525,77 @@ async fn coding_over_grpc_matches_the_command_line() {
     let grpc: Vec<detente_core::Event> = grpc.into_iter().map(|e| event_from_pb(e).expect("event")).collect();
     assert!(grpc.len() >= 4);
     assert_eq!(grpc, cli);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn import_an_upload_and_export_a_stream() {
+    let server = Running::start(ServeOptions::default()).await;
+    let mut c = server.client().await;
+    // Two GDELT 2.0 rows of our own and one bad row, uploaded in three chunks.
+    let row = |id: &str, a: &str, b: &str, code: &str| {
+        let mut f = vec![String::new(); 61];
+        for (i, v) in
+            [(0, id), (1, "20230510"), (5, a), (7, &a[..3]), (15, b), (17, &b[..3]), (26, code), (30, "1.0"), (31, "3")]
+        {
+            f[i] = v.to_string();
+        }
+        f.join("\t")
+    };
+    let file =
+        format!("{}\n{}\nbroken\trow\n", row("501", "TURGOV", "SYRGOV", "040"), row("502", "SYRGOV", "TURGOV", "112"));
+    let bytes = file.into_bytes();
+    let chunks: Vec<pb::ImportEventsRequest> = bytes
+        .chunks(100)
+        .enumerate()
+        .map(|(i, chunk)| pb::ImportEventsRequest {
+            kind: if i == 0 { "gdelt2".into() } else { String::new() },
+            file_name: if i == 0 { "mine.export.CSV".into() } else { String::new() },
+            data: chunk.to_vec(),
+            ..Default::default()
+        })
+        .collect();
+    let r = c.import_events(tokio_stream::iter(chunks.clone())).await.expect("import").into_inner();
+    assert_eq!((r.rows, r.added, r.bad), (3, 2, 1));
+    assert_eq!(r.bad_rows[0].line, 3);
+    let again = c.import_events(tokio_stream::iter(chunks)).await.expect("again").into_inner();
+    assert!(again.already_imported && again.added == 0);
+    let bad_kind = pb::ImportEventsRequest { kind: "acled".into(), ..Default::default() };
+    let e = c.import_events(tokio_stream::iter([bad_kind])).await.unwrap_err();
+    assert_eq!((e.code(), field_of(&e).as_str()), (Code::InvalidArgument, "kind"));
+
+    // Export as CSV: header and the two events; as Parquet: a Parquet file.
+    let filter = pb::EventFilter { dyad: vec!["TUR".into(), "SYR".into()], ..Default::default() };
+    let collect = |mut s: tonic::Streaming<pb::ExportEventsResponse>| async move {
+        let mut out = Vec::new();
+        while let Some(chunk) = s.next().await {
+            out.extend(chunk.expect("chunk").data);
+        }
+        out
+    };
+    let csv = c
+        .export_events(pb::ExportEventsRequest { filter: Some(filter.clone()), format: pb::ExportFormat::Csv as i32 })
+        .await
+        .expect("export")
+        .into_inner();
+    let csv = String::from_utf8(collect(csv).await).expect("utf-8");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("id,date,date_precision,source,target"));
+    assert_eq!(lines.len(), 3);
+    assert!(lines[1].starts_with("gdelt:501,2023-05-10"));
+    let parquet = c
+        .export_events(pb::ExportEventsRequest { filter: Some(filter), format: pb::ExportFormat::Parquet as i32 })
+        .await
+        .expect("export")
+        .into_inner();
+    let bytes = collect(parquet).await;
+    assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"));
+    // Collapsed listings are served too.
+    let page = c
+        .list_events(pb::ListEventsRequest { collapse: true, ..Default::default() })
+        .await
+        .expect("collapsed")
+        .into_inner();
+    assert_eq!(page.events.len(), 2);
     server.stop().await;
 }

@@ -131,6 +131,8 @@ pub struct SeriesOptions {
     pub half_life_days: f64,
     /// Weight events by their mentions in the score.
     pub weight_mentions: bool,
+    /// Count repeated reports (same dyad, code and day) once, with their mentions summed.
+    pub collapse: bool,
     /// Compute the normalised intensity.
     pub normalize: bool,
 }
@@ -146,6 +148,7 @@ impl Default for SeriesOptions {
             drop_low_info: false,
             half_life_days: 90.0,
             weight_mentions: false,
+            collapse: false,
             normalize: false,
         }
     }
@@ -233,7 +236,7 @@ fn keys(src: &dyn AggregateSource, a: &str, b: &str, directed: bool) -> Vec<Dyad
 
 /// Computes a series. `a` and `b` are resolved actors; countries are used unless `exact`.
 pub fn series(view: &StoreView, a: &ActorSel, b: &ActorSel, opts: &SeriesOptions) -> Result<Series> {
-    let exact = opts.exact.then(|| exact_days(view, a, b, opts.directed));
+    let exact = (opts.exact || opts.collapse).then(|| exact_days(view, a, b, opts.directed, opts.exact, opts.collapse));
     series_over(view, a, b, exact, opts)
 }
 
@@ -421,14 +424,54 @@ pub fn dyad_rows(
     out
 }
 
-/// Day cells of an exact-code dyad, summed from the dyad index (planned events left out).
-fn exact_days(view: &StoreView, a: &ActorSel, b: &ActorSel, directed: bool) -> Vec<DayCell> {
-    let rows = dyad_rows(view, a, b, directed, true, Date::MIN, Date::MAX);
+/// Day cells summed from the dyad index (planned events left out): for an exact-code dyad, or
+/// with repeated reports collapsed — a (source, target, code, direction) seen again the same day
+/// adds its mentions to the first report, not another event.
+fn exact_days(
+    view: &StoreView,
+    a: &ActorSel,
+    b: &ActorSel,
+    directed: bool,
+    exact: bool,
+    collapse: bool,
+) -> Vec<DayCell> {
+    let rows = dyad_rows(view, a, b, directed, exact, Date::MIN, Date::MAX);
     let mut out: Vec<DayCell> = Vec::new();
+    // Reports of the current day already counted: (source, target, code, directed) → goldstein.
+    let mut today: Vec<(Option<&str>, Option<&str>, &str, bool, f64)> = Vec::new();
     for (day, r) in rows {
         let Some(brief) = view.row_brief(r) else { continue };
         if brief.planned {
             continue;
+        }
+        if out.last().is_none_or(|c| c.day != day) {
+            today.clear();
+        }
+        let (src, tgt) =
+            if exact { (brief.source, brief.target) } else { (brief.source_country, brief.target_country) };
+        // Symmetric reports match in either orientation.
+        let (src, tgt) = if !brief.directed && src > tgt { (tgt, src) } else { (src, tgt) };
+        if collapse {
+            if let Some(seen) =
+                today.iter().find(|t| t.0 == src && t.1 == tgt && t.2 == brief.code && t.3 == brief.directed)
+            {
+                // A repeated report: its mentions only.
+                let g = crate::aggregates::goldstein_units(seen.4);
+                let extra = Sums {
+                    count: 0,
+                    goldstein: 0,
+                    mentions: brief.mentions as i64,
+                    goldstein_mentions: g * brief.mentions as i64,
+                };
+                if let Some(c) = out.last_mut() {
+                    c.sums.add(&extra);
+                    if brief.root <= 2 {
+                        c.low.add(&extra);
+                    }
+                }
+                continue;
+            }
+            today.push((src, tgt, brief.code, brief.directed, brief.goldstein));
         }
         let s = Sums::of_event(brief.goldstein, brief.mentions, 1);
         if out.last().is_none_or(|c| c.day != day) {

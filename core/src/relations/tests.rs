@@ -210,3 +210,38 @@ fn aggregates_built_apart_and_merged_give_the_stores_series() {
     let exact = SeriesOptions { exact: true, ..Default::default() };
     assert_eq!(merged.relation("TUR", "SYR", &exact).unwrap_err().kind(), crate::ErrorKind::InvalidInput);
 }
+
+#[test]
+fn repeated_reports_collapse_in_listings_and_series() {
+    let m = model();
+    let mut events = Vec::new();
+    for (i, mentions) in [2u32, 3, 4].iter().enumerate() {
+        let mut e = ev(&format!("r{i}"), d("2023-05-10"), "TURGOV", "SYRGOV", "112");
+        e.mentions = *mentions;
+        events.push(e);
+    }
+    events.push(ev("other", d("2023-05-10"), "TURGOV", "SYRGOV", "040"));
+    events.push(ev("next-day", d("2023-05-11"), "TURGOV", "SYRGOV", "112"));
+    m.add_events(events, &AddOptions::default()).expect("add");
+    // Listing: three reports of one accusation become one, mentions summed; pages end at a day's end.
+    let q = crate::EventQuery { collapse: true, limit: Some(2), ..Default::default() };
+    let page = m.events(&q).expect("page");
+    assert_eq!(page.events.len(), 2, "the whole first day: the accusation and the consultation");
+    let acc = page.events.iter().find(|e| e.code == "112").expect("accusation");
+    assert_eq!((acc.id.as_str(), acc.mentions), ("r0", 9));
+    let rest = m.events(&crate::EventQuery { cursor: page.next_cursor, ..q }).expect("rest");
+    assert_eq!(rest.events.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["next-day"]);
+    assert_eq!(
+        m.events(&crate::EventQuery { limit: Some(10), ..Default::default() }).expect("all").events.len(),
+        5,
+        "the store keeps every report"
+    );
+    // Series: the collapsed count is 3 events over two days, mentions unchanged.
+    let day = SeriesOptions { freq: Freq::Day, ..Default::default() };
+    let plain = m.relation("TUR", "SYR", &day).expect("plain");
+    let collapsed = m.relation("TUR", "SYR", &SeriesOptions { collapse: true, ..day }).expect("collapsed");
+    assert_eq!(plain.points.iter().map(|p| p.count).collect::<Vec<_>>(), [4, 1]);
+    assert_eq!(collapsed.points.iter().map(|p| p.count).collect::<Vec<_>>(), [2, 1]);
+    assert_eq!(collapsed.points[0].mentions, plain.points[0].mentions);
+    assert!((collapsed.points[0].goldstein_sum - (-2.0 + 1.0)).abs() < 1e-9, "{:?}", collapsed.points[0]);
+}
