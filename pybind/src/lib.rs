@@ -84,6 +84,7 @@ fn series_options(
     half_life_days: f64,
     weight_mentions: bool,
     normalize: bool,
+    collapse: bool,
 ) -> PyResult<SeriesOptions> {
     Ok(SeriesOptions {
         freq: parse_freq(freq)?,
@@ -94,6 +95,7 @@ fn series_options(
         drop_low_info,
         half_life_days,
         weight_mentions,
+        collapse,
         normalize,
     })
 }
@@ -202,7 +204,7 @@ impl PyModel {
     /// A page of stored events matching the filters: (pyarrow.Table, next cursor or None).
     #[pyo3(signature = (dyad=None, actor=None, directed=false, exact=false, codes=Vec::new(), roots=Vec::new(),
                         quads=Vec::new(), start=None, end=None, topic=None, origin=None, ids=Vec::new(), doc_id=None,
-                        limit=1000, cursor=None))]
+                        limit=1000, cursor=None, collapse=false))]
     #[allow(clippy::too_many_arguments)]
     fn events(
         &self,
@@ -222,6 +224,7 @@ impl PyModel {
         doc_id: Option<String>,
         limit: usize,
         cursor: Option<String>,
+        collapse: bool,
     ) -> PyResult<(Py<PyAny>, Option<String>)> {
         let q = EventQuery {
             dyad,
@@ -239,6 +242,7 @@ impl PyModel {
             doc_id,
             limit: Some(limit),
             cursor,
+            collapse,
         };
         let model = self.inner.clone();
         let page = py.detach(move || model.events(&q)).map_err(to_pyerr)?;
@@ -247,7 +251,7 @@ impl PyModel {
 
     /// The relation series of a dyad as a pyarrow.Table, with the labels of its two actors.
     #[pyo3(signature = (a, b, freq="month", start=None, end=None, directed=false, exact=false, drop_low_info=false,
-                        half_life_days=90.0, weight_mentions=false, normalize=false))]
+                        half_life_days=90.0, weight_mentions=false, normalize=false, collapse=false))]
     #[allow(clippy::too_many_arguments)]
     fn relation(
         &self,
@@ -263,6 +267,7 @@ impl PyModel {
         half_life_days: f64,
         weight_mentions: bool,
         normalize: bool,
+        collapse: bool,
     ) -> PyResult<(Py<PyAny>, String, String)> {
         let opts = series_options(
             freq,
@@ -274,6 +279,7 @@ impl PyModel {
             half_life_days,
             weight_mentions,
             normalize,
+            collapse,
         )?;
         let model = self.inner.clone();
         let series = py.detach(move || model.relation(&a, &b, &opts)).map_err(to_pyerr)?;
@@ -295,7 +301,7 @@ impl PyModel {
         exact: bool,
         drop_low_info: bool,
     ) -> PyResult<Py<PyAny>> {
-        let opts = series_options(freq, None, None, directed, exact, drop_low_info, 90.0, false, false)?;
+        let opts = series_options(freq, None, None, directed, exact, drop_low_info, 90.0, false, false, false)?;
         let period =
             date(Some(period), "period")?.ok_or_else(|| to_pyerr(CoreError::invalid("period", "missing period")))?;
         let model = self.inner.clone();
@@ -323,7 +329,7 @@ impl PyModel {
         weighted: bool,
         top_events: usize,
     ) -> PyResult<Py<PyAny>> {
-        let sopts = series_options(freq, start, end, directed, exact, drop_low_info, 90.0, false, false)?;
+        let sopts = series_options(freq, start, end, directed, exact, drop_low_info, 90.0, false, false, false)?;
         let opts = ShiftOptions { penalty, min_size, weighted, top_events, ..Default::default() };
         let model = self.inner.clone();
         let shifts = py.detach(move || model.shifts(&a, &b, &sopts, &opts)).map_err(to_pyerr)?;
@@ -401,6 +407,84 @@ impl PyModel {
             origin: String::new(),
         };
         self.inner.add_actors(vec![entry]).map_err(to_pyerr)
+    }
+
+    /// Imports GDELT, ICEWS or POLECAT files; returns the report as a dict.
+    #[pyo3(signature = (paths, kind, strict=false, force=false))]
+    fn import_files<'py>(
+        &self,
+        py: Python<'py>,
+        paths: Vec<PathBuf>,
+        kind: &str,
+        strict: bool,
+        force: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let format = detente_core::import::Format::parse(kind).map_err(to_pyerr)?;
+        let opts = detente_core::import::ImportOptions { strict, force, ..Default::default() };
+        let model = self.inner.clone();
+        let r = py.detach(move || model.import(format, &paths, &opts)).map_err(to_pyerr)?;
+        let d = PyDict::new(py);
+        let files = PyList::empty(py);
+        for f in &r.files {
+            let fd = PyDict::new(py);
+            fd.set_item("file", &f.file)?;
+            fd.set_item("rows", f.rows)?;
+            fd.set_item("added", f.added)?;
+            fd.set_item("unchanged", f.unchanged)?;
+            fd.set_item("duplicates", f.duplicates)?;
+            fd.set_item("bad", f.bad)?;
+            fd.set_item("already_imported", f.already_imported)?;
+            files.append(fd)?;
+        }
+        d.set_item("files", files)?;
+        let bad = PyList::empty(py);
+        for b in &r.bad_rows {
+            bad.append((b.file.as_str(), b.line, b.message.as_str()))?;
+        }
+        d.set_item("bad_rows", bad)?;
+        Ok(d)
+    }
+
+    /// Exports the events matching the filters to a .parquet or .csv file; returns how many.
+    #[pyo3(signature = (path, dyad=None, actor=None, directed=false, exact=false, codes=Vec::new(), roots=Vec::new(),
+                        quads=Vec::new(), start=None, end=None, topic=None, origin=None, ids=Vec::new(), doc_id=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn export_events(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        dyad: Option<(String, String)>,
+        actor: Option<String>,
+        directed: bool,
+        exact: bool,
+        codes: Vec<String>,
+        roots: Vec<String>,
+        quads: Vec<u8>,
+        start: Option<&str>,
+        end: Option<&str>,
+        topic: Option<String>,
+        origin: Option<&str>,
+        ids: Vec<String>,
+        doc_id: Option<String>,
+    ) -> PyResult<u64> {
+        let q = EventQuery {
+            dyad,
+            actor,
+            directed,
+            exact,
+            codes,
+            roots,
+            quads,
+            start: date(start, "start")?,
+            end: date(end, "end")?,
+            topic,
+            origin: origin.map(Origin::parse).transpose().map_err(to_pyerr)?,
+            ids,
+            doc_id,
+            ..Default::default()
+        };
+        let model = self.inner.clone();
+        py.detach(move || detente_core::export::export_events(&model, &q, &path)).map_err(to_pyerr)
     }
 
     /// A stored document: (dict with id, published, title, text; its events table).
@@ -554,6 +638,7 @@ impl PyAggregateSet {
             half_life_days,
             weight_mentions,
             normalize,
+            false,
         )?;
         let series = self.inner.relation(a, b, &opts).map_err(to_pyerr)?;
         let batch = series.to_batch().map_err(to_pyerr)?;
@@ -561,8 +646,16 @@ impl PyAggregateSet {
     }
 }
 
+/// Writes an Arrow table (a relation series) to a .parquet or .csv file.
+#[pyfunction]
+fn export_table(py: Python<'_>, table: PyTable, path: PathBuf) -> PyResult<()> {
+    let batch = one_batch(table)?;
+    py.detach(move || detente_core::export::export_batch(&batch, &path)).map_err(to_pyerr)
+}
+
 #[pymodule]
 fn _detente(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(export_table, m)?)?;
     m.add_class::<PyModel>()?;
     m.add_class::<PyAggregateSet>()?;
     m.add_function(wrap_pyfunction!(code_batch, m)?)?;

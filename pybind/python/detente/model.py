@@ -197,6 +197,10 @@ class Relation:
     def __reduce__(self) -> Tuple[Any, ...]:
         return (Relation, (self.table, self.a, self.b, self.freq, self.options))
 
+    def export(self, path: Any) -> None:
+        """Write the series to ``path``: ``.parquet`` or ``.csv``."""
+        _detente.export_table(self.table, str(path))
+
 
 def _fmt(v: Any) -> str:
     return f"{v:+.3f}" if isinstance(v, float) else str(v)
@@ -390,11 +394,12 @@ class Model:
     def events(self, dyad: Optional[Sequence[str]] = None, actor: Optional[str] = None, *, directed: bool = False,
                exact: bool = False, code: Any = None, root: Any = None, quad: Any = None, start: DateLike = None,
                end: DateLike = None, topic: Optional[str] = None, origin: Optional[str] = None, ids: Any = None,
-               doc_id: Optional[str] = None, limit: Optional[int] = None) -> pa.Table:
+               doc_id: Optional[str] = None, limit: Optional[int] = None, collapse: bool = False) -> pa.Table:
         """Stored events matching the filters of ``detente events list``, in date order: ``dyad``
         (two actors, codes or names; either direction unless ``directed``; countries unless
         ``exact``), ``actor``, ``code`` (with children), ``root``, ``quad``, ``start``/``end``,
-        ``topic``, ``origin``, ``ids``, ``doc_id``. All of them unless ``limit``."""
+        ``topic``, ``origin``, ``ids``, ``doc_id``. All of them unless ``limit``. ``collapse`` shows
+        repeated reports (same source, target, code and day) once, with their mentions summed."""
         if dyad is not None and (isinstance(dyad, str) or len(dyad) != 2):
             raise _bad("dyad", "a dyad is two actors, e.g. ('TUR', 'SYR')")
         args = dict(dyad=tuple(dyad) if dyad else None, actor=actor, directed=directed, exact=exact,
@@ -404,7 +409,7 @@ class Model:
         tables, cursor, left = [], None, limit
         while True:
             page = 10_000 if left is None else min(left, 10_000)
-            t, cursor = self._inner.events(**args, limit=max(page, 1), cursor=cursor)
+            t, cursor = self._inner.events(**args, limit=max(page, 1), cursor=cursor, collapse=collapse)
             tables.append(t)
             if left is not None:
                 left -= t.num_rows
@@ -414,16 +419,18 @@ class Model:
 
     def relation(self, a: str, b: str, freq: str = "month", start: DateLike = None, end: DateLike = None, *,
                  directed: bool = False, exact: bool = False, drop_low_info: bool = False,
-                 half_life_days: float = 90.0, weight_mentions: bool = False, normalize: bool = False) -> Relation:
+                 half_life_days: float = 90.0, weight_mentions: bool = False, normalize: bool = False,
+                 collapse: bool = False) -> Relation:
         """The relation series of two actors (codes or names), as ``detente relation``: per period
         (``freq``: day, week, month, quarter, year) the event count, counts per QuadClass, the
         Goldstein sum and mean, the cooperation share and a smoothed score (exponentially decayed
         mean Goldstein with ``half_life_days``). Empty periods are zeros. ``directed`` counts only
         a→b (symmetric events too); ``exact`` uses the exact codes; ``drop_low_info`` leaves out
         statements and appeals; ``normalize`` adds volume and intensity (per 100 events of the two
-        actors). Unknown actors raise :class:`UnknownActorError`."""
+        actors); ``collapse`` counts repeated reports (same dyad, code and day) once. Unknown actors
+        raise :class:`UnknownActorError`."""
         table, la, lb = self._inner.relation(a, b, freq, _date(start, "start"), _date(end, "end"), directed, exact,
-                                             drop_low_info, half_life_days, weight_mentions, normalize)
+                                             drop_low_info, half_life_days, weight_mentions, normalize, collapse)
         opts = dict(start=start, end=end, directed=directed, exact=exact, drop_low_info=drop_low_info)
         return Relation(table, la, lb, freq, opts)
 
@@ -454,6 +461,28 @@ class Model:
         nodes, edges, modularity, triads, balanced = self._inner.network(_date(start, "start"), _date(end, "end"),
                                                                          min_events)
         return Network(nodes, edges, modularity, triads, balanced)
+
+    # Bulk data.
+
+    def import_file(self, path: Any, kind: str, *, strict: bool = False, force: bool = False) -> Dict[str, Any]:
+        """Import a GDELT 1.0/2.0 (``kind="gdelt1"``/``"gdelt2"``), ICEWS or POLECAT file — plain,
+        gzip or zip — or a list of them. Bad rows are skipped and reported (``bad_rows``: file, line,
+        message); ``strict`` rejects a whole file with any bad row. A file imported before is
+        skipped unless ``force``."""
+        paths = [str(p) for p in path] if isinstance(path, (list, tuple)) else [str(path)]
+        return self._inner.import_files(paths, kind, strict, force)
+
+    def export_events(self, path: Any, dyad: Optional[Sequence[str]] = None, actor: Optional[str] = None, *,
+                      directed: bool = False, exact: bool = False, code: Any = None, root: Any = None,
+                      quad: Any = None, start: DateLike = None, end: DateLike = None, topic: Optional[str] = None,
+                      origin: Optional[str] = None, ids: Any = None, doc_id: Optional[str] = None) -> int:
+        """Write the events matching the filters (as :meth:`events`) to ``path``: ``.parquet``
+        (the record's Arrow types) or ``.csv`` (flattened). Returns how many were written."""
+        if dyad is not None and (isinstance(dyad, str) or len(dyad) != 2):
+            raise _bad("dyad", "a dyad is two actors, e.g. ('TUR', 'SYR')")
+        return self._inner.export_events(str(path), tuple(dyad) if dyad else None, actor, directed, exact, _list(code),
+                                         _list(root), [int(q) for q in _list(quad)], _date(start, "start"),
+                                         _date(end, "end"), topic, origin, _list(ids), doc_id)
 
     # The dictionary and documents.
 

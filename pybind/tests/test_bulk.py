@@ -1,0 +1,62 @@
+"""Bulk data from Python: importing a GDELT file, exporting events and series that pyarrow,
+polars, pandas and DuckDB read, and an export → import round trip."""
+
+import pyarrow.parquet as pq
+import pytest
+
+import detente
+
+
+def gdelt_row(eid, date, a, b, code, mentions):
+    f = [""] * 61
+    for i, v in [(0, eid), (1, date), (5, a), (7, a[:3]), (15, b), (17, b[:3]), (26, code), (31, mentions), (53, "SY")]:
+        f[i] = v
+    return "\t".join(f)
+
+
+@pytest.fixture
+def imported(tmp_path):
+    path = tmp_path / "20230510.export.CSV"
+    rows = [
+        gdelt_row("1", "20230510", "SYRGOV", "TURGOV", "112", "2"),
+        gdelt_row("2", "20230510", "SYRGOV", "TURGOV", "112", "5"),
+        gdelt_row("3", "20230511", "TURGOV", "SYRGOV", "040", "1"),
+        "4\t20230511\tbroken",
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    m = detente.Model()
+    report = m.import_file(path, "gdelt2")
+    return m, report
+
+
+def test_import_reports_rows_and_bad_lines(imported):
+    m, report = imported
+    f = report["files"][0]
+    assert (f["rows"], f["added"], f["bad"]) == (4, 3, 1)
+    assert report["bad_rows"][0][1] == 4 and "columns" in report["bad_rows"][0][2]
+    assert m.events(collapse=True).num_rows == 2
+    assert m.relation("TUR", "SYR", freq="day", collapse=True).column("count") == [1, 1]
+    with pytest.raises(detente.InvalidInputError):
+        m.import_file(report["files"][0]["file"], "acled")
+
+
+def test_exports_read_everywhere_and_round_trip(imported, tmp_path):
+    m, _ = imported
+    parquet, csv = tmp_path / "e.parquet", tmp_path / "e.csv"
+    assert m.export_events(parquet, dyad=("TUR", "SYR")) == 3
+    assert m.export_events(csv, origin="gdelt") == 3
+    table = pq.read_table(parquet)
+    assert table.num_rows == 3 and str(table.schema.field("date").type) == "date32[day]"
+    pl = pytest.importorskip("polars")
+    assert pl.read_parquet(parquet)["code"].cast(pl.Utf8).to_list() == ["112", "112", "040"]
+    assert pl.read_csv(csv, schema_overrides={"code": pl.Utf8})["code"].to_list() == ["112", "112", "040"]
+    pd = pytest.importorskip("pandas")
+    assert list(pd.read_parquet(parquet)["mentions"]) == [2, 5, 1]
+    duckdb = pytest.importorskip("duckdb")
+    assert duckdb.sql(f"select sum(mentions) from '{parquet}'").fetchall()[0][0] == 8
+    copy = detente.Model()
+    assert copy.add_events(table)["added"] == 3
+    assert copy.events().to_pylist() == m.events().to_pylist()
+    rel = m.relation("TUR", "SYR", freq="day")
+    rel.export(tmp_path / "s.parquet")
+    assert pq.read_table(tmp_path / "s.parquet").column("count").to_pylist() == [2, 1]

@@ -1,0 +1,149 @@
+//! Bulk data through the `detente` command: importing the real samples and our own malformed
+//! fixtures, strict mode, importing twice, collapsed listings, and exports that import back.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn detente(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_detente")).arg("--data").arg(data).args(args).output().expect("run detente")
+}
+
+fn jsonl(o: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&o.stdout).lines().map(|l| serde_json::from_str(l).expect("json line")).collect()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn sample(name: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/samples").join(name);
+    if p.exists() {
+        return Some(p);
+    }
+    assert!(std::env::var_os("CI").is_none(), "sample {name} missing in CI");
+    None
+}
+
+/// A GDELT 2.0 row of our own: TUR and SYR governments, one code, a Goldstein value.
+fn gdelt_row(id: &str, date: &str, a: &str, b: &str, code: &str, mentions: &str) -> String {
+    let mut f = vec![String::new(); 61];
+    for (i, v) in
+        [(0, id), (1, date), (5, a), (7, &a[..3]), (15, b), (17, &b[..3]), (26, code), (31, mentions), (53, "SY")]
+    {
+        f[i] = v.to_string();
+    }
+    f.join("\t")
+}
+
+#[test]
+fn the_samples_import_with_their_counts_and_twice_is_once() {
+    let (Some(g1), Some(g2), Some(icews)) = (
+        sample("gdelt1_daily_events_sample.reconstructed.tsv"),
+        sample("gdelt2_export_sample.reconstructed.tsv"),
+        sample("icews_events.2018.sample.tab"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("store");
+    for (kind, file, rows) in [("gdelt1", &g1, 50), ("gdelt2", &g2, 50), ("icews", &icews, 3705)] {
+        let o = detente(&data, &["import", kind, file.to_str().expect("path"), "--strict", "--format", "jsonl"]);
+        assert!(o.status.success(), "{kind}: {}", stderr(&o));
+        let r = &jsonl(&o)[0];
+        assert_eq!((r["rows"].as_u64(), r["bad"].as_u64()), (Some(rows), Some(0)), "{kind}: {r}");
+    }
+    let again = detente(&data, &["import", "icews", icews.to_str().expect("path"), "--format", "jsonl"]);
+    assert_eq!(jsonl(&again)[0]["already_imported"], true);
+    let icews_events = detente(&data, &["events", "list", "--origin", "icews", "--limit", "5000", "--format", "jsonl"]);
+    assert_eq!(jsonl(&icews_events).len(), 3705);
+    // Codes stay strings with their zeros; ICEWS countries became codes.
+    let first = &jsonl(&icews_events)[0];
+    assert_eq!(first["code"], "040");
+    assert_eq!(first["source_country"], "BGD");
+}
+
+#[test]
+fn bad_rows_are_reported_and_strict_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("mixed.export.CSV");
+    let text = [
+        gdelt_row("1", "20230510", "TURGOV", "SYRGOV", "040", "2"),
+        "2\t20230510\tonly three columns".to_string(),
+        gdelt_row("3", "20230510", "TURGOV", "SYRGOV", "04X", "1"),
+        gdelt_row("4", "20230511", "SYRGOV", "TURGOV", "112", "1"),
+    ]
+    .join("\n");
+    std::fs::write(&file, text + "\n").expect("write");
+    let f = file.to_str().expect("path");
+    let strict = dir.path().join("strict");
+    let o = detente(&strict, &["import", "gdelt2", f, "--strict"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("line 2"), "{}", stderr(&o));
+    let listed = detente(&strict, &["events", "list", "--format", "jsonl"]);
+    assert!(jsonl(&listed).is_empty(), "nothing written");
+    let data = dir.path().join("lenient");
+    let o = detente(&data, &["import", "gdelt2", f, "--format", "jsonl"]);
+    assert!(o.status.success());
+    assert_eq!((jsonl(&o)[0]["added"].as_u64(), jsonl(&o)[0]["bad"].as_u64()), (Some(2), Some(2)));
+    let err = stderr(&o);
+    assert!(err.contains("mixed.export.CSV:2:") && err.contains("columns"), "{err}");
+    assert!(err.contains("mixed.export.CSV:3:") && err.contains("04X"), "{err}");
+    let bad_kind = detente(&data, &["import", "acled", f]);
+    assert_eq!(bad_kind.status.code(), Some(2));
+}
+
+#[test]
+fn exports_read_back_and_repeated_reports_collapse() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("store");
+    let file = dir.path().join("day.export.CSV");
+    // Three reports of one accusation, one consultation.
+    let text = [
+        gdelt_row("11", "20230510", "SYRGOV", "TURGOV", "112", "2"),
+        gdelt_row("12", "20230510", "SYRGOV", "TURGOV", "112", "3"),
+        gdelt_row("13", "20230510", "SYRGOV", "TURGOV", "112", "4"),
+        gdelt_row("14", "20230510", "TURGOV", "SYRGOV", "040", "1"),
+    ]
+    .join("\n");
+    std::fs::write(&file, text + "\n").expect("write");
+    assert!(detente(&data, &["import", "gdelt2", file.to_str().expect("path")]).status.success());
+    let collapsed = jsonl(&detente(&data, &["events", "list", "--collapse", "--format", "jsonl"]));
+    assert_eq!(collapsed.len(), 2);
+    assert_eq!(collapsed.iter().find(|e| e["code"] == "112").map(|e| e["mentions"].clone()), Some(9.into()));
+    let series = jsonl(&detente(&data, &["relation", "TUR", "SYR", "--collapse", "--format", "jsonl"]));
+    assert_eq!(series[0]["count"], 2);
+
+    for ext in ["parquet", "csv"] {
+        let out = dir.path().join(format!("events.{ext}"));
+        let o = detente(
+            &data,
+            &["export", "events", "--dyad", "TUR,SYR", "--to", out.to_str().expect("path"), "--format", "jsonl"],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(jsonl(&o)[0]["events"], 4);
+        // Into a fresh store and back out: the same events.
+        let copy = dir.path().join(format!("copy-{ext}"));
+        let mut args = vec!["events", "add", out.to_str().expect("path"), "--format", "jsonl"];
+        if ext == "csv" {
+            args.push("--csv");
+        }
+        let added = detente(&copy, &args);
+        assert!(added.status.success(), "{}", stderr(&added));
+        assert_eq!(jsonl(&added)[0]["added"], 4);
+        let again = detente(&data, &args);
+        assert_eq!(jsonl(&again)[0]["unchanged"], 4, "identical content: nothing changes");
+    }
+    let series_file = dir.path().join("series.csv");
+    let o = detente(
+        &data,
+        &["export", "series", "TUR", "SYR", "--freq", "day", "--to", series_file.to_str().expect("path")],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(&series_file).expect("series");
+    assert!(csv.starts_with("period,count,") && csv.contains("2023-05-10,4,"), "{csv}");
+    let bad = detente(&data, &["export", "events", "--to", dir.path().join("x.xlsx").to_str().expect("path")]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains(".parquet or .csv"));
+}
