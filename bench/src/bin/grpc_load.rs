@@ -98,7 +98,7 @@ fn main() -> anyhow::Result<()> {
                                     .list_events(pb::ListEventsRequest {
                                         filter: Some(f),
                                         page_size: 50,
-                                        page_token: String::new(),
+                                        ..Default::default()
                                     })
                                     .await;
                                 ("ListEvents", r.is_ok())

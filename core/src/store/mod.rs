@@ -269,10 +269,15 @@ impl State {
         }
         for (key, old_len) in touched {
             if let Some(list) = self.dyads.get_mut(&key) {
-                let tail_sorted = list[old_len..].is_sorted();
+                // The old part is sorted: sort the new tail alone, then merge if it does not
+                // simply follow (imports arrive out of date order).
+                list[old_len..]
+                    .sort_unstable_by_key(|&(d, r)| (u64::from(d as u32 ^ 0x8000_0000) << 32) | u64::from(r));
                 let joins = old_len == 0 || list.get(old_len).is_none_or(|f| *f >= list[old_len - 1]);
-                if !(tail_sorted && joins) {
-                    list.sort_unstable();
+                if !joins {
+                    let tail = list.split_off(old_len);
+                    let head = std::mem::take(list);
+                    *list = merge_sorted(head, tail);
                 }
             }
         }
@@ -857,6 +862,24 @@ impl<'a> Matcher<'a> {
         }
         true
     }
+}
+
+/// Merges two sorted lists.
+fn merge_sorted(a: Vec<(i32, u32)>, b: Vec<(i32, u32)>) -> Vec<(i32, u32)> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] <= b[j] {
+            out.push(a[i]);
+            i += 1;
+        } else {
+            out.push(b[j]);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 /// The country-level actor conditions of a filter (the dyad index applies them for listings).

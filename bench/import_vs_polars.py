@@ -1,0 +1,100 @@
+"""detente import + one dyad series against polars, on the same GDELT 2.0 file, in one run.
+
+    python bench/import_vs_polars.py [--rows 5000000] [--file bench/out/gdelt-5m.CSV]
+
+detente: `detente import gdelt2 FILE` into a fresh on-disk store (durable: fsync'd, indexed,
+aggregates built), then `detente relation TUR SYR --freq day` over ten years. polars: a projected
+lazy scan of the columns a series needs, collected into memory (not durable), then a filter and
+group_by for the same dyad. Both run as separate processes on a warm page cache; wall times and
+peak resident memory (ru_maxrss) of each process are reported, and the ratio of the totals.
+Needs release builds: cargo build --release -p detente-server -p detente-bench.
+"""
+
+import argparse
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+RELEASE = ROOT / "target" / "release"
+
+POLARS = r"""
+import sys, time, polars as pl
+f = sys.argv[1]
+t0 = time.perf_counter()
+names = [f"c{i}" for i in range(61)]
+# GLOBALEVENTID, SQLDATE, Actor1CountryCode, Actor2CountryCode, EventCode, GoldsteinScale, NumMentions
+df = (pl.scan_csv(f, separator="\t", has_header=False, new_columns=names, quote_char=None,
+                  schema_overrides={"c1": pl.Utf8, "c7": pl.Utf8, "c17": pl.Utf8, "c26": pl.Utf8})
+        .select(["c0", "c1", "c7", "c17", "c26", "c30", "c31"]).collect())
+t1 = time.perf_counter()
+s = (df.filter(((pl.col("c7") == "TUR") & (pl.col("c17") == "SYR")) | ((pl.col("c7") == "SYR") & (pl.col("c17") == "TUR")))
+       .group_by("c1").agg(pl.len().alias("count"), pl.col("c30").sum().alias("goldstein")).sort("c1"))
+t2 = time.perf_counter()
+print(f"{t1 - t0:.3f} {t2 - t1:.3f} {df.height} {s.height}")
+"""
+
+
+def run(argv, stdout=subprocess.PIPE):
+    """Runs a command; returns (wall seconds, peak RSS in MB, stdout)."""
+    t = time.perf_counter()
+    p = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE)
+    out = p.stdout.read() if stdout == subprocess.PIPE else b""
+    err = p.stderr.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{argv[0]} failed: {err.decode(errors='replace')}")
+    return wall, usage.ru_maxrss / 1024, out.decode()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=5_000_000)
+    ap.add_argument("--file", type=pathlib.Path)
+    ap.add_argument("--runs", type=int, default=1)
+    a = ap.parse_args()
+    for b in ("detente", "gen_gdelt"):
+        if not (RELEASE / b).exists():
+            sys.exit(f"missing {RELEASE / b}: cargo build --release -p detente-server -p detente-bench")
+    path = a.file or ROOT / "bench" / "out" / f"gdelt-{a.rows}.CSV"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        print(f"generating {path} ({a.rows} rows)")
+        run([str(RELEASE / "gen_gdelt"), str(a.rows), str(path)])
+    size = path.stat().st_size
+    print(f"file: {path} ({size / 1e9:.2f} GB)")
+    # Warm the page cache for both sides.
+    with open(path, "rb") as f:
+        while f.read(1 << 24):
+            pass
+    results = []
+    for _ in range(a.runs):
+        store = pathlib.Path(tempfile.mkdtemp(dir=path.parent, prefix="store-"))
+        try:
+            imp_wall, imp_rss, out = run([str(RELEASE / "detente"), "--data", str(store), "import", "gdelt2", str(path), "--format", "jsonl"])
+            q_wall, q_rss, series = run([str(RELEASE / "detente"), "--data", str(store), "relation", "TUR", "SYR", "--freq", "day",
+                                         "--start", "2015-01-01", "--end", "2024-12-31", "--format", "csv"])
+            store_bytes = sum(p.stat().st_size for p in store.rglob("*") if p.is_file())
+        finally:
+            shutil.rmtree(store, ignore_errors=True)
+        pl_wall, pl_rss, pl_out = run([sys.executable, "-c", POLARS, str(path)])
+        load, group, rows, days = pl_out.split()
+        results.append((imp_wall, q_wall, imp_rss, q_rss, float(load), float(group), pl_wall, pl_rss, store_bytes))
+        print(f"detente: import {imp_wall:.2f} s (peak {imp_rss:.0f} MB), series {q_wall:.3f} s "
+              f"({len(series.splitlines()) - 1} days; peak {q_rss:.0f} MB); store {store_bytes / 1e9:.2f} GB")
+        print(f"polars:  load {float(load):.2f} s + group_by {float(group):.3f} s in-process "
+              f"({pl_wall:.2f} s as a process, peak {pl_rss:.0f} MB), {rows} rows, {days} days")
+    best = min(results, key=lambda r: r[0] + r[1])
+    ours = best[0] + best[1]
+    theirs = best[4] + best[5]
+    print(f"end to end: detente {ours:.2f} s vs polars {theirs:.2f} s (in-process; {best[6]:.2f} s as a process): "
+          f"polars/detente = {theirs / ours:.2f}x; peak memory detente {max(best[2], best[3]):.0f} MB vs polars {best[7]:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
