@@ -164,16 +164,17 @@ pub struct Aggregates {
 
 impl Aggregates {
     /// Applies a batch of deltas (any order). Cells that fall to zero disappear.
-    pub fn apply(&mut self, mut deltas: Vec<Delta>) {
+    pub fn apply(&mut self, deltas: Vec<Delta>) {
         if deltas.is_empty() {
             return;
         }
         // One u64 per delta, in (key, day, root) order: far cheaper to compare than the tuple.
         // Country ids fit in 15 bits (3-letter codes) and days in 22; otherwise the tuple sort.
+        // The deltas are read through the order, not copied into it.
         let packable = deltas
             .iter()
             .all(|d| d.key.source < 1 << 15 && d.key.target < 1 << 15 && (-(1 << 21)..1 << 21).contains(&d.day));
-        if packable {
+        let order: Vec<u32> = if packable {
             let keys: Vec<u64> = deltas
                 .iter()
                 .map(|d| {
@@ -184,49 +185,55 @@ impl Aggregates {
                         | u64::from(d.root & 31)
                 })
                 .collect();
-            let order = radix_order(&keys);
-            deltas = order.into_iter().map(|i| deltas[i as usize]).collect();
+            radix_order(&keys)
         } else {
-            deltas.sort_unstable_by_key(|d| (d.key, d.day, d.root));
-        }
-        // Country totals: each event counts once for each distinct country it involves. Far
-        // fewer (country, day) pairs than events: summed in a map, then sorted.
-        let mut by_day: HashMap<(u32, i32), Sums> = HashMap::default();
-        for d in &deltas {
-            by_day.entry((d.key.source, d.day)).or_default().add(&d.sums);
-            if d.key.target != d.key.source {
-                by_day.entry((d.key.target, d.day)).or_default().add(&d.sums);
-            }
-        }
-        let mut totals: Vec<(u32, i32, Sums)> = by_day.into_iter().map(|((c, d), s)| (c, d, s)).collect();
+            let mut order: Vec<u32> = (0..deltas.len() as u32).collect();
+            order.sort_by_key(|&i| {
+                let d = &deltas[i as usize];
+                (d.key, d.day, d.root)
+            });
+            order
+        };
+        let mut totals = country_day_totals(&deltas);
+        let sorted = |k: usize| &deltas[order[k] as usize];
         let mut i = 0;
-        while i < deltas.len() {
-            let key = deltas[i].key;
+        while i < order.len() {
+            let key = sorted(i).key;
             let mut j = i;
-            let mut run: Vec<Cell> = Vec::new();
-            while j < deltas.len() && deltas[j].key == key {
-                let d = &deltas[j];
+            // Sized exactly: these vectors are kept, and memory first touched is slow to get.
+            let (mut n_cells, mut n_days) = (0, 0);
+            let mut last: Option<(i32, u8)> = None;
+            while j < order.len() && sorted(j).key == key {
+                let d = sorted(j);
+                if last.is_none_or(|(day, root)| day != d.day || root != d.root) {
+                    n_cells += 1;
+                    if last.is_none_or(|(day, _)| day != d.day) {
+                        n_days += 1;
+                    }
+                    last = Some((d.day, d.root));
+                }
+                j += 1;
+            }
+            let mut run: Vec<Cell> = Vec::with_capacity(n_cells);
+            let mut day_run: Vec<DayCell> = Vec::with_capacity(n_days);
+            for k in i..j {
+                let d = sorted(k);
                 match run.last_mut() {
                     Some(c) if c.day == d.day && c.root == d.root => c.sums.add(&d.sums),
                     _ => run.push(Cell { day: d.day, root: d.root, sums: d.sums }),
                 }
-                j += 1;
-            }
-            let is_new = !self.dyads.contains_key(&key);
-            let mut day_run: Vec<DayCell> = Vec::new();
-            for c in &run {
                 match day_run.last_mut() {
-                    Some(d) if d.day == c.day => d.add(c.root, &c.sums),
+                    Some(c) if c.day == d.day => c.add(d.root, &d.sums),
                     _ => {
-                        let mut d = DayCell { day: c.day, ..Default::default() };
-                        d.add(c.root, &c.sums);
-                        day_run.push(d);
+                        let mut c = DayCell { day: d.day, ..Default::default() };
+                        c.add(d.root, &d.sums);
+                        day_run.push(c);
                     }
                 }
             }
+            let is_new = !self.dyads.contains_key(&key);
             merge_days(self.days.entry(key).or_default(), day_run);
-            let cells = self.dyads.entry(key).or_default();
-            merge_cells(cells, run);
+            merge_cells(self.dyads.entry(key).or_default(), run);
             if is_new {
                 self.partners.entry(key.source).or_default().push(key);
                 if key.target != key.source {
@@ -297,9 +304,56 @@ impl Aggregates {
     }
 }
 
+/// Country totals of a batch of deltas: each event counts once for each distinct country it
+/// involves. Summed in a dense (country × day) table when the batch spans few enough of them
+/// (country ids are small and dense; a map's random accesses cost more than the whole table),
+/// else in a map. Sums keep only count and mentions.
+fn country_day_totals(deltas: &[Delta]) -> Vec<(u32, i32, Sums)> {
+    let (mut lo, mut hi, mut width) = (i32::MAX, i32::MIN, 0u32);
+    for d in deltas {
+        lo = lo.min(d.day);
+        hi = hi.max(d.day);
+        width = width.max(d.key.source.max(d.key.target) + 1);
+    }
+    let span = (i64::from(hi) - i64::from(lo) + 1) as u64;
+    let cells = span.saturating_mul(u64::from(width));
+    if cells <= 4 * deltas.len() as u64 + (1 << 20) {
+        let span = span as usize;
+        let mut table = vec![(0i64, 0i64); cells as usize];
+        let mut add = |c: u32, d: &Delta| {
+            let t = &mut table[c as usize * span + (d.day - lo) as usize];
+            t.0 += d.sums.count;
+            t.1 += d.sums.mentions;
+        };
+        for d in deltas {
+            add(d.key.source, d);
+            if d.key.target != d.key.source {
+                add(d.key.target, d);
+            }
+        }
+        return table
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.0 != 0 || t.1 != 0)
+            .map(|(k, &(count, mentions))| {
+                let (c, day) = ((k / span) as u32, lo + (k % span) as i32);
+                (c, day, Sums { count, mentions, ..Default::default() })
+            })
+            .collect();
+    }
+    let mut by_day: HashMap<(u32, i32), Sums> = HashMap::default();
+    for d in deltas {
+        by_day.entry((d.key.source, d.day)).or_default().add(&d.sums);
+        if d.key.target != d.key.source {
+            by_day.entry((d.key.target, d.day)).or_default().add(&d.sums);
+        }
+    }
+    by_day.into_iter().map(|((c, d), s)| (c, d, s)).collect()
+}
+
 /// The order that sorts `keys` (stable LSD radix sort on 16-bit digits, skipping digits that
 /// are the same everywhere): linear in the number of keys.
-fn radix_order(keys: &[u64]) -> Vec<u32> {
+pub(crate) fn radix_order(keys: &[u64]) -> Vec<u32> {
     let n = keys.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
     let mut tmp = vec![0u32; n];
@@ -330,10 +384,15 @@ fn radix_order(keys: &[u64]) -> Vec<u32> {
     order
 }
 
-fn merge_cells(cells: &mut Vec<Cell>, run: Vec<Cell>) {
+fn merge_cells(cells: &mut Vec<Cell>, mut run: Vec<Cell>) {
     let after_end = cells.last().is_none_or(|l| run.first().is_some_and(|f| (f.day, f.root) > (l.day, l.root)));
     if after_end {
-        cells.extend(run.into_iter().filter(|c| !c.sums.is_zero()));
+        run.retain(|c| !c.sums.is_zero());
+        if cells.is_empty() {
+            *cells = run;
+        } else {
+            cells.extend(run);
+        }
         return;
     }
     let old = std::mem::take(cells);
@@ -366,10 +425,15 @@ fn merge_cells(cells: &mut Vec<Cell>, run: Vec<Cell>) {
     *cells = out;
 }
 
-fn merge_days(days: &mut Vec<DayCell>, run: Vec<DayCell>) {
+fn merge_days(days: &mut Vec<DayCell>, mut run: Vec<DayCell>) {
     let after_end = days.last().is_none_or(|l| run.first().is_some_and(|f| f.day > l.day));
     if after_end {
-        days.extend(run.into_iter().filter(|c| !c.is_zero()));
+        run.retain(|c| !c.is_zero());
+        if days.is_empty() {
+            *days = run;
+        } else {
+            days.extend(run);
+        }
         return;
     }
     let old = std::mem::take(days);

@@ -1,7 +1,7 @@
 //! Writes a deterministic, realistic GDELT 2.0 event export: 61 tab-separated columns per row,
 //! ten years of dates, ~70 countries with roles and organisations, the CAMEO codes in roughly
 //! GDELT's proportions (consultations and statements dominate), mentions, tone, three geography
-//! blocks with FIPS codes, DATEADDED and a source URL. About 420 bytes a row.
+//! blocks with FIPS codes, DATEADDED and a source URL shared by the events of one article. About 420 bytes a row.
 //!
 //! `cargo run --release -p detente-bench --bin gen_gdelt -- ROWS FILE`
 
@@ -195,9 +195,23 @@ fn main() -> std::io::Result<()> {
     let first_day = 16_436; // 2015-01-01
     let span = 3_653; // ten years
     let mut line = String::with_capacity(1024);
+    // Events come in articles, as in GDELT: the rows of one article follow each other and share
+    // the date, DATEADDED and the URL (the real sample in shared/corpus/samples has 50 rows from
+    // 15 articles; here an article has 3.2 events on average).
+    let (mut left, mut day, mut added, mut article) = (0usize, 0i64, String::new(), 0u64);
     for i in 0..rows {
         line.clear();
-        let day = first_day + rng.below(span) as i64;
+        if left == 0 {
+            left = 1 + rng.below(4) + if rng.below(8) == 0 { rng.below(12) } else { 0 };
+            day = first_day + rng.below(span) as i64;
+            let (ay, am, ad) = ymd(day + rng.below(3) as i64);
+            let (hh, mm) = (rng.below(24), rng.below(4) * 15);
+            article += 1;
+            added = format!(
+                "{ay}{am:02}{ad:02}{hh:02}{mm:02}00\thttps://news.example.org/{ay}/{am:02}/{ad:02}/world/story-{article}.html\n"
+            );
+        }
+        left -= 1;
         let (y, m, d) = ymd(day);
         let actor = |rng: &mut Rng| {
             // About one actor in twelve is missing, as in GDELT.
@@ -274,14 +288,7 @@ fn main() -> std::io::Result<()> {
         geo(&mut line, &mut rng, &a2);
         let place = if rng.below(2) == 0 { &a1 } else { &a2 };
         geo(&mut line, &mut rng, place);
-        let (ay, am, ad) = ymd(day + rng.below(3) as i64);
-        let _ = write!(
-            line,
-            "{ay}{am:02}{ad:02}{:02}{:02}00\thttps://news.example.org/{ay}/{am:02}/{ad:02}/world/story-{}.html\n",
-            rng.below(24),
-            rng.below(4) * 15,
-            rng.below(2_000_000)
-        );
+        line.push_str(&added);
         out.write_all(line.as_bytes())?;
     }
     out.flush()?;

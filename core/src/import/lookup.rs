@@ -2,6 +2,7 @@
 //! through the dictionary, CAMEO codes checked against the taxonomy, country names, FIPS 10-4
 //! place codes, and actor sectors as CAMEO roles.
 
+use super::rows::CachedKeys;
 use crate::actors::Dictionary;
 use crate::taxonomy::{QuadScheme, taxonomy};
 /// Maps hashed with aHash: these are on the write path of millions of rows.
@@ -18,6 +19,16 @@ pub struct Actor {
     pub country: Option<String>,
     /// The dataset's code, when it differs.
     pub raw: Option<String>,
+    /// Its keys in the source columns being built.
+    pub(crate) as_source: CachedKeys<3>,
+    /// Its keys in the target columns being built.
+    pub(crate) as_target: CachedKeys<3>,
+}
+
+impl Actor {
+    fn new(code: String, country: Option<String>, raw: Option<String>) -> Actor {
+        Actor { code, country, raw, as_source: CachedKeys::default(), as_target: CachedKeys::default() }
+    }
 }
 
 /// A checked CAMEO code.
@@ -33,6 +44,8 @@ pub struct Code {
     pub goldstein: f64,
     /// PLOVER type from the crosswalk.
     pub plover: Option<String>,
+    /// Its keys in the (code, root, PLOVER) columns being built.
+    pub(crate) keys: CachedKeys<3>,
 }
 
 type GdeltEntry = (Box<[u8]>, Box<[u8]>, Box<[u8]>, Result<Option<Rc<Actor>>, String>);
@@ -150,7 +163,7 @@ impl<'d> Lookup<'d> {
         let fallback = |c: &str| (!c.is_empty()).then(|| self.dict.normalize_code(c).ok().map(|n| n.code)).flatten();
         let country = norm.country.clone().or_else(|| fallback(country)).or_else(|| fallback(group));
         let raw = (raw != norm.code && !raw.is_empty()).then(|| raw.to_string());
-        Ok(Some(Rc::new(Actor { code: norm.code, country, raw })))
+        Ok(Some(Rc::new(Actor::new(norm.code, country, raw))))
     }
 
     /// An actor from a country code (ISO3) and a role, as ICEWS and POLECAT give them.
@@ -162,7 +175,7 @@ impl<'d> Lookup<'d> {
         let value = self
             .dict
             .normalize_code(&code)
-            .map(|n| Some(Rc::new(Actor { code: n.code, country: n.country.or(Some(country.to_string())), raw: None })))
+            .map(|n| Some(Rc::new(Actor::new(n.code, n.country.or(Some(country.to_string())), None))))
             .map_err(|e| e.to_string());
         self.actors.insert(code.into_bytes(), value.clone());
         value
@@ -183,6 +196,7 @@ impl<'d> Lookup<'d> {
                     quad: c.quad(QuadScheme::Gdelt).unwrap_or(0),
                     goldstein: c.goldstein_gdelt,
                     plover: c.plover.as_ref().map(|p| p.event.clone()),
+                    keys: CachedKeys::default(),
                 })
             });
         self.codes.insert(code.to_vec(), value.clone());

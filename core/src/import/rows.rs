@@ -1,52 +1,43 @@
 //! Imported rows straight into Arrow columns of the store's event schema: no `Event` per row,
-//! strings appended once into dictionary builders, the columns imports never fill made once as
-//! constants.
+//! each distinct string stored once per column, an actor's or a code's keys looked up once per
+//! piece of input, the columns imports never fill made once as constants.
 
+use super::lookup::{Actor, Code};
 use crate::columnar::event_schema;
 use crate::error::{Error, Result};
-use arrow_array::builder::{StringBuilder, StringDictionaryBuilder};
+use arrow_array::builder::StringBuilder;
 use arrow_array::types::Int32Type;
 use arrow_array::{
     ArrayRef, BooleanArray, Date32Array, DictionaryArray, FixedSizeListArray, Float64Array, Int32Array, ListArray,
     RecordBatch, StringArray, StructArray, UInt8Array, UInt32Array,
 };
-use arrow_buffer::{NullBuffer, OffsetBuffer};
+use arrow_buffer::{NullBuffer, NullBufferBuilder, OffsetBuffer};
 use arrow_schema::{DataType, Field};
+use std::cell::Cell;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// One imported row, its strings borrowed from the input or from the readers' caches.
-#[derive(Debug, Default, Clone)]
-pub struct Row<'a> {
+/// One imported row: strings borrowed from the input, actors and codes from the readers' caches.
+#[derive(Debug, Clone)]
+pub(crate) struct Row<'a> {
     /// The id without its origin prefix (`1234` for `gdelt:1234`).
     pub id: &'a str,
     /// An extra id part making non-unique source ids unique (ICEWS), appended after `:`.
     pub id_suffix: Option<&'a str>,
     /// Day number.
     pub date: i32,
-    /// Normalised source code.
-    pub source: Option<&'a str>,
-    /// Normalised target code.
-    pub target: Option<&'a str>,
-    /// Source country or organisation.
-    pub source_country: Option<&'a str>,
-    /// Target country or organisation.
-    pub target_country: Option<&'a str>,
+    /// The source actor, normalised.
+    pub source: Option<&'a Actor>,
+    /// The target actor.
+    pub target: Option<&'a Actor>,
     /// Source name as the dataset gave it.
     pub source_name: Option<&'a str>,
     /// Target name.
     pub target_name: Option<&'a str>,
-    /// Source code as the dataset gave it, when it differs.
-    pub source_raw: Option<&'a str>,
-    /// Target code as the dataset gave it, when it differs.
-    pub target_raw: Option<&'a str>,
-    /// CAMEO code (checked).
-    pub code: &'a str,
-    /// Its root.
-    pub root_code: &'a str,
-    /// PLOVER type.
+    /// The CAMEO code (checked), with its root, QuadClass and crosswalk PLOVER type.
+    pub code: &'a Code,
+    /// The PLOVER type when the dataset gives one (POLECAT); otherwise the code's.
     pub plover: Option<&'a str>,
-    /// QuadClass (GDELT scheme).
-    pub quad_class: u8,
     /// Goldstein value.
     pub goldstein: f64,
     /// Mentions (at least 1).
@@ -63,47 +54,152 @@ pub struct Row<'a> {
     pub sentence: Option<u32>,
 }
 
+/// The dictionary keys a cached value (an actor, a code) has in one [`Rows`], filled on its
+/// first row: the value's strings are then hashed once per piece of input, not once per row.
+#[derive(Debug)]
+pub(crate) struct CachedKeys<const N: usize> {
+    /// The [`Rows`] the keys belong to (0: none yet).
+    owner: Cell<u64>,
+    keys: Cell<[i32; N]>,
+}
+
+impl<const N: usize> Default for CachedKeys<N> {
+    fn default() -> Self {
+        CachedKeys { owner: Cell::new(0), keys: Cell::new([NULL_KEY; N]) }
+    }
+}
+
+impl<const N: usize> CachedKeys<N> {
+    fn get_or(&self, owner: u64, make: impl FnOnce() -> [i32; N]) -> [i32; N] {
+        if self.owner.get() == owner {
+            return self.keys.get();
+        }
+        let keys = make();
+        self.keys.set(keys);
+        self.owner.set(owner);
+        keys
+    }
+}
+
+/// A dictionary-encoded string column under construction. Unlike arrow's builder it can append
+/// a key already known, and it checks the previous row's value before hashing (rows of one
+/// article follow each other and share their URL).
+pub(crate) struct DictBuilder {
+    table: hashbrown::HashTable<i32>,
+    hasher: ahash::RandomState,
+    offsets: Vec<i32>,
+    bytes: Vec<u8>,
+    keys: Vec<i32>,
+    nulls: NullBufferBuilder,
+    last: i32,
+}
+
+/// Key of a missing value.
+const NULL_KEY: i32 = -1;
+
+#[inline]
+fn value_of<'a>(offsets: &[i32], bytes: &'a [u8], key: i32) -> &'a [u8] {
+    let k = key as usize;
+    &bytes[offsets[k] as usize..offsets[k + 1] as usize]
+}
+
+impl DictBuilder {
+    fn new(capacity: usize) -> DictBuilder {
+        DictBuilder {
+            table: hashbrown::HashTable::new(),
+            hasher: ahash::RandomState::new(),
+            offsets: vec![0],
+            bytes: Vec::new(),
+            keys: Vec::with_capacity(capacity),
+            nulls: NullBufferBuilder::new(capacity),
+            last: NULL_KEY,
+        }
+    }
+
+    /// The key of a value, added to the dictionary if new.
+    #[inline]
+    fn key(&mut self, value: &str) -> i32 {
+        let v = value.as_bytes();
+        let DictBuilder { table, hasher, offsets, bytes, last, .. } = self;
+        if *last >= 0 && value_of(offsets, bytes, *last) == v {
+            return *last;
+        }
+        let h = hasher.hash_one(v);
+        if let Some(&k) = table.find(h, |&k| value_of(offsets, bytes, k) == v) {
+            return k;
+        }
+        // Pieces of input are at most a few hundred megabytes: offsets fit in i32.
+        let k = (offsets.len() - 1) as i32;
+        bytes.extend_from_slice(v);
+        offsets.push(bytes.len() as i32);
+        table.insert_unique(h, k, |&k| hasher.hash_one(value_of(offsets, bytes, k)));
+        k
+    }
+
+    /// Appends a key (or a null for [`NULL_KEY`]).
+    #[inline]
+    fn push_key(&mut self, key: i32) {
+        if key < 0 {
+            self.keys.push(0);
+            self.nulls.append_null();
+        } else {
+            self.keys.push(key);
+            self.nulls.append_non_null();
+            self.last = key;
+        }
+    }
+
+    /// Appends a value.
+    #[inline]
+    fn push(&mut self, value: Option<&str>) {
+        let key = value.map_or(NULL_KEY, |v| self.key(v));
+        self.push_key(key);
+    }
+
+    /// The key of an optional value, without appending a row.
+    fn key_of(&mut self, value: Option<&str>) -> i32 {
+        value.map_or(NULL_KEY, |v| self.key(v))
+    }
+
+    fn finish(mut self) -> Result<DictionaryArray<Int32Type>> {
+        let err = |e: arrow_schema::ArrowError| Error::Internal(format!("arrow: {e}"));
+        let values =
+            StringArray::try_new(OffsetBuffer::new(self.offsets.into()), self.bytes.into(), None).map_err(err)?;
+        let keys = Int32Array::new(self.keys.into(), self.nulls.finish());
+        DictionaryArray::try_new(keys, Arc::new(values)).map_err(err)
+    }
+}
+
 /// Columns under construction.
-pub struct Rows {
+pub(crate) struct Rows {
+    /// Distinguishes these columns' keys in the actors' and codes' caches.
+    owner: u64,
     prefix: &'static str,
     origin: &'static str,
     /// Reused for building ids.
     scratch: String,
     id: StringBuilder,
     date: Vec<i32>,
-    source: StringDictionaryBuilder<Int32Type>,
-    target: StringDictionaryBuilder<Int32Type>,
-    source_country: StringDictionaryBuilder<Int32Type>,
-    target_country: StringDictionaryBuilder<Int32Type>,
-    source_name: StringDictionaryBuilder<Int32Type>,
-    target_name: StringDictionaryBuilder<Int32Type>,
-    source_raw: StringDictionaryBuilder<Int32Type>,
-    target_raw: StringDictionaryBuilder<Int32Type>,
-    code: StringDictionaryBuilder<Int32Type>,
-    root_code: StringDictionaryBuilder<Int32Type>,
-    plover: StringDictionaryBuilder<Int32Type>,
+    source: DictBuilder,
+    target: DictBuilder,
+    source_country: DictBuilder,
+    target_country: DictBuilder,
+    source_name: DictBuilder,
+    target_name: DictBuilder,
+    source_raw: DictBuilder,
+    target_raw: DictBuilder,
+    code: DictBuilder,
+    root_code: DictBuilder,
+    plover: DictBuilder,
     quad_class: Vec<u8>,
     goldstein: Vec<f64>,
     mentions: Vec<u32>,
     reported: Vec<Option<i32>>,
-    location_name: StringDictionaryBuilder<Int32Type>,
-    location_country: StringDictionaryBuilder<Int32Type>,
+    location_name: DictBuilder,
+    location_country: DictBuilder,
     location_valid: Vec<bool>,
-    doc_id: StringDictionaryBuilder<Int32Type>,
+    doc_id: DictBuilder,
     sentence: Vec<Option<u32>>,
-}
-
-fn dict() -> StringDictionaryBuilder<Int32Type> {
-    StringDictionaryBuilder::new()
-}
-
-fn put(b: &mut StringDictionaryBuilder<Int32Type>, v: Option<&str>) {
-    match v {
-        Some(s) => {
-            b.append_value(s);
-        }
-        None => b.append_null(),
-    }
 }
 
 /// A dictionary column holding one value in every row.
@@ -117,10 +213,29 @@ fn empty_lists(n: usize) -> ArrayRef {
     Arc::new(ListArray::new(item, OffsetBuffer::new_zeroed(n), Arc::new(StringArray::from(Vec::<&str>::new())), None))
 }
 
+/// The keys of an actor in one side's (code, country, raw code) columns.
+fn actor_keys(
+    owner: u64,
+    actor: Option<&Actor>,
+    cache: impl Fn(&Actor) -> &CachedKeys<3>,
+    code: &mut DictBuilder,
+    country: &mut DictBuilder,
+    raw: &mut DictBuilder,
+) -> [i32; 3] {
+    match actor {
+        None => [NULL_KEY; 3],
+        Some(a) => cache(a)
+            .get_or(owner, || [code.key(&a.code), country.key_of(a.country.as_deref()), raw.key_of(a.raw.as_deref())]),
+    }
+}
+
 impl Rows {
     /// Empty columns for rows of one origin (`gdelt`, `icews`, `polecat`).
     pub fn new(origin: &'static str, prefix: &'static str, capacity: usize) -> Rows {
+        static OWNERS: AtomicU64 = AtomicU64::new(1);
+        let dict = || DictBuilder::new(capacity);
         Rows {
+            owner: OWNERS.fetch_add(1, Ordering::Relaxed),
             prefix,
             origin,
             scratch: String::new(),
@@ -171,30 +286,56 @@ impl Rows {
         }
         self.id.append_value(id.as_str());
         self.date.push(r.date);
-        put(&mut self.source, r.source);
-        put(&mut self.target, r.target);
-        put(&mut self.source_country, r.source_country);
-        put(&mut self.target_country, r.target_country);
-        put(&mut self.source_name, r.source_name);
-        put(&mut self.target_name, r.target_name);
-        put(&mut self.source_raw, r.source_raw);
-        put(&mut self.target_raw, r.target_raw);
-        put(&mut self.code, Some(r.code));
-        put(&mut self.root_code, Some(r.root_code));
-        put(&mut self.plover, r.plover);
-        self.quad_class.push(r.quad_class);
+        let owner = self.owner;
+        let [code, country, raw] = actor_keys(
+            owner,
+            r.source,
+            |a| &a.as_source,
+            &mut self.source,
+            &mut self.source_country,
+            &mut self.source_raw,
+        );
+        self.source.push_key(code);
+        self.source_country.push_key(country);
+        self.source_raw.push_key(raw);
+        let [code, country, raw] = actor_keys(
+            owner,
+            r.target,
+            |a| &a.as_target,
+            &mut self.target,
+            &mut self.target_country,
+            &mut self.target_raw,
+        );
+        self.target.push_key(code);
+        self.target_country.push_key(country);
+        self.target_raw.push_key(raw);
+        self.source_name.push(r.source_name);
+        self.target_name.push(r.target_name);
+        let c = r.code;
+        let [code, root, plover] = c.keys.get_or(owner, || {
+            [self.code.key(&c.code), self.root_code.key(&c.root), self.plover.key_of(c.plover.as_deref())]
+        });
+        self.code.push_key(code);
+        self.root_code.push_key(root);
+        match r.plover {
+            Some(p) => self.plover.push(Some(p)),
+            None => self.plover.push_key(plover),
+        }
+        self.quad_class.push(c.quad);
         self.goldstein.push(r.goldstein);
         self.mentions.push(r.mentions.max(1));
         self.reported.push(r.reported);
-        put(&mut self.location_name, r.location_name);
-        put(&mut self.location_country, r.location_country);
+        self.location_name.push(r.location_name);
+        self.location_country.push(r.location_country);
         self.location_valid.push(r.location_name.is_some() || r.location_country.is_some());
-        put(&mut self.doc_id, r.doc_id);
+        self.doc_id.push(r.doc_id);
         self.sentence.push(r.sentence);
     }
 
     /// The batch, in the store's event schema.
     pub fn finish(mut self) -> Result<RecordBatch> {
+        let location_name = std::mem::replace(&mut self.location_name, DictBuilder::new(0));
+        let location_country = std::mem::replace(&mut self.location_country, DictBuilder::new(0));
         let n = self.len();
         let err = |e: arrow_schema::ArrowError| Error::Internal(format!("arrow: {e}"));
         let location_fields = match event_schema().field_with_name("location").map(|f| f.data_type().clone()) {
@@ -203,7 +344,7 @@ impl Rows {
         };
         let location = StructArray::try_new(
             location_fields,
-            vec![Arc::new(self.location_name.finish()), Arc::new(self.location_country.finish())],
+            vec![Arc::new(location_name.finish()?), Arc::new(location_country.finish()?)],
             Some(NullBuffer::from(std::mem::take(&mut self.location_valid))),
         )
         .map_err(err)?;
@@ -226,18 +367,18 @@ impl Rows {
             Arc::new(self.id.finish()),
             Arc::new(Date32Array::from(std::mem::take(&mut self.date))),
             constant("day", n),
-            Arc::new(self.source.finish()),
-            Arc::new(self.target.finish()),
-            Arc::new(self.source_country.finish()),
-            Arc::new(self.target_country.finish()),
-            Arc::new(self.source_name.finish()),
-            Arc::new(self.target_name.finish()),
-            Arc::new(self.source_raw.finish()),
-            Arc::new(self.target_raw.finish()),
-            Arc::new(self.code.finish()),
-            Arc::new(self.root_code.finish()),
+            Arc::new(self.source.finish()?),
+            Arc::new(self.target.finish()?),
+            Arc::new(self.source_country.finish()?),
+            Arc::new(self.target_country.finish()?),
+            Arc::new(self.source_name.finish()?),
+            Arc::new(self.target_name.finish()?),
+            Arc::new(self.source_raw.finish()?),
+            Arc::new(self.target_raw.finish()?),
+            Arc::new(self.code.finish()?),
+            Arc::new(self.root_code.finish()?),
             Arc::new(BooleanArray::from(vec![true; n])),
-            Arc::new(self.plover.finish()),
+            Arc::new(self.plover.finish()?),
             Arc::new(UInt8Array::from(std::mem::take(&mut self.quad_class))),
             Arc::new(Float64Array::from(std::mem::take(&mut self.goldstein))),
             Arc::new(location),
@@ -247,7 +388,7 @@ impl Rows {
             Arc::new(StringArray::new_null(n)),
             empty_lists(n),
             Arc::new(Date32Array::from(std::mem::take(&mut self.reported))),
-            Arc::new(self.doc_id.finish()),
+            Arc::new(self.doc_id.finish()?),
             Arc::new(UInt32Array::from(std::mem::take(&mut self.sentence))),
             nulls_dict(),
             Arc::new(span),

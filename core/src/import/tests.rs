@@ -295,3 +295,58 @@ fn the_real_samples_import_with_the_expected_counts() {
     eprintln!("ICEWS sample: {} rows, {} exact duplicates, {} events", f.rows, f.duplicates, f.added);
     assert_eq!(m.view().len() as u64, 100 + f.added);
 }
+
+#[test]
+fn fields_split_like_a_plain_split_at_every_length() {
+    // Tabs at every offset around the 64-byte blocks, empty fields, a trailing tab.
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for len in 0..300 {
+        let mut out = Vec::new();
+        let line: Vec<u8> = (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                if x % 5 == 0 { b'\t' } else { b'a' + (x % 26) as u8 }
+            })
+            .collect();
+        fields(&line, &mut out);
+        let expected: Vec<&[u8]> = line.split(|&b| b == b'\t').collect();
+        assert_eq!(out, expected, "line of {len} bytes");
+    }
+}
+
+#[test]
+fn imported_columns_share_one_dictionary_entry_per_value() {
+    // 40 rows, two actors, two URLs alternating in runs: each distinct value stored once.
+    let mut text = String::new();
+    for i in 0..40 {
+        let (a, b) = if i % 2 == 0 { ("TUR", "SYR") } else { ("SYR", "TUR") };
+        let row = gdelt2(&format!("{}", 900 + i), "20230510", a, a, b, b, "040", "1.0");
+        let url = format!("https://example.org/story-{}", i / 10);
+        text.push_str(&row.replace("https://example.org/moscow", &url));
+        text.push('\n');
+    }
+    let g = gdelt::Gdelt::new(Format::Gdelt2, text.as_bytes());
+    let dict = crate::Dictionary::builtin();
+    let mut lookup = lookup::Lookup::new(&dict);
+    let parsed = g.parse(text.as_bytes(), &mut lookup, Format::Gdelt2).expect("parsed");
+    let batch = parsed.batch.expect("rows");
+    assert_eq!(batch.num_rows(), 40);
+    use arrow_array::Array;
+    let dict_len = |name: &str| {
+        let col = batch.column_by_name(name).expect(name);
+        let d = col.as_any().downcast_ref::<arrow_array::DictionaryArray<arrow_array::types::Int32Type>>().expect(name);
+        (d.values().len(), d.null_count())
+    };
+    assert_eq!(dict_len("source"), (2, 0));
+    assert_eq!(dict_len("target_country"), (2, 0));
+    assert_eq!(dict_len("doc_id"), (4, 0));
+    assert_eq!(dict_len("code"), (1, 0));
+    // GDELT rows carry no raw code here (it equals the normalised one): all null.
+    assert_eq!(dict_len("source_raw"), (0, 40));
+    let events = crate::columnar::EventColumns::new(batch).expect("columns");
+    assert_eq!(events.event(3).source.as_deref(), Some("SYR"));
+    assert_eq!(events.event(3).doc_id.as_deref(), Some("https://example.org/story-0"));
+    assert_eq!(events.event(39).doc_id.as_deref(), Some("https://example.org/story-3"));
+}

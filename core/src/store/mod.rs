@@ -210,11 +210,16 @@ impl State {
     }
 
     fn delta(seg: &Segment, local: usize, sign: i64) -> Option<Delta> {
+        let root = seg.cols.root_code.get(local).and_then(|r| r.parse::<u8>().ok())?;
+        Self::delta_with_root(seg, local, root, sign)
+    }
+
+    #[inline]
+    fn delta_with_root(seg: &Segment, local: usize, root: u8, sign: i64) -> Option<Delta> {
         let c = &seg.cols;
         if c.planned.value(local) {
             return None;
         }
-        let root = c.root_code.get(local).and_then(|r| r.parse::<u8>().ok())?;
         let (s, t) = seg.countries(local);
         Some(Delta {
             key: DyadKey::of(s, t, c.directed.value(local)),
@@ -224,8 +229,9 @@ impl State {
         })
     }
 
-    /// Adds a segment and indexes its rows (those not in `deleted`).
-    fn add_segment(&mut self, batch: RecordBatch) -> Result<()> {
+    /// Adds a segment and indexes its rows (those not in `deleted`). `id_hashes` are the rows'
+    /// xxh3 id hashes when the writer has them already.
+    fn add_segment(&mut self, batch: RecordBatch, id_hashes: Option<Vec<u64>>) -> Result<()> {
         let cols = EventColumns::new(batch)?;
         let map = |st: &mut State, c: &crate::columnar::DictColumn| -> Vec<u32> {
             c.values().iter().map(|v| st.countries.intern(v)).collect()
@@ -235,53 +241,36 @@ impl State {
         let base = self.rows;
         let n = cols.len() as u32;
         let seg = Segment { base, cols, source_ids, target_ids };
-        let mut touched: HashMap<(u32, u32), usize> = HashMap::default();
-        let mut deltas = Vec::with_capacity(n as usize);
-        // Only coded events index their document (stored documents are re-coded and shown by
-        // id); an imported event's doc_id is a source URL, millions of them, never asked for so.
-        let coded: Vec<bool> = seg.cols.origin.values().iter().map(|v| v == Some("coder")).collect();
-        for local in 0..n as usize {
-            let row = base + local as u32;
-            if self.is_deleted(row) {
-                continue;
-            }
-            let key = seg.countries(local);
-            let list = self.dyads.entry(key).or_insert_with(|| {
-                self.by_country.entry(key.0).or_default().push(key);
-                if key.1 != key.0 {
-                    self.by_country.entry(key.1).or_default().push(key);
+        let State { dyads, by_country, docs, deleted, ids, aggregates, .. } = self;
+        let deleted: &[u64] = deleted;
+        let live = |row: u32| deleted.get(row as usize / 64).is_none_or(|w| w & (1 << (row % 64)) == 0);
+        // The id index, the dyad index and the aggregates are independent: a big segment builds
+        // them on every core.
+        std::thread::scope(|scope| {
+            let big = n >= 100_000;
+            let seg = &seg;
+            let ids_worker = match ids.as_mut() {
+                Some(ids) if big => Some(scope.spawn(move || index_ids(ids, seg, id_hashes, live))),
+                Some(ids) => {
+                    index_ids(ids, seg, id_hashes, live);
+                    None
                 }
-                Vec::new()
-            });
-            touched.entry(key).or_insert(list.len());
-            list.push((seg.cols.date.value(local), row));
-            if seg.cols.origin.key(local).is_some_and(|k| coded[k as usize]) {
-                if let Some(d) = seg.cols.doc_id.get(local) {
-                    self.docs.entry(d.to_string()).or_default().push(row);
-                }
-            }
-            if let Some(ids) = &mut self.ids {
-                ids.insert(xxh3_64(seg.cols.id.value(local).as_bytes()), row);
-            }
-            if let Some(d) = Self::delta(&seg, local, 1) {
-                deltas.push(d);
-            }
-        }
-        for (key, old_len) in touched {
-            if let Some(list) = self.dyads.get_mut(&key) {
-                // The old part is sorted: sort the new tail alone, then merge if it does not
-                // simply follow (imports arrive out of date order).
-                list[old_len..]
-                    .sort_unstable_by_key(|&(d, r)| (u64::from(d as u32 ^ 0x8000_0000) << 32) | u64::from(r));
-                let joins = old_len == 0 || list.get(old_len).is_none_or(|f| *f >= list[old_len - 1]);
-                if !joins {
-                    let tail = list.split_off(old_len);
-                    let head = std::mem::take(list);
-                    *list = merge_sorted(head, tail);
+                None => None,
+            };
+            let aggregates_worker = if big {
+                Some(scope.spawn(move || index_aggregates(aggregates, seg, live)))
+            } else {
+                index_aggregates(aggregates, seg, live);
+                None
+            };
+            index_dyads(dyads, by_country, docs, seg, live);
+            for worker in [ids_worker, aggregates_worker].into_iter().flatten() {
+                // A panic there is a bug in the indexing code, not bad input: pass it on.
+                if let Err(p) = worker.join() {
+                    std::panic::resume_unwind(p);
                 }
             }
-        }
-        self.aggregates.apply(deltas);
+        });
         self.segments.push(seg);
         self.rows += n;
         Ok(())
@@ -324,9 +313,9 @@ impl State {
         ids
     }
 
-    /// The stored row of an id, if any.
-    fn row_of(&self, ids: &HashMap<u64, u32>, id: &str) -> Option<u32> {
-        let row = *ids.get(&xxh3_64(id.as_bytes()))?;
+    /// The stored row of an id whose xxh3 hash is `hash`.
+    fn row_of_hash(&self, ids: &HashMap<u64, u32>, hash: u64, id: &str) -> Option<u32> {
+        let row = *ids.get(&hash)?;
         let (s, local) = self.locate(row)?;
         // A 64-bit hash collision is astronomically rare, but never confuse two ids.
         (self.segments[s].cols.id.value(local) == id).then_some(row)
@@ -369,7 +358,7 @@ impl Store {
             state.mark_deleted(r);
         }
         for seg in snap.segments {
-            state.add_segment(seg.batch)?;
+            state.add_segment(seg.batch, None)?;
         }
         state.generation = snap.generation;
         tracing::info!(rows = state.rows, segments = state.segments.len(), "store loaded");
@@ -417,18 +406,22 @@ impl Store {
         let mut remove: Vec<u32> = w.remove.clone();
         let mut removing: HashSet<u32> = remove.iter().copied().collect();
         let mut keep: Vec<bool> = Vec::new();
+        // Each id is hashed once: for the batch's own repeats, the stored ids and the index.
+        let mut id_hashes: Vec<u64> = Vec::new();
         if let Some(batch) = &w.events {
             let cols = EventColumns::new(batch.clone())?;
             let state = self.state.read();
             let ids = state.ids.as_ref().ok_or_else(|| Error::Internal("id index missing".into()))?;
-            let mut seen: HashMap<&str, usize> = HashMap::with_capacity_and_hasher(cols.len(), Default::default());
+            id_hashes = (0..cols.len()).map(|i| xxh3_64(cols.id.value(i).as_bytes())).collect();
+            let mut seen: HashMap<u64, usize> = HashMap::with_capacity_and_hasher(cols.len(), Default::default());
             keep = vec![true; cols.len()];
             let loc =
                 |i: usize| Location { input: w.input.clone(), line: w.lines.get(i).copied(), field: Some("id".into()) };
             for i in 0..cols.len() {
                 let id = cols.id.value(i);
-                // The same id twice in one batch.
-                if let Some(&j) = seen.get(id) {
+                let h = id_hashes[i];
+                // The same id twice in one batch (a 64-bit hash shared by two ids is not).
+                if let Some(&j) = seen.get(&h).filter(|&&j| cols.id.value(j) == id) {
                     if cols.event(j).content_hash() == cols.event(i).content_hash() {
                         keep[i] = false;
                         summary.unchanged += 1;
@@ -439,8 +432,10 @@ impl Store {
                     }
                     keep[j] = false;
                 }
-                seen.insert(id, i);
-                if let Some(row) = state.row_of(ids, id).filter(|r| !state.is_deleted(*r) && !removing.contains(r)) {
+                seen.insert(h, i);
+                if let Some(row) =
+                    state.row_of_hash(ids, h, id).filter(|r| !state.is_deleted(*r) && !removing.contains(r))
+                {
                     let stored = state.event(row).map(|e| e.content_hash());
                     if stored == Some(cols.event(i).content_hash()) {
                         keep[i] = false;
@@ -485,7 +480,13 @@ impl Store {
             let mut state = self.state.write();
             state.remove_rows(&remove);
             if let Some(seg) = committed.segment {
-                state.add_segment(seg.batch)?;
+                let kept: Vec<u64> = if keep.iter().all(|k| *k) {
+                    id_hashes
+                } else {
+                    id_hashes.iter().zip(&keep).filter(|(_, k)| **k).map(|(h, _)| *h).collect()
+                };
+                let hashes = (kept.len() == seg.batch.num_rows()).then_some(kept);
+                state.add_segment(seg.batch, hashes)?;
             }
             state.generation = committed.generation;
         }
@@ -880,6 +881,107 @@ fn merge_sorted(a: Vec<(i32, u32)>, b: Vec<(i32, u32)>) -> Vec<(i32, u32)> {
     out.extend_from_slice(&a[i..]);
     out.extend_from_slice(&b[j..]);
     out
+}
+
+/// Adds a segment's live rows to the id index (`hashes`: their xxh3 id hashes, if known).
+fn index_ids(ids: &mut HashMap<u64, u32>, seg: &Segment, hashes: Option<Vec<u64>>, live: impl Fn(u32) -> bool) {
+    ids.reserve(seg.cols.len());
+    for local in 0..seg.cols.len() {
+        let row = seg.base + local as u32;
+        if live(row) {
+            let h = match &hashes {
+                Some(h) => h[local],
+                None => xxh3_64(seg.cols.id.value(local).as_bytes()),
+            };
+            ids.insert(h, row);
+        }
+    }
+}
+
+/// Adds a segment's live rows to the aggregates.
+fn index_aggregates(aggregates: &mut Aggregates, seg: &Segment, live: impl Fn(u32) -> bool) {
+    let roots: Vec<Option<u8>> =
+        seg.cols.root_code.values().iter().map(|v| v.and_then(|r| r.parse::<u8>().ok())).collect();
+    let mut deltas = Vec::with_capacity(seg.cols.len());
+    for local in 0..seg.cols.len() {
+        if !live(seg.base + local as u32) {
+            continue;
+        }
+        let root = seg.cols.root_code.key(local).and_then(|k| roots[k as usize]);
+        if let Some(d) = root.and_then(|r| State::delta_with_root(seg, local, r, 1)) {
+            deltas.push(d);
+        }
+    }
+    aggregates.apply(deltas);
+}
+
+/// Adds a segment's live rows to the dyad index (lists of (date, row) in order) and, for coded
+/// events, to the document index.
+fn index_dyads(
+    dyads: &mut HashMap<(u32, u32), Vec<(i32, u32)>>,
+    by_country: &mut HashMap<u32, Vec<(u32, u32)>>,
+    docs: &mut HashMap<String, Vec<u32>>,
+    seg: &Segment,
+    live: impl Fn(u32) -> bool,
+) {
+    let c = &seg.cols;
+    // Only coded events index their document (stored documents are re-coded and shown by id);
+    // an imported event's doc_id is a source URL, millions of them, never asked for so.
+    let coded: Vec<bool> = c.origin.values().iter().map(|v| v == Some("coder")).collect();
+    let mut pairs = Vec::with_capacity(c.len());
+    let mut entries = Vec::with_capacity(c.len());
+    for local in 0..c.len() {
+        let row = seg.base + local as u32;
+        if !live(row) {
+            continue;
+        }
+        pairs.push(seg.countries(local));
+        entries.push((c.date.value(local), row));
+        if c.origin.key(local).is_some_and(|k| coded[k as usize]) {
+            if let Some(d) = c.doc_id.get(local) {
+                docs.entry(d.to_string()).or_default().push(row);
+            }
+        }
+    }
+    // One sort by (pair, date, row) instead of a map lookup per row: a radix sort of packed keys
+    // (stable, so rows of one day stay in order) when country ids and days fit, else a sort.
+    let packable = pairs.iter().all(|&(s, t)| s < 1 << 15 && t < 1 << 15)
+        && entries.iter().all(|&(d, _)| (-(1 << 21)..1 << 21).contains(&d));
+    let order: Vec<u32> = if packable {
+        let keys: Vec<u64> = pairs
+            .iter()
+            .zip(&entries)
+            .map(|(&(s, t), &(d, _))| (u64::from(s) << 37) | (u64::from(t) << 22) | (d + (1 << 21)) as u64)
+            .collect();
+        crate::aggregates::radix_order(&keys)
+    } else {
+        let mut order: Vec<u32> = (0..pairs.len() as u32).collect();
+        order.sort_unstable_by_key(|&i| (pairs[i as usize], entries[i as usize]));
+        order
+    };
+    let mut i = 0;
+    while i < order.len() {
+        let key = pairs[order[i] as usize];
+        let mut j = i;
+        while j < order.len() && pairs[order[j] as usize] == key {
+            j += 1;
+        }
+        let run: Vec<(i32, u32)> = order[i..j].iter().map(|&k| entries[k as usize]).collect();
+        let list = dyads.entry(key).or_insert_with(|| {
+            by_country.entry(key.0).or_default().push(key);
+            if key.1 != key.0 {
+                by_country.entry(key.1).or_default().push(key);
+            }
+            Vec::new()
+        });
+        // Imports arrive out of date order: merge unless the run simply follows.
+        if list.last().is_none_or(|last| run.first().is_none_or(|first| first >= last)) {
+            list.extend(run);
+        } else {
+            *list = merge_sorted(std::mem::take(list), run);
+        }
+        i = j;
+    }
 }
 
 /// The country-level actor conditions of a filter (the dyad index applies them for listings).

@@ -162,3 +162,95 @@ fn aggregates_match_a_brute_force_recount() {
         })
         .expect("aggregates equal a recount");
 }
+
+#[test]
+fn one_big_write_indexes_like_many_small_ones() {
+    // 120,000 events (a segment that big is indexed on several threads) in random date order
+    // over ten years; the same events again in 40 writes of 3,000 (one thread, merged lists).
+    let countries = ["TUR", "SYR", "RUS", "IRN", "USA", "FRA", "DEU", "EGY"];
+    let codes = ["040", "043", "190", "057", "111", "010"];
+    let start = Date::parse("2015-01-01").expect("date");
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let events: Vec<Event> = (0..120_000)
+        .map(|i| {
+            let s = countries[next(8) as usize];
+            let t = countries[next(8) as usize];
+            let code = codes[next(6) as usize];
+            let mut e =
+                Event::new(&format!("e{i}"), start.add_days(next(3653) as i32), Some(s), Some(t), code).expect("event");
+            e.goldstein = next(200) as f64 / 10.0 - 10.0;
+            e.mentions = 1 + next(9) as u32;
+            e.normalize(&Dictionary::builtin()).expect("normal");
+            e
+        })
+        .collect();
+    let big = mem();
+    assert_eq!(big.add_events(&events, false).expect("big").added, 120_000);
+    let small = mem();
+    for chunk in events.chunks(3_000) {
+        small.add_events(chunk, false).expect("small");
+    }
+    let (b, s) = (big.view(), small.view());
+    for a in countries {
+        for c in countries {
+            let rows = b.dyad_rows(a, c);
+            assert!(rows.windows(2).all(|w| w[0] < w[1]), "{a}-{c} in (date, row) order");
+            assert_eq!(rows, s.dyad_rows(a, c), "{a}-{c}");
+        }
+        let id = b.countries().get(a).expect("country");
+        assert_eq!(b.aggregates().country_totals(id), s.aggregates().country_totals(s.countries().get(a).expect("c")));
+    }
+    let keys: Vec<_> = b.aggregates().keys().copied().collect();
+    assert!(!keys.is_empty());
+    for key in &keys {
+        assert_eq!(b.aggregates().cells(key), s.aggregates().cells(key));
+        assert_eq!(
+            b.aggregates().days_between(key, Date::MIN, Date::MAX),
+            s.aggregates().days_between(key, Date::MIN, Date::MAX)
+        );
+    }
+    let total: i64 = keys.iter().flat_map(|k| b.aggregates().cells(k)).map(|c| c.sums.count).sum();
+    assert_eq!(total, 120_000);
+    drop((b, s));
+    // The id index of the big write knows every event.
+    let again = big.add_events(&events[1000..1010], false).expect("again");
+    assert_eq!((again.added, again.unchanged), (0, 10));
+}
+
+#[test]
+fn country_totals_are_the_same_over_two_centuries() {
+    // Twenty countries over two centuries are too many (country × day) cells for a table: the
+    // totals are summed in a map instead, and must equal those added one event at a time.
+    let countries = [
+        "TUR", "SYR", "RUS", "IRN", "USA", "FRA", "DEU", "EGY", "CHN", "IND", "BRA", "ZAF", "NGA", "JPN", "KOR", "MEX",
+        "CAN", "AUS", "ITA", "ESP",
+    ];
+    let dates = ["1901-01-02", "1914-07-28", "2023-05-10", "2023-05-10", "2099-12-30"];
+    let mut events = Vec::new();
+    for (i, c) in countries.iter().enumerate() {
+        for (j, d) in dates.iter().enumerate() {
+            events.push(ev(&format!("c{i}-{j}"), d, "TURGOV", c, "040"));
+        }
+    }
+    let together = mem();
+    together.add_events(&events, false).expect("together");
+    let apart = mem();
+    for e in &events {
+        apart.add_events(std::slice::from_ref(e), false).expect("apart");
+    }
+    let (a, b) = (together.view(), apart.view());
+    for c in countries {
+        let totals = a.aggregates().country_totals(a.countries().get(c).expect("country"));
+        assert_eq!(totals, b.aggregates().country_totals(b.countries().get(c).expect("country")), "{c}");
+        assert_eq!(totals.len(), 4, "{c}");
+    }
+    // Turkey takes part in all 100 events, once each (TUR–TUR counts once).
+    let tur = a.aggregates().country_totals(a.countries().get("TUR").expect("TUR"));
+    assert_eq!(tur.iter().map(|t| t.count).sum::<i64>(), 100);
+}
