@@ -40,6 +40,8 @@ impl Gdelt {
         let mut rows = Rows::new("gdelt", "gdelt:", estimate);
         let mut out = Parsed { batch: None, rows: 0, lines: 0, bad: Vec::new(), bad_count: 0, hashes: Vec::new() };
         let mut f: Vec<&[u8]> = Vec::with_capacity(64);
+        // One SIMD check of the whole piece; lines are checked one by one only to find the bad.
+        let valid = simdutf8::basic::from_utf8(piece).is_ok();
         for line in lines(piece) {
             out.lines += 1;
             if line.is_empty() {
@@ -47,7 +49,7 @@ impl Gdelt {
             }
             out.rows += 1;
             out.hashes.push(xxh3_64(line));
-            if let Err(message) = self.row(line, &mut f, lookup, &mut rows) {
+            if let Err(message) = self.row(line, valid, &mut f, lookup, &mut rows) {
                 out.bad_count += 1;
                 if out.bad.len() < super::MAX_REPORTED_BAD_ROWS {
                     out.bad.push((out.lines, message));
@@ -63,12 +65,15 @@ impl Gdelt {
     fn row<'a>(
         &self,
         line: &'a [u8],
+        valid: bool,
         f: &mut Vec<&'a [u8]>,
         lookup: &mut Lookup<'_>,
         rows: &mut Rows,
     ) -> std::result::Result<(), String> {
-        let text = std::str::from_utf8(line).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
-        fields(text.as_bytes(), f);
+        if !valid {
+            std::str::from_utf8(line).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
+        }
+        fields(line, f);
         if !self.columns.contains(&f.len()) {
             return Err(format!(
                 "{} columns, a GDELT {} event row has {}",

@@ -92,7 +92,23 @@ fn sector_table() -> &'static Vec<(String, &'static str)> {
 
 /// The ISO 3166 alpha-3 code of a FIPS 10-4 country code (`TU` → `TUR`).
 pub fn iso_of_fips(fips: &str) -> Option<&'static str> {
-    fips_table().get(fips).and_then(|c| c.as_deref())
+    // Every FIPS code is two capital letters: a 26 × 26 array answers without hashing (this is
+    // called for every GDELT row).
+    static BY_LETTERS: OnceLock<Vec<Option<&'static str>>> = OnceLock::new();
+    let index = |code: &[u8]| match code {
+        [a @ b'A'..=b'Z', b @ b'A'..=b'Z'] => Some(usize::from(a - b'A') * 26 + usize::from(b - b'A')),
+        _ => None,
+    };
+    let table = BY_LETTERS.get_or_init(|| {
+        let mut t = vec![None; 26 * 26];
+        for (fips, iso) in fips_table() {
+            if let (Some(i), Some(iso)) = (index(fips.as_bytes()), iso.as_deref()) {
+                t[i] = Some(iso);
+            }
+        }
+        t
+    });
+    index(fips.as_bytes()).and_then(|i| table[i])
 }
 
 /// The CAMEO role of a comma-separated sector list: the first of `data/sectors.tsv`'s order.

@@ -74,7 +74,7 @@ impl Default for ImportOptions {
     fn default() -> Self {
         ImportOptions {
             strict: false,
-            batch_rows: 2_000_000,
+            batch_rows: 500_000,
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             force: false,
         }
@@ -168,13 +168,21 @@ enum Input {
 }
 
 impl Input {
-    /// Gives back the memory of a part already read (the map's pages, not the file).
-    fn release(&self, offset: usize, len: usize) {
+    /// Gives back the memory of everything before `end`, which is read (the map's pages, not
+    /// the file): whole 64 KiB blocks, as madvise wants page-aligned ranges on any page size.
+    /// Returns how far it released.
+    fn release(&self, from: usize, end: usize) -> usize {
+        const BLOCK: usize = 64 << 10;
+        let to = end / BLOCK * BLOCK;
         if let Input::Mapped(m) = self {
-            // SAFETY: a read-only map of a file; dropping pages only means reading them again
-            // from the file if touched, and this range is not read again.
-            let _ = unsafe { m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, len) };
+            if to > from {
+                // SAFETY: a read-only map of a file; dropping pages only means reading them again
+                // from the file if touched, and nothing before `end` is read again.
+                let _ = unsafe { m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, to - from) };
+                return to;
+            }
         }
+        from
     }
 }
 
@@ -194,7 +202,17 @@ fn open(path: &Path) -> Result<(Input, u64)> {
     // SAFETY: the map is read-only; a file truncated under us would fault like any reader's
     // I/O error would surface. Import inputs are not the store's own files.
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
-    let fingerprint = xxhash_rust::xxh3::xxh3_64(&map);
+    // Hashed a block at a time, each block's pages given back once hashed: a whole-file pass
+    // would otherwise hold the entire file in this process's memory until parsing releases it.
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    const BLOCK: usize = 64 << 20;
+    for start in (0..map.len()).step_by(BLOCK) {
+        let end = (start + BLOCK).min(map.len());
+        hasher.update(&map[start..end]);
+        // SAFETY: a read-only map of a file; dropped pages are read again from the file.
+        let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start) };
+    }
+    let fingerprint = hasher.digest();
     if map.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::with_capacity(map.len() * 4);
         flate2::read::MultiGzDecoder::new(&map[..])
@@ -342,6 +360,7 @@ fn parse_body(
     let mut line_base = first_line;
     let mut seen: std::collections::HashSet<u64, ahash::RandomState> = Default::default();
     let mut offset = 0;
+    let mut released = 0;
     while offset < body.len() {
         // One round: `threads` pieces of about `piece_bytes`, parsed at the same time.
         let end = {
@@ -387,7 +406,7 @@ fn parse_body(
             }
         }
         tracing::debug!(bytes = end - offset, ms = t.elapsed().as_millis() as u64, "import round parsed");
-        input.release(body_start + offset, end - offset);
+        released = input.release(released, body_start + end);
         offset = end;
         if opts.strict && report.bad > 0 {
             return Err(strict_error(name, bad_rows, report.bad));
@@ -418,6 +437,8 @@ fn write(
     file: &str,
     record: Option<crate::store::ImportRecord>,
 ) -> Result<(u64, u64)> {
+    let t = std::time::Instant::now();
+    let pieces = batches.len();
     let batch = match batches.len() {
         0 => None,
         1 => batches.into_iter().next(),
@@ -426,6 +447,7 @@ fn write(
                 .map_err(|e| Error::Internal(format!("arrow: {e}")))?,
         ),
     };
+    tracing::debug!(pieces, ms = t.elapsed().as_millis() as u64, "import pieces joined");
     let t = std::time::Instant::now();
     let rows = batch.as_ref().map_or(0, RecordBatch::num_rows);
     let summary = model.store().write(crate::store::Write {

@@ -397,6 +397,7 @@ impl Store {
             });
         }
         let _writer = self.writer.lock();
+        let t_checks = std::time::Instant::now();
         // The id index is built once, on the first write (readers never need it).
         if self.state.read().ids.is_none() {
             let ids = self.state.read().build_ids();
@@ -466,6 +467,7 @@ impl Store {
         {
             return Ok(summary);
         }
+        tracing::debug!(ms = t_checks.elapsed().as_millis() as u64, "write checked");
         let t = std::time::Instant::now();
         let committed = self.backend.commit(Commit {
             batch,
