@@ -115,7 +115,7 @@ pub struct DayCell {
 }
 
 impl DayCell {
-    fn add(&mut self, root: u8, s: &Sums) {
+    pub(crate) fn add(&mut self, root: u8, s: &Sums) {
         let q = crate::taxonomy::quad_of_root(root, crate::taxonomy::QuadScheme::Gdelt) as usize;
         self.quads[q.clamp(1, 4) - 1] += s.count;
         self.sums.add(s);
@@ -153,8 +153,12 @@ pub struct Delta {
 }
 
 /// The aggregates of a whole store, or a partial one built on a worker.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Aggregates {
+    /// Whether per-root cells are kept. Aggregate sets travel as (dyad, day, root) tables and
+    /// keep them; a store's queries read day cells only, and a store of millions of events
+    /// would hold as many root cells again.
+    root_cells: bool,
     dyads: HashMap<DyadKey, Vec<Cell>>,
     days: HashMap<DyadKey, Vec<DayCell>>,
     countries: HashMap<u32, Vec<DayTotal>>,
@@ -162,7 +166,24 @@ pub struct Aggregates {
     partners: HashMap<u32, Vec<DyadKey>>,
 }
 
+impl Default for Aggregates {
+    fn default() -> Self {
+        Aggregates {
+            root_cells: true,
+            dyads: HashMap::default(),
+            days: HashMap::default(),
+            countries: HashMap::default(),
+            partners: HashMap::default(),
+        }
+    }
+}
+
 impl Aggregates {
+    /// Aggregates that keep day cells and country totals but no per-root cells (a store's).
+    pub fn days_only() -> Aggregates {
+        Aggregates { root_cells: false, ..Default::default() }
+    }
+
     /// Applies a batch of deltas (any order). Cells that fall to zero disappear.
     pub fn apply(&mut self, deltas: Vec<Delta>) {
         if deltas.is_empty() {
@@ -214,13 +235,15 @@ impl Aggregates {
                 }
                 j += 1;
             }
-            let mut run: Vec<Cell> = Vec::with_capacity(n_cells);
+            let mut run: Vec<Cell> = Vec::with_capacity(if self.root_cells { n_cells } else { 0 });
             let mut day_run: Vec<DayCell> = Vec::with_capacity(n_days);
             for k in i..j {
                 let d = sorted(k);
-                match run.last_mut() {
-                    Some(c) if c.day == d.day && c.root == d.root => c.sums.add(&d.sums),
-                    _ => run.push(Cell { day: d.day, root: d.root, sums: d.sums }),
+                if self.root_cells {
+                    match run.last_mut() {
+                        Some(c) if c.day == d.day && c.root == d.root => c.sums.add(&d.sums),
+                        _ => run.push(Cell { day: d.day, root: d.root, sums: d.sums }),
+                    }
                 }
                 match day_run.last_mut() {
                     Some(c) if c.day == d.day => c.add(d.root, &d.sums),
@@ -231,9 +254,11 @@ impl Aggregates {
                     }
                 }
             }
-            let is_new = !self.dyads.contains_key(&key);
+            let is_new = !self.days.contains_key(&key);
             merge_days(self.days.entry(key).or_default(), day_run);
-            merge_cells(self.dyads.entry(key).or_default(), run);
+            if self.root_cells {
+                merge_cells(self.dyads.entry(key).or_default(), run);
+            }
             if is_new {
                 self.partners.entry(key.source).or_default().push(key);
                 if key.target != key.source {
@@ -262,7 +287,8 @@ impl Aggregates {
         }
     }
 
-    /// The cells of one dyad key, sorted by (day, root).
+    /// The cells of one dyad key, sorted by (day, root) (none in a store's aggregates, which
+    /// keep day cells only).
     pub fn cells(&self, key: &DyadKey) -> &[Cell] {
         self.dyads.get(key).map_or(&[], Vec::as_slice)
     }
@@ -295,10 +321,10 @@ impl Aggregates {
 
     /// Every dyad key.
     pub fn keys(&self) -> impl Iterator<Item = &DyadKey> {
-        self.dyads.keys()
+        self.days.keys()
     }
 
-    /// Number of (dyad, day, root) cells.
+    /// Number of (dyad, day, root) cells (0 where only day cells are kept).
     pub fn cell_count(&self) -> usize {
         self.dyads.values().map(Vec::len).sum()
     }

@@ -24,6 +24,7 @@ use arrow_array::{BooleanArray, RecordBatch};
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::sync::OnceLock;
 
 /// Maps hashed with aHash: these are on the write path of millions of rows.
 type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
@@ -150,15 +151,23 @@ pub struct Write {
     pub imports: Vec<ImportRecord>,
 }
 
+/// The dyad index: where each country pair's events are.
+#[derive(Debug, Default)]
+struct DyadIndex {
+    /// (source country, target country) → (date, row), sorted.
+    lists: HashMap<(u32, u32), Vec<(i32, u32)>>,
+    /// country → the dyad keys it appears in.
+    by_country: HashMap<u32, Vec<(u32, u32)>>,
+}
+
 #[derive(Debug)]
 struct State {
     segments: Vec<Segment>,
     rows: u32,
     countries: Interner,
-    /// (source country, target country) → (date, row), sorted.
-    dyads: HashMap<(u32, u32), Vec<(i32, u32)>>,
-    /// country → the dyad keys it appears in.
-    by_country: HashMap<u32, Vec<(u32, u32)>>,
+    /// Built on the first query that needs it (series and networks read the aggregates only),
+    /// then kept up to date by writes.
+    dyads: OnceLock<DyadIndex>,
     /// doc_id → rows.
     docs: HashMap<String, Vec<u32>>,
     deleted: Vec<u64>,
@@ -174,12 +183,11 @@ impl State {
             segments: Vec::new(),
             rows: 0,
             countries: Interner::new(),
-            dyads: HashMap::default(),
-            by_country: HashMap::default(),
+            dyads: OnceLock::new(),
             docs: HashMap::default(),
             deleted: Vec::new(),
             ids: None,
-            aggregates: Aggregates::default(),
+            aggregates: Aggregates::days_only(),
             generation: 0,
         }
     }
@@ -229,50 +237,74 @@ impl State {
         })
     }
 
-    /// Adds a segment and indexes its rows (those not in `deleted`). `id_hashes` are the rows'
-    /// xxh3 id hashes when the writer has them already.
-    fn add_segment(&mut self, batch: RecordBatch, id_hashes: Option<Vec<u64>>) -> Result<()> {
-        let cols = EventColumns::new(batch)?;
-        let map = |st: &mut State, c: &crate::columnar::DictColumn| -> Vec<u32> {
-            c.values().iter().map(|v| st.countries.intern(v)).collect()
-        };
-        let source_ids = map(self, &cols.source_country);
-        let target_ids = map(self, &cols.target_country);
-        let base = self.rows;
-        let n = cols.len() as u32;
-        let seg = Segment { base, cols, source_ids, target_ids };
-        let State { dyads, by_country, docs, deleted, ids, aggregates, .. } = self;
+    /// The dyad index, built from every segment on first use.
+    fn dyad_index(&self) -> &DyadIndex {
+        self.dyads.get_or_init(|| {
+            let t = std::time::Instant::now();
+            let mut index = DyadIndex::default();
+            let deleted: &[u64] = &self.deleted;
+            let live = |row: u32| deleted.get(row as usize / 64).is_none_or(|w| w & (1 << (row % 64)) == 0);
+            index_dyads(&mut index, &self.segments, live);
+            tracing::debug!(rows = self.rows, ms = t.elapsed().as_millis() as u64, "dyad index built");
+            index
+        })
+    }
+
+    /// Adds segments and indexes their rows (those not in `deleted`) in one pass: one sort and
+    /// one merge into the aggregates (and the dyad index, if built) for all of them. `id_hashes`
+    /// are the rows' xxh3 id hashes when the writer has them already (one segment only).
+    fn add_segments(&mut self, batches: Vec<RecordBatch>, id_hashes: Option<Vec<u64>>) -> Result<()> {
+        let first = self.segments.len();
+        for batch in batches {
+            let cols = EventColumns::new(batch)?;
+            let map = |st: &mut State, c: &crate::columnar::DictColumn| -> Vec<u32> {
+                c.values().iter().map(|v| st.countries.intern(v)).collect()
+            };
+            let source_ids = map(self, &cols.source_country);
+            let target_ids = map(self, &cols.target_country);
+            let base = self.rows;
+            self.rows += cols.len() as u32;
+            self.segments.push(Segment { base, cols, source_ids, target_ids });
+        }
+        let State { segments, dyads, docs, deleted, ids, aggregates, .. } = self;
+        let segs = &segments[first..];
+        let n: usize = segs.iter().map(|s| s.cols.len()).sum();
         let deleted: &[u64] = deleted;
         let live = |row: u32| deleted.get(row as usize / 64).is_none_or(|w| w & (1 << (row % 64)) == 0);
-        // The id index, the dyad index and the aggregates are independent: a big segment builds
+        for seg in segs {
+            index_documents(docs, seg, live);
+        }
+        // The id index, the dyad index and the aggregates are independent: a big write builds
         // them on every core.
         std::thread::scope(|scope| {
             let big = n >= 100_000;
-            let seg = &seg;
-            let ids_worker = match ids.as_mut() {
-                Some(ids) if big => Some(scope.spawn(move || index_ids(ids, seg, id_hashes, live))),
-                Some(ids) => {
-                    index_ids(ids, seg, id_hashes, live);
+            let ids_worker = match (ids.as_mut(), segs) {
+                (Some(ids), [seg]) if big => Some(scope.spawn(move || index_ids(ids, seg, id_hashes, live))),
+                (Some(ids), _) => {
+                    let hashes = if segs.len() == 1 { id_hashes } else { None };
+                    for seg in segs {
+                        index_ids(ids, seg, hashes.clone(), live);
+                    }
+                    None
+                }
+                (None, _) => None,
+            };
+            let dyads_worker = match dyads.get_mut() {
+                Some(index) if big => Some(scope.spawn(move || index_dyads(index, segs, live))),
+                Some(index) => {
+                    index_dyads(index, segs, live);
                     None
                 }
                 None => None,
             };
-            let aggregates_worker = if big {
-                Some(scope.spawn(move || index_aggregates(aggregates, seg, live)))
-            } else {
-                index_aggregates(aggregates, seg, live);
-                None
-            };
-            index_dyads(dyads, by_country, docs, seg, live);
-            for worker in [ids_worker, aggregates_worker].into_iter().flatten() {
+            index_aggregates(aggregates, segs, live);
+            for worker in [ids_worker, dyads_worker].into_iter().flatten() {
                 // A panic there is a bug in the indexing code, not bad input: pass it on.
                 if let Err(p) = worker.join() {
                     std::panic::resume_unwind(p);
                 }
             }
         });
-        self.segments.push(seg);
-        self.rows += n;
         Ok(())
     }
 
@@ -357,9 +389,7 @@ impl Store {
         for &r in &snap.tombstones {
             state.mark_deleted(r);
         }
-        for seg in snap.segments {
-            state.add_segment(seg.batch, None)?;
-        }
+        state.add_segments(snap.segments.into_iter().map(|s| s.batch).collect(), None)?;
         state.generation = snap.generation;
         tracing::info!(rows = state.rows, segments = state.segments.len(), "store loaded");
         Ok(state)
@@ -488,7 +518,7 @@ impl Store {
                     id_hashes.iter().zip(&keep).filter(|(_, k)| **k).map(|(h, _)| *h).collect()
                 };
                 let hashes = (kept.len() == seg.batch.num_rows()).then_some(kept);
-                state.add_segment(seg.batch, hashes)?;
+                state.add_segments(vec![seg.batch], hashes)?;
             }
             state.generation = committed.generation;
         }
@@ -601,7 +631,7 @@ impl StoreView<'_> {
     /// filter with [`StoreView::is_live`]).
     pub fn dyad_rows(&self, source: &str, target: &str) -> &[(i32, u32)] {
         match (self.state.countries.get(source), self.state.countries.get(target)) {
-            (Some(s), Some(t)) => self.state.dyads.get(&(s, t)).map_or(&[], Vec::as_slice),
+            (Some(s), Some(t)) => self.state.dyad_index().lists.get(&(s, t)).map_or(&[], Vec::as_slice),
             _ => &[],
         }
     }
@@ -636,6 +666,7 @@ impl StoreView<'_> {
     pub fn dyads_of(&self, country: &str) -> Vec<(&str, &str)> {
         let Some(c) = self.state.countries.get(country) else { return Vec::new() };
         self.state
+            .dyad_index()
             .by_country
             .get(&c)
             .map(|keys| {
@@ -721,7 +752,8 @@ impl StoreView<'_> {
     /// The index lists that hold every candidate of a filter, or `None` for a scan.
     fn candidate_lists(&self, f: &EventFilter) -> Option<Vec<(&[(i32, u32)], Mode)>> {
         let st = &*self.state;
-        let get = |a: u32, b: u32| st.dyads.get(&(a, b)).map_or(&[][..], Vec::as_slice);
+        let index = st.dyad_index();
+        let get = |a: u32, b: u32| index.lists.get(&(a, b)).map_or(&[][..], Vec::as_slice);
         let id = |c: &str| st.countries.get(c);
         if let Some((a, b)) = &f.dyad {
             let (Some(a), Some(b)) = (id(&a.country), id(&b.country)) else { return Some(Vec::new()) };
@@ -733,7 +765,7 @@ impl StoreView<'_> {
         }
         if let Some(a) = &f.actor {
             let Some(c) = id(&a.country) else { return Some(Vec::new()) };
-            let keys = st.by_country.get(&c).map_or(&[][..], Vec::as_slice);
+            let keys = index.by_country.get(&c).map_or(&[][..], Vec::as_slice);
             return Some(
                 keys.iter().map(|&(s, t)| (get(s, t), if s == c { Mode::Forward } else { Mode::Reverse })).collect(),
             );
@@ -900,48 +932,55 @@ fn index_ids(ids: &mut HashMap<u64, u32>, seg: &Segment, hashes: Option<Vec<u64>
     }
 }
 
-/// Adds a segment's live rows to the aggregates.
-fn index_aggregates(aggregates: &mut Aggregates, seg: &Segment, live: impl Fn(u32) -> bool) {
-    let roots: Vec<Option<u8>> =
-        seg.cols.root_code.values().iter().map(|v| v.and_then(|r| r.parse::<u8>().ok())).collect();
-    let mut deltas = Vec::with_capacity(seg.cols.len());
-    for local in 0..seg.cols.len() {
-        if !live(seg.base + local as u32) {
-            continue;
-        }
-        let root = seg.cols.root_code.key(local).and_then(|k| roots[k as usize]);
-        if let Some(d) = root.and_then(|r| State::delta_with_root(seg, local, r, 1)) {
-            deltas.push(d);
+/// Adds segments' live rows to the aggregates.
+fn index_aggregates(aggregates: &mut Aggregates, segs: &[Segment], live: impl Fn(u32) -> bool) {
+    let mut deltas = Vec::with_capacity(segs.iter().map(|s| s.cols.len()).sum());
+    for seg in segs {
+        let roots: Vec<Option<u8>> =
+            seg.cols.root_code.values().iter().map(|v| v.and_then(|r| r.parse::<u8>().ok())).collect();
+        for local in 0..seg.cols.len() {
+            if !live(seg.base + local as u32) {
+                continue;
+            }
+            let root = seg.cols.root_code.key(local).and_then(|k| roots[k as usize]);
+            if let Some(d) = root.and_then(|r| State::delta_with_root(seg, local, r, 1)) {
+                deltas.push(d);
+            }
         }
     }
     aggregates.apply(deltas);
 }
 
-/// Adds a segment's live rows to the dyad index (lists of (date, row) in order) and, for coded
-/// events, to the document index.
-fn index_dyads(
-    dyads: &mut HashMap<(u32, u32), Vec<(i32, u32)>>,
-    by_country: &mut HashMap<u32, Vec<(u32, u32)>>,
-    docs: &mut HashMap<String, Vec<u32>>,
-    seg: &Segment,
-    live: impl Fn(u32) -> bool,
-) {
+/// Adds a segment's live coded events to the document index. Only coded events index their
+/// document (stored documents are re-coded and shown by id); an imported event's doc_id is a
+/// source URL, millions of them, never asked for so.
+fn index_documents(docs: &mut HashMap<String, Vec<u32>>, seg: &Segment, live: impl Fn(u32) -> bool) {
     let c = &seg.cols;
-    // Only coded events index their document (stored documents are re-coded and shown by id);
-    // an imported event's doc_id is a source URL, millions of them, never asked for so.
     let coded: Vec<bool> = c.origin.values().iter().map(|v| v == Some("coder")).collect();
-    let mut pairs = Vec::with_capacity(c.len());
-    let mut entries = Vec::with_capacity(c.len());
+    if !coded.contains(&true) {
+        return;
+    }
     for local in 0..c.len() {
         let row = seg.base + local as u32;
-        if !live(row) {
-            continue;
-        }
-        pairs.push(seg.countries(local));
-        entries.push((c.date.value(local), row));
-        if c.origin.key(local).is_some_and(|k| coded[k as usize]) {
+        if live(row) && c.origin.key(local).is_some_and(|k| coded[k as usize]) {
             if let Some(d) = c.doc_id.get(local) {
                 docs.entry(d.to_string()).or_default().push(row);
+            }
+        }
+    }
+}
+
+/// Adds segments' live rows to the dyad index (lists of (date, row) in order).
+fn index_dyads(index: &mut DyadIndex, segs: &[Segment], live: impl Fn(u32) -> bool) {
+    let n: usize = segs.iter().map(|s| s.cols.len()).sum();
+    let mut pairs = Vec::with_capacity(n);
+    let mut entries = Vec::with_capacity(n);
+    for seg in segs {
+        for local in 0..seg.cols.len() {
+            let row = seg.base + local as u32;
+            if live(row) {
+                pairs.push(seg.countries(local));
+                entries.push((seg.cols.date.value(local), row));
             }
         }
     }
@@ -961,6 +1000,7 @@ fn index_dyads(
         order.sort_unstable_by_key(|&i| (pairs[i as usize], entries[i as usize]));
         order
     };
+    let DyadIndex { lists, by_country } = index;
     let mut i = 0;
     while i < order.len() {
         let key = pairs[order[i] as usize];
@@ -969,7 +1009,7 @@ fn index_dyads(
             j += 1;
         }
         let run: Vec<(i32, u32)> = order[i..j].iter().map(|&k| entries[k as usize]).collect();
-        let list = dyads.entry(key).or_insert_with(|| {
+        let list = lists.entry(key).or_insert_with(|| {
             by_country.entry(key.0).or_default().push(key);
             if key.1 != key.0 {
                 by_country.entry(key.1).or_default().push(key);
@@ -977,7 +1017,9 @@ fn index_dyads(
             Vec::new()
         });
         // Imports arrive out of date order: merge unless the run simply follows.
-        if list.last().is_none_or(|last| run.first().is_none_or(|first| first >= last)) {
+        if list.is_empty() {
+            *list = run;
+        } else if list.last().is_none_or(|last| run.first().is_none_or(|first| first >= last)) {
             list.extend(run);
         } else {
             *list = merge_sorted(std::mem::take(list), run);
