@@ -462,33 +462,43 @@ fn merge_days(days: &mut Vec<DayCell>, mut run: Vec<DayCell>) {
         }
         return;
     }
-    let old = std::mem::take(days);
-    let mut out = Vec::with_capacity(old.len() + run.len());
-    let (mut a, mut b) = (old.into_iter().peekable(), run.into_iter().peekable());
-    loop {
-        let next = match (a.peek(), b.peek()) {
-            (Some(x), Some(y)) if x.day < y.day => a.next(),
-            (Some(x), Some(y)) if y.day < x.day => b.next(),
-            (Some(_), Some(_)) => {
-                let mut c = a.next();
-                if let (Some(c), Some(y)) = (c.as_mut(), b.next()) {
-                    for q in 0..4 {
-                        c.quads[q] += y.quads[q];
-                    }
-                    c.sums.add(&y.sums);
-                    c.low.add(&y.low);
-                }
-                c
+    // In place, from the back: no second vector (fresh memory is the dear part of a merge), and
+    // the cells before the run's first day are not moved at all.
+    let old_len = days.len();
+    days.resize(old_len + run.len(), DayCell::default());
+    let (mut i, mut j, mut k) = (old_len, run.len(), old_len + run.len());
+    let mut zeros = false;
+    while j > 0 {
+        k -= 1;
+        if i > 0 && days[i - 1].day > run[j - 1].day {
+            days[k] = days[i - 1];
+            i -= 1;
+        } else if i > 0 && days[i - 1].day == run[j - 1].day {
+            let mut c = days[i - 1];
+            let y = &run[j - 1];
+            for q in 0..4 {
+                c.quads[q] += y.quads[q];
             }
-            (Some(_), None) => a.next(),
-            (None, Some(_)) => b.next(),
-            (None, None) => break,
-        };
-        if let Some(c) = next.filter(|c| !c.is_zero()) {
-            out.push(c);
+            c.sums.add(&y.sums);
+            c.low.add(&y.low);
+            zeros |= c.is_zero();
+            days[k] = c;
+            i -= 1;
+            j -= 1;
+        } else {
+            zeros |= run[j - 1].is_zero();
+            days[k] = run[j - 1];
+            j -= 1;
         }
     }
-    *days = out;
+    // Days present on both sides left a gap of stale cells between the untouched head and the
+    // merged tail.
+    if k > i {
+        days.drain(i..k);
+    }
+    if zeros {
+        days.retain(|c| !c.is_zero());
+    }
 }
 
 fn merge_totals(totals: &mut Vec<DayTotal>, run: Vec<DayTotal>) {
