@@ -70,6 +70,7 @@ impl Gdelt {
         lookup: &mut Lookup<'_>,
         rows: &mut Rows,
     ) -> std::result::Result<(), String> {
+        super::check_line(line)?;
         if !valid {
             std::str::from_utf8(line).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
         }

@@ -109,6 +109,7 @@ impl Icews {
         lookup: &mut Lookup<'_>,
         rows: &mut Rows,
     ) -> std::result::Result<(), String> {
+        super::check_line(line)?;
         std::str::from_utf8(line).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
         fields(line, f);
         if f.len() < self.width {

@@ -380,7 +380,7 @@ fn parse_body(
                 .map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("an import worker panicked".into()))))
                 .collect()
         });
-        for p in parsed {
+        for (piece, p) in pieces.iter().zip(parsed) {
             let p = p?;
             for (line, message) in p.bad {
                 if bad_rows.len() < MAX_REPORTED_BAD_ROWS {
@@ -389,10 +389,11 @@ fn parse_body(
             }
             report.bad += p.bad_count;
             report.rows += p.rows;
-            if seen.is_empty() && !p.hashes.is_empty() {
-                // Sized once from the first piece's rows per byte: no rehashing of millions.
-                let estimate = p.hashes.len() as f64 * body.len() as f64 / pieces[0].len().max(1) as f64;
-                seen.reserve((estimate * 1.05) as usize);
+            if seen.is_empty() && p.hashes.len() >= 1000 {
+                // Sized once from a piece's rows per byte: no rehashing of millions. At most one
+                // row per 32 bytes (GDELT rows have ~400, ICEWS ~200).
+                let estimate = p.hashes.len() as f64 * body.len() as f64 / piece.len().max(1) as f64;
+                seen.reserve((estimate * 1.05).min((body.len() / 32) as f64) as usize);
             }
             for h in p.hashes {
                 if !seen.insert(h) {
@@ -492,6 +493,18 @@ impl Parser {
             Parser::Polecat(p) => p.parse(piece, &mut lookup),
         }
     }
+}
+
+/// The longest line read as a row. No row of these formats comes near it; a longer "line" (a
+/// file without line ends) is a bad row, and the limit keeps a piece's string columns small.
+pub(crate) const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// A bad-row message for a line over [`MAX_LINE_BYTES`].
+pub(crate) fn check_line(line: &[u8]) -> std::result::Result<(), String> {
+    if line.len() > MAX_LINE_BYTES {
+        return Err(format!("a line of {} bytes; rows of these files have at most a few thousand", line.len()));
+    }
+    Ok(())
 }
 
 /// Splits a line (without its end) at tabs into `out`.

@@ -128,7 +128,8 @@ impl DictBuilder {
         if let Some(&k) = table.find(h, |&k| value_of(offsets, bytes, k) == v) {
             return k;
         }
-        // Pieces of input are at most a few hundred megabytes: offsets fit in i32.
+        // Pieces are cut near 128 MB and longer lines than MAX_LINE_BYTES are bad rows: a piece's
+        // strings fit i32 offsets.
         let k = (offsets.len() - 1) as i32;
         bytes.extend_from_slice(v);
         offsets.push(bytes.len() as i32);

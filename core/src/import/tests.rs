@@ -350,3 +350,50 @@ fn imported_columns_share_one_dictionary_entry_per_value() {
     assert_eq!(events.event(3).doc_id.as_deref(), Some("https://example.org/story-0"));
     assert_eq!(events.event(39).doc_id.as_deref(), Some("https://example.org/story-3"));
 }
+
+#[test]
+fn cached_keys_belong_to_their_own_columns() {
+    // One lookup (as a worker keeps for its piece) used for two sets of columns whose
+    // dictionaries fill in different orders: the second must not reuse the first's keys.
+    let text_a = format!("{}\n", gdelt2("1", "20230510", "TUR", "TUR", "SYR", "SYR", "040", "1.0"));
+    let text_b = format!(
+        "{}\n{}\n",
+        gdelt2("2", "20230510", "RUS", "RUS", "IRN", "IRN", "190", "-10"),
+        gdelt2("3", "20230510", "TUR", "TUR", "SYR", "SYR", "040", "1.0")
+    );
+    let g = gdelt::Gdelt::new(Format::Gdelt2, text_a.as_bytes());
+    let dict = crate::Dictionary::builtin();
+    let mut lookup = lookup::Lookup::new(&dict);
+    let a = g.parse(text_a.as_bytes(), &mut lookup, Format::Gdelt2).expect("a").batch.expect("rows");
+    let b = g.parse(text_b.as_bytes(), &mut lookup, Format::Gdelt2).expect("b").batch.expect("rows");
+    let a = crate::columnar::EventColumns::new(a).expect("a");
+    let b = crate::columnar::EventColumns::new(b).expect("b");
+    assert_eq!((a.event(0).source.as_deref(), a.event(0).code.as_str()), (Some("TUR"), "040"));
+    let (first, second) = (b.event(0), b.event(1));
+    assert_eq!(
+        (first.source.as_deref(), first.target.as_deref(), first.code.as_str()),
+        (Some("RUS"), Some("IRN"), "190")
+    );
+    assert_eq!(
+        (second.source.as_deref(), second.target.as_deref(), second.code.as_str()),
+        (Some("TUR"), Some("SYR"), "040")
+    );
+    assert_eq!(second.source_country.as_deref(), Some("TUR"));
+}
+
+#[test]
+fn a_line_without_ends_is_one_bad_row() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("huge.CSV");
+    let mut text = gdelt2("1", "20230510", "TUR", "TUR", "SYR", "SYR", "040", "1.0");
+    text.push('\n');
+    text.push_str(&"x".repeat(MAX_LINE_BYTES + 10));
+    text.push('\n');
+    text.push_str(&gdelt2("2", "20230511", "TUR", "TUR", "SYR", "SYR", "040", "1.0"));
+    std::fs::write(&path, text).expect("write");
+    let model = crate::Model::in_memory(&ModelOptions::default()).expect("model");
+    let r = import_files(&model, Format::Gdelt2, &[path], &ImportOptions::default()).expect("import");
+    assert_eq!((r.rows(), r.added(), r.bad()), (3, 2, 1));
+    assert_eq!(r.bad_rows[0].line, 2);
+    assert!(r.bad_rows[0].message.contains("bytes"), "{}", r.bad_rows[0].message);
+}

@@ -26,6 +26,9 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::OnceLock;
 
+/// Rows indexed together when a store opens.
+const LOAD_GROUP_ROWS: usize = 4_000_000;
+
 /// Maps hashed with aHash: these are on the write path of millions of rows.
 type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 type HashSet<K> = std::collections::HashSet<K, ahash::RandomState>;
@@ -255,8 +258,9 @@ impl State {
     /// are the rows' xxh3 id hashes when the writer has them already (one segment only).
     fn add_segments(&mut self, batches: Vec<RecordBatch>, id_hashes: Option<Vec<u64>>) -> Result<()> {
         let first = self.segments.len();
-        for batch in batches {
-            let cols = EventColumns::new(batch)?;
+        // Every batch is read before any is added: a bad one leaves the state as it was.
+        let columns = batches.into_iter().map(EventColumns::new).collect::<Result<Vec<_>>>()?;
+        for cols in columns {
             let map = |st: &mut State, c: &crate::columnar::DictColumn| -> Vec<u32> {
                 c.values().iter().map(|v| st.countries.intern(v)).collect()
             };
@@ -389,7 +393,19 @@ impl Store {
         for &r in &snap.tombstones {
             state.mark_deleted(r);
         }
-        state.add_segments(snap.segments.into_iter().map(|s| s.batch).collect(), None)?;
+        // Segments are indexed a group at a time: one sort and one merge per group, and the
+        // transient per-row work bounded by the group, not by the store.
+        let mut group: Vec<RecordBatch> = Vec::new();
+        let mut group_rows = 0;
+        for seg in snap.segments {
+            group_rows += seg.batch.num_rows();
+            group.push(seg.batch);
+            if group_rows >= LOAD_GROUP_ROWS {
+                state.add_segments(std::mem::take(&mut group), None)?;
+                group_rows = 0;
+            }
+        }
+        state.add_segments(group, None)?;
         state.generation = snap.generation;
         tracing::info!(rows = state.rows, segments = state.segments.len(), "store loaded");
         Ok(state)
@@ -752,6 +768,10 @@ impl StoreView<'_> {
     /// The index lists that hold every candidate of a filter, or `None` for a scan.
     fn candidate_lists(&self, f: &EventFilter) -> Option<Vec<(&[(i32, u32)], Mode)>> {
         let st = &*self.state;
+        // The dyad index is built (on first use) only for filters it serves.
+        if f.dyad.is_none() && f.actor.is_none() {
+            return None;
+        }
         let index = st.dyad_index();
         let get = |a: u32, b: u32| index.lists.get(&(a, b)).map_or(&[][..], Vec::as_slice);
         let id = |c: &str| st.countries.get(c);
