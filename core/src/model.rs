@@ -253,6 +253,14 @@ impl Model {
         self.inner.store.backend().size_on_disk()
     }
 
+    /// Builds the in-memory aggregates and dyad index now, not on the first query that needs
+    /// them (a service does this at start: its queries then answer in microseconds).
+    pub fn prepare(&self) {
+        let t = std::time::Instant::now();
+        self.inner.store.prepare();
+        tracing::info!(ms = t.elapsed().as_millis() as u64, "indexes built");
+    }
+
     /// The store, for modules of the core that query it directly.
     pub fn store(&self) -> &Store {
         &self.inner.store

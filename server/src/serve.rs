@@ -86,6 +86,12 @@ pub async fn serve(
     opts: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // Built before the service reports itself serving, off the async threads.
+    let model = tokio::task::spawn_blocking(move || {
+        model.prepare();
+        model
+    })
+    .await?;
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter.set_serving::<DetenteServiceServer<Service>>().await;
 

@@ -237,7 +237,30 @@ fn keys(src: &dyn AggregateSource, a: &str, b: &str, directed: bool) -> Vec<Dyad
 /// Computes a series. `a` and `b` are resolved actors; countries are used unless `exact`.
 pub fn series(view: &StoreView, a: &ActorSel, b: &ActorSel, opts: &SeriesOptions) -> Result<Series> {
     let exact = (opts.exact || opts.collapse).then(|| exact_days(view, a, b, opts.directed, opts.exact, opts.collapse));
+    if exact.is_none() && !opts.normalize && !view.aggregates_built() {
+        // A process that has not built the store's aggregates (one command, one dyad): the
+        // pair's own events, found by a scan of the country columns, aggregated the same way,
+        // cost a fraction of building them for every dyad. Normalising needs both countries'
+        // totals with everyone, hence the store's aggregates.
+        let pair = PairSource { view, aggregates: view.pair_aggregates(&a.country, &b.country) };
+        return series_over(&pair, a, b, None, opts);
+    }
     series_over(view, a, b, exact, opts)
+}
+
+/// One country pair's aggregates, under the store's country ids.
+struct PairSource<'a, 'v> {
+    view: &'a StoreView<'v>,
+    aggregates: crate::aggregates::Aggregates,
+}
+
+impl AggregateSource for PairSource<'_, '_> {
+    fn country_id(&self, code: &str) -> Option<u32> {
+        self.view.countries().get(code)
+    }
+    fn aggregates(&self) -> &crate::aggregates::Aggregates {
+        &self.aggregates
+    }
 }
 
 /// Computes a series over any aggregates — a store's, or an [`crate::aggregates::AggregateSet`]

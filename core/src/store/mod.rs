@@ -26,7 +26,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::OnceLock;
 
-/// Rows indexed together when a store opens.
+/// Rows indexed together when the aggregates are built from stored segments.
 const LOAD_GROUP_ROWS: usize = 4_000_000;
 
 /// Maps hashed with aHash: these are on the write path of millions of rows.
@@ -176,7 +176,9 @@ struct State {
     deleted: Vec<u64>,
     /// xxh3(id) → row; built on the first write.
     ids: Option<HashMap<u64, u32>>,
-    aggregates: Aggregates,
+    /// Built on the first query that reads them (a one-shot process that imports, or answers
+    /// one dyad's series, never needs them), then kept up to date by writes.
+    aggregates: OnceLock<Aggregates>,
     generation: u64,
 }
 
@@ -190,7 +192,7 @@ impl State {
             docs: HashMap::default(),
             deleted: Vec::new(),
             ids: None,
-            aggregates: Aggregates::days_only(),
+            aggregates: OnceLock::new(),
             generation: 0,
         }
     }
@@ -240,6 +242,55 @@ impl State {
         })
     }
 
+    /// The aggregates, built from every segment on first use (a group of segments at a time:
+    /// one sort and one merge per group, the transient per-row work bounded by the group).
+    fn aggregates(&self) -> &Aggregates {
+        self.aggregates.get_or_init(|| {
+            let t = std::time::Instant::now();
+            let mut aggregates = Aggregates::days_only();
+            let deleted: &[u64] = &self.deleted;
+            let live = |row: u32| deleted.get(row as usize / 64).is_none_or(|w| w & (1 << (row % 64)) == 0);
+            let mut start = 0;
+            while start < self.segments.len() {
+                let mut end = start;
+                let mut rows = 0;
+                while end < self.segments.len() && (end == start || rows < LOAD_GROUP_ROWS) {
+                    rows += self.segments[end].cols.len();
+                    end += 1;
+                }
+                index_aggregates(&mut aggregates, &self.segments[start..end], live);
+                start = end;
+            }
+            tracing::debug!(rows = self.rows, ms = t.elapsed().as_millis() as u64, "aggregates built");
+            aggregates
+        })
+    }
+
+    /// The aggregates of one country pair (both directions, symmetric events included), from
+    /// a scan of the country columns: what a query of one dyad needs when the store's
+    /// aggregates are not built.
+    fn pair_aggregates(&self, a: &str, b: &str) -> Aggregates {
+        let mut out = Aggregates::days_only();
+        let (Some(a), Some(b)) = (self.countries.get(a), self.countries.get(b)) else { return out };
+        let mut deltas = Vec::new();
+        for seg in &self.segments {
+            let roots: Vec<Option<u8>> =
+                seg.cols.root_code.values().iter().map(|v| v.and_then(|r| r.parse::<u8>().ok())).collect();
+            for local in 0..seg.cols.len() {
+                let (s, t) = seg.countries(local);
+                if !((s == a && t == b) || (s == b && t == a)) || self.is_deleted(seg.base + local as u32) {
+                    continue;
+                }
+                let root = seg.cols.root_code.key(local).and_then(|k| roots[k as usize]);
+                if let Some(d) = root.and_then(|r| Self::delta_with_root(seg, local, r, 1)) {
+                    deltas.push(d);
+                }
+            }
+        }
+        out.apply(deltas);
+        out
+    }
+
     /// The dyad index, built from every segment on first use.
     fn dyad_index(&self) -> &DyadIndex {
         self.dyads.get_or_init(|| {
@@ -278,8 +329,8 @@ impl State {
         for seg in segs {
             index_documents(docs, seg, live);
         }
-        // The id index, the dyad index and the aggregates are independent: a big write builds
-        // them on every core.
+        // The id index, the dyad index and the aggregates (those built) are independent: a big
+        // write builds them on every core.
         std::thread::scope(|scope| {
             let big = n >= 100_000;
             let ids_worker = match (ids.as_mut(), segs) {
@@ -301,7 +352,9 @@ impl State {
                 }
                 None => None,
             };
-            index_aggregates(aggregates, segs, live);
+            if let Some(aggregates) = aggregates.get_mut() {
+                index_aggregates(aggregates, segs, live);
+            }
             for worker in [ids_worker, dyads_worker].into_iter().flatten() {
                 // A panic there is a bug in the indexing code, not bad input: pass it on.
                 if let Err(p) = worker.join() {
@@ -315,13 +368,14 @@ impl State {
     /// Removes rows: marks them, takes them out of the aggregates and the id index.
     fn remove_rows(&mut self, rows: &[u32]) {
         let mut deltas = Vec::new();
+        let built = self.aggregates.get().is_some();
         for &row in rows {
             if self.is_deleted(row) {
                 continue;
             }
             if let Some((s, local)) = self.locate(row) {
                 let seg = &self.segments[s];
-                if let Some(d) = Self::delta(seg, local, -1) {
+                if let Some(d) = Self::delta(seg, local, -1).filter(|_| built) {
                     deltas.push(d);
                 }
                 if let Some(ids) = &mut self.ids {
@@ -333,7 +387,9 @@ impl State {
             }
             self.mark_deleted(row);
         }
-        self.aggregates.apply(deltas);
+        if let Some(aggregates) = self.aggregates.get_mut() {
+            aggregates.apply(deltas);
+        }
     }
 
     fn build_ids(&self) -> HashMap<u64, u32> {
@@ -393,19 +449,9 @@ impl Store {
         for &r in &snap.tombstones {
             state.mark_deleted(r);
         }
-        // Segments are indexed a group at a time: one sort and one merge per group, and the
-        // transient per-row work bounded by the group, not by the store.
-        let mut group: Vec<RecordBatch> = Vec::new();
-        let mut group_rows = 0;
-        for seg in snap.segments {
-            group_rows += seg.batch.num_rows();
-            group.push(seg.batch);
-            if group_rows >= LOAD_GROUP_ROWS {
-                state.add_segments(std::mem::take(&mut group), None)?;
-                group_rows = 0;
-            }
-        }
-        state.add_segments(group, None)?;
+        // Only the document index is built here; the aggregates and the dyad index wait for the
+        // first query that needs them.
+        state.add_segments(snap.segments.into_iter().map(|s| s.batch).collect(), None)?;
         state.generation = snap.generation;
         tracing::info!(rows = state.rows, segments = state.segments.len(), "store loaded");
         Ok(state)
@@ -546,6 +592,15 @@ impl Store {
         Ok(summary)
     }
 
+    /// Builds the aggregates and the dyad index now rather than on the first query that needs
+    /// them: a long-running service does this once at start, and they are then kept up to
+    /// date by every write.
+    pub fn prepare(&self) {
+        let view = self.view();
+        view.state.aggregates();
+        view.state.dyad_index();
+    }
+
     /// Registers a function called after every write that changed the store.
     pub fn on_commit(&self, listener: CommitListener) {
         self.listeners.lock().push(listener);
@@ -601,9 +656,19 @@ impl StoreView<'_> {
         self.len() == 0
     }
 
-    /// The aggregates.
+    /// The aggregates (built on first use).
     pub fn aggregates(&self) -> &Aggregates {
-        &self.state.aggregates
+        self.state.aggregates()
+    }
+
+    /// True when the aggregates are built (queries of them answer in microseconds).
+    pub fn aggregates_built(&self) -> bool {
+        self.state.aggregates.get().is_some()
+    }
+
+    /// The aggregates of one country pair, computed from the events (see [`Store::prepare`]).
+    pub fn pair_aggregates(&self, a: &str, b: &str) -> Aggregates {
+        self.state.pair_aggregates(a, b)
     }
 
     /// Interned country codes.
