@@ -1,6 +1,8 @@
 //! The event store: durable storage behind a [`Backend`], and in memory the indexes and
 //! aggregates every query is served from — a date-ordered dyad index (country pair → events), an
-//! id index for idempotent writes, removed rows, and the [`Aggregates`].
+//! id index for idempotent writes, removed rows, and the [`Aggregates`]. The id index is built on
+//! the first write, the dyad index and the aggregates on the first query that reads them (or by
+//! [`Store::prepare`]); once built, every write keeps them up to date.
 //!
 //! Writes are atomic batches: the whole batch is checked (ids, conflicts) before anything is
 //! written; then one backend commit makes it durable; only then does the in-memory state change.
@@ -437,7 +439,7 @@ pub struct StoreView<'a> {
 }
 
 impl Store {
-    /// Opens a store over a backend, rebuilding the in-memory state from it.
+    /// Opens a store over a backend (its segments mapped; indexes wait for their first use).
     pub fn open(backend: Box<dyn Backend>) -> Result<Store> {
         let state = Self::load_state(backend.as_ref())?;
         Ok(Store { backend, state: RwLock::new(state), writer: Mutex::new(()), listeners: Mutex::new(Vec::new()) })
