@@ -2,8 +2,10 @@
 
     python bench/import_vs_polars.py [--rows 5000000] [--file bench/out/gdelt-5m.CSV]
 
-detente: `detente import gdelt2 FILE` into a fresh on-disk store (durable: fsync'd, indexed,
-aggregates built), then `detente relation TUR SYR --freq day` over ten years. polars: a projected
+detente: `detente import gdelt2 FILE` into a fresh on-disk store (every row's full record,
+fsync'd, with the id index that makes re-imports idempotent), then `detente relation TUR SYR
+--freq day` over ten years as a new process (which sums the pair's events from a scan of the
+country columns: a one-off command does not build every dyad's aggregates). polars: a projected
 lazy scan of the columns a series needs, collected into memory (not durable), then a filter and
 group_by for the same dyad. Both run as separate processes on a warm page cache; wall times and
 peak resident memory (ru_maxrss) of each process are reported, and the ratio of the totals.
