@@ -28,6 +28,12 @@ pub struct ModelOptions {
     pub read_only: bool,
     /// User lexicon files added to the built-in lexicon (`--lexicon`).
     pub lexicon_files: Vec<PathBuf>,
+    /// Opened for one command that exits afterwards (the CLI): the in-memory aggregates and
+    /// dyad index are built only when a query needs them, and a series of one dyad sums that
+    /// pair's events instead. Otherwise (a library user, a notebook, a service) both are built
+    /// when the store opens and kept up to date by every write, imports included, so series
+    /// answer in microseconds.
+    pub one_off: bool,
 }
 
 /// Options of an ingest.
@@ -232,6 +238,9 @@ impl Model {
         };
         let coder = Arc::new(Coder::new(dictionary.clone(), lexicon.clone()));
         let store = Store::open(backend)?;
+        if !opts.one_off {
+            store.prepare();
+        }
         Ok(Model {
             inner: Arc::new(Inner {
                 store,

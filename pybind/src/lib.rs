@@ -119,7 +119,7 @@ impl PyModel {
         lexicon: Vec<PathBuf>,
         read_only: bool,
     ) -> PyResult<Self> {
-        let opts = ModelOptions { actor_files: actors, read_only, lexicon_files: lexicon };
+        let opts = ModelOptions { actor_files: actors, read_only, lexicon_files: lexicon, one_off: false };
         let p = path.clone();
         let inner = py
             .detach(move || match &p {
@@ -521,8 +521,12 @@ fn batch_model(actors: Vec<PathBuf>, lexicon: Vec<PathBuf>) -> Result<Model, Cor
     if let Some(m) = cache.lock().map_err(|_| CoreError::Internal("model cache poisoned".into()))?.get(&key) {
         return Ok(m.clone());
     }
-    let m =
-        Model::in_memory(&ModelOptions { actor_files: key.0.clone(), read_only: false, lexicon_files: key.1.clone() })?;
+    let m = Model::in_memory(&ModelOptions {
+        actor_files: key.0.clone(),
+        read_only: false,
+        lexicon_files: key.1.clone(),
+        one_off: false,
+    })?;
     cache.lock().map_err(|_| CoreError::Internal("model cache poisoned".into()))?.insert(key, m.clone());
     Ok(m)
 }

@@ -466,7 +466,9 @@ pub struct ActorAddArgs {
 }
 
 fn options(cli: &Cli, read_only: bool) -> ModelOptions {
-    ModelOptions { actor_files: cli.actors.clone(), read_only, lexicon_files: cli.lexicon.clone() }
+    // Each command runs once and exits: nothing is built that its query does not read (`serve`
+    // builds the aggregates at start).
+    ModelOptions { actor_files: cli.actors.clone(), read_only, lexicon_files: cli.lexicon.clone(), one_off: true }
 }
 
 /// Reads a whole input file (or standard input) as text.

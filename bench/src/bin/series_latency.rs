@@ -98,10 +98,6 @@ fn main() {
         load.as_secs_f64(),
         total as f64 / load.as_secs_f64()
     );
-    // The aggregates are built on first use; built here, as a service does at start.
-    let t = Instant::now();
-    model.prepare();
-    println!("aggregates and dyad index built in {:.1} s", t.elapsed().as_secs_f64());
 
     for (name, freq) in [("daily", Freq::Day), ("monthly", Freq::Month)] {
         let opts = SeriesOptions {

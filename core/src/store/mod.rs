@@ -422,6 +422,8 @@ pub type CommitListener = Box<dyn Fn() + Send + Sync>;
 /// The event store of a model.
 pub struct Store {
     backend: Box<dyn Backend>,
+    /// Set by [`Store::prepare`]: a state re-read by [`Store::refresh`] is prepared too.
+    prepared: std::sync::atomic::AtomicBool,
     state: RwLock<State>,
     writer: Mutex<()>,
     listeners: Mutex<Vec<CommitListener>>,
@@ -442,7 +444,13 @@ impl Store {
     /// Opens a store over a backend (its segments mapped; indexes wait for their first use).
     pub fn open(backend: Box<dyn Backend>) -> Result<Store> {
         let state = Self::load_state(backend.as_ref())?;
-        Ok(Store { backend, state: RwLock::new(state), writer: Mutex::new(()), listeners: Mutex::new(Vec::new()) })
+        Ok(Store {
+            backend,
+            prepared: std::sync::atomic::AtomicBool::new(false),
+            state: RwLock::new(state),
+            writer: Mutex::new(()),
+            listeners: Mutex::new(Vec::new()),
+        })
     }
 
     fn load_state(backend: &dyn Backend) -> Result<State> {
@@ -466,6 +474,10 @@ impl Store {
             return Ok(false);
         }
         let state = Self::load_state(self.backend.as_ref())?;
+        if self.prepared.load(std::sync::atomic::Ordering::Relaxed) {
+            state.aggregates();
+            state.dyad_index();
+        }
         *self.state.write() = state;
         Ok(true)
     }
@@ -598,6 +610,7 @@ impl Store {
     /// them: a long-running service does this once at start, and they are then kept up to
     /// date by every write.
     pub fn prepare(&self) {
+        self.prepared.store(true, std::sync::atomic::Ordering::Relaxed);
         let view = self.view();
         view.state.aggregates();
         view.state.dyad_index();
