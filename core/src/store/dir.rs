@@ -159,13 +159,19 @@ impl DirBackend {
         Ok((name, bytes))
     }
 
-    fn read_segment(&self, name: &str) -> Result<RecordBatch> {
-        read_ipc_mmap(&self.root.join(SEGMENTS).join(name))
+    fn read_segment(&self, name: &str, release: bool) -> Result<RecordBatch> {
+        read_segment_file(&self.root.join(SEGMENTS).join(name), release)
     }
 }
 
 /// Memory-maps one Arrow IPC file of a single event batch and decodes it without copying.
 pub fn read_ipc_mmap(path: &Path) -> Result<RecordBatch> {
+    read_segment_file(path, false)
+}
+
+/// [`read_ipc_mmap`]; with `release`, the pages the check read are dropped from the mapping
+/// afterwards (they stay in the page cache and map back in when a query reads them).
+fn read_segment_file(path: &Path, release: bool) -> Result<RecordBatch> {
     let corrupt = |m: String| Error::Corrupt { path: path.to_path_buf(), message: m };
     let file = File::open(path).map_err(io(path))?;
     // SAFETY: segment files are immutable once renamed into place; nothing truncates them while
@@ -178,7 +184,8 @@ pub fn read_ipc_mmap(path: &Path) -> Result<RecordBatch> {
     let ptr = NonNull::new(mmap.as_ptr() as *mut u8).ok_or_else(|| corrupt("empty mapping".into()))?;
     // SAFETY: the pointer and length describe the mapping, which the Arc keeps alive as long as
     // any buffer slice refers to it.
-    let buffer = unsafe { Buffer::from_custom_allocation(ptr, len, Arc::new(mmap)) };
+    let mmap = Arc::new(mmap);
+    let buffer = unsafe { Buffer::from_custom_allocation(ptr, len, mmap.clone()) };
     let trailer: [u8; 10] = buffer[len - 10..].try_into().map_err(|_| corrupt("bad trailer".into()))?;
     let footer_len = read_footer_length(trailer).map_err(|e| corrupt(e.to_string()))?;
     if footer_len + 10 > len {
@@ -208,10 +215,16 @@ pub fn read_ipc_mmap(path: &Path) -> Result<RecordBatch> {
     }
     let block = blocks.get(0);
     let data = block_data(block)?;
-    decoder
+    let batch = decoder
         .read_record_batch(block, &data)
         .map_err(|e| corrupt(e.to_string()))?
-        .ok_or_else(|| corrupt("empty batch".into()))
+        .ok_or_else(|| corrupt("empty batch".into()))?;
+    if release {
+        // SAFETY: a read-only map of an immutable file; dropped pages are read again from the
+        // page cache (or the file) when touched, with the same content.
+        let _ = unsafe { mmap.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+    }
+    Ok(batch)
 }
 
 fn schema_version(conn: &Connection) -> Result<i64> {
@@ -290,7 +303,7 @@ impl Backend for DirBackend {
         };
         let mut segments = Vec::with_capacity(files.len());
         for (seq, file) in files {
-            segments.push(LoadedSegment { seq, batch: self.read_segment(&file)? });
+            segments.push(LoadedSegment { seq, batch: self.read_segment(&file, false)? });
         }
         Ok(Snapshot { segments, tombstones, generation })
     }
@@ -352,7 +365,9 @@ impl Backend for DirBackend {
         tx.commit()?;
         drop(conn);
         let segment = match written {
-            Some((file, _)) => Some(LoadedSegment { seq, batch: self.read_segment(&file)? }),
+            // Just written: its pages are not mapped in after the check (an import would
+            // otherwise hold every segment it wrote in its resident memory).
+            Some((file, _)) => Some(LoadedSegment { seq, batch: self.read_segment(&file, true)? }),
             None => None,
         };
         Ok(Committed { segment, generation: g })
