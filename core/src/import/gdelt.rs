@@ -4,10 +4,9 @@
 //! place (FIPS 10-4 country mapped to ISO), DATEADDED as `reported` and SOURCEURL as `doc_id`.
 
 use super::lookup::{Lookup, iso_of_fips};
-use super::{Format, Parsed, Row, Rows, fields, lines};
+use super::{Format, Parsed, Row, Rows, fields, parse_piece};
 use crate::date::Date;
 use crate::error::Result;
-use xxhash_rust::xxh3::xxh3_64;
 
 /// Column positions of one GDELT version.
 pub struct Gdelt {
@@ -37,29 +36,11 @@ impl Gdelt {
     /// Parses one piece of a file.
     pub fn parse(&self, piece: &[u8], lookup: &mut Lookup<'_>, _format: Format) -> Result<Parsed> {
         let estimate = memchr::memchr_iter(b'\n', piece).count() + 1;
-        let mut rows = Rows::new("gdelt", "gdelt:", estimate);
-        let mut out = Parsed { batch: None, rows: 0, lines: 0, bad: Vec::new(), bad_count: 0, hashes: Vec::new() };
         let mut f: Vec<&[u8]> = Vec::with_capacity(64);
         // One SIMD check of the whole piece; lines are checked one by one only to find the bad.
         let valid = simdutf8::basic::from_utf8(piece).is_ok();
-        for line in lines(piece) {
-            out.lines += 1;
-            if line.is_empty() {
-                continue;
-            }
-            out.rows += 1;
-            out.hashes.push(xxh3_64(line));
-            if let Err(message) = self.row(line, valid, &mut f, lookup, &mut rows) {
-                out.bad_count += 1;
-                if out.bad.len() < super::MAX_REPORTED_BAD_ROWS {
-                    out.bad.push((out.lines, message));
-                }
-            }
-        }
-        if !rows.is_empty() {
-            out.batch = Some(rows.finish()?);
-        }
-        Ok(out)
+        let rows = Rows::new("gdelt", "gdelt:", estimate);
+        parse_piece(piece, rows, |_| false, |line, _, rows| self.row(line, valid, &mut f, lookup, rows))
     }
 
     fn row<'a>(
@@ -70,7 +51,6 @@ impl Gdelt {
         lookup: &mut Lookup<'_>,
         rows: &mut Rows,
     ) -> std::result::Result<(), String> {
-        super::check_line(line)?;
         if !valid {
             std::str::from_utf8(line).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
         }

@@ -5,11 +5,10 @@
 //! stay one event and different rows never collide.
 
 use super::lookup::{Lookup, role_of_sectors};
-use super::{Parsed, Row, Rows, fields, lines};
+use super::{Parsed, Row, Rows, fields, parse_piece};
 use crate::date::Date;
 use crate::error::{Error, Result};
 use std::collections::HashMap;
-use xxhash_rust::xxh3::xxh3_64;
 
 const REQUIRED: &[&str] = &[
     "Event ID",
@@ -77,28 +76,9 @@ impl Icews {
 
     /// Parses one piece of a file.
     pub fn parse(&self, piece: &[u8], lookup: &mut Lookup<'_>) -> Result<Parsed> {
-        let mut rows = Rows::new("icews", "icews:", 1024);
-        let mut out = Parsed { batch: None, rows: 0, lines: 0, bad: Vec::new(), bad_count: 0, hashes: Vec::new() };
         let mut f: Vec<&[u8]> = Vec::with_capacity(24);
-        for line in lines(piece) {
-            out.lines += 1;
-            if line.is_empty() {
-                continue;
-            }
-            out.rows += 1;
-            let hash = xxh3_64(line);
-            out.hashes.push(hash);
-            if let Err(message) = self.row(line, hash, &mut f, lookup, &mut rows) {
-                out.bad_count += 1;
-                if out.bad.len() < super::MAX_REPORTED_BAD_ROWS {
-                    out.bad.push((out.lines, message));
-                }
-            }
-        }
-        if !rows.is_empty() {
-            out.batch = Some(rows.finish()?);
-        }
-        Ok(out)
+        let rows = Rows::new("icews", "icews:", 1024);
+        parse_piece(piece, rows, |_| false, |line, hash, rows| self.row(line, hash, &mut f, lookup, rows))
     }
 
     fn row<'a>(
@@ -109,7 +89,6 @@ impl Icews {
         lookup: &mut Lookup<'_>,
         rows: &mut Rows,
     ) -> std::result::Result<(), String> {
-        super::check_line(line)?;
         std::str::from_utf8(line).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
         fields(line, f);
         if f.len() < self.width {

@@ -495,12 +495,43 @@ impl Parser {
     }
 }
 
+/// Parses a piece line by line into `rows`: counts rows, hashes each for the duplicate count,
+/// rejects over-long lines, and records bad rows (`row`'s message) with their line in the piece.
+/// `skip` says which non-empty lines are not rows (a POLECAT line of tabs only).
+pub(crate) fn parse_piece<'a>(
+    piece: &'a [u8],
+    mut rows: Rows,
+    skip: impl Fn(&[u8]) -> bool,
+    mut row: impl FnMut(&'a [u8], u64, &mut Rows) -> std::result::Result<(), String>,
+) -> Result<Parsed> {
+    let mut out = Parsed { batch: None, rows: 0, lines: 0, bad: Vec::new(), bad_count: 0, hashes: Vec::new() };
+    for line in lines(piece) {
+        out.lines += 1;
+        if line.is_empty() || skip(line) {
+            continue;
+        }
+        out.rows += 1;
+        let hash = xxhash_rust::xxh3::xxh3_64(line);
+        out.hashes.push(hash);
+        if let Err(message) = check_line(line).and_then(|()| row(line, hash, &mut rows)) {
+            out.bad_count += 1;
+            if out.bad.len() < MAX_REPORTED_BAD_ROWS {
+                out.bad.push((out.lines, message));
+            }
+        }
+    }
+    if !rows.is_empty() {
+        out.batch = Some(rows.finish()?);
+    }
+    Ok(out)
+}
+
 /// The longest line read as a row. No row of these formats comes near it; a longer "line" (a
 /// file without line ends) is a bad row, and the limit keeps a piece's string columns small.
 pub(crate) const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// A bad-row message for a line over [`MAX_LINE_BYTES`].
-pub(crate) fn check_line(line: &[u8]) -> std::result::Result<(), String> {
+fn check_line(line: &[u8]) -> std::result::Result<(), String> {
     if line.len() > MAX_LINE_BYTES {
         return Err(format!("a line of {} bytes; rows of these files have at most a few thousand", line.len()));
     }

@@ -5,11 +5,10 @@
 
 use super::icews::{flexible_date, header_columns, value};
 use super::lookup::{Lookup, role_of_sectors};
-use super::{Parsed, Row, Rows, fields, lines};
+use super::{Parsed, Row, Rows, fields, parse_piece};
 use crate::error::Result;
 use crate::taxonomy::{normalize_plover, taxonomy};
 use std::collections::HashMap;
-use xxhash_rust::xxh3::xxh3_64;
 
 const REQUIRED: &[&str] = &["Event ID", "Event Date", "Event Type", "Actor Country", "Recipient Country"];
 
@@ -28,27 +27,10 @@ impl Polecat {
 
     /// Parses one piece of a file.
     pub fn parse(&self, piece: &[u8], lookup: &mut Lookup<'_>) -> Result<Parsed> {
-        let mut rows = Rows::new("polecat", "polecat:", 1024);
-        let mut out = Parsed { batch: None, rows: 0, lines: 0, bad: Vec::new(), bad_count: 0, hashes: Vec::new() };
         let mut f: Vec<&[u8]> = Vec::with_capacity(48);
-        for line in lines(piece) {
-            out.lines += 1;
-            if line.is_empty() || line.iter().all(|b| *b == b'\t') {
-                continue;
-            }
-            out.rows += 1;
-            out.hashes.push(xxh3_64(line));
-            if let Err(message) = self.row(line, &mut f, lookup, &mut rows) {
-                out.bad_count += 1;
-                if out.bad.len() < super::MAX_REPORTED_BAD_ROWS {
-                    out.bad.push((out.lines, message));
-                }
-            }
-        }
-        if !rows.is_empty() {
-            out.batch = Some(rows.finish()?);
-        }
-        Ok(out)
+        let rows = Rows::new("polecat", "polecat:", 1024);
+        let only_tabs = |line: &[u8]| line.iter().all(|b| *b == b'\t');
+        parse_piece(piece, rows, only_tabs, |line, _, rows| self.row(line, &mut f, lookup, rows))
     }
 
     fn row<'a>(
@@ -58,7 +40,6 @@ impl Polecat {
         lookup: &mut Lookup<'_>,
         rows: &mut Rows,
     ) -> std::result::Result<(), String> {
-        super::check_line(line)?;
         std::str::from_utf8(line).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
         fields(line, f);
         if f.len() < self.width {

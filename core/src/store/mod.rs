@@ -201,7 +201,7 @@ impl State {
 
     #[inline]
     fn is_deleted(&self, row: u32) -> bool {
-        self.deleted.get(row as usize / 64).is_some_and(|w| w & (1 << (row % 64)) != 0)
+        !live_in(&self.deleted)(row)
     }
 
     fn mark_deleted(&mut self, row: u32) {
@@ -250,8 +250,7 @@ impl State {
         self.aggregates.get_or_init(|| {
             let t = std::time::Instant::now();
             let mut aggregates = Aggregates::days_only();
-            let deleted: &[u64] = &self.deleted;
-            let live = |row: u32| deleted.get(row as usize / 64).is_none_or(|w| w & (1 << (row % 64)) == 0);
+            let live = live_in(&self.deleted);
             let mut start = 0;
             while start < self.segments.len() {
                 let mut end = start;
@@ -275,19 +274,13 @@ impl State {
         let mut out = Aggregates::days_only();
         let (Some(a), Some(b)) = (self.countries.get(a), self.countries.get(b)) else { return out };
         let mut deltas = Vec::new();
+        let live = live_in(&self.deleted);
         for seg in &self.segments {
-            let roots: Vec<Option<u8>> =
-                seg.cols.root_code.values().iter().map(|v| v.and_then(|r| r.parse::<u8>().ok())).collect();
-            for local in 0..seg.cols.len() {
+            let pair = |local: usize| {
                 let (s, t) = seg.countries(local);
-                if !((s == a && t == b) || (s == b && t == a)) || self.is_deleted(seg.base + local as u32) {
-                    continue;
-                }
-                let root = seg.cols.root_code.key(local).and_then(|k| roots[k as usize]);
-                if let Some(d) = root.and_then(|r| Self::delta_with_root(seg, local, r, 1)) {
-                    deltas.push(d);
-                }
-            }
+                ((s == a && t == b) || (s == b && t == a)) && live(seg.base + local as u32)
+            };
+            segment_deltas(seg, pair, &mut deltas);
         }
         out.apply(deltas);
         out
@@ -298,8 +291,7 @@ impl State {
         self.dyads.get_or_init(|| {
             let t = std::time::Instant::now();
             let mut index = DyadIndex::default();
-            let deleted: &[u64] = &self.deleted;
-            let live = |row: u32| deleted.get(row as usize / 64).is_none_or(|w| w & (1 << (row % 64)) == 0);
+            let live = live_in(&self.deleted);
             index_dyads(&mut index, &self.segments, live);
             tracing::debug!(rows = self.rows, ms = t.elapsed().as_millis() as u64, "dyad index built");
             index
@@ -326,8 +318,7 @@ impl State {
         let State { segments, dyads, docs, deleted, ids, aggregates, .. } = self;
         let segs = &segments[first..];
         let n: usize = segs.iter().map(|s| s.cols.len()).sum();
-        let deleted: &[u64] = deleted;
-        let live = |row: u32| deleted.get(row as usize / 64).is_none_or(|w| w & (1 << (row % 64)) == 0);
+        let live = live_in(deleted);
         for seg in segs {
             index_documents(docs, seg, live);
         }
@@ -1036,19 +1027,27 @@ fn index_ids(ids: &mut HashMap<u64, u32>, seg: &Segment, hashes: Option<Vec<u64>
 fn index_aggregates(aggregates: &mut Aggregates, segs: &[Segment], live: impl Fn(u32) -> bool) {
     let mut deltas = Vec::with_capacity(segs.iter().map(|s| s.cols.len()).sum());
     for seg in segs {
-        let roots: Vec<Option<u8>> =
-            seg.cols.root_code.values().iter().map(|v| v.and_then(|r| r.parse::<u8>().ok())).collect();
-        for local in 0..seg.cols.len() {
-            if !live(seg.base + local as u32) {
-                continue;
-            }
-            let root = seg.cols.root_code.key(local).and_then(|k| roots[k as usize]);
-            if let Some(d) = root.and_then(|r| State::delta_with_root(seg, local, r, 1)) {
-                deltas.push(d);
-            }
-        }
+        segment_deltas(seg, |local| live(seg.base + local as u32), &mut deltas);
     }
     aggregates.apply(deltas);
+}
+
+/// The aggregate deltas of a segment's rows that `keep` (given the local row) accepts; roots
+/// are parsed once per dictionary value, not per row.
+fn segment_deltas(seg: &Segment, keep: impl Fn(usize) -> bool, out: &mut Vec<Delta>) {
+    let roots: Vec<Option<u8>> =
+        seg.cols.root_code.values().iter().map(|v| v.and_then(|r| r.parse::<u8>().ok())).collect();
+    for local in (0..seg.cols.len()).filter(|&l| keep(l)) {
+        let root = seg.cols.root_code.key(local).and_then(|k| roots[k as usize]);
+        if let Some(d) = root.and_then(|r| State::delta_with_root(seg, local, r, 1)) {
+            out.push(d);
+        }
+    }
+}
+
+/// Whether a row is live (not removed), given the removed-rows bitmap.
+fn live_in(deleted: &[u64]) -> impl Fn(u32) -> bool + Copy + '_ {
+    move |row| deleted.get(row as usize / 64).is_none_or(|w| w & (1 << (row % 64)) == 0)
 }
 
 /// Adds a segment's live coded events to the document index. Only coded events index their
