@@ -316,7 +316,7 @@ pub struct ImportArgs {
     #[arg(long)]
     pub force: bool,
     /// Rows per atomic write.
-    #[arg(long, default_value_t = 500_000)]
+    #[arg(long, default_value_t = 250_000)]
     pub batch_rows: usize,
 }
 

@@ -4,7 +4,7 @@
 //! place (FIPS 10-4 country mapped to ISO), DATEADDED as `reported` and SOURCEURL as `doc_id`.
 
 use super::lookup::{Lookup, iso_of_fips};
-use super::{Format, Parsed, Row, Rows, fields, parse_piece};
+use super::{Format, Parsed, Row, Rows, estimate_rows, fields, parse_piece, trim};
 use crate::date::Date;
 use crate::error::Result;
 
@@ -35,25 +35,18 @@ impl Gdelt {
 
     /// Parses one piece of a file.
     pub fn parse(&self, piece: &[u8], lookup: &mut Lookup<'_>, _format: Format) -> Result<Parsed> {
-        let estimate = memchr::memchr_iter(b'\n', piece).count() + 1;
-        let mut f: Vec<&[u8]> = Vec::with_capacity(64);
-        // One SIMD check of the whole piece; lines are checked one by one only to find the bad.
-        let valid = simdutf8::basic::from_utf8(piece).is_ok();
-        let rows = Rows::new("gdelt", "gdelt:", estimate);
-        parse_piece(piece, rows, |_| false, |line, _, rows| self.row(line, valid, &mut f, lookup, rows))
+        let mut f: Vec<&str> = Vec::with_capacity(64);
+        let rows = Rows::new("gdelt", "gdelt:", estimate_rows(piece));
+        parse_piece(piece, rows, |_| false, |line, _, rows| self.row(line, &mut f, lookup, rows))
     }
 
     fn row<'a>(
         &self,
-        line: &'a [u8],
-        valid: bool,
-        f: &mut Vec<&'a [u8]>,
+        line: &'a str,
+        f: &mut Vec<&'a str>,
         lookup: &mut Lookup<'_>,
         rows: &mut Rows,
     ) -> std::result::Result<(), String> {
-        if !valid {
-            std::str::from_utf8(line).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
-        }
         fields(line, f);
         if !self.columns.contains(&f.len()) {
             return Err(format!(
@@ -63,7 +56,7 @@ impl Gdelt {
                 self.columns.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(" or ")
             ));
         }
-        let s = |i: usize| std::str::from_utf8(f[i]).unwrap_or("").trim();
+        let s = |i: usize| trim(f[i]);
         let opt = |i: usize| Some(s(i)).filter(|v| !v.is_empty());
         let id = s(0);
         if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
@@ -95,11 +88,7 @@ impl Gdelt {
                     .days(),
             ),
         };
-        let doc_id = f
-            .get(self.date_added + 1)
-            .and_then(|u| std::str::from_utf8(u).ok())
-            .map(str::trim)
-            .filter(|u| !u.is_empty());
+        let doc_id = f.get(self.date_added + 1).map(|u| trim(u)).filter(|u| !u.is_empty());
         let row = Row {
             id,
             id_suffix: None,

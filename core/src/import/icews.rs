@@ -5,7 +5,7 @@
 //! stay one event and different rows never collide.
 
 use super::lookup::{Lookup, role_of_sectors};
-use super::{Parsed, Row, Rows, fields, parse_piece};
+use super::{Parsed, Row, Rows, estimate_rows, fields, parse_piece};
 use crate::date::Date;
 use crate::error::{Error, Result};
 use std::collections::HashMap;
@@ -46,8 +46,8 @@ pub(crate) fn header_columns(header: &[u8], file: &str, required: &[&str]) -> Re
 }
 
 /// `NA` and empty are missing.
-pub(crate) fn value<'a>(f: &[&'a [u8]], at: Option<&usize>) -> Option<&'a str> {
-    let v = std::str::from_utf8(f.get(*at?)?).ok()?.trim();
+pub(crate) fn value<'a>(f: &[&'a str], at: Option<&usize>) -> Option<&'a str> {
+    let v = super::trim(f.get(*at?)?);
     (!v.is_empty() && v != "NA").then_some(v)
 }
 
@@ -76,20 +76,19 @@ impl Icews {
 
     /// Parses one piece of a file.
     pub fn parse(&self, piece: &[u8], lookup: &mut Lookup<'_>) -> Result<Parsed> {
-        let mut f: Vec<&[u8]> = Vec::with_capacity(24);
-        let rows = Rows::new("icews", "icews:", 1024);
+        let mut f: Vec<&str> = Vec::with_capacity(24);
+        let rows = Rows::new("icews", "icews:", estimate_rows(piece));
         parse_piece(piece, rows, |_| false, |line, hash, rows| self.row(line, hash, &mut f, lookup, rows))
     }
 
     fn row<'a>(
         &self,
-        line: &'a [u8],
+        line: &'a str,
         hash: u64,
-        f: &mut Vec<&'a [u8]>,
+        f: &mut Vec<&'a str>,
         lookup: &mut Lookup<'_>,
         rows: &mut Rows,
     ) -> std::result::Result<(), String> {
-        std::str::from_utf8(line).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
         fields(line, f);
         if f.len() < self.width {
             return Err(format!("{} columns, the header names at least {}", f.len(), self.width));
@@ -98,9 +97,7 @@ impl Icews {
         let id = v("Event ID").ok_or("missing Event ID")?;
         let date =
             flexible_date(v("Event Date").ok_or("missing Event Date")?).map_err(|e| format!("Event Date: {e}"))?;
-        let code = lookup
-            .code(v("CAMEO Code").ok_or("missing CAMEO Code")?.as_bytes())
-            .map_err(|e| format!("CAMEO Code: {e}"))?;
+        let code = lookup.code(v("CAMEO Code").ok_or("missing CAMEO Code")?).map_err(|e| format!("CAMEO Code: {e}"))?;
         let goldstein = match v("Intensity") {
             None => code.goldstein,
             Some(g) => match g.parse::<f64>() {

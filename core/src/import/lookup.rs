@@ -48,15 +48,17 @@ pub struct Code {
     pub(crate) keys: CachedKeys<3>,
 }
 
-type GdeltEntry = (Box<[u8]>, Box<[u8]>, Box<[u8]>, Result<Option<Rc<Actor>>, String>);
+/// A GDELT actor's (code, country, known group) fields as read, and what they make.
+type GdeltEntry = ([Box<str>; 3], Result<Option<Rc<Actor>>, String>);
 
 /// Per-worker caches.
 pub struct Lookup<'d> {
     dict: &'d Dictionary,
     actors: HashMap<Vec<u8>, Result<Option<Rc<Actor>>, String>>,
-    /// GDELT actors by the hash of (code, country, group), with the parts to check a hit.
-    gdelt: HashMap<u64, GdeltEntry>,
-    codes: HashMap<Vec<u8>, Result<Rc<Code>, String>>,
+    /// GDELT actors by their (code, country, group) fields.
+    gdelt: hashbrown::HashTable<GdeltEntry>,
+    hasher: ahash::RandomState,
+    codes: HashMap<String, Result<Rc<Code>, String>>,
     countries: HashMap<String, Option<Rc<str>>>,
 }
 
@@ -130,7 +132,8 @@ impl<'d> Lookup<'d> {
         Lookup {
             dict,
             actors: HashMap::default(),
-            gdelt: HashMap::default(),
+            gdelt: hashbrown::HashTable::new(),
+            hasher: ahash::RandomState::new(),
             codes: HashMap::default(),
             countries: HashMap::default(),
         }
@@ -138,27 +141,23 @@ impl<'d> Lookup<'d> {
 
     /// A GDELT actor from its code, country code and known-group code. A code made only of role
     /// blocks (`CVL`) gets the country, or `---`, in front. `None` when all three are empty.
-    pub fn gdelt_actor(&mut self, code: &[u8], country: &[u8], group: &[u8]) -> Result<Option<Rc<Actor>>, String> {
-        // No allocation per row: hash the three parts, check them on a hit.
-        use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
-        let h = xxh3_64_with_seed(group, xxh3_64_with_seed(country, xxh3_64(code)));
-        if let Some((c, k, g, value)) = self.gdelt.get(&h) {
-            if **c == *code && **k == *country && **g == *group {
-                return value.clone();
-            }
-            // A hash collision: answer without caching.
-            return self.make_gdelt_actor(code, country, group);
+    pub fn gdelt_actor(&mut self, code: &str, country: &str, group: &str) -> Result<Option<Rc<Actor>>, String> {
+        // No allocation per row: one hash of the three fields as read, checked on a hit.
+        let parts = [code, country, group];
+        let h = self.hasher.hash_one(parts);
+        let same = |(k, _): &GdeltEntry| k.iter().map(|b| &**b).eq(parts);
+        if let Some((_, value)) = self.gdelt.find(h, same) {
+            return value.clone();
         }
         let value = self.make_gdelt_actor(code, country, group);
-        self.gdelt.insert(h, (code.into(), country.into(), group.into(), value.clone()));
+        let key = parts.map(Box::from);
+        let hasher = &self.hasher;
+        self.gdelt.insert_unique(h, (key, value.clone()), |(k, _)| hasher.hash_one([&*k[0], &*k[1], &*k[2]]));
         value
     }
 
-    fn make_gdelt_actor(&self, code: &[u8], country: &[u8], group: &[u8]) -> Result<Option<Rc<Actor>>, String> {
-        fn s(b: &[u8]) -> Result<&str, String> {
-            std::str::from_utf8(b).map(str::trim).map_err(|_| "invalid UTF-8".to_string())
-        }
-        let (raw, country, group) = (s(code)?, s(country)?, s(group)?);
+    fn make_gdelt_actor(&self, code: &str, country: &str, group: &str) -> Result<Option<Rc<Actor>>, String> {
+        let (raw, country, group) = (code.trim(), country.trim(), group.trim());
         let base = if !raw.is_empty() {
             raw
         } else if !country.is_empty() {
@@ -198,24 +197,21 @@ impl<'d> Lookup<'d> {
     }
 
     /// A CAMEO code checked against the taxonomy (zero-padded strings only).
-    pub fn code(&mut self, code: &[u8]) -> Result<Rc<Code>, String> {
+    pub fn code(&mut self, code: &str) -> Result<Rc<Code>, String> {
         if let Some(hit) = self.codes.get(code) {
             return hit.clone();
         }
-        let value = std::str::from_utf8(code)
-            .map_err(|_| "invalid UTF-8".to_string())
-            .and_then(|c| taxonomy().get(c.trim()).map_err(|e| e.to_string()))
-            .map(|c| {
-                Rc::new(Code {
-                    code: c.code.clone(),
-                    root: c.root().to_string(),
-                    quad: c.quad(QuadScheme::Gdelt).unwrap_or(0),
-                    goldstein: c.goldstein_gdelt,
-                    plover: c.plover.as_ref().map(|p| p.event.clone()),
-                    keys: CachedKeys::default(),
-                })
-            });
-        self.codes.insert(code.to_vec(), value.clone());
+        let value = taxonomy().get(code.trim()).map_err(|e| e.to_string()).map(|c| {
+            Rc::new(Code {
+                code: c.code.clone(),
+                root: c.root().to_string(),
+                quad: c.quad(QuadScheme::Gdelt).unwrap_or(0),
+                goldstein: c.goldstein_gdelt,
+                plover: c.plover.as_ref().map(|p| p.event.clone()),
+                keys: CachedKeys::default(),
+            })
+        });
+        self.codes.insert(code.to_string(), value.clone());
         value
     }
 

@@ -5,7 +5,7 @@
 
 use super::icews::{flexible_date, header_columns, value};
 use super::lookup::{Lookup, role_of_sectors};
-use super::{Parsed, Row, Rows, fields, parse_piece};
+use super::{Parsed, Row, Rows, estimate_rows, fields, parse_piece};
 use crate::error::Result;
 use crate::taxonomy::{normalize_plover, taxonomy};
 use std::collections::HashMap;
@@ -27,20 +27,19 @@ impl Polecat {
 
     /// Parses one piece of a file.
     pub fn parse(&self, piece: &[u8], lookup: &mut Lookup<'_>) -> Result<Parsed> {
-        let mut f: Vec<&[u8]> = Vec::with_capacity(48);
-        let rows = Rows::new("polecat", "polecat:", 1024);
+        let mut f: Vec<&str> = Vec::with_capacity(48);
+        let rows = Rows::new("polecat", "polecat:", estimate_rows(piece));
         let only_tabs = |line: &[u8]| line.iter().all(|b| *b == b'\t');
         parse_piece(piece, rows, only_tabs, |line, _, rows| self.row(line, &mut f, lookup, rows))
     }
 
     fn row<'a>(
         &self,
-        line: &'a [u8],
-        f: &mut Vec<&'a [u8]>,
+        line: &'a str,
+        f: &mut Vec<&'a str>,
         lookup: &mut Lookup<'_>,
         rows: &mut Rows,
     ) -> std::result::Result<(), String> {
-        std::str::from_utf8(line).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
         fields(line, f);
         if f.len() < self.width {
             return Err(format!("{} columns, the header names at least {}", f.len(), self.width));
@@ -56,7 +55,7 @@ impl Polecat {
             .root_of_plover(plover)
             .ok_or_else(|| format!("no CAMEO root for PLOVER type `{plover}`"))?
             .to_string();
-        let code = lookup.code(root.as_bytes())?;
+        let code = lookup.code(&root)?;
         let mut side = |country: &str, sector: &str| -> std::result::Result<_, String> {
             match v(country) {
                 Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()) => {

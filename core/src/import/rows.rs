@@ -11,7 +11,7 @@ use arrow_array::{
     ArrayRef, BooleanArray, Date32Array, DictionaryArray, FixedSizeListArray, Float64Array, Int32Array, ListArray,
     RecordBatch, StringArray, StructArray, UInt8Array, UInt32Array,
 };
-use arrow_buffer::{NullBuffer, NullBufferBuilder, OffsetBuffer};
+use arrow_buffer::{NullBuffer, OffsetBuffer};
 use arrow_schema::{DataType, Field};
 use std::cell::Cell;
 use std::sync::Arc;
@@ -89,8 +89,8 @@ pub(crate) struct DictBuilder {
     hasher: ahash::RandomState,
     offsets: Vec<i32>,
     bytes: Vec<u8>,
+    /// [`NULL_KEY`] for a missing value until `finish` makes the null buffer.
     keys: Vec<i32>,
-    nulls: NullBufferBuilder,
     last: i32,
 }
 
@@ -111,7 +111,6 @@ impl DictBuilder {
             offsets: vec![0],
             bytes: Vec::new(),
             keys: Vec::with_capacity(capacity),
-            nulls: NullBufferBuilder::new(capacity),
             last: NULL_KEY,
         }
     }
@@ -140,12 +139,8 @@ impl DictBuilder {
     /// Appends a key (or a null for [`NULL_KEY`]).
     #[inline]
     fn push_key(&mut self, key: i32) {
-        if key < 0 {
-            self.keys.push(0);
-            self.nulls.append_null();
-        } else {
-            self.keys.push(key);
-            self.nulls.append_non_null();
+        self.keys.push(key);
+        if key >= 0 {
             self.last = key;
         }
     }
@@ -166,7 +161,13 @@ impl DictBuilder {
         let err = |e: arrow_schema::ArrowError| Error::Internal(format!("arrow: {e}"));
         let values =
             StringArray::try_new(OffsetBuffer::new(self.offsets.into()), self.bytes.into(), None).map_err(err)?;
-        let keys = Int32Array::new(self.keys.into(), self.nulls.finish());
+        // The nulls in one pass over the keys rather than a bit per push.
+        let nulls = self.keys.iter().any(|&k| k < 0).then(|| {
+            let valid = NullBuffer::from_iter(self.keys.iter().map(|&k| k >= 0));
+            self.keys.iter_mut().for_each(|k| *k = (*k).max(0));
+            valid
+        });
+        let keys = Int32Array::new(self.keys.into(), nulls);
         DictionaryArray::try_new(keys, Arc::new(values)).map_err(err)
     }
 }

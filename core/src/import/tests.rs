@@ -298,21 +298,27 @@ fn the_real_samples_import_with_the_expected_counts() {
 
 #[test]
 fn fields_split_like_a_plain_split_at_every_length() {
-    // Tabs at every offset around the 64-byte blocks, empty fields, a trailing tab.
+    // Tabs at every offset around the 64-byte blocks, empty fields, a trailing tab, and
+    // characters of two and three bytes (Turkish and Arabic names) across block edges.
     let mut x = 0x9e37_79b9_7f4a_7c15u64;
     for len in 0..300 {
         let mut out = Vec::new();
-        let line: Vec<u8> = (0..len)
+        let line: String = (0..len)
             .map(|_| {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                if x % 5 == 0 { b'\t' } else { b'a' + (x % 26) as u8 }
+                match x % 7 {
+                    0 => '\t',
+                    1 => 'ş',
+                    2 => 'ح',
+                    _ => char::from(b'a' + (x % 26) as u8),
+                }
             })
             .collect();
         fields(&line, &mut out);
-        let expected: Vec<&[u8]> = line.split(|&b| b == b'\t').collect();
-        assert_eq!(out, expected, "line of {len} bytes");
+        let expected: Vec<&str> = line.split('\t').collect();
+        assert_eq!(out, expected, "line of {len} characters");
     }
 }
 
@@ -396,4 +402,37 @@ fn a_line_without_ends_is_one_bad_row() {
     assert_eq!((r.rows(), r.added(), r.bad()), (3, 2, 1));
     assert_eq!(r.bad_rows[0].line, 2);
     assert!(r.bad_rows[0].message.contains("bytes"), "{}", r.bad_rows[0].message);
+}
+
+#[test]
+fn a_file_is_skipped_only_when_the_same_content_was_imported() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let rows = |last: &str| {
+        format!(
+            "{}\n{}\n",
+            gdelt2("2001", "20230510", "TURGOV", "TUR", "SYRGOV", "SYR", "040", "1.0"),
+            gdelt2(last, "20230511", "RUSGOV", "RUS", "IRNGOV", "IRN", "043", "2.8")
+        )
+    };
+    let a = write(dir.path(), "a.CSV", &rows("2002"));
+    // The same size and format, another row: read, not taken for `a`.
+    let b = write(dir.path(), "b.CSV", &rows("2003"));
+    let header = "GLOBALEVENTID\tSQLDATE\n";
+    let c = write(dir.path(), "c.CSV", &format!("{header}{}", rows("2004")));
+    let m = model();
+    let r = m.import(Format::Gdelt2, &[a.clone(), b.clone(), c.clone()], &ImportOptions::default()).expect("import");
+    assert_eq!(
+        r.files.iter().map(|f| (f.already_imported, f.added)).collect::<Vec<_>>(),
+        [(false, 2), (false, 1), (false, 1)]
+    );
+    // The fingerprint hashed while parsing is the whole file's (the header included), the
+    // one a later import hashes before reading.
+    for path in [&a, &b, &c] {
+        let bytes = std::fs::read(path).expect("read");
+        let key = format!("gdelt2:{:016x}:{}", xxhash_rust::xxh3::xxh3_64(&bytes), bytes.len());
+        assert!(m.store().backend().imported(&key).expect("catalog"), "{}", path.display());
+    }
+    let copy = write(dir.path(), "copy-of-a.CSV", &rows("2002"));
+    let again = m.import(Format::Gdelt2, &[copy, b], &ImportOptions::default()).expect("again");
+    assert!(again.files.iter().all(|f| f.already_imported && f.added == 0), "{again:?}");
 }

@@ -77,6 +77,9 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn document(&self, id: &str) -> Result<Option<Document>>;
     /// True when a file with this fingerprint was imported.
     fn imported(&self, fingerprint: &str) -> Result<bool>;
+    /// True when a file of this format and size (the last part of its fingerprint) was
+    /// imported: only then is a file's content worth hashing before it is read.
+    fn imported_size(&self, format: &str, bytes: u64) -> Result<bool>;
     /// The content hashes of stored documents among `ids`.
     fn document_hashes(&self, ids: &[&str]) -> Result<HashMap<String, u64>>;
     /// Dictionary entries added through the API.
@@ -131,6 +134,11 @@ impl Backend for MemoryBackend {
 
     fn imported(&self, fingerprint: &str) -> Result<bool> {
         Ok(self.inner.lock().imports.contains(fingerprint))
+    }
+
+    fn imported_size(&self, format: &str, bytes: u64) -> Result<bool> {
+        let (head, tail) = (format!("{format}:"), format!(":{bytes}"));
+        Ok(self.inner.lock().imports.iter().any(|f| f.starts_with(&head) && f.ends_with(&tail)))
     }
 
     fn document(&self, id: &str) -> Result<Option<Document>> {

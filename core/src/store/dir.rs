@@ -380,6 +380,17 @@ impl Backend for DirBackend {
         Ok(n > 0)
     }
 
+    fn imported_size(&self, format: &str, bytes: u64) -> Result<bool> {
+        let conn = self.conn.lock();
+        // Fingerprints are `format:hash:bytes`; format names hold no LIKE wildcards.
+        let n: i64 = conn.query_row(
+            "SELECT count(*) FROM imports WHERE format = ?1 AND fingerprint LIKE ?2",
+            params![format, format!("{format}:%:{bytes}")],
+            |r| r.get(0),
+        )?;
+        Ok(n > 0)
+    }
+
     fn document(&self, id: &str) -> Result<Option<Document>> {
         let conn = self.conn.lock();
         let row = conn

@@ -495,11 +495,7 @@ impl Store {
         }
         let _writer = self.writer.lock();
         let t_checks = std::time::Instant::now();
-        // The id index is built once, on the first write (readers never need it).
-        if self.state.read().ids.is_none() {
-            let ids = self.state.read().build_ids();
-            self.state.write().ids = Some(ids);
-        }
+        self.build_ids();
         let mut summary = WriteSummary::default();
         let mut remove: Vec<u32> = w.remove.clone();
         let mut removing: HashSet<u32> = remove.iter().copied().collect();
@@ -595,6 +591,26 @@ impl Store {
             listener();
         }
         Ok(summary)
+    }
+
+    /// Builds the id index if it is not built: once, on the first write (readers never need it).
+    fn build_ids(&self) {
+        if self.state.read().ids.is_none() {
+            let ids = self.state.read().build_ids();
+            self.state.write().ids = Some(ids);
+        }
+    }
+
+    /// Makes room in the id index for `rows` more events, as a writer that knows how many are
+    /// coming does (an import, from its file's size): the index then grows once, not by
+    /// doubling, each doubling a pass over millions of entries with the old and new tables
+    /// both in memory.
+    pub fn expect_rows(&self, rows: usize) {
+        let _writer = self.writer.lock();
+        self.build_ids();
+        if let Some(ids) = self.state.write().ids.as_mut() {
+            ids.reserve(rows);
+        }
     }
 
     /// Builds the aggregates and the dyad index now rather than on the first query that needs
