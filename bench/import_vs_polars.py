@@ -37,7 +37,7 @@ t1 = time.perf_counter()
 s = (df.filter(((pl.col("c7") == "TUR") & (pl.col("c17") == "SYR")) | ((pl.col("c7") == "SYR") & (pl.col("c17") == "TUR")))
        .group_by("c1").agg(pl.len().alias("count"), pl.col("c30").sum().alias("goldstein")).sort("c1"))
 t2 = time.perf_counter()
-print(f"{t1 - t0:.3f} {t2 - t1:.3f} {df.height} {s.height}")
+print(f"{t1 - t0:.3f} {t2 - t1:.3f} {df.height} {s.height} {s['count'].sum()}")
 """
 
 
@@ -85,12 +85,18 @@ def main():
         finally:
             shutil.rmtree(store, ignore_errors=True)
         pl_wall, pl_rss, pl_out = run([sys.executable, "-c", POLARS, str(path)])
-        load, group, rows, days = pl_out.split()
+        load, group, rows, days, total = pl_out.split()
+        # Both sides must count the same events: a fast wrong answer is no answer.
+        lines = series.splitlines()
+        at = lines[0].split(",").index("count")
+        ours_total = sum(int(line.split(",")[at]) for line in lines[1:])
+        if ours_total != int(total):
+            sys.exit(f"the series disagree: detente counts {ours_total} TUR-SYR events, polars {total}")
         results.append((imp_wall, q_wall, imp_rss, q_rss, float(load), float(group), pl_wall, pl_rss, store_bytes))
         print(f"detente: import {imp_wall:.2f} s (peak {imp_rss:.0f} MB), series {q_wall:.3f} s "
               f"({len(series.splitlines()) - 1} days; peak {q_rss:.0f} MB); store {store_bytes / 1e9:.2f} GB")
         print(f"polars:  load {float(load):.2f} s + group_by {float(group):.3f} s in-process "
-              f"({pl_wall:.2f} s as a process, peak {pl_rss:.0f} MB), {rows} rows, {days} days")
+              f"({pl_wall:.2f} s as a process, peak {pl_rss:.0f} MB), {rows} rows, {days} days; both count {total} events")
     best = min(results, key=lambda r: r[0] + r[1])
     ours = best[0] + best[1]
     theirs = best[4] + best[5]

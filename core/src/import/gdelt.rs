@@ -8,6 +8,13 @@ use super::{Format, Parsed, Row, Rows, estimate_rows, fields, parse_piece, trim}
 use crate::date::Date;
 use crate::error::Result;
 
+/// The text of `line` from the start of field `first` to the end of field `last` (both sliced
+/// from `line`).
+fn span<'a>(line: &'a str, first: &str, last: &str) -> &'a str {
+    let at = |s: &str| (s.as_ptr() as usize).wrapping_sub(line.as_ptr() as usize);
+    line.get(at(first)..at(last) + last.len()).unwrap_or(line)
+}
+
 /// Column positions of one GDELT version.
 pub struct Gdelt {
     columns: &'static [usize],
@@ -63,8 +70,8 @@ impl Gdelt {
             return Err(format!("GLOBALEVENTID `{id}` is not a number"));
         }
         let date = Date::parse_compact(s(1)).map_err(|e| format!("SQLDATE: {e}"))?;
-        let a1 = lookup.gdelt_actor(f[5], f[7], f[8])?;
-        let a2 = lookup.gdelt_actor(f[15], f[17], f[18])?;
+        let a1 = lookup.gdelt_actor(span(line, f[5], f[8]), f[5], f[7], f[8])?;
+        let a2 = lookup.gdelt_actor(span(line, f[15], f[18]), f[15], f[17], f[18])?;
         let code = lookup.code(f[26]).map_err(|e| format!("EventCode: {e}"))?;
         let goldstein = match opt(30) {
             None => code.goldstein,

@@ -48,14 +48,15 @@ pub struct Code {
     pub(crate) keys: CachedKeys<3>,
 }
 
-/// A GDELT actor's (code, country, known group) fields as read, and what they make.
-type GdeltEntry = ([Box<str>; 3], Result<Option<Rc<Actor>>, String>);
+/// The text of a GDELT actor's fields as read (code to known group, tabs included), and what
+/// they make.
+type GdeltEntry = (Box<str>, Result<Option<Rc<Actor>>, String>);
 
 /// Per-worker caches.
 pub struct Lookup<'d> {
     dict: &'d Dictionary,
     actors: HashMap<Vec<u8>, Result<Option<Rc<Actor>>, String>>,
-    /// GDELT actors by their (code, country, group) fields.
+    /// GDELT actors by the text of their fields.
     gdelt: hashbrown::HashTable<GdeltEntry>,
     hasher: ahash::RandomState,
     codes: HashMap<String, Result<Rc<Code>, String>>,
@@ -141,18 +142,22 @@ impl<'d> Lookup<'d> {
 
     /// A GDELT actor from its code, country code and known-group code. A code made only of role
     /// blocks (`CVL`) gets the country, or `---`, in front. `None` when all three are empty.
-    pub fn gdelt_actor(&mut self, code: &str, country: &str, group: &str) -> Result<Option<Rc<Actor>>, String> {
-        // No allocation per row: one hash of the three fields as read, checked on a hit.
-        let parts = [code, country, group];
-        let h = self.hasher.hash_one(parts);
-        let same = |(k, _): &GdeltEntry| k.iter().map(|b| &**b).eq(parts);
-        if let Some((_, value)) = self.gdelt.find(h, same) {
+    /// `fields` is the text the three come from (the row's columns from code to group): no
+    /// allocation per row, one hash and one comparison of that text.
+    pub fn gdelt_actor(
+        &mut self,
+        fields: &str,
+        code: &str,
+        country: &str,
+        group: &str,
+    ) -> Result<Option<Rc<Actor>>, String> {
+        let h = self.hasher.hash_one(fields);
+        if let Some((_, value)) = self.gdelt.find(h, |(k, _)| **k == *fields) {
             return value.clone();
         }
         let value = self.make_gdelt_actor(code, country, group);
-        let key = parts.map(Box::from);
         let hasher = &self.hasher;
-        self.gdelt.insert_unique(h, (key, value.clone()), |(k, _)| hasher.hash_one([&*k[0], &*k[1], &*k[2]]));
+        self.gdelt.insert_unique(h, (fields.into(), value.clone()), |(k, _)| hasher.hash_one(&**k));
         value
     }
 

@@ -392,6 +392,8 @@ fn parse_body(
     let mut pending_rows = 0usize;
     let mut line_base = first_line;
     let mut seen: std::collections::HashSet<u64, ahash::RandomState> = Default::default();
+    // Row hashes of the last round, counted while the next round is parsed.
+    let mut uncounted: Vec<Vec<u64>> = Vec::new();
     let mut offset = 0;
     let mut released = 0;
     while offset < body.len() {
@@ -412,6 +414,7 @@ fn parse_body(
             if let Some((hasher, _)) = &mut fingerprint {
                 hasher.update(&body[offset..end]);
             }
+            report.duplicates += count_repeats(&mut seen, std::mem::take(&mut uncounted));
             handles
                 .into_iter()
                 .map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("an import worker panicked".into()))))
@@ -426,17 +429,13 @@ fn parse_body(
             }
             report.bad += p.bad_count;
             report.rows += p.rows;
-            if seen.is_empty() && p.hashes.len() >= 1000 {
+            if seen.capacity() == 0 && p.hashes.len() >= 1000 {
                 // Sized once from a piece's rows per byte: no rehashing of millions. At most one
                 // row per 32 bytes (GDELT rows have ~400, ICEWS ~200).
                 let estimate = p.hashes.len() as f64 * body.len() as f64 / piece.len().max(1) as f64;
                 seen.reserve((estimate * 1.05).min((body.len() / 32) as f64) as usize);
             }
-            for h in p.hashes {
-                if !seen.insert(h) {
-                    report.duplicates += 1;
-                }
-            }
+            uncounted.push(p.hashes);
             line_base += p.lines;
             if let Some(b) = p.batch {
                 pending_rows += b.num_rows();
@@ -454,6 +453,7 @@ fn parse_body(
             pending_rows = 0;
         }
     }
+    report.duplicates += count_repeats(&mut seen, uncounted);
     // The file's fingerprint lands with its last rows: a file counts as imported only whole.
     if let Some((hasher, key)) = fingerprint {
         record.fingerprint = key(hasher.digest());
@@ -461,6 +461,12 @@ fn parse_body(
     record.rows = report.rows;
     tx.send((pending, Some(record))).map_err(|_| gone())?;
     Ok(())
+}
+
+/// Adds row hashes to the set of those seen; returns how many were seen before (the count does
+/// not depend on the order rows are added in).
+fn count_repeats(seen: &mut std::collections::HashSet<u64, ahash::RandomState>, hashes: Vec<Vec<u64>>) -> u64 {
+    hashes.into_iter().flatten().map(|h| u64::from(!seen.insert(h))).sum()
 }
 
 fn strict_error(name: &str, bad_rows: &[BadRow], count: u64) -> Error {
