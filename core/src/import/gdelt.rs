@@ -4,7 +4,7 @@
 //! place (FIPS 10-4 country mapped to ISO), DATEADDED as `reported` and SOURCEURL as `doc_id`.
 
 use super::lookup::{Lookup, iso_of_fips};
-use super::{Format, Parsed, Row, Rows, estimate_rows, fields, parse_piece, trim};
+use super::{Format, Parsed, Row, Rows, estimate_rows, parse_piece, some_fields, trim};
 use crate::date::Date;
 use crate::error::Result;
 
@@ -20,6 +20,8 @@ pub struct Gdelt {
     columns: &'static [usize],
     action_geo: usize,
     date_added: usize,
+    /// The fields read, one bit each.
+    wanted: u64,
     header: bool,
     version: &'static str,
 }
@@ -28,11 +30,15 @@ impl Gdelt {
     /// A reader of `format`, noticing a header row.
     pub fn new(format: Format, first_line: &[u8]) -> Gdelt {
         let header = !first_line.first().is_some_and(u8::is_ascii_digit);
-        match format {
-            // 1.0: 57 columns (backfiles), 58 with SOURCEURL (daily files); geo blocks of 7.
-            Format::Gdelt1 => Gdelt { columns: &[57, 58], action_geo: 49, date_added: 56, header, version: "1.0" },
-            _ => Gdelt { columns: &[61], action_geo: 51, date_added: 59, header, version: "2.0" },
-        }
+        // 1.0: 57 columns (backfiles), 58 with SOURCEURL (daily files); geo blocks of 7.
+        let (columns, action_geo, date_added, version): (&'static [usize], _, _, _) = match format {
+            Format::Gdelt1 => (&[57, 58], 49, 56, "1.0"),
+            _ => (&[61], 51, 59, "2.0"),
+        };
+        let read =
+            [0, 1, 5, 6, 7, 8, 15, 16, 17, 18, 26, 30, 31, action_geo + 1, action_geo + 2, date_added, date_added + 1];
+        let wanted = read.iter().fold(0u64, |w, i| w | 1 << i);
+        Gdelt { columns, action_geo, date_added, wanted, header, version }
     }
 
     /// True when the file starts with a header row.
@@ -42,7 +48,7 @@ impl Gdelt {
 
     /// Parses one piece of a file.
     pub fn parse(&self, piece: &[u8], lookup: &mut Lookup<'_>, _format: Format) -> Result<Parsed> {
-        let mut f: Vec<&str> = Vec::with_capacity(64);
+        let mut f: [&str; 64] = [""; 64];
         let rows = Rows::new("gdelt", "gdelt:", estimate_rows(piece));
         parse_piece(piece, rows, |_| false, |line, _, rows| self.row(line, &mut f, lookup, rows))
     }
@@ -50,15 +56,15 @@ impl Gdelt {
     fn row<'a>(
         &self,
         line: &'a str,
-        f: &mut Vec<&'a str>,
+        f: &mut [&'a str; 64],
         lookup: &mut Lookup<'_>,
         rows: &mut Rows,
     ) -> std::result::Result<(), String> {
-        fields(line, f);
-        if !self.columns.contains(&f.len()) {
+        let width = some_fields(line, self.wanted, f);
+        if !self.columns.contains(&width) {
             return Err(format!(
                 "{} columns, a GDELT {} event row has {}",
-                f.len(),
+                width,
                 self.version,
                 self.columns.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(" or ")
             ));
@@ -95,7 +101,7 @@ impl Gdelt {
                     .days(),
             ),
         };
-        let doc_id = f.get(self.date_added + 1).map(|u| trim(u)).filter(|u| !u.is_empty());
+        let doc_id = Some(self.date_added + 1).filter(|&i| i < width).map(s).filter(|u| !u.is_empty());
         let row = Row {
             id,
             id_suffix: None,

@@ -301,15 +301,18 @@ fn fields_split_like_a_plain_split_at_every_length() {
     // Tabs at every offset around the 64-byte blocks, empty fields, a trailing tab, and
     // characters of two and three bytes (Turkish and Arabic names) across block edges.
     let mut x = 0x9e37_79b9_7f4a_7c15u64;
-    for len in 0..300 {
+    // Sparse tabs, and dense ones (rows of more than 64 fields).
+    for (len, tab_every) in (0..300).map(|l| (l, 7)).chain((0..300).map(|l| (l, 2))) {
         let mut out = Vec::new();
         let line: String = (0..len)
             .map(|_| {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
+                if x % tab_every == 0 {
+                    return '\t';
+                }
                 match x % 7 {
-                    0 => '\t',
                     1 => 'ş',
                     2 => 'ح',
                     _ => char::from(b'a' + (x % 26) as u8),
@@ -319,6 +322,14 @@ fn fields_split_like_a_plain_split_at_every_length() {
         fields(&line, &mut out);
         let expected: Vec<&str> = line.split('\t').collect();
         assert_eq!(out, expected, "line of {len} characters");
+        // Only some fields kept: every wanted one, whatever the others and the blocks hold.
+        for wanted in [u64::MAX, 0, 1, 1 << 40 | 1 << 3, x, x >> 32] {
+            let mut some = [""; 64];
+            assert_eq!(some_fields(&line, wanted, &mut some), expected.len(), "line of {len} characters");
+            for (i, field) in expected.iter().enumerate().take(64).filter(|(i, _)| (wanted >> i) & 1 == 1) {
+                assert_eq!(some[i], *field, "field {i} of a line of {len} characters, wanted {wanted:#x}");
+            }
+        }
     }
 }
 
