@@ -176,8 +176,6 @@ struct State {
     /// doc_id → rows.
     docs: HashMap<String, Vec<u32>>,
     deleted: Vec<u64>,
-    /// xxh3(id) → row; built on the first write.
-    ids: Option<HashMap<u64, u32>>,
     /// Built on the first query that reads them (a one-shot process that imports, or answers
     /// one dyad's series, never needs them), then kept up to date by writes.
     aggregates: OnceLock<Aggregates>,
@@ -193,7 +191,6 @@ impl State {
             dyads: OnceLock::new(),
             docs: HashMap::default(),
             deleted: Vec::new(),
-            ids: None,
             aggregates: OnceLock::new(),
             generation: 0,
         }
@@ -299,9 +296,9 @@ impl State {
     }
 
     /// Adds segments and indexes their rows (those not in `deleted`) in one pass: one sort and
-    /// one merge into the aggregates (and the dyad index, if built) for all of them. `id_hashes`
-    /// are the rows' xxh3 id hashes when the writer has them already (one segment only).
-    fn add_segments(&mut self, batches: Vec<RecordBatch>, id_hashes: Option<Vec<u64>>) -> Result<()> {
+    /// one merge into the aggregates (and the dyad index, if built) for all of them. (The id
+    /// index is the writer's: [`Store::write`] keeps it.)
+    fn add_segments(&mut self, batches: Vec<RecordBatch>) -> Result<()> {
         let first = self.segments.len();
         // Every batch is read before any is added: a bad one leaves the state as it was.
         let columns = batches.into_iter().map(EventColumns::new).collect::<Result<Vec<_>>>()?;
@@ -315,28 +312,17 @@ impl State {
             self.rows += cols.len() as u32;
             self.segments.push(Segment { base, cols, source_ids, target_ids });
         }
-        let State { segments, dyads, docs, deleted, ids, aggregates, .. } = self;
+        let State { segments, dyads, docs, deleted, aggregates, .. } = self;
         let segs = &segments[first..];
         let n: usize = segs.iter().map(|s| s.cols.len()).sum();
         let live = live_in(deleted);
         for seg in segs {
             index_documents(docs, seg, live);
         }
-        // The id index, the dyad index and the aggregates (those built) are independent: a big
-        // write builds them on every core.
+        // The dyad index and the aggregates (those built) are independent: a big write builds
+        // them on both cores.
         std::thread::scope(|scope| {
             let big = n >= 100_000;
-            let ids_worker = match (ids.as_mut(), segs) {
-                (Some(ids), [seg]) if big => Some(scope.spawn(move || index_ids(ids, seg, id_hashes, live))),
-                (Some(ids), _) => {
-                    let hashes = if segs.len() == 1 { id_hashes } else { None };
-                    for seg in segs {
-                        index_ids(ids, seg, hashes.clone(), live);
-                    }
-                    None
-                }
-                (None, _) => None,
-            };
             let dyads_worker = match dyads.get_mut() {
                 Some(index) if big => Some(scope.spawn(move || index_dyads(index, segs, live))),
                 Some(index) => {
@@ -348,7 +334,7 @@ impl State {
             if let Some(aggregates) = aggregates.get_mut() {
                 index_aggregates(aggregates, segs, live);
             }
-            for worker in [ids_worker, dyads_worker].into_iter().flatten() {
+            if let Some(worker) = dyads_worker {
                 // A panic there is a bug in the indexing code, not bad input: pass it on.
                 if let Err(p) = worker.join() {
                     std::panic::resume_unwind(p);
@@ -358,8 +344,9 @@ impl State {
         Ok(())
     }
 
-    /// Removes rows: marks them, takes them out of the aggregates and the id index.
-    fn remove_rows(&mut self, rows: &[u32]) {
+    /// Removes rows: marks them, takes them out of the aggregates and the id index (an entry
+    /// that points at another row, the id's new version, stays).
+    fn remove_rows(&mut self, rows: &[u32], ids: &mut IdIndex) {
         let mut deltas = Vec::new();
         let built = self.aggregates.get().is_some();
         for &row in rows {
@@ -371,11 +358,9 @@ impl State {
                 if let Some(d) = Self::delta(seg, local, -1).filter(|_| built) {
                     deltas.push(d);
                 }
-                if let Some(ids) = &mut self.ids {
-                    let h = xxh3_64(seg.cols.id.value(local).as_bytes());
-                    if ids.get(&h) == Some(&row) {
-                        ids.remove(&h);
-                    }
+                let h = xxh3_64(seg.cols.id.value(local).as_bytes());
+                if ids.get(&h) == Some(&row) {
+                    ids.remove(&h);
                 }
             }
             self.mark_deleted(row);
@@ -385,7 +370,7 @@ impl State {
         }
     }
 
-    fn build_ids(&self) -> HashMap<u64, u32> {
+    fn build_ids(&self) -> IdIndex {
         let mut ids = HashMap::with_capacity_and_hasher(self.rows as usize, Default::default());
         for seg in &self.segments {
             for local in 0..seg.cols.len() {
@@ -397,14 +382,16 @@ impl State {
         }
         ids
     }
+}
 
-    /// The stored row of an id whose xxh3 hash is `hash`.
-    fn row_of_hash(&self, ids: &HashMap<u64, u32>, hash: u64, id: &str) -> Option<u32> {
-        let row = *ids.get(&hash)?;
-        let (s, local) = self.locate(row)?;
-        // A 64-bit hash collision is astronomically rare, but never confuse two ids.
-        (self.segments[s].cols.id.value(local) == id).then_some(row)
-    }
+/// xxh3(id) → row.
+type IdIndex = HashMap<u64, u32>;
+
+/// A checked write: what to commit and what it will have done.
+struct Checked {
+    batch: Option<RecordBatch>,
+    remove: Vec<u32>,
+    summary: WriteSummary,
 }
 
 /// Called after every write that changed the store (watchers wake on it).
@@ -416,7 +403,9 @@ pub struct Store {
     /// Set by [`Store::prepare`]: a state re-read by [`Store::refresh`] is prepared too.
     prepared: std::sync::atomic::AtomicBool,
     state: RwLock<State>,
-    writer: Mutex<()>,
+    /// The one writer's lock, and the id index only writers read: xxh3(id) → row, built on the
+    /// first write.
+    writer: Mutex<Option<IdIndex>>,
     listeners: Mutex<Vec<CommitListener>>,
 }
 
@@ -439,7 +428,7 @@ impl Store {
             backend,
             prepared: std::sync::atomic::AtomicBool::new(false),
             state: RwLock::new(state),
-            writer: Mutex::new(()),
+            writer: Mutex::new(None),
             listeners: Mutex::new(Vec::new()),
         })
     }
@@ -452,7 +441,7 @@ impl Store {
         }
         // Only the document index is built here; the aggregates and the dyad index wait for the
         // first query that needs them.
-        state.add_segments(snap.segments.into_iter().map(|s| s.batch).collect(), None)?;
+        state.add_segments(snap.segments.into_iter().map(|s| s.batch).collect())?;
         state.generation = snap.generation;
         tracing::info!(rows = state.rows, segments = state.segments.len(), "store loaded");
         Ok(state)
@@ -465,6 +454,8 @@ impl Store {
             return Ok(false);
         }
         let state = Self::load_state(self.backend.as_ref())?;
+        // Rows changed under any id index: the next write builds it again.
+        *self.writer.lock() = None;
         if self.prepared.load(std::sync::atomic::Ordering::Relaxed) {
             state.aggregates();
             state.dyad_index();
@@ -493,95 +484,46 @@ impl Store {
                 reason: "it was opened read-only".into(),
             });
         }
-        let _writer = self.writer.lock();
-        let t_checks = std::time::Instant::now();
-        self.build_ids();
-        let mut summary = WriteSummary::default();
-        let mut remove: Vec<u32> = w.remove.clone();
-        let mut removing: HashSet<u32> = remove.iter().copied().collect();
-        let mut keep: Vec<bool> = Vec::new();
-        // Each id is hashed once: for the batch's own repeats, the stored ids and the index.
-        let mut id_hashes: Vec<u64> = Vec::new();
-        if let Some(batch) = &w.events {
-            let cols = EventColumns::new(batch.clone())?;
-            let state = self.state.read();
-            let ids = state.ids.as_ref().ok_or_else(|| Error::Internal("id index missing".into()))?;
-            id_hashes = (0..cols.len()).map(|i| xxh3_64(cols.id.value(i).as_bytes())).collect();
-            let mut seen: HashMap<u64, usize> = HashMap::with_capacity_and_hasher(cols.len(), Default::default());
-            keep = vec![true; cols.len()];
-            let loc =
-                |i: usize| Location { input: w.input.clone(), line: w.lines.get(i).copied(), field: Some("id".into()) };
-            for i in 0..cols.len() {
-                let id = cols.id.value(i);
-                let h = id_hashes[i];
-                // The same id twice in one batch (a 64-bit hash shared by two ids is not).
-                if let Some(&j) = seen.get(&h).filter(|&&j| cols.id.value(j) == id) {
-                    if cols.event(j).content_hash() == cols.event(i).content_hash() {
-                        keep[i] = false;
-                        summary.unchanged += 1;
-                        continue;
-                    }
-                    if !w.replace {
-                        return Err(Error::Conflict { id: id.to_string(), location: loc(i) });
-                    }
-                    keep[j] = false;
-                }
-                seen.insert(h, i);
-                if let Some(row) =
-                    state.row_of_hash(ids, h, id).filter(|r| !state.is_deleted(*r) && !removing.contains(r))
-                {
-                    let stored = state.event(row).map(|e| e.content_hash());
-                    if stored == Some(cols.event(i).content_hash()) {
-                        keep[i] = false;
-                        summary.unchanged += 1;
-                    } else if w.replace {
-                        remove.push(row);
-                        removing.insert(row);
-                        summary.replaced += 1;
-                    } else {
-                        return Err(Error::Conflict { id: id.to_string(), location: loc(i) });
-                    }
-                }
+        let mut writer = self.writer.lock();
+        let ids = writer.get_or_insert_with(|| self.state.read().build_ids());
+        // The check enters each new event's row in the id index as it goes (one probe per id);
+        // a write that fails before it is durable takes those entries out again.
+        let mut undo = Vec::new();
+        let checked = match self.check_write(&w, ids, &mut undo) {
+            Ok(c) => c,
+            Err(e) => {
+                undo_ids(ids, undo);
+                return Err(e);
             }
-        }
-        let batch = match &w.events {
-            Some(b) if keep.iter().all(|k| *k) => Some(b.clone()),
-            Some(b) if keep.iter().any(|k| *k) => Some(
-                arrow_select::filter::filter_record_batch(b, &BooleanArray::from(keep.clone()))
-                    .map_err(|e| Error::Internal(format!("arrow: {e}")))?,
-            ),
-            _ => None,
         };
-        summary.added = batch.as_ref().map_or(0, RecordBatch::num_rows);
-        remove.sort_unstable();
-        remove.dedup();
-        summary.removed = remove.len();
-        if batch.is_none() && remove.is_empty() && w.documents.is_empty() && w.actors.is_empty() && w.imports.is_empty()
-        {
-            return Ok(summary);
+        let idle = checked.batch.is_none() && checked.remove.is_empty();
+        if idle && w.documents.is_empty() && w.actors.is_empty() && w.imports.is_empty() {
+            // Every event already stored unchanged: nothing to write.
+            undo_ids(ids, undo);
+            return Ok(checked.summary);
         }
-        tracing::debug!(ms = t_checks.elapsed().as_millis() as u64, "write checked");
         let t = std::time::Instant::now();
-        let committed = self.backend.commit(Commit {
-            batch,
-            tombstones: remove.clone(),
+        let commit = Commit {
+            batch: checked.batch.clone(),
+            tombstones: checked.remove.clone(),
             documents: w.documents,
             actors: w.actors,
             imports: w.imports,
-        })?;
+        };
+        let committed = match self.backend.commit(commit) {
+            Ok(c) => c,
+            Err(e) => {
+                undo_ids(ids, undo);
+                return Err(e);
+            }
+        };
         tracing::debug!(ms = t.elapsed().as_millis() as u64, "committed");
         let t = std::time::Instant::now();
         {
             let mut state = self.state.write();
-            state.remove_rows(&remove);
+            state.remove_rows(&checked.remove, ids);
             if let Some(seg) = committed.segment {
-                let kept: Vec<u64> = if keep.iter().all(|k| *k) {
-                    id_hashes
-                } else {
-                    id_hashes.iter().zip(&keep).filter(|(_, k)| **k).map(|(h, _)| *h).collect()
-                };
-                let hashes = (kept.len() == seg.batch.num_rows()).then_some(kept);
-                state.add_segments(vec![seg.batch], hashes)?;
+                state.add_segments(vec![seg.batch])?;
             }
             state.generation = committed.generation;
         }
@@ -590,15 +532,108 @@ impl Store {
         for listener in self.listeners.lock().iter() {
             listener();
         }
-        Ok(summary)
+        Ok(checked.summary)
     }
 
-    /// Builds the id index if it is not built: once, on the first write (readers never need it).
-    fn build_ids(&self) {
-        if self.state.read().ids.is_none() {
-            let ids = self.state.read().build_ids();
-            self.state.write().ids = Some(ids);
+    /// Checks a write against the store and itself, entering the rows its new events will get
+    /// in the id index (the previous entries in `undo`).
+    fn check_write(&self, w: &Write, ids: &mut IdIndex, undo: &mut Vec<(u64, Option<u32>)>) -> Result<Checked> {
+        let t = std::time::Instant::now();
+        let mut summary = WriteSummary::default();
+        let mut remove: Vec<u32> = w.remove.clone();
+        let mut removing: HashSet<u32> = remove.iter().copied().collect();
+        let mut keep: Vec<bool> = Vec::new();
+        if let Some(batch) = &w.events {
+            let cols = EventColumns::new(batch.clone())?;
+            let state = self.state.read();
+            let base = state.rows;
+            keep = vec![false; cols.len()];
+            // The batch index of each row given out, in order.
+            let mut given: Vec<u32> = Vec::with_capacity(cols.len());
+            // Set when an event of this batch replaced an earlier one: the rows given after the
+            // earlier one move down by one.
+            let mut renumber = false;
+            let loc =
+                |i: usize| Location { input: w.input.clone(), line: w.lines.get(i).copied(), field: Some("id".into()) };
+            let conflict = |i: usize, id: &str| Error::Conflict { id: id.to_string(), location: loc(i) };
+            for i in 0..cols.len() {
+                let id = cols.id.value(i);
+                let h = xxh3_64(id.as_bytes());
+                let next = base + given.len() as u32;
+                match ids.entry(h) {
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(next);
+                        undo.push((h, None));
+                    }
+                    std::collections::hash_map::Entry::Occupied(mut o) => {
+                        let row = *o.get();
+                        if row >= base {
+                            // The same id earlier in this batch (a 64-bit hash shared by two ids
+                            // is not: the later one takes the entry, as a new id would).
+                            let j = given.get((row - base) as usize).map_or(i, |&j| j as usize);
+                            if j != i && cols.id.value(j) == id {
+                                if cols.event(j).content_hash() == cols.event(i).content_hash() {
+                                    summary.unchanged += 1;
+                                    continue;
+                                }
+                                if !w.replace {
+                                    return Err(conflict(i, id));
+                                }
+                                keep[j] = false;
+                                renumber = true;
+                            }
+                        } else if let Some((s, local)) = state
+                            .locate(row)
+                            .filter(|(s, l)| state.segments[*s].cols.id.value(*l) == id)
+                            .filter(|_| !state.is_deleted(row) && !removing.contains(&row))
+                        {
+                            if state.segments[s].cols.event(local).content_hash() == cols.event(i).content_hash() {
+                                summary.unchanged += 1;
+                                continue;
+                            }
+                            if !w.replace {
+                                return Err(conflict(i, id));
+                            }
+                            remove.push(row);
+                            removing.insert(row);
+                            summary.replaced += 1;
+                        }
+                        undo.push((h, Some(row)));
+                        o.insert(next);
+                    }
+                }
+                keep[i] = true;
+                given.push(i as u32);
+            }
+            if renumber {
+                // Rare: rows are given again in order to the events kept.
+                let mut next = base;
+                for &i in &given {
+                    let i = i as usize;
+                    if keep[i] {
+                        let h = xxh3_64(cols.id.value(i).as_bytes());
+                        if let Some(row) = ids.get_mut(&h).filter(|r| **r >= base) {
+                            *row = next;
+                        }
+                        next += 1;
+                    }
+                }
+            }
         }
+        let batch = match &w.events {
+            Some(b) if keep.iter().all(|k| *k) => Some(b.clone()),
+            Some(b) if keep.iter().any(|k| *k) => Some(
+                arrow_select::filter::filter_record_batch(b, &BooleanArray::from(keep))
+                    .map_err(|e| Error::Internal(format!("arrow: {e}")))?,
+            ),
+            _ => None,
+        };
+        summary.added = batch.as_ref().map_or(0, RecordBatch::num_rows);
+        remove.sort_unstable();
+        remove.dedup();
+        summary.removed = remove.len();
+        tracing::debug!(ms = t.elapsed().as_millis() as u64, "write checked");
+        Ok(Checked { batch, remove, summary })
     }
 
     /// Makes room in the id index for `rows` more events, as a writer that knows how many are
@@ -606,11 +641,8 @@ impl Store {
     /// doubling, each doubling a pass over millions of entries with the old and new tables
     /// both in memory.
     pub fn expect_rows(&self, rows: usize) {
-        let _writer = self.writer.lock();
-        self.build_ids();
-        if let Some(ids) = self.state.write().ids.as_mut() {
-            ids.reserve(rows);
-        }
+        let mut writer = self.writer.lock();
+        writer.get_or_insert_with(|| self.state.read().build_ids()).reserve(rows);
     }
 
     /// Builds the aggregates and the dyad index now rather than on the first query that needs
@@ -1024,18 +1056,13 @@ fn merge_sorted(a: Vec<(i32, u32)>, b: Vec<(i32, u32)>) -> Vec<(i32, u32)> {
     out
 }
 
-/// Adds a segment's live rows to the id index (`hashes`: their xxh3 id hashes, if known).
-fn index_ids(ids: &mut HashMap<u64, u32>, seg: &Segment, hashes: Option<Vec<u64>>, live: impl Fn(u32) -> bool) {
-    ids.reserve(seg.cols.len());
-    for local in 0..seg.cols.len() {
-        let row = seg.base + local as u32;
-        if live(row) {
-            let h = match &hashes {
-                Some(h) => h[local],
-                None => xxh3_64(seg.cols.id.value(local).as_bytes()),
-            };
-            ids.insert(h, row);
-        }
+/// Puts back the id index entries a failed write changed, the last change first.
+fn undo_ids(ids: &mut IdIndex, undo: Vec<(u64, Option<u32>)>) {
+    for (h, old) in undo.into_iter().rev() {
+        match old {
+            Some(row) => ids.insert(h, row),
+            None => ids.remove(&h),
+        };
     }
 }
 

@@ -263,3 +263,33 @@ fn country_totals_are_the_same_over_two_centuries() {
     let tur = a.aggregates().country_totals(a.countries().get("TUR").expect("TUR"));
     assert_eq!(tur.iter().map(|t| t.count).sum::<i64>(), 150);
 }
+
+#[test]
+fn an_id_repeated_in_one_write_keeps_its_last_version_and_every_row_its_id() {
+    let store = mem();
+    let stored = ev("s", "2023-05-09", "TUR", "SYR", "040");
+    store.add_events(std::slice::from_ref(&stored), false).expect("first");
+    let a1 = ev("a", "2023-05-10", "TUR", "SYR", "040");
+    let mut a2 = a1.clone();
+    a2.mentions = 7;
+    let mut s2 = stored.clone();
+    s2.mentions = 3;
+    let (b, c) = (ev("b", "2023-05-10", "RUS", "IRN", "043"), ev("c", "2023-05-11", "IRN", "SYR", "190"));
+    // Without replace, a second version of `a` in the same batch is a conflict: nothing lands.
+    let err = store.add_events(&[a1.clone(), b.clone(), a2.clone(), c.clone()], false).unwrap_err();
+    assert_eq!(err.kind(), crate::ErrorKind::Conflict);
+    assert_eq!(store.view().len(), 1);
+    // With replace: a1 gives way to a2 (the rows after it move down), and s to its new version.
+    let w = store.add_events(&[a1, b.clone(), a2.clone(), s2.clone(), c.clone(), b.clone()], true).expect("replace");
+    assert_eq!((w.added, w.replaced, w.unchanged), (4, 1, 1));
+    assert_eq!(store.view().len(), 4);
+    // The id index points every id at its own row: writing them again changes nothing, and
+    // an id read back is the event written under it.
+    let again = store.add_events(&[b.clone(), c.clone(), a2.clone(), s2.clone()], false).expect("again");
+    assert_eq!((again.added, again.unchanged), (0, 4));
+    let v = store.view();
+    for e in [&a2, &b, &c, &s2] {
+        let (rows, _) = v.list(&EventFilter { ids: vec![e.id.clone()], ..Default::default() }, 10, None).expect("list");
+        assert_eq!(v.events(&rows).iter().map(|x| x.content_hash()).collect::<Vec<_>>(), [e.content_hash()], "{}", e.id);
+    }
+}
