@@ -10,6 +10,7 @@
 
 mod backend;
 mod dir;
+mod ids;
 mod query;
 
 pub use backend::{Backend, Commit, Committed, ImportRecord, LoadedSegment, MemoryBackend, Snapshot};
@@ -23,6 +24,7 @@ use crate::document::Document;
 use crate::error::{Error, Location, Result};
 use crate::event::Event;
 use arrow_array::{BooleanArray, RecordBatch};
+use ids::IdIndex;
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -358,10 +360,7 @@ impl State {
                 if let Some(d) = Self::delta(seg, local, -1).filter(|_| built) {
                     deltas.push(d);
                 }
-                let h = xxh3_64(seg.cols.id.value(local).as_bytes());
-                if ids.get(&h) == Some(&row) {
-                    ids.remove(&h);
-                }
+                ids.remove(xxh3_64(seg.cols.id.value(local).as_bytes()), row);
             }
             self.mark_deleted(row);
         }
@@ -371,7 +370,7 @@ impl State {
     }
 
     fn build_ids(&self) -> IdIndex {
-        let mut ids = HashMap::with_capacity_and_hasher(self.rows as usize, Default::default());
+        let mut ids = IdIndex::with_capacity(self.rows as usize);
         for seg in &self.segments {
             for local in 0..seg.cols.len() {
                 let row = seg.base + local as u32;
@@ -384,8 +383,13 @@ impl State {
     }
 }
 
-/// xxh3(id) → row.
-type IdIndex = HashMap<u64, u32>;
+/// A change a write made to the id index, undone when the write fails before it is durable.
+enum IdChange {
+    /// (hash, row) entered.
+    Added(u64, u32),
+    /// (hash, from, to): an entry moved to another row.
+    Moved(u64, u32, u32),
+}
 
 /// A checked write: what to commit and what it will have done.
 struct Checked {
@@ -537,7 +541,7 @@ impl Store {
 
     /// Checks a write against the store and itself, entering the rows its new events will get
     /// in the id index (the previous entries in `undo`).
-    fn check_write(&self, w: &Write, ids: &mut IdIndex, undo: &mut Vec<(u64, Option<u32>)>) -> Result<Checked> {
+    fn check_write(&self, w: &Write, ids: &mut IdIndex, undo: &mut Vec<IdChange>) -> Result<Checked> {
         let t = std::time::Instant::now();
         let mut summary = WriteSummary::default();
         let mut remove: Vec<u32> = w.remove.clone();
@@ -548,6 +552,8 @@ impl Store {
             let state = self.state.read();
             let base = state.rows;
             keep = vec![false; cols.len()];
+            let hashes: Vec<u64> = (0..cols.len()).map(|i| xxh3_64(cols.id.value(i).as_bytes())).collect();
+            ids.reserve(cols.len());
             // The batch index of each row given out, in order.
             let mut given: Vec<u32> = Vec::with_capacity(cols.len());
             // Set when an event of this batch replaced an earlier one: the rows given after the
@@ -556,38 +562,37 @@ impl Store {
             let loc =
                 |i: usize| Location { input: w.input.clone(), line: w.lines.get(i).copied(), field: Some("id".into()) };
             let conflict = |i: usize, id: &str| Error::Conflict { id: id.to_string(), location: loc(i) };
-            for i in 0..cols.len() {
+            for (i, &h) in hashes.iter().enumerate() {
+                // Lookups land anywhere in the index: ask for the slots a few ids ahead.
+                if let Some(&ahead) = hashes.get(i + 16) {
+                    ids.prefetch(ahead);
+                }
                 let id = cols.id.value(i);
-                let h = xxh3_64(id.as_bytes());
                 let next = base + given.len() as u32;
-                match ids.entry(h) {
-                    std::collections::hash_map::Entry::Vacant(v) => {
-                        v.insert(next);
-                        undo.push((h, None));
+                // The row holding this id: earlier in this batch, or stored.
+                let holds_id = |row: u32| match row.checked_sub(base) {
+                    Some(k) => given.get(k as usize).is_some_and(|&j| cols.id.value(j as usize) == id),
+                    None => state.locate(row).is_some_and(|(s, l)| state.segments[s].cols.id.value(l) == id),
+                };
+                match ids.find(h, holds_id) {
+                    None => {
+                        ids.insert(h, next);
+                        undo.push(IdChange::Added(h, next));
                     }
-                    std::collections::hash_map::Entry::Occupied(mut o) => {
-                        let row = *o.get();
+                    Some(row) => {
                         if row >= base {
-                            // The same id earlier in this batch (a 64-bit hash shared by two ids
-                            // is not: the later one takes the entry, as a new id would).
-                            let j = given.get((row - base) as usize).map_or(i, |&j| j as usize);
-                            if j != i && cols.id.value(j) == id {
-                                if cols.event(j).content_hash() == cols.event(i).content_hash() {
-                                    summary.unchanged += 1;
-                                    continue;
-                                }
-                                if !w.replace {
-                                    return Err(conflict(i, id));
-                                }
-                                keep[j] = false;
-                                renumber = true;
+                            let j = given[(row - base) as usize] as usize;
+                            if cols.event(j).content_hash() == cols.event(i).content_hash() {
+                                summary.unchanged += 1;
+                                continue;
                             }
-                        } else if let Some((s, local)) = state
-                            .locate(row)
-                            .filter(|(s, l)| state.segments[*s].cols.id.value(*l) == id)
-                            .filter(|_| !state.is_deleted(row) && !removing.contains(&row))
-                        {
-                            if state.segments[s].cols.event(local).content_hash() == cols.event(i).content_hash() {
+                            if !w.replace {
+                                return Err(conflict(i, id));
+                            }
+                            keep[j] = false;
+                            renumber = true;
+                        } else if !state.is_deleted(row) && !removing.contains(&row) {
+                            if state.event(row).map(|e| e.content_hash()) == Some(cols.event(i).content_hash()) {
                                 summary.unchanged += 1;
                                 continue;
                             }
@@ -598,22 +603,22 @@ impl Store {
                             removing.insert(row);
                             summary.replaced += 1;
                         }
-                        undo.push((h, Some(row)));
-                        o.insert(next);
+                        ids.replace(h, row, next);
+                        undo.push(IdChange::Moved(h, row, next));
                     }
                 }
                 keep[i] = true;
                 given.push(i as u32);
             }
             if renumber {
-                // Rare: rows are given again in order to the events kept.
+                // Rare: rows are given again, in order, to the events kept.
                 let mut next = base;
-                for &i in &given {
+                for (k, &i) in given.iter().enumerate() {
                     let i = i as usize;
                     if keep[i] {
-                        let h = xxh3_64(cols.id.value(i).as_bytes());
-                        if let Some(row) = ids.get_mut(&h).filter(|r| **r >= base) {
-                            *row = next;
+                        let provisional = base + k as u32;
+                        if provisional != next && ids.replace(hashes[i], provisional, next) {
+                            undo.push(IdChange::Moved(hashes[i], provisional, next));
                         }
                         next += 1;
                     }
@@ -1057,11 +1062,11 @@ fn merge_sorted(a: Vec<(i32, u32)>, b: Vec<(i32, u32)>) -> Vec<(i32, u32)> {
 }
 
 /// Puts back the id index entries a failed write changed, the last change first.
-fn undo_ids(ids: &mut IdIndex, undo: Vec<(u64, Option<u32>)>) {
-    for (h, old) in undo.into_iter().rev() {
-        match old {
-            Some(row) => ids.insert(h, row),
-            None => ids.remove(&h),
+fn undo_ids(ids: &mut IdIndex, undo: Vec<IdChange>) {
+    for change in undo.into_iter().rev() {
+        match change {
+            IdChange::Added(h, row) => ids.remove(h, row),
+            IdChange::Moved(h, from, to) => ids.replace(h, to, from),
         };
     }
 }

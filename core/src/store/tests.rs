@@ -290,6 +290,11 @@ fn an_id_repeated_in_one_write_keeps_its_last_version_and_every_row_its_id() {
     let v = store.view();
     for e in [&a2, &b, &c, &s2] {
         let (rows, _) = v.list(&EventFilter { ids: vec![e.id.clone()], ..Default::default() }, 10, None).expect("list");
-        assert_eq!(v.events(&rows).iter().map(|x| x.content_hash()).collect::<Vec<_>>(), [e.content_hash()], "{}", e.id);
+        assert_eq!(
+            v.events(&rows).iter().map(|x| x.content_hash()).collect::<Vec<_>>(),
+            [e.content_hash()],
+            "{}",
+            e.id
+        );
     }
 }
