@@ -85,7 +85,7 @@ impl IdIndex {
     /// The row of an id whose hash is `h`: the first row under its tag that `is_id` accepts.
     #[inline]
     pub fn find(&self, h: u64, mut is_id: impl FnMut(u32) -> bool) -> Option<u32> {
-        self.position(h, |row| is_id(row)).map(|i| row_of(self.slots[i]))
+        self.position(h, &mut is_id).map(|i| row_of(self.slots[i]))
     }
 
     fn position(&self, h: u64, mut accept: impl FnMut(u32) -> bool) -> Option<usize> {
