@@ -50,7 +50,7 @@ impl Gdelt {
     pub fn parse(&self, piece: &[u8], lookup: &mut Lookup<'_>, _format: Format) -> Result<Parsed> {
         let mut f: [&str; 64] = [""; 64];
         let rows = Rows::new("gdelt", "gdelt:", estimate_rows(piece));
-        parse_piece(piece, rows, |_| false, |line, _, rows| self.row(line, &mut f, lookup, rows))
+        parse_piece(piece, rows, |_| false, |line, rows| self.row(line, &mut f, lookup, rows))
     }
 
     fn row<'a>(

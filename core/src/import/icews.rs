@@ -78,13 +78,12 @@ impl Icews {
     pub fn parse(&self, piece: &[u8], lookup: &mut Lookup<'_>) -> Result<Parsed> {
         let mut f: Vec<&str> = Vec::with_capacity(24);
         let rows = Rows::new("icews", "icews:", estimate_rows(piece));
-        parse_piece(piece, rows, |_| false, |line, hash, rows| self.row(line, hash, &mut f, lookup, rows))
+        parse_piece(piece, rows, |_| false, |line, rows| self.row(line, &mut f, lookup, rows))
     }
 
     fn row<'a>(
         &self,
         line: &'a str,
-        hash: u64,
         f: &mut Vec<&'a str>,
         lookup: &mut Lookup<'_>,
         rows: &mut Rows,
@@ -114,7 +113,8 @@ impl Icews {
         let source = side("Source Country", "Source Sectors")?;
         let target = side("Target Country", "Target Sectors")?;
         let place_country = v("Country").and_then(|c| lookup.country_by_name(c));
-        let suffix = format!("{:08x}", hash as u32);
+        // ICEWS ids are not unique: the row's own hash makes them so (the same row, the same id).
+        let suffix = format!("{:08x}", xxhash_rust::xxh3::xxh3_64(line.as_bytes()) as u32);
         let sentence = v("Sentence Number").and_then(|s| s.parse::<u32>().ok());
         let row = Row {
             id,

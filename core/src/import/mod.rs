@@ -103,7 +103,9 @@ pub struct FileReport {
     pub added: u64,
     /// Rows already stored with the same content, or repeated within the input.
     pub unchanged: u64,
-    /// Rows that repeat an earlier row of the same input exactly.
+    /// Rows that repeat an earlier row of the same input: the same event (id and content)
+    /// again. Exact duplicate rows are; so is a GDELT event re-exported with only columns
+    /// detente does not read changed.
     pub duplicates: u64,
     /// Bad rows skipped.
     pub bad: u64,
@@ -146,8 +148,6 @@ pub(crate) struct Parsed {
     /// (line within the piece, 1-based; message).
     pub bad: Vec<(u64, String)>,
     pub bad_count: u64,
-    /// xxh3 of each row's bytes, for counting exact duplicates.
-    pub hashes: Vec<u64>,
 }
 
 /// Reads the files into the model's store.
@@ -326,15 +326,18 @@ fn import_file(
     // rows while the next ones are parsed. The channel holds one batch, which bounds memory.
     let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<RecordBatch>, Option<crate::store::ImportRecord>)>(1);
     let file_name = name.clone();
+    // Events stored from here on are this file's: finding one again is a duplicate row.
+    let first_row = model.store().view().end_row();
     let result = std::thread::scope(|s| -> Result<()> {
-        let writer = s.spawn(move || -> Result<(u64, u64)> {
-            let (mut added, mut unchanged) = (0, 0);
+        let writer = s.spawn(move || -> Result<crate::store::WriteSummary> {
+            let mut total = crate::store::WriteSummary::default();
             for (batches, record) in rx {
-                let (a, u) = write(model, batches, &file_name, record)?;
-                added += a;
-                unchanged += u;
+                let w = write(model, batches, &file_name, record, first_row)?;
+                total.added += w.added;
+                total.unchanged += w.unchanged;
+                total.repeats += w.repeats;
             }
-            Ok((added, unchanged))
+            Ok(total)
         });
         let parsed = parse_body(
             &parser,
@@ -356,10 +359,11 @@ fn import_file(
         drop(tx);
         let written = writer.join().unwrap_or_else(|_| Err(Error::Internal("the import writer panicked".into())));
         // A writer error explains a parse that stopped because the writer went away.
-        let (added, unchanged) = written?;
+        let written = written?;
         parsed?;
-        report.added += added;
-        report.unchanged += unchanged;
+        report.added += written.added as u64;
+        report.unchanged += written.unchanged as u64;
+        report.duplicates += written.repeats as u64;
         Ok(())
     });
     result?;
@@ -391,9 +395,6 @@ fn parse_body(
     let mut pending: Vec<RecordBatch> = Vec::new();
     let mut pending_rows = 0usize;
     let mut line_base = first_line;
-    let mut seen: std::collections::HashSet<u64, ahash::RandomState> = Default::default();
-    // Row hashes of the last round, counted while the next round is parsed.
-    let mut uncounted: Vec<Vec<u64>> = Vec::new();
     let mut offset = 0;
     let mut released = 0;
     std::thread::scope(|scope| {
@@ -415,9 +416,8 @@ fn parse_body(
                 if let Some((hasher, _)) = &mut fingerprint {
                     hasher.update(&body[offset..end]);
                 }
-                report.duplicates += count_repeats(&mut seen, std::mem::take(&mut uncounted));
             });
-            for (piece, p) in pieces.iter().zip(parsed) {
+            for p in parsed {
                 let p = p?;
                 for (line, message) in p.bad {
                     if bad_rows.len() < MAX_REPORTED_BAD_ROWS {
@@ -426,13 +426,6 @@ fn parse_body(
                 }
                 report.bad += p.bad_count;
                 report.rows += p.rows;
-                if seen.capacity() == 0 && p.hashes.len() >= 1000 {
-                    // Sized once from a piece's rows per byte: no rehashing of millions. At most one
-                    // row per 32 bytes (GDELT rows have ~400, ICEWS ~200).
-                    let estimate = p.hashes.len() as f64 * body.len() as f64 / piece.len().max(1) as f64;
-                    seen.reserve((estimate * 1.05).min((body.len() / 32) as f64) as usize);
-                }
-                uncounted.push(p.hashes);
                 line_base += p.lines;
                 if let Some(b) = p.batch {
                     pending_rows += b.num_rows();
@@ -452,7 +445,6 @@ fn parse_body(
         }
         Ok(())
     })?;
-    report.duplicates += count_repeats(&mut seen, uncounted);
     // The file's fingerprint lands with its last rows: a file counts as imported only whole.
     if let Some((hasher, key)) = fingerprint {
         record.fingerprint = key(hasher.digest());
@@ -517,12 +509,6 @@ impl<'a> Workers<'a> {
     }
 }
 
-/// Adds row hashes to the set of those seen; returns how many were seen before (the count does
-/// not depend on the order rows are added in).
-fn count_repeats(seen: &mut std::collections::HashSet<u64, ahash::RandomState>, hashes: Vec<Vec<u64>>) -> u64 {
-    hashes.into_iter().flatten().map(|h| u64::from(!seen.insert(h))).sum()
-}
-
 fn strict_error(name: &str, bad_rows: &[BadRow], count: u64) -> Error {
     let first = bad_rows.iter().find(|b| b.file == name);
     let (line, message) = first.map_or((0, String::new()), |b| (b.line, b.message.clone()));
@@ -537,7 +523,8 @@ fn write(
     batches: Vec<RecordBatch>,
     file: &str,
     record: Option<crate::store::ImportRecord>,
-) -> Result<(u64, u64)> {
+    first_row: u32,
+) -> Result<crate::store::WriteSummary> {
     let t = std::time::Instant::now();
     let pieces = batches.len();
     let batch = match batches.len() {
@@ -556,10 +543,11 @@ fn write(
         replace: false,
         imports: record.into_iter().collect(),
         input: Some(file.to_string()),
+        repeats_from: Some(first_row),
         ..Default::default()
     })?;
     tracing::debug!(rows, ms = t.elapsed().as_millis() as u64, "import batch written");
-    Ok((summary.added as u64, summary.unchanged as u64))
+    Ok(summary)
 }
 
 /// A format's row parser, configured from the file's header.
@@ -595,18 +583,17 @@ impl Parser {
     }
 }
 
-/// Parses a piece line by line into `rows`: counts rows, hashes each for the duplicate count,
-/// rejects over-long lines and invalid UTF-8, and records bad rows (`row`'s message) with their
+/// Parses a piece line by line into `rows`: counts rows, rejects over-long lines and invalid
+/// UTF-8, and records bad rows (`row`'s message) with their
 /// line in the piece. `skip` says which non-empty lines are not rows (a POLECAT line of tabs
 /// only). `row` gets each line as text.
 pub(crate) fn parse_piece<'a>(
     piece: &'a [u8],
     mut rows: Rows,
     skip: impl Fn(&[u8]) -> bool,
-    mut row: impl FnMut(&'a str, u64, &mut Rows) -> std::result::Result<(), String>,
+    mut row: impl FnMut(&'a str, &mut Rows) -> std::result::Result<(), String>,
 ) -> Result<Parsed> {
-    let mut out = Parsed { batch: None, rows: 0, lines: 0, bad: Vec::new(), bad_count: 0, hashes: Vec::new() };
-    out.hashes.reserve(estimate_rows(piece));
+    let mut out = Parsed { batch: None, rows: 0, lines: 0, bad: Vec::new(), bad_count: 0 };
     // One SIMD check of the whole piece; lines are checked one by one only when it fails, to
     // find the bad ones. A valid piece's lines are sliced from it as text, unchecked again.
     let text = simdutf8::basic::from_utf8(piece).ok();
@@ -617,14 +604,12 @@ pub(crate) fn parse_piece<'a>(
             continue;
         }
         out.rows += 1;
-        let hash = xxhash_rust::xxh3::xxh3_64(line);
-        out.hashes.push(hash);
         let parsed = check_line(line).and_then(|()| {
             let line = match text.and_then(|t| t.get(range)) {
                 Some(l) => l,
                 None => std::str::from_utf8(line).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?,
             };
-            row(line, hash, &mut rows)
+            row(line, &mut rows)
         });
         if let Err(message) = parsed {
             out.bad_count += 1;

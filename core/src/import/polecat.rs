@@ -30,7 +30,7 @@ impl Polecat {
         let mut f: Vec<&str> = Vec::with_capacity(48);
         let rows = Rows::new("polecat", "polecat:", estimate_rows(piece));
         let only_tabs = |line: &[u8]| line.iter().all(|b| *b == b'\t');
-        parse_piece(piece, rows, only_tabs, |line, _, rows| self.row(line, &mut f, lookup, rows))
+        parse_piece(piece, rows, only_tabs, |line, rows| self.row(line, &mut f, lookup, rows))
     }
 
     fn row<'a>(

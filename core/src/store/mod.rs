@@ -135,6 +135,9 @@ pub struct WriteSummary {
     pub replaced: usize,
     /// Stored events removed.
     pub removed: usize,
+    /// Of `unchanged`, the events another event of the same input holds: one earlier in this
+    /// write, or one stored at or after [`Write::repeats_from`].
+    pub repeats: usize,
 }
 
 /// One write request.
@@ -156,6 +159,9 @@ pub struct Write {
     pub lines: Vec<u64>,
     /// Imported files to record with this write.
     pub imports: Vec<ImportRecord>,
+    /// The first row of the input this write belongs to, when it spans several writes (an
+    /// import): events already stored from there on count as [`WriteSummary::repeats`].
+    pub repeats_from: Option<u32>,
 }
 
 /// The dyad index: where each country pair's events are.
@@ -584,6 +590,7 @@ impl Store {
                             let j = given[(row - base) as usize] as usize;
                             if cols.event(j).content_hash() == cols.event(i).content_hash() {
                                 summary.unchanged += 1;
+                                summary.repeats += 1;
                                 continue;
                             }
                             if !w.replace {
@@ -594,6 +601,7 @@ impl Store {
                         } else if !state.is_deleted(row) && !removing.contains(&row) {
                             if state.event(row).map(|e| e.content_hash()) == Some(cols.event(i).content_hash()) {
                                 summary.unchanged += 1;
+                                summary.repeats += usize::from(w.repeats_from.is_some_and(|from| row >= from));
                                 continue;
                             }
                             if !w.replace {

@@ -298,3 +298,26 @@ fn an_id_repeated_in_one_write_keeps_its_last_version_and_every_row_its_id() {
         );
     }
 }
+
+#[test]
+fn repeats_count_events_of_the_same_input_only() {
+    let store = mem();
+    let (a, b, c) = (
+        ev("a", "2023-05-10", "TUR", "SYR", "040"),
+        ev("b", "2023-05-10", "RUS", "IRN", "043"),
+        ev("c", "2023-05-11", "IRN", "SYR", "190"),
+    );
+    store.add_events(std::slice::from_ref(&a), false).expect("an earlier input");
+    let input_starts = store.view().end_row();
+    let write = |events: &[Event]| {
+        let batch = events_to_batch(events).expect("batch");
+        store.write(Write { events: Some(batch), repeats_from: Some(input_starts), ..Default::default() }).expect("write")
+    };
+    // `a` is stored from before this input: unchanged, not a repeat. `b` twice in one write:
+    // the second is a repeat.
+    let first = write(&[a.clone(), b.clone(), b.clone()]);
+    assert_eq!((first.added, first.unchanged, first.repeats), (1, 2, 1));
+    // A later write of the same input finds `b` again: a repeat; `c` is new.
+    let second = write(&[b, c, a]);
+    assert_eq!((second.added, second.unchanged, second.repeats), (1, 2, 1));
+}
