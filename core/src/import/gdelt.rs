@@ -76,8 +76,8 @@ impl Gdelt {
             return Err(format!("GLOBALEVENTID `{id}` is not a number"));
         }
         let date = Date::parse_compact(s(1)).map_err(|e| format!("SQLDATE: {e}"))?;
-        let a1 = lookup.gdelt_actor(span(line, f[5], f[8]), f[5], f[7], f[8])?;
-        let a2 = lookup.gdelt_actor(span(line, f[15], f[18]), f[15], f[17], f[18])?;
+        let (a1, name1) = lookup.gdelt_actor(span(line, f[5], f[8]), f[5], f[7], f[8])?;
+        let (a2, name2) = lookup.gdelt_actor(span(line, f[15], f[18]), f[15], f[17], f[18])?;
         let code = lookup.code(f[26]).map_err(|e| format!("EventCode: {e}"))?;
         let goldstein = match opt(30) {
             None => code.goldstein,
@@ -92,6 +92,7 @@ impl Gdelt {
         };
         let geo = self.action_geo;
         let location_country = opt(geo + 2).map(|fips| iso_of_fips(fips).unwrap_or(fips));
+        let place = lookup.gdelt_place(span(line, f[geo + 1], f[geo + 2]));
         let reported = match opt(self.date_added) {
             None => None,
             Some(d) => Some(
@@ -110,6 +111,8 @@ impl Gdelt {
             target: a2.as_deref(),
             source_name: opt(6),
             target_name: opt(16),
+            source_name_keys: Some(&name1.as_source),
+            target_name_keys: Some(&name2.as_target),
             code: &code,
             plover: None,
             goldstein,
@@ -117,6 +120,7 @@ impl Gdelt {
             reported,
             location_name: opt(geo + 1),
             location_country,
+            place_keys: Some(&place),
             doc_id,
             sentence: None,
         };

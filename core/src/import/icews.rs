@@ -124,6 +124,8 @@ impl Icews {
             target: target.as_deref(),
             source_name: v("Source Name"),
             target_name: v("Target Name"),
+            source_name_keys: None,
+            target_name_keys: None,
             code: &code,
             plover: None,
             goldstein,
@@ -131,6 +133,7 @@ impl Icews {
             reported: None,
             location_name: v("City").or_else(|| v("Province")),
             location_country: place_country.as_deref(),
+            place_keys: None,
             doc_id: v("Story ID"),
             sentence,
         };

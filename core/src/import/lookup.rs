@@ -48,9 +48,19 @@ pub struct Code {
     pub(crate) keys: CachedKeys<3>,
 }
 
-/// The text of a GDELT actor's fields as read (code to known group, tabs included), and what
-/// they make.
-type GdeltEntry = (Box<str>, Result<Option<Rc<Actor>>, String>);
+/// The keys of a GDELT actor's name (as source and as target) in the columns being built.
+#[derive(Debug, Default)]
+pub struct NameKeys {
+    pub(crate) as_source: CachedKeys<1>,
+    pub(crate) as_target: CachedKeys<1>,
+}
+
+/// The text of a GDELT actor's fields as read (code to known group, tabs included), what they
+/// make, and their name's keys.
+type GdeltEntry = (Box<str>, Result<Option<Rc<Actor>>, String>, Rc<NameKeys>);
+
+/// A GDELT actor and its name's keys.
+pub type GdeltSide = (Option<Rc<Actor>>, Rc<NameKeys>);
 
 /// Per-worker caches.
 pub struct Lookup<'d> {
@@ -58,6 +68,8 @@ pub struct Lookup<'d> {
     actors: HashMap<Vec<u8>, Result<Option<Rc<Actor>>, String>>,
     /// GDELT actors by the text of their fields.
     gdelt: hashbrown::HashTable<GdeltEntry>,
+    /// GDELT places by the text of their (name, country) fields, with their keys.
+    places: hashbrown::HashTable<(Box<str>, Rc<CachedKeys<2>>)>,
     hasher: ahash::RandomState,
     codes: HashMap<String, Result<Rc<Code>, String>>,
     countries: HashMap<String, Option<Rc<str>>>,
@@ -134,6 +146,7 @@ impl<'d> Lookup<'d> {
             dict,
             actors: HashMap::default(),
             gdelt: hashbrown::HashTable::new(),
+            places: hashbrown::HashTable::new(),
             hasher: ahash::RandomState::new(),
             codes: HashMap::default(),
             countries: HashMap::default(),
@@ -144,21 +157,29 @@ impl<'d> Lookup<'d> {
     /// blocks (`CVL`) gets the country, or `---`, in front. `None` when all three are empty.
     /// `fields` is the text the three come from (the row's columns from code to group): no
     /// allocation per row, one hash and one comparison of that text.
-    pub fn gdelt_actor(
-        &mut self,
-        fields: &str,
-        code: &str,
-        country: &str,
-        group: &str,
-    ) -> Result<Option<Rc<Actor>>, String> {
+    pub fn gdelt_actor(&mut self, fields: &str, code: &str, country: &str, group: &str) -> Result<GdeltSide, String> {
         let h = self.hasher.hash_one(fields);
-        if let Some((_, value)) = self.gdelt.find(h, |(k, _)| **k == *fields) {
-            return value.clone();
+        if let Some((_, value, names)) = self.gdelt.find(h, |(k, _, _)| **k == *fields) {
+            return value.clone().map(|a| (a, names.clone()));
         }
         let value = self.make_gdelt_actor(code, country, group);
+        let names = Rc::new(NameKeys::default());
         let hasher = &self.hasher;
-        self.gdelt.insert_unique(h, (fields.into(), value.clone()), |(k, _)| hasher.hash_one(&**k));
-        value
+        self.gdelt.insert_unique(h, (fields.into(), value.clone(), names.clone()), |(k, _, _)| hasher.hash_one(&**k));
+        value.map(|a| (a, names))
+    }
+
+    /// Where the keys of a GDELT place are cached, by the text of its fields (a place's
+    /// name and country come from them alone).
+    pub fn gdelt_place(&mut self, fields: &str) -> Rc<CachedKeys<2>> {
+        let h = self.hasher.hash_one(fields);
+        if let Some((_, keys)) = self.places.find(h, |(k, _)| **k == *fields) {
+            return keys.clone();
+        }
+        let keys = Rc::new(CachedKeys::default());
+        let hasher = &self.hasher;
+        self.places.insert_unique(h, (fields.into(), keys.clone()), |(k, _)| hasher.hash_one(&**k));
+        keys
     }
 
     fn make_gdelt_actor(&self, code: &str, country: &str, group: &str) -> Result<Option<Rc<Actor>>, String> {

@@ -83,6 +83,8 @@ impl Polecat {
             target: target.as_deref(),
             source_name: v("Actor Name"),
             target_name: v("Recipient Name"),
+            source_name_keys: None,
+            target_name_keys: None,
             code: &code,
             plover: Some(plover),
             goldstein: code.goldstein,
@@ -90,6 +92,7 @@ impl Polecat {
             reported,
             location_name: v("Placename").or_else(|| v("City")),
             location_country: place_country.as_deref(),
+            place_keys: None,
             doc_id: v("Source"),
             sentence: None,
         };

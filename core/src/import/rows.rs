@@ -34,6 +34,11 @@ pub(crate) struct Row<'a> {
     pub source_name: Option<&'a str>,
     /// Target name.
     pub target_name: Option<&'a str>,
+    /// Where the source name's key is cached, when the reader caches it (GDELT, with the
+    /// actor: the same actor fields, the same name); `None`: looked up.
+    pub source_name_keys: Option<&'a CachedKeys<1>>,
+    /// Where the target name's key is cached.
+    pub target_name_keys: Option<&'a CachedKeys<1>>,
     /// The CAMEO code (checked), with its root, QuadClass and crosswalk PLOVER type.
     pub code: &'a Code,
     /// The PLOVER type when the dataset gives one (POLECAT); otherwise the code's.
@@ -48,6 +53,8 @@ pub(crate) struct Row<'a> {
     pub location_name: Option<&'a str>,
     /// Place country.
     pub location_country: Option<&'a str>,
+    /// Where the place's (name, country) keys are cached, when the reader caches them.
+    pub place_keys: Option<&'a CachedKeys<2>>,
     /// Document (GDELT's SOURCEURL, an ICEWS story).
     pub doc_id: Option<&'a str>,
     /// Sentence number in the document.
@@ -104,12 +111,16 @@ fn value_of<'a>(offsets: &[i32], bytes: &'a [u8], key: i32) -> &'a [u8] {
 }
 
 impl DictBuilder {
-    fn new(capacity: usize) -> DictBuilder {
+    /// A column of `capacity` rows with room for about `distinct` values: tables and string
+    /// buffers sized once, not grown by doubling (each doubling hashes every value again).
+    fn new(capacity: usize, distinct: usize) -> DictBuilder {
+        let mut offsets = Vec::with_capacity(distinct + 1);
+        offsets.push(0);
         DictBuilder {
-            table: hashbrown::HashTable::new(),
+            table: hashbrown::HashTable::with_capacity(distinct),
             hasher: ahash::RandomState::new(),
-            offsets: vec![0],
-            bytes: Vec::new(),
+            offsets,
+            bytes: Vec::with_capacity(distinct * 24),
             keys: Vec::with_capacity(capacity),
             last: NULL_KEY,
         }
@@ -215,6 +226,14 @@ fn empty_lists(n: usize) -> ArrayRef {
     Arc::new(ListArray::new(item, OffsetBuffer::new_zeroed(n), Arc::new(StringArray::from(Vec::<&str>::new())), None))
 }
 
+/// The key of an optional value in a column, from its cache when it has one.
+fn cached_key(owner: u64, column: &mut DictBuilder, value: Option<&str>, cache: Option<&CachedKeys<1>>) -> i32 {
+    match cache {
+        Some(c) => c.get_or(owner, || [column.key_of(value)])[0],
+        None => column.key_of(value),
+    }
+}
+
 /// The keys of an actor in one side's (code, country, raw code) columns.
 fn actor_keys(
     owner: u64,
@@ -235,7 +254,10 @@ impl Rows {
     /// Empty columns for rows of one origin (`gdelt`, `icews`, `polecat`).
     pub fn new(origin: &'static str, prefix: &'static str, capacity: usize) -> Rows {
         static OWNERS: AtomicU64 = AtomicU64::new(1);
-        let dict = || DictBuilder::new(capacity);
+        // Codes and countries are few; names and places many; a document (GDELT's URL) has
+        // about three events.
+        let dict = || DictBuilder::new(capacity, 64);
+        let many = || DictBuilder::new(capacity, capacity / 8);
         Rows {
             owner: OWNERS.fetch_add(1, Ordering::Relaxed),
             prefix,
@@ -247,8 +269,8 @@ impl Rows {
             target: dict(),
             source_country: dict(),
             target_country: dict(),
-            source_name: dict(),
-            target_name: dict(),
+            source_name: many(),
+            target_name: many(),
             source_raw: dict(),
             target_raw: dict(),
             code: dict(),
@@ -258,10 +280,10 @@ impl Rows {
             goldstein: Vec::with_capacity(capacity),
             mentions: Vec::with_capacity(capacity),
             reported: Vec::with_capacity(capacity),
-            location_name: dict(),
+            location_name: many(),
             location_country: dict(),
             location_valid: Vec::with_capacity(capacity),
-            doc_id: dict(),
+            doc_id: DictBuilder::new(capacity, capacity / 2),
             sentence: Vec::with_capacity(capacity),
         }
     }
@@ -311,8 +333,10 @@ impl Rows {
         self.target.push_key(code);
         self.target_country.push_key(country);
         self.target_raw.push_key(raw);
-        self.source_name.push(r.source_name);
-        self.target_name.push(r.target_name);
+        let key = cached_key(owner, &mut self.source_name, r.source_name, r.source_name_keys);
+        self.source_name.push_key(key);
+        let key = cached_key(owner, &mut self.target_name, r.target_name, r.target_name_keys);
+        self.target_name.push_key(key);
         let c = r.code;
         let [code, root, plover] = c.keys.get_or(owner, || {
             [self.code.key(&c.code), self.root_code.key(&c.root), self.plover.key_of(c.plover.as_deref())]
@@ -327,8 +351,14 @@ impl Rows {
         self.goldstein.push(r.goldstein);
         self.mentions.push(r.mentions.max(1));
         self.reported.push(r.reported);
-        self.location_name.push(r.location_name);
-        self.location_country.push(r.location_country);
+        let (names, countries) = (&mut self.location_name, &mut self.location_country);
+        let mut place = || [names.key_of(r.location_name), countries.key_of(r.location_country)];
+        let [name, country] = match r.place_keys {
+            Some(cache) => cache.get_or(owner, place),
+            None => place(),
+        };
+        self.location_name.push_key(name);
+        self.location_country.push_key(country);
         self.location_valid.push(r.location_name.is_some() || r.location_country.is_some());
         self.doc_id.push(r.doc_id);
         self.sentence.push(r.sentence);
@@ -336,8 +366,8 @@ impl Rows {
 
     /// The batch, in the store's event schema.
     pub fn finish(mut self) -> Result<RecordBatch> {
-        let location_name = std::mem::replace(&mut self.location_name, DictBuilder::new(0));
-        let location_country = std::mem::replace(&mut self.location_country, DictBuilder::new(0));
+        let location_name = std::mem::replace(&mut self.location_name, DictBuilder::new(0, 0));
+        let location_country = std::mem::replace(&mut self.location_country, DictBuilder::new(0, 0));
         let n = self.len();
         let err = |e: arrow_schema::ArrowError| Error::Internal(format!("arrow: {e}"));
         let location_fields = match event_schema().field_with_name("location").map(|f| f.data_type().clone()) {

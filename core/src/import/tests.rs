@@ -447,3 +447,58 @@ fn a_file_is_skipped_only_when_the_same_content_was_imported() {
     let again = m.import(Format::Gdelt2, &[copy, b], &ImportOptions::default()).expect("again");
     assert!(again.files.iter().all(|f| f.already_imported && f.added == 0), "{again:?}");
 }
+
+#[test]
+fn gdelt_names_and_places_are_each_rows_own() {
+    // Names and places are cached with the fields they come from: the same actor code under
+    // two names, one actor's fields as source here and target there, one place name in two
+    // countries. Every event must carry its own row's values.
+    let row = |id: &str, a1: (&str, &str), a2: (&str, &str), place: (&str, &str)| {
+        gdelt_row(
+            61,
+            &[
+                (0, id),
+                (1, "20230510"),
+                (5, a1.0),
+                (6, a1.1),
+                (7, &a1.0[..3]),
+                (15, a2.0),
+                (16, a2.1),
+                (17, &a2.0[..3]),
+                (26, "040"),
+                (30, "1.0"),
+                (31, "2"),
+                (52, place.0),
+                (53, place.1),
+                (59, "20230511101500"),
+                (60, "https://example.org/a"),
+            ],
+        )
+    };
+    let rows = [
+        ("1", ("TURGOV", "TURKEY"), ("SYRGOV", "SYRIA"), ("Moscow, Moskva, Russia", "RS")),
+        ("2", ("TURGOV", "ANKARA"), ("SYRGOV", "SYRIA"), ("Moscow, Moskva, Russia", "RS")),
+        ("3", ("SYRGOV", "SYRIA"), ("TURGOV", "TURKEY"), ("Moscow, Idaho, United States", "US")),
+        ("4", ("TURGOV", "TURKEY"), ("TURGOV", "ANKARA"), ("Moscow", "RS")),
+        ("5", ("SYRGOV", "DAMASCUS"), ("SYRGOV", "SYRIA"), ("Moscow", "US")),
+    ];
+    let text: String = rows.iter().map(|(id, a, b, p)| row(id, *a, *b, *p) + "\n").collect();
+    let dir = tempfile::tempdir().expect("tmp");
+    let m = model();
+    // One thread: one piece, one set of caches for every row.
+    let opts = ImportOptions { threads: 1, ..Default::default() };
+    let r = m.import(Format::Gdelt2, &[write(dir.path(), "names.CSV", &text)], &opts).expect("import");
+    assert_eq!(r.added(), 5, "{r:?}");
+    for (id, a, b, place) in rows {
+        let q = EventQuery { ids: vec![format!("gdelt:{id}")], ..Default::default() };
+        let e = m.events(&q).expect("event").events.remove(0);
+        let got_place =
+            e.location.as_ref().map(|l| (l.name.clone().unwrap_or_default(), l.country.clone().unwrap_or_default()));
+        let iso = if place.1 == "RS" { "RUS" } else { "USA" };
+        assert_eq!(
+            (e.source_name.as_deref(), e.target_name.as_deref(), got_place),
+            (Some(a.1), Some(b.1), Some((place.0.to_string(), iso.to_string()))),
+            "row {id}"
+        );
+    }
+}

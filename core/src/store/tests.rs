@@ -311,7 +311,9 @@ fn repeats_count_events_of_the_same_input_only() {
     let input_starts = store.view().end_row();
     let write = |events: &[Event]| {
         let batch = events_to_batch(events).expect("batch");
-        store.write(Write { events: Some(batch), repeats_from: Some(input_starts), ..Default::default() }).expect("write")
+        store
+            .write(Write { events: Some(batch), repeats_from: Some(input_starts), ..Default::default() })
+            .expect("write")
     };
     // `a` is stored from before this input: unchanged, not a repeat. `b` twice in one write:
     // the second is a repeat.
