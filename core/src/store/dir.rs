@@ -14,12 +14,14 @@ use crate::columnar::event_schema;
 use crate::date::Date;
 use crate::document::Document;
 use crate::error::{Error, Result};
-use arrow_array::RecordBatch;
+use arrow_array::{Array, RecordBatch};
 use arrow_buffer::Buffer;
+use arrow_data::ArrayData;
 use arrow_ipc::convert::fb_to_schema;
 use arrow_ipc::reader::{FileDecoder, read_footer_length};
 use arrow_ipc::root_as_footer;
 use arrow_ipc::writer::FileWriter;
+use arrow_schema::{ArrowError, DataType};
 use parking_lot::Mutex;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use std::collections::HashMap;
@@ -196,7 +198,9 @@ fn read_segment_file(path: &Path, release: bool) -> Result<RecordBatch> {
     if schema.fields() != event_schema().fields() {
         return Err(corrupt("the segment's schema is not the event schema".into()));
     }
-    let mut decoder = FileDecoder::new(Arc::new(schema), footer.version());
+    // SAFETY: `check_segment` below makes every check arrow's own validation would (layouts,
+    // offsets, UTF-8, nulls), and a stricter one of dictionary keys, before the batch is used.
+    let mut decoder = unsafe { FileDecoder::new(Arc::new(schema), footer.version()).with_skip_validation(true) };
     let block_data = |b: &arrow_ipc::Block| -> Result<Buffer> {
         let start = usize::try_from(b.offset()).map_err(|_| corrupt("bad block offset".into()))?;
         let n = b.metaDataLength() as usize + b.bodyLength() as usize;
@@ -219,12 +223,52 @@ fn read_segment_file(path: &Path, release: bool) -> Result<RecordBatch> {
         .read_record_batch(block, &data)
         .map_err(|e| corrupt(e.to_string()))?
         .ok_or_else(|| corrupt("empty batch".into()))?;
+    check_segment(&batch).map_err(|e| corrupt(e.to_string()))?;
     if release {
         // SAFETY: a read-only map of an immutable file; dropped pages are read again from the
         // page cache (or the file) when touched, with the same content.
         let _ = unsafe { mmap.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
     }
     Ok(batch)
+}
+
+/// Checks a decoded segment as arrow's full validation would, except for dictionary keys: one
+/// min/max pass over all of them (null slots too, where writers put 0) instead of a bounds
+/// check per key, which was most of the time of opening a store. A column whose keys fail the
+/// quick check gets arrow's exact one.
+fn check_segment(batch: &RecordBatch) -> std::result::Result<(), ArrowError> {
+    if batch.num_columns() != event_schema().fields().len() {
+        return Err(ArrowError::InvalidArgumentError("the batch's columns are not the schema's".into()));
+    }
+    for (field, column) in event_schema().fields().iter().zip(batch.columns()) {
+        if column.len() != batch.num_rows() || column.data_type() != field.data_type() {
+            return Err(ArrowError::InvalidArgumentError(format!("column `{}` does not fit the batch", field.name())));
+        }
+        check_array(&column.to_data())?;
+    }
+    Ok(())
+}
+
+fn check_array(data: &ArrayData) -> std::result::Result<(), ArrowError> {
+    match data.data_type() {
+        DataType::Dictionary(key, _) if **key == DataType::Int32 => {
+            data.validate()?;
+            data.validate_nulls()?;
+            let values = data
+                .child_data()
+                .first()
+                .ok_or_else(|| ArrowError::InvalidArgumentError("a dictionary without values".into()))?;
+            values.validate_full()?;
+            let keys = &data.buffer::<i32>(0)[..data.len()];
+            let (lo, hi) = keys.iter().fold((i32::MAX, i32::MIN), |(lo, hi), &k| (lo.min(k), hi.max(k)));
+            if keys.is_empty() || (lo >= 0 && (hi as usize) < values.len()) { Ok(()) } else { data.validate_values() }
+        }
+        DataType::Struct(_) => {
+            data.validate_data()?;
+            data.child_data().iter().try_for_each(check_array)
+        }
+        _ => data.validate_full(),
+    }
 }
 
 fn schema_version(conn: &Connection) -> Result<i64> {
@@ -303,7 +347,9 @@ impl Backend for DirBackend {
         };
         let mut segments = Vec::with_capacity(files.len());
         for (seq, file) in files {
-            segments.push(LoadedSegment { seq, batch: self.read_segment(&file, false)? });
+            // Checked, then let go of: a query maps back in only the columns it reads, and a
+            // store larger than memory opens.
+            segments.push(LoadedSegment { seq, batch: self.read_segment(&file, true)? });
         }
         Ok(Snapshot { segments, tombstones, generation })
     }
@@ -486,5 +532,84 @@ impl Backend for DirBackend {
                 .unwrap_or(0)
         }
         walk(&self.root)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::columnar::events_to_batch;
+    use arrow_array::types::Int32Type;
+    use arrow_array::{DictionaryArray, Int32Array, StringArray};
+
+    fn batch() -> RecordBatch {
+        let dict = crate::Dictionary::builtin();
+        let events: Vec<crate::Event> =
+            [("a", "TURGOV", "SYRGOV"), ("b", "RUSGOV", "IRNGOV"), ("c", "TURGOV", "RUSGOV")]
+                .iter()
+                .map(|&(id, s, t)| {
+                    let date = Date::parse("2023-05-10").unwrap_or(Date::MIN);
+                    let mut e = crate::Event::new(id, date, Some(s), Some(t), "040").expect("event");
+                    e.normalize(&dict).expect("normal");
+                    e
+                })
+                .collect();
+        events_to_batch(&events).expect("batch")
+    }
+
+    /// The batch with its `source` column's keys replaced (arrow's unchecked constructor: what
+    /// a damaged file decodes to).
+    fn with_source_keys(keys: Int32Array) -> RecordBatch {
+        let b = batch();
+        let at = b.schema().index_of("source").expect("source");
+        let values = Arc::new(StringArray::from(vec!["TURGOV", "RUSGOV"]));
+        // SAFETY: a test of the checks that must catch such arrays; never read.
+        let bad = unsafe { DictionaryArray::<Int32Type>::new_unchecked(keys, values) };
+        let mut columns = b.columns().to_vec();
+        columns[at] = Arc::new(bad);
+        RecordBatch::try_new(b.schema(), columns).expect("same types and lengths")
+    }
+
+    #[test]
+    fn segments_are_checked_like_arrow_checks_them() {
+        assert!(check_segment(&batch()).is_ok());
+        // A key past the dictionary: refused.
+        assert!(check_segment(&with_source_keys(Int32Array::from(vec![0, 5, 1]))).is_err());
+        assert!(check_segment(&with_source_keys(Int32Array::from(vec![0, -1, 1]))).is_err());
+        // A wild key under a null: arrow allows it, and so does the exact check it falls back to.
+        assert!(check_segment(&with_source_keys(Int32Array::from(vec![Some(0), None, Some(1)]))).is_ok());
+        let wild_null = Int32Array::new(vec![0, 99, 1].into(), Some(vec![true, false, true].into()));
+        assert!(check_segment(&with_source_keys(wild_null)).is_ok());
+    }
+
+    #[test]
+    fn a_segment_with_a_bad_key_is_a_corrupt_store_not_a_panic() {
+        // A valid file whose source keys (257, 258, 259 of 300 values) are then damaged on disk.
+        let b = batch();
+        let at = b.schema().index_of("source").expect("source");
+        let names: Vec<String> = (0..300).map(|i| format!("ACTOR{i}")).collect();
+        let source = DictionaryArray::<Int32Type>::try_new(
+            Int32Array::from(vec![257, 258, 259]),
+            Arc::new(StringArray::from(names)),
+        )
+        .expect("valid");
+        let mut columns = b.columns().to_vec();
+        columns[at] = Arc::new(source);
+        let good = RecordBatch::try_new(b.schema(), columns).expect("batch");
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("00000001.arrow");
+        let mut w = FileWriter::try_new(File::create(&path).expect("file"), &event_schema()).expect("writer");
+        w.write(&good).expect("write");
+        w.finish().expect("finish");
+        assert_eq!(read_ipc_mmap(&path).expect("read").num_rows(), 3);
+        let mut bytes = std::fs::read(&path).expect("bytes");
+        let keys: Vec<u8> = [257i32, 258, 259].iter().flat_map(|k| k.to_le_bytes()).collect();
+        let at = bytes.windows(keys.len()).position(|w| w == keys.as_slice()).expect("the keys in the file");
+        bytes[at + 4..at + 8].copy_from_slice(&7_000_000i32.to_le_bytes());
+        std::fs::write(&path, &bytes).expect("damage");
+        match read_ipc_mmap(&path) {
+            Err(Error::Corrupt { message, .. }) => assert!(message.contains("out of bounds"), "{message}"),
+            other => panic!("expected a corrupt segment, got {other:?}"),
+        }
     }
 }
