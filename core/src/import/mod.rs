@@ -148,6 +148,8 @@ pub(crate) struct Parsed {
     /// (line within the piece, 1-based; message).
     pub bad: Vec<(u64, String)>,
     pub bad_count: u64,
+    /// The xxh3 of the piece, for the file's fingerprint.
+    pub hash: u64,
 }
 
 /// Reads the files into the model's store.
@@ -253,23 +255,44 @@ fn open(path: &Path) -> Result<(Input, Option<u64>)> {
     }
 }
 
-/// Splits `data` into about `n` pieces that end at line ends.
-fn split_lines(data: &[u8], n: usize) -> Vec<&[u8]> {
-    let mut out = Vec::with_capacity(n);
+/// Bytes of a piece of input, which one thread parses at a time. A piece ends at the first line
+/// end after this many bytes from its start, so pieces depend on the file alone and a plain
+/// file's fingerprint can be made of their hashes, each taken by the thread that parses it.
+/// (Tests cut small files into many pieces and rounds.)
+const PIECE_BYTES: usize = if cfg!(test) { 4 << 10 } else { 32 << 20 };
+
+/// Where the piece of `body` that starts at `start` ends.
+fn piece_end(body: &[u8], start: usize) -> usize {
+    let target = start.saturating_add(PIECE_BYTES);
+    if target >= body.len() {
+        return body.len();
+    }
+    memchr::memchr(b'\n', &body[target..]).map_or(body.len(), |p| target + p + 1)
+}
+
+/// A plain file's fingerprint: the xxh3 of the xxh3 of its header and of each of its pieces.
+fn fingerprint_of(header: &[u8], pieces: &[u64]) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(&xxhash_rust::xxh3::xxh3_64(header).to_le_bytes());
+    for piece in pieces {
+        h.update(&piece.to_le_bytes());
+    }
+    h.digest()
+}
+
+/// A plain file's fingerprint taken before it is read; `hashed(end)` follows the pass (the
+/// caller gives back the memory of what was hashed).
+fn hash_plain(data: &[u8], body_start: usize, mut hashed: impl FnMut(usize)) -> u64 {
+    let body = &data[body_start..];
+    let mut pieces = Vec::new();
     let mut start = 0;
-    for i in 1..n {
-        let target = (data.len() * i / n).max(start);
-        if target >= data.len() {
-            break;
-        }
-        let end = memchr::memchr(b'\n', &data[target..]).map_or(data.len(), |p| target + p + 1);
-        out.push(&data[start..end]);
+    while start < body.len() {
+        let end = piece_end(body, start);
+        pieces.push(xxhash_rust::xxh3::xxh3_64(&body[start..end]));
+        hashed(body_start + end);
         start = end;
     }
-    if start < data.len() {
-        out.push(&data[start..]);
-    }
-    out
+    fingerprint_of(&data[..body_start], &pieces)
 }
 
 fn import_file(
@@ -283,20 +306,6 @@ fn import_file(
     let mut report = FileReport { file: name.clone(), ..Default::default() };
     let (input, mut fingerprint) = open(path)?;
     let key = |hash: u64| format!("{}:{hash:016x}:{}", format.as_str(), input.len());
-    let backend = model.store().backend();
-    // A file is hashed before it is read only when one of its format and size was imported;
-    // otherwise it is hashed while it is parsed, on its way through memory.
-    if fingerprint.is_none() && !opts.force && backend.imported_size(format.as_str(), input.len() as u64)? {
-        if let Input::Mapped(map) = &input {
-            fingerprint = Some(hash_map(map));
-        }
-    }
-    if let Some(hash) = fingerprint {
-        if !opts.force && backend.imported(&key(hash))? {
-            report.already_imported = true;
-            return Ok(report);
-        }
-    }
     let data: &[u8] = &input;
     // The header (ICEWS, POLECAT; GDELT files may carry one too).
     let header_end = memchr::memchr(b'\n', data).map_or(data.len(), |p| p + 1);
@@ -305,23 +314,29 @@ fn import_file(
     let body_start = if parser.has_header() { header_end } else { 0 };
     let first_line = if body_start > 0 { 2 } else { 1 };
     let body = &data[body_start..];
+    let backend = model.store().backend();
+    // A plain file is hashed before it is read only when one of its format and size was
+    // imported; otherwise the threads that parse it hash it, piece by piece.
+    if fingerprint.is_none() && !opts.force && backend.imported_size(format.as_str(), input.len() as u64)? {
+        let mut released = 0;
+        fingerprint = Some(hash_plain(data, body_start, |end| released = input.release(released, end)));
+    }
+    if let Some(hash) = fingerprint {
+        if !opts.force && backend.imported(&key(hash))? {
+            report.already_imported = true;
+            return Ok(report);
+        }
+    }
 
     model.store().expect_rows(estimate_rows(body));
     let dict = model.dictionary();
     let threads = opts.threads.max(1);
-    let piece_bytes = (32usize << 20).max(body.len() / (threads * 16)).min(128 << 20);
     let record = crate::store::ImportRecord {
         fingerprint: fingerprint.map(key).unwrap_or_default(),
         name: name.clone(),
         format: format.as_str().into(),
         rows: 0,
     };
-    // Hashing while parsing: the header now, each round's bytes as they are parsed.
-    let hasher = fingerprint.is_none().then(|| {
-        let mut h = xxhash_rust::xxh3::Xxh3::new();
-        h.update(&data[..body_start]);
-        h
-    });
     // Parsing (every core) and writing (one writer) overlap: the writer commits one batch of
     // rows while the next ones are parsed. The channel holds one batch, which bounds memory.
     let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<RecordBatch>, Option<crate::store::ImportRecord>)>(1);
@@ -344,7 +359,6 @@ fn import_file(
             &input,
             body_start,
             first_line,
-            piece_bytes,
             threads,
             &dict,
             format,
@@ -354,7 +368,7 @@ fn import_file(
             bad_rows,
             &tx,
             record,
-            hasher.map(|h| (h, &key as &dyn Fn(u64) -> String)),
+            fingerprint.is_none().then_some(&key as &dyn Fn(u64) -> String),
         );
         drop(tx);
         let written = writer.join().unwrap_or_else(|_| Err(Error::Internal("the import writer panicked".into())));
@@ -377,7 +391,6 @@ fn parse_body(
     input: &Input,
     body_start: usize,
     first_line: u64,
-    piece_bytes: usize,
     threads: usize,
     dict: &crate::Dictionary,
     format: Format,
@@ -387,7 +400,8 @@ fn parse_body(
     bad_rows: &mut Vec<BadRow>,
     tx: &std::sync::mpsc::SyncSender<(Vec<RecordBatch>, Option<crate::store::ImportRecord>)>,
     mut record: crate::store::ImportRecord,
-    mut fingerprint: Option<(xxhash_rust::xxh3::Xxh3, &dyn Fn(u64) -> String)>,
+    // The key of a fingerprint, when the file's is to be made of its pieces' hashes.
+    fingerprint: Option<&dyn Fn(u64) -> String>,
 ) -> Result<()> {
     let data: &[u8] = input;
     let body = &data[body_start..];
@@ -397,28 +411,32 @@ fn parse_body(
     let mut line_base = first_line;
     let mut offset = 0;
     let mut released = 0;
+    let mut piece_hashes = Vec::new();
     std::thread::scope(|scope| {
         let workers = Workers::start(scope, threads, parser, dict, format);
-        while offset < body.len() {
-            // One round: `threads` pieces of about `piece_bytes`, parsed at the same time.
-            let end = {
-                let target = (offset + piece_bytes * threads).min(body.len());
-                if target >= body.len() {
-                    body.len()
-                } else {
-                    memchr::memchr(b'\n', &body[target..]).map_or(body.len(), |p| target + p + 1)
-                }
-            };
-            let pieces = split_lines(&body[offset..end], threads);
-            let t = std::time::Instant::now();
-            let parsed = workers.parse(&pieces, || {
-                // The file's hash goes on while the pieces are parsed, through memory they touch.
-                if let Some((hasher, _)) = &mut fingerprint {
-                    hasher.update(&body[offset..end]);
-                }
-            });
-            for p in parsed {
+        // Pieces go to whichever thread is free; their results are taken in file order.
+        let (mut sent, mut taken) = (0usize, 0usize);
+        let mut ends = std::collections::VecDeque::new();
+        let mut ready = std::collections::BTreeMap::new();
+        let t = std::time::Instant::now();
+        loop {
+            // Every thread busy and one piece waiting: memory bounded by threads + 1 pieces.
+            while sent - taken <= threads && offset < body.len() {
+                let end = piece_end(body, offset);
+                workers.send(sent, &body[offset..end])?;
+                ends.push_back(end);
+                sent += 1;
+                offset = end;
+            }
+            if taken == sent {
+                break;
+            }
+            let (index, parsed) = workers.recv()?;
+            ready.insert(index, parsed);
+            while let Some(p) = ready.remove(&taken) {
                 let p = p?;
+                taken += 1;
+                piece_hashes.push(p.hash);
                 for (line, message) in p.bad {
                     if bad_rows.len() < MAX_REPORTED_BAD_ROWS {
                         bad_rows.push(BadRow { file: name.to_string(), line: line_base + line - 1, message });
@@ -431,35 +449,37 @@ fn parse_body(
                     pending_rows += b.num_rows();
                     pending.push(b);
                 }
-            }
-            tracing::debug!(bytes = end - offset, ms = t.elapsed().as_millis() as u64, "import round parsed");
-            released = input.release(released, body_start + end);
-            offset = end;
-            if opts.strict && report.bad > 0 {
-                return Err(strict_error(name, bad_rows, report.bad));
-            }
-            if !opts.strict && pending_rows >= opts.batch_rows {
-                tx.send((std::mem::take(&mut pending), None)).map_err(|_| gone())?;
-                pending_rows = 0;
+                if let Some(end) = ends.pop_front() {
+                    released = input.release(released, body_start + end);
+                }
+                if opts.strict && report.bad > 0 {
+                    return Err(strict_error(name, bad_rows, report.bad));
+                }
+                if !opts.strict && pending_rows >= opts.batch_rows {
+                    tracing::debug!(rows = pending_rows, ms = t.elapsed().as_millis() as u64, "import rows parsed");
+                    tx.send((std::mem::take(&mut pending), None)).map_err(|_| gone())?;
+                    pending_rows = 0;
+                }
             }
         }
         Ok(())
     })?;
     // The file's fingerprint lands with its last rows: a file counts as imported only whole.
-    if let Some((hasher, key)) = fingerprint {
-        record.fingerprint = key(hasher.digest());
+    if let Some(key) = fingerprint {
+        record.fingerprint = key(fingerprint_of(&data[..body_start], &piece_hashes));
     }
     record.rows = report.rows;
     tx.send((pending, Some(record))).map_err(|_| gone())?;
     Ok(())
 }
 
-/// Parsing threads that live for a whole file. A thread's allocator heap then serves the next
-/// piece from the memory the last one freed; a thread per piece starts on fresh pages, which
-/// the system zeroes at ~0.85 s per GiB on a VM like ours.
+/// Parsing threads that live for a whole file, each taking the next piece when it is free.
+/// A thread's allocator heap then serves the next piece from the memory the last one freed; a
+/// thread per piece starts on fresh pages, which the system zeroes at ~0.85 s per GiB on a VM
+/// like ours.
 struct Workers<'a> {
-    pieces: Vec<std::sync::mpsc::Sender<&'a [u8]>>,
-    results: Vec<std::sync::mpsc::Receiver<Result<Parsed>>>,
+    pieces: std::sync::mpsc::Sender<(usize, &'a [u8])>,
+    results: std::sync::mpsc::Receiver<(usize, Result<Parsed>)>,
 }
 
 impl<'a> Workers<'a> {
@@ -473,39 +493,38 @@ impl<'a> Workers<'a> {
     where
         'a: 'scope,
     {
-        let (mut pieces, mut results) = (Vec::new(), Vec::new());
+        let (piece_tx, piece_rx) = std::sync::mpsc::channel::<(usize, &'a [u8])>();
+        let (result_tx, result_rx) = std::sync::mpsc::channel();
+        let piece_rx = std::sync::Arc::new(parking_lot::Mutex::new(piece_rx));
         for _ in 0..threads.max(1) {
-            let (piece_tx, piece_rx) = std::sync::mpsc::channel::<&'a [u8]>();
-            let (result_tx, result_rx) = std::sync::mpsc::channel();
+            let (pieces, results) = (piece_rx.clone(), result_tx.clone());
             scope.spawn(move || {
-                for piece in piece_rx {
+                loop {
+                    // The lock is held only to take a piece.
+                    let next = pieces.lock().recv();
+                    let Ok((index, piece)) = next else { break };
                     // A panic is a bug, not bad input; it becomes an error, and the thread ends
                     // normally (a scope whose thread panicked would panic in turn).
                     let parsed =
                         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(piece, dict, format)))
                             .unwrap_or_else(|_| Err(Error::Internal("an import worker panicked".into())));
-                    if result_tx.send(parsed).is_err() {
+                    if results.send((index, parsed)).is_err() {
                         break;
                     }
                 }
             });
-            pieces.push(piece_tx);
-            results.push(result_rx);
         }
-        Workers { pieces, results }
+        Workers { pieces: piece_tx, results: result_rx }
     }
 
-    /// Parses the pieces (at most one per thread) at the same time, running `meanwhile` on
-    /// this thread; the results in the pieces' order. The threads end when `self` is dropped.
-    fn parse(&self, pieces: &[&'a [u8]], meanwhile: impl FnOnce()) -> Vec<Result<Parsed>> {
-        let gone = || Error::Internal("an import worker stopped".into());
-        debug_assert!(pieces.len() <= self.pieces.len(), "a round has at most one piece per thread");
-        let sent: Vec<bool> = pieces.iter().zip(&self.pieces).map(|(piece, tx)| tx.send(piece).is_ok()).collect();
-        meanwhile();
-        sent.iter()
-            .zip(&self.results)
-            .map(|(&ok, rx)| if ok { rx.recv().unwrap_or_else(|_| Err(gone())) } else { Err(gone()) })
-            .collect()
+    /// Hands piece number `index` to the next free thread.
+    fn send(&self, index: usize, piece: &'a [u8]) -> Result<()> {
+        self.pieces.send((index, piece)).map_err(|_| Error::Internal("the import workers stopped".into()))
+    }
+
+    /// The next piece parsed, whichever it is. The threads end when `self` is dropped.
+    fn recv(&self) -> Result<(usize, Result<Parsed>)> {
+        self.results.recv().map_err(|_| Error::Internal("the import workers stopped".into()))
     }
 }
 
@@ -593,7 +612,8 @@ pub(crate) fn parse_piece<'a>(
     skip: impl Fn(&[u8]) -> bool,
     mut row: impl FnMut(&'a str, &mut Rows) -> std::result::Result<(), String>,
 ) -> Result<Parsed> {
-    let mut out = Parsed { batch: None, rows: 0, lines: 0, bad: Vec::new(), bad_count: 0 };
+    let mut out = Parsed { batch: None, rows: 0, lines: 0, bad: Vec::new(), bad_count: 0, hash: 0 };
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     let mut start = 0;
     while start < piece.len() {
         // A quarter MiB of lines at a time, parsed while still in the cache from their check.
@@ -604,6 +624,7 @@ pub(crate) fn parse_piece<'a>(
         };
         let chunk: &'a [u8] = &piece[start..end];
         start = end;
+        hasher.update(chunk);
         // One SIMD check of the chunk; lines are checked one by one only when it fails, to
         // find the bad ones. A valid chunk's lines are sliced from it as text, unchecked again.
         let text = simdutf8::basic::from_utf8(chunk).ok();
@@ -631,6 +652,7 @@ pub(crate) fn parse_piece<'a>(
             }
         }
     }
+    out.hash = hasher.digest();
     if !rows.is_empty() {
         out.batch = Some(rows.finish()?);
     }
