@@ -732,7 +732,7 @@ pub(crate) fn some_fields<'a>(line: &'a str, wanted: u64, out: &mut [&'a str; 64
     let (mut n, mut start) = (0usize, 0usize);
     let mut i = 0;
     while i + 64 <= bytes.len() {
-        let mut mask = tab_mask(&bytes[i..i + 64]);
+        let mask = tab_mask(&bytes[i..i + 64]);
         let tabs = mask.count_ones() as usize;
         // Fields n .. n + tabs end in this block.
         let ending = if tabs == 0 || n >= 64 {
@@ -740,21 +740,32 @@ pub(crate) fn some_fields<'a>(line: &'a str, wanted: u64, out: &mut [&'a str; 64
         } else {
             (wanted >> n) & if tabs >= 64 { u64::MAX } else { (1u64 << tabs) - 1 }
         };
-        if ending == 0 {
-            if tabs > 0 {
-                start = i + 64 - mask.leading_zeros() as usize;
-                n += tabs;
-            }
-        } else {
-            while mask != 0 {
-                let p = i + mask.trailing_zeros() as usize;
-                if want(n) {
-                    out[n] = field(start, p);
+        if ending != 0 {
+            // Only the tabs around wanted fields are located; the others are stepped over.
+            let (mut rest, mut passed, mut wanted_here) = (mask, 0usize, ending);
+            while wanted_here != 0 {
+                // Field n + k ends at the block's tab k and starts after its tab k - 1.
+                let k = wanted_here.trailing_zeros() as usize;
+                while passed + 1 < k {
+                    rest &= rest - 1;
+                    passed += 1;
                 }
-                n += 1;
+                if passed < k {
+                    start = i + rest.trailing_zeros() as usize + 1;
+                    rest &= rest - 1;
+                    passed += 1;
+                }
+                let p = i + rest.trailing_zeros() as usize;
+                out[n + k] = field(start, p);
                 start = p + 1;
-                mask &= mask - 1;
+                rest &= rest - 1;
+                passed += 1;
+                wanted_here &= wanted_here - 1;
             }
+        }
+        if tabs > 0 {
+            start = i + 64 - mask.leading_zeros() as usize;
+            n += tabs;
         }
         i += 64;
     }
