@@ -509,3 +509,45 @@ fn gdelt_names_and_places_are_each_rows_own() {
         );
     }
 }
+
+#[test]
+fn a_file_recorded_by_its_whole_hash_in_an_older_store_is_still_known() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let text = format!("{}\n", gdelt2("4001", "20230510", "TURGOV", "TUR", "SYRGOV", "SYR", "040", "1.0"));
+    let path = write(dir.path(), "old.CSV", &text);
+    let m = model();
+    // How stores before piece fingerprints recorded a file: the xxh3 of all its bytes.
+    let old = format!("gdelt2:{:016x}:{}", xxhash_rust::xxh3::xxh3_64(text.as_bytes()), text.len());
+    let record =
+        crate::store::ImportRecord { fingerprint: old, name: "old.CSV".into(), format: "gdelt2".into(), rows: 1 };
+    m.store().write(crate::store::Write { imports: vec![record], ..Default::default() }).expect("record");
+    let r = m.import(Format::Gdelt2, &[path], &ImportOptions::default()).expect("import");
+    assert!(r.files[0].already_imported && r.added() == 0, "{r:?}");
+}
+
+#[test]
+fn duplicates_are_counted_within_a_file_whatever_was_stored_before() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let row = |id: &str| gdelt2(id, "20230510", "TURGOV", "TUR", "SYRGOV", "SYR", "040", "1.0");
+    let a = write(dir.path(), "a.CSV", &format!("{}\n{}\n", row("5001"), row("5002")));
+    // 5001 was stored by `a`; here it comes twice (one repeat), with 5003 twice (one repeat),
+    // pieces apart.
+    let padding: String = (6000..6060).map(|id| row(&id.to_string()) + "\n").collect();
+    assert!(padding.len() > 2 * PIECE_BYTES);
+    let b = write(
+        dir.path(),
+        "b.CSV",
+        &format!("{}\n{}\n{padding}{}\n{}\n", row("5001"), row("5003"), row("5001"), row("5003")),
+    );
+    let m = model();
+    // Small pieces and one-row writes: repeats found in the same write and across writes.
+    let opts = ImportOptions { batch_rows: 1, threads: 1, ..Default::default() };
+    m.import(Format::Gdelt2, &[a], &opts).expect("a");
+    let r = m.import(Format::Gdelt2, std::slice::from_ref(&b), &opts).expect("b");
+    let f = &r.files[0];
+    assert_eq!((f.rows, f.added, f.unchanged, f.duplicates), (64, 61, 3, 2), "{r:?}");
+    // Read again in full: every row is stored, and the same two are repeats.
+    let again = m.import(Format::Gdelt2, &[b], &ImportOptions { force: true, ..opts }).expect("again");
+    let f = &again.files[0];
+    assert_eq!((f.added, f.unchanged, f.duplicates), (0, 64, 2), "{again:?}");
+}

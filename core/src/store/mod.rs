@@ -125,7 +125,7 @@ pub struct RowBrief<'a> {
 }
 
 /// What a write did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriteSummary {
     /// Events stored.
     pub added: usize,
@@ -138,6 +138,10 @@ pub struct WriteSummary {
     /// Of `unchanged`, the events another event of the same input holds: one earlier in this
     /// write, or one stored at or after [`Write::repeats_from`].
     pub repeats: usize,
+    /// The id hashes (xxh3) of the other unchanged events, held by rows stored before
+    /// [`Write::repeats_from`] (filled only when it is set): an input that spans several writes
+    /// finds its repeats among them.
+    pub earlier: Vec<u64>,
 }
 
 /// One write request.
@@ -531,10 +535,15 @@ impl Store {
         let t = std::time::Instant::now();
         {
             let mut state = self.state.write();
-            state.remove_rows(&checked.remove, ids);
             if let Some(seg) = committed.segment {
-                state.add_segments(vec![seg.batch])?;
+                // A segment that cannot be read back leaves the state (and the index) as they
+                // were; the store is then behind its files until it is opened again.
+                if let Err(e) = state.add_segments(vec![seg.batch]) {
+                    undo_ids(ids, undo);
+                    return Err(e);
+                }
             }
+            state.remove_rows(&checked.remove, ids);
             state.generation = committed.generation;
         }
         tracing::debug!(ms = t.elapsed().as_millis() as u64, "indexed");
@@ -601,7 +610,11 @@ impl Store {
                         } else if !state.is_deleted(row) && !removing.contains(&row) {
                             if state.event(row).map(|e| e.content_hash()) == Some(cols.event(i).content_hash()) {
                                 summary.unchanged += 1;
-                                summary.repeats += usize::from(w.repeats_from.is_some_and(|from| row >= from));
+                                match w.repeats_from {
+                                    Some(from) if row >= from => summary.repeats += 1,
+                                    Some(_) => summary.earlier.push(h),
+                                    None => {}
+                                }
                                 continue;
                             }
                             if !w.replace {
