@@ -1,8 +1,9 @@
 //! Bulk event data: GDELT 1.0 and 2.0 event exports, ICEWS coded event files and POLECAT files
-//! into the store. A streaming pipeline: the input (plain, gzip or zip) is read in large chunks,
-//! each chunk is split at line ends and parsed on every core straight into Arrow columns (only
-//! the columns an event needs), and the rows go to the store in large atomic batches that build
-//! the aggregates as they land. Bad rows are counted and reported with file and line; with
+//! into the store. A streaming pipeline: the input (plain, gzip or zip) is cut into pieces of
+//! 32 MiB at line ends, which threads on every core take in turn and parse straight into Arrow
+//! columns (only the fields an event needs), hashing each piece for the file's fingerprint on
+//! the way; the rows go, in file order, to the store in large atomic batches that update the
+//! aggregates (where they are built) as they land. Bad rows are counted and reported with file and line; with
 //! `strict` a file with any bad row writes nothing. A file already imported (same content) is
 //! skipped; rows already stored are left as they are.
 

@@ -7,6 +7,8 @@
 //! Writes are atomic batches: the whole batch is checked (ids, conflicts) before anything is
 //! written; then one backend commit makes it durable; only then does the in-memory state change.
 //! Readers take a short read lock; the one writer prepares everything outside the state lock.
+//! The id index belongs to the writer (under its lock): the check enters each new id as it
+//! looks it up, and a write that fails before it is durable takes those entries out again.
 
 mod backend;
 mod dir;
