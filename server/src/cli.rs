@@ -316,7 +316,7 @@ pub struct ImportArgs {
     #[arg(long)]
     pub force: bool,
     /// Rows per atomic write.
-    #[arg(long, default_value_t = 250_000)]
+    #[arg(long, default_value_t = detente_core::import::DEFAULT_BATCH_ROWS)]
     pub batch_rows: usize,
 }
 

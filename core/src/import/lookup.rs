@@ -55,9 +55,23 @@ pub struct NameKeys {
     pub(crate) as_target: CachedKeys<1>,
 }
 
-/// The text of a GDELT actor's fields as read (code to known group, tabs included), what they
-/// make, and their name's keys.
-type GdeltEntry = (Box<str>, Result<Option<Rc<Actor>>, String>, Rc<NameKeys>);
+/// What the text of some fields makes, cached by that text: one hash and one comparison of
+/// it per row, no allocation.
+type ByText<V> = hashbrown::HashTable<(Box<str>, V)>;
+
+/// The value cached for `text`, made by `make` the first time.
+fn by_text<V: Clone>(table: &mut ByText<V>, hasher: &ahash::RandomState, text: &str, make: impl FnOnce() -> V) -> V {
+    let h = hasher.hash_one(text);
+    if let Some((_, v)) = table.find(h, |(k, _)| **k == *text) {
+        return v.clone();
+    }
+    let v = make();
+    table.insert_unique(h, (text.into(), v.clone()), |(k, _)| hasher.hash_one(&**k));
+    v
+}
+
+/// What a GDELT actor's fields make: the actor (or why not), and its name's keys.
+type GdeltMade = (Result<Option<Rc<Actor>>, String>, Rc<NameKeys>);
 
 /// A GDELT actor and its name's keys.
 pub type GdeltSide = (Option<Rc<Actor>>, Rc<NameKeys>);
@@ -67,9 +81,10 @@ pub struct Lookup<'d> {
     dict: &'d Dictionary,
     actors: HashMap<Vec<u8>, Result<Option<Rc<Actor>>, String>>,
     /// GDELT actors by the text of their fields.
-    gdelt: hashbrown::HashTable<GdeltEntry>,
+    /// (Fields code to known group, tabs included: the actor, and its name's keys.)
+    gdelt: ByText<GdeltMade>,
     /// GDELT places by the text of their (name, country) fields, with their keys.
-    places: hashbrown::HashTable<(Box<str>, Rc<CachedKeys<2>>)>,
+    places: ByText<Rc<CachedKeys<2>>>,
     hasher: ahash::RandomState,
     codes: HashMap<String, Result<Rc<Code>, String>>,
     countries: HashMap<String, Option<Rc<str>>>,
@@ -145,8 +160,8 @@ impl<'d> Lookup<'d> {
         Lookup {
             dict,
             actors: HashMap::default(),
-            gdelt: hashbrown::HashTable::new(),
-            places: hashbrown::HashTable::new(),
+            gdelt: ByText::new(),
+            places: ByText::new(),
             hasher: ahash::RandomState::new(),
             codes: HashMap::default(),
             countries: HashMap::default(),
@@ -158,31 +173,25 @@ impl<'d> Lookup<'d> {
     /// `fields` is the text the three come from (the row's columns from code to group): no
     /// allocation per row, one hash and one comparison of that text.
     pub fn gdelt_actor(&mut self, fields: &str, code: &str, country: &str, group: &str) -> Result<GdeltSide, String> {
-        let h = self.hasher.hash_one(fields);
-        if let Some((_, value, names)) = self.gdelt.find(h, |(k, _, _)| **k == *fields) {
-            return value.clone().map(|a| (a, names.clone()));
-        }
-        let value = self.make_gdelt_actor(code, country, group);
-        let names = Rc::new(NameKeys::default());
-        let hasher = &self.hasher;
-        self.gdelt.insert_unique(h, (fields.into(), value.clone(), names.clone()), |(k, _, _)| hasher.hash_one(&**k));
-        value.map(|a| (a, names))
+        let dict = self.dict;
+        let make = || (Self::make_gdelt_actor(dict, code, country, group), Rc::new(NameKeys::default()));
+        let Lookup { gdelt, hasher, .. } = self;
+        let (actor, names) = by_text(gdelt, hasher, fields, make);
+        actor.map(|a| (a, names))
     }
 
     /// Where the keys of a GDELT place are cached, by the text of its fields (a place's
     /// name and country come from them alone).
     pub fn gdelt_place(&mut self, fields: &str) -> Rc<CachedKeys<2>> {
-        let h = self.hasher.hash_one(fields);
-        if let Some((_, keys)) = self.places.find(h, |(k, _)| **k == *fields) {
-            return keys.clone();
-        }
-        let keys = Rc::new(CachedKeys::default());
-        let hasher = &self.hasher;
-        self.places.insert_unique(h, (fields.into(), keys.clone()), |(k, _)| hasher.hash_one(&**k));
-        keys
+        by_text(&mut self.places, &self.hasher, fields, Default::default)
     }
 
-    fn make_gdelt_actor(&self, code: &str, country: &str, group: &str) -> Result<Option<Rc<Actor>>, String> {
+    fn make_gdelt_actor(
+        dict: &Dictionary,
+        code: &str,
+        country: &str,
+        group: &str,
+    ) -> Result<Option<Rc<Actor>>, String> {
         let (raw, country, group) = (code.trim(), country.trim(), group.trim());
         let base = if !raw.is_empty() {
             raw
@@ -194,14 +203,14 @@ impl<'d> Lookup<'d> {
             return Ok(None);
         };
         let first = base.get(..3).unwrap_or(base);
-        let full = if self.dict.is_role(first) && !crate::actors::is_transnational_root(first) {
+        let full = if dict.is_role(first) && !crate::actors::is_transnational_root(first) {
             let head = if country.is_empty() { "---" } else { country };
             format!("{head}{base}")
         } else {
             base.to_string()
         };
-        let norm = self.dict.normalize_code(&full).map_err(|e| format!("actor code `{raw}`: {e}"))?;
-        let fallback = |c: &str| (!c.is_empty()).then(|| self.dict.normalize_code(c).ok().map(|n| n.code)).flatten();
+        let norm = dict.normalize_code(&full).map_err(|e| format!("actor code `{raw}`: {e}"))?;
+        let fallback = |c: &str| (!c.is_empty()).then(|| dict.normalize_code(c).ok().map(|n| n.code)).flatten();
         let country = norm.country.clone().or_else(|| fallback(country)).or_else(|| fallback(group));
         let raw = (raw != norm.code && !raw.is_empty()).then(|| raw.to_string());
         Ok(Some(Rc::new(Actor::new(norm.code, country, raw))))

@@ -71,11 +71,14 @@ pub struct ImportOptions {
     pub force: bool,
 }
 
+/// Rows per atomic write of an import, unless told otherwise.
+pub const DEFAULT_BATCH_ROWS: usize = 250_000;
+
 impl Default for ImportOptions {
     fn default() -> Self {
         ImportOptions {
             strict: false,
-            batch_rows: 250_000,
+            batch_rows: DEFAULT_BATCH_ROWS,
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             force: false,
         }
@@ -267,12 +270,21 @@ const PIECE_BYTES: usize = if cfg!(test) { 4 << 10 } else { 32 << 20 };
 
 /// Where the piece of `body` that starts at `start` ends.
 fn piece_end(body: &[u8], start: usize) -> usize {
-    let target = start.saturating_add(PIECE_BYTES);
-    if target >= body.len() {
-        return body.len();
-    }
-    memchr::memchr(b'\n', &body[target..]).map_or(body.len(), |p| target + p + 1)
+    cut_after(body, start, PIECE_BYTES)
 }
+
+/// The end of the line in which `data` passes `bytes` bytes from `start` (or its end).
+fn cut_after(data: &[u8], start: usize, bytes: usize) -> usize {
+    let target = start.saturating_add(bytes);
+    if target >= data.len() {
+        return data.len();
+    }
+    memchr::memchr(b'\n', &data[target..]).map_or(data.len(), |p| target + p + 1)
+}
+
+/// Lines checked and parsed together, and sampled to estimate rows: a quarter MiB stays in the
+/// cache between its UTF-8 check and its parsing.
+const CHUNK_BYTES: usize = 256 << 10;
 
 /// A plain file's fingerprint: the xxh3 of the xxh3 of its header and of each of its pieces.
 fn fingerprint_of(header: &[u8], pieces: &[u64]) -> u64 {
@@ -319,25 +331,24 @@ fn import_file(
     let first_line = if body_start > 0 { 2 } else { 1 };
     let body = &data[body_start..];
     let backend = model.store().backend();
-    // A plain file is hashed before it is read only when one of its format and size was
-    // imported; otherwise the threads that parse it hash it, piece by piece.
-    if fingerprint.is_none() && !opts.force && backend.imported_size(format.as_str(), input.len() as u64)? {
-        let mut released = 0;
-        let hash = hash_plain(data, body_start, |end| released = input.release(released, end));
-        fingerprint = Some(hash);
-        // Stores written before fingerprints were made of pieces hold the whole file's xxh3.
-        if let (false, Input::Mapped(map)) = (backend.imported(&key(hash))?, &input) {
-            if backend.imported(&key(hash_map(map)))? {
-                report.already_imported = true;
-                return Ok(report);
-            }
+    let known = |hash: u64| backend.imported(&key(hash));
+    let already_imported = match (&input, fingerprint) {
+        _ if opts.force => false,
+        (_, Some(hash)) => known(hash)?,
+        // A plain file is hashed before it is read only when one of its format and size was
+        // imported; otherwise the threads that parse it hash it, piece by piece.
+        (Input::Mapped(map), None) if backend.imported_size(format.as_str(), input.len() as u64)? => {
+            let mut released = 0;
+            let hash = hash_plain(data, body_start, |end| released = input.release(released, end));
+            fingerprint = Some(hash);
+            // Stores written before fingerprints were made of pieces hold the whole file's xxh3.
+            known(hash)? || known(hash_map(map))?
         }
-    }
-    if let Some(hash) = fingerprint {
-        if !opts.force && backend.imported(&key(hash))? {
-            report.already_imported = true;
-            return Ok(report);
-        }
+        _ => false,
+    };
+    if already_imported {
+        report.already_imported = true;
+        return Ok(report);
     }
 
     model.store().expect_rows(estimate_rows(body));
@@ -631,12 +642,7 @@ pub(crate) fn parse_piece<'a>(
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     let mut start = 0;
     while start < piece.len() {
-        // A quarter MiB of lines at a time, parsed while still in the cache from their check.
-        let target = (start + (256 << 10)).min(piece.len());
-        let end = match memchr::memchr(b'\n', &piece[target..]) {
-            Some(p) => target + p + 1,
-            None => piece.len(),
-        };
+        let end = cut_after(piece, start, CHUNK_BYTES);
         let chunk: &'a [u8] = &piece[start..end];
         start = end;
         hasher.update(chunk);
@@ -686,10 +692,10 @@ fn check_line(line: &[u8]) -> std::result::Result<(), String> {
     Ok(())
 }
 
-/// About how many rows a piece holds, from the line ends in its first 256 KiB: enough to size
+/// About how many rows a piece holds, from the line ends in its first chunk: enough to size
 /// its columns once (an overestimate costs only address space).
 pub(crate) fn estimate_rows(piece: &[u8]) -> usize {
-    let sample = &piece[..piece.len().min(256 << 10)];
+    let sample = &piece[..piece.len().min(CHUNK_BYTES)];
     let lines = memchr::memchr_iter(b'\n', sample).count().max(1);
     let estimate = (piece.len() as f64 / sample.len().max(1) as f64 * lines as f64 * 1.1) as usize;
     // A row of these formats has more than 32 bytes: short first lines cannot inflate it.

@@ -554,18 +554,16 @@ mod tests {
     use arrow_array::{DictionaryArray, Int32Array, StringArray};
 
     fn batch() -> RecordBatch {
-        let dict = crate::Dictionary::builtin();
-        let events: Vec<crate::Event> =
-            [("a", "TURGOV", "SYRGOV"), ("b", "RUSGOV", "IRNGOV"), ("c", "TURGOV", "RUSGOV")]
-                .iter()
-                .map(|&(id, s, t)| {
-                    let date = Date::parse("2023-05-10").unwrap_or(Date::MIN);
-                    let mut e = crate::Event::new(id, date, Some(s), Some(t), "040").expect("event");
-                    e.normalize(&dict).expect("normal");
-                    e
-                })
-                .collect();
-        events_to_batch(&events).expect("batch")
+        let ev = |id, s, t| super::super::tests::ev(id, "2023-05-10", s, t, "040");
+        events_to_batch(&[ev("a", "TURGOV", "SYRGOV"), ev("b", "RUSGOV", "IRNGOV"), ev("c", "TURGOV", "RUSGOV")])
+            .expect("batch")
+    }
+
+    /// Writes a batch as a segment file, unchecked (arrow's writer checks what it can).
+    fn write_file(path: &Path, batch: &RecordBatch) {
+        let mut w = FileWriter::try_new(File::create(path).expect("file"), &event_schema()).expect("writer");
+        w.write(batch).expect("write");
+        w.finish().expect("finish");
     }
 
     /// The batch with its `source` column's keys replaced (arrow's unchecked constructor: what
@@ -609,9 +607,7 @@ mod tests {
         let good = RecordBatch::try_new(b.schema(), columns).expect("batch");
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("00000001.arrow");
-        let mut w = FileWriter::try_new(File::create(&path).expect("file"), &event_schema()).expect("writer");
-        w.write(&good).expect("write");
-        w.finish().expect("finish");
+        write_file(&path, &good);
         assert_eq!(read_ipc_mmap(&path).expect("read").num_rows(), 3);
         let mut bytes = std::fs::read(&path).expect("bytes");
         let keys: Vec<u8> = [257i32, 258, 259].iter().flat_map(|k| k.to_le_bytes()).collect();
@@ -628,9 +624,7 @@ mod tests {
     fn a_damaged_segment_is_an_error_or_reads_never_a_crash() {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("00000001.arrow");
-        let mut w = FileWriter::try_new(File::create(&path).expect("file"), &event_schema()).expect("writer");
-        w.write(&batch()).expect("write");
-        w.finish().expect("finish");
+        write_file(&path, &batch());
         let good = std::fs::read(&path).expect("bytes");
         let (mut refused, mut read) = (0, 0);
         // Bytes all over the file (metadata, buffers, footer) set to values that break lengths,

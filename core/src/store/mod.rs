@@ -503,57 +503,51 @@ impl Store {
         let mut writer = self.writer.lock();
         let ids = writer.get_or_insert_with(|| self.state.read().build_ids());
         // The check enters each new event's row in the id index as it goes (one probe per id);
-        // a write that fails before it is durable takes those entries out again.
+        // a write that fails before its rows are in the state takes those entries out again.
         let mut undo = Vec::new();
-        let checked = match self.check_write(&w, ids, &mut undo) {
-            Ok(c) => c,
-            Err(e) => {
-                undo_ids(ids, undo);
-                return Err(e);
+        let applied = self.apply(w, ids, &mut undo);
+        if applied.is_err() {
+            undo_ids(ids, undo);
+        }
+        let (summary, changed) = applied?;
+        if changed {
+            // Durable and visible: tell the watchers (outside the state lock, so they can read).
+            for listener in self.listeners.lock().iter() {
+                listener();
             }
-        };
+        }
+        Ok(summary)
+    }
+
+    /// Checks, commits and indexes a write; true when it changed the store.
+    fn apply(&self, w: Write, ids: &mut IdIndex, undo: &mut Vec<IdChange>) -> Result<(WriteSummary, bool)> {
+        let checked = self.check_write(&w, ids, undo)?;
         let idle = checked.batch.is_none() && checked.remove.is_empty();
         if idle && w.documents.is_empty() && w.actors.is_empty() && w.imports.is_empty() {
-            // Every event already stored unchanged: nothing to write.
-            undo_ids(ids, undo);
-            return Ok(checked.summary);
+            // Every event already stored unchanged: nothing to write (and nothing entered).
+            return Ok((checked.summary, false));
         }
         let t = std::time::Instant::now();
-        let commit = Commit {
-            batch: checked.batch.clone(),
+        let committed = self.backend.commit(Commit {
+            batch: checked.batch,
             tombstones: checked.remove.clone(),
             documents: w.documents,
             actors: w.actors,
             imports: w.imports,
-        };
-        let committed = match self.backend.commit(commit) {
-            Ok(c) => c,
-            Err(e) => {
-                undo_ids(ids, undo);
-                return Err(e);
-            }
-        };
+        })?;
         tracing::debug!(ms = t.elapsed().as_millis() as u64, "committed");
         let t = std::time::Instant::now();
-        {
-            let mut state = self.state.write();
-            if let Some(seg) = committed.segment {
-                // A segment that cannot be read back leaves the state (and the index) as they
-                // were; the store is then behind its files until it is opened again.
-                if let Err(e) = state.add_segments(vec![seg.batch]) {
-                    undo_ids(ids, undo);
-                    return Err(e);
-                }
-            }
-            state.remove_rows(&checked.remove, ids);
-            state.generation = committed.generation;
+        let mut state = self.state.write();
+        if let Some(seg) = committed.segment {
+            // A segment that cannot be read back leaves the state (and, undone, the index) as
+            // they were; the store is then behind its files until it is opened again.
+            state.add_segments(vec![seg.batch])?;
         }
+        state.remove_rows(&checked.remove, ids);
+        state.generation = committed.generation;
+        drop(state);
         tracing::debug!(ms = t.elapsed().as_millis() as u64, "indexed");
-        // Durable and visible: tell the watchers (outside the state lock, so they can read).
-        for listener in self.listeners.lock().iter() {
-            listener();
-        }
-        Ok(checked.summary)
+        Ok((checked.summary, true))
     }
 
     /// Checks a write against the store and itself, entering the rows its new events will get

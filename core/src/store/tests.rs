@@ -2,7 +2,8 @@ use super::*;
 use crate::Dictionary;
 use crate::date::Date;
 
-fn ev(id: &str, date: &str, s: &str, t: &str, code: &str) -> Event {
+/// A normalised event (also the segment files' fixture in `dir`).
+pub(super) fn ev(id: &str, date: &str, s: &str, t: &str, code: &str) -> Event {
     let mut e = Event::new(id, Date::parse(date).unwrap_or(Date::MIN), Some(s), Some(t), code).expect("event");
     e.normalize(&Dictionary::builtin()).expect("normal");
     e
