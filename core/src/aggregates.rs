@@ -65,6 +65,32 @@ impl Sums {
     }
 }
 
+/// The sums of one event added or removed, in 64 bits: Goldstein in thousandths (32 bits), the
+/// sign (1 bit) and the mentions (31 bits). Count and Goldstein × mentions follow from them.
+#[derive(Debug, Clone, Copy)]
+struct PackedSums(u64);
+
+impl PackedSums {
+    /// Packs sums that are one event's (count ±1, in range); `None` for any other.
+    fn pack(s: &Sums) -> Option<PackedSums> {
+        if !matches!(s.count, 1 | -1) {
+            return None;
+        }
+        let mentions = s.mentions * s.count;
+        let goldstein = i32::try_from(s.goldstein).ok()?;
+        let fits = (0..1 << 31).contains(&mentions) && s.goldstein_mentions == s.goldstein * mentions;
+        let negative = u64::from(s.count < 0) << 31;
+        fits.then(|| PackedSums((u64::from(goldstein as u32) << 32) | negative | mentions as u64))
+    }
+
+    fn unpack(self) -> Sums {
+        let count = if self.0 & (1 << 31) != 0 { -1 } else { 1 };
+        let mentions = (self.0 & 0x7fff_ffff) as i64;
+        let goldstein = i64::from((self.0 >> 32) as u32 as i32);
+        Sums { count, goldstein, mentions: count * mentions, goldstein_mentions: goldstein * mentions }
+    }
+}
+
 /// One cell of a dyad's aggregate: a day, a root code (1..=20) and its sums.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cell {
@@ -186,70 +212,99 @@ impl Aggregates {
 
     /// Applies a batch of deltas (any order). Cells that fall to zero disappear.
     pub fn apply(&mut self, deltas: Vec<Delta>) {
-        if deltas.is_empty() {
-            return;
-        }
-        // One u64 per delta, in (key, day, root) order: far cheaper to compare than the tuple.
-        // Country ids fit in 15 bits (3-letter codes) and days in 22; otherwise the tuple sort.
-        // The deltas are read through the order, not copied into it.
-        let packable = deltas
+        let Some((lo, hi)) = deltas
             .iter()
-            .all(|d| d.key.source < 1 << 15 && d.key.target < 1 << 15 && (-(1 << 21)..1 << 21).contains(&d.day));
-        let order: Vec<u32> = if packable {
-            let keys: Vec<u64> = deltas
-                .iter()
-                .map(|d| {
-                    (u64::from(d.key.source) << 43)
-                        | (u64::from(d.key.target) << 28)
-                        | (u64::from(d.key.directed) << 27)
-                        | (((d.day + (1 << 21)) as u64) << 5)
-                        | u64::from(d.root & 31)
-                })
-                .collect();
-            radix_order(&keys)
-        } else {
-            let mut order: Vec<u32> = (0..deltas.len() as u32).collect();
-            order.sort_by_key(|&i| {
-                let d = &deltas[i as usize];
-                (d.key, d.day, d.root)
-            });
-            order
+            .map(|d| d.day)
+            .fold(None, |r: Option<(i32, i32)>, d| Some(r.map_or((d, d), |(lo, hi)| (lo.min(d), hi.max(d)))))
+        else {
+            return;
         };
-        let mut totals = country_day_totals(&deltas);
-        let sorted = |k: usize| &deltas[order[k] as usize];
+        let max_root = deltas.iter().map(|d| d.root).max().unwrap_or(0);
+        let max_id = deltas.iter().map(|d| d.key.source.max(d.key.target)).max().unwrap_or(0);
+        let max_target = deltas.iter().map(|d| d.key.target).max().unwrap_or(0);
+        let Some(mut layout) = KeyLayout::new(lo, hi, max_id, max_target, max_root) else {
+            // Days further apart than a layout holds: two halves (cells of different days are
+            // apart).
+            let mid = lo + ((i64::from(hi) - i64::from(lo)) / 2) as i32;
+            let (early, late): (Vec<Delta>, Vec<Delta>) = deltas.into_iter().partition(|d| d.day <= mid);
+            self.apply(early);
+            self.apply(late);
+            return;
+        };
+        let keys: Vec<u64> = deltas.iter().map(|d| layout.key(d.key, d.day, d.root)).collect();
+        if let Some((numbers, _)) = &mut layout.numbered {
+            *numbers = HashMap::default();
+        }
+        // The sums go through the sort with their keys when every delta is one event's (all of
+        // a store's are): they then pack into 64 bits. Otherwise the delta's index does, and
+        // the sums are looked up (memory reads all over the deltas: the slow part of a sort).
+        let packed = deltas.iter().all(|d| PackedSums::pack(&d.sums).is_some());
+        if packed {
+            let values = deltas.iter().map(|d| PackedSums::pack(&d.sums).map_or(0, |p| p.0)).collect();
+            drop(deltas);
+            self.apply_packed(keys, values, layout);
+        } else {
+            let totals = country_day_totals(deltas.iter().map(|d| (d.key, d.day, d.sums.count, d.sums.mentions)));
+            let values = (0..deltas.len() as u64).collect();
+            self.add_sorted(keys, values, &layout, |v| deltas[v as usize].sums);
+            self.add_totals(totals);
+        }
+    }
+
+    /// Applies the deltas of single events gathered in an [`EventDeltas`].
+    pub(crate) fn apply_events(&mut self, events: EventDeltas) {
+        self.apply_packed(events.keys, events.values, events.layout);
+    }
+
+    /// Applies deltas of single events (see [`Aggregates::apply`]) already packed: their keys
+    /// in `layout` and their sums packed (as [`PackedSums`]).
+    fn apply_packed(&mut self, keys: Vec<u64>, values: Vec<u64>, layout: KeyLayout) {
+        let totals = country_day_totals(keys.iter().zip(&values).map(|(&k, &v)| {
+            let s = PackedSums(v).unpack();
+            (layout.dyad_key(layout.dyad(k)), layout.day(k), s.count, s.mentions)
+        }));
+        self.add_sorted(keys, values, &layout, |v| PackedSums(v).unpack());
+        self.add_totals(totals);
+    }
+
+    /// Sorts the packed keys with their values and adds the cells they make; `sums_of` gives
+    /// a value's sums.
+    fn add_sorted(
+        &mut self,
+        mut keys: Vec<u64>,
+        mut values: Vec<u64>,
+        layout: &KeyLayout,
+        sums_of: impl Fn(u64) -> Sums,
+    ) {
+        radix_sort(&mut keys, &mut values);
         let mut i = 0;
-        while i < order.len() {
-            let key = sorted(i).key;
-            let mut j = i;
+        while i < keys.len() {
+            let dyad = layout.dyad(keys[i]);
+            let key = layout.dyad_key(dyad);
+            let mut j = i + 1;
             // Sized exactly: these vectors are kept, and memory first touched is slow to get.
-            let (mut n_cells, mut n_days) = (0, 0);
-            let mut last: Option<(i32, u8)> = None;
-            while j < order.len() && sorted(j).key == key {
-                let d = sorted(j);
-                if last.is_none_or(|(day, root)| day != d.day || root != d.root) {
-                    n_cells += 1;
-                    if last.is_none_or(|(day, _)| day != d.day) {
-                        n_days += 1;
-                    }
-                    last = Some((d.day, d.root));
-                }
+            let (mut n_cells, mut n_days) = (1, 1);
+            while j < keys.len() && layout.dyad(keys[j]) == dyad {
+                n_cells += usize::from(keys[j] != keys[j - 1]);
+                n_days += usize::from(layout.day(keys[j]) != layout.day(keys[j - 1]));
                 j += 1;
             }
             let mut run: Vec<Cell> = Vec::with_capacity(if self.root_cells { n_cells } else { 0 });
             let mut day_run: Vec<DayCell> = Vec::with_capacity(n_days);
             for k in i..j {
-                let d = sorted(k);
+                let (day, root) = (layout.day(keys[k]), layout.root(keys[k]));
+                let sums = &sums_of(values[k]);
                 if self.root_cells {
                     match run.last_mut() {
-                        Some(c) if c.day == d.day && c.root == d.root => c.sums.add(&d.sums),
-                        _ => run.push(Cell { day: d.day, root: d.root, sums: d.sums }),
+                        Some(c) if c.day == day && c.root == root => c.sums.add(sums),
+                        _ => run.push(Cell { day, root, sums: *sums }),
                     }
                 }
                 match day_run.last_mut() {
-                    Some(c) if c.day == d.day => c.add(d.root, &d.sums),
+                    Some(c) if c.day == day => c.add(root, sums),
                     _ => {
-                        let mut c = DayCell { day: d.day, ..Default::default() };
-                        c.add(d.root, &d.sums);
+                        let mut c = DayCell { day, ..Default::default() };
+                        c.add(root, sums);
                         day_run.push(c);
                     }
                 }
@@ -267,6 +322,10 @@ impl Aggregates {
             }
             i = j;
         }
+    }
+
+    /// Adds (country, day, sums) totals, in any order.
+    fn add_totals(&mut self, mut totals: Vec<(u32, i32, Sums)>) {
         totals.sort_unstable_by_key(|t| (u64::from(t.0) << 32) | u64::from(t.1 as u32 ^ 0x8000_0000));
         let mut i = 0;
         while i < totals.len() {
@@ -334,27 +393,28 @@ impl Aggregates {
 /// involves. Summed in a dense (country × day) table when the batch spans few enough of them
 /// (country ids are small and dense; a map's random accesses cost more than the whole table),
 /// else in a map. Sums keep only count and mentions.
-fn country_day_totals(deltas: &[Delta]) -> Vec<(u32, i32, Sums)> {
-    let (mut lo, mut hi, mut width) = (i32::MAX, i32::MIN, 0u32);
-    for d in deltas {
-        lo = lo.min(d.day);
-        hi = hi.max(d.day);
-        width = width.max(d.key.source.max(d.key.target) + 1);
+fn country_day_totals(deltas: impl Iterator<Item = (DyadKey, i32, i64, i64)> + Clone) -> Vec<(u32, i32, Sums)> {
+    let (mut lo, mut hi, mut width, mut n) = (i32::MAX, i32::MIN, 0u32, 0u64);
+    for (key, day, _, _) in deltas.clone() {
+        lo = lo.min(day);
+        hi = hi.max(day);
+        width = width.max(key.source.max(key.target) + 1);
+        n += 1;
     }
-    let span = (i64::from(hi) - i64::from(lo) + 1) as u64;
+    let span = (i64::from(hi) - i64::from(lo) + 1).max(0) as u64;
     let cells = span.saturating_mul(u64::from(width));
-    if cells <= 4 * deltas.len() as u64 + (1 << 20) {
+    if cells <= 4 * n + (1 << 20) {
         let span = span as usize;
         let mut table = vec![(0i64, 0i64); cells as usize];
-        let mut add = |c: u32, d: &Delta| {
-            let t = &mut table[c as usize * span + (d.day - lo) as usize];
-            t.0 += d.sums.count;
-            t.1 += d.sums.mentions;
-        };
-        for d in deltas {
-            add(d.key.source, d);
-            if d.key.target != d.key.source {
-                add(d.key.target, d);
+        for (key, day, count, mentions) in deltas {
+            let mut add = |c: u32| {
+                let t = &mut table[c as usize * span + (day - lo) as usize];
+                t.0 += count;
+                t.1 += mentions;
+            };
+            add(key.source);
+            if key.target != key.source {
+                add(key.target);
             }
         }
         return table
@@ -368,31 +428,163 @@ fn country_day_totals(deltas: &[Delta]) -> Vec<(u32, i32, Sums)> {
             .collect();
     }
     let mut by_day: HashMap<(u32, i32), Sums> = HashMap::default();
-    for d in deltas {
-        by_day.entry((d.key.source, d.day)).or_default().add(&d.sums);
-        if d.key.target != d.key.source {
-            by_day.entry((d.key.target, d.day)).or_default().add(&d.sums);
+    for (key, day, count, mentions) in deltas {
+        let s = Sums { count, mentions, ..Default::default() };
+        by_day.entry((key.source, day)).or_default().add(&s);
+        if key.target != key.source {
+            by_day.entry((key.target, day)).or_default().add(&s);
         }
     }
     by_day.into_iter().map(|((c, d), s)| (c, d, s)).collect()
 }
 
-/// The order that sorts `keys` (stable LSD radix sort on 16-bit digits, skipping digits that
-/// are the same everywhere): linear in the number of keys.
-pub(crate) fn radix_order(keys: &[u64]) -> Vec<u32> {
+/// The deltas of single events added (+1), packed as they come: what a store builds its
+/// aggregates from, without a [`Delta`] per row in between.
+pub(crate) struct EventDeltas {
+    keys: Vec<u64>,
+    values: Vec<u64>,
+    layout: KeyLayout,
+}
+
+impl EventDeltas {
+    /// Room for `capacity` events in `layout`, which must pack country ids directly.
+    pub(crate) fn new(layout: KeyLayout, capacity: usize) -> Option<EventDeltas> {
+        layout.numbered.is_none().then(|| EventDeltas {
+            keys: Vec::with_capacity(capacity),
+            values: Vec::with_capacity(capacity),
+            layout,
+        })
+    }
+
+    /// Adds an event; false (and nothing added) when it falls outside the layout or its sums
+    /// do not pack, and the caller must take [`Aggregates::apply`] instead.
+    #[inline]
+    pub(crate) fn push(&mut self, key: DyadKey, day: i32, root: u8, goldstein: f64, mentions: u32) -> bool {
+        let l = &self.layout;
+        let fits = key.source < 1 << 15
+            && u64::from(key.target) < 1 << l.target_bits
+            && u64::from(root) < 1 << l.root_bits
+            && day >= l.lo
+            && i64::from(day) - i64::from(l.lo) < 1 << l.day_bits;
+        let Some(sums) = PackedSums::pack(&Sums::of_event(goldstein, mentions, 1)).filter(|_| fits) else {
+            return false;
+        };
+        self.keys.push(self.layout.key(key, day, root));
+        self.values.push(sums.0);
+        true
+    }
+}
+
+/// How (dyad, day, root) pack into one u64 sort key, from the high bits down, each part as
+/// narrow as a batch allows: fewer bits, fewer passes of the radix sort. A dyad is its two
+/// country ids and direction when the ids fit 15 bits (3-letter codes do), else a number
+/// given as dyads come.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyLayout {
+    /// The first day; days are packed as offsets from it.
+    lo: i32,
+    day_bits: u32,
+    root_bits: u32,
+    target_bits: u32,
+    /// Numbered dyads, when ids are too wide to pack.
+    numbered: Option<(HashMap<DyadKey, u64>, Vec<DyadKey>)>,
+}
+
+impl KeyLayout {
+    /// A layout for days `lo..=hi`, country ids up to `max_id` (targets up to `max_target`)
+    /// and roots up to `max_root`; `None` when the days span 2^22 or more (11,000 years: a
+    /// store's dates span two centuries).
+    pub(crate) fn new(lo: i32, hi: i32, max_id: u32, max_target: u32, max_root: u8) -> Option<KeyLayout> {
+        let span = u64::try_from(i64::from(hi) - i64::from(lo)).ok().filter(|&s| s < 1 << 22)?;
+        let numbered = (max_id >= 1 << 15).then(Default::default);
+        Some(KeyLayout {
+            lo,
+            day_bits: bits(span),
+            root_bits: bits(u64::from(max_root)),
+            target_bits: bits(u64::from(max_target)),
+            numbered,
+        })
+    }
+
+    fn low_bits(&self) -> u32 {
+        self.day_bits + self.root_bits
+    }
+
+    /// The key of a dyad, day and root (within the layout's bounds).
+    #[inline]
+    pub(crate) fn key(&mut self, dyad: DyadKey, day: i32, root: u8) -> u64 {
+        let number = match &mut self.numbered {
+            None => {
+                (u64::from(dyad.source) << (self.target_bits + 1))
+                    | (u64::from(dyad.target) << 1)
+                    | u64::from(dyad.directed)
+            }
+            Some((numbers, dyads)) => *numbers.entry(dyad).or_insert_with(|| {
+                dyads.push(dyad);
+                dyads.len() as u64 - 1
+            }),
+        };
+        (number << self.low_bits()) | (((day - self.lo) as u64) << self.root_bits) | u64::from(root)
+    }
+
+    /// The dyad part of a key.
+    #[inline]
+    fn dyad(&self, key: u64) -> u64 {
+        key >> self.low_bits()
+    }
+
+    /// The dyad a key's dyad part stands for.
+    #[inline]
+    fn dyad_key(&self, dyad: u64) -> DyadKey {
+        match &self.numbered {
+            None => DyadKey {
+                source: (dyad >> (self.target_bits + 1)) as u32,
+                target: ((dyad >> 1) & ((1 << self.target_bits) - 1)) as u32,
+                directed: dyad & 1 == 1,
+            },
+            Some((_, dyads)) => dyads[dyad as usize],
+        }
+    }
+
+    #[inline]
+    fn day(&self, key: u64) -> i32 {
+        self.lo + ((key >> self.root_bits) & ((1 << self.day_bits) - 1)) as i32
+    }
+
+    #[inline]
+    fn root(&self, key: u64) -> u8 {
+        (key & ((1 << self.root_bits) - 1)) as u8
+    }
+}
+
+/// The number of bits `x` needs (0 for 0).
+pub(crate) fn bits(x: u64) -> u32 {
+    u64::BITS - x.leading_zeros()
+}
+
+/// Sorts `keys`, and `values` along with them: a stable LSD radix sort on 11-bit digits (2,048
+/// buckets, whose write positions stay in the cache), skipping digits that are the same
+/// everywhere, so keys packed narrow take few passes. Linear in the number of keys; the pairs
+/// end up side by side in order, and what follows reads them sequentially.
+pub(crate) fn radix_sort<V: Copy + Default>(keys: &mut Vec<u64>, values: &mut Vec<V>) {
+    const DIGIT: u32 = 11;
+    const MASK: u64 = (1 << DIGIT) - 1;
     let n = keys.len();
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    let mut tmp = vec![0u32; n];
+    debug_assert_eq!(n, values.len());
     let (all_or, all_and) = keys.iter().fold((0u64, u64::MAX), |(o, a), k| (o | k, a & k));
-    for pass in 0..4 {
-        let shift = pass * 16;
+    let (mut k2, mut v2) = (Vec::new(), Vec::new());
+    let mut counts = [0u32; 1 << DIGIT];
+    for shift in (0..u64::BITS).step_by(DIGIT as usize) {
         // Every key has the same digit here: nothing to do.
-        if (all_or >> shift) & 0xffff == (all_and >> shift) & 0xffff {
+        if (all_or >> shift) & MASK == (all_and >> shift) & MASK {
             continue;
         }
-        let mut counts = vec![0usize; 1 << 16];
-        for &k in keys {
-            counts[((k >> shift) & 0xffff) as usize] += 1;
+        if k2.is_empty() {
+            (k2, v2) = (vec![0u64; n], vec![V::default(); n]);
+        }
+        counts.fill(0);
+        for &k in keys.iter() {
+            counts[((k >> shift) & MASK) as usize] += 1;
         }
         let mut sum = 0;
         for c in counts.iter_mut() {
@@ -400,14 +592,16 @@ pub(crate) fn radix_order(keys: &[u64]) -> Vec<u32> {
             *c = sum;
             sum += v;
         }
-        for &i in &order {
-            let digit = ((keys[i as usize] >> shift) & 0xffff) as usize;
-            tmp[counts[digit]] = i;
+        for (&k, &v) in keys.iter().zip(values.iter()) {
+            let digit = ((k >> shift) & MASK) as usize;
+            let at = counts[digit] as usize;
+            k2[at] = k;
+            v2[at] = v;
             counts[digit] += 1;
         }
-        std::mem::swap(&mut order, &mut tmp);
+        std::mem::swap(keys, &mut k2);
+        std::mem::swap(values, &mut v2);
     }
-    order
 }
 
 fn merge_cells(cells: &mut Vec<Cell>, mut run: Vec<Cell>) {
@@ -721,7 +915,7 @@ impl AggregateSet {
 mod tests {
 
     #[test]
-    fn radix_order_sorts_stably() {
+    fn radix_sort_sorts_stably() {
         let mut x = 0x1234_5678_9abc_def0u64;
         let keys: Vec<u64> = (0..5000)
             .map(|_| {
@@ -731,13 +925,73 @@ mod tests {
                 x % 997 | (x & 0xff00_0000_0000_0000)
             })
             .collect();
-        let order = super::radix_order(&keys);
+        let mut sorted = keys.clone();
+        let mut order: Vec<u32> = (0..keys.len() as u32).collect();
+        super::radix_sort(&mut sorted, &mut order);
         let mut expected: Vec<u32> = (0..keys.len() as u32).collect();
         expected.sort_by_key(|&i| keys[i as usize]);
         assert_eq!(order, expected);
+        assert!(sorted.iter().zip(&order).all(|(k, &i)| *k == keys[i as usize]));
     }
 
     use super::*;
+
+    /// Applies `deltas` in three writes and checks every cell and day cell against a recount.
+    fn check_against_recount(deltas: &[Delta]) {
+        let mut a = Aggregates::default();
+        for part in deltas.chunks(deltas.len() / 3 + 1) {
+            a.apply(part.to_vec());
+        }
+        let mut cells: std::collections::BTreeMap<(DyadKey, i32, u8), Sums> = Default::default();
+        let mut days: std::collections::BTreeMap<(DyadKey, i32), DayCell> = Default::default();
+        for d in deltas {
+            cells.entry((d.key, d.day, d.root)).or_default().add(&d.sums);
+            days.entry((d.key, d.day)).or_insert(DayCell { day: d.day, ..Default::default() }).add(d.root, &d.sums);
+        }
+        cells.retain(|_, s| !s.is_zero());
+        days.retain(|_, c| !c.is_zero());
+        let got: Vec<_> = a.dyads.iter().flat_map(|(k, v)| v.iter().map(|c| ((*k, c.day, c.root), c.sums))).collect();
+        assert_eq!(got.into_iter().collect::<std::collections::BTreeMap<_, _>>(), cells);
+        let got: Vec<_> = a.days.iter().flat_map(|(k, v)| v.iter().map(|c| ((*k, c.day), *c))).collect();
+        assert_eq!(got.into_iter().collect::<std::collections::BTreeMap<_, _>>(), days);
+        for v in a.days.values() {
+            assert!(v.windows(2).all(|w| w[0].day < w[1].day), "day cells in day order");
+        }
+    }
+
+    #[test]
+    fn cells_equal_a_recount_whatever_the_ids_and_dates() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let deltas: Vec<Delta> = (0..6000)
+            .map(|_| {
+                let key = DyadKey::of(next(6) as u32, next(6) as u32, next(2) == 0);
+                let sign = if next(5) == 0 { -1 } else { 1 };
+                let sums = Sums::of_event(next(200) as f64 / 10.0 - 10.0, next(9) as u32, sign);
+                Delta { key, day: next(300) as i32 - 150, root: 1 + next(20) as u8, sums }
+            })
+            .collect();
+        // Country ids of 15 bits or less, packed as they are.
+        check_against_recount(&deltas);
+        // Wider ids: dyads numbered as they come.
+        let wide = |k: DyadKey| DyadKey::of(k.source + (1 << 20), k.target * 70_000, k.directed);
+        check_against_recount(&deltas.iter().map(|d| Delta { key: wide(d.key), ..*d }).collect::<Vec<_>>());
+        // Days further apart than 22 bits of offset: applied in halves.
+        check_against_recount(&deltas.iter().map(|d| Delta { day: d.day * 40_000, ..*d }).collect::<Vec<_>>());
+        // Sums of several events (as when aggregate sets merge): they do not pack.
+        let mut merged = deltas.clone();
+        merged[7].sums.add(&Sums::of_event(2.5, 4, 1));
+        check_against_recount(&merged);
+        assert!(PackedSums::pack(&merged[7].sums).is_none());
+        for d in &deltas {
+            assert_eq!(PackedSums::pack(&d.sums).map(PackedSums::unpack), Some(d.sums));
+        }
+    }
 
     #[test]
     fn add_and_remove_exactly() {

@@ -16,6 +16,8 @@ pub use error::{Error, ErrorKind, Location, Result};
 pub use event::{Event, Origin, Place};
 pub use taxonomy::{QuadScheme, taxonomy};
 pub mod aggregates;
+#[cfg(feature = "mimalloc")]
+pub mod alloc;
 pub mod coder;
 pub mod document;
 pub mod export;

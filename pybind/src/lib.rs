@@ -16,6 +16,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
+// mimalloc, as the `detente` binary: see `detente_core::alloc` for why.
+#[global_allocator]
+static ALLOCATOR: detente_core::alloc::Allocator = detente_core::alloc::Allocator;
+
 /// Maps a core error to the exception classes of `detente/_errors.py`, by kind.
 fn to_pyerr(e: CoreError) -> PyErr {
     let class = match (&e, e.kind()) {
@@ -659,6 +663,7 @@ fn export_table(py: Python<'_>, table: PyTable, path: PathBuf) -> PyResult<()> {
 
 #[pymodule]
 fn _detente(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    detente_core::alloc::keep_freed_memory();
     m.add_function(wrap_pyfunction!(export_table, m)?)?;
     m.add_class::<PyModel>()?;
     m.add_class::<PyAggregateSet>()?;

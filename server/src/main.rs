@@ -5,22 +5,12 @@ use clap::Parser;
 use detente_server::cli::{Cli, run};
 use std::process::ExitCode;
 
-// Bulk imports allocate and free buffers of hundreds of megabytes: mimalloc reuses them where
-// the system allocator maps fresh, zeroed pages every time.
+// mimalloc: see `detente_core::alloc` for why.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// mimalloc's index of its `purge_delay` option (`mi_option_purge_delay`, the same in its v2 and
-/// v3 headers), which the crate's bindings do not name.
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+static ALLOCATOR: detente_core::alloc::Allocator = detente_core::alloc::Allocator;
 
 fn main() -> ExitCode {
-    // Memory freed is given back to the system after a second unused rather than 10 ms: an
-    // import frees and takes again hundreds of megabytes every few hundred milliseconds, and
-    // pages given back come again zeroed, at ~0.85 s per GiB on a VM like ours (the 5M-row
-    // import: 0.75–0.82 s of system time instead of 1.2–2.1 s). An idle service still shrinks.
-    // SAFETY: sets a number in the allocator's option table; nothing else runs yet.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000) };
+    detente_core::alloc::keep_freed_memory();
     let cli = Cli::parse();
     // A service logs its requests and lifecycle at info level unless told otherwise.
     let verbose = cli.verbose || matches!(cli.command, detente_server::cli::Command::Serve(_));

@@ -20,7 +20,7 @@ pub use dir::{Access, DirBackend, SCHEMA_VERSION, read_ipc_mmap};
 pub use query::{ActorSel, Cursor, EventFilter};
 
 use crate::actors::Entry;
-use crate::aggregates::{Aggregates, Delta, DyadKey, Sums};
+use crate::aggregates::{Aggregates, Delta, DyadKey, EventDeltas, KeyLayout, Sums};
 use crate::columnar::{EventColumns, events_to_batch};
 use crate::document::Document;
 use crate::error::{Error, Location, Result};
@@ -32,8 +32,10 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::OnceLock;
 
-/// Rows indexed together when the aggregates are built from stored segments.
-const LOAD_GROUP_ROWS: usize = 4_000_000;
+/// Rows indexed together when the aggregates are built from stored segments: 32 bytes each
+/// while they are sorted. Each further group merges into every dyad's cells, which takes
+/// them all to fresh memory, so a group is large.
+const LOAD_GROUP_ROWS: usize = 8_000_000;
 
 /// Maps hashed with aHash: these are on the write path of millions of rows.
 type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
@@ -297,6 +299,20 @@ impl State {
         out
     }
 
+    /// Builds the aggregates and the dyad index (those not built yet), on both cores.
+    fn build_indexes(&self) {
+        std::thread::scope(|scope| {
+            let dyads = scope.spawn(|| {
+                self.dyad_index();
+            });
+            self.aggregates();
+            // A panic there is a bug in the indexing code, not bad input: pass it on.
+            if let Err(p) = dyads.join() {
+                std::panic::resume_unwind(p);
+            }
+        });
+    }
+
     /// The dyad index, built from every segment on first use.
     fn dyad_index(&self) -> &DyadIndex {
         self.dyads.get_or_init(|| {
@@ -431,6 +447,29 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// A bulk load in progress ([`Store::bulk_load`]): dropped, it builds the indexes it let go of.
+pub struct BulkLoad<'a> {
+    store: &'a Store,
+    aggregates: bool,
+    dyads: bool,
+}
+
+impl Drop for BulkLoad<'_> {
+    fn drop(&mut self) {
+        let view = self.store.view();
+        match (self.aggregates, self.dyads) {
+            (true, true) => view.state.build_indexes(),
+            (true, false) => {
+                view.state.aggregates();
+            }
+            (false, true) => {
+                view.state.dyad_index();
+            }
+            (false, false) => {}
+        }
+    }
+}
+
 /// A read view of the store, held only for the duration of a query.
 pub struct StoreView<'a> {
     state: RwLockReadGuard<'a, State>,
@@ -473,8 +512,7 @@ impl Store {
         // Rows changed under any id index: the next write builds it again.
         *self.writer.lock() = None;
         if self.prepared.load(std::sync::atomic::Ordering::Relaxed) {
-            state.aggregates();
-            state.dyad_index();
+            state.build_indexes();
         }
         *self.state.write() = state;
         Ok(true)
@@ -672,9 +710,24 @@ impl Store {
     /// date by every write.
     pub fn prepare(&self) {
         self.prepared.store(true, std::sync::atomic::Ordering::Relaxed);
-        let view = self.view();
-        view.state.aggregates();
-        view.state.dyad_index();
+        self.view().state.build_indexes();
+    }
+
+    /// Starts a bulk load of about `rows` rows in `writes` writes (an import): with many
+    /// writes that together at least double the store, keeping the aggregates and the dyad
+    /// index up to date write by write would merge into them over and over (rows arrive in no
+    /// date order), so they are let go of now and built once, from every row, when the
+    /// returned guard is dropped. Queries in between stay correct: one that needs them builds
+    /// them, and the writes after it keep them. Also makes room in the id index (see
+    /// [`Store::expect_rows`]).
+    pub fn bulk_load(&self, rows: usize, writes: usize) -> BulkLoad<'_> {
+        self.expect_rows(rows);
+        let mut state = self.state.write();
+        let live = state.rows as usize - state.deleted.iter().map(|w| w.count_ones() as usize).sum::<usize>();
+        let rebuild = writes > 1 && rows >= live;
+        let aggregates = rebuild && state.aggregates.take().is_some();
+        let dyads = rebuild && state.dyads.take().is_some();
+        BulkLoad { store: self, aggregates, dyads }
     }
 
     /// Registers a function called after every write that changed the store.
@@ -1088,20 +1141,51 @@ fn undo_ids(ids: &mut IdIndex, undo: Vec<IdChange>) {
     }
 }
 
-/// Adds segments' live rows to the aggregates.
+/// Adds segments' live rows to the aggregates: packed as they are read when they fit a
+/// packing (as a store's do), else as [`Delta`]s.
 fn index_aggregates(aggregates: &mut Aggregates, segs: &[Segment], live: impl Fn(u32) -> bool) {
-    let mut deltas = Vec::with_capacity(segs.iter().map(|s| s.cols.len()).sum());
+    let roots: Vec<Vec<Option<u8>>> = segs.iter().map(segment_roots).collect();
+    let dates = || segs.iter().flat_map(|s| s.cols.date.values().iter().copied());
+    let (lo, hi) = (dates().min().unwrap_or(0), dates().max().unwrap_or(0));
+    let max_source = segs.iter().flat_map(|s| &s.source_ids).copied().max().unwrap_or(0);
+    let max_target = segs.iter().flat_map(|s| &s.target_ids).copied().max().unwrap_or(0);
+    let max_root = roots.iter().flatten().flatten().copied().max().unwrap_or(0);
+    let n = segs.iter().map(|s| s.cols.len()).sum();
+    let layout = KeyLayout::new(lo, hi, max_source.max(max_target), max_target, max_root);
+    if let Some(mut events) = layout.and_then(|l| EventDeltas::new(l, n)) {
+        let packed = segs.iter().zip(&roots).all(|(seg, roots)| {
+            let c = &seg.cols;
+            (0..c.len()).all(|local| {
+                let root = c.root_code.key(local).and_then(|k| roots[k as usize]);
+                let Some(root) = root.filter(|_| !c.planned.value(local) && live(seg.base + local as u32)) else {
+                    return true;
+                };
+                let (s, t) = seg.countries(local);
+                let key = DyadKey::of(s, t, c.directed.value(local));
+                events.push(key, c.date.value(local), root, c.goldstein.value(local), c.mentions.value(local))
+            })
+        });
+        if packed {
+            aggregates.apply_events(events);
+            return;
+        }
+    }
+    let mut deltas = Vec::with_capacity(n);
     for seg in segs {
         segment_deltas(seg, |local| live(seg.base + local as u32), &mut deltas);
     }
     aggregates.apply(deltas);
 }
 
+/// A segment's root codes as numbers, one per dictionary value.
+fn segment_roots(seg: &Segment) -> Vec<Option<u8>> {
+    seg.cols.root_code.values().iter().map(|v| v.and_then(|r| r.parse::<u8>().ok())).collect()
+}
+
 /// The aggregate deltas of a segment's rows that `keep` (given the local row) accepts; roots
 /// are parsed once per dictionary value, not per row.
 fn segment_deltas(seg: &Segment, keep: impl Fn(usize) -> bool, out: &mut Vec<Delta>) {
-    let roots: Vec<Option<u8>> =
-        seg.cols.root_code.values().iter().map(|v| v.and_then(|r| r.parse::<u8>().ok())).collect();
+    let roots = segment_roots(seg);
     for local in (0..seg.cols.len()).filter(|&l| keep(l)) {
         let root = seg.cols.root_code.key(local).and_then(|k| roots[k as usize]);
         if let Some(d) = root.and_then(|r| State::delta_with_root(seg, local, r, 1)) {
@@ -1137,42 +1221,52 @@ fn index_documents(docs: &mut HashMap<String, Vec<u32>>, seg: &Segment, live: im
 /// Adds segments' live rows to the dyad index (lists of (date, row) in order).
 fn index_dyads(index: &mut DyadIndex, segs: &[Segment], live: impl Fn(u32) -> bool) {
     let n: usize = segs.iter().map(|s| s.cols.len()).sum();
-    let mut pairs = Vec::with_capacity(n);
-    let mut entries = Vec::with_capacity(n);
-    for seg in segs {
-        for local in 0..seg.cols.len() {
-            let row = seg.base + local as u32;
-            if live(row) {
-                pairs.push(seg.countries(local));
-                entries.push((seg.cols.date.value(local), row));
+    let ids = || segs.iter().flat_map(|s| s.source_ids.iter().chain(&s.target_ids));
+    let dates = || segs.iter().flat_map(|s| s.cols.date.values().iter().copied());
+    let (lo, hi) = (dates().min().unwrap_or(0), dates().max().unwrap_or(0));
+    let packable = ids().all(|&id| id < 1 << 15) && i64::from(hi) - i64::from(lo) < 1 << 22;
+    // One sort by (pair, date, row) instead of a map lookup per row: a radix sort of packed
+    // (pair, date) keys, each part as narrow as these rows allow, with their rows (stable, so
+    // rows of one day stay in order) when country ids and days fit, else a sort of tuples.
+    let target_bits = crate::aggregates::bits(segs.iter().flat_map(|s| &s.target_ids).max().map_or(0, |&t| t.into()));
+    let day_bits = crate::aggregates::bits((i64::from(hi) - i64::from(lo)).max(0) as u64);
+    let sorted = if packable {
+        let (mut keys, mut rows) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for seg in segs {
+            for local in 0..seg.cols.len() {
+                let row = seg.base + local as u32;
+                if live(row) {
+                    let (s, t) = seg.countries(local);
+                    let day = (seg.cols.date.value(local) - lo) as u64;
+                    keys.push((((u64::from(s) << target_bits) | u64::from(t)) << day_bits) | day);
+                    rows.push(row);
+                }
             }
         }
-    }
-    // One sort by (pair, date, row) instead of a map lookup per row: a radix sort of packed keys
-    // (stable, so rows of one day stay in order) when country ids and days fit, else a sort.
-    let packable = pairs.iter().all(|&(s, t)| s < 1 << 15 && t < 1 << 15)
-        && entries.iter().all(|&(d, _)| (-(1 << 21)..1 << 21).contains(&d));
-    let order: Vec<u32> = if packable {
-        let keys: Vec<u64> = pairs
-            .iter()
-            .zip(&entries)
-            .map(|(&(s, t), &(d, _))| (u64::from(s) << 37) | (u64::from(t) << 22) | (d + (1 << 21)) as u64)
-            .collect();
-        crate::aggregates::radix_order(&keys)
+        crate::aggregates::radix_sort(&mut keys, &mut rows);
+        SortedRows::Packed { keys, rows, lo, target_bits, day_bits }
     } else {
-        let mut order: Vec<u32> = (0..pairs.len() as u32).collect();
-        order.sort_unstable_by_key(|&i| (pairs[i as usize], entries[i as usize]));
-        order
+        let mut all = Vec::with_capacity(n);
+        for seg in segs {
+            for local in 0..seg.cols.len() {
+                let row = seg.base + local as u32;
+                if live(row) {
+                    all.push((seg.countries(local), (seg.cols.date.value(local), row)));
+                }
+            }
+        }
+        all.sort_unstable();
+        SortedRows::Plain(all)
     };
     let DyadIndex { lists, by_country } = index;
     let mut i = 0;
-    while i < order.len() {
-        let key = pairs[order[i] as usize];
+    while i < sorted.len() {
+        let key = sorted.get(i).0;
         let mut j = i;
-        while j < order.len() && pairs[order[j] as usize] == key {
+        while j < sorted.len() && sorted.get(j).0 == key {
             j += 1;
         }
-        let run: Vec<(i32, u32)> = order[i..j].iter().map(|&k| entries[k as usize]).collect();
+        let run: Vec<(i32, u32)> = (i..j).map(|k| sorted.get(k).1).collect();
         let list = lists.entry(key).or_insert_with(|| {
             by_country.entry(key.0).or_default().push(key);
             if key.1 != key.0 {
@@ -1189,6 +1283,38 @@ fn index_dyads(index: &mut DyadIndex, segs: &[Segment], live: impl Fn(u32) -> bo
             *list = merge_sorted(std::mem::take(list), run);
         }
         i = j;
+    }
+}
+
+/// Rows in (country pair, date, row) order, as [`index_dyads`] sorts them.
+enum SortedRows {
+    /// Keys packing (source id, target id, date − `lo`) in as many bits as needed, and the
+    /// rows, in key order.
+    Packed { keys: Vec<u64>, rows: Vec<u32>, lo: i32, target_bits: u32, day_bits: u32 },
+    /// ((source id, target id), (date, row)) in order.
+    Plain(Vec<((u32, u32), (i32, u32))>),
+}
+
+impl SortedRows {
+    fn len(&self) -> usize {
+        match self {
+            SortedRows::Packed { rows, .. } => rows.len(),
+            SortedRows::Plain(all) => all.len(),
+        }
+    }
+
+    /// The k-th ((source, target), (date, row)).
+    #[inline]
+    fn get(&self, k: usize) -> ((u32, u32), (i32, u32)) {
+        match self {
+            SortedRows::Packed { keys, rows, lo, target_bits, day_bits } => {
+                let (key, tb) = (keys[k], *target_bits);
+                let pair = (key >> day_bits >> tb, (key >> day_bits) & ((1 << tb) - 1));
+                let day = *lo + (key & ((1 << day_bits) - 1)) as i32;
+                ((pair.0 as u32, pair.1 as u32), (day, rows[k]))
+            }
+            SortedRows::Plain(all) => all[k],
+        }
     }
 }
 

@@ -205,29 +205,52 @@ fn one_big_write_indexes_like_many_small_ones() {
     for chunk in events.chunks(3_000) {
         lazy.add_events(chunk, false).expect("lazy");
     }
-    let (b, s, l) = (big.view(), small.view(), lazy.view());
+    // A bulk load into prepared stores: the indexes are let go of and built once at its end;
+    // in the second, a query half-way builds them and the writes after it keep them.
+    let bulk = |query_midway: bool| {
+        let store = mem();
+        store.add_events(&events[..3_000], false).expect("first");
+        store.prepare();
+        let load = store.bulk_load(117_000, 39);
+        assert!(!store.view().aggregates_built(), "let go of for the load");
+        for (i, chunk) in events[3_000..].chunks(3_000).enumerate() {
+            store.add_events(chunk, false).expect("bulk");
+            if query_midway && i == 20 {
+                assert!(!store.view().dyad_rows("TUR", "SYR").is_empty());
+                assert!(store.view().aggregates().cell_count() == 0 && store.view().aggregates_built());
+            }
+        }
+        drop(load);
+        assert!(store.view().aggregates_built(), "built again at the end of the load");
+        store
+    };
+    let (quiet, queried) = (bulk(false), bulk(true));
+    let (b, s, l, q, m) = (big.view(), small.view(), lazy.view(), quiet.view(), queried.view());
     for a in countries {
         for c in countries {
             let rows = b.dyad_rows(a, c);
             assert!(!rows.is_empty() && rows.windows(2).all(|w| w[0] < w[1]), "{a}-{c} in (date, row) order");
-            assert_eq!(rows, s.dyad_rows(a, c), "{a}-{c}");
-            assert_eq!(rows, l.dyad_rows(a, c), "{a}-{c}");
+            for other in [&s, &l, &q, &m] {
+                assert_eq!(rows, other.dyad_rows(a, c), "{a}-{c}");
+            }
         }
         let totals = b.aggregates().country_totals(b.countries().get(a).expect("country"));
-        assert_eq!(totals, s.aggregates().country_totals(s.countries().get(a).expect("country")), "{a}");
-        assert_eq!(totals, l.aggregates().country_totals(l.countries().get(a).expect("country")), "{a}");
+        for other in [&s, &l, &q, &m] {
+            assert_eq!(totals, other.aggregates().country_totals(other.countries().get(a).expect("country")), "{a}");
+        }
     }
     let keys: Vec<_> = b.aggregates().keys().copied().collect();
     assert!(!keys.is_empty());
     for key in &keys {
         let days = b.aggregates().days_between(key, Date::MIN, Date::MAX);
-        assert_eq!(days, s.aggregates().days_between(key, Date::MIN, Date::MAX));
-        assert_eq!(days, l.aggregates().days_between(key, Date::MIN, Date::MAX));
+        for other in [&s, &l, &q, &m] {
+            assert_eq!(days, other.aggregates().days_between(key, Date::MIN, Date::MAX));
+        }
     }
     let total: i64 =
         keys.iter().flat_map(|k| b.aggregates().days_between(k, Date::MIN, Date::MAX)).map(|c| c.sums.count).sum();
     assert_eq!(total, 120_000);
-    drop((b, s, l));
+    drop((b, s, l, q, m));
     // The id index of the big write knows every event.
     let again = big.add_events(&events[1000..1010], false).expect("again");
     assert_eq!((again.added, again.unchanged), (0, 10));
