@@ -252,7 +252,7 @@ fn to_stored(batch: &RecordBatch) -> std::result::Result<RecordBatch, ArrowError
         .iter()
         .zip(batch.columns())
         .map(|(field, column)| {
-            if field.is_nullable() && column.len() > 0 && column.null_count() == column.len() {
+            if field.is_nullable() && !column.is_empty() && column.null_count() == column.len() {
                 let null: ArrayRef = Arc::new(NullArray::new(column.len()));
                 (Arc::new(Field::new(field.name(), DataType::Null, true)), null)
             } else {
