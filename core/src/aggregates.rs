@@ -128,29 +128,88 @@ impl DyadKey {
 /// One dyad's day, all roots together: counts per QuadClass (GDELT scheme) and sums, with the
 /// low-information roots (01 statements, 02 appeals) also kept apart so series can leave them out.
 /// Series read these: a 10-year daily series touches at most one cell per day per key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+///
+/// A store holds one per dyad and day with events, millions of them, so the cell is packed:
+/// 72 bytes, counts in 32 bits (one dyad's events of one day), the event count not kept apart
+/// from the QuadClass counts it is the sum of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct DayCell {
     /// Day number.
     pub day: i32,
+    /// Events of roots 01 and 02.
+    low_count: i32,
     /// Events per QuadClass 1..=4 (index 0..=3).
-    pub quads: [i64; 4],
-    /// Sums over all roots.
-    pub sums: Sums,
-    /// Sums over roots 01 and 02 only.
-    pub low: Sums,
+    pub quads: [i32; 4],
+    sums: EventSums,
+    low: EventSums,
+}
+
+/// [`Sums`] without the count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct EventSums {
+    goldstein: i64,
+    mentions: i64,
+    goldstein_mentions: i64,
+}
+
+impl EventSums {
+    fn add(&mut self, s: &Sums) {
+        self.goldstein += s.goldstein;
+        self.mentions += s.mentions;
+        self.goldstein_mentions += s.goldstein_mentions;
+    }
+
+    fn merge(&mut self, o: &EventSums) {
+        self.goldstein += o.goldstein;
+        self.mentions += o.mentions;
+        self.goldstein_mentions += o.goldstein_mentions;
+    }
+
+    fn with_count(self, count: i64) -> Sums {
+        Sums { count, goldstein: self.goldstein, mentions: self.mentions, goldstein_mentions: self.goldstein_mentions }
+    }
 }
 
 impl DayCell {
-    pub(crate) fn add(&mut self, root: u8, s: &Sums) {
+    /// An empty cell of a day.
+    pub fn new(day: i32) -> DayCell {
+        DayCell { day, ..Default::default() }
+    }
+
+    /// Adds sums of events of one root (of `s.count` events: 0 adds the sums alone, as a
+    /// repeated report's mentions).
+    pub fn add(&mut self, root: u8, s: &Sums) {
         let q = crate::taxonomy::quad_of_root(root, crate::taxonomy::QuadScheme::Gdelt) as usize;
-        self.quads[q.clamp(1, 4) - 1] += s.count;
+        self.quads[q.clamp(1, 4) - 1] += s.count as i32;
         self.sums.add(s);
         if root <= 2 {
+            self.low_count += s.count as i32;
             self.low.add(s);
         }
     }
+
+    /// Adds another cell of the same day.
+    fn merge(&mut self, o: &DayCell) {
+        for q in 0..4 {
+            self.quads[q] += o.quads[q];
+        }
+        self.low_count += o.low_count;
+        self.sums.merge(&o.sums);
+        self.low.merge(&o.low);
+    }
+
+    /// Sums over all roots.
+    pub fn sums(&self) -> Sums {
+        self.sums.with_count(self.quads.iter().map(|&q| i64::from(q)).sum())
+    }
+
+    /// Sums over roots 01 and 02 only.
+    pub fn low(&self) -> Sums {
+        self.low.with_count(i64::from(self.low_count))
+    }
+
     fn is_zero(&self) -> bool {
-        self.sums.is_zero() && self.low.is_zero() && self.quads == [0; 4]
+        *self == DayCell::new(self.day)
     }
 }
 
@@ -303,7 +362,7 @@ impl Aggregates {
                 match day_run.last_mut() {
                     Some(c) if c.day == day => c.add(root, sums),
                     _ => {
-                        let mut c = DayCell { day, ..Default::default() };
+                        let mut c = DayCell::new(day);
                         c.add(root, sums);
                         day_run.push(c);
                     }
@@ -669,12 +728,7 @@ fn merge_days(days: &mut Vec<DayCell>, mut run: Vec<DayCell>) {
             i -= 1;
         } else if i > 0 && days[i - 1].day == run[j - 1].day {
             let mut c = days[i - 1];
-            let y = &run[j - 1];
-            for q in 0..4 {
-                c.quads[q] += y.quads[q];
-            }
-            c.sums.add(&y.sums);
-            c.low.add(&y.low);
+            c.merge(&run[j - 1]);
             zeros |= c.is_zero();
             days[k] = c;
             i -= 1;
@@ -946,7 +1000,7 @@ mod tests {
         let mut days: std::collections::BTreeMap<(DyadKey, i32), DayCell> = Default::default();
         for d in deltas {
             cells.entry((d.key, d.day, d.root)).or_default().add(&d.sums);
-            days.entry((d.key, d.day)).or_insert(DayCell { day: d.day, ..Default::default() }).add(d.root, &d.sums);
+            days.entry((d.key, d.day)).or_insert(DayCell::new(d.day)).add(d.root, &d.sums);
         }
         cells.retain(|_, s| !s.is_zero());
         days.retain(|_, c| !c.is_zero());
@@ -991,6 +1045,26 @@ mod tests {
         for d in &deltas {
             assert_eq!(PackedSums::pack(&d.sums).map(PackedSums::unpack), Some(d.sums));
         }
+    }
+
+    #[test]
+    fn a_day_cell_is_packed() {
+        // Millions of them live in a store's aggregates.
+        assert_eq!(std::mem::size_of::<DayCell>(), 72);
+        let mut c = DayCell::new(3);
+        c.add(1, &Sums::of_event(3.4, 2, 1));
+        c.add(19, &Sums::of_event(-10.0, 5, 1));
+        c.add(19, &Sums { count: 0, goldstein: 0, mentions: 4, goldstein_mentions: -40_000 });
+        assert_eq!(c.quads, [1, 0, 0, 1]);
+        assert_eq!(c.sums(), Sums { count: 2, goldstein: -6600, mentions: 11, goldstein_mentions: 6800 - 90_000 });
+        assert_eq!(c.low(), Sums::of_event(3.4, 2, 1));
+        let mut twice = c;
+        twice.merge(&c);
+        assert_eq!(twice.sums().count, 4);
+        c.add(1, &Sums::of_event(3.4, 2, -1));
+        c.add(19, &Sums::of_event(-10.0, 5, -1));
+        c.add(19, &Sums { count: 0, goldstein: 0, mentions: -4, goldstein_mentions: 40_000 });
+        assert!(c.is_zero());
     }
 
     #[test]

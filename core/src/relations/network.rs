@@ -86,8 +86,9 @@ pub fn network(view: &StoreView, from: Date, to: Date, min_events: i64) -> Netwo
         let (x, y) = if x <= y { (x, y) } else { (y, x) };
         let e = pairs.entry((x, y)).or_default();
         for c in agg.days_between(key, from, to) {
-            e.0 += c.sums.count;
-            e.1 += c.sums.goldstein;
+            let sums = c.sums();
+            e.0 += sums.count;
+            e.1 += sums.goldstein;
         }
     }
     let edges: Vec<Edge> = pairs

@@ -21,7 +21,6 @@ use crate::aggregates::{AggregateSource, DayCell, DyadKey, GOLDSTEIN_SCALE, Sums
 use crate::date::Date;
 use crate::error::{Error, Result};
 use crate::store::{ActorSel, StoreView};
-use crate::taxonomy::{QuadScheme, quad_of_root};
 use serde::{Deserialize, Serialize};
 
 /// The length of a series' periods.
@@ -208,17 +207,18 @@ struct Acc {
 impl Acc {
     fn add_day(&mut self, c: &DayCell, drop_low: bool) {
         for q in 0..4 {
-            self.quads[q] += c.quads[q];
+            self.quads[q] += i64::from(c.quads[q]);
         }
-        self.sums.add(&c.sums);
+        self.sums.add(&c.sums());
         if drop_low {
             // Roots 01 and 02 are QuadClass 1 in the GDELT scheme.
-            self.quads[0] -= c.low.count;
+            let low = c.low();
+            self.quads[0] -= low.count;
             self.sums.add(&Sums {
-                count: -c.low.count,
-                goldstein: -c.low.goldstein,
-                mentions: -c.low.mentions,
-                goldstein_mentions: -c.low.goldstein_mentions,
+                count: -low.count,
+                goldstein: -low.goldstein,
+                mentions: -low.mentions,
+                goldstein_mentions: -low.goldstein_mentions,
             });
         }
     }
@@ -487,10 +487,7 @@ fn exact_days(
                     goldstein_mentions: g * brief.mentions as i64,
                 };
                 if let Some(c) = out.last_mut() {
-                    c.sums.add(&extra);
-                    if brief.root <= 2 {
-                        c.low.add(&extra);
-                    }
+                    c.add(brief.root, &extra);
                 }
                 continue;
             }
@@ -498,15 +495,10 @@ fn exact_days(
         }
         let s = Sums::of_event(brief.goldstein, brief.mentions, 1);
         if out.last().is_none_or(|c| c.day != day) {
-            out.push(DayCell { day, ..Default::default() });
+            out.push(DayCell::new(day));
         }
         if let Some(c) = out.last_mut() {
-            let q = quad_of_root(brief.root, QuadScheme::Gdelt) as usize;
-            c.quads[q.clamp(1, 4) - 1] += 1;
-            c.sums.add(&s);
-            if brief.root <= 2 {
-                c.low.add(&s);
-            }
+            c.add(brief.root, &s);
         }
     }
     out

@@ -146,7 +146,7 @@ fn aggregates_match_a_brute_force_recount() {
                 let day = e.date.days();
                 brute
                     .entry((s, t, e.directed, day))
-                    .or_insert(crate::aggregates::DayCell { day, ..Default::default() })
+                    .or_insert(crate::aggregates::DayCell::new(day))
                     .add(root, &Sums::of_event(e.goldstein, e.mentions, 1));
             }
             let mut stored: HashMap<(String, String, bool, i32), crate::aggregates::DayCell> = HashMap::default();
@@ -248,7 +248,7 @@ fn one_big_write_indexes_like_many_small_ones() {
         }
     }
     let total: i64 =
-        keys.iter().flat_map(|k| b.aggregates().days_between(k, Date::MIN, Date::MAX)).map(|c| c.sums.count).sum();
+        keys.iter().flat_map(|k| b.aggregates().days_between(k, Date::MIN, Date::MAX)).map(|c| c.sums().count).sum();
     assert_eq!(total, 120_000);
     drop((b, s, l, q, m));
     // The id index of the big write knows every event.
