@@ -1,7 +1,8 @@
 //! The embedded store on disk: a directory holding a SQLite catalog (WAL) of documents,
 //! dictionary entries, segments and removed rows, and the events themselves in immutable Arrow IPC
-//! segment files (`segments/00000001.arrow`, readable by pyarrow, polars and DuckDB) that are
-//! memory-mapped for reading.
+//! segment files (`segments/00000001.arrow`, readable by pyarrow and polars) that are
+//! memory-mapped for reading. A column a segment has no value in is written as Arrow's null type
+//! and read back as a null column of its own type ([`to_stored`], [`from_stored`]).
 //!
 //! A write lands in three steps: the segment is written to a temporary file, synced and renamed;
 //! then one SQLite transaction records it with the rest of the write. A crash before the
