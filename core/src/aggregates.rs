@@ -76,9 +76,9 @@ impl PackedSums {
         if !matches!(s.count, 1 | -1) {
             return None;
         }
-        let mentions = s.mentions * s.count;
+        let mentions = s.mentions.checked_mul(s.count)?;
         let goldstein = i32::try_from(s.goldstein).ok()?;
-        let fits = (0..1 << 31).contains(&mentions) && s.goldstein_mentions == s.goldstein * mentions;
+        let fits = (0..1 << 31).contains(&mentions) && Some(s.goldstein_mentions) == s.goldstein.checked_mul(mentions);
         let negative = u64::from(s.count < 0) << 31;
         fits.then(|| PackedSums((u64::from(goldstein as u32) << 32) | negative | mentions as u64))
     }
@@ -177,13 +177,15 @@ impl DayCell {
     }
 
     /// Adds sums of events of one root (of `s.count` events: 0 adds the sums alone, as a
-    /// repeated report's mentions).
+    /// repeated report's mentions). Counts stop at the 32-bit limits (one dyad's events of one
+    /// day; aggregate tables with more are refused when read).
     pub fn add(&mut self, root: u8, s: &Sums) {
         let q = crate::taxonomy::quad_of_root(root, crate::taxonomy::QuadScheme::Gdelt) as usize;
-        self.quads[q.clamp(1, 4) - 1] += s.count as i32;
+        let count = s.count.clamp(i32::MIN.into(), i32::MAX.into()) as i32;
+        self.quads[q.clamp(1, 4) - 1] = self.quads[q.clamp(1, 4) - 1].saturating_add(count);
         self.sums.add(s);
         if root <= 2 {
-            self.low_count += s.count as i32;
+            self.low_count = self.low_count.saturating_add(count);
             self.low.add(s);
         }
     }
@@ -191,9 +193,9 @@ impl DayCell {
     /// Adds another cell of the same day.
     fn merge(&mut self, o: &DayCell) {
         for q in 0..4 {
-            self.quads[q] += o.quads[q];
+            self.quads[q] = self.quads[q].saturating_add(o.quads[q]);
         }
-        self.low_count += o.low_count;
+        self.low_count = self.low_count.saturating_add(o.low_count);
         self.sums.merge(&o.sums);
         self.low.merge(&o.low);
     }
@@ -759,6 +761,8 @@ fn merge_totals(totals: &mut Vec<DayTotal>, run: Vec<DayTotal>) {
                     totals.remove(i);
                 }
             }
+            // Events added and taken away within one batch leave nothing to keep.
+            Err(_) if t.count == 0 && t.mentions == 0 => {}
             Err(i) => totals.insert(i, t),
         }
     }
@@ -949,6 +953,10 @@ impl AggregateSet {
                 return Err(crate::Error::invalid("root", "a row needs a root 1..=20, a date and `directed`")
                     .at("table", i as u64 + 1));
             }
+            if i32::try_from(n.value(i)).is_err() {
+                return Err(crate::Error::invalid("count", format!("a count of {} events in one cell", n.value(i)))
+                    .at("table", i as u64 + 1));
+            }
             let s = set.countries.intern((!sc.is_null(i)).then(|| sc.value(i)));
             let t = set.countries.intern((!tc.is_null(i)).then(|| tc.value(i)));
             let sums = Sums {
@@ -1011,6 +1019,21 @@ mod tests {
         for v in a.days.values() {
             assert!(v.windows(2).all(|w| w[0].day < w[1].day), "day cells in day order");
         }
+        // Country totals: each event once for each country it involves.
+        let mut totals: std::collections::BTreeMap<(u32, i32), (i64, i64)> = Default::default();
+        for d in deltas {
+            let mut countries = vec![d.key.source, d.key.target];
+            countries.dedup();
+            for c in countries {
+                let t = totals.entry((c, d.day)).or_default();
+                t.0 += d.sums.count;
+                t.1 += d.sums.mentions;
+            }
+        }
+        totals.retain(|_, t| *t != (0, 0));
+        let got: std::collections::BTreeMap<(u32, i32), (i64, i64)> =
+            a.countries.iter().flat_map(|(c, v)| v.iter().map(|t| ((*c, t.day), (t.count, t.mentions)))).collect();
+        assert_eq!(got, totals);
     }
 
     #[test]

@@ -34,7 +34,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The schema version this build writes; older catalogs are migrated on a writable open.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
+
+/// The oldest schema version this build reads without migrating (a read-only open).
+const OLDEST_READABLE: i64 = 2;
 
 const CATALOG: &str = "catalog.sqlite";
 const SEGMENTS: &str = "segments";
@@ -81,11 +84,16 @@ impl DirBackend {
                 )?;
                 conn.busy_timeout(Duration::from_secs(10))?;
                 let version = schema_version(&conn)?;
-                if version != SCHEMA_VERSION {
+                if !(OLDEST_READABLE..=SCHEMA_VERSION).contains(&version) {
+                    let what = if version > SCHEMA_VERSION {
+                        "upgrade detente to read it"
+                    } else {
+                        "open it for writing once to migrate"
+                    };
                     return Err(Error::Corrupt {
                         path: catalog,
                         message: format!(
-                            "schema version {version}, this build reads {SCHEMA_VERSION} (open it for writing once to migrate)"
+                            "schema version {version}, this build reads {OLDEST_READABLE} to {SCHEMA_VERSION} ({what})"
                         ),
                     });
                 }
@@ -288,7 +296,7 @@ fn from_stored(batch: RecordBatch) -> std::result::Result<RecordBatch, ArrowErro
         return RecordBatch::try_new(event_schema(), batch.columns().to_vec());
     }
     // The widest buffer a null column of these types has: two u32 per row (`span`).
-    let zeros = zero_buffer(8 * n + 64).map_err(|e| ArrowError::ExternalError(Box::new(e)))?;
+    let zeros = zeros(8 * n + 64).map_err(|e| ArrowError::ExternalError(Box::new(e)))?;
     let columns = event_schema()
         .fields()
         .iter()
@@ -304,14 +312,24 @@ fn from_stored(batch: RecordBatch) -> std::result::Result<RecordBatch, ArrowErro
     RecordBatch::try_new(event_schema(), columns)
 }
 
-/// `len` bytes of zeros that take no memory: a read-only anonymous mapping never written.
-fn zero_buffer(len: usize) -> std::io::Result<Buffer> {
+/// At least `len` bytes of zeros that take no memory: a read-only anonymous mapping never
+/// written, one for the process, mapped again (twice as large) when a segment needs more.
+fn zeros(len: usize) -> std::io::Result<Buffer> {
+    static ZEROS: Mutex<Option<Buffer>> = Mutex::new(None);
+    let mut zeros = ZEROS.lock();
+    if let Some(z) = zeros.as_ref().filter(|z| z.len() >= len) {
+        return Ok(z.clone());
+    }
+    let len = len.max(zeros.as_ref().map_or(0, |z| 2 * z.len()));
     let map = memmap2::MmapOptions::new().len(len).map_anon()?.make_read_only()?;
     let ptr = NonNull::new(map.as_ptr() as *mut u8)
         .ok_or_else(|| std::io::Error::other("an anonymous mapping at address 0"))?;
     // SAFETY: the pointer and length describe the mapping, which the Arc keeps alive as long as
-    // any buffer slice refers to it; nothing writes to it.
-    Ok(unsafe { Buffer::from_custom_allocation(ptr, len, Arc::new(map)) })
+    // any buffer slice refers to it; nothing writes to it (arrow copies a custom allocation
+    // before it would change it).
+    let z = unsafe { Buffer::from_custom_allocation(ptr, len, Arc::new(map)) };
+    *zeros = Some(z.clone());
+    Ok(z)
 }
 
 /// An all-null array of `data_type` and `n` rows over `zeros` (at least 8 bytes a row), checked
@@ -399,10 +417,8 @@ fn check_utf8(data: &ArrayData) -> std::result::Result<(), ArrowError> {
         return Ok(());
     }
     let bad = |what: &str| ArrowError::InvalidArgumentError(format!("a string array with {what}"));
-    let offsets = data
-        .buffer::<i32>(0)
-        .get(data.offset()..data.offset() + data.len() + 1)
-        .ok_or_else(|| bad("too few offsets"))?;
+    // `buffer` starts at the array's offset already.
+    let offsets = data.buffer::<i32>(0).get(..data.len() + 1).ok_or_else(|| bad("too few offsets"))?;
     let values = data.buffers().get(1).ok_or_else(|| bad("no values"))?.as_slice();
     let (first, last) = (offsets[0], offsets[offsets.len() - 1]);
     let ordered = offsets.windows(2).fold(true, |ok, w| ok & (w[0] <= w[1]));
@@ -460,6 +476,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
                 "CREATE TABLE imports(fingerprint TEXT PRIMARY KEY, name TEXT NOT NULL, format TEXT NOT NULL,
                                       rows INTEGER NOT NULL, added INTEGER NOT NULL);",
             )?,
+            // 3: segments may hold empty columns as Arrow's null type (builds before it would
+            // call them damaged); nothing changes in the catalog.
+            2 => {}
             _ => unreachable!("every version below SCHEMA_VERSION has a step"),
         }
         version += 1;
@@ -749,10 +768,16 @@ mod tests {
             (vec![-1, 3, 8], b"abcd\xc3\xa9fg"),
             (vec![0, 3, 8], b"ab\xffd\xc3\xa9fg"),
         ];
+        // Arrays that start one offset in (a slice): the first reads offsets 1, 3, 5; the
+        // second 9, 0, 1, out of order, where offsets 0, 1, 2 further on are in order.
+        let sliced: Vec<(Vec<i32>, &[u8])> =
+            vec![(vec![0, 1, 3, 5], b"abcdefghij"), (vec![0, 9, 0, 1, 2], b"abcdefghij")];
         let (mut ok, mut refused) = (0, 0);
-        for (offsets, bytes) in cases {
+        let all = cases.into_iter().map(|c| (0, c)).chain(sliced.into_iter().map(|c| (1, c)));
+        for (offset, (offsets, bytes)) in all {
             let builder = ArrayData::builder(DataType::Utf8)
-                .len(offsets.len() - 1)
+                .len(offsets.len() - 1 - offset)
+                .offset(offset)
                 .add_buffer(Buffer::from_vec(offsets.clone()))
                 .add_buffer(Buffer::from_vec(bytes.to_vec()));
             // SAFETY: only checked, never read as strings.
@@ -765,7 +790,7 @@ mod tests {
                 refused += 1;
             }
         }
-        assert_eq!((ok, refused), (2, 7));
+        assert_eq!((ok, refused), (3, 8));
     }
 
     #[test]
