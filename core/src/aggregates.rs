@@ -182,7 +182,8 @@ impl DayCell {
     pub fn add(&mut self, root: u8, s: &Sums) {
         let q = crate::taxonomy::quad_of_root(root, crate::taxonomy::QuadScheme::Gdelt) as usize;
         let count = s.count.clamp(i32::MIN.into(), i32::MAX.into()) as i32;
-        self.quads[q.clamp(1, 4) - 1] = self.quads[q.clamp(1, 4) - 1].saturating_add(count);
+        let quad = &mut self.quads[q.clamp(1, 4) - 1];
+        *quad = quad.saturating_add(count);
         self.sums.add(s);
         if root <= 2 {
             self.low_count = self.low_count.saturating_add(count);
@@ -293,15 +294,12 @@ impl Aggregates {
             return;
         };
         let keys: Vec<u64> = deltas.iter().map(|d| layout.key(d.key, d.day, d.root)).collect();
-        if let Some((numbers, _)) = &mut layout.numbered {
-            *numbers = HashMap::default();
-        }
+        layout.keys_made();
         // The sums go through the sort with their keys when every delta is one event's (all of
         // a store's are): they then pack into 64 bits. Otherwise the delta's index does, and
         // the sums are looked up (memory reads all over the deltas: the slow part of a sort).
-        let packed = deltas.iter().all(|d| PackedSums::pack(&d.sums).is_some());
-        if packed {
-            let values = deltas.iter().map(|d| PackedSums::pack(&d.sums).map_or(0, |p| p.0)).collect();
+        let packed: Option<Vec<u64>> = deltas.iter().map(|d| PackedSums::pack(&d.sums).map(|p| p.0)).collect();
+        if let Some(values) = packed {
             drop(deltas);
             self.apply_packed(keys, values, layout);
         } else {
@@ -571,6 +569,14 @@ impl KeyLayout {
         self.day_bits + self.root_bits
     }
 
+    /// Frees the map that numbers dyads once every key is made (the numbers stay readable):
+    /// it is not needed while the keys are sorted.
+    pub(crate) fn keys_made(&mut self) {
+        if let Some((numbers, _)) = &mut self.numbered {
+            *numbers = HashMap::default();
+        }
+    }
+
     /// The key of a dyad, day and root (within the layout's bounds).
     #[inline]
     pub(crate) fn key(&mut self, dyad: DyadKey, day: i32, root: u8) -> u64 {
@@ -590,13 +596,13 @@ impl KeyLayout {
 
     /// The dyad part of a key.
     #[inline]
-    fn dyad(&self, key: u64) -> u64 {
+    pub(crate) fn dyad(&self, key: u64) -> u64 {
         key >> self.low_bits()
     }
 
     /// The dyad a key's dyad part stands for.
     #[inline]
-    fn dyad_key(&self, dyad: u64) -> DyadKey {
+    pub(crate) fn dyad_key(&self, dyad: u64) -> DyadKey {
         match &self.numbered {
             None => DyadKey {
                 source: (dyad >> (self.target_bits + 1)) as u32,
@@ -607,11 +613,13 @@ impl KeyLayout {
         }
     }
 
+    /// The day of a key.
     #[inline]
-    fn day(&self, key: u64) -> i32 {
+    pub(crate) fn day(&self, key: u64) -> i32 {
         self.lo + ((key >> self.root_bits) & ((1 << self.day_bits) - 1)) as i32
     }
 
+    /// The root of a key.
     #[inline]
     fn root(&self, key: u64) -> u8 {
         (key & ((1 << self.root_bits) - 1)) as u8
@@ -619,7 +627,7 @@ impl KeyLayout {
 }
 
 /// The number of bits `x` needs (0 for 0).
-pub(crate) fn bits(x: u64) -> u32 {
+fn bits(x: u64) -> u32 {
     u64::BITS - x.leading_zeros()
 }
 
@@ -1038,13 +1046,7 @@ mod tests {
 
     #[test]
     fn cells_equal_a_recount_whatever_the_ids_and_dates() {
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut next = crate::testing::below(0x9e37_79b9_7f4a_7c15);
         let deltas: Vec<Delta> = (0..6000)
             .map(|_| {
                 let key = DyadKey::of(next(6) as u32, next(6) as u32, next(2) == 0);

