@@ -262,6 +262,13 @@ impl Model {
         self.inner.store.backend().size_on_disk()
     }
 
+    /// Merges the store's small segments now; returns the segments merged away and those
+    /// left. Every write does this as it commits: this is for a store written by an older build.
+    pub fn compact(&self) -> Result<(usize, usize)> {
+        let merged = self.inner.store.compact()?;
+        Ok((merged, self.inner.store.view().segment_count()))
+    }
+
     /// Builds the in-memory aggregates and dyad index now, not on the first query that needs
     /// them (a service does this at start: its queries then answer in microseconds).
     pub fn prepare(&self) {

@@ -63,6 +63,9 @@ pub enum Command {
     /// skipped and reported with file and line (--strict: a bad row rejects its whole file); a
     /// file imported before is skipped.
     Import(ImportArgs),
+    /// Merge the store's small segments now (every write does this; a store written by an
+    /// older build merges at its first write, or here).
+    Compact,
     /// Export events or a relation series to Parquet or CSV (by the file name).
     #[command(subcommand)]
     Export(ExportCommand),
@@ -588,6 +591,10 @@ pub fn run(cli: Cli) -> Result<()> {
                 })
                 .collect();
             write_rows(&mut out, format, &rows, &[])?;
+        }
+        Command::Compact => {
+            let (merged, left) = open_write(&cli)?.compact()?;
+            write_rows(&mut out, format, &[json!({"segments_merged": merged, "segments": left})], &[])?;
         }
         Command::Relation(r) => {
             let model = open_read(&cli)?;

@@ -231,3 +231,91 @@ fn a_crash_mid_batch_leaves_the_earlier_batches() {
         .collect();
     assert!(leftovers.is_empty());
 }
+
+fn segment_files(data: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(data.join("segments"))
+        .expect("segments")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn count_events(data: &Path) -> usize {
+    let o = detente(data, &["events", "list", "--format", "jsonl", "--limit", "1000000"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o).lines().count()
+}
+
+#[test]
+fn small_writes_merge_while_readers_read() {
+    // 48 writes of 100 events, each its own process; readers meanwhile list everything. A
+    // reader may open the store just as a merge removes the files it merged: it must still see
+    // whole writes, never fail.
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("store");
+    let files: Vec<_> = (0..48)
+        .map(|i| {
+            let f = dir.path().join(format!("w{i}.jsonl"));
+            write_events(&f, 100, i * 100);
+            f
+        })
+        .collect();
+    assert!(detente(&data, &["events", "add", files[0].to_str().unwrap_or_default()]).status.success());
+    let writer = {
+        let (data, files) = (data.clone(), files.clone());
+        std::thread::spawn(move || {
+            for f in &files[1..] {
+                let o = detente(&data, &["events", "add", f.to_str().unwrap_or_default()]);
+                assert!(o.status.success(), "{}", stderr(&o));
+            }
+        })
+    };
+    let mut reads = 0;
+    while !writer.is_finished() {
+        let n = count_events(&data);
+        assert_eq!(n % 100, 0, "a reader saw {n} events");
+        reads += 1;
+    }
+    assert!(writer.join().is_ok(), "the writer failed");
+    assert!(reads > 0);
+    assert_eq!(count_events(&data), 4_800);
+    // 48 segments written; merged into a few, their files removed.
+    let segments = segment_files(&data);
+    assert!(segments.len() <= 12, "{segments:?}");
+    let o = detente(&data, &["compact", "--format", "jsonl"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(jsonl(&o), [json!({"segments_merged": 0, "segments": segments.len()})]);
+}
+
+#[test]
+fn a_crash_mid_merge_leaves_every_write() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("store");
+    let add = |i: usize, fault: Option<&str>| {
+        let f = dir.path().join(format!("w{i}.jsonl"));
+        write_events(&f, 100, i * 100);
+        let mut c = Command::new(env!("CARGO_BIN_EXE_detente"));
+        c.arg("--data").arg(&data).args(["events", "add", f.to_str().unwrap_or_default()]);
+        if let Some(var) = fault {
+            c.env(var, "1");
+        }
+        c.output().expect("run")
+    };
+    // Writes of 100 events merge once they make 512 rows: at the sixth.
+    for i in 0..5 {
+        assert!(add(i, None).status.success());
+    }
+    assert_eq!(segment_files(&data).len(), 5);
+    // The sixth write lands; the process dies with the merged segment written, uncommitted.
+    let o = add(5, Some("DETENTE_FAULT_ABORT_BEFORE_MERGE"));
+    assert!(!o.status.success());
+    assert_eq!(segment_files(&data).len(), 7, "six segments and the merged one's file");
+    assert_eq!(count_events(&data), 600);
+    // The next writer removes the orphan, and its write merges the seven.
+    assert!(add(6, None).status.success());
+    let left = segment_files(&data);
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(count_events(&data), 700);
+}

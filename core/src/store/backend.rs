@@ -4,7 +4,7 @@
 
 use crate::actors::Entry;
 use crate::document::Document;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use arrow_array::RecordBatch;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -73,6 +73,10 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn load(&self) -> Result<Snapshot>;
     /// Applies one write atomically and durably.
     fn commit(&self, commit: Commit) -> Result<Committed>;
+    /// Replaces adjacent segments (`seqs`, every one of a run, in order) by one segment holding
+    /// their rows in the same order, atomically and durably (compaction). The new segment takes
+    /// the last one's place, so rows keep their numbers.
+    fn merge_segments(&self, seqs: &[u64], batch: &RecordBatch) -> Result<Committed>;
     /// A stored document.
     fn document(&self, id: &str) -> Result<Option<Document>>;
     /// True when a file with this fingerprint was imported.
@@ -130,6 +134,21 @@ impl Backend for MemoryBackend {
         m.actors.extend(c.actors);
         m.imports.extend(c.imports.into_iter().map(|r| r.fingerprint));
         Ok(Committed { segment, generation: m.generation })
+    }
+
+    fn merge_segments(&self, seqs: &[u64], batch: &RecordBatch) -> Result<Committed> {
+        let mut m = self.inner.lock();
+        let start = m.segments.iter().position(|s| Some(&s.seq) == seqs.first());
+        let run = start.map(|i| i..i + seqs.len()).filter(|r| {
+            m.segments.get(r.clone()).is_some_and(|run| run.iter().map(|s| s.seq).eq(seqs.iter().copied()))
+        });
+        let (Some(run), Some(&last)) = (run, seqs.last()) else {
+            return Err(Error::Internal(format!("segments {seqs:?} are not a run of the store's")));
+        };
+        m.generation += 1;
+        let segment = LoadedSegment { seq: last, batch: batch.clone() };
+        m.segments.splice(run, [segment.clone()]);
+        Ok(Committed { segment: Some(segment), generation: m.generation })
     }
 
     fn imported(&self, fingerprint: &str) -> Result<bool> {

@@ -133,7 +133,7 @@ impl DirBackend {
 
     /// Deletes segment files the catalog does not list (left by a crash mid-write).
     fn remove_orphans(&self) -> Result<()> {
-        let listed: Vec<String> = {
+        let listed: std::collections::HashSet<String> = {
             let conn = self.conn.lock();
             let mut st = conn.prepare("SELECT file FROM segments")?;
             st.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<_>>()?
@@ -150,8 +150,8 @@ impl DirBackend {
         Ok(())
     }
 
-    fn write_segment(&self, seq: u64, batch: &RecordBatch) -> Result<(String, u64)> {
-        let name = format!("{seq:08}.arrow");
+    /// Writes a segment file durably under `name`; returns its size.
+    fn write_segment(&self, name: &str, batch: &RecordBatch) -> Result<u64> {
         let dir = self.root.join(SEGMENTS);
         let tmp = dir.join(format!("{name}.tmp"));
         let path = dir.join(&name);
@@ -168,7 +168,40 @@ impl DirBackend {
         fs::rename(&tmp, &path).map_err(io(&path))?;
         // The rename is durable once the directory is synced.
         File::open(&dir).and_then(|d| d.sync_all()).map_err(io(&dir))?;
-        Ok((name, bytes))
+        Ok(bytes)
+    }
+
+    /// One consistent read of the catalog and of the segments it lists.
+    fn load_once(&self) -> Result<Snapshot> {
+        // One read transaction: the segment list, removed rows and counter are one consistent state.
+        let (files, tombstones, generation) = {
+            let mut conn = self.conn.lock();
+            let tx = conn.transaction()?;
+            let files: Vec<(u64, String)> = {
+                let mut st = tx.prepare("SELECT seq, file FROM segments ORDER BY seq")?;
+                st.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?
+            };
+            let tombstones: Vec<u32> = {
+                let mut st = tx.prepare("SELECT row FROM tombstones")?;
+                st.query_map([], |r| r.get::<_, i64>(0).map(|x| x as u32))?.collect::<rusqlite::Result<_>>()?
+            };
+            let g = generation(&tx)?;
+            tx.commit()?;
+            (files, tombstones, g)
+        };
+        let mut segments = Vec::with_capacity(files.len());
+        for (seq, file) in files {
+            // Checked, then let go of: a query maps back in only the columns it reads, and a
+            // store larger than memory opens.
+            segments.push(LoadedSegment { seq, batch: self.read_segment(&file, true)? });
+        }
+        Ok(Snapshot { segments, tombstones, generation })
+    }
+
+    /// True when `e` is about a segment file that does not exist (any more).
+    fn missing_segment(&self, e: &Error) -> bool {
+        matches!(e, Error::Io { path, .. } if path.starts_with(self.root.join(SEGMENTS)) && !path.exists())
     }
 
     fn read_segment(&self, name: &str, release: bool) -> Result<RecordBatch> {
@@ -498,30 +531,62 @@ fn generation(conn: &Connection) -> Result<u64> {
 
 impl Backend for DirBackend {
     fn load(&self) -> Result<Snapshot> {
-        // One read transaction: the segment list, removed rows and counter are one consistent state.
-        let (files, tombstones, generation) = {
-            let mut conn = self.conn.lock();
-            let tx = conn.transaction()?;
-            let files: Vec<(u64, String)> = {
-                let mut st = tx.prepare("SELECT seq, file FROM segments ORDER BY seq")?;
-                st.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)))?
-                    .collect::<rusqlite::Result<_>>()?
-            };
-            let tombstones: Vec<u32> = {
-                let mut st = tx.prepare("SELECT row FROM tombstones")?;
-                st.query_map([], |r| r.get::<_, i64>(0).map(|x| x as u32))?.collect::<rusqlite::Result<_>>()?
-            };
-            let g = generation(&tx)?;
-            tx.commit()?;
-            (files, tombstones, g)
-        };
-        let mut segments = Vec::with_capacity(files.len());
-        for (seq, file) in files {
-            // Checked, then let go of: a query maps back in only the columns it reads, and a
-            // store larger than memory opens.
-            segments.push(LoadedSegment { seq, batch: self.read_segment(&file, true)? });
+        // A writer that compacts deletes the segments it merged once its catalog lists the merged
+        // one: a file listed here and gone when opened means the list changed, so read it again.
+        let mut attempt = 0;
+        loop {
+            match self.load_once() {
+                Err(e) if attempt < 8 && self.missing_segment(&e) => {
+                    attempt += 1;
+                    tracing::debug!(attempt, "a segment was merged while the store was read; reading again");
+                }
+                loaded => return loaded,
+            }
         }
-        Ok(Snapshot { segments, tombstones, generation })
+    }
+
+    fn merge_segments(&self, seqs: &[u64], batch: &RecordBatch) -> Result<Committed> {
+        let (Some(&first), Some(&last)) = (seqs.first(), seqs.last()) else {
+            return Err(Error::Internal("a merge of no segments".into()));
+        };
+        let mut conn = self.conn.lock();
+        let listed: Vec<(u64, String)> = {
+            let mut st = conn.prepare("SELECT seq, file FROM segments WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq")?;
+            st.query_map(params![first as i64, last as i64], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?
+        };
+        if !listed.iter().map(|(seq, _)| *seq).eq(seqs.iter().copied()) {
+            return Err(Error::Internal(format!("segments {seqs:?} are not a run of the catalog's")));
+        }
+        let g = generation(&conn)? + 1;
+        // A name no earlier segment had: readers may still be opening the files merged.
+        let name = format!("{last:08}-{g}.arrow");
+        let bytes = self.write_segment(&name, batch)?;
+        // Crash-test hook: the process dies with the merged segment written but not committed.
+        if std::env::var_os("DETENTE_FAULT_ABORT_BEFORE_MERGE").is_some() {
+            std::process::abort();
+        }
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM segments WHERE seq BETWEEN ?1 AND ?2", params![first as i64, last as i64])?;
+        tx.execute(
+            "INSERT INTO segments(seq, file, rows, bytes, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![last as i64, name, batch.num_rows() as i64, bytes as i64, now_secs()],
+        )?;
+        tx.execute("UPDATE meta SET value = ?1 WHERE key = 'generation'", params![g.to_string()])?;
+        tx.commit()?;
+        drop(conn);
+        // Readers that mapped them keep reading them; one that has yet to open them reads the
+        // catalog again. A file left behind is removed when the store is next opened to write.
+        let dir = self.root.join(SEGMENTS);
+        for (_, file) in &listed {
+            if let Err(e) = fs::remove_file(dir.join(file)) {
+                tracing::warn!(file = %dir.join(file).display(), error = %e, "could not remove a merged segment");
+            }
+        }
+        let segment = LoadedSegment { seq: last, batch: self.read_segment(&name, true)? };
+        Ok(Committed { segment: Some(segment), generation: g })
     }
 
     fn commit(&self, c: Commit) -> Result<Committed> {
@@ -529,7 +594,11 @@ impl Backend for DirBackend {
         let seq: u64 =
             conn.query_row("SELECT coalesce(max(seq), 0) + 1 FROM segments", [], |r| r.get::<_, i64>(0))? as u64;
         let written = match &c.batch {
-            Some(b) => Some(self.write_segment(seq, b)?),
+            Some(b) => {
+                let name = format!("{seq:08}.arrow");
+                let bytes = self.write_segment(&name, b)?;
+                Some((name, bytes))
+            }
             None => None,
         };
         // Crash-test hook: the process dies with the segment written but not committed.
@@ -718,6 +787,38 @@ mod tests {
             .expect("batch")
     }
 
+    #[test]
+    fn merged_segments_replace_their_run_and_a_missing_file_is_a_located_error() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let backend = DirBackend::open(dir.path(), Access::ReadWrite).expect("open");
+        let seqs: Vec<u64> = (0..3)
+            .map(|_| {
+                let c = backend.commit(Commit { batch: Some(batch()), ..Default::default() }).expect("commit");
+                c.segment.expect("segment").seq
+            })
+            .collect();
+        let two = arrow_select::concat::concat_batches(&event_schema(), &[batch(), batch()]).expect("concat");
+        // Not a run of the catalog's: refused, nothing changed.
+        assert!(backend.merge_segments(&[seqs[0], seqs[2]], &two).is_err());
+        let merged = backend.merge_segments(&seqs[1..], &two).expect("merge");
+        assert_eq!(merged.segment.as_ref().map(|s| s.seq), Some(seqs[2]), "in the last one's place");
+        let loaded = backend.load().expect("load");
+        assert_eq!(
+            loaded.segments.iter().map(|s| (s.seq, s.batch.num_rows())).collect::<Vec<_>>(),
+            [(seqs[0], 3), (seqs[2], 6)]
+        );
+        assert_eq!(loaded.generation, merged.generation);
+        let files = fs::read_dir(dir.path().join(SEGMENTS)).expect("dir").count();
+        assert_eq!(files, 2, "the merged files are removed");
+        // A segment file gone without the catalog changing: the load gives up with the file named.
+        let first = dir.path().join(SEGMENTS).join(format!("{:08}.arrow", seqs[0]));
+        fs::remove_file(&first).expect("remove");
+        match backend.load() {
+            Err(Error::Io { path, .. }) => assert_eq!(path, first),
+            other => panic!("{other:?}"),
+        }
+    }
+
     /// Writes a batch as a segment file, unchecked (arrow's writer checks what it can).
     fn write_file(path: &Path, batch: &RecordBatch) {
         let mut w = FileWriter::try_new(File::create(path).expect("file"), &event_schema()).expect("writer");
@@ -830,7 +931,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let backend = DirBackend::open(dir.path(), Access::ReadWrite).expect("store");
         let b = batch();
-        let (name, bytes) = backend.write_segment(1, &b).expect("write");
+        let name = "00000001.arrow";
+        let bytes = backend.write_segment(name, &b).expect("write");
         let path = dir.path().join(SEGMENTS).join(&name);
         let file = arrow_ipc::reader::FileReader::try_new(File::open(&path).expect("open"), None).expect("ipc");
         let schema = file.schema();

@@ -11,6 +11,7 @@
 //! looks it up, and a write that fails before it is durable takes those entries out again.
 
 mod backend;
+mod compaction;
 mod dir;
 mod ids;
 mod query;
@@ -82,6 +83,9 @@ impl Interner {
 /// One segment in memory: its rows and, per country column, dictionary key → country id.
 #[derive(Debug)]
 struct Segment {
+    /// The backend's sequence number of the segment.
+    seq: u64,
+    /// The global row number of its first row.
     base: u32,
     cols: EventColumns,
     source_ids: Vec<u32>,
@@ -334,19 +338,16 @@ impl State {
     /// Adds segments and indexes their rows (those not in `deleted`) in one pass: one sort and
     /// one merge into the aggregates (and the dyad index, if built) for all of them. (The id
     /// index is the writer's: [`Store::write`] keeps it.)
-    fn add_segments(&mut self, batches: Vec<RecordBatch>) -> Result<()> {
+    fn add_segments(&mut self, loaded: Vec<LoadedSegment>) -> Result<()> {
         let first = self.segments.len();
         // Every batch is read before any is added: a bad one leaves the state as it was.
-        let columns = batches.into_iter().map(EventColumns::new).collect::<Result<Vec<_>>>()?;
-        for cols in columns {
-            let map = |st: &mut State, c: &crate::columnar::DictColumn| -> Vec<u32> {
-                c.values().iter().map(|v| st.countries.intern(v)).collect()
-            };
-            let source_ids = map(self, &cols.source_country);
-            let target_ids = map(self, &cols.target_country);
+        let columns =
+            loaded.into_iter().map(|s| Ok((s.seq, EventColumns::new(s.batch)?))).collect::<Result<Vec<_>>>()?;
+        for (seq, cols) in columns {
             let base = self.rows;
             self.rows += cols.len() as u32;
-            self.segments.push(Segment { base, cols, source_ids, target_ids });
+            let segment = self.segment(seq, base, cols);
+            self.segments.push(segment);
         }
         let State { segments, dyads, docs, deleted, aggregates, .. } = self;
         let segs = &segments[first..];
@@ -377,6 +378,30 @@ impl State {
                 }
             }
         });
+        Ok(())
+    }
+
+    /// A segment in memory, its country codes interned.
+    fn segment(&mut self, seq: u64, base: u32, cols: EventColumns) -> Segment {
+        let mut ids = |c: &crate::columnar::DictColumn| -> Vec<u32> {
+            c.values().iter().map(|v| self.countries.intern(v)).collect()
+        };
+        let source_ids = ids(&cols.source_country);
+        let target_ids = ids(&cols.target_country);
+        Segment { seq, base, cols, source_ids, target_ids }
+    }
+
+    /// Replaces a run of segments by the one a compaction merged them into: the same rows in
+    /// the same order, so that every index over row numbers holds as it is.
+    fn replace_segments(&mut self, run: std::ops::Range<usize>, merged: LoadedSegment) -> Result<()> {
+        let cols = EventColumns::new(merged.batch)?;
+        let rows: usize = self.segments[run.clone()].iter().map(|s| s.cols.len()).sum();
+        if cols.len() != rows {
+            return Err(Error::Internal(format!("a merged segment of {} rows for {rows}", cols.len())));
+        }
+        let base = self.segments[run.start].base;
+        let segment = self.segment(merged.seq, base, cols);
+        self.segments.splice(run, [segment]);
         Ok(())
     }
 
@@ -504,7 +529,7 @@ impl Store {
         }
         // Only the document index is built here; the aggregates and the dyad index wait for the
         // first query that needs them.
-        state.add_segments(snap.segments.into_iter().map(|s| s.batch).collect())?;
+        state.add_segments(snap.segments)?;
         state.generation = snap.generation;
         tracing::info!(rows = state.rows, segments = state.segments.len(), "store loaded");
         Ok(state)
@@ -557,12 +582,62 @@ impl Store {
         }
         let (summary, changed) = applied?;
         if changed {
+            // The write is durable and visible whatever happens here: a merge that fails
+            // leaves the segments as they were, to merge after a later write.
+            if let Err(e) = self.compact_segments() {
+                tracing::warn!(error = %e, "could not merge small segments");
+            }
             // Durable and visible: tell the watchers (outside the state lock, so they can read).
             for listener in self.listeners.lock().iter() {
                 listener();
             }
         }
         Ok(summary)
+    }
+
+    /// Merges runs of small segments (see [`compaction`]) until none is left to merge; returns
+    /// the number of segments merged away. Every write does this after it commits; a store
+    /// written by an older build that never did shrinks to a few segments at the first call.
+    pub fn compact(&self) -> Result<usize> {
+        if !self.backend.writable() {
+            return Err(Error::Locked {
+                path: self.backend.path().map(|p| p.to_path_buf()).unwrap_or_default(),
+                reason: "it was opened read-only".into(),
+            });
+        }
+        let _writer = self.writer.lock();
+        self.compact_segments()
+    }
+
+    /// [`Store::compact`], the writer's lock held.
+    fn compact_segments(&self) -> Result<usize> {
+        let mut merged = 0;
+        loop {
+            let (run, seqs, batch) = {
+                let state = self.state.read();
+                let rows: Vec<usize> = state.segments.iter().map(|s| s.cols.len()).collect();
+                let Some(run) = compaction::next_merge(&rows) else { break };
+                let segs = &state.segments[run.clone()];
+                let seqs: Vec<u64> = segs.iter().map(|s| s.seq).collect();
+                let batches: Vec<&RecordBatch> = segs.iter().map(|s| &s.cols.batch).collect();
+                let batch = arrow_select::concat::concat_batches(&crate::columnar::event_schema(), batches)
+                    .map_err(|e| Error::Internal(format!("arrow: {e}")))?;
+                (run, seqs, batch)
+            };
+            let t = std::time::Instant::now();
+            let committed = self.backend.merge_segments(&seqs, &batch)?;
+            drop(batch);
+            let Some(segment) = committed.segment else {
+                return Err(Error::Internal("a merge without its segment".into()));
+            };
+            let mut state = self.state.write();
+            state.replace_segments(run.clone(), segment)?;
+            state.generation = committed.generation;
+            drop(state);
+            merged += run.len() - 1;
+            tracing::debug!(segments = run.len(), ms = t.elapsed().as_millis() as u64, "segments merged");
+        }
+        Ok(merged)
     }
 
     /// Checks, commits and indexes a write; true when it changed the store.
@@ -587,7 +662,7 @@ impl Store {
         if let Some(seg) = committed.segment {
             // A segment that cannot be read back leaves the state (and, undone, the index) as
             // they were; the store is then behind its files until it is opened again.
-            state.add_segments(vec![seg.batch])?;
+            state.add_segments(vec![seg])?;
         }
         state.remove_rows(&checked.remove, ids);
         state.generation = committed.generation;
@@ -786,6 +861,12 @@ impl StoreView<'_> {
     /// True when no events are stored.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Number of segments the events are stored in (each write adds one; compaction merges
+    /// small ones).
+    pub fn segment_count(&self) -> usize {
+        self.state.segments.len()
     }
 
     /// The aggregates (built on first use).
