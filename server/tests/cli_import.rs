@@ -147,3 +147,49 @@ fn exports_read_back_and_repeated_reports_collapse() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains(".parquet or .csv"));
 }
+
+#[test]
+fn many_small_files_import_like_one_and_leave_one_segment() {
+    // GDELT 2.0 comes as 15-minute files: the real sample cut into 25 files of two rows each
+    // imports as the whole file does, and the store ends with one segment, not 25.
+    let Some(path) = sample("gdelt2_export_sample.reconstructed.tsv") else { return };
+    let dir = tempfile::tempdir().expect("tmp");
+    let text = std::fs::read_to_string(&path).expect("sample");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 50);
+    let files: Vec<String> = lines
+        .chunks(2)
+        .enumerate()
+        .map(|(i, rows)| {
+            let f = dir.path().join(format!("2023052{}{:04}.export.CSV", i / 10, i * 15));
+            std::fs::write(&f, rows.join("\n") + "\n").expect("write");
+            f.to_string_lossy().into_owned()
+        })
+        .collect();
+    let (many, one) = (dir.path().join("many"), dir.path().join("one"));
+    let mut args = vec!["--format", "jsonl", "import", "gdelt2"];
+    args.extend(files.iter().map(String::as_str));
+    let o = detente(&many, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let reports = jsonl(&o);
+    assert_eq!(reports.len(), 25);
+    assert!(reports.iter().all(|r| r["rows"] == 2 && r["bad"] == 0), "{reports:?}");
+    let o = detente(&one, &["import", "gdelt2", path.to_str().unwrap_or_default()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let segments = std::fs::read_dir(many.join("segments")).expect("segments").count();
+    assert_eq!(segments, 1);
+    let list = |data: &Path| {
+        let o = detente(data, &["events", "list", "--format", "jsonl", "--limit", "1000"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let mut events = jsonl(&o);
+        events.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+        events
+    };
+    let (a, b) = (list(&many), list(&one));
+    assert_eq!(a.len(), 50);
+    assert_eq!(a, b);
+    // Imported files stay known after the merge: importing them again adds nothing.
+    let o = detente(&many, &args);
+    let again = jsonl(&o);
+    assert!(again.iter().all(|r| r["already_imported"] == true), "{again:?}");
+}

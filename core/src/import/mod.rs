@@ -160,6 +160,8 @@ pub(crate) struct Parsed {
 /// Reads the files into the model's store.
 pub fn import_files(model: &Model, format: Format, files: &[PathBuf], opts: &ImportOptions) -> Result<ImportReport> {
     let mut report = ImportReport::default();
+    // Files of a few thousand rows each (GDELT's 15-minute exports) merge once, at the end.
+    let _merge_at_end = (files.len() > 1).then(|| model.store().defer_compaction());
     for path in files {
         let file = import_file(model, format, path, opts, &mut report.bad_rows)?;
         tracing::info!(file = %file.file, rows = file.rows, added = file.added, bad = file.bad, "imported");
@@ -363,84 +365,129 @@ fn import_file(
         format: format.as_str().into(),
         rows: 0,
     };
-    // Parsing (every core) and writing (one writer) overlap: the writer commits one batch of
-    // rows while the next ones are parsed. The channel holds one batch, which bounds memory.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<RecordBatch>, Option<crate::store::ImportRecord>)>(1);
-    let file_name = name.clone();
     // Events stored from here on are this file's: finding one again is a duplicate row.
     let first_row = model.store().view().end_row();
-    let result = std::thread::scope(|s| -> Result<()> {
-        let writer = s.spawn(move || -> Result<crate::store::WriteSummary> {
-            let mut total = crate::store::WriteSummary::default();
-            // Ids of events stored before this file that it holds: the second time one comes,
-            // it is a repeat too. Empty unless the file overlaps what was stored.
-            let mut earlier: std::collections::HashSet<u64, ahash::RandomState> = Default::default();
-            for (batches, record) in rx {
-                let w = write(model, batches, &file_name, record, first_row)?;
-                total.added += w.added;
-                total.unchanged += w.unchanged;
-                total.repeats += w.repeats + w.earlier.into_iter().filter(|h| !earlier.insert(*h)).count();
-            }
-            Ok(total)
-        });
-        let parsed = parse_body(
-            &parser,
+    let pieces = PieceParser { parser: &parser, dict: &dict, format, threads };
+    let fingerprint_key = fingerprint.is_none().then_some(&key as &dyn Fn(u64) -> String);
+    let mut totals = Totals::default();
+    if piece_end(body, 0) >= body.len() {
+        // One piece (a GDELT 15-minute file, say): parsed and written on this thread. Threads
+        // started for it would cost more than its rows (and each starts on fresh memory).
+        let mut send = |batches: Vec<RecordBatch>, record| {
+            totals.add(write(model, batches, &name, record, first_row)?);
+            Ok(())
+        };
+        parse_body(
+            &pieces,
             &input,
             body_start,
             first_line,
-            threads,
-            &dict,
-            format,
             opts,
             &name,
             &mut report,
             bad_rows,
-            &tx,
+            &mut send,
             record,
-            fingerprint.is_none().then_some(&key as &dyn Fn(u64) -> String),
-        );
-        drop(tx);
-        let written = writer.join().unwrap_or_else(|_| Err(Error::Internal("the import writer panicked".into())));
-        // A writer error explains a parse that stopped because the writer went away.
-        let written = written?;
-        parsed?;
-        report.added += written.added as u64;
-        report.unchanged += written.unchanged as u64;
-        report.duplicates += written.repeats as u64;
-        Ok(())
-    });
-    result?;
+            fingerprint_key,
+        )?;
+    } else {
+        // Parsing (every core) and writing (one writer) overlap: the writer commits one batch
+        // of rows while the next ones are parsed. The channel holds one batch, which bounds
+        // memory.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<RecordBatch>, Option<crate::store::ImportRecord>)>(1);
+        let file_name = name.clone();
+        std::thread::scope(|s| -> Result<()> {
+            let writer = s.spawn(move || -> Result<Totals> {
+                let mut totals = Totals::default();
+                for (batches, record) in rx {
+                    totals.add(write(model, batches, &file_name, record, first_row)?);
+                }
+                Ok(totals)
+            });
+            let gone = || Error::Internal("the import writer stopped".into());
+            let mut send = |batches, record| tx.send((batches, record)).map_err(|_| gone());
+            let parsed = parse_body(
+                &pieces,
+                &input,
+                body_start,
+                first_line,
+                opts,
+                &name,
+                &mut report,
+                bad_rows,
+                &mut send,
+                record,
+                fingerprint_key,
+            );
+            drop(tx);
+            let written = writer.join().unwrap_or_else(|_| Err(Error::Internal("the import writer panicked".into())));
+            // A writer error explains a parse that stopped because the writer went away.
+            totals = written?;
+            parsed
+        })?;
+    }
+    report.added += totals.added;
+    report.unchanged += totals.unchanged;
+    report.duplicates += totals.repeats;
     Ok(report)
 }
 
-/// Parses the body round by round and hands batches of rows to the writer.
+/// What the writes of one file stored.
+#[derive(Default)]
+struct Totals {
+    added: u64,
+    unchanged: u64,
+    repeats: u64,
+    /// Ids of events stored before this file that it holds: the second time one comes, it is
+    /// a repeat too. Empty unless the file overlaps what was stored.
+    earlier: std::collections::HashSet<u64, ahash::RandomState>,
+}
+
+impl Totals {
+    fn add(&mut self, w: crate::store::WriteSummary) {
+        self.added += w.added as u64;
+        self.unchanged += w.unchanged as u64;
+        let again = w.earlier.into_iter().filter(|h| !self.earlier.insert(*h)).count();
+        self.repeats += (w.repeats + again) as u64;
+    }
+}
+
+/// How the pieces of a file are parsed: the format's parser, on `threads` threads.
+struct PieceParser<'a> {
+    parser: &'a Parser,
+    dict: &'a crate::Dictionary,
+    format: Format,
+    threads: usize,
+}
+
+/// Parses the body round by round and hands batches of rows to the writer (`send`). A body of
+/// one piece is parsed on this thread.
 #[allow(clippy::too_many_arguments)]
 fn parse_body(
-    parser: &Parser,
+    pieces: &PieceParser<'_>,
     input: &Input,
     body_start: usize,
     first_line: u64,
-    threads: usize,
-    dict: &crate::Dictionary,
-    format: Format,
     opts: &ImportOptions,
     name: &str,
     report: &mut FileReport,
     bad_rows: &mut Vec<BadRow>,
-    tx: &std::sync::mpsc::SyncSender<(Vec<RecordBatch>, Option<crate::store::ImportRecord>)>,
+    send: &mut dyn FnMut(Vec<RecordBatch>, Option<crate::store::ImportRecord>) -> Result<()>,
     mut record: crate::store::ImportRecord,
     // The key of a fingerprint, when the file's is to be made of its pieces' hashes.
     fingerprint: Option<&dyn Fn(u64) -> String>,
 ) -> Result<()> {
     let data: &[u8] = input;
     let body = &data[body_start..];
-    let gone = || Error::Internal("the import writer stopped".into());
+    let PieceParser { parser, dict, format, threads } = *pieces;
     let mut pending: Vec<RecordBatch> = Vec::new();
     let mut pending_rows = 0usize;
     let mut line_base = first_line;
     let mut offset = 0;
     let mut released = 0;
     let mut piece_hashes = Vec::new();
+    // A body of one piece is parsed here: no thread is started for it.
+    let threads = if piece_end(body, 0) >= body.len() { 0 } else { threads.max(1) };
     std::thread::scope(|scope| {
         let workers = Workers::start(scope, threads, parser, dict, format);
         // Pieces go to whichever thread is free; their results are taken in file order.
@@ -486,7 +533,7 @@ fn parse_body(
                 }
                 if !opts.strict && pending_rows >= opts.batch_rows {
                     tracing::debug!(rows = pending_rows, ms = t.elapsed().as_millis() as u64, "import rows parsed");
-                    tx.send((std::mem::take(&mut pending), None)).map_err(|_| gone())?;
+                    send(std::mem::take(&mut pending), None)?;
                     pending_rows = 0;
                 }
             }
@@ -498,17 +545,27 @@ fn parse_body(
         record.fingerprint = key(fingerprint_of(&data[..body_start], &piece_hashes));
     }
     record.rows = report.rows;
-    tx.send((pending, Some(record))).map_err(|_| gone())?;
+    send(pending, Some(record))?;
     Ok(())
 }
 
 /// Parsing threads that live for a whole file, each taking the next piece when it is free.
 /// A thread's allocator heap then serves the next piece from the memory the last one freed; a
 /// thread per piece starts on fresh pages, which the system zeroes at ~0.85 s per GiB on a VM
-/// like ours.
+/// like ours. With no threads, each piece is parsed as it is sent, on the sending thread.
 struct Workers<'a> {
-    pieces: std::sync::mpsc::Sender<(usize, &'a [u8])>,
+    /// `None`: no threads.
+    pieces: Option<std::sync::mpsc::Sender<(usize, &'a [u8])>>,
+    /// What parses pieces on the sending thread, when there are no threads.
+    inline: Option<(&'a Parser, &'a crate::Dictionary, Format, std::sync::mpsc::Sender<(usize, Result<Parsed>)>)>,
     results: std::sync::mpsc::Receiver<(usize, Result<Parsed>)>,
+}
+
+/// Parses a piece. A panic is a bug, not bad input: it becomes an error (and a worker thread
+/// ends normally: a scope whose thread panicked would panic in turn).
+fn parse_caught(parser: &Parser, piece: &[u8], dict: &crate::Dictionary, format: Format) -> Result<Parsed> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(piece, dict, format)))
+        .unwrap_or_else(|_| Err(Error::Internal("an import worker panicked".into())))
 }
 
 impl<'a> Workers<'a> {
@@ -522,33 +579,38 @@ impl<'a> Workers<'a> {
     where
         'a: 'scope,
     {
-        let (piece_tx, piece_rx) = std::sync::mpsc::channel::<(usize, &'a [u8])>();
         let (result_tx, result_rx) = std::sync::mpsc::channel();
+        if threads == 0 {
+            return Workers { pieces: None, inline: Some((parser, dict, format, result_tx)), results: result_rx };
+        }
+        let (piece_tx, piece_rx) = std::sync::mpsc::channel::<(usize, &'a [u8])>();
         let piece_rx = std::sync::Arc::new(parking_lot::Mutex::new(piece_rx));
-        for _ in 0..threads.max(1) {
+        for _ in 0..threads {
             let (pieces, results) = (piece_rx.clone(), result_tx.clone());
             scope.spawn(move || {
                 loop {
                     // The lock is held only to take a piece.
                     let next = pieces.lock().recv();
                     let Ok((index, piece)) = next else { break };
-                    // A panic is a bug, not bad input; it becomes an error, and the thread ends
-                    // normally (a scope whose thread panicked would panic in turn).
-                    let parsed =
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(piece, dict, format)))
-                            .unwrap_or_else(|_| Err(Error::Internal("an import worker panicked".into())));
-                    if results.send((index, parsed)).is_err() {
+                    if results.send((index, parse_caught(parser, piece, dict, format))).is_err() {
                         break;
                     }
                 }
             });
         }
-        Workers { pieces: piece_tx, results: result_rx }
+        Workers { pieces: Some(piece_tx), inline: None, results: result_rx }
     }
 
-    /// Hands piece number `index` to the next free thread.
+    /// Hands piece number `index` to the next free thread (or parses it now).
     fn send(&self, index: usize, piece: &'a [u8]) -> Result<()> {
-        self.pieces.send((index, piece)).map_err(|_| Error::Internal("the import workers stopped".into()))
+        let stopped = || Error::Internal("the import workers stopped".into());
+        match (&self.pieces, &self.inline) {
+            (Some(pieces), _) => pieces.send((index, piece)).map_err(|_| stopped()),
+            (None, Some((parser, dict, format, results))) => {
+                results.send((index, parse_caught(parser, piece, dict, *format))).map_err(|_| stopped())
+            }
+            (None, None) => Err(stopped()),
+        }
     }
 
     /// The next piece parsed, whichever it is. The threads end when `self` is dropped.

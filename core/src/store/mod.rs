@@ -470,11 +470,34 @@ pub struct Store {
     /// first write.
     writer: Mutex<Option<IdIndex>>,
     listeners: Mutex<Vec<CommitListener>>,
+    /// Open [`DeferredCompaction`] guards: while any is, writes leave small segments be.
+    compaction_deferred: std::sync::atomic::AtomicUsize,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+/// Segments a store may hold while compaction is deferred before it merges them anyway (each is
+/// a memory map; the system allows about 65,000).
+const MAX_DEFERRED_SEGMENTS: usize = 1024;
+
+/// Compaction put off ([`Store::defer_compaction`]): dropped, it merges what is due.
+#[must_use = "dropping the guard ends the deferral at once"]
+pub struct DeferredCompaction<'a> {
+    store: &'a Store,
+}
+
+impl Drop for DeferredCompaction<'_> {
+    fn drop(&mut self) {
+        let left = self.store.compaction_deferred.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) - 1;
+        if left == 0 && !std::thread::panicking() && self.store.backend.writable() {
+            if let Err(e) = self.store.compact() {
+                tracing::warn!(error = %e, "could not merge small segments");
+            }
+        }
     }
 }
 
@@ -518,6 +541,7 @@ impl Store {
             state: RwLock::new(state),
             writer: Mutex::new(None),
             listeners: Mutex::new(Vec::new()),
+            compaction_deferred: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -583,9 +607,13 @@ impl Store {
         let (summary, changed) = applied?;
         if changed {
             // The write is durable and visible whatever happens here: a merge that fails
-            // leaves the segments as they were, to merge after a later write.
-            if let Err(e) = self.compact_segments() {
-                tracing::warn!(error = %e, "could not merge small segments");
+            // leaves the segments as they were, to merge after a later write. Deferred (an
+            // import of many files), small segments still merge once they are very many.
+            let deferred = self.compaction_deferred.load(std::sync::atomic::Ordering::Relaxed) > 0;
+            if !deferred || self.view().segment_count() > MAX_DEFERRED_SEGMENTS {
+                if let Err(e) = self.compact_segments() {
+                    tracing::warn!(error = %e, "could not merge small segments");
+                }
             }
             // Durable and visible: tell the watchers (outside the state lock, so they can read).
             for listener in self.listeners.lock().iter() {
@@ -607,6 +635,14 @@ impl Store {
         }
         let _writer = self.writer.lock();
         self.compact_segments()
+    }
+
+    /// Puts off compaction until the returned guard is dropped (an import of many small files):
+    /// merging as each file lands would rewrite the same rows several times over, where one
+    /// merge at the end writes them once.
+    pub fn defer_compaction(&self) -> DeferredCompaction<'_> {
+        self.compaction_deferred.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        DeferredCompaction { store: self }
     }
 
     /// [`Store::compact`], the writer's lock held.

@@ -483,3 +483,29 @@ fn a_store_of_many_segments_from_an_older_build_compacts_on_demand() {
     let again = store.add_events(&all[..30], false).expect("again");
     assert_eq!((again.added, again.unchanged), (0, 30));
 }
+
+#[test]
+fn deferred_compaction_merges_once_at_the_end() {
+    let store = mem();
+    let write = |w: usize| {
+        let events: Vec<Event> =
+            (0..100).map(|k| ev(&format!("d{w}-{k}"), "2021-03-01", "TURGOV", "SYRGOV", "040")).collect();
+        store.add_events(&events, false).expect("write");
+    };
+    {
+        let _outer = store.defer_compaction();
+        let inner = store.defer_compaction();
+        for w in 0..30 {
+            write(w);
+        }
+        drop(inner);
+        assert_eq!(store.view().segment_count(), 30, "deferred while any guard is held");
+    }
+    assert_eq!(store.view().segment_count(), 1, "merged when the last guard goes");
+    assert_eq!(store.view().len(), 3_000);
+    // Not deferred: writes merge as they go (100-row writes make a tier at the sixth).
+    for w in 30..36 {
+        write(w);
+    }
+    assert_eq!(store.view().segment_count(), 2);
+}
