@@ -606,18 +606,18 @@ impl Store {
         }
         let (summary, changed) = applied?;
         if changed {
-            // The write is durable and visible whatever happens here: a merge that fails
-            // leaves the segments as they were, to merge after a later write. Deferred (an
-            // import of many files), small segments still merge once they are very many.
+            // Durable and visible: tell the watchers (outside the state lock, so they can read).
+            for listener in self.listeners.lock().iter() {
+                listener();
+            }
+            // The write stands whatever happens here: a merge that fails leaves the segments
+            // as they were, to merge after a later write. Deferred (an import of many files),
+            // small segments still merge once they are very many.
             let deferred = self.compaction_deferred.load(std::sync::atomic::Ordering::Relaxed) > 0;
             if !deferred || self.view().segment_count() > MAX_DEFERRED_SEGMENTS {
                 if let Err(e) = self.compact_segments() {
                     tracing::warn!(error = %e, "could not merge small segments");
                 }
-            }
-            // Durable and visible: tell the watchers (outside the state lock, so they can read).
-            for listener in self.listeners.lock().iter() {
-                listener();
             }
         }
         Ok(summary)
