@@ -20,9 +20,10 @@ pub(crate) const SMALL_ROWS: usize = 65_536;
 /// tier's below.
 pub(crate) const FANOUT: usize = 8;
 
-/// Rows one merge writes at most: a merge holds its rows in memory about three times over
-/// (the segments read, the merged batch, its encoding), some 450 MB for a million GDELT rows.
-pub(crate) const MAX_MERGE_ROWS: usize = 1 << 20;
+/// Rows one merge writes at most (twice an import's batch): a merge holds its rows in memory
+/// about three times over (the segments read, the merged batch, its encoding), and opening a
+/// store maps each segment whole while it checks it.
+pub(crate) const MAX_MERGE_ROWS: usize = 1 << 19;
 
 /// The size tier of a segment of `rows` rows: 0 below 8 rows, 1 below 64, and so on.
 fn tier(rows: usize) -> u32 {
