@@ -162,12 +162,87 @@ pub fn import_files(model: &Model, format: Format, files: &[PathBuf], opts: &Imp
     let mut report = ImportReport::default();
     // Files of a few thousand rows each (GDELT's 15-minute exports) merge once, at the end.
     let _merge_at_end = (files.len() > 1).then(|| model.store().defer_compaction());
+    let mut group = Group::default();
     for path in files {
-        let file = import_file(model, format, path, opts, &mut report.bad_rows)?;
-        tracing::info!(file = %file.file, rows = file.rows, added = file.added, bad = file.bad, "imported");
-        report.files.push(file);
+        let imported = import_file(model, format, path, opts, &mut report.bad_rows, &mut group, &mut report.files);
+        if let Err(e) = imported {
+            // The files before this one land, as they would have one by one.
+            group.flush(model, &mut report.files)?;
+            return Err(e);
+        }
     }
+    group.flush(model, &mut report.files)?;
     Ok(report)
+}
+
+/// Small files parsed and waiting to be written together: one write (one segment, one commit)
+/// for many files, each still counted apart ([`crate::store::Write::parts`]) and recorded as
+/// imported with its rows. Files found imported already wait in it too (with no rows and no
+/// record), so that reports keep the files' order.
+#[derive(Default)]
+struct Group {
+    files: Vec<(FileReport, Option<RecordBatch>, Option<crate::store::ImportRecord>)>,
+    rows: usize,
+}
+
+impl Group {
+    /// True when a file with this fingerprint is waiting in the group.
+    fn holds(&self, fingerprint: &str) -> bool {
+        self.files.iter().any(|(_, _, r)| r.as_ref().is_some_and(|r| r.fingerprint == fingerprint))
+    }
+
+    /// Adds a file found imported already.
+    fn skip(&mut self, file: String) {
+        self.files.push((FileReport { file, already_imported: true, ..Default::default() }, None, None));
+    }
+
+    /// Writes the files waiting; their reports go to `done`, in order.
+    fn flush(&mut self, model: &Model, done: &mut Vec<FileReport>) -> Result<()> {
+        if self.files.is_empty() {
+            return Ok(());
+        }
+        let files = std::mem::take(&mut self.files);
+        self.rows = 0;
+        let t = std::time::Instant::now();
+        let batches: Vec<&RecordBatch> = files.iter().filter_map(|(_, b, _)| b.as_ref()).collect();
+        let events = match batches.len() {
+            0 => None,
+            1 => batches.first().map(|b| (*b).clone()),
+            _ => Some(
+                arrow_select::concat::concat_batches(&crate::columnar::event_schema(), batches)
+                    .map_err(|e| Error::Internal(format!("arrow: {e}")))?,
+            ),
+        };
+        let parts = files
+            .iter()
+            .map(|(r, b, _)| crate::store::WritePart {
+                input: r.file.clone(),
+                events: b.as_ref().map_or(0, RecordBatch::num_rows),
+            })
+            .collect();
+        let summary = model.store().write(crate::store::Write {
+            events,
+            imports: files.iter().filter_map(|(_, _, r)| r.clone()).collect(),
+            parts,
+            ..Default::default()
+        })?;
+        tracing::debug!(files = files.len(), ms = t.elapsed().as_millis() as u64, "small files written together");
+        let mut parts = summary.parts.into_iter();
+        for (mut report, _, _) in files {
+            let mut totals = Totals::default();
+            totals.add(parts.next().unwrap_or_default());
+            report.added += totals.added;
+            report.unchanged += totals.unchanged;
+            report.duplicates += totals.repeats;
+            log_imported(&report);
+            done.push(report);
+        }
+        Ok(())
+    }
+}
+
+fn log_imported(file: &FileReport) {
+    tracing::info!(file = %file.file, rows = file.rows, added = file.added, bad = file.bad, "imported");
 }
 
 /// The input's bytes, decompressed: memory-mapped when plain, read whole when compressed.
@@ -313,13 +388,18 @@ fn hash_plain(data: &[u8], body_start: usize, mut hashed: impl FnMut(usize)) -> 
     fingerprint_of(&data[..body_start], &pieces)
 }
 
+/// Imports one file: a file of one piece joins `group` (written with the files around it), a
+/// larger one is written at once (after the group). Reports go to `done`, in file order.
+#[allow(clippy::too_many_arguments)]
 fn import_file(
     model: &Model,
     format: Format,
     path: &Path,
     opts: &ImportOptions,
     bad_rows: &mut Vec<BadRow>,
-) -> Result<FileReport> {
+    group: &mut Group,
+    done: &mut Vec<FileReport>,
+) -> Result<()> {
     let name = path.display().to_string();
     let mut report = FileReport { file: name.clone(), ..Default::default() };
     let (input, mut fingerprint) = open(path)?;
@@ -333,7 +413,8 @@ fn import_file(
     let first_line = if body_start > 0 { 2 } else { 1 };
     let body = &data[body_start..];
     let backend = model.store().backend();
-    let known = |hash: u64| backend.imported(&key(hash));
+    // Imported before, or waiting in the group to be.
+    let known = |hash: u64| Ok::<_, Error>(group.holds(&key(hash)) || backend.imported(&key(hash))?);
     let already_imported = match (&input, fingerprint) {
         _ if opts.force => false,
         (_, Some(hash)) => known(hash)?,
@@ -349,8 +430,8 @@ fn import_file(
         _ => false,
     };
     if already_imported {
-        report.already_imported = true;
-        return Ok(report);
+        group.skip(name);
+        return Ok(());
     }
 
     // Dropped when the file is done: the indexes let go of for the load are built then.
@@ -365,16 +446,15 @@ fn import_file(
         format: format.as_str().into(),
         rows: 0,
     };
-    // Events stored from here on are this file's: finding one again is a duplicate row.
-    let first_row = model.store().view().end_row();
     let pieces = PieceParser { parser: &parser, dict: &dict, format, threads };
     let fingerprint_key = fingerprint.is_none().then_some(&key as &dyn Fn(u64) -> String);
     let mut totals = Totals::default();
     if piece_end(body, 0) >= body.len() {
-        // One piece (a GDELT 15-minute file, say): parsed and written on this thread. Threads
-        // started for it would cost more than its rows (and each starts on fresh memory).
-        let mut send = |batches: Vec<RecordBatch>, record| {
-            totals.add(write(model, batches, &name, record, first_row)?);
+        // One piece (a GDELT 15-minute file, say): parsed on this thread (threads started for
+        // it would cost more than its rows), then written with the small files around it.
+        let mut sent: Vec<(Vec<RecordBatch>, Option<crate::store::ImportRecord>)> = Vec::new();
+        let mut send = |batches, record| {
+            sent.push((batches, record));
             Ok(())
         };
         parse_body(
@@ -390,46 +470,87 @@ fn import_file(
             record,
             fingerprint_key,
         )?;
-    } else {
-        // Parsing (every core) and writing (one writer) overlap: the writer commits one batch
-        // of rows while the next ones are parsed. The channel holds one batch, which bounds
-        // memory.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<RecordBatch>, Option<crate::store::ImportRecord>)>(1);
-        let file_name = name.clone();
-        std::thread::scope(|s| -> Result<()> {
-            let writer = s.spawn(move || -> Result<Totals> {
-                let mut totals = Totals::default();
-                for (batches, record) in rx {
-                    totals.add(write(model, batches, &file_name, record, first_row)?);
+        let rows: usize = sent.iter().flat_map(|(b, _)| b).map(RecordBatch::num_rows).sum();
+        let record = sent.iter_mut().find_map(|(_, r)| r.take());
+        match record {
+            // The same content as a file waiting in the group: imported already, in effect.
+            Some(r) if group.holds(&r.fingerprint) => group.skip(name),
+            Some(r) if rows <= opts.batch_rows => {
+                let batches: Vec<RecordBatch> = sent.into_iter().flat_map(|(b, _)| b).collect();
+                let batch = match batches.len() {
+                    0 => None,
+                    1 => batches.into_iter().next(),
+                    _ => Some(
+                        arrow_select::concat::concat_batches(&crate::columnar::event_schema(), &batches)
+                            .map_err(|e| Error::Internal(format!("arrow: {e}")))?,
+                    ),
+                };
+                group.rows += rows;
+                group.files.push((report, batch, Some(r)));
+                if group.rows >= opts.batch_rows {
+                    group.flush(model, done)?;
                 }
-                Ok(totals)
-            });
-            let gone = || Error::Internal("the import writer stopped".into());
-            let mut send = |batches, record| tx.send((batches, record)).map_err(|_| gone());
-            let parsed = parse_body(
-                &pieces,
-                &input,
-                body_start,
-                first_line,
-                opts,
-                &name,
-                &mut report,
-                bad_rows,
-                &mut send,
-                record,
-                fingerprint_key,
-            );
-            drop(tx);
-            let written = writer.join().unwrap_or_else(|_| Err(Error::Internal("the import writer panicked".into())));
-            // A writer error explains a parse that stopped because the writer went away.
-            totals = written?;
-            parsed
-        })?;
+            }
+            record => {
+                // More rows than one write takes: written alone, batch by batch, after the group.
+                group.flush(model, done)?;
+                let first_row = model.store().view().end_row();
+                let last = sent.len().saturating_sub(1);
+                for (i, (batches, _)) in sent.into_iter().enumerate() {
+                    let record = if i == last { record.clone() } else { None };
+                    totals.add(write(model, batches, &name, record, first_row)?);
+                }
+                report.added += totals.added;
+                report.unchanged += totals.unchanged;
+                report.duplicates += totals.repeats;
+                log_imported(&report);
+                done.push(report);
+            }
+        }
+        return Ok(());
     }
+    // Events stored from here on are this file's: finding one again is a duplicate row.
+    group.flush(model, done)?;
+    let first_row = model.store().view().end_row();
+    // Parsing (every core) and writing (one writer) overlap: the writer commits one batch of
+    // rows while the next ones are parsed. The channel holds one batch, which bounds memory.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<RecordBatch>, Option<crate::store::ImportRecord>)>(1);
+    let file_name = name.clone();
+    std::thread::scope(|s| -> Result<()> {
+        let writer = s.spawn(move || -> Result<Totals> {
+            let mut totals = Totals::default();
+            for (batches, record) in rx {
+                totals.add(write(model, batches, &file_name, record, first_row)?);
+            }
+            Ok(totals)
+        });
+        let gone = || Error::Internal("the import writer stopped".into());
+        let mut send = |batches, record| tx.send((batches, record)).map_err(|_| gone());
+        let parsed = parse_body(
+            &pieces,
+            &input,
+            body_start,
+            first_line,
+            opts,
+            &name,
+            &mut report,
+            bad_rows,
+            &mut send,
+            record,
+            fingerprint_key,
+        );
+        drop(tx);
+        let written = writer.join().unwrap_or_else(|_| Err(Error::Internal("the import writer panicked".into())));
+        // A writer error explains a parse that stopped because the writer went away.
+        totals = written?;
+        parsed
+    })?;
     report.added += totals.added;
     report.unchanged += totals.unchanged;
     report.duplicates += totals.repeats;
-    Ok(report)
+    log_imported(&report);
+    done.push(report);
+    Ok(())
 }
 
 /// What the writes of one file stored.

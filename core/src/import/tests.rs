@@ -551,3 +551,50 @@ fn duplicates_are_counted_within_a_file_whatever_was_stored_before() {
     let f = &again.files[0];
     assert_eq!((f.added, f.unchanged, f.duplicates), (0, 64, 2), "{again:?}");
 }
+
+#[test]
+fn small_files_written_together_are_counted_as_one_by_one() {
+    // Four small files imported in one call share one write; each reports what it would alone.
+    let dir = tempfile::tempdir().expect("tmp");
+    let row = |id: &str, code: &str| gdelt2(id, "20230510", "TURGOV", "TUR", "SYRGOV", "SYR", code, "1.0");
+    let file = |name: &str, rows: &[(&str, &str)]| {
+        let text: String = rows.iter().map(|(id, code)| row(id, code) + "\n").collect();
+        write(dir.path(), name, &text)
+    };
+    let files = [
+        // 7001 twice: a duplicate within the file.
+        file("a.CSV", &[("7001", "040"), ("7002", "040"), ("7001", "040")]),
+        // 7001 again: stored by `a`, unchanged but no duplicate of this file; 7003 twice.
+        file("b.CSV", &[("7001", "040"), ("7003", "043"), ("7003", "043")]),
+        // `a` again, byte for byte: already imported (it waits in the same write).
+        file("c.CSV", &[("7001", "040"), ("7002", "040"), ("7001", "040")]),
+        // 7002 twice, stored by `a`: unchanged twice, the second a duplicate.
+        file("d.CSV", &[("7002", "040"), ("7004", "040"), ("7002", "040")]),
+    ];
+    let counts = |r: &ImportReport| -> Vec<(u64, u64, u64, u64, bool)> {
+        r.files.iter().map(|f| (f.rows, f.added, f.unchanged, f.duplicates, f.already_imported)).collect()
+    };
+    let together = model();
+    let opts = ImportOptions::default();
+    let r = together.import(Format::Gdelt2, &files, &opts).expect("together");
+    let alone = model();
+    let mut one_by_one = ImportReport::default();
+    for f in &files {
+        one_by_one.files.extend(alone.import(Format::Gdelt2, std::slice::from_ref(f), &opts).expect("alone").files);
+    }
+    assert_eq!(counts(&r), counts(&one_by_one));
+    assert_eq!(counts(&r), [(3, 2, 1, 1, false), (3, 1, 2, 1, false), (0, 0, 0, 0, true), (3, 1, 2, 1, false)]);
+    assert_eq!(together.view().segment_count(), 1, "one write");
+    assert_eq!(together.view().len(), 4);
+    // Every file is recorded: importing them again reads none.
+    let again = together.import(Format::Gdelt2, &files, &opts).expect("again");
+    assert!(again.files.iter().all(|f| f.already_imported), "{again:?}");
+    // An id stored with other content is a conflict that names its file; the files before it
+    // in the same call land, as they would one by one.
+    let fine = file("e.CSV", &[("7005", "040")]);
+    let clash = file("f.CSV", &[("7006", "040"), ("7003", "190")]);
+    let err = together.import(Format::Gdelt2, &[fine, clash], &opts).unwrap_err();
+    assert_eq!(err.kind(), crate::ErrorKind::Conflict);
+    assert!(err.to_string().contains("f.CSV"), "{err}");
+    assert_eq!(together.view().len(), 4, "the write holding the clash writes nothing");
+}

@@ -150,6 +150,18 @@ pub struct WriteSummary {
     /// [`Write::repeats_from`] (filled only when it is set): an input that spans several writes
     /// finds its repeats among them.
     pub earlier: Vec<u64>,
+    /// With [`Write::parts`], the same counts for each input (`replaced` and `removed` stay
+    /// in the whole write's), in order.
+    pub parts: Vec<WriteSummary>,
+}
+
+/// One of the inputs a write's events come from ([`Write::parts`]).
+#[derive(Debug, Clone, Default)]
+pub struct WritePart {
+    /// The input's name (a file).
+    pub input: String,
+    /// Its events: the next this many of the batch.
+    pub events: usize,
 }
 
 /// One write request.
@@ -174,6 +186,11 @@ pub struct Write {
     /// The first row of the input this write belongs to, when it spans several writes (an
     /// import): events already stored from there on count as [`WriteSummary::repeats`].
     pub repeats_from: Option<u32>,
+    /// The inputs the events come from, when several (small files imported in one write): each
+    /// is then counted apart, as if written alone ([`WriteSummary::parts`]: its repeats are
+    /// those of its own events), and an error names the input it is in. Their events must add
+    /// up to the batch's.
+    pub parts: Vec<WritePart>,
 }
 
 /// The dyad index: where each country pair's events are.
@@ -727,10 +744,35 @@ impl Store {
             // Set when an event of this batch replaced an earlier one: the rows given after the
             // earlier one move down by one.
             let mut renumber = false;
-            let loc =
-                |i: usize| Location { input: w.input.clone(), line: w.lines.get(i).copied(), field: Some("id".into()) };
+            if !w.parts.is_empty() {
+                let events: usize = w.parts.iter().map(|p| p.events).sum();
+                if events != cols.len() {
+                    return Err(Error::Internal(format!("write parts of {events} events for {}", cols.len())));
+                }
+                summary.parts = vec![WriteSummary::default(); w.parts.len()];
+            }
+            // The input an event is in: its part's, or the write's.
+            let input_of = |i: usize| {
+                let mut end = 0;
+                w.parts.iter().find(|p| {
+                    end += p.events;
+                    i < end
+                })
+            };
+            let loc = |i: usize| Location {
+                input: input_of(i).map(|p| p.input.clone()).or_else(|| w.input.clone()),
+                line: w.lines.get(i).copied(),
+                field: Some("id".into()),
+            };
             let conflict = |i: usize, id: &str| Error::Conflict { id: id.to_string(), location: loc(i) };
+            // The part being read: its index, where it ends in the batch, its first row.
+            let (mut part, mut part_end, mut part_from) = (0, w.parts.first().map_or(usize::MAX, |p| p.events), base);
             for (i, &h) in hashes.iter().enumerate() {
+                while i >= part_end && part + 1 < w.parts.len() {
+                    part += 1;
+                    part_end += w.parts[part].events;
+                    part_from = base + given.len() as u32;
+                }
                 // Lookups land anywhere in the index: ask for the slots a few ids ahead.
                 if let Some(&ahead) = hashes.get(i + 16) {
                     ids.prefetch(ahead);
@@ -753,6 +795,16 @@ impl Store {
                             if cols.event(j).content_hash() == cols.event(i).content_hash() {
                                 summary.unchanged += 1;
                                 summary.repeats += 1;
+                                if let Some(p) = summary.parts.get_mut(part) {
+                                    // A repeat of its own input, or an event another input of
+                                    // this write stored first.
+                                    p.unchanged += 1;
+                                    if row >= part_from {
+                                        p.repeats += 1;
+                                    } else {
+                                        p.earlier.push(h);
+                                    }
+                                }
                                 continue;
                             }
                             if !w.replace {
@@ -767,6 +819,10 @@ impl Store {
                                     Some(from) if row >= from => summary.repeats += 1,
                                     Some(_) => summary.earlier.push(h),
                                     None => {}
+                                }
+                                if let Some(p) = summary.parts.get_mut(part) {
+                                    p.unchanged += 1;
+                                    p.earlier.push(h);
                                 }
                                 continue;
                             }
@@ -798,6 +854,11 @@ impl Store {
                     }
                 }
             }
+        }
+        let mut start = 0;
+        for (p, part) in summary.parts.iter_mut().zip(&w.parts) {
+            p.added = keep.get(start..start + part.events).map_or(0, |k| k.iter().filter(|k| **k).count());
+            start += part.events;
         }
         let batch = match &w.events {
             Some(b) if keep.iter().all(|k| *k) => Some(b.clone()),
