@@ -263,7 +263,8 @@ impl Model {
     }
 
     /// Merges the store's small segments now; returns the segments merged away and those
-    /// left. Every write does this as it commits: this is for a store written by an older build.
+    /// left. Writes do this after they commit (an import of several files, when it ends): this
+    /// is for a store written by an older build.
     pub fn compact(&self) -> Result<(usize, usize)> {
         let merged = self.inner.store.compact()?;
         Ok((merged, self.inner.store.view().segment_count()))

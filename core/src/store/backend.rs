@@ -73,10 +73,12 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn load(&self) -> Result<Snapshot>;
     /// Applies one write atomically and durably.
     fn commit(&self, commit: Commit) -> Result<Committed>;
-    /// Replaces adjacent segments (`seqs`, every one of a run, in order) by one segment holding
-    /// their rows in the same order, atomically and durably (compaction). The new segment takes
-    /// the last one's place, so rows keep their numbers.
-    fn merge_segments(&self, seqs: &[u64], batch: &RecordBatch) -> Result<Committed>;
+    /// Replaces adjacent segments (`run`: every one of a run, in order, as (sequence number,
+    /// rows)) by one segment holding their rows in the same order, atomically and durably
+    /// (compaction). The new segment takes the last one's place, so rows keep their numbers. A
+    /// run that is not the store's, segment for segment and row for row, is refused; once the
+    /// merge is committed, no error is returned.
+    fn merge_segments(&self, run: &[(u64, usize)], batch: &RecordBatch) -> Result<Committed>;
     /// A stored document.
     fn document(&self, id: &str) -> Result<Option<Document>>;
     /// True when a file with this fingerprint was imported.
@@ -96,6 +98,15 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn writable(&self) -> bool;
     /// Bytes on disk (0 in memory).
     fn size_on_disk(&self) -> u64;
+}
+
+/// Refuses a merge whose batch does not hold the run's rows.
+pub(super) fn check_merge(run: &[(u64, usize)], batch: &RecordBatch) -> Result<()> {
+    let rows: usize = run.iter().map(|r| r.1).sum();
+    if run.len() < 2 || rows != batch.num_rows() {
+        return Err(Error::Internal(format!("a merge of {} rows for the {rows} of {run:?}", batch.num_rows())));
+    }
+    Ok(())
 }
 
 /// A backend that keeps everything in memory (the in-memory Model).
@@ -136,18 +147,21 @@ impl Backend for MemoryBackend {
         Ok(Committed { segment, generation: m.generation })
     }
 
-    fn merge_segments(&self, seqs: &[u64], batch: &RecordBatch) -> Result<Committed> {
+    fn merge_segments(&self, run: &[(u64, usize)], batch: &RecordBatch) -> Result<Committed> {
+        check_merge(run, batch)?;
         let mut m = self.inner.lock();
-        let start = m.segments.iter().position(|s| Some(&s.seq) == seqs.first());
-        let run = start.map(|i| i..i + seqs.len()).filter(|r| {
-            m.segments.get(r.clone()).is_some_and(|run| run.iter().map(|s| s.seq).eq(seqs.iter().copied()))
+        let start = m.segments.iter().position(|s| Some(s.seq) == run.first().map(|r| r.0));
+        let range = start.map(|i| i..i + run.len()).filter(|r| {
+            m.segments
+                .get(r.clone())
+                .is_some_and(|segs| segs.iter().map(|s| (s.seq, s.batch.num_rows())).eq(run.iter().copied()))
         });
-        let (Some(run), Some(&last)) = (run, seqs.last()) else {
-            return Err(Error::Internal(format!("segments {seqs:?} are not a run of the store's")));
+        let (Some(range), Some(&(last, _))) = (range, run.last()) else {
+            return Err(Error::Internal(format!("segments {run:?} are not a run of the store's")));
         };
         m.generation += 1;
         let segment = LoadedSegment { seq: last, batch: batch.clone() };
-        m.segments.splice(run, [segment.clone()]);
+        m.segments.splice(range, [segment.clone()]);
         Ok(Committed { segment: Some(segment), generation: m.generation })
     }
 

@@ -6,9 +6,12 @@
 //!
 //! Only adjacent segments merge, their rows kept in order, so that every row keeps its number
 //! and the indexes over row numbers (ids, dyads, documents, removed rows) stay as they are.
-//! Segments merge by size tier, as in a log-structured merge tree: a merge always lifts the rows
-//! it rewrites at least one tier, so a row is rewritten at most once per tier on its way to
-//! [`SMALL_ROWS`] (six tiers), and once more if a large write strands it.
+//! Segments merge by size tier, as in a log-structured merge tree: a merge of a tier lifts the
+//! rows it rewrites at least one tier, so a row is rewritten at most once per tier on its way
+//! to [`SMALL_ROWS`] (six tiers), and once more when its run is closed (a large segment after
+//! it, or [`MAX_MERGE_ROWS`] reached). One small segment may stay between each two large ones
+//! (an imported file's last batch): the count of those grows with the store, one per large
+//! segment at most.
 //!
 use std::ops::Range;
 
@@ -53,7 +56,8 @@ fn runs(rows: &[usize], fit: impl Fn(usize) -> bool) -> Vec<Range<usize>> {
 /// The next run of segments to merge, as a range of indexes into `rows` (each segment's rows,
 /// in store order), or `None` when none should.
 ///
-/// - A run of small segments that a large one follows will never grow: it merges whole.
+/// - A run of small segments that a large one follows will never grow: it merges (whole, up
+///   to [`MAX_MERGE_ROWS`]; a run cut there merges too).
 /// - Otherwise tiers are taken lowest first: a run of small segments of tier `t` or below
 ///   merges once it holds enough rows for tier `t + 1`. A segment is then never rewritten for
 ///   a few rows added to it (which over and over would rewrite it without end), and sizes

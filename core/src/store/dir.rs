@@ -7,9 +7,12 @@
 //! A write lands in three steps: the segment is written to a temporary file, synced and renamed;
 //! then one SQLite transaction records it with the rest of the write. A crash before the
 //! transaction commits leaves an orphan file that the next writer deletes; the catalog is the
-//! truth. One process writes at a time (an exclusive lock on `LOCK`); any number read.
+//! truth. A merge of small segments (compaction) lands the same way, one transaction swapping
+//! the merged segments' entries for the new one's, and then deletes their files: a reader that
+//! lists `segments/` itself, rather than the catalog, may meet both for a moment. One process
+//! writes at a time (an exclusive lock on `LOCK`); any number read.
 
-use super::backend::{Backend, Commit, Committed, LoadedSegment, Snapshot};
+use super::backend::{Backend, Commit, Committed, LoadedSegment, Snapshot, check_merge};
 use crate::actors::{Entry, Layer, NameKind};
 use crate::columnar::event_schema;
 use crate::date::Date;
@@ -190,11 +193,21 @@ impl DirBackend {
             tx.commit()?;
             (files, tombstones, g)
         };
-        let mut segments = Vec::with_capacity(files.len());
-        for (seq, file) in files {
+        // Every file opened first, checked after: a merge that removes files listed here can
+        // only do so in the moments between the catalog's read and these opens.
+        let dir = self.root.join(SEGMENTS);
+        let opened = files
+            .into_iter()
+            .map(|(seq, file)| {
+                let path = dir.join(file);
+                File::open(&path).map(|f| (seq, path.clone(), f)).map_err(io(&path))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut segments = Vec::with_capacity(opened.len());
+        for (seq, path, file) in opened {
             // Checked, then let go of: a query maps back in only the columns it reads, and a
             // store larger than memory opens.
-            segments.push(LoadedSegment { seq, batch: self.read_segment(&file, true)? });
+            segments.push(LoadedSegment { seq, batch: read_opened_segment(&path, &file, true)? });
         }
         Ok(Snapshot { segments, tombstones, generation })
     }
@@ -217,19 +230,25 @@ pub fn read_ipc_mmap(path: &Path) -> Result<RecordBatch> {
 /// [`read_ipc_mmap`]; with `release`, the pages the check read are dropped from the mapping
 /// afterwards (they stay in the page cache and map back in when a query reads them).
 fn read_segment_file(path: &Path, release: bool) -> Result<RecordBatch> {
+    let file = File::open(path).map_err(io(path))?;
+    read_opened_segment(path, &file, release)
+}
+
+/// [`read_segment_file`] of a file already open.
+fn read_opened_segment(path: &Path, file: &File, release: bool) -> Result<RecordBatch> {
     // Arrow asserts some of what a damaged file breaks (a schema type it does not know, and,
     // without its validation, a node longer than its buffer): that is an error here, not a crash.
-    std::panic::catch_unwind(|| decode_segment_file(path, release)).unwrap_or_else(|_| {
+    std::panic::catch_unwind(|| decode_segment_file(path, file, release)).unwrap_or_else(|_| {
         Err(Error::Corrupt { path: path.to_path_buf(), message: "the file does not hold what it says".into() })
     })
 }
 
-fn decode_segment_file(path: &Path, release: bool) -> Result<RecordBatch> {
+fn decode_segment_file(path: &Path, file: &File, release: bool) -> Result<RecordBatch> {
     let corrupt = |m: String| Error::Corrupt { path: path.to_path_buf(), message: m };
-    let file = File::open(path).map_err(io(path))?;
-    // SAFETY: segment files are immutable once renamed into place; nothing truncates them while
-    // the store is open (compaction would write new files).
-    let mmap = unsafe { memmap2::Mmap::map(&file) }.map_err(io(path))?;
+    // SAFETY: segment files are immutable once renamed into place; nothing truncates them. A
+    // merge deletes the files it merged, which leaves a mapping valid (the file lives on until
+    // it is unmapped).
+    let mmap = unsafe { memmap2::Mmap::map(file) }.map_err(io(path))?;
     if mmap.len() < 10 {
         return Err(corrupt("file too short".into()));
     }
@@ -539,26 +558,31 @@ impl Backend for DirBackend {
                 Err(e) if attempt < 8 && self.missing_segment(&e) => {
                     attempt += 1;
                     tracing::debug!(attempt, "a segment was merged while the store was read; reading again");
+                    std::thread::sleep(Duration::from_millis(5 << attempt));
                 }
                 loaded => return loaded,
             }
         }
     }
 
-    fn merge_segments(&self, seqs: &[u64], batch: &RecordBatch) -> Result<Committed> {
-        let (Some(&first), Some(&last)) = (seqs.first(), seqs.last()) else {
+    fn merge_segments(&self, run: &[(u64, usize)], batch: &RecordBatch) -> Result<Committed> {
+        let (Some(&(first, _)), Some(&(last, _))) = (run.first(), run.last()) else {
             return Err(Error::Internal("a merge of no segments".into()));
         };
+        check_merge(run, batch)?;
         let mut conn = self.conn.lock();
-        let listed: Vec<(u64, String)> = {
-            let mut st = conn.prepare("SELECT seq, file FROM segments WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq")?;
+        let listed: Vec<(u64, usize, String)> = {
+            let mut st =
+                conn.prepare("SELECT seq, rows, file FROM segments WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq")?;
             st.query_map(params![first as i64, last as i64], |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as usize, r.get::<_, String>(2)?))
             })?
             .collect::<rusqlite::Result<_>>()?
         };
-        if !listed.iter().map(|(seq, _)| *seq).eq(seqs.iter().copied()) {
-            return Err(Error::Internal(format!("segments {seqs:?} are not a run of the catalog's")));
+        // The catalog must hold exactly these segments, of these sizes: the writer's view of the
+        // store is then the catalog's, and the merge keeps every row's number.
+        if !listed.iter().map(|(seq, rows, _)| (*seq, *rows)).eq(run.iter().copied()) {
+            return Err(Error::Internal(format!("segments {run:?} are not a run of the catalog's")));
         }
         let g = generation(&conn)? + 1;
         // A name no earlier segment had: readers may still be opening the files merged.
@@ -580,13 +604,18 @@ impl Backend for DirBackend {
         // Readers that mapped them keep reading them; one that has yet to open them reads the
         // catalog again. A file left behind is removed when the store is next opened to write.
         let dir = self.root.join(SEGMENTS);
-        for (_, file) in &listed {
+        for (_, _, file) in &listed {
             if let Err(e) = fs::remove_file(dir.join(file)) {
                 tracing::warn!(file = %dir.join(file).display(), error = %e, "could not remove a merged segment");
             }
         }
-        let segment = LoadedSegment { seq: last, batch: self.read_segment(&name, true)? };
-        Ok(Committed { segment: Some(segment), generation: g })
+        // Committed: no error from here on. A file that cannot be read back now is read at the
+        // next open; meanwhile the rows in hand serve.
+        let batch = self.read_segment(&name, true).unwrap_or_else(|e| {
+            tracing::warn!(file = %name, error = %e, "could not read a merged segment back");
+            batch.clone()
+        });
+        Ok(Committed { segment: Some(LoadedSegment { seq: last, batch }), generation: g })
     }
 
     fn commit(&self, c: Commit) -> Result<Committed> {
@@ -798,9 +827,12 @@ mod tests {
             })
             .collect();
         let two = arrow_select::concat::concat_batches(&event_schema(), &[batch(), batch()]).expect("concat");
-        // Not a run of the catalog's: refused, nothing changed.
-        assert!(backend.merge_segments(&[seqs[0], seqs[2]], &two).is_err());
-        let merged = backend.merge_segments(&seqs[1..], &two).expect("merge");
+        // Not a run of the catalog's, or not its rows: refused, nothing changed.
+        assert!(backend.merge_segments(&[(seqs[0], 3), (seqs[2], 3)], &two).is_err());
+        assert!(backend.merge_segments(&[(seqs[1], 2), (seqs[2], 4)], &two).is_err());
+        assert!(backend.merge_segments(&[(seqs[1], 3), (seqs[2], 3)], &batch()).is_err());
+        assert_eq!(fs::read_dir(dir.path().join(SEGMENTS)).expect("dir").count(), 3);
+        let merged = backend.merge_segments(&[(seqs[1], 3), (seqs[2], 3)], &two).expect("merge");
         assert_eq!(merged.segment.as_ref().map(|s| s.seq), Some(seqs[2]), "in the last one's place");
         let loaded = backend.load().expect("load");
         assert_eq!(

@@ -489,6 +489,8 @@ pub struct Store {
     listeners: Mutex<Vec<CommitListener>>,
     /// Open [`DeferredCompaction`] guards: while any is, writes leave small segments be.
     compaction_deferred: std::sync::atomic::AtomicUsize,
+    /// Set when a merge landed on disk but not in memory: no more merges until reopened.
+    compaction_halted: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Store {
@@ -559,6 +561,7 @@ impl Store {
             writer: Mutex::new(None),
             listeners: Mutex::new(Vec::new()),
             compaction_deferred: std::sync::atomic::AtomicUsize::new(0),
+            compaction_halted: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -627,9 +630,9 @@ impl Store {
             for listener in self.listeners.lock().iter() {
                 listener();
             }
-            // The write stands whatever happens here: a merge that fails leaves the segments
-            // as they were, to merge after a later write. Deferred (an import of many files),
-            // small segments still merge once they are very many.
+            // The write stands whatever happens here: a merge refused or failed before its commit
+            // leaves the segments as they were, to merge after a later write. Deferred (an
+            // import of many files), small segments still merge once they are very many.
             let deferred = self.compaction_deferred.load(std::sync::atomic::Ordering::Relaxed) > 0;
             if !deferred || self.view().segment_count() > MAX_DEFERRED_SEGMENTS {
                 if let Err(e) = self.compact_segments() {
@@ -641,8 +644,9 @@ impl Store {
     }
 
     /// Merges runs of small segments (see [`compaction`]) until none is left to merge; returns
-    /// the number of segments merged away. Every write does this after it commits; a store
-    /// written by an older build that never did shrinks to a few segments at the first call.
+    /// the number of segments merged away. Every write that is not deferred does this after it
+    /// commits; a store written by an older build that never did is merged at the first call
+    /// (small segments left between large ones stay, one between each two).
     pub fn compact(&self) -> Result<usize> {
         if !self.backend.writable() {
             return Err(Error::Locked {
@@ -666,12 +670,15 @@ impl Store {
     fn compact_segments(&self) -> Result<usize> {
         let mut merged = 0;
         loop {
+            if self.compaction_halted.load(std::sync::atomic::Ordering::Relaxed) {
+                break;
+            }
             let (run, seqs, batch) = {
                 let state = self.state.read();
                 let rows: Vec<usize> = state.segments.iter().map(|s| s.cols.len()).collect();
                 let Some(run) = compaction::next_merge(&rows) else { break };
                 let segs = &state.segments[run.clone()];
-                let seqs: Vec<u64> = segs.iter().map(|s| s.seq).collect();
+                let seqs: Vec<(u64, usize)> = segs.iter().map(|s| (s.seq, s.cols.len())).collect();
                 let batches: Vec<&RecordBatch> = segs.iter().map(|s| &s.cols.batch).collect();
                 let batch = arrow_select::concat::concat_batches(&crate::columnar::event_schema(), batches)
                     .map_err(|e| Error::Internal(format!("arrow: {e}")))?;
@@ -684,7 +691,13 @@ impl Store {
                 return Err(Error::Internal("a merge without its segment".into()));
             };
             let mut state = self.state.write();
-            state.replace_segments(run.clone(), segment)?;
+            if let Err(e) = state.replace_segments(run.clone(), segment) {
+                // The merge is on disk; memory still holds the segments it merged (the same
+                // rows, still mapped). Answers stay right, but this process's view of the
+                // segments is no longer the catalog's: it merges no more until reopened.
+                self.compaction_halted.store(true, std::sync::atomic::Ordering::Relaxed);
+                return Err(e);
+            }
             state.generation = committed.generation;
             drop(state);
             merged += run.len() - 1;
