@@ -303,19 +303,19 @@ fn a_crash_mid_merge_leaves_every_write() {
         }
         c.output().expect("run")
     };
-    // Writes of 100 events merge once they make 512 rows: at the sixth.
-    for i in 0..5 {
+    // Writes of 100 events merge at the eighth (eight segments, 512 rows or more).
+    for i in 0..7 {
         assert!(add(i, None).status.success());
     }
-    assert_eq!(segment_files(&data).len(), 5);
-    // The sixth write lands; the process dies with the merged segment written, uncommitted.
-    let o = add(5, Some("DETENTE_FAULT_ABORT_BEFORE_MERGE"));
+    assert_eq!(segment_files(&data).len(), 7);
+    // The eighth write lands; the process dies with the merged segment written, uncommitted.
+    let o = add(7, Some("DETENTE_FAULT_ABORT_BEFORE_MERGE"));
     assert!(!o.status.success());
-    assert_eq!(segment_files(&data).len(), 7, "six segments and the merged one's file");
-    assert_eq!(count_events(&data), 600);
-    // The next writer removes the orphan, and its write merges the seven.
-    assert!(add(6, None).status.success());
+    assert_eq!(segment_files(&data).len(), 9, "eight segments and the merged one's file");
+    assert_eq!(count_events(&data), 800);
+    // The next writer removes the orphan, and its write merges the nine.
+    assert!(add(8, None).status.success());
     let left = segment_files(&data);
     assert_eq!(left.len(), 1, "{left:?}");
-    assert_eq!(count_events(&data), 700);
+    assert_eq!(count_events(&data), 900);
 }

@@ -59,9 +59,10 @@ fn runs(rows: &[usize], fit: impl Fn(usize) -> bool) -> Vec<Range<usize>> {
 /// - A run of small segments that a large one follows will never grow: it merges (whole, up
 ///   to [`MAX_MERGE_ROWS`]; a run cut there merges too).
 /// - Otherwise tiers are taken lowest first: a run of small segments of tier `t` or below
-///   merges once it holds enough rows for tier `t + 1`. A segment is then never rewritten for
-///   a few rows added to it (which over and over would rewrite it without end), and sizes
-///   that straddle tier boundaries still merge.
+///   merges once it is [`FANOUT`] segments long and holds enough rows for tier `t + 1`. A
+///   segment is then never rewritten for a few rows added to it (which over and over would
+///   rewrite it without end), sizes that straddle tier boundaries still merge, and writes of a
+///   few events (a service storing an article's) merge once per eight, not once per three.
 pub(crate) fn next_merge(rows: &[usize]) -> Option<Range<usize>> {
     let small = |n: usize| n < SMALL_ROWS;
     if let Some(run) = runs(rows, small).into_iter().find(|r| r.end < rows.len() && r.len() >= 2) {
@@ -70,8 +71,9 @@ pub(crate) fn next_merge(rows: &[usize]) -> Option<Range<usize>> {
     for t in 0..=tier(SMALL_ROWS - 1) {
         let next_tier = FANOUT.pow(t + 1);
         let fits = |n: usize| small(n) && tier(n) <= t;
-        let found =
-            runs(rows, fits).into_iter().find(|r| r.len() >= 2 && rows[r.clone()].iter().sum::<usize>() >= next_tier);
+        let found = runs(rows, fits)
+            .into_iter()
+            .find(|r| r.len() >= FANOUT && rows[r.clone()].iter().sum::<usize>() >= next_tier);
         if found.is_some() {
             return found;
         }
@@ -156,13 +158,15 @@ mod tests {
 
     #[test]
     fn the_lowest_tier_merges_first_and_only_when_it_lifts_a_tier() {
-        // Seven of tier 3 (512..4095), then two of tier 1 (8..63) making 100 rows, tier 2.
-        let rows = [vec![1000; 7], vec![50; 2]].concat();
-        assert_eq!(next_merge(&rows), Some(7..9));
+        // Seven of tier 3 (512..4095), then eight of tier 1 (8..63): those merge, into tier 2.
+        let rows = [vec![1000; 7], vec![50; 8]].concat();
+        assert_eq!(next_merge(&rows), Some(7..15));
+        // Fewer than eight: no merge, however many rows.
+        assert_eq!(next_merge(&[50; 7]), None);
         // A larger segment is not rewritten for a few rows more...
-        assert_eq!(next_merge(&[1000, 50]), None);
+        assert_eq!(next_merge(&[[1000].as_slice(), &[50; 7]].concat()), None);
         // ...but is once they lift it a tier.
-        assert_eq!(next_merge(&[4000, 100]), Some(0..2));
+        assert_eq!(next_merge(&[[4000].as_slice(), &[100; 7]].concat()), Some(0..8));
     }
     #[test]
     fn a_merge_is_bounded_in_rows() {

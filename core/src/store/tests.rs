@@ -503,9 +503,11 @@ fn deferred_compaction_merges_once_at_the_end() {
     }
     assert_eq!(store.view().segment_count(), 1, "merged when the last guard goes");
     assert_eq!(store.view().len(), 3_000);
-    // Not deferred: writes merge as they go (100-row writes make a tier at the sixth).
-    for w in 30..36 {
+    // Not deferred: writes merge as they go (eight 100-row writes make a tier).
+    for w in 30..37 {
         write(w);
     }
+    assert_eq!(store.view().segment_count(), 8);
+    write(37);
     assert_eq!(store.view().segment_count(), 2);
 }
