@@ -204,15 +204,7 @@ impl Group {
         let files = std::mem::take(&mut self.files);
         self.rows = 0;
         let t = std::time::Instant::now();
-        let batches: Vec<&RecordBatch> = files.iter().filter_map(|(_, b, _)| b.as_ref()).collect();
-        let events = match batches.len() {
-            0 => None,
-            1 => batches.first().map(|b| (*b).clone()),
-            _ => Some(
-                arrow_select::concat::concat_batches(&crate::columnar::event_schema(), batches)
-                    .map_err(|e| Error::Internal(format!("arrow: {e}")))?,
-            ),
-        };
+        let events = join(files.iter().filter_map(|(_, b, _)| b.clone()).collect())?;
         let parts = files
             .iter()
             .map(|(r, b, _)| crate::store::WritePart {
@@ -231,13 +223,22 @@ impl Group {
         for (mut report, _, _) in files {
             let mut totals = Totals::default();
             totals.add(parts.next().unwrap_or_default());
-            report.added += totals.added;
-            report.unchanged += totals.unchanged;
-            report.duplicates += totals.repeats;
+            totals.report(&mut report);
             log_imported(&report);
             done.push(report);
         }
         Ok(())
+    }
+}
+
+/// Batches of rows as one (none for none).
+fn join(batches: Vec<RecordBatch>) -> Result<Option<RecordBatch>> {
+    match batches.len() {
+        0 => Ok(None),
+        1 => Ok(batches.into_iter().next()),
+        _ => arrow_select::concat::concat_batches(&crate::columnar::event_schema(), &batches)
+            .map(Some)
+            .map_err(|e| Error::Internal(format!("arrow: {e}"))),
     }
 }
 
@@ -448,6 +449,22 @@ fn import_file(
     };
     let pieces = PieceParser { parser: &parser, dict: &dict, format, threads };
     let fingerprint_key = fingerprint.is_none().then_some(&key as &dyn Fn(u64) -> String);
+    // Parses the file, handing its batches to `send` (once: it takes the file's record).
+    let parse = |report: &mut FileReport, send: &mut BatchSink<'_>| {
+        parse_body(
+            &pieces,
+            &input,
+            body_start,
+            first_line,
+            opts,
+            &name,
+            report,
+            bad_rows,
+            send,
+            record,
+            fingerprint_key,
+        )
+    };
     let mut totals = Totals::default();
     if piece_end(body, 0) >= body.len() {
         // One piece (a GDELT 15-minute file, say): parsed on this thread (threads started for
@@ -457,34 +474,14 @@ fn import_file(
             sent.push((batches, record));
             Ok(())
         };
-        parse_body(
-            &pieces,
-            &input,
-            body_start,
-            first_line,
-            opts,
-            &name,
-            &mut report,
-            bad_rows,
-            &mut send,
-            record,
-            fingerprint_key,
-        )?;
+        parse(&mut report, &mut send)?;
         let rows: usize = sent.iter().flat_map(|(b, _)| b).map(RecordBatch::num_rows).sum();
         let record = sent.iter_mut().find_map(|(_, r)| r.take());
         match record {
             // The same content as a file waiting in the group: imported already, in effect.
             Some(r) if group.holds(&r.fingerprint) => group.skip(name),
             Some(r) if rows <= opts.batch_rows => {
-                let batches: Vec<RecordBatch> = sent.into_iter().flat_map(|(b, _)| b).collect();
-                let batch = match batches.len() {
-                    0 => None,
-                    1 => batches.into_iter().next(),
-                    _ => Some(
-                        arrow_select::concat::concat_batches(&crate::columnar::event_schema(), &batches)
-                            .map_err(|e| Error::Internal(format!("arrow: {e}")))?,
-                    ),
-                };
+                let batch = join(sent.into_iter().flat_map(|(b, _)| b).collect())?;
                 group.rows += rows;
                 group.files.push((report, batch, Some(r)));
                 if group.rows >= opts.batch_rows {
@@ -500,9 +497,7 @@ fn import_file(
                     let record = if i == last { record.clone() } else { None };
                     totals.add(write(model, batches, &name, record, first_row)?);
                 }
-                report.added += totals.added;
-                report.unchanged += totals.unchanged;
-                report.duplicates += totals.repeats;
+                totals.report(&mut report);
                 log_imported(&report);
                 done.push(report);
             }
@@ -526,32 +521,21 @@ fn import_file(
         });
         let gone = || Error::Internal("the import writer stopped".into());
         let mut send = |batches, record| tx.send((batches, record)).map_err(|_| gone());
-        let parsed = parse_body(
-            &pieces,
-            &input,
-            body_start,
-            first_line,
-            opts,
-            &name,
-            &mut report,
-            bad_rows,
-            &mut send,
-            record,
-            fingerprint_key,
-        );
+        let parsed = parse(&mut report, &mut send);
         drop(tx);
         let written = writer.join().unwrap_or_else(|_| Err(Error::Internal("the import writer panicked".into())));
         // A writer error explains a parse that stopped because the writer went away.
         totals = written?;
         parsed
     })?;
-    report.added += totals.added;
-    report.unchanged += totals.unchanged;
-    report.duplicates += totals.repeats;
+    totals.report(&mut report);
     log_imported(&report);
     done.push(report);
     Ok(())
 }
+
+/// Where parsed batches of rows go (the last with the file's import record).
+type BatchSink<'a> = dyn FnMut(Vec<RecordBatch>, Option<crate::store::ImportRecord>) -> Result<()> + 'a;
 
 /// What the writes of one file stored.
 #[derive(Default)]
@@ -565,6 +549,13 @@ struct Totals {
 }
 
 impl Totals {
+    /// Adds the counts to a file's report.
+    fn report(&self, report: &mut FileReport) {
+        report.added += self.added;
+        report.unchanged += self.unchanged;
+        report.duplicates += self.repeats;
+    }
+
     fn add(&mut self, w: crate::store::WriteSummary) {
         self.added += w.added as u64;
         self.unchanged += w.unchanged as u64;
@@ -593,7 +584,7 @@ fn parse_body(
     name: &str,
     report: &mut FileReport,
     bad_rows: &mut Vec<BadRow>,
-    send: &mut dyn FnMut(Vec<RecordBatch>, Option<crate::store::ImportRecord>) -> Result<()>,
+    send: &mut BatchSink<'_>,
     mut record: crate::store::ImportRecord,
     // The key of a fingerprint, when the file's is to be made of its pieces' hashes.
     fingerprint: Option<&dyn Fn(u64) -> String>,
@@ -758,14 +749,7 @@ fn write(
 ) -> Result<crate::store::WriteSummary> {
     let t = std::time::Instant::now();
     let pieces = batches.len();
-    let batch = match batches.len() {
-        0 => None,
-        1 => batches.into_iter().next(),
-        _ => Some(
-            arrow_select::concat::concat_batches(&crate::columnar::event_schema(), &batches)
-                .map_err(|e| Error::Internal(format!("arrow: {e}")))?,
-        ),
-    };
+    let batch = join(batches)?;
     tracing::debug!(pieces, ms = t.elapsed().as_millis() as u64, "import pieces joined");
     let t = std::time::Instant::now();
     let rows = batch.as_ref().map_or(0, RecordBatch::num_rows);
