@@ -669,9 +669,12 @@ struct Workers<'a> {
     /// `None`: no threads.
     pieces: Option<std::sync::mpsc::Sender<(usize, &'a [u8])>>,
     /// What parses pieces on the sending thread, when there are no threads.
-    inline: Option<(&'a Parser, &'a crate::Dictionary, Format, std::sync::mpsc::Sender<(usize, Result<Parsed>)>)>,
+    inline: Option<Inline<'a>>,
     results: std::sync::mpsc::Receiver<(usize, Result<Parsed>)>,
 }
+
+/// A parser, its dictionary and format, and where its results go: [`Workers`] without threads.
+type Inline<'a> = (&'a Parser, &'a crate::Dictionary, Format, std::sync::mpsc::Sender<(usize, Result<Parsed>)>);
 
 /// Parses a piece. A panic is a bug, not bad input: it becomes an error (and a worker thread
 /// ends normally: a scope whose thread panicked would panic in turn).

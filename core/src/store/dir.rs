@@ -157,7 +157,7 @@ impl DirBackend {
     fn write_segment(&self, name: &str, batch: &RecordBatch) -> Result<u64> {
         let dir = self.root.join(SEGMENTS);
         let tmp = dir.join(format!("{name}.tmp"));
-        let path = dir.join(&name);
+        let path = dir.join(name);
         let file = File::create(&tmp).map_err(io(&tmp))?;
         let arrow = |e: arrow_schema::ArrowError| Error::Internal(format!("writing {}: {e}", tmp.display()));
         let stored = to_stored(batch).map_err(arrow)?;

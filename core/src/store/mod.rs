@@ -512,10 +512,12 @@ pub struct DeferredCompaction<'a> {
 impl Drop for DeferredCompaction<'_> {
     fn drop(&mut self) {
         let left = self.store.compaction_deferred.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) - 1;
-        if left == 0 && !std::thread::panicking() && self.store.backend.writable() {
-            if let Err(e) = self.store.compact() {
-                tracing::warn!(error = %e, "could not merge small segments");
-            }
+        if left == 0
+            && !std::thread::panicking()
+            && self.store.backend.writable()
+            && let Err(e) = self.store.compact()
+        {
+            tracing::warn!(error = %e, "could not merge small segments");
         }
     }
 }
@@ -634,10 +636,10 @@ impl Store {
             // leaves the segments as they were, to merge after a later write. Deferred (an
             // import of many files), small segments still merge once they are very many.
             let deferred = self.compaction_deferred.load(std::sync::atomic::Ordering::Relaxed) > 0;
-            if !deferred || self.view().segment_count() > MAX_DEFERRED_SEGMENTS {
-                if let Err(e) = self.compact_segments() {
-                    tracing::warn!(error = %e, "could not merge small segments");
-                }
+            if (!deferred || self.view().segment_count() > MAX_DEFERRED_SEGMENTS)
+                && let Err(e) = self.compact_segments()
+            {
+                tracing::warn!(error = %e, "could not merge small segments");
             }
         }
         Ok(summary)
