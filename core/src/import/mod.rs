@@ -183,7 +183,13 @@ pub fn import_files(model: &Model, format: Format, files: &[PathBuf], opts: &Imp
 struct Group {
     files: Vec<(FileReport, Option<RecordBatch>, Option<crate::store::ImportRecord>)>,
     rows: usize,
+    /// Memory the waiting batches hold: a tiny file's batch holds some 30 kB whatever its rows
+    /// (its columns' first allocations), so the group is bounded by this too.
+    bytes: usize,
 }
+
+/// Memory a group of small files holds at most before it is written.
+const GROUP_BYTES: usize = 64 << 20;
 
 impl Group {
     /// True when a file with this fingerprint is waiting in the group.
@@ -202,7 +208,7 @@ impl Group {
             return Ok(());
         }
         let files = std::mem::take(&mut self.files);
-        self.rows = 0;
+        (self.rows, self.bytes) = (0, 0);
         let t = std::time::Instant::now();
         let events = join(files.iter().filter_map(|(_, b, _)| b.clone()).collect())?;
         let parts = files
@@ -483,8 +489,9 @@ fn import_file(
             Some(r) if rows <= opts.batch_rows => {
                 let batch = join(sent.into_iter().flat_map(|(b, _)| b).collect())?;
                 group.rows += rows;
+                group.bytes += batch.as_ref().map_or(0, RecordBatch::get_array_memory_size);
                 group.files.push((report, batch, Some(r)));
-                if group.rows >= opts.batch_rows {
+                if group.rows >= opts.batch_rows || group.bytes >= GROUP_BYTES {
                     group.flush(model, done)?;
                 }
             }

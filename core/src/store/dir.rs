@@ -43,6 +43,11 @@ pub const SCHEMA_VERSION: i64 = 3;
 const OLDEST_READABLE: i64 = 2;
 
 const CATALOG: &str = "catalog.sqlite";
+
+/// Imported files by format and size (the last part of their fingerprint), for
+/// [`Backend::imported_size`]: an import of thousands of files asks once per file.
+const IMPORTS_BY_SIZE: &str =
+    "CREATE INDEX IF NOT EXISTS imports_by_size ON imports(format, substr(fingerprint, length(format) + 19))";
 const SEGMENTS: &str = "segments";
 const LOCK: &str = "LOCK";
 
@@ -127,6 +132,8 @@ impl DirBackend {
                 // FULL: a commit that returned is on disk, so an acknowledged write survives a crash.
                 conn.pragma_update(None, "synchronous", "FULL")?;
                 migrate(&mut conn)?;
+                // Not a schema change (older builds ignore an index): made at every writable open.
+                conn.execute_batch(IMPORTS_BY_SIZE)?;
                 let backend = DirBackend { root: root.to_path_buf(), conn: Mutex::new(conn), _lock: Some(lock) };
                 backend.remove_orphans()?;
                 Ok(backend)
@@ -193,21 +200,21 @@ impl DirBackend {
             tx.commit()?;
             (files, tombstones, g)
         };
-        // Every file opened first, checked after: a merge that removes files listed here can
-        // only do so in the moments between the catalog's read and these opens.
+        // Every file mapped first, checked after: a merge that removes files listed here can
+        // only do so in the moments between the catalog's read and these maps.
         let dir = self.root.join(SEGMENTS);
-        let opened = files
+        let mapped = files
             .into_iter()
             .map(|(seq, file)| {
                 let path = dir.join(file);
-                File::open(&path).map(|f| (seq, path.clone(), f)).map_err(io(&path))
+                map_segment(&path).map(|m| (seq, path, m))
             })
             .collect::<Result<Vec<_>>>()?;
-        let mut segments = Vec::with_capacity(opened.len());
-        for (seq, path, file) in opened {
+        let mut segments = Vec::with_capacity(mapped.len());
+        for (seq, path, mmap) in mapped {
             // Checked, then let go of: a query maps back in only the columns it reads, and a
             // store larger than memory opens.
-            segments.push(LoadedSegment { seq, batch: read_opened_segment(&path, &file, true)? });
+            segments.push(LoadedSegment { seq, batch: read_mapped_segment(&path, mmap, true)? });
         }
         Ok(Snapshot { segments, tombstones, generation })
     }
@@ -230,25 +237,31 @@ pub fn read_ipc_mmap(path: &Path) -> Result<RecordBatch> {
 /// [`read_ipc_mmap`]; with `release`, the pages the check read are dropped from the mapping
 /// afterwards (they stay in the page cache and map back in when a query reads them).
 fn read_segment_file(path: &Path, release: bool) -> Result<RecordBatch> {
-    let file = File::open(path).map_err(io(path))?;
-    read_opened_segment(path, &file, release)
+    read_mapped_segment(path, map_segment(path)?, release)
 }
 
-/// [`read_segment_file`] of a file already open.
-fn read_opened_segment(path: &Path, file: &File, release: bool) -> Result<RecordBatch> {
+/// Maps a segment file (its descriptor closed again: a store may hold more segments than a
+/// process may open files).
+fn map_segment(path: &Path) -> Result<memmap2::Mmap> {
+    let file = File::open(path).map_err(io(path))?;
+    // SAFETY: segment files are immutable once renamed into place; nothing truncates them. A
+    // merge deletes the files it merged, which leaves a mapping valid (the file lives on until
+    // it is unmapped).
+    unsafe { memmap2::Mmap::map(&file) }.map_err(io(path))
+}
+
+/// [`read_segment_file`] of a file already mapped.
+fn read_mapped_segment(path: &Path, mmap: memmap2::Mmap, release: bool) -> Result<RecordBatch> {
     // Arrow asserts some of what a damaged file breaks (a schema type it does not know, and,
     // without its validation, a node longer than its buffer): that is an error here, not a crash.
-    std::panic::catch_unwind(|| decode_segment_file(path, file, release)).unwrap_or_else(|_| {
+    let mmap = std::panic::AssertUnwindSafe(mmap);
+    std::panic::catch_unwind(move || decode_segment_file(path, mmap.0, release)).unwrap_or_else(|_| {
         Err(Error::Corrupt { path: path.to_path_buf(), message: "the file does not hold what it says".into() })
     })
 }
 
-fn decode_segment_file(path: &Path, file: &File, release: bool) -> Result<RecordBatch> {
+fn decode_segment_file(path: &Path, mmap: memmap2::Mmap, release: bool) -> Result<RecordBatch> {
     let corrupt = |m: String| Error::Corrupt { path: path.to_path_buf(), message: m };
-    // SAFETY: segment files are immutable once renamed into place; nothing truncates them. A
-    // merge deletes the files it merged, which leaves a mapping valid (the file lives on until
-    // it is unmapped).
-    let mmap = unsafe { memmap2::Mmap::map(file) }.map_err(io(path))?;
     if mmap.len() < 10 {
         return Err(corrupt("file too short".into()));
     }
@@ -697,12 +710,14 @@ impl Backend for DirBackend {
     fn imported_size(&self, format: &str, bytes: u64) -> Result<bool> {
         let conn = self.conn.lock();
         // Fingerprints are `format:hash:bytes`; format names hold no LIKE wildcards.
-        let n: i64 = conn.query_row(
-            "SELECT count(*) FROM imports WHERE format = ?1 AND fingerprint LIKE ?2",
-            params![format, format!("{format}:%:{bytes}")],
+        // The size is what follows `format:` and 16 hex digits: the expression `IMPORTS_BY_SIZE`
+        // indexes, so that this is a look-up, not a scan of every file imported.
+        let found: bool = conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM imports WHERE format = ?1 AND substr(fingerprint, length(format) + 19) = ?2)",
+            params![format, bytes.to_string()],
             |r| r.get(0),
         )?;
-        Ok(n > 0)
+        Ok(found)
     }
 
     fn document(&self, id: &str) -> Result<Option<Document>> {
