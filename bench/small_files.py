@@ -9,29 +9,17 @@ compares another build (an older one, say) on the same files.
 """
 
 import argparse
-import os
 import pathlib
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
+
+from import_vs_polars import run  # (wall seconds, peak RSS in MB, stdout) of a command
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 RELEASE = ROOT / "target" / "release"
 SERIES = ["relation", "TUR", "SYR", "--freq", "month", "--start", "2015-01-01", "--end", "2024-12-31", "--format", "csv"]
-
-
-def peak_of(argv):
-    """Wall seconds, peak RSS in MB and stdout of a command (measured with wait4)."""
-    t = time.perf_counter()
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    out = p.stdout.read()
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{' '.join(map(str, argv))} failed")
-    return wall, usage.ru_maxrss / 1024, out.decode()
 
 
 def main():
@@ -70,9 +58,9 @@ def main():
             for _ in range(a.runs):
                 store = work / "store"
                 shutil.rmtree(store, ignore_errors=True)
-                wall, peak, _ = peak_of([str(a.detente), "--data", str(store), "import", "gdelt2", *inputs])
+                wall, peak, _ = run([str(a.detente), "--data", str(store), "import", "gdelt2", *inputs])
                 segments = len(list((store / "segments").iterdir()))
-                q = [peak_of([str(a.detente), "--data", str(store), *SERIES]) for _ in range(3)]
+                q = [run([str(a.detente), "--data", str(store), *SERIES]) for _ in range(3)]
                 best = min(q, key=lambda r: r[0])
                 print(f"{label}: import {wall:.2f} s (peak {peak:.0f} MB), {segments} segments; "
                       f"series best of 3 {best[0]:.3f} s (peak {best[1]:.0f} MB)")

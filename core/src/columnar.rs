@@ -90,6 +90,11 @@ fn string_list<'a>(it: impl Iterator<Item = &'a Vec<String>>) -> ArrayRef {
     Arc::new(b.finish())
 }
 
+/// Batches of events in the event schema as one batch.
+pub(crate) fn concat_events<'a>(batches: impl IntoIterator<Item = &'a RecordBatch>) -> Result<RecordBatch> {
+    arrow_select::concat::concat_batches(&event_schema(), batches).map_err(arrow_err)
+}
+
 fn arrow_err(e: arrow_schema::ArrowError) -> Error {
     Error::Internal(format!("arrow: {e}"))
 }

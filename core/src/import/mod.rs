@@ -242,9 +242,7 @@ fn join(batches: Vec<RecordBatch>) -> Result<Option<RecordBatch>> {
     match batches.len() {
         0 => Ok(None),
         1 => Ok(batches.into_iter().next()),
-        _ => arrow_select::concat::concat_batches(&crate::columnar::event_schema(), &batches)
-            .map(Some)
-            .map_err(|e| Error::Internal(format!("arrow: {e}"))),
+        _ => crate::columnar::concat_events(&batches).map(Some),
     }
 }
 
@@ -499,9 +497,9 @@ fn import_file(
                 // More rows than one write takes: written alone, batch by batch, after the group.
                 group.flush(model, done)?;
                 let first_row = model.store().view().end_row();
-                let last = sent.len().saturating_sub(1);
+                let (last, mut record) = (sent.len().saturating_sub(1), record);
                 for (i, (batches, _)) in sent.into_iter().enumerate() {
-                    let record = if i == last { record.clone() } else { None };
+                    let record = if i == last { record.take() } else { None };
                     totals.add(write(model, batches, &name, record, first_row)?);
                 }
                 totals.report(&mut report);

@@ -556,6 +556,22 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
+/// Lists a segment file in the catalog.
+fn insert_segment(conn: &Connection, seq: u64, file: &str, rows: usize, bytes: u64) -> Result<()> {
+    conn.execute(
+        "INSERT INTO segments(seq, file, rows, bytes, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![seq as i64, file, rows as i64, bytes as i64, now_secs()],
+    )?;
+    Ok(())
+}
+
+/// Counts one more write; returns the new count.
+fn bump_generation(conn: &Connection) -> Result<u64> {
+    let g = generation(conn)? + 1;
+    conn.execute("UPDATE meta SET value = ?1 WHERE key = 'generation'", params![g.to_string()])?;
+    Ok(g)
+}
+
 fn generation(conn: &Connection) -> Result<u64> {
     let g: String = conn.query_row("SELECT value FROM meta WHERE key='generation'", [], |r| r.get(0))?;
     Ok(g.parse().unwrap_or(0))
@@ -597,9 +613,9 @@ impl Backend for DirBackend {
         if !listed.iter().map(|(seq, rows, _)| (*seq, *rows)).eq(run.iter().copied()) {
             return Err(Error::Internal(format!("segments {run:?} are not a run of the catalog's")));
         }
-        let g = generation(&conn)? + 1;
-        // A name no earlier segment had: readers may still be opening the files merged.
-        let name = format!("{last:08}-{g}.arrow");
+        // A name no earlier segment had (the generation this merge makes): readers may still be
+        // opening the files merged.
+        let name = format!("{last:08}-{}.arrow", generation(&conn)? + 1);
         let bytes = self.write_segment(&name, batch)?;
         // Crash-test hook: the process dies with the merged segment written but not committed.
         if std::env::var_os("DETENTE_FAULT_ABORT_BEFORE_MERGE").is_some() {
@@ -607,11 +623,8 @@ impl Backend for DirBackend {
         }
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM segments WHERE seq BETWEEN ?1 AND ?2", params![first as i64, last as i64])?;
-        tx.execute(
-            "INSERT INTO segments(seq, file, rows, bytes, created) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![last as i64, name, batch.num_rows() as i64, bytes as i64, now_secs()],
-        )?;
-        tx.execute("UPDATE meta SET value = ?1 WHERE key = 'generation'", params![g.to_string()])?;
+        insert_segment(&tx, last, &name, batch.num_rows(), bytes)?;
+        let g = bump_generation(&tx)?;
         tx.commit()?;
         drop(conn);
         // Readers that mapped them keep reading them; one that has yet to open them reads the
@@ -650,10 +663,7 @@ impl Backend for DirBackend {
         let tx = conn.transaction()?;
         let now = now_secs();
         if let (Some((file, bytes)), Some(b)) = (&written, &c.batch) {
-            tx.execute(
-                "INSERT INTO segments(seq, file, rows, bytes, created) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![seq as i64, file, b.num_rows() as i64, *bytes as i64, now],
-            )?;
+            insert_segment(&tx, seq, file, b.num_rows(), *bytes)?;
         }
         {
             let mut st = tx.prepare("INSERT OR IGNORE INTO tombstones(row, seq) VALUES (?1, ?2)")?;
@@ -687,8 +697,7 @@ impl Backend for DirBackend {
                 ])?;
             }
         }
-        let g = generation(&tx)? + 1;
-        tx.execute("UPDATE meta SET value = ?1 WHERE key = 'generation'", params![g.to_string()])?;
+        let g = bump_generation(&tx)?;
         tx.commit()?;
         drop(conn);
         let segment = match written {

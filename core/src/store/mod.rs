@@ -611,12 +611,7 @@ impl Store {
     /// the batch first: an id stored with other content is a conflict (unless `replace`), and a
     /// conflict writes nothing. Events already stored unchanged are skipped.
     pub fn write(&self, w: Write) -> Result<WriteSummary> {
-        if !self.backend.writable() {
-            return Err(Error::Locked {
-                path: self.backend.path().map(|p| p.to_path_buf()).unwrap_or_default(),
-                reason: "it was opened read-only".into(),
-            });
-        }
+        self.check_writable()?;
         let mut writer = self.writer.lock();
         let ids = writer.get_or_insert_with(|| self.state.read().build_ids());
         // The check enters each new event's row in the id index as it goes (one probe per id);
@@ -650,12 +645,7 @@ impl Store {
     /// commits; a store written by an older build that never did is merged at the first call
     /// (small segments left between large ones stay, one between each two).
     pub fn compact(&self) -> Result<usize> {
-        if !self.backend.writable() {
-            return Err(Error::Locked {
-                path: self.backend.path().map(|p| p.to_path_buf()).unwrap_or_default(),
-                reason: "it was opened read-only".into(),
-            });
-        }
+        self.check_writable()?;
         let _writer = self.writer.lock();
         self.compact_segments()
     }
@@ -666,6 +656,17 @@ impl Store {
     pub fn defer_compaction(&self) -> DeferredCompaction<'_> {
         self.compaction_deferred.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         DeferredCompaction { store: self }
+    }
+
+    /// Refuses to write a store opened read-only.
+    fn check_writable(&self) -> Result<()> {
+        if self.backend.writable() {
+            return Ok(());
+        }
+        Err(Error::Locked {
+            path: self.backend.path().map(|p| p.to_path_buf()).unwrap_or_default(),
+            reason: "it was opened read-only".into(),
+        })
     }
 
     /// [`Store::compact`], the writer's lock held.
@@ -681,9 +682,7 @@ impl Store {
                 let Some(run) = compaction::next_merge(&rows) else { break };
                 let segs = &state.segments[run.clone()];
                 let seqs: Vec<(u64, usize)> = segs.iter().map(|s| (s.seq, s.cols.len())).collect();
-                let batches: Vec<&RecordBatch> = segs.iter().map(|s| &s.cols.batch).collect();
-                let batch = arrow_select::concat::concat_batches(&crate::columnar::event_schema(), batches)
-                    .map_err(|e| Error::Internal(format!("arrow: {e}")))?;
+                let batch = crate::columnar::concat_events(segs.iter().map(|s| &s.cols.batch))?;
                 (run, seqs, batch)
             };
             let t = std::time::Instant::now();
@@ -766,20 +765,15 @@ impl Store {
                 }
                 summary.parts = vec![WriteSummary::default(); w.parts.len()];
             }
-            // The input an event is in: its part's, or the write's.
-            let input_of = |i: usize| {
-                let mut end = 0;
-                w.parts.iter().find(|p| {
-                    end += p.events;
-                    i < end
-                })
+            // Event `i`, in part `part` (when there are parts), holds an id stored with other content.
+            let conflict = |i: usize, part: usize, id: &str| Error::Conflict {
+                id: id.to_string(),
+                location: Location {
+                    input: w.parts.get(part).map(|p| p.input.clone()).or_else(|| w.input.clone()),
+                    line: w.lines.get(i).copied(),
+                    field: Some("id".into()),
+                },
             };
-            let loc = |i: usize| Location {
-                input: input_of(i).map(|p| p.input.clone()).or_else(|| w.input.clone()),
-                line: w.lines.get(i).copied(),
-                field: Some("id".into()),
-            };
-            let conflict = |i: usize, id: &str| Error::Conflict { id: id.to_string(), location: loc(i) };
             // The part being read: its index, where it ends in the batch, its first row.
             let (mut part, mut part_end, mut part_from) = (0, w.parts.first().map_or(usize::MAX, |p| p.events), base);
             for (i, &h) in hashes.iter().enumerate() {
@@ -823,7 +817,7 @@ impl Store {
                                 continue;
                             }
                             if !w.replace {
-                                return Err(conflict(i, id));
+                                return Err(conflict(i, part, id));
                             }
                             keep[j] = false;
                             renumber = true;
@@ -842,7 +836,7 @@ impl Store {
                                 continue;
                             }
                             if !w.replace {
-                                return Err(conflict(i, id));
+                                return Err(conflict(i, part, id));
                             }
                             remove.push(row);
                             removing.insert(row);
