@@ -4,7 +4,7 @@
 //! place (FIPS 10-4 country mapped to ISO), DATEADDED as `reported` and SOURCEURL as `doc_id`.
 
 use super::lookup::{Lookup, iso_of_fips};
-use super::{Format, Parsed, Row, Rows, estimate_rows, parse_piece, some_fields, trim};
+use super::{Format, Parsed, Row, Rows, Unit, estimate_rows, parse_pieces, some_fields, trim};
 use crate::date::Date;
 use crate::error::Result;
 
@@ -46,11 +46,11 @@ impl Gdelt {
         self.header
     }
 
-    /// Parses one piece of a file.
-    pub fn parse(&self, piece: &[u8], lookup: &mut Lookup<'_>, _format: Format) -> Result<Parsed> {
+    /// Parses a unit of a file (whole pieces).
+    pub(crate) fn parse(&self, unit: Unit<'_>, lookup: &mut Lookup<'_>, _format: Format) -> Result<Parsed> {
         let mut f: [&str; 64] = [""; 64];
-        let rows = Rows::new("gdelt", "gdelt:", estimate_rows(piece));
-        parse_piece(piece, rows, |_| false, |line, rows| self.row(line, &mut f, lookup, rows))
+        let rows = Rows::new("gdelt", "gdelt:", estimate_rows(unit.bytes));
+        parse_pieces(unit, rows, |_| false, |line, rows| self.row(line, &mut f, lookup, rows))
     }
 
     fn row<'a>(

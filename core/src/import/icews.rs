@@ -5,7 +5,7 @@
 //! stay one event and different rows never collide.
 
 use super::lookup::{Lookup, role_of_sectors};
-use super::{Parsed, Row, Rows, estimate_rows, fields, parse_piece};
+use super::{Parsed, Row, Rows, Unit, estimate_rows, fields, parse_pieces};
 use crate::date::Date;
 use crate::error::{Error, Result};
 use std::collections::HashMap;
@@ -74,11 +74,11 @@ impl Icews {
         Ok(Icews { at, width })
     }
 
-    /// Parses one piece of a file.
-    pub fn parse(&self, piece: &[u8], lookup: &mut Lookup<'_>) -> Result<Parsed> {
+    /// Parses a unit of a file (whole pieces).
+    pub(crate) fn parse(&self, unit: Unit<'_>, lookup: &mut Lookup<'_>) -> Result<Parsed> {
         let mut f: Vec<&str> = Vec::with_capacity(24);
-        let rows = Rows::new("icews", "icews:", estimate_rows(piece));
-        parse_piece(piece, rows, |_| false, |line, rows| self.row(line, &mut f, lookup, rows))
+        let rows = Rows::new("icews", "icews:", estimate_rows(unit.bytes));
+        parse_pieces(unit, rows, |_| false, |line, rows| self.row(line, &mut f, lookup, rows))
     }
 
     fn row<'a>(

@@ -145,16 +145,16 @@ impl ImportReport {
     }
 }
 
-/// The result of parsing one piece of input.
+/// The result of parsing one unit of input (whole pieces, in order).
 pub(crate) struct Parsed {
     pub batch: Option<RecordBatch>,
     pub rows: u64,
     pub lines: u64,
-    /// (line within the piece, 1-based; message).
+    /// (line within the unit, 1-based; message).
     pub bad: Vec<(u64, String)>,
     pub bad_count: u64,
-    /// The xxh3 of the piece, for the file's fingerprint.
-    pub hash: u64,
+    /// The xxh3 of each of the unit's pieces, for the file's fingerprint.
+    pub hashes: Vec<u64>,
 }
 
 /// Reads the files into the model's store.
@@ -272,6 +272,45 @@ impl Input {
             }
         }
         from
+    }
+}
+
+impl Input {
+    /// Gives back the memory of bytes `from..to` of `unit`, a slice of this input that is
+    /// parsed: the whole blocks among them, and the block `from` is in when `from` is not the
+    /// unit's start (the bytes of that block before `from` were parsed before, by the same
+    /// caller). Blocks the unit shares with its neighbours are left to [`Input::release`].
+    fn release_span(&self, unit: &[u8], from: usize, to: usize) {
+        const BLOCK: usize = 64 << 10;
+        let Input::Mapped(m) = self else { return };
+        let Some(base) = (unit.as_ptr() as usize).checked_sub(m.as_ptr() as usize) else { return };
+        if base + unit.len() > m.len() || to > unit.len() {
+            return;
+        }
+        let first = base.div_ceil(BLOCK) * BLOCK;
+        let a = if from == 0 { first } else { ((base + from) / BLOCK * BLOCK).max(first) };
+        let b = (base + to) / BLOCK * BLOCK;
+        if b > a {
+            // SAFETY: a read-only map of a file; dropped pages are read again from the file if
+            // touched, and these bytes were parsed.
+            let _ = unsafe { m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, a, b - a) };
+        }
+    }
+}
+
+/// Whole pieces of an input, parsed as one batch of rows.
+#[derive(Clone, Copy)]
+pub(crate) struct Unit<'a> {
+    /// The bytes, from a piece's start to a piece's end.
+    bytes: &'a [u8],
+    /// The input they are part of, whose memory is given back as they are parsed.
+    input: Option<&'a Input>,
+}
+
+impl<'a> From<&'a [u8]> for Unit<'a> {
+    /// Bytes parsed on their own, part of no input whose memory is given back.
+    fn from(bytes: &'a [u8]) -> Unit<'a> {
+        Unit { bytes, input: None }
     }
 }
 
@@ -605,18 +644,19 @@ fn parse_body(
     let mut piece_hashes = Vec::new();
     // A body of one piece is parsed here: no thread is started for it.
     let threads = if piece_end(body, 0) >= body.len() { 0 } else { threads.max(1) };
+    let per_unit = pieces_per_unit(body, opts.batch_rows, threads);
     std::thread::scope(|scope| {
         let workers = Workers::start(scope, threads, parser, dict, format);
-        // Pieces go to whichever thread is free; their results are taken in file order.
+        // Units go to whichever thread is free; their results are taken in file order.
         let (mut sent, mut taken) = (0usize, 0usize);
         let mut ends = std::collections::VecDeque::new();
         let mut ready = std::collections::BTreeMap::new();
         let t = std::time::Instant::now();
         loop {
-            // Every thread busy and one piece waiting: memory bounded by threads + 1 pieces.
+            // Every thread busy and one unit waiting: memory bounded by threads + 1 units.
             while sent - taken <= threads && offset < body.len() {
-                let end = piece_end(body, offset);
-                workers.send(sent, &body[offset..end])?;
+                let end = (0..per_unit).fold(offset, |at, _| if at < body.len() { piece_end(body, at) } else { at });
+                workers.send(sent, Unit { bytes: &body[offset..end], input: Some(input) })?;
                 ends.push_back(end);
                 sent += 1;
                 offset = end;
@@ -629,7 +669,7 @@ fn parse_body(
             while let Some(p) = ready.remove(&taken) {
                 let p = p?;
                 taken += 1;
-                piece_hashes.push(p.hash);
+                piece_hashes.extend(p.hashes);
                 for (line, message) in p.bad {
                     if bad_rows.len() < MAX_REPORTED_BAD_ROWS {
                         bad_rows.push(BadRow { file: name.to_string(), line: line_base + line - 1, message });
@@ -666,13 +706,30 @@ fn parse_body(
     Ok(())
 }
 
-/// Parsing threads that live for a whole file, each taking the next piece when it is free.
+/// How many pieces are parsed as one unit: enough for one write (`batch_rows`) of rows, which
+/// then takes the unit's batch as it is (joining batches copies every column), but no more than
+/// leaves two units per thread (a file of a few pieces is still parsed on every core).
+fn pieces_per_unit(body: &[u8], batch_rows: usize, threads: usize) -> usize {
+    let first = piece_end(body, 0);
+    // The estimate is 10% over the rows it saw: a unit of `wanted` pieces holds a write.
+    let per_piece = estimate_rows(&body[..first]).max(1) as f64 / 1.1;
+    let wanted = (batch_rows as f64 / per_piece).ceil() as usize;
+    let mut pieces = 0;
+    let mut at = 0;
+    while at < body.len() {
+        at = piece_end(body, at);
+        pieces += 1;
+    }
+    wanted.clamp(1, (pieces / (2 * threads.max(1))).max(1))
+}
+
+/// Parsing threads that live for a whole file, each taking the next unit when it is free.
 /// A thread's allocator heap then serves the next piece from the memory the last one freed; a
 /// thread per piece starts on fresh pages, which the system zeroes at ~0.85 s per GiB on a VM
 /// like ours. With no threads, each piece is parsed as it is sent, on the sending thread.
 struct Workers<'a> {
     /// `None`: no threads.
-    pieces: Option<std::sync::mpsc::Sender<(usize, &'a [u8])>>,
+    units: Option<std::sync::mpsc::Sender<(usize, Unit<'a>)>>,
     /// What parses pieces on the sending thread, when there are no threads.
     inline: Option<Inline<'a>>,
     results: std::sync::mpsc::Receiver<(usize, Result<Parsed>)>,
@@ -683,8 +740,8 @@ type Inline<'a> = (&'a Parser, &'a crate::Dictionary, Format, std::sync::mpsc::S
 
 /// Parses a piece. A panic is a bug, not bad input: it becomes an error (and a worker thread
 /// ends normally: a scope whose thread panicked would panic in turn).
-fn parse_caught(parser: &Parser, piece: &[u8], dict: &crate::Dictionary, format: Format) -> Result<Parsed> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(piece, dict, format)))
+fn parse_caught(parser: &Parser, unit: Unit<'_>, dict: &crate::Dictionary, format: Format) -> Result<Parsed> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(unit, dict, format)))
         .unwrap_or_else(|_| Err(Error::Internal("an import worker panicked".into())))
 }
 
@@ -701,39 +758,39 @@ impl<'a> Workers<'a> {
     {
         let (result_tx, result_rx) = std::sync::mpsc::channel();
         if threads == 0 {
-            return Workers { pieces: None, inline: Some((parser, dict, format, result_tx)), results: result_rx };
+            return Workers { units: None, inline: Some((parser, dict, format, result_tx)), results: result_rx };
         }
-        let (piece_tx, piece_rx) = std::sync::mpsc::channel::<(usize, &'a [u8])>();
-        let piece_rx = std::sync::Arc::new(parking_lot::Mutex::new(piece_rx));
+        let (unit_tx, unit_rx) = std::sync::mpsc::channel::<(usize, Unit<'a>)>();
+        let unit_rx = std::sync::Arc::new(parking_lot::Mutex::new(unit_rx));
         for _ in 0..threads {
-            let (pieces, results) = (piece_rx.clone(), result_tx.clone());
+            let (units, results) = (unit_rx.clone(), result_tx.clone());
             scope.spawn(move || {
                 loop {
-                    // The lock is held only to take a piece.
-                    let next = pieces.lock().recv();
-                    let Ok((index, piece)) = next else { break };
-                    if results.send((index, parse_caught(parser, piece, dict, format))).is_err() {
+                    // The lock is held only to take a unit.
+                    let next = units.lock().recv();
+                    let Ok((index, unit)) = next else { break };
+                    if results.send((index, parse_caught(parser, unit, dict, format))).is_err() {
                         break;
                     }
                 }
             });
         }
-        Workers { pieces: Some(piece_tx), inline: None, results: result_rx }
+        Workers { units: Some(unit_tx), inline: None, results: result_rx }
     }
 
-    /// Hands piece number `index` to the next free thread (or parses it now).
-    fn send(&self, index: usize, piece: &'a [u8]) -> Result<()> {
+    /// Hands unit number `index` to the next free thread (or parses it now).
+    fn send(&self, index: usize, unit: Unit<'a>) -> Result<()> {
         let stopped = || Error::Internal("the import workers stopped".into());
-        match (&self.pieces, &self.inline) {
-            (Some(pieces), _) => pieces.send((index, piece)).map_err(|_| stopped()),
+        match (&self.units, &self.inline) {
+            (Some(units), _) => units.send((index, unit)).map_err(|_| stopped()),
             (None, Some((parser, dict, format, results))) => {
-                results.send((index, parse_caught(parser, piece, dict, *format))).map_err(|_| stopped())
+                results.send((index, parse_caught(parser, unit, dict, *format))).map_err(|_| stopped())
             }
             (None, None) => Err(stopped()),
         }
     }
 
-    /// The next piece parsed, whichever it is. The threads end when `self` is dropped.
+    /// The next unit parsed, whichever it is. The threads end when `self` is dropped.
     fn recv(&self) -> Result<(usize, Result<Parsed>)> {
         self.results.recv().map_err(|_| Error::Internal("the import workers stopped".into()))
     }
@@ -796,62 +853,70 @@ impl Parser {
         }
     }
 
-    fn parse(&self, piece: &[u8], dict: &crate::Dictionary, format: Format) -> Result<Parsed> {
+    fn parse(&self, unit: Unit<'_>, dict: &crate::Dictionary, format: Format) -> Result<Parsed> {
         let mut lookup = lookup::Lookup::new(dict);
         match self {
-            Parser::Gdelt(g) => g.parse(piece, &mut lookup, format),
-            Parser::Icews(i) => i.parse(piece, &mut lookup),
-            Parser::Polecat(p) => p.parse(piece, &mut lookup),
+            Parser::Gdelt(g) => g.parse(unit, &mut lookup, format),
+            Parser::Icews(i) => i.parse(unit, &mut lookup),
+            Parser::Polecat(p) => p.parse(unit, &mut lookup),
         }
     }
 }
 
-/// Parses a piece line by line into `rows`: counts rows, rejects over-long lines and invalid
-/// UTF-8, and records bad rows (`row`'s message) with their
-/// line in the piece. `skip` says which non-empty lines are not rows (a POLECAT line of tabs
+/// Parses a unit line by line into `rows`: counts rows, rejects over-long lines and invalid
+/// UTF-8, and records bad rows (`row`'s message) with their line in the unit; hashes each
+/// piece and gives back its memory once it is parsed. `skip` says which non-empty lines are not rows (a POLECAT line of tabs
 /// only). `row` gets each line as text.
-pub(crate) fn parse_piece<'a>(
-    piece: &'a [u8],
+pub(crate) fn parse_pieces<'a>(
+    Unit { bytes: unit, input }: Unit<'a>,
     mut rows: Rows,
     skip: impl Fn(&[u8]) -> bool,
     mut row: impl FnMut(&'a str, &mut Rows) -> std::result::Result<(), String>,
 ) -> Result<Parsed> {
-    let mut out = Parsed { batch: None, rows: 0, lines: 0, bad: Vec::new(), bad_count: 0, hash: 0 };
-    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-    let mut start = 0;
-    while start < piece.len() {
-        let end = cut_after(piece, start, CHUNK_BYTES);
-        let chunk: &'a [u8] = &piece[start..end];
-        start = end;
-        hasher.update(chunk);
-        // One SIMD check of the chunk; lines are checked one by one only when it fails, to
-        // find the bad ones. A valid chunk's lines are sliced from it as text, unchecked again.
-        let text = simdutf8::basic::from_utf8(chunk).ok();
-        for range in line_ranges(chunk) {
-            let line = &chunk[range.clone()];
-            out.lines += 1;
-            if line.is_empty() || skip(line) {
-                continue;
-            }
-            out.rows += 1;
-            let parsed = check_line(line).and_then(|()| {
-                let line = match text.and_then(|t| t.get(range)) {
-                    Some(l) => l,
-                    None => {
-                        std::str::from_utf8(line).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?
+    let mut out = Parsed { batch: None, rows: 0, lines: 0, bad: Vec::new(), bad_count: 0, hashes: Vec::new() };
+    let mut piece_start = 0;
+    while piece_start < unit.len() {
+        // A unit starts at a piece's start, so its pieces are the file's.
+        let end_of_piece = piece_end(unit, piece_start);
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        let mut start = piece_start;
+        while start < end_of_piece {
+            let end = cut_after(&unit[..end_of_piece], start, CHUNK_BYTES);
+            let chunk: &'a [u8] = &unit[start..end];
+            start = end;
+            hasher.update(chunk);
+            // One SIMD check of the chunk; lines are checked one by one only when it fails, to
+            // find the bad ones. A valid chunk's lines are sliced from it as text, unchecked again.
+            let text = simdutf8::basic::from_utf8(chunk).ok();
+            for range in line_ranges(chunk) {
+                let line = &chunk[range.clone()];
+                out.lines += 1;
+                if line.is_empty() || skip(line) {
+                    continue;
+                }
+                out.rows += 1;
+                let parsed = check_line(line).and_then(|()| {
+                    let line = match text.and_then(|t| t.get(range)) {
+                        Some(l) => l,
+                        None => std::str::from_utf8(line)
+                            .map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?,
+                    };
+                    row(line, &mut rows)
+                });
+                if let Err(message) = parsed {
+                    out.bad_count += 1;
+                    if out.bad.len() < MAX_REPORTED_BAD_ROWS {
+                        out.bad.push((out.lines, message));
                     }
-                };
-                row(line, &mut rows)
-            });
-            if let Err(message) = parsed {
-                out.bad_count += 1;
-                if out.bad.len() < MAX_REPORTED_BAD_ROWS {
-                    out.bad.push((out.lines, message));
                 }
             }
         }
+        out.hashes.push(hasher.digest());
+        if let Some(input) = input {
+            input.release_span(unit, piece_start, end_of_piece);
+        }
+        piece_start = end_of_piece;
     }
-    out.hash = hasher.digest();
     if !rows.is_empty() {
         out.batch = Some(rows.finish()?);
     }

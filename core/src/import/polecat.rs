@@ -5,7 +5,7 @@
 
 use super::icews::{flexible_date, header_columns, value};
 use super::lookup::{Lookup, role_of_sectors};
-use super::{Parsed, Row, Rows, estimate_rows, fields, parse_piece};
+use super::{Parsed, Row, Rows, Unit, estimate_rows, fields, parse_pieces};
 use crate::error::Result;
 use crate::taxonomy::{normalize_plover, taxonomy};
 use std::collections::HashMap;
@@ -25,12 +25,12 @@ impl Polecat {
         Ok(Polecat { at, width })
     }
 
-    /// Parses one piece of a file.
-    pub fn parse(&self, piece: &[u8], lookup: &mut Lookup<'_>) -> Result<Parsed> {
+    /// Parses a unit of a file (whole pieces).
+    pub(crate) fn parse(&self, unit: Unit<'_>, lookup: &mut Lookup<'_>) -> Result<Parsed> {
         let mut f: Vec<&str> = Vec::with_capacity(48);
-        let rows = Rows::new("polecat", "polecat:", estimate_rows(piece));
+        let rows = Rows::new("polecat", "polecat:", estimate_rows(unit.bytes));
         let only_tabs = |line: &[u8]| line.iter().all(|b| *b == b'\t');
-        parse_piece(piece, rows, only_tabs, |line, rows| self.row(line, &mut f, lookup, rows))
+        parse_pieces(unit, rows, only_tabs, |line, rows| self.row(line, &mut f, lookup, rows))
     }
 
     fn row<'a>(

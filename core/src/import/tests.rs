@@ -347,7 +347,7 @@ fn imported_columns_share_one_dictionary_entry_per_value() {
     let g = gdelt::Gdelt::new(Format::Gdelt2, text.as_bytes());
     let dict = crate::Dictionary::builtin();
     let mut lookup = lookup::Lookup::new(&dict);
-    let parsed = g.parse(text.as_bytes(), &mut lookup, Format::Gdelt2).expect("parsed");
+    let parsed = g.parse(text.as_bytes().into(), &mut lookup, Format::Gdelt2).expect("parsed");
     let batch = parsed.batch.expect("rows");
     assert_eq!(batch.num_rows(), 40);
     use arrow_array::Array;
@@ -381,8 +381,8 @@ fn cached_keys_belong_to_their_own_columns() {
     let g = gdelt::Gdelt::new(Format::Gdelt2, text_a.as_bytes());
     let dict = crate::Dictionary::builtin();
     let mut lookup = lookup::Lookup::new(&dict);
-    let a = g.parse(text_a.as_bytes(), &mut lookup, Format::Gdelt2).expect("a").batch.expect("rows");
-    let b = g.parse(text_b.as_bytes(), &mut lookup, Format::Gdelt2).expect("b").batch.expect("rows");
+    let a = g.parse(text_a.as_bytes().into(), &mut lookup, Format::Gdelt2).expect("a").batch.expect("rows");
+    let b = g.parse(text_b.as_bytes().into(), &mut lookup, Format::Gdelt2).expect("b").batch.expect("rows");
     let a = crate::columnar::EventColumns::new(a).expect("a");
     let b = crate::columnar::EventColumns::new(b).expect("b");
     assert_eq!((a.event(0).source.as_deref(), a.event(0).code.as_str()), (Some("TUR"), "040"));
@@ -597,4 +597,41 @@ fn small_files_written_together_are_counted_as_one_by_one() {
     assert_eq!(err.kind(), crate::ErrorKind::Conflict);
     assert!(err.to_string().contains("f.CSV"), "{err}");
     assert_eq!(together.view().len(), 4, "the write holding the clash writes nothing");
+}
+
+#[test]
+fn units_of_several_pieces_read_as_single_pieces_do() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let bad_lines = [57u64, 133, 398];
+    let text: String = (1..=400u64)
+        .map(|line| {
+            let row = if bad_lines.contains(&line) {
+                format!("{line}\t20230510\ttoo few columns")
+            } else {
+                gdelt2(&(5000 + line).to_string(), "20230510", "TURGOV", "TUR", "SYRGOV", "SYR", "040", "1.0")
+            };
+            row + "\n"
+        })
+        .collect();
+    let path = write(dir.path(), "units.CSV", &text);
+    // Writes of 100 rows: a unit takes about 100 rows' worth of 4 KiB pieces.
+    let opts = ImportOptions { batch_rows: 100, threads: 2, ..Default::default() };
+    let per_unit = pieces_per_unit(text.as_bytes(), opts.batch_rows, opts.threads);
+    assert!(per_unit > 1, "the test needs units of several pieces, got {per_unit}");
+    let by_units = model();
+    let r = by_units.import(Format::Gdelt2, std::slice::from_ref(&path), &opts).expect("import");
+    assert_eq!((r.files[0].rows, r.files[0].added, r.files[0].bad), (400, 397, 3), "{r:?}");
+    assert_eq!(r.bad_rows.iter().map(|b| b.line).collect::<Vec<_>>(), bad_lines);
+    // The fingerprint is still made of the pieces' hashes.
+    let key = format!("gdelt2:{:016x}:{}", hash_plain(text.as_bytes(), 0, |_| {}), text.len());
+    assert!(by_units.store().backend().imported(&key).expect("catalog"));
+    // The same events, in the same order, as one piece per unit (writes of one row).
+    let by_pieces = model();
+    let one = ImportOptions { batch_rows: 1, threads: 2, ..Default::default() };
+    assert_eq!(pieces_per_unit(text.as_bytes(), one.batch_rows, one.threads), 1);
+    by_pieces.import(Format::Gdelt2, std::slice::from_ref(&path), &one).expect("import by pieces");
+    let all = EventQuery { limit: Some(1000), ..Default::default() };
+    let ids = |m: &Model| m.events(&all).expect("events").events.into_iter().map(|e| e.id).collect::<Vec<_>>();
+    assert_eq!(ids(&by_units).len(), 397);
+    assert_eq!(ids(&by_units), ids(&by_pieces));
 }
