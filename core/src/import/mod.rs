@@ -991,6 +991,28 @@ pub(crate) fn fields<'a>(line: &'a str, out: &mut Vec<&'a str>) {
 /// has 61 fields, of which an event reads 17.
 #[inline]
 pub(crate) fn some_fields<'a>(line: &'a str, wanted: u64, out: &mut [&'a str; 64]) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // The same code with the bit-counting instructions of every x86_64 CPU since 2008 (and
+        // 2013 for BMI1): the baseline target counts a block's tabs in a dozen instructions.
+        if std::arch::is_x86_feature_detected!("popcnt") && std::arch::is_x86_feature_detected!("bmi1") {
+            // SAFETY: the CPU has the features the function is compiled for (checked above).
+            return unsafe { some_fields_popcnt(line, wanted, out) };
+        }
+    }
+    some_fields_portable(line, wanted, out)
+}
+
+/// [`some_fields`] compiled for CPUs with POPCNT and BMI1.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt,bmi1")]
+fn some_fields_popcnt<'a>(line: &'a str, wanted: u64, out: &mut [&'a str; 64]) -> usize {
+    some_fields_portable(line, wanted, out)
+}
+
+/// [`some_fields`] for any CPU; inlined into each variant.
+#[inline(always)]
+fn some_fields_portable<'a>(line: &'a str, wanted: u64, out: &mut [&'a str; 64]) -> usize {
     let field = |a: usize, b: usize| line.get(a..b).unwrap_or_default();
     let want = |n: usize| n < 64 && (wanted >> n) & 1 == 1;
     let bytes = line.as_bytes();

@@ -111,16 +111,17 @@ fn value_of<'a>(offsets: &[i32], bytes: &'a [u8], key: i32) -> &'a [u8] {
 }
 
 impl DictBuilder {
-    /// A column of `capacity` rows with room for about `distinct` values: tables and string
-    /// buffers sized once, not grown by doubling (each doubling hashes every value again).
-    fn new(capacity: usize, distinct: usize) -> DictBuilder {
+    /// A column of `capacity` rows with room for about `distinct` values of about `bytes` bytes
+    /// each: tables and string buffers sized once, not grown by doubling (each doubling hashes
+    /// every value again, or copies every byte). Room not filled costs address space only.
+    fn new(capacity: usize, distinct: usize, bytes: usize) -> DictBuilder {
         let mut offsets = Vec::with_capacity(distinct + 1);
         offsets.push(0);
         DictBuilder {
             table: hashbrown::HashTable::with_capacity(distinct),
             hasher: ahash::RandomState::new(),
             offsets,
-            bytes: Vec::with_capacity(distinct * 24),
+            bytes: Vec::with_capacity(distinct * bytes),
             keys: Vec::with_capacity(capacity),
             last: NULL_KEY,
         }
@@ -256,8 +257,8 @@ impl Rows {
         static OWNERS: AtomicU64 = AtomicU64::new(1);
         // Codes and countries are few; names and places many; a document (GDELT's URL) has
         // about three events.
-        let dict = || DictBuilder::new(capacity, 64);
-        let many = || DictBuilder::new(capacity, capacity / 8);
+        let dict = || DictBuilder::new(capacity, 64, 24);
+        let many = || DictBuilder::new(capacity, capacity / 8, 32);
         Rows {
             owner: OWNERS.fetch_add(1, Ordering::Relaxed),
             prefix,
@@ -283,7 +284,8 @@ impl Rows {
             location_name: many(),
             location_country: dict(),
             location_valid: Vec::with_capacity(capacity),
-            doc_id: DictBuilder::new(capacity, capacity / 2),
+            // URLs: GDELT's run to 100 bytes and more.
+            doc_id: DictBuilder::new(capacity, capacity / 2, 128),
             sentence: Vec::with_capacity(capacity),
         }
     }
@@ -366,8 +368,8 @@ impl Rows {
 
     /// The batch, in the store's event schema.
     pub fn finish(mut self) -> Result<RecordBatch> {
-        let location_name = std::mem::replace(&mut self.location_name, DictBuilder::new(0, 0));
-        let location_country = std::mem::replace(&mut self.location_country, DictBuilder::new(0, 0));
+        let location_name = std::mem::replace(&mut self.location_name, DictBuilder::new(0, 0, 0));
+        let location_country = std::mem::replace(&mut self.location_country, DictBuilder::new(0, 0, 0));
         let n = self.len();
         let err = |e: arrow_schema::ArrowError| Error::Internal(format!("arrow: {e}"));
         let location_fields = match event_schema().field_with_name("location").map(|f| f.data_type().clone()) {
