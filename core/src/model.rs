@@ -26,6 +26,8 @@ pub struct ModelOptions {
     pub actor_files: Vec<PathBuf>,
     /// Open the store read-only (never blocks a writer; writes fail).
     pub read_only: bool,
+    /// Open only a store that exists: a writable open otherwise creates one.
+    pub existing: bool,
     /// User lexicon files added to the built-in lexicon (`--lexicon`).
     pub lexicon_files: Vec<PathBuf>,
     /// Opened for one command that exits afterwards (the CLI): the in-memory aggregates and
@@ -207,7 +209,11 @@ pub struct Model {
 impl Model {
     /// Opens (creating it when writable) a store directory.
     pub fn open(path: &Path, opts: &ModelOptions) -> Result<Model> {
-        let access = if opts.read_only { Access::ReadOnly } else { Access::ReadWrite };
+        let access = match (opts.read_only, opts.existing) {
+            (true, _) => Access::ReadOnly,
+            (false, true) => Access::Existing,
+            (false, false) => Access::ReadWrite,
+        };
         let backend = DirBackend::open(path, access)?;
         Self::with_backend(Box::new(backend), opts)
     }

@@ -123,7 +123,8 @@ impl PyModel {
         lexicon: Vec<PathBuf>,
         read_only: bool,
     ) -> PyResult<Self> {
-        let opts = ModelOptions { actor_files: actors, read_only, lexicon_files: lexicon, one_off: false };
+        let opts =
+            ModelOptions { actor_files: actors, read_only, existing: false, lexicon_files: lexicon, one_off: false };
         let p = path.clone();
         let inner = py
             .detach(move || match &p {
@@ -528,6 +529,7 @@ fn batch_model(actors: Vec<PathBuf>, lexicon: Vec<PathBuf>) -> Result<Model, Cor
     let m = Model::in_memory(&ModelOptions {
         actor_files: key.0.clone(),
         read_only: false,
+        existing: false,
         lexicon_files: key.1.clone(),
         one_off: false,
     })?;

@@ -471,7 +471,13 @@ pub struct ActorAddArgs {
 fn options(cli: &Cli, read_only: bool) -> ModelOptions {
     // Each command runs once and exits: nothing is built that its query does not read (`serve`
     // builds the aggregates at start).
-    ModelOptions { actor_files: cli.actors.clone(), read_only, lexicon_files: cli.lexicon.clone(), one_off: true }
+    ModelOptions {
+        actor_files: cli.actors.clone(),
+        read_only,
+        existing: false,
+        lexicon_files: cli.lexicon.clone(),
+        one_off: true,
+    }
 }
 
 /// Reads a whole input file (or standard input) as text.
@@ -500,12 +506,25 @@ fn coding_model(cli: &Cli) -> Result<Model> {
 
 /// Opens the store for reading; a missing store is an error that says how to create one.
 fn open_read(cli: &Cli) -> Result<Model> {
-    Model::open(&cli.data, &options(cli, true))
-        .with_context(|| format!("no store at {} (add events first, or pass --data)", cli.data.display()))
+    open_found(cli, &options(cli, true))
+}
+
+/// Opens a store that must exist; when it does not, the error says how to create one.
+fn open_found(cli: &Cli, opts: &ModelOptions) -> Result<Model> {
+    match Model::open(&cli.data, opts) {
+        Err(e) if e.kind() == detente_core::ErrorKind::NotFound => Err(anyhow::Error::new(e)
+            .context(format!("no store at {} (add events first, or pass --data)", cli.data.display()))),
+        opened => Ok(opened?),
+    }
 }
 
 fn open_write(cli: &Cli) -> Result<Model> {
     Ok(Model::open(&cli.data, &options(cli, false))?)
+}
+
+/// Opens a store that exists for writing (maintenance).
+fn open_existing(cli: &Cli) -> Result<Model> {
+    open_found(cli, &ModelOptions { existing: true, ..options(cli, false) })
 }
 
 fn date(s: &Option<String>, field: &str) -> Result<Option<Date>> {
@@ -593,7 +612,7 @@ pub fn run(cli: Cli) -> Result<()> {
             write_rows(&mut out, format, &rows, &[])?;
         }
         Command::Compact => {
-            let (merged, left) = open_write(&cli)?.compact()?;
+            let (merged, left) = open_existing(&cli)?.compact()?;
             write_rows(&mut out, format, &[json!({"segments_merged": merged, "segments": left})], &[])?;
         }
         Command::Relation(r) => {

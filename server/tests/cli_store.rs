@@ -319,3 +319,13 @@ fn a_crash_mid_merge_leaves_every_write() {
     assert_eq!(left.len(), 1, "{left:?}");
     assert_eq!(count_events(&data), 900);
 }
+
+#[test]
+fn compacting_a_store_that_is_not_there_creates_none() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("mistyped");
+    let o = detente(&data, &["compact"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("no store at"), "{}", stderr(&o));
+    assert!(!data.exists(), "compact created {}", data.display());
+}

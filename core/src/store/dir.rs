@@ -58,6 +58,9 @@ pub enum Access {
     ReadWrite,
     /// Read only; never blocks a writer.
     ReadOnly,
+    /// Read and write a store that exists already (maintenance: merging a store's segments
+    /// should not create one where the path was mistyped).
+    Existing,
 }
 
 /// The directory backend.
@@ -78,14 +81,14 @@ fn now_secs() -> i64 {
 }
 
 impl DirBackend {
-    /// Opens (and for writing, creates) a store directory.
+    /// Opens (and for [`Access::ReadWrite`], creates) a store directory.
     pub fn open(root: &Path, access: Access) -> Result<DirBackend> {
         let catalog = root.join(CATALOG);
+        if access != Access::ReadWrite && !catalog.exists() {
+            return Err(Error::NotFound { what: "store", id: root.display().to_string() });
+        }
         match access {
             Access::ReadOnly => {
-                if !catalog.exists() {
-                    return Err(Error::NotFound { what: "store", id: root.display().to_string() });
-                }
                 let conn = Connection::open_with_flags(
                     &catalog,
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
@@ -107,7 +110,7 @@ impl DirBackend {
                 }
                 Ok(DirBackend { root: root.to_path_buf(), conn: Mutex::new(conn), _lock: None })
             }
-            Access::ReadWrite => {
+            Access::ReadWrite | Access::Existing => {
                 fs::create_dir_all(root.join(SEGMENTS)).map_err(io(root))?;
                 let lock_path = root.join(LOCK);
                 let lock = File::options()
