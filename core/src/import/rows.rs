@@ -6,10 +6,10 @@ use super::lookup::{Actor, Code};
 use crate::columnar::event_schema;
 use crate::error::{Error, Result};
 use arrow_array::builder::StringBuilder;
-use arrow_array::types::Int32Type;
+use arrow_array::types::{ArrowPrimitiveType, Date32Type, Int32Type, UInt32Type};
 use arrow_array::{
     ArrayRef, BooleanArray, Date32Array, DictionaryArray, FixedSizeListArray, Float64Array, Int32Array, ListArray,
-    RecordBatch, StringArray, StructArray, UInt8Array, UInt32Array,
+    PrimitiveArray, RecordBatch, StringArray, StructArray, UInt8Array, UInt32Array,
 };
 use arrow_buffer::{BooleanBuffer, Buffer, MutableBuffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field};
@@ -173,9 +173,10 @@ impl DictBuilder {
         let err = |e: arrow_schema::ArrowError| Error::Internal(format!("arrow: {e}"));
         let values =
             StringArray::try_new(OffsetBuffer::new(self.offsets.into()), self.bytes.into(), None).map_err(err)?;
-        // The nulls in one pass over the keys rather than a bit per push.
+        // The nulls in one pass over the keys rather than a bit per push, 64 keys a word.
         let nulls = self.keys.iter().any(|&k| k < 0).then(|| {
-            let valid = NullBuffer::from_iter(self.keys.iter().map(|&k| k >= 0));
+            let keys = &self.keys;
+            let valid = NullBuffer::new(BooleanBuffer::collect_bool(keys.len(), |i| keys[i] >= 0));
             self.keys.iter_mut().for_each(|k| *k = (*k).max(0));
             valid
         });
@@ -214,6 +215,15 @@ pub(crate) struct Rows {
     location_valid: Vec<bool>,
     doc_id: DictBuilder,
     sentence: Vec<Option<u32>>,
+}
+
+/// A column of optional values, its nulls made 64 rows a word.
+fn optional<T: ArrowPrimitiveType>(values: &[Option<T::Native>]) -> PrimitiveArray<T> {
+    let nulls = values
+        .iter()
+        .any(Option::is_none)
+        .then(|| NullBuffer::new(BooleanBuffer::collect_bool(values.len(), |i| values[i].is_some())));
+    PrimitiveArray::new(values.iter().map(|v| v.unwrap_or_default()).collect(), nulls)
 }
 
 /// Zero bytes for `n` rows, shared by the columns imports leave at their default (keys of a
@@ -417,7 +427,7 @@ impl Rows {
         let location = StructArray::try_new(
             location_fields,
             vec![Arc::new(location_name.finish()?), Arc::new(location_country.finish()?)],
-            Some(NullBuffer::from(std::mem::take(&mut self.location_valid))),
+            Some(NullBuffer::new(BooleanBuffer::collect_bool(n, |i| self.location_valid[i]))),
         )
         .map_err(err)?;
         let zeros = Zeros::new(n);
@@ -433,7 +443,7 @@ impl Rows {
         let sentence = if self.sentence.iter().all(Option::is_none) {
             UInt32Array::new(zeros.scalars(n), Some(zeros.nulls()))
         } else {
-            UInt32Array::from(std::mem::take(&mut self.sentence))
+            optional::<UInt32Type>(&self.sentence)
         };
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.id.finish()),
@@ -463,7 +473,7 @@ impl Rows {
                 Some(zeros.nulls()),
             )),
             zeros.empty_lists(),
-            Arc::new(Date32Array::from(std::mem::take(&mut self.reported))),
+            Arc::new(optional::<Date32Type>(&self.reported)),
             Arc::new(self.doc_id.finish()?),
             Arc::new(sentence),
             zeros.null_dict(),
