@@ -95,6 +95,27 @@ pub(crate) fn concat_events<'a>(batches: impl IntoIterator<Item = &'a RecordBatc
     arrow_select::concat::concat_batches(&event_schema(), batches).map_err(arrow_err)
 }
 
+/// The memory a batch's buffers hold (their capacity), each buffer counted once however many
+/// columns share it. (Arrow's `get_array_memory_size` counts a shared buffer once per column.)
+pub(crate) fn held_bytes(batch: &RecordBatch) -> usize {
+    fn walk(data: &arrow_data::ArrayData, seen: &mut std::collections::HashSet<usize>, total: &mut usize) {
+        let nulls = data.nulls().map(|n| n.buffer());
+        for buffer in data.buffers().iter().chain(nulls) {
+            if seen.insert(buffer.data_ptr().as_ptr() as usize) {
+                *total += buffer.capacity();
+            }
+        }
+        for child in data.child_data() {
+            walk(child, seen, total);
+        }
+    }
+    let (mut seen, mut total) = (std::collections::HashSet::new(), 0);
+    for column in batch.columns() {
+        walk(&column.to_data(), &mut seen, &mut total);
+    }
+    total
+}
+
 fn arrow_err(e: arrow_schema::ArrowError) -> Error {
     Error::Internal(format!("arrow: {e}"))
 }
@@ -398,6 +419,22 @@ impl EventColumns {
 mod tests {
     use super::*;
     use crate::Dictionary;
+    use arrow_array::Int32Array;
+
+    #[test]
+    fn a_buffer_shared_by_columns_is_held_once() {
+        let shared = arrow_buffer::Buffer::from_vec(vec![0i32; 1000]);
+        let column = || -> ArrayRef {
+            Arc::new(Int32Array::new(arrow_buffer::ScalarBuffer::new(shared.clone(), 0, 1000), None))
+        };
+        let other: ArrayRef = Arc::new(Int32Array::from(vec![7; 1000]));
+        let schema = Arc::new(arrow_schema::Schema::new(
+            ["a", "b", "c"].map(|n| arrow_schema::Field::new(n, arrow_schema::DataType::Int32, false)).to_vec(),
+        ));
+        let batch = RecordBatch::try_new(schema, vec![column(), column(), other]).expect("batch");
+        assert_eq!(held_bytes(&batch), shared.capacity() + batch.column(2).to_data().buffers()[0].capacity());
+        assert!(held_bytes(&batch) < batch.get_array_memory_size());
+    }
 
     #[test]
     fn rows_round_trip_through_arrow() {

@@ -526,7 +526,7 @@ fn import_file(
             Some(r) if rows <= opts.batch_rows => {
                 let batch = join(sent.into_iter().flat_map(|(b, _)| b).collect())?;
                 group.rows += rows;
-                group.bytes += batch.as_ref().map_or(0, RecordBatch::get_array_memory_size);
+                group.bytes += batch.as_ref().map_or(0, crate::columnar::held_bytes);
                 group.files.push((report, batch, Some(r)));
                 if group.rows >= opts.batch_rows || group.bytes >= GROUP_BYTES {
                     group.flush(model, done)?;
