@@ -18,6 +18,7 @@ use rows::{Row, Rows};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use arrow_array::RecordBatch;
+use std::hash::Hasher as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -327,15 +328,15 @@ impl std::ops::Deref for Input {
 /// The xxh3 of a whole map, hashed a block at a time, each block's pages given back once
 /// hashed: a whole-file pass would otherwise hold the entire file in this process's memory.
 fn hash_map(map: &memmap2::Mmap) -> u64 {
-    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut hasher = Xxh3::with_seed(0);
     const BLOCK: usize = 64 << 20;
     for start in (0..map.len()).step_by(BLOCK) {
         let end = (start + BLOCK).min(map.len());
-        hasher.update(&map[start..end]);
+        hasher.write(&map[start..end]);
         // SAFETY: a read-only map of a file; dropped pages are read again from the file.
         let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start) };
     }
-    hasher.digest()
+    hasher.finish()
 }
 
 /// Opens an input. A compressed file is hashed (its fingerprint is that of the compressed
@@ -407,14 +408,19 @@ fn cut_after(data: &[u8], start: usize, bytes: usize) -> usize {
 /// cache between its UTF-8 check and its parsing.
 const CHUNK_BYTES: usize = 256 << 10;
 
+/// XXH3 (64 bits, seed 0), the hash of files' fingerprints. This implementation picks AVX2 or
+/// SSE2 as the CPU has them (a build for the baseline x86_64 target otherwise hashes with
+/// SSE2 only, twice the time); the value is XXH3's, as the store's other hashes compute it.
+type Xxh3 = twox_hash::XxHash3_64;
+
 /// A plain file's fingerprint: the xxh3 of the xxh3 of its header and of each of its pieces.
 fn fingerprint_of(header: &[u8], pieces: &[u64]) -> u64 {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    h.update(&xxhash_rust::xxh3::xxh3_64(header).to_le_bytes());
+    let mut h = Xxh3::with_seed(0);
+    h.write(&Xxh3::oneshot(header).to_le_bytes());
     for piece in pieces {
-        h.update(&piece.to_le_bytes());
+        h.write(&piece.to_le_bytes());
     }
-    h.digest()
+    h.finish()
 }
 
 /// A plain file's fingerprint taken before it is read; `hashed(end)` follows the pass (the
@@ -425,7 +431,7 @@ fn hash_plain(data: &[u8], body_start: usize, mut hashed: impl FnMut(usize)) -> 
     let mut start = 0;
     while start < body.len() {
         let end = piece_end(body, start);
-        pieces.push(xxhash_rust::xxh3::xxh3_64(&body[start..end]));
+        pieces.push(Xxh3::oneshot(&body[start..end]));
         hashed(body_start + end);
         start = end;
     }
@@ -878,13 +884,13 @@ pub(crate) fn parse_pieces<'a>(
     while piece_start < unit.len() {
         // A unit starts at a piece's start, so its pieces are the file's.
         let end_of_piece = piece_end(unit, piece_start);
-        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        let mut hasher = Xxh3::with_seed(0);
         let mut start = piece_start;
         while start < end_of_piece {
             let end = cut_after(&unit[..end_of_piece], start, CHUNK_BYTES);
             let chunk: &'a [u8] = &unit[start..end];
             start = end;
-            hasher.update(chunk);
+            hasher.write(chunk);
             // One SIMD check of the chunk; lines are checked one by one only when it fails, to
             // find the bad ones. A valid chunk's lines are sliced from it as text, unchecked again.
             let text = simdutf8::basic::from_utf8(chunk).ok();
@@ -911,7 +917,7 @@ pub(crate) fn parse_pieces<'a>(
                 }
             }
         }
-        out.hashes.push(hasher.digest());
+        out.hashes.push(hasher.finish());
         if let Some(input) = input {
             input.release_span(unit, piece_start, end_of_piece);
         }
