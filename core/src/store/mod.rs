@@ -727,8 +727,9 @@ impl Store {
         let t = std::time::Instant::now();
         let mut state = self.state.write();
         if let Some(seg) = committed.segment {
-            // A segment that cannot be read back leaves the state (and, undone, the index) as
-            // they were; the store is then behind its files until it is opened again.
+            // The backend checked the segment as it read it back, before committing it; a batch
+            // the state still cannot take leaves the state (and, undone, the index) as they were,
+            // and the store behind its files until it is opened again.
             state.add_segments(vec![seg])?;
         }
         state.remove_rows(&checked.remove, ids);
