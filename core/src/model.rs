@@ -207,7 +207,7 @@ pub struct Model {
 }
 
 impl Model {
-    /// Opens (creating it when writable) a store directory.
+    /// Opens a store directory, creating it when writable unless `opts.existing` is set.
     pub fn open(path: &Path, opts: &ModelOptions) -> Result<Model> {
         let access = match (opts.read_only, opts.existing) {
             (true, _) => Access::ReadOnly,

@@ -512,7 +512,7 @@ fn open_read(cli: &Cli) -> Result<Model> {
 /// Opens a store that must exist; when it does not, the error says how to create one.
 fn open_found(cli: &Cli, opts: &ModelOptions) -> Result<Model> {
     match Model::open(&cli.data, opts) {
-        Err(e) if e.kind() == detente_core::ErrorKind::NotFound => Err(anyhow::Error::new(e)
+        Err(e @ detente_core::Error::NotFound { what: "store", .. }) => Err(anyhow::Error::new(e)
             .context(format!("no store at {} (add events first, or pass --data)", cli.data.display()))),
         opened => Ok(opened?),
     }

@@ -257,24 +257,9 @@ enum Input {
     Owned(Vec<u8>),
 }
 
-impl Input {
-    /// Gives back the memory of everything before `end`, which is read (the map's pages, not
-    /// the file): whole 64 KiB blocks, as madvise wants page-aligned ranges on any page size.
-    /// Returns how far it released.
-    fn release(&self, from: usize, end: usize) -> usize {
-        const BLOCK: usize = 64 << 10;
-        let to = end / BLOCK * BLOCK;
-        if let Input::Mapped(m) = self {
-            if to > from {
-                // SAFETY: a read-only map of a file; dropping pages only means reading them again
-                // from the file if touched, and nothing before `end` is read again.
-                let _ = unsafe { m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, to - from) };
-                return to;
-            }
-        }
-        from
-    }
-}
+/// Blocks of input memory given back to the system: whole 64 KiB blocks, as madvise wants
+/// page-aligned ranges on any page size.
+const RELEASE_BLOCK: usize = 64 << 10;
 
 impl Input {
     /// Gives back the memory of bytes `from..to` of `unit`, a slice of this input that is
@@ -282,20 +267,34 @@ impl Input {
     /// unit's start (the bytes of that block before `from` were parsed before, by the same
     /// caller). Blocks the unit shares with its neighbours are left to [`Input::release`].
     fn release_span(&self, unit: &[u8], from: usize, to: usize) {
-        const BLOCK: usize = 64 << 10;
         let Input::Mapped(m) = self else { return };
         let Some(base) = (unit.as_ptr() as usize).checked_sub(m.as_ptr() as usize) else { return };
         if base + unit.len() > m.len() || to > unit.len() {
             return;
         }
-        let first = base.div_ceil(BLOCK) * BLOCK;
-        let a = if from == 0 { first } else { ((base + from) / BLOCK * BLOCK).max(first) };
-        let b = (base + to) / BLOCK * BLOCK;
+        let first = base.div_ceil(RELEASE_BLOCK) * RELEASE_BLOCK;
+        let a = if from == 0 { first } else { ((base + from) / RELEASE_BLOCK * RELEASE_BLOCK).max(first) };
+        let b = (base + to) / RELEASE_BLOCK * RELEASE_BLOCK;
         if b > a {
             // SAFETY: a read-only map of a file; dropped pages are read again from the file if
             // touched, and these bytes were parsed.
             let _ = unsafe { m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, a, b - a) };
         }
+    }
+
+    /// Gives back the memory of everything before `end`, which is read (the map's pages, not
+    /// the file), from `from` on, in whole blocks. Returns how far it released.
+    fn release(&self, from: usize, end: usize) -> usize {
+        let to = end / RELEASE_BLOCK * RELEASE_BLOCK;
+        if let Input::Mapped(m) = self
+            && to > from
+        {
+            // SAFETY: a read-only map of a file; dropping pages only means reading them again
+            // from the file if touched, and nothing before `end` is read again.
+            let _ = unsafe { m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, to - from) };
+            return to;
+        }
+        from
     }
 }
 
@@ -308,6 +307,7 @@ pub(crate) struct Unit<'a> {
     input: Option<&'a Input>,
 }
 
+#[cfg(test)]
 impl<'a> From<&'a [u8]> for Unit<'a> {
     /// Bytes parsed on their own, part of no input whose memory is given back.
     fn from(bytes: &'a [u8]) -> Unit<'a> {
@@ -694,7 +694,9 @@ fn parse_body(
                 if opts.strict && report.bad > 0 {
                     return Err(strict_error(name, bad_rows, report.bad));
                 }
-                if !opts.strict && pending_rows >= opts.batch_rows {
+                // A unit of several pieces was sized to be a write of its own: one that came out
+                // short is written as it is rather than joined with the next.
+                if !opts.strict && (pending_rows >= opts.batch_rows || per_unit > 1) {
                     tracing::debug!(rows = pending_rows, ms = t.elapsed().as_millis() as u64, "import rows parsed");
                     send(std::mem::take(&mut pending), None)?;
                     pending_rows = 0;
@@ -714,29 +716,31 @@ fn parse_body(
 
 /// How many pieces are parsed as one unit: enough for one write (`batch_rows`) of rows, which
 /// then takes the unit's batch as it is (joining batches copies every column), but no more than
-/// leaves two units per thread (a file of a few pieces is still parsed on every core).
+/// leaves two units per thread (a file of a few pieces is still parsed on every core), and no
+/// more than keeps [`PIECES_IN_FLIGHT`] pieces parsed at once (threads + 1 units: on many
+/// cores, units are single pieces joined for their write, as memory allows no more).
 fn pieces_per_unit(body: &[u8], batch_rows: usize, threads: usize) -> usize {
     let first = piece_end(body, 0);
     // The estimate is 10% over the rows it saw: a unit of `wanted` pieces holds a write.
     let per_piece = estimate_rows(&body[..first]).max(1) as f64 / 1.1;
     let wanted = (batch_rows as f64 / per_piece).ceil() as usize;
-    let mut pieces = 0;
-    let mut at = 0;
-    while at < body.len() {
-        at = piece_end(body, at);
-        pieces += 1;
-    }
-    wanted.clamp(1, (pieces / (2 * threads.max(1))).max(1))
+    let threads = threads.max(1);
+    let pieces = body.len().div_ceil(PIECE_BYTES);
+    wanted.min(pieces / (2 * threads)).min(PIECES_IN_FLIGHT / (threads + 1)).max(1)
 }
 
+/// Pieces parsed or waiting at once, at most, when units hold several (about 32 MiB of input and
+/// 45 MB of columns each): 3 units of 4 on two cores.
+const PIECES_IN_FLIGHT: usize = 12;
+
 /// Parsing threads that live for a whole file, each taking the next unit when it is free.
-/// A thread's allocator heap then serves the next piece from the memory the last one freed; a
-/// thread per piece starts on fresh pages, which the system zeroes at ~0.85 s per GiB on a VM
-/// like ours. With no threads, each piece is parsed as it is sent, on the sending thread.
+/// A thread's allocator heap then serves the next unit from the memory the last one freed; a
+/// thread per unit starts on fresh pages, which the system zeroes at ~0.85 s per GiB on a VM
+/// like ours. With no threads, each unit is parsed as it is sent, on the sending thread.
 struct Workers<'a> {
     /// `None`: no threads.
     units: Option<std::sync::mpsc::Sender<(usize, Unit<'a>)>>,
-    /// What parses pieces on the sending thread, when there are no threads.
+    /// What parses units on the sending thread, when there are no threads.
     inline: Option<Inline<'a>>,
     results: std::sync::mpsc::Receiver<(usize, Result<Parsed>)>,
 }
@@ -819,9 +823,9 @@ fn write(
     first_row: u32,
 ) -> Result<crate::store::WriteSummary> {
     let t = std::time::Instant::now();
-    let pieces = batches.len();
+    let parts = batches.len();
     let batch = join(batches)?;
-    tracing::debug!(pieces, ms = t.elapsed().as_millis() as u64, "import pieces joined");
+    tracing::debug!(parts, ms = t.elapsed().as_millis() as u64, "import batches joined");
     let t = std::time::Instant::now();
     let rows = batch.as_ref().map_or(0, RecordBatch::num_rows);
     let summary = model.store().write(crate::store::Write {

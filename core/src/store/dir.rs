@@ -84,7 +84,8 @@ impl DirBackend {
     /// Opens (and for [`Access::ReadWrite`], creates) a store directory.
     pub fn open(root: &Path, access: Access) -> Result<DirBackend> {
         let catalog = root.join(CATALOG);
-        if access != Access::ReadWrite && !catalog.exists() {
+        // A catalog that cannot be looked at (permissions) is that error, not a missing store.
+        if access != Access::ReadWrite && !catalog.try_exists().map_err(io(&catalog))? {
             return Err(Error::NotFound { what: "store", id: root.display().to_string() });
         }
         match access {
@@ -418,7 +419,7 @@ fn zeros(len: usize) -> std::io::Result<Buffer> {
     Ok(z)
 }
 
-/// An all-null array of `data_type` and `n` rows over `zeros` (at least 8 bytes a row). Types
+/// An all-null array of `data_type` and `n` rows over `zeros` (at least 8n + 4 bytes). Types
 /// the event schema does not hold nullable get arrow's own. Built without arrow's check of each
 /// value (a bounds check of every null key against an empty dictionary was a tenth of a one-off
 /// series); debug builds, and so the tests, check every array in full.
@@ -446,9 +447,9 @@ fn null_data(data_type: &DataType, n: usize, zeros: &Buffer) -> std::result::Res
         other => return Ok(ArrayData::new_null(other, n)),
     };
     // SAFETY: each type above gets the buffers its layout needs, long enough for `n` rows
-    // (`zeros` holds 8n bytes: n/8 bytes of null bits, 4(n + 1) of offsets or keys, 8n of
-    // span values); every row is null and every key and offset is 0, in bounds of an empty
-    // dictionary or value buffer.
+    // (`zeros` holds 8n + 64 bytes: n/8 bytes of null bits, 4(n + 1) of offsets or keys, 8n of
+    // span values); every offset is 0, within an empty value buffer, and every row is null, so
+    // no key (all 0, with an empty dictionary) is one arrow requires in bounds.
     let data = unsafe { data.build_unchecked() };
     #[cfg(debug_assertions)]
     data.validate_full()?;
@@ -456,9 +457,9 @@ fn null_data(data_type: &DataType, n: usize, zeros: &Buffer) -> std::result::Res
 }
 
 /// Checks a decoded segment as arrow's full validation would, except for dictionary keys: one
-/// min/max pass over all of them (null slots too, where writers put 0) instead of a bounds
-/// check per key, which was most of the time of opening a store. A column whose keys fail the
-/// quick check gets arrow's exact one.
+/// pass comparing all of them (null slots too, where writers put 0) with the dictionary's
+/// length instead of a bounds check per key, which was most of the time of opening a store. A
+/// column whose keys fail the quick check gets arrow's exact one.
 fn check_segment(batch: &RecordBatch) -> std::result::Result<(), ArrowError> {
     if batch.num_columns() != event_schema().fields().len() {
         return Err(ArrowError::InvalidArgumentError("the batch's columns are not the schema's".into()));
@@ -490,9 +491,9 @@ fn check_array(data: &ArrayData) -> std::result::Result<(), ArrowError> {
                 .ok_or_else(|| ArrowError::InvalidArgumentError("a dictionary without values".into()))?;
             check_array(values)?;
             let keys = &data.buffer::<i32>(0)[..data.len()];
-            // One unsigned comparison a key (a negative key is larger than any length), folded
-            // without an early exit: a loop the compiler vectorises.
-            let len = u32::try_from(values.len()).unwrap_or(u32::MAX);
+            // One unsigned comparison a key, folded without an early exit (a loop the compiler
+            // vectorises): a negative key, as u32, is 2^31 or more, and no valid key is.
+            let len = values.len().min(1 << 31) as u32;
             let outside = keys.iter().fold(false, |out, &k| out | (k as u32 >= len));
             if outside { data.validate_values() } else { Ok(()) }
         }
