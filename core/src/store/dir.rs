@@ -483,13 +483,7 @@ fn check_segment(batch: &RecordBatch) -> std::result::Result<(), ArrowError> {
 fn check_array(data: &ArrayData) -> std::result::Result<(), ArrowError> {
     match data.data_type() {
         DataType::Dictionary(key, _) if **key == DataType::Int32 => {
-            data.validate()?;
-            data.validate_nulls()?;
-            let values = data
-                .child_data()
-                .first()
-                .ok_or_else(|| ArrowError::InvalidArgumentError("a dictionary without values".into()))?;
-            check_array(values)?;
+            let values = check_with_child(data, "a dictionary without values")?;
             let keys = &data.buffer::<i32>(0)[..data.len()];
             // One unsigned comparison a key, folded without an early exit (a loop the compiler
             // vectorises): a negative key, as u32, is 2^31 or more, and no valid key is.
@@ -498,13 +492,7 @@ fn check_array(data: &ArrayData) -> std::result::Result<(), ArrowError> {
             if outside { data.validate_values() } else { Ok(()) }
         }
         DataType::List(_) => {
-            data.validate()?;
-            data.validate_nulls()?;
-            let items = data
-                .child_data()
-                .first()
-                .ok_or_else(|| ArrowError::InvalidArgumentError("a list without items".into()))?;
-            check_array(items)?;
+            let items = check_with_child(data, "a list without items")?;
             if data.is_empty() {
                 return Ok(());
             }
@@ -517,6 +505,16 @@ fn check_array(data: &ArrayData) -> std::result::Result<(), ArrowError> {
         DataType::Utf8 => check_utf8(data),
         _ => data.validate_full(),
     }
+}
+
+/// Arrow's checks of an array's layout and nulls, and ours of its one child (a dictionary's
+/// values, a list's items), which it returns; `missing` says what an array without one is.
+fn check_with_child<'a>(data: &'a ArrayData, missing: &str) -> std::result::Result<&'a ArrayData, ArrowError> {
+    data.validate()?;
+    data.validate_nulls()?;
+    let child = data.child_data().first().ok_or_else(|| ArrowError::InvalidArgumentError(missing.into()))?;
+    check_array(child)?;
+    Ok(child)
 }
 
 /// Arrow's full check of a string array, done in bulk: the layout and nulls by arrow, then the
