@@ -2,7 +2,9 @@
 //! dictionary entries, segments and removed rows, and the events themselves in immutable Arrow IPC
 //! segment files (`segments/00000001.arrow`, readable by pyarrow and polars) that are
 //! memory-mapped for reading. A column a segment has no value in is written as Arrow's null type
-//! and read back as a null column of its own type ([`to_stored`], [`from_stored`]).
+//! and read back as a null column of its own type; so is a column whose every row holds one value
+//! (an import's `origin`, its empty `topics`), with that value in the field's metadata under
+//! `detente.same` ([`to_stored`], [`from_stored`]).
 //!
 //! A write lands in three steps: the segment is written to a temporary file, synced and renamed;
 //! then one SQLite transaction records it with the rest of the write. A crash before the
@@ -18,7 +20,8 @@ use crate::columnar::event_schema;
 use crate::date::Date;
 use crate::document::Document;
 use crate::error::{Error, Result};
-use arrow_array::{Array, ArrayRef, NullArray, RecordBatch};
+use arrow_array::types::Int32Type;
+use arrow_array::{Array, ArrayRef, DictionaryArray, ListArray, NullArray, RecordBatch, StringArray};
 use arrow_buffer::Buffer;
 use arrow_data::ArrayData;
 use arrow_ipc::convert::fb_to_schema;
@@ -37,7 +40,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The schema version this build writes; older catalogs are migrated on a writable open.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The oldest schema version this build reads without migrating (a read-only open).
 const OLDEST_READABLE: i64 = 2;
@@ -335,19 +338,79 @@ fn decode_segment_file(path: &Path, mmap: memmap2::Mmap, release: bool) -> Resul
     Ok(batch)
 }
 
+/// The field metadata key of a column stored as the null type because every row of it holds one
+/// value: that value (a dictionary's string; for a list, the empty list, "").
+const SAME: &str = "detente.same";
+
+/// How a segment file holds one event column.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Stored<'a> {
+    /// As the event schema types it.
+    Plain,
+    /// As the null type: no row has a value.
+    Null,
+    /// As the null type with [`SAME`] in its metadata: every row holds this value.
+    Same(&'a str),
+}
+
+/// How `stored`, a field of a segment file's schema, holds the event field `field`; `None` when
+/// it cannot be that field.
+fn stored_as<'a>(field: &Field, stored: &'a Field) -> Option<Stored<'a>> {
+    if stored.name() != field.name() {
+        return None;
+    }
+    if stored.data_type() != &DataType::Null || field.data_type() == &DataType::Null {
+        return (stored == field).then_some(Stored::Plain);
+    }
+    match (stored.metadata().get(SAME), field.data_type()) {
+        (None, _) => field.is_nullable().then_some(Stored::Null),
+        (Some(value), DataType::Dictionary(key, values)) if **key == DataType::Int32 && **values == DataType::Utf8 => {
+            Some(Stored::Same(value))
+        }
+        (Some(value), DataType::List(_)) if value.is_empty() => Some(Stored::Same(value)),
+        (Some(_), _) => None,
+    }
+}
+
+/// The one value every row of `column` holds, when it is a dictionary of strings without nulls
+/// whose keys all point at one string, or a list column of empty lists without nulls.
+fn same_value(column: &ArrayRef) -> Option<&str> {
+    if column.is_empty() || column.null_count() > 0 {
+        return None;
+    }
+    if let Some(dict) = column.as_any().downcast_ref::<DictionaryArray<Int32Type>>() {
+        let keys = dict.keys().values();
+        let first = keys[0];
+        // Folded without an early exit: a loop the compiler vectorises.
+        let same = keys.iter().fold(true, |same, &k| same & (k == first));
+        let values = dict.values().as_any().downcast_ref::<StringArray>()?;
+        let at = usize::try_from(first).ok().filter(|&at| same && at < values.len() && values.is_valid(at))?;
+        return Some(values.value(at));
+    }
+    let list = column.as_any().downcast_ref::<ListArray>()?;
+    let offsets = list.value_offsets();
+    (offsets.first() == offsets.last()).then_some("")
+}
+
 /// A batch as a segment file holds it: a nullable column without a value in this batch is
 /// written as Arrow's null type, which has no buffers (imported GDELT rows leave 5 to 7 of the
-/// 31 columns empty: in the generated benchmark file, 33 of 159 bytes a row).
+/// 31 columns empty: in the generated benchmark file, 33 of 159 bytes a row); so is a column
+/// whose rows all hold one value, named in its metadata (an import's `origin` and
+/// `date_precision`, its empty `topics` and `participants`: 16 of the 142 bytes a row left).
 fn to_stored(batch: &RecordBatch) -> std::result::Result<RecordBatch, ArrowError> {
+    let null_field = |name: &str| Field::new(name, DataType::Null, true);
     let (fields, columns): (Vec<FieldRef>, Vec<ArrayRef>) = batch
         .schema()
         .fields()
         .iter()
         .zip(batch.columns())
         .map(|(field, column)| {
+            let null = || -> ArrayRef { Arc::new(NullArray::new(column.len())) };
             if field.is_nullable() && !column.is_empty() && column.null_count() == column.len() {
-                let null: ArrayRef = Arc::new(NullArray::new(column.len()));
-                (Arc::new(Field::new(field.name(), DataType::Null, true)), null)
+                (Arc::new(null_field(field.name())), null())
+            } else if let Some(value) = same_value(column) {
+                let metadata = HashMap::from([(SAME.to_string(), value.to_string())]);
+                (Arc::new(null_field(field.name()).with_metadata(metadata)), null())
             } else {
                 (field.clone(), column.clone())
             }
@@ -356,47 +419,42 @@ fn to_stored(batch: &RecordBatch) -> std::result::Result<RecordBatch, ArrowError
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
 }
 
-/// Whether a segment's column of type `stored` is an event field written as the null type
-/// ([`to_stored`]).
-fn stored_as_null(field: &Field, stored: &DataType) -> bool {
-    stored == &DataType::Null && field.is_nullable() && field.data_type() != &DataType::Null
-}
-
-/// Whether a segment file's schema is the event schema, some nullable fields of it written as
-/// the null type ([`to_stored`]).
+/// Whether a segment file's schema is the event schema, some of its fields written as the null
+/// type ([`to_stored`]).
 fn is_stored_schema(schema: &Schema) -> bool {
     let event = event_schema();
     schema.fields().len() == event.fields().len()
-        && schema.fields().iter().zip(event.fields()).all(|(stored, field)| {
-            stored == field || (stored.name() == field.name() && stored_as_null(field, stored.data_type()))
-        })
+        && schema.fields().iter().zip(event.fields()).all(|(stored, field)| stored_as(field, stored).is_some())
 }
 
 /// The event batch of a checked segment: a column stored as the null type comes back as a null
-/// column of its type. Its buffers are slices of one read-only anonymous mapping, whose pages
-/// all read as the system's one page of zeros: such a column takes no memory, where arrow's
-/// null arrays would allocate and zero their full size.
+/// column of its type, or as its one value repeated. Its buffers are slices of one read-only
+/// anonymous mapping, whose pages all read as the system's one page of zeros: such a column
+/// takes no memory, where arrow's null arrays would allocate and zero their full size.
 fn from_stored(batch: RecordBatch) -> std::result::Result<RecordBatch, ArrowError> {
     let n = batch.num_rows();
-    let stored_nulls = |(field, column): (&FieldRef, &ArrayRef)| stored_as_null(field, column.data_type());
-    if !event_schema().fields().iter().zip(batch.columns()).any(stored_nulls) {
-        return RecordBatch::try_new(event_schema(), batch.columns().to_vec());
+    let stored = batch.schema();
+    fn how<'a>((field, stored): (&FieldRef, &'a FieldRef)) -> Stored<'a> {
+        stored_as(field, stored).unwrap_or(Stored::Plain)
     }
-    // The widest buffer a null column of these types has: two u32 per row (`span`).
+    let event = event_schema();
+    if event.fields().iter().zip(stored.fields()).all(|f| how(f) == Stored::Plain) {
+        return RecordBatch::try_new(event, batch.columns().to_vec());
+    }
+    // The widest buffer such a column has: two u32 per row (`span`).
     let zeros = zeros(8 * n + 64).map_err(|e| ArrowError::ExternalError(Box::new(e)))?;
-    let columns = event_schema()
+    let columns = event
         .fields()
         .iter()
+        .zip(stored.fields())
         .zip(batch.columns())
-        .map(|(field, column)| {
-            if stored_nulls((field, column)) {
-                Ok(arrow_array::make_array(null_data(field.data_type(), n, &zeros)?))
-            } else {
-                Ok(column.clone())
-            }
+        .map(|(f, column)| match how(f) {
+            Stored::Plain => Ok(column.clone()),
+            Stored::Null => Ok(arrow_array::make_array(null_data(f.0.data_type(), n, &zeros)?)),
+            Stored::Same(value) => Ok(arrow_array::make_array(same_data(f.0.data_type(), n, value, &zeros)?)),
         })
         .collect::<std::result::Result<Vec<_>, ArrowError>>()?;
-    RecordBatch::try_new(event_schema(), columns)
+    RecordBatch::try_new(event, columns)
 }
 
 /// At least `len` bytes of zeros that take no memory: a read-only anonymous mapping never
@@ -456,6 +514,35 @@ fn null_data(data_type: &DataType, n: usize, zeros: &Buffer) -> std::result::Res
     Ok(data)
 }
 
+/// `n` rows that all hold `value`, of `data_type` (a dictionary of strings, or a list, whose
+/// value is then the empty list), over `zeros` (at least 4(n + 1) bytes): every key 0 into a
+/// dictionary of that one string, or every offset 0.
+fn same_data(
+    data_type: &DataType,
+    n: usize,
+    value: &str,
+    zeros: &Buffer,
+) -> std::result::Result<ArrayData, ArrowError> {
+    let data = ArrayData::builder(data_type.clone()).len(n);
+    let data = match data_type {
+        DataType::Dictionary(key, values) if **key == DataType::Int32 && **values == DataType::Utf8 => data
+            .add_buffer(zeros.slice_with_length(0, 4 * n))
+            .add_child_data(StringArray::from(vec![value]).into_data()),
+        DataType::List(item) if value.is_empty() => data
+            .add_buffer(zeros.slice_with_length(0, 4 * (n + 1)))
+            .add_child_data(ArrayData::new_empty(item.data_type())),
+        other => {
+            return Err(ArrowError::InvalidArgumentError(format!("a {other} column stored as one value")));
+        }
+    };
+    // SAFETY: a dictionary's n keys are 0, into one value, and a list's n + 1 offsets are 0,
+    // into no items; no row is null.
+    let data = unsafe { data.build_unchecked() };
+    #[cfg(debug_assertions)]
+    data.validate_full()?;
+    Ok(data)
+}
+
 /// Checks a decoded segment as arrow's full validation would, except for dictionary keys: one
 /// pass comparing all of them (null slots too, where writers put 0) with the dictionary's
 /// length instead of a bounds check per key, which was most of the time of opening a store. A
@@ -464,12 +551,18 @@ fn check_segment(batch: &RecordBatch) -> std::result::Result<(), ArrowError> {
     if batch.num_columns() != event_schema().fields().len() {
         return Err(ArrowError::InvalidArgumentError("the batch's columns are not the schema's".into()));
     }
-    for (field, column) in event_schema().fields().iter().zip(batch.columns()) {
-        let stored_null = stored_as_null(field, column.data_type());
-        if column.len() != batch.num_rows() || (column.data_type() != field.data_type() && !stored_null) {
+    let stored = batch.schema();
+    for ((field, stored), column) in event_schema().fields().iter().zip(stored.fields()).zip(batch.columns()) {
+        let how = stored_as(field, stored);
+        let fits = match how {
+            Some(Stored::Plain) => column.data_type() == field.data_type(),
+            Some(Stored::Null | Stored::Same(_)) => column.data_type() == &DataType::Null,
+            None => false,
+        };
+        if column.len() != batch.num_rows() || !fits {
             return Err(ArrowError::InvalidArgumentError(format!("column `{}` does not fit the batch", field.name())));
         }
-        if stored_null {
+        if how != Some(Stored::Plain) {
             continue;
         }
         if !field.is_nullable() && column.null_count() > 0 {
@@ -599,6 +692,10 @@ fn migrate(conn: &mut Connection) -> Result<()> {
             // 3: segments may hold empty columns as Arrow's null type (builds before it would
             // call them damaged); nothing changes in the catalog.
             2 => {}
+            // 4: a column whose rows all hold one value may be stored as the null type with the
+            // value in its metadata (builds before it would take it for an empty column, or a
+            // damaged one); nothing changes in the catalog.
+            3 => {}
             _ => unreachable!("every version below SCHEMA_VERSION has a step"),
         }
         version += 1;
@@ -1071,7 +1168,7 @@ mod tests {
         for empty in ["group", "sentence", "evidence", "span", "rule"] {
             assert!(nulls.contains(&empty), "{empty} in {nulls:?}");
         }
-        for full in ["id", "source", "date", "goldstein", "origin"] {
+        for full in ["id", "source", "date", "goldstein"] {
             assert!(!nulls.contains(&full), "{full}");
         }
         // Smaller than the batch written whole, and read back as the same event batch.
@@ -1090,6 +1187,88 @@ mod tests {
             .collect();
         assert!(!is_stored_schema(&Schema::new(id_as_null)));
         assert!(is_stored_schema(&schema));
+    }
+
+    /// The batch with one of its dictionary columns replaced.
+    fn with_column(name: &str, column: DictionaryArray<Int32Type>) -> RecordBatch {
+        let b = batch();
+        let at = b.schema().index_of(name).expect("column");
+        let mut columns = b.columns().to_vec();
+        columns[at] = Arc::new(column);
+        RecordBatch::try_new(b.schema(), columns).expect("same types and lengths")
+    }
+
+    /// The value a segment file's column is stored as, if it is stored as one value.
+    fn same_in(path: &Path, column: &str) -> Option<String> {
+        let file = arrow_ipc::reader::FileReader::try_new(File::open(path).expect("open"), None).expect("ipc");
+        let field = file.schema().field_with_name(column).expect("column").clone();
+        field.metadata().get(SAME).cloned().filter(|_| field.data_type() == &DataType::Null)
+    }
+
+    #[test]
+    fn columns_of_one_value_are_stored_once_and_read_back_whole() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let backend = DirBackend::open(dir.path(), Access::ReadWrite).expect("store");
+        let b = batch();
+        let (_, written) = backend.write_segment("00000001.arrow", &b).expect("write");
+        assert_eq!(written, b, "read back as it was written");
+        let path = dir.path().join(SEGMENTS).join("00000001.arrow");
+        // Three events of one code, origin and precision, none with topics or participants.
+        let origin = b.column_by_name("origin").and_then(|c| arrow_cast::display::array_value_to_string(c, 0).ok());
+        assert_eq!(same_in(&path, "origin"), origin);
+        assert_eq!(same_in(&path, "code").as_deref(), Some("040"));
+        assert_eq!(same_in(&path, "date_precision").as_deref(), Some("day"));
+        assert_eq!(same_in(&path, "topics").as_deref(), Some(""));
+        assert_eq!(same_in(&path, "participants").as_deref(), Some(""));
+        // Columns whose rows differ, and columns of other types, are stored as they are.
+        for differ in ["id", "source", "target", "date", "goldstein", "quad_class", "mentions"] {
+            assert_eq!(same_in(&path, differ), None, "{differ}");
+        }
+        let back = read_segment_file(&path, false).expect("read");
+        assert_eq!(back.schema(), event_schema());
+        assert_eq!(back, b);
+
+        // Keys all pointing at one value of a larger dictionary (a merged segment's): stored as
+        // that value. One key elsewhere, or one null: stored as it is.
+        let keyed = |keys: Vec<Option<i32>>| {
+            DictionaryArray::<Int32Type>::try_new(keys.into(), Arc::new(StringArray::from(vec!["TURGOV", "SYRGOV"])))
+                .expect("keys")
+        };
+        for (keys, same) in [
+            (vec![Some(1), Some(1), Some(1)], Some("SYRGOV")),
+            (vec![Some(1), Some(0), Some(1)], None),
+            (vec![Some(1), None, Some(1)], None),
+        ] {
+            let b = with_column("source", keyed(keys.clone()));
+            let path = dir.path().join("keyed.arrow");
+            write_file_as(&path, &to_stored(&b).expect("stored"));
+            assert_eq!(same_in(&path, "source").as_deref(), same, "{keys:?}");
+            assert_eq!(read_ipc_mmap(&path).expect("read"), b, "{keys:?}");
+        }
+
+        // One value where the event schema has none (a number), or a list that is not empty:
+        // a damaged file, refused on reading.
+        let stored = to_stored(&b).expect("stored");
+        for (column, value) in [("goldstein", "1.0"), ("topics", "[\"x\"]"), ("date", "2023-05-10")] {
+            let fields: Vec<FieldRef> = stored
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| {
+                    if f.name() != column {
+                        return f.clone();
+                    }
+                    let same = HashMap::from([(SAME.to_string(), value.to_string())]);
+                    Arc::new(Field::new(column, DataType::Null, true).with_metadata(same))
+                })
+                .collect();
+            let mut columns = stored.columns().to_vec();
+            columns[stored.schema().index_of(column).expect("column")] = Arc::new(NullArray::new(b.num_rows()));
+            let bad = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("batch");
+            let path = dir.path().join("bad.arrow");
+            write_file_as(&path, &bad);
+            assert!(matches!(read_ipc_mmap(&path), Err(Error::Corrupt { .. })), "{column}");
+        }
     }
 
     #[test]
