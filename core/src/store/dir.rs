@@ -174,6 +174,7 @@ impl DirBackend {
         let dir = self.root.join(SEGMENTS);
         let tmp = dir.join(format!("{name}.tmp"));
         let path = dir.join(name);
+        let t = std::time::Instant::now();
         let file = File::create(&tmp).map_err(io(&tmp))?;
         let arrow = |e: arrow_schema::ArrowError| Error::Internal(format!("writing {}: {e}", tmp.display()));
         let stored = to_stored(batch).map_err(arrow)?;
@@ -182,15 +183,27 @@ impl DirBackend {
         w.finish().map_err(arrow)?;
         let file = w.into_inner().map_err(arrow)?.into_inner().map_err(|e| Error::io(&tmp, e.into_error()))?;
         start_writeback(&file);
+        let encoded = t.elapsed();
         // Its pages are not mapped in after the check (an import would otherwise hold every
         // segment it wrote in its resident memory). The map outlives the rename.
         let written = read_segment_file(&tmp, true)?;
+        let checked = t.elapsed();
         file.sync_all().map_err(io(&tmp))?;
+        let synced = t.elapsed();
         let bytes = file.metadata().map_err(io(&tmp))?.len();
         drop(file);
         fs::rename(&tmp, &path).map_err(io(&path))?;
         // The rename is durable once the directory is synced.
         File::open(&dir).and_then(|d| d.sync_all()).map_err(io(&dir))?;
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        tracing::debug!(
+            bytes,
+            written_ms = ms(encoded),
+            checked_ms = ms(checked - encoded),
+            synced_ms = ms(synced - checked),
+            renamed_ms = ms(t.elapsed() - synced),
+            "segment written"
+        );
         Ok((bytes, written))
     }
 
