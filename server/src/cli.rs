@@ -321,6 +321,9 @@ pub struct ImportArgs {
     /// Rows per atomic write.
     #[arg(long, default_value_t = detente_core::import::DEFAULT_BATCH_ROWS)]
     pub batch_rows: usize,
+    /// Threads that parse a large file (default: one per core; the writer has one more).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 /// `detente events …`
@@ -593,6 +596,8 @@ pub fn run(cli: Cli) -> Result<()> {
                 batch_rows: a.batch_rows.max(1),
                 ..Default::default()
             };
+            let opts =
+                detente_core::import::ImportOptions { threads: a.threads.unwrap_or(opts.threads).max(1), ..opts };
             let model = open_write(&cli)?;
             let r = model.import(kind, &a.files, &opts)?;
             for b in &r.bad_rows {

@@ -248,7 +248,11 @@ fn join(batches: Vec<RecordBatch>) -> Result<Option<RecordBatch>> {
 }
 
 fn log_imported(file: &FileReport) {
-    tracing::info!(file = %file.file, rows = file.rows, added = file.added, bad = file.bad, "imported");
+    if file.already_imported {
+        tracing::info!(file = %file.file, "imported before: skipped");
+    } else {
+        tracing::info!(file = %file.file, rows = file.rows, added = file.added, bad = file.bad, "imported");
+    }
 }
 
 /// The input's bytes, decompressed: memory-mapped when plain, read whole when compressed.
