@@ -992,7 +992,7 @@ mod tests {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                x % 997 | (x & 0xff00_0000_0000_0000)
+                (x % 997) | (x & 0xff00_0000_0000_0000)
             })
             .collect();
         let mut sorted = keys.clone();

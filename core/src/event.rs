@@ -334,10 +334,10 @@ impl Event {
         if self.mentions == 0 {
             return Err(Error::invalid("mentions", "mentions must be at least 1"));
         }
-        if let Some([s, e]) = self.span {
-            if s > e {
-                return Err(Error::invalid("span", format!("span start {s} is after its end {e}")));
-            }
+        if let Some([s, e]) = self.span
+            && s > e
+        {
+            return Err(Error::invalid("span", format!("span start {s} is after its end {e}")));
         }
         let mut topics = Vec::with_capacity(self.topics.len());
         for t in &self.topics {

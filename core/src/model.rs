@@ -519,10 +519,10 @@ impl Model {
         if let Some(q) = q.quads.iter().find(|q| !(1..=4).contains(*q)) {
             return Err(Error::invalid("quad", format!("quad class {q} is not 1, 2, 3 or 4")));
         }
-        if let (Some(s), Some(e)) = (q.start, q.end) {
-            if s > e {
-                return Err(Error::invalid("end", format!("end {e} is before start {s}")));
-            }
+        if let (Some(s), Some(e)) = (q.start, q.end)
+            && s > e
+        {
+            return Err(Error::invalid("end", format!("end {e} is before start {s}")));
         }
         Ok(EventFilter {
             dyad,
@@ -650,10 +650,10 @@ impl Model {
 
     /// The network of relations over a window.
     pub fn network(&self, start: Option<Date>, end: Option<Date>, min_events: i64) -> Result<Network> {
-        if let (Some(s), Some(e)) = (start, end) {
-            if s > e {
-                return Err(Error::invalid("end", format!("end {e} is before start {s}")));
-            }
+        if let (Some(s), Some(e)) = (start, end)
+            && s > e
+        {
+            return Err(Error::invalid("end", format!("end {e} is before start {s}")));
         }
         Ok(crate::relations::network(&self.view(), start.unwrap_or(Date::MIN), end.unwrap_or(Date::MAX), min_events))
     }
@@ -669,7 +669,7 @@ impl Model {
         let view = self.view();
         let rows = view.document_rows(id);
         let mut events = view.events(&rows);
-        events.sort_by(|a, b| (a.sentence, a.span).cmp(&(b.sentence, b.span)));
+        events.sort_by_key(|a| (a.sentence, a.span));
         Ok((doc, events))
     }
 }

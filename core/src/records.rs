@@ -47,7 +47,7 @@ pub fn read_records(
                 }
                 line += 1;
                 bytes += n as u64;
-                if line % 8192 == 0 {
+                if line.is_multiple_of(8192) {
                     progress(bytes);
                 }
                 let text = std::str::from_utf8(&buf)
@@ -84,7 +84,7 @@ pub fn read_records(
                 let event = Event::from_csv(&header, &record).map_err(|e| e.at(input, line))?;
                 out.events.push(event);
                 out.lines.push(line);
-                if line % 8192 == 0 {
+                if line.is_multiple_of(8192) {
                     progress(record.position().map_or(0, |p| p.byte()));
                 }
             }

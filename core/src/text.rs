@@ -174,7 +174,7 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                 j = i + 1;
                 loop {
                     match at(j) {
-                        Some(d) if d.is_alphanumeric() || (d.is_alphabetic() == false && is_mark(d)) => j += 1,
+                        Some(d) if d.is_alphanumeric() || (!d.is_alphabetic() && is_mark(d)) => j += 1,
                         // Internal apostrophe: "d'Ivoire", "Shi'ite"; not the possessive 's.
                         Some(a)
                             if is_apostrophe(a)

@@ -150,7 +150,7 @@ pub fn score_cameo(coder: &Coder, examples: &[CameoExample]) -> CameoScore {
         let root_ok = codes.iter().any(|c| prefix(c, 2) == prefix(&ex.code, 2));
         s.root += usize::from(root_ok);
         s.base += usize::from(codes.iter().any(|c| prefix(c, 3) == prefix(&ex.code, 3)));
-        s.full += usize::from(codes.iter().any(|c| *c == ex.code));
+        s.full += usize::from(codes.contains(&ex.code));
         s.events += codes.len();
         s.events_root += codes.iter().filter(|c| prefix(c, 2) == prefix(&ex.code, 2)).count();
         if !root_ok {
@@ -194,7 +194,7 @@ pub fn score_plover(coder: &Coder, records: &[PloverRecord]) -> PloverScore {
     for r in records {
         let events = code_sentence(coder, &r.text);
         let types: Vec<String> = events.iter().filter_map(plover_of).collect();
-        let ok = types.iter().any(|t| *t == r.event);
+        let ok = types.contains(&r.event);
         s.event += usize::from(ok);
         s.events += events.len();
         s.events_ok += types.iter().filter(|t| **t == r.event).count();

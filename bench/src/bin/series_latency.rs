@@ -65,7 +65,7 @@ fn main() {
             let i = made + k;
             let date = first.add_days(rng.below(days) as i32);
             // One event in 500 is the dense dyad's: ~20,000 over ten years, about 5 a day.
-            let (s, t) = if i % 500 == 0 {
+            let (s, t) = if i.is_multiple_of(500) {
                 if rng.below(2) == 0 { ("TUR", "SYR") } else { ("SYR", "TUR") }
             } else {
                 let a = rng.below(countries.len());
@@ -77,7 +77,7 @@ fn main() {
             match Event::new(format!("e{i}"), date, Some(&source), Some(&target), CODES[rng.below(CODES.len())]) {
                 Ok(mut e) => {
                     e.mentions = 1 + rng.below(20) as u32;
-                    e.directed = e.code != "040" && e.code != "0874" || i % 3 != 0;
+                    e.directed = e.code != "040" && e.code != "0874" || !i.is_multiple_of(3);
                     events.push(e);
                 }
                 Err(e) => {

@@ -31,7 +31,7 @@ pub struct ActorCode {
 pub fn is_well_formed_code(code: &str) -> bool {
     let b = code.as_bytes();
     !b.is_empty()
-        && b.len() % 3 == 0
+        && b.len().is_multiple_of(3)
         && b.len() <= 30
         && b.chunks(3).all(|blk| blk.iter().all(u8::is_ascii_uppercase) || blk == b"---")
 }

@@ -66,10 +66,10 @@ pub fn parse_dictionary(text: &str, input: &str, layer: Layer) -> Result<Vec<Ent
         };
         let from = date(3, "from")?;
         let until = date(4, "until")?;
-        if let (Some(f), Some(u)) = (from, until) {
-            if f > u {
-                return Err(Error::invalid_at(at("until"), format!("`until` {u} is before `from` {f}")));
-            }
+        if let (Some(f), Some(u)) = (from, until)
+            && f > u
+        {
+            return Err(Error::invalid_at(at("until"), format!("`until` {u} is before `from` {f}")));
         }
         let office = fields.get(5).filter(|s| !s.is_empty()).map(|s| s.to_string());
         entries.push(Entry {

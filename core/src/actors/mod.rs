@@ -271,12 +271,12 @@ impl Dictionary {
                 if !list.contains(&idx) {
                     list.push(idx);
                 }
-                if e.kind == NameKind::Person {
-                    if let Some(last) = tokenize(name).last().filter(|t| t.key.len() > 2) {
-                        let list = self.surnames.entry(last.key.clone()).or_default();
-                        if !list.contains(&idx) {
-                            list.push(idx);
-                        }
+                if e.kind == NameKind::Person
+                    && let Some(last) = tokenize(name).last().filter(|t| t.key.len() > 2)
+                {
+                    let list = self.surnames.entry(last.key.clone()).or_default();
+                    if !list.contains(&idx) {
+                        list.push(idx);
                     }
                 }
             }
@@ -389,10 +389,10 @@ impl Dictionary {
             .filter(|&i| date.is_none_or(|d| self.entries[i as usize].holds_on(d)))
             .collect();
         let people: HashSet<&str> = surname_hits.iter().map(|&i| self.entries[i as usize].canonical()).collect();
-        if people.len() == 1 {
-            if let Some(e) = self.choose(&surname_hits, date) {
-                return Ok(self.resolution(e, date));
-            }
+        if people.len() == 1
+            && let Some(e) = self.choose(&surname_hits, date)
+        {
+            return Ok(self.resolution(e, date));
         }
         // An actor code ("TUR", "IGOWSTNAT", "ROMGOV").
         if is_well_formed_code(trimmed) {

@@ -125,12 +125,13 @@ impl Coref {
                 }
             }
             // "the bloc" → the last organisation.
-            if k == "the" && ORG_NOUNS.contains(&key(i + 1)) {
-                if let Some(o) = &self.last_org {
-                    added.push(Mention { start: i, end: i + 2, locative: false, weak: false, ..o.clone() });
-                    i += 2;
-                    continue;
-                }
+            if k == "the"
+                && ORG_NOUNS.contains(&key(i + 1))
+                && let Some(o) = &self.last_org
+            {
+                added.push(Mention { start: i, end: i + 2, locative: false, weak: false, ..o.clone() });
+                i += 2;
+                continue;
             }
             // Possessives: "its own troops" (a role of the antecedent), "its commitment to
             // facilitating dialogue" (the antecedent acts).
@@ -154,18 +155,18 @@ impl Coref {
             if matches!(k, "it" | "he" | "she")
                 && toks.get(i + 1).is_some_and(|t| t.kind == TokenKind::Word)
                 && !matches!(key(i + 1), "is" | "was" | "has" | "would" | "will" | "seems" | "appears" if k == "it" && matches!(key(i + 2), "agreed" | "expected" | "reported" | "believed" | "unclear" | "likely" | "possible" | "important" | "not" | "time" | "said" | "hoped" | "thought" | "understood" | "clear" | "be"))
+                && let Some(a) = self.antecedent(k, i, mentions, &added)
             {
-                if let Some(a) = self.antecedent(k, i, mentions, &added) {
-                    added.push(Mention { start: i, end: i + 1, locative: false, weak: false, ..a });
-                    i += 1;
-                    continue;
-                }
+                added.push(Mention { start: i, end: i + 1, locative: false, weak: false, ..a });
+                i += 1;
+                continue;
             }
             // A surname alone after the full name ("Bristow" after "Laurie Bristow").
-            if toks[i].capitalized && toks[i].kind == TokenKind::Word {
-                if let Some(p) = self.persons.get(&toks[i].key) {
-                    added.push(Mention { start: i, end: i + 1, locative: false, weak: false, ..p.clone() });
-                }
+            if toks[i].capitalized
+                && toks[i].kind == TokenKind::Word
+                && let Some(p) = self.persons.get(&toks[i].key)
+            {
+                added.push(Mention { start: i, end: i + 1, locative: false, weak: false, ..p.clone() });
             }
             i += 1;
         }
@@ -240,10 +241,10 @@ impl Coref {
                 NameKind::Person if !m.code.is_empty() => {
                     self.last_person = Some(m.clone());
                     let words = crate::text::slice(&s.tokens, m.start, m.end);
-                    if let Some(last) = words.iter().rev().find(|t| t.kind == TokenKind::Word && t.capitalized) {
-                        if words.iter().filter(|t| t.capitalized).count() >= 2 {
-                            self.persons.insert(last.key.clone(), m.clone());
-                        }
+                    if let Some(last) = words.iter().rev().find(|t| t.kind == TokenKind::Word && t.capitalized)
+                        && words.iter().filter(|t| t.capitalized).count() >= 2
+                    {
+                        self.persons.insert(last.key.clone(), m.clone());
                     }
                 }
                 _ => {}
@@ -671,18 +672,18 @@ fn merge_duplicates(events: Vec<Event>) -> Vec<Event> {
     // mention of it.
     let mut keep = vec![true; out.len()];
     for i in 0..out.len() {
-        if out[i].target.is_none() {
-            if let Some(j) = (0..out.len()).find(|&j| {
+        if out[i].target.is_none()
+            && let Some(j) = (0..out.len()).find(|&j| {
                 j != i
                     && keep[j]
                     && out[j].target.is_some()
                     && out[j].source == out[i].source
                     && out[j].code == out[i].code
                     && out[j].date == out[i].date
-            }) {
-                keep[i] = false;
-                out[j].mentions += 1;
-            }
+            })
+        {
+            keep[i] = false;
+            out[j].mentions += 1;
         }
     }
     out.into_iter().zip(keep).filter(|(_, k)| *k).map(|(e, _)| e).collect()

@@ -749,10 +749,11 @@ impl Sent<'_> {
             passive = true;
         }
         // "unless Baghdad accepted": a condition, not an act.
-        if let Some(subj) = self.mentions.iter().rev().find(|m| m.end <= head && head - m.end <= 3) {
-            if subj.start > 0 && matches!(self.key(subj.start - 1), "if" | "unless" | "whether") {
-                hyp = true;
-            }
+        if let Some(subj) = self.mentions.iter().rev().find(|m| m.end <= head && head - m.end <= 3)
+            && subj.start > 0
+            && matches!(self.key(subj.start - 1), "if" | "unless" | "whether")
+        {
+            hyp = true;
         }
         VerbContext { neg, hyp, fut, passive, must }
     }
@@ -801,13 +802,12 @@ fn match_elems(s: &Sent, elems: &[Elem], pos: usize, m: &mut Match) -> bool {
         Elem::Target | Elem::Source => {
             if m.passive && matches!(e, Elem::Target) && m.target.is_empty() {
                 // "was invited (by the Arab League) to": the target is the passive's subject.
-                if s.key(pos) == "by" {
-                    if let Some((agent, after)) = s.group_at(pos + 1) {
-                        if match_elems(s, rest, after, m) {
-                            m.source = agent;
-                            return true;
-                        }
-                    }
+                if s.key(pos) == "by"
+                    && let Some((agent, after)) = s.group_at(pos + 1)
+                    && match_elems(s, rest, after, m)
+                {
+                    m.source = agent;
+                    return true;
                 }
                 if s.group_at(pos).is_none() {
                     return match_elems(s, rest, pos, m);
@@ -1136,10 +1136,11 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
                 targets = s.object(m.head + 1, end, &sources, true);
             }
         }
-        if targets.is_empty() && s.coordinated_verb(m.head) {
-            if let Some((_, t)) = &previous {
-                targets = t.clone();
-            }
+        if targets.is_empty()
+            && s.coordinated_verb(m.head)
+            && let Some((_, t)) = &previous
+        {
+            targets = t.clone();
         }
         sources.dedup();
         targets.retain(|t| !sources.contains(t));
@@ -1212,10 +1213,11 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
         // A scheduled act announced for the future is two events: the planned act, and today's
         // announcement of the intent ("will visit Albania in June": 042 planned, and 036).
         let mut variants = vec![(code.clone(), planned)];
-        if planned && category.is_some_and(|c| c.scheduled) {
-            if let Some(intent) = category.and_then(|c| c.frames.get(&FrameKind::Intent)) {
-                variants.push((intent.clone(), false));
-            }
+        if planned
+            && category.is_some_and(|c| c.scheduled)
+            && let Some(intent) = category.and_then(|c| c.frames.get(&FrameKind::Intent))
+        {
+            variants.push((intent.clone(), false));
         }
         let mut emit = |src: Option<usize>, tgt: Option<usize>, sym: bool, code: &String, planned: bool| {
             let (source, source_name) = src.map(mention).map_or((None, None), |(c, n)| (Some(c), Some(n)));
@@ -1224,13 +1226,12 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
                 return;
             }
             // A place in the source's own country is not a target ("will visit the Eritrean port").
-            if let (Some(a), Some(b)) = (src, tgt) {
-                if s.mentions[b].locative
-                    && s.mentions[a].country.is_some()
-                    && s.mentions[a].country == s.mentions[b].country
-                {
-                    return;
-                }
+            if let (Some(a), Some(b)) = (src, tgt)
+                && s.mentions[b].locative
+                && s.mentions[a].country.is_some()
+                && s.mentions[a].country == s.mentions[b].country
+            {
+                return;
             }
             let clause_start = (0..m.head).rev().find(|&i| s.key(i) == ";").map_or(0, |i| i + 1);
             let ev = SentenceEvent {

@@ -198,8 +198,8 @@ pub fn forms(base: &str) -> Vec<String> {
         }
     }
     // -ing
-    if base.ends_with("ie") {
-        out.push(format!("{}ying", &base[..base.len() - 2]));
+    if let Some(stem) = base.strip_suffix("ie") {
+        out.push(format!("{stem}ying"));
     } else if base.ends_with('e')
         && !base.ends_with("ee")
         && !base.ends_with("ye")

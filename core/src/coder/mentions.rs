@@ -231,10 +231,10 @@ impl MentionFinder {
             names.entry(n.keys[0].clone()).or_default().push(n);
         }
         for v in names.values_mut() {
-            v.sort_by(|a, b| b.keys.len().cmp(&a.keys.len()));
+            v.sort_by_key(|n| std::cmp::Reverse(n.keys.len()));
         }
         for v in roles.values_mut() {
-            v.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+            v.sort_by_key(|r| std::cmp::Reverse(r.0.len()));
         }
         MentionFinder { dict, names, roles }
     }
@@ -440,35 +440,35 @@ impl MentionFinder {
                 .collect();
             let people: std::collections::HashSet<&str> =
                 hits.iter().map(|&e| self.dict.entry(e).canonical()).collect();
-            if people.len() == 1 {
-                if let Some(e) = self.dict.choose(&hits, Some(date)) {
-                    return Some(Mention {
-                        start: i,
-                        end: i + 1,
-                        code: e.code.clone(),
-                        country: self.dict.country_of(&e.code),
-                        name: e.canonical().to_string(),
-                        kind: NameKind::Person,
-                        locative: false,
-                        weak: false,
-                    });
-                }
+            if people.len() == 1
+                && let Some(e) = self.dict.choose(&hits, Some(date))
+            {
+                return Some(Mention {
+                    start: i,
+                    end: i + 1,
+                    code: e.code.clone(),
+                    country: self.dict.country_of(&e.code),
+                    name: e.canonical().to_string(),
+                    kind: NameKind::Person,
+                    locative: false,
+                    weak: false,
+                });
             }
         }
         // A role without a country ("rebels", "the government"): weak, country unknown.
-        if let Some((end, role)) = self.role_at(toks, i) {
-            if !t.capitalized || i == 0 {
-                return Some(Mention {
-                    start: i,
-                    end,
-                    code: format!("---{role}"),
-                    country: None,
-                    name: text[toks[i].start..toks[end - 1].end].to_string(),
-                    kind: NameKind::Role,
-                    locative: false,
-                    weak: true,
-                });
-            }
+        if let Some((end, role)) = self.role_at(toks, i)
+            && (!t.capitalized || i == 0)
+        {
+            return Some(Mention {
+                start: i,
+                end,
+                code: format!("---{role}"),
+                country: None,
+                name: text[toks[i].start..toks[end - 1].end].to_string(),
+                kind: NameKind::Role,
+                locative: false,
+                weak: true,
+            });
         }
         None
     }

@@ -148,14 +148,14 @@ pub fn find(toks: &[Token]) -> Vec<TimeExpr> {
                 continue;
             }
         }
-        if let Some(d) = day(t) {
-            if let Some(m) = toks.get(i + 1).and_then(month_of) {
-                let y = toks.get(i + 2).and_then(year);
-                let end = if y.is_some() { i + 3 } else { i + 2 };
-                out.push(TimeExpr { start: i, end, kind: TimeKind::MonthDay { month: m, day: d, year: y } });
-                i = end;
-                continue;
-            }
+        if let Some(d) = day(t)
+            && let Some(m) = toks.get(i + 1).and_then(month_of)
+        {
+            let y = toks.get(i + 2).and_then(year);
+            let end = if y.is_some() { i + 3 } else { i + 2 };
+            out.push(TimeExpr { start: i, end, kind: TimeKind::MonthDay { month: m, day: d, year: y } });
+            i = end;
+            continue;
         }
         if let Some(y) = year(t) {
             let kind = if i > 0 && key(i - 1) == "since" { TimeKind::Since(y) } else { TimeKind::Year(y) };
@@ -223,12 +223,12 @@ pub fn find(toks: &[Token]) -> Vec<TimeExpr> {
             }
         }
         // "throughout the 12-year civil war", "a seven-year rupture": a span of years back.
-        if let (Some(n), "year") = (number(t), key(i + 1)) {
-            if toks.get(i + 1).is_some_and(|x| x.hyphen_before) {
-                out.push(TimeExpr { start: i, end: i + 2, kind: TimeKind::YearsBack(n) });
-                i += 2;
-                continue;
-            }
+        if let (Some(n), "year") = (number(t), key(i + 1))
+            && toks.get(i + 1).is_some_and(|x| x.hyphen_before)
+        {
+            out.push(TimeExpr { start: i, end: i + 2, kind: TimeKind::YearsBack(n) });
+            i += 2;
+            continue;
         }
         // "for (more than) three years", "over the past two decades".
         if matches!(t.key.as_str(), "for" | "over") {

@@ -57,12 +57,11 @@ pub(crate) fn flexible_date(s: &str) -> std::result::Result<Date, String> {
         return Ok(d);
     }
     let parts: Vec<&str> = s.split('/').collect();
-    if let [m, d, y] = parts.as_slice() {
-        if let (Ok(m), Ok(d), Ok(y)) = (m.parse::<u32>(), d.parse::<u32>(), y.parse::<i32>()) {
-            if let Some(date) = Date::from_ymd(y, m, d) {
-                return Ok(date);
-            }
-        }
+    if let [m, d, y] = parts.as_slice()
+        && let (Ok(m), Ok(d), Ok(y)) = (m.parse::<u32>(), d.parse::<u32>(), y.parse::<i32>())
+        && let Some(date) = Date::from_ymd(y, m, d)
+    {
+        return Ok(date);
     }
     Err(format!("`{s}` is not a date (YYYY-MM-DD or M/D/YYYY)"))
 }

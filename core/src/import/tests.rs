@@ -309,7 +309,7 @@ fn fields_split_like_a_plain_split_at_every_length() {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                if x % tab_every == 0 {
+                if x.is_multiple_of(tab_every) {
                     return '\t';
                 }
                 match x % 7 {

@@ -1172,7 +1172,7 @@ mod tests {
         let name = "00000001.arrow";
         let (bytes, written) = backend.write_segment(name, &b).expect("write");
         assert_eq!(written, b, "the batch read back as it was written");
-        let path = dir.path().join(SEGMENTS).join(&name);
+        let path = dir.path().join(SEGMENTS).join(name);
         let file = arrow_ipc::reader::FileReader::try_new(File::open(&path).expect("open"), None).expect("ipc");
         let schema = file.schema();
         let nulls: Vec<&str> =

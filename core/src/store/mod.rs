@@ -1254,33 +1254,33 @@ impl<'a> Matcher<'a> {
         if f.exclude_planned && c.planned.value(l) {
             return false;
         }
-        if let Some(codes) = &sf.codes {
-            if !c.code.key(l).is_some_and(|k| codes[k as usize]) {
-                return false;
-            }
+        if let Some(codes) = &sf.codes
+            && !c.code.key(l).is_some_and(|k| codes[k as usize])
+        {
+            return false;
         }
-        if let Some(roots) = &sf.roots {
-            if !c.root_code.key(l).is_some_and(|k| roots[k as usize]) {
-                return false;
-            }
+        if let Some(roots) = &sf.roots
+            && !c.root_code.key(l).is_some_and(|k| roots[k as usize])
+        {
+            return false;
         }
-        if let Some(o) = &sf.origin {
-            if !c.origin.key(l).is_some_and(|k| o[k as usize]) {
-                return false;
-            }
+        if let Some(o) = &sf.origin
+            && !c.origin.key(l).is_some_and(|k| o[k as usize])
+        {
+            return false;
         }
-        if let Some(d) = &sf.doc {
-            if !c.doc_id.key(l).is_some_and(|k| d[k as usize]) {
-                return false;
-            }
+        if let Some(d) = &sf.doc
+            && !c.doc_id.key(l).is_some_and(|k| d[k as usize])
+        {
+            return false;
         }
         if !f.quads.is_empty() && !f.quads.contains(&c.quad_class.value(l)) {
             return false;
         }
-        if let Some(t) = &f.topic {
-            if !c.has_topic(l, t) {
-                return false;
-            }
+        if let Some(t) = &f.topic
+            && !c.has_topic(l, t)
+        {
+            return false;
         }
         if !f.ids.is_empty() && !f.ids.iter().any(|i| i == c.id.value(l)) {
             return false;
@@ -1294,10 +1294,11 @@ impl<'a> Matcher<'a> {
                 if !ok {
                     return false;
                 }
-            } else if let Some(a) = &f.actor {
-                if s != Some(a.code.as_str()) && t != Some(a.code.as_str()) {
-                    return false;
-                }
+            } else if let Some(a) = &f.actor
+                && s != Some(a.code.as_str())
+                && t != Some(a.code.as_str())
+            {
+                return false;
             }
         }
         true
@@ -1415,10 +1416,11 @@ fn index_documents(docs: &mut HashMap<String, Vec<u32>>, seg: &Segment, live: im
     }
     for local in 0..c.len() {
         let row = seg.base + local as u32;
-        if live(row) && c.origin.key(local).is_some_and(|k| coded[k as usize]) {
-            if let Some(d) = c.doc_id.get(local) {
-                docs.entry(d.to_string()).or_default().push(row);
-            }
+        if live(row)
+            && c.origin.key(local).is_some_and(|k| coded[k as usize])
+            && let Some(d) = c.doc_id.get(local)
+        {
+            docs.entry(d.to_string()).or_default().push(row);
         }
     }
 }

@@ -179,7 +179,7 @@ fn one_big_write_indexes_like_many_small_ones() {
             let t = countries[next(8) as usize];
             let code = codes[next(6) as usize];
             let mut e =
-                Event::new(&format!("e{i}"), start.add_days(next(3653) as i32), Some(s), Some(t), code).expect("event");
+                Event::new(format!("e{i}"), start.add_days(next(3653) as i32), Some(s), Some(t), code).expect("event");
             e.goldstein = next(200) as f64 / 10.0 - 10.0;
             e.mentions = 1 + next(9) as u32;
             e.normalize(&Dictionary::builtin()).expect("normal");
@@ -378,7 +378,7 @@ fn small_writes_are_merged_and_every_query_answers_as_before() {
     let mut event = |id: usize, mentions: u32| {
         let (s, t) = (countries[next(5) as usize], countries[next(5) as usize]);
         let day = start.add_days(next(1500) as i32);
-        let mut e = Event::new(&format!("e{id}"), day, Some(s), Some(t), codes[next(5) as usize]).expect("event");
+        let mut e = Event::new(format!("e{id}"), day, Some(s), Some(t), codes[next(5) as usize]).expect("event");
         e.mentions = mentions;
         e.normalize(&Dictionary::builtin()).expect("normal");
         e
