@@ -415,7 +415,7 @@ impl PyModel {
     }
 
     /// Imports GDELT, ICEWS or POLECAT files; returns the report as a dict.
-    #[pyo3(signature = (paths, kind, strict=false, force=false))]
+    #[pyo3(signature = (paths, kind, strict=false, force=false, threads=None))]
     fn import_files<'py>(
         &self,
         py: Python<'py>,
@@ -423,9 +423,12 @@ impl PyModel {
         kind: &str,
         strict: bool,
         force: bool,
+        threads: Option<usize>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let format = detente_core::import::Format::parse(kind).map_err(to_pyerr)?;
-        let opts = detente_core::import::ImportOptions { strict, force, ..Default::default() };
+        let defaults = detente_core::import::ImportOptions::default();
+        let threads = threads.unwrap_or(defaults.threads);
+        let opts = detente_core::import::ImportOptions { strict, force, threads, ..defaults };
         let model = self.inner.clone();
         let r = py.detach(move || model.import(format, &paths, &opts)).map_err(to_pyerr)?;
         let d = PyDict::new(py);

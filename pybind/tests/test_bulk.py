@@ -40,6 +40,13 @@ def test_import_reports_rows_and_bad_lines(imported):
         m.import_file(report["files"][0]["file"], "acled")
 
 
+def test_one_parsing_thread_imports_the_same(imported):
+    m, report = imported
+    one = detente.Model()
+    assert one.import_file(report["files"][0]["file"], "gdelt2", threads=1) == report
+    assert one.events().to_pylist() == m.events().to_pylist()
+
+
 def test_exports_read_everywhere_and_round_trip(imported, tmp_path):
     m, _ = imported
     parquet, csv = tmp_path / "e.parquet", tmp_path / "e.csv"
