@@ -393,12 +393,21 @@ fn same_value(column: &ArrayRef) -> Option<&str> {
     }
     if let Some(dict) = column.as_any().downcast_ref::<DictionaryArray<Int32Type>>() {
         let keys = dict.keys().values();
-        let first = keys[0];
-        // Folded without an early exit: a loop the compiler vectorises.
-        let same = keys.iter().fold(true, |same, &k| same & (k == first));
         let values = dict.values().as_any().downcast_ref::<StringArray>()?;
-        let at = usize::try_from(first).ok().filter(|&at| same && at < values.len() && values.is_valid(at))?;
-        return Some(values.value(at));
+        let first = usize::try_from(keys[0]).ok().filter(|&k| k < values.len() && values.is_valid(k))?;
+        let value = values.value(first);
+        // Keys are compared by the strings they point at: batches joined into one write (small
+        // files) or merged hold a dictionary with the value once per batch. Each dictionary
+        // entry is compared once (0: not yet, 1: the value, 2: another).
+        let mut seen = vec![0u8; values.len()];
+        let same = keys.iter().all(|&k| {
+            let Some(at) = usize::try_from(k).ok().filter(|&at| at < values.len()) else { return false };
+            if seen[at] == 0 {
+                seen[at] = if values.is_valid(at) && values.value(at) == value { 1 } else { 2 };
+            }
+            seen[at] == 1
+        });
+        return same.then_some(value);
     }
     let list = column.as_any().downcast_ref::<ListArray>()?;
     let offsets = list.value_offsets();
@@ -1247,12 +1256,19 @@ mod tests {
             DictionaryArray::<Int32Type>::try_new(keys.into(), Arc::new(StringArray::from(vec!["TURGOV", "SYRGOV"])))
                 .expect("keys")
         };
-        for (keys, same) in [
-            (vec![Some(1), Some(1), Some(1)], Some("SYRGOV")),
-            (vec![Some(1), Some(0), Some(1)], None),
-            (vec![Some(1), None, Some(1)], None),
+        let keyed_twice = |keys: Vec<Option<i32>>| {
+            let values = StringArray::from(vec!["SYRGOV", "TURGOV", "SYRGOV"]);
+            DictionaryArray::<Int32Type>::try_new(keys.into(), Arc::new(values)).expect("keys")
+        };
+        for (column, keys, same) in [
+            (keyed(vec![Some(1), Some(1), Some(1)]), "1 1 1", Some("SYRGOV")),
+            (keyed(vec![Some(1), Some(0), Some(1)]), "1 0 1", None),
+            (keyed(vec![Some(1), None, Some(1)]), "1 null 1", None),
+            // Batches joined: the value twice in the dictionary.
+            (keyed_twice(vec![Some(0), Some(2), Some(0)]), "0 2 0 of a value twice", Some("SYRGOV")),
+            (keyed_twice(vec![Some(0), Some(2), Some(1)]), "0 2 1 of a value twice", None),
         ] {
-            let b = with_column("source", keyed(keys.clone()));
+            let b = with_column("source", column);
             let path = dir.path().join("keyed.arrow");
             write_file_as(&path, &to_stored(&b).expect("stored"));
             assert_eq!(same_in(&path, "source").as_deref(), same, "{keys:?}");
