@@ -596,8 +596,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 batch_rows: a.batch_rows.max(1),
                 ..Default::default()
             };
-            let opts =
-                detente_core::import::ImportOptions { threads: a.threads.unwrap_or(opts.threads).max(1), ..opts };
+            let opts = detente_core::import::ImportOptions { threads: a.threads.unwrap_or(opts.threads), ..opts };
             let model = open_write(&cli)?;
             let r = model.import(kind, &a.files, &opts)?;
             for b in &r.bad_rows {

@@ -65,7 +65,8 @@ pub struct ImportOptions {
     pub strict: bool,
     /// Rows per atomic write.
     pub batch_rows: usize,
-    /// Parsing threads (default: every core).
+    /// Parsing threads (default: every core); 0 counts as 1, and a file gets no more threads
+    /// than it has pieces.
     pub threads: usize,
     /// Import a file again even if a file with the same content was imported before (rows
     /// already stored are still left alone).
@@ -249,7 +250,7 @@ fn join(batches: Vec<RecordBatch>) -> Result<Option<RecordBatch>> {
 
 fn log_imported(file: &FileReport) {
     if file.already_imported {
-        tracing::info!(file = %file.file, "imported before: skipped");
+        tracing::info!(file = %file.file, "already imported (or the same content earlier in this import): skipped");
     } else {
         tracing::info!(file = %file.file, rows = file.rows, added = file.added, bad = file.bad, "imported");
     }
@@ -653,10 +654,11 @@ fn parse_body(
     let mut released = 0;
     let mut piece_hashes = Vec::new();
     // A body of one piece is parsed here: no thread is started for it.
-    let threads = if piece_end(body, 0) >= body.len() { 0 } else { threads.max(1) };
+    // No more threads than pieces: a thread without a piece would only hold memory.
+    let threads = if piece_end(body, 0) >= body.len() { 0 } else { threads.clamp(1, body.len().div_ceil(PIECE_BYTES)) };
     let per_unit = pieces_per_unit(body, opts.batch_rows, threads);
     std::thread::scope(|scope| {
-        let workers = Workers::start(scope, threads, parser, dict, format);
+        let workers = Workers::start(scope, threads, parser, dict, format)?;
         // Units go to whichever thread is free; their results are taken in file order.
         let (mut sent, mut taken) = (0usize, 0usize);
         let mut ends = std::collections::VecDeque::new();
@@ -766,19 +768,20 @@ impl<'a> Workers<'a> {
         parser: &'a Parser,
         dict: &'a crate::Dictionary,
         format: Format,
-    ) -> Workers<'a>
+    ) -> Result<Workers<'a>>
     where
         'a: 'scope,
     {
         let (result_tx, result_rx) = std::sync::mpsc::channel();
         if threads == 0 {
-            return Workers { units: None, inline: Some((parser, dict, format, result_tx)), results: result_rx };
+            return Ok(Workers { units: None, inline: Some((parser, dict, format, result_tx)), results: result_rx });
         }
         let (unit_tx, unit_rx) = std::sync::mpsc::channel::<(usize, Unit<'a>)>();
         let unit_rx = std::sync::Arc::new(parking_lot::Mutex::new(unit_rx));
         for _ in 0..threads {
             let (units, results) = (unit_rx.clone(), result_tx.clone());
-            scope.spawn(move || {
+            // A thread the system refuses (asked for thousands) is an error, not a panic.
+            let spawned = std::thread::Builder::new().name("detente-parse".into()).spawn_scoped(scope, move || {
                 loop {
                     // The lock is held only to take a unit.
                     let next = units.lock().recv();
@@ -788,8 +791,9 @@ impl<'a> Workers<'a> {
                     }
                 }
             });
+            spawned.map_err(|e| Error::Internal(format!("starting an import thread: {e}")))?;
         }
-        Workers { units: Some(unit_tx), inline: None, results: result_rx }
+        Ok(Workers { units: Some(unit_tx), inline: None, results: result_rx })
     }
 
     /// Hands unit number `index` to the next free thread (or parses it now).

@@ -396,6 +396,10 @@ fn same_value(column: &ArrayRef) -> Option<&str> {
         let values = dict.values().as_any().downcast_ref::<StringArray>()?;
         let first = usize::try_from(keys[0]).ok().filter(|&k| k < values.len() && values.is_valid(k))?;
         let value = values.value(first);
+        // Most often every key is the first one (one batch, one dictionary entry).
+        if keys.iter().all(|&k| k == keys[0]) {
+            return Some(value);
+        }
         // Keys are compared by the strings they point at: batches joined into one write (small
         // files) or merged hold a dictionary with the value once per batch. Each dictionary
         // entry is compared once (0: not yet, 1: the value, 2: another).
@@ -1267,6 +1271,16 @@ mod tests {
             // Batches joined: the value twice in the dictionary.
             (keyed_twice(vec![Some(0), Some(2), Some(0)]), "0 2 0 of a value twice", Some("SYRGOV")),
             (keyed_twice(vec![Some(0), Some(2), Some(1)]), "0 2 1 of a value twice", None),
+            // Keys at a null value: nulls, not one value.
+            (
+                DictionaryArray::<Int32Type>::try_new(
+                    vec![0, 0, 0].into(),
+                    Arc::new(StringArray::from(vec![None, Some("SYRGOV")])),
+                )
+                .expect("keys"),
+                "0 0 0 of a null value",
+                None,
+            ),
         ] {
             let b = with_column("source", column);
             let path = dir.path().join("keyed.arrow");
@@ -1274,6 +1288,10 @@ mod tests {
             assert_eq!(same_in(&path, "source").as_deref(), same, "{keys:?}");
             assert_eq!(read_ipc_mmap(&path).expect("read"), b, "{keys:?}");
         }
+
+        // No rows: nothing to store as one value.
+        let none = b.slice(0, 0);
+        assert!(to_stored(&none).expect("stored").schema().fields().iter().all(|f| f.metadata().is_empty()));
 
         // One value where the event schema has none (a number), or a list that is not empty:
         // a damaged file, refused on reading.
@@ -1297,6 +1315,36 @@ mod tests {
             let path = dir.path().join("bad.arrow");
             write_file_as(&path, &bad);
             assert!(matches!(read_ipc_mmap(&path), Err(Error::Corrupt { .. })), "{column}");
+        }
+    }
+
+    #[test]
+    fn older_catalogs_open_and_newer_ones_are_refused() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let set_version = |v: i64| {
+            let conn = Connection::open(dir.path().join(CATALOG)).expect("catalog");
+            conn.execute("UPDATE meta SET value = ?1 WHERE key = 'schema_version'", params![v.to_string()])
+                .expect("version");
+        };
+        let backend = DirBackend::open(dir.path(), Access::ReadWrite).expect("store");
+        backend.commit(Commit { batch: Some(batch()), ..Default::default() }).expect("commit");
+        drop(backend);
+        // A store of the version before one-value columns: read as it is, migrated on writing.
+        set_version(SCHEMA_VERSION - 1);
+        let read = DirBackend::open(dir.path(), Access::ReadOnly).expect("older, read-only");
+        assert_eq!(read.load().expect("load").segments.len(), 1);
+        drop(read);
+        drop(DirBackend::open(dir.path(), Access::ReadWrite).expect("older, writable"));
+        let conn = Connection::open(dir.path().join(CATALOG)).expect("catalog");
+        assert_eq!(schema_version(&conn).expect("version"), SCHEMA_VERSION);
+        drop(conn);
+        // A store a newer build wrote: refused either way, with a word on what to do.
+        set_version(SCHEMA_VERSION + 1);
+        for access in [Access::ReadOnly, Access::ReadWrite] {
+            match DirBackend::open(dir.path(), access) {
+                Err(Error::Corrupt { message, .. }) => assert!(message.contains("upgrade detente"), "{message}"),
+                other => panic!("{access:?}: {other:?}"),
+            }
         }
     }
 
