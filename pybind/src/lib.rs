@@ -426,9 +426,7 @@ impl PyModel {
         threads: Option<usize>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let format = detente_core::import::Format::parse(kind).map_err(to_pyerr)?;
-        let defaults = detente_core::import::ImportOptions::default();
-        let threads = threads.unwrap_or(defaults.threads);
-        let opts = detente_core::import::ImportOptions { strict, force, threads, ..defaults };
+        let opts = detente_core::import::ImportOptions { strict, force, threads, ..Default::default() };
         let model = self.inner.clone();
         let r = py.detach(move || model.import(format, &paths, &opts)).map_err(to_pyerr)?;
         let d = PyDict::new(py);

@@ -593,10 +593,9 @@ pub fn run(cli: Cli) -> Result<()> {
             let opts = detente_core::import::ImportOptions {
                 strict: a.strict,
                 force: a.force,
-                batch_rows: a.batch_rows.max(1),
-                ..Default::default()
+                batch_rows: a.batch_rows,
+                threads: a.threads,
             };
-            let opts = detente_core::import::ImportOptions { threads: a.threads.unwrap_or(opts.threads), ..opts };
             let model = open_write(&cli)?;
             let r = model.import(kind, &a.files, &opts)?;
             for b in &r.bad_rows {

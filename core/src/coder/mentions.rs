@@ -389,17 +389,7 @@ impl MentionFinder {
                 // unknown country ("Prime Minister Mahendra Chaudhry").
                 let name_end = unknown_name_end(toks, j);
                 if name_end > j && self.name_at(toks, j).is_none() {
-                    let role = title_role(&toks[i..j]);
-                    return Some(Mention {
-                        start: i,
-                        end: name_end,
-                        code: format!("---{role}"),
-                        country: None,
-                        name: text[toks[i].start..toks[name_end - 1].end].to_string(),
-                        kind: NameKind::Person,
-                        locative: false,
-                        weak: true,
-                    });
+                    return Some(countryless(toks, text, i..name_end, title_role(&toks[i..j]), NameKind::Person));
                 }
             }
         }
@@ -459,16 +449,7 @@ impl MentionFinder {
         if let Some((end, role)) = self.role_at(toks, i)
             && (!t.capitalized || i == 0)
         {
-            return Some(Mention {
-                start: i,
-                end,
-                code: format!("---{role}"),
-                country: None,
-                name: text[toks[i].start..toks[end - 1].end].to_string(),
-                kind: NameKind::Role,
-                locative: false,
-                weak: true,
-            });
+            return Some(countryless(toks, text, i..end, role, NameKind::Role));
         }
         None
     }
@@ -582,6 +563,20 @@ fn unknown_name_end(toks: &[Token], j: usize) -> usize {
 }
 
 /// The role a title implies: GOV for civilian offices, MIL for military ranks, LEG for legislators.
+/// A weak mention of tokens `span` as `role` of no known country (`---REB`).
+fn countryless(toks: &[Token], text: &str, span: std::ops::Range<usize>, role: &str, kind: NameKind) -> Mention {
+    Mention {
+        code: format!("---{role}"),
+        country: None,
+        name: text[toks[span.start].start..toks[span.end - 1].end].to_string(),
+        kind,
+        locative: false,
+        weak: true,
+        start: span.start,
+        end: span.end,
+    }
+}
+
 fn title_role(title: &[Token]) -> &'static str {
     let has = |w: &str| title.iter().any(|t| t.key == w);
     if has("general")

@@ -63,11 +63,11 @@ impl Format {
 pub struct ImportOptions {
     /// Reject a whole file (write nothing of it) when any row is bad.
     pub strict: bool,
-    /// Rows per atomic write.
+    /// Rows per atomic write (0 counts as 1).
     pub batch_rows: usize,
-    /// Parsing threads (default: every core); 0 counts as 1, and a file gets no more threads
+    /// Parsing threads (`None`: one per core); 0 counts as 1, and a file gets no more threads
     /// than it has pieces.
-    pub threads: usize,
+    pub threads: Option<usize>,
     /// Import a file again even if a file with the same content was imported before (rows
     /// already stored are still left alone).
     pub force: bool,
@@ -78,12 +78,7 @@ pub const DEFAULT_BATCH_ROWS: usize = 250_000;
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        ImportOptions {
-            strict: false,
-            batch_rows: DEFAULT_BATCH_ROWS,
-            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            force: false,
-        }
+        ImportOptions { strict: false, batch_rows: DEFAULT_BATCH_ROWS, threads: None, force: false }
     }
 }
 
@@ -270,7 +265,8 @@ impl Input {
     /// Gives back the memory of bytes `from..to` of `unit`, a slice of this input that is
     /// parsed: the whole blocks among them, and the block `from` is in when `from` is not the
     /// unit's start (the bytes of that block before `from` were parsed before, by the same
-    /// caller). Blocks the unit shares with its neighbours are left to [`Input::release`].
+    /// caller). Blocks the unit shares with its neighbours are left to
+    /// [`Input::release_unit_start`].
     fn release_span(&self, unit: &[u8], from: usize, to: usize) {
         let Input::Mapped(m) = self else { return };
         let Some(base) = (unit.as_ptr() as usize).checked_sub(m.as_ptr() as usize) else { return };
@@ -300,6 +296,21 @@ impl Input {
             return to;
         }
         from
+    }
+
+    /// Gives back, once the unit at `span` and every unit before it are parsed, what its own
+    /// thread left ([`Input::release_span`]): the block it shares with the unit before (and the
+    /// header), from `from` on. Returns how far the input's memory is now given back.
+    fn release_unit_start(&self, from: usize, span: std::ops::Range<usize>) -> usize {
+        let start_block_end = span.start.div_ceil(RELEASE_BLOCK) * RELEASE_BLOCK;
+        let own_blocks_end = span.end / RELEASE_BLOCK * RELEASE_BLOCK;
+        if start_block_end <= own_blocks_end {
+            self.release(from, start_block_end);
+            own_blocks_end
+        } else {
+            // A unit inside one block (a file's short last one): it has no blocks of its own.
+            self.release(from, span.end)
+        }
     }
 }
 
@@ -494,7 +505,7 @@ fn import_file(
     let writes = if opts.strict { 1 } else { rows.div_ceil(opts.batch_rows.max(1)) };
     let _load = model.store().bulk_load(rows, writes);
     let dict = model.dictionary();
-    let threads = opts.threads.max(1);
+    let threads = opts.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let record = crate::store::ImportRecord {
         fingerprint: fingerprint.map(key).unwrap_or_default(),
         name: name.clone(),
@@ -661,7 +672,7 @@ fn parse_body(
         let workers = Workers::start(scope, threads, parser, dict, format)?;
         // Units go to whichever thread is free; their results are taken in file order.
         let (mut sent, mut taken) = (0usize, 0usize);
-        let mut ends = std::collections::VecDeque::new();
+        let mut spans = std::collections::VecDeque::new();
         let mut ready = std::collections::BTreeMap::new();
         let t = std::time::Instant::now();
         loop {
@@ -669,7 +680,7 @@ fn parse_body(
             while sent - taken <= threads && offset < body.len() {
                 let end = (0..per_unit).fold(offset, |at, _| if at < body.len() { piece_end(body, at) } else { at });
                 workers.send(sent, Unit { bytes: &body[offset..end], input: Some(input) })?;
-                ends.push_back(end);
+                spans.push_back(body_start + offset..body_start + end);
                 sent += 1;
                 offset = end;
             }
@@ -694,8 +705,8 @@ fn parse_body(
                     pending_rows += b.num_rows();
                     pending.push(b);
                 }
-                if let Some(end) = ends.pop_front() {
-                    released = input.release(released, body_start + end);
+                if let Some(span) = spans.pop_front() {
+                    released = input.release_unit_start(released, span);
                 }
                 if opts.strict && report.bad > 0 {
                     return Err(strict_error(name, bad_rows, report.bad));

@@ -497,7 +497,7 @@ fn gdelt_names_and_places_are_each_rows_own() {
     let dir = tempfile::tempdir().expect("tmp");
     let m = model();
     // One thread: one piece, one set of caches for every row.
-    let opts = ImportOptions { threads: 1, ..Default::default() };
+    let opts = ImportOptions { threads: Some(1), ..Default::default() };
     let r = m.import(Format::Gdelt2, &[write(dir.path(), "names.CSV", &text)], &opts).expect("import");
     assert_eq!(r.added(), 5, "{r:?}");
     for (id, a, b, place) in rows {
@@ -545,7 +545,7 @@ fn duplicates_are_counted_within_a_file_whatever_was_stored_before() {
     );
     let m = model();
     // Small pieces and one-row writes: repeats found in the same write and across writes.
-    let opts = ImportOptions { batch_rows: 1, threads: 1, ..Default::default() };
+    let opts = ImportOptions { batch_rows: 1, threads: Some(1), ..Default::default() };
     m.import(Format::Gdelt2, &[a], &opts).expect("a");
     let r = m.import(Format::Gdelt2, std::slice::from_ref(&b), &opts).expect("b");
     let f = &r.files[0];
@@ -619,8 +619,8 @@ fn units_of_several_pieces_read_as_single_pieces_do() {
         .collect();
     let path = write(dir.path(), "units.CSV", &text);
     // Writes of 100 rows: a unit takes about 100 rows' worth of 4 KiB pieces.
-    let opts = ImportOptions { batch_rows: 100, threads: 2, ..Default::default() };
-    let per_unit = pieces_per_unit(text.as_bytes(), opts.batch_rows, opts.threads);
+    let opts = ImportOptions { batch_rows: 100, threads: Some(2), ..Default::default() };
+    let per_unit = pieces_per_unit(text.as_bytes(), opts.batch_rows, 2);
     assert!(per_unit > 1, "the test needs units of several pieces, got {per_unit}");
     let by_units = model();
     let r = by_units.import(Format::Gdelt2, std::slice::from_ref(&path), &opts).expect("import");
@@ -631,8 +631,8 @@ fn units_of_several_pieces_read_as_single_pieces_do() {
     assert!(by_units.store().backend().imported(&key).expect("catalog"));
     // The same events, in the same order, as one piece per unit (writes of one row).
     let by_pieces = model();
-    let one = ImportOptions { batch_rows: 1, threads: 2, ..Default::default() };
-    assert_eq!(pieces_per_unit(text.as_bytes(), one.batch_rows, one.threads), 1);
+    let one = ImportOptions { batch_rows: 1, threads: Some(2), ..Default::default() };
+    assert_eq!(pieces_per_unit(text.as_bytes(), one.batch_rows, 2), 1);
     by_pieces.import(Format::Gdelt2, std::slice::from_ref(&path), &one).expect("import by pieces");
     let all = EventQuery { limit: Some(1000), ..Default::default() };
     let ids = |m: &Model| m.events(&all).expect("events").events.into_iter().map(|e| e.id).collect::<Vec<_>>();
@@ -657,4 +657,27 @@ fn fingerprints_hash_as_the_stores_xxh3_does() {
         }
         assert_eq!(streamed.finish(), reference, "{len} bytes in parts");
     }
+}
+
+#[test]
+fn units_and_the_main_thread_give_back_every_block_once() {
+    // A mapped input of 1 MiB (plus a tail) cut into units: what the main thread gives back,
+    // after each unit's thread gave back its own blocks, reaches each unit's last whole block
+    // without a gap, and a unit inside one block (a short last one) takes its block along.
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("input");
+    std::fs::write(&path, vec![b'x'; (1 << 20) + 1000]).expect("write");
+    let (input, _) = open(&path).expect("open");
+    let mut released = 0;
+    for (span, frontier) in [
+        (100..300_000, 262_144),
+        (300_000..1_000_000, 983_040),
+        (1_000_000..1_040_000, 983_040),
+        (1_040_000..1_049_576, 1_048_576),
+    ] {
+        released = input.release_unit_start(released, span.clone());
+        assert_eq!(released, frontier, "after {span:?}");
+    }
+    // The bytes read as they were.
+    assert!(input.iter().all(|&b| b == b'x'));
 }

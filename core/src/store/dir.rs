@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use arrow_array::types::Int32Type;
 use arrow_array::{Array, ArrayRef, DictionaryArray, ListArray, NullArray, RecordBatch, StringArray};
 use arrow_buffer::Buffer;
-use arrow_data::ArrayData;
+use arrow_data::{ArrayData, ArrayDataBuilder};
 use arrow_ipc::convert::fb_to_schema;
 use arrow_ipc::reader::{FileDecoder, read_footer_length};
 use arrow_ipc::root_as_footer;
@@ -396,10 +396,6 @@ fn same_value(column: &ArrayRef) -> Option<&str> {
         let values = dict.values().as_any().downcast_ref::<StringArray>()?;
         let first = usize::try_from(keys[0]).ok().filter(|&k| k < values.len() && values.is_valid(k))?;
         let value = values.value(first);
-        // Most often every key is the first one (one batch, one dictionary entry).
-        if keys.iter().all(|&k| k == keys[0]) {
-            return Some(value);
-        }
         // Keys are compared by the strings they point at: batches joined into one write (small
         // files) or merged hold a dictionary with the value once per batch. Each dictionary
         // entry is compared once (0: not yet, 1: the value, 2: another).
@@ -534,6 +530,16 @@ fn null_data(data_type: &DataType, n: usize, zeros: &Buffer) -> std::result::Res
     // (`zeros` holds 8n + 64 bytes: n/8 bytes of null bits, 4(n + 1) of offsets or keys, 8n of
     // span values); every offset is 0, within an empty value buffer, and every row is null, so
     // no key (all 0, with an empty dictionary) is one arrow requires in bounds.
+    unsafe { build_laid_out(data) }
+}
+
+/// Builds an array laid out by this module without arrow's check of each value; debug builds,
+/// and so the tests, check it in full.
+///
+/// # Safety
+/// The builder's buffers must be valid for its type and length (arrow's `build_unchecked`).
+unsafe fn build_laid_out(data: ArrayDataBuilder) -> std::result::Result<ArrayData, ArrowError> {
+    // SAFETY: passed on to the caller.
     let data = unsafe { data.build_unchecked() };
     #[cfg(debug_assertions)]
     data.validate_full()?;
@@ -563,10 +569,7 @@ fn same_data(
     };
     // SAFETY: a dictionary's n keys are 0, into one value, and a list's n + 1 offsets are 0,
     // into no items; no row is null.
-    let data = unsafe { data.build_unchecked() };
-    #[cfg(debug_assertions)]
-    data.validate_full()?;
-    Ok(data)
+    unsafe { build_laid_out(data) }
 }
 
 /// Checks a decoded segment as arrow's full validation would, except for dictionary keys: one

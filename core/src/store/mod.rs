@@ -1200,6 +1200,8 @@ struct Matcher<'a> {
     seg_cache: Vec<Option<SegFilter>>,
 }
 
+/// Per dictionary value of a segment's column, whether a filter wants it (`None`: no filter on
+/// that column).
 struct SegFilter {
     codes: Option<Vec<bool>>,
     roots: Option<Vec<bool>>,
@@ -1254,23 +1256,13 @@ impl<'a> Matcher<'a> {
         if f.exclude_planned && c.planned.value(l) {
             return false;
         }
-        if let Some(codes) = &sf.codes
-            && !c.code.key(l).is_some_and(|k| codes[k as usize])
-        {
-            return false;
-        }
-        if let Some(roots) = &sf.roots
-            && !c.root_code.key(l).is_some_and(|k| roots[k as usize])
-        {
-            return false;
-        }
-        if let Some(o) = &sf.origin
-            && !c.origin.key(l).is_some_and(|k| o[k as usize])
-        {
-            return false;
-        }
-        if let Some(d) = &sf.doc
-            && !c.doc_id.key(l).is_some_and(|k| d[k as usize])
+        let allowed = |wanted: &Option<Vec<bool>>, column: &crate::columnar::DictColumn| {
+            wanted.as_ref().is_none_or(|w| column.key(l).is_some_and(|k| w[k as usize]))
+        };
+        if !(allowed(&sf.codes, &c.code)
+            && allowed(&sf.roots, &c.root_code)
+            && allowed(&sf.origin, &c.origin)
+            && allowed(&sf.doc, &c.doc_id))
         {
             return false;
         }
