@@ -143,7 +143,10 @@ pub enum ErrorKind {
     FailedPrecondition,
     /// Try again later (UNAVAILABLE).
     Unavailable,
-    /// Everything else: I/O, corruption, bugs (INTERNAL).
+    /// The store's files are damaged: never served as data (DATA_LOSS; Python
+    /// `CorruptStoreError`).
+    Corrupt,
+    /// Everything else: I/O, bugs (INTERNAL).
     Internal,
 }
 
@@ -156,7 +159,8 @@ impl Error {
             Error::Conflict { .. } => ErrorKind::Conflict,
             Error::Locked { .. } => ErrorKind::FailedPrecondition,
             Error::Unavailable(_) => ErrorKind::Unavailable,
-            Error::Io { .. } | Error::Corrupt { .. } | Error::Internal(_) => ErrorKind::Internal,
+            Error::Corrupt { .. } => ErrorKind::Corrupt,
+            Error::Io { .. } | Error::Internal(_) => ErrorKind::Internal,
         }
     }
 
@@ -223,8 +227,20 @@ impl Error {
 }
 
 impl From<rusqlite::Error> for Error {
+    /// A catalog SQLite finds malformed is a damaged store (its path relative: the store's
+    /// backend places it); anything else is unexpected.
     fn from(e: rusqlite::Error) -> Self {
-        Error::Internal(format!("store catalog: {e}"))
+        use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+        match e.sqlite_error_code() {
+            Some(DatabaseCorrupt | NotADatabase) => Error::Corrupt {
+                path: PathBuf::from("catalog.sqlite"),
+                message: format!(
+                    "the catalog is damaged ({e}). `detente store check` lists what is wrong; \
+                     `detente store repair` rebuilds the catalog from the segments"
+                ),
+            },
+            _ => Error::Internal(format!("store catalog: {e}")),
+        }
     }
 }
 

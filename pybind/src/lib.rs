@@ -29,6 +29,7 @@ fn to_pyerr(e: CoreError) -> PyErr {
         (_, ErrorKind::Conflict) => "ConflictError",
         (_, ErrorKind::FailedPrecondition) => "StoreLockedError",
         (_, ErrorKind::Unavailable) => "UnavailableError",
+        (_, ErrorKind::Corrupt) => "CorruptStoreError",
         (_, ErrorKind::Internal) => "DetenteError",
     };
     let field = e.field().map(str::to_string);

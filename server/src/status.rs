@@ -81,6 +81,10 @@ pub fn status(e: Error, fields: Fields) -> Status {
         }
         ErrorKind::FailedPrecondition => Status::failed_precondition(message),
         ErrorKind::Unavailable => Status::unavailable(message),
+        ErrorKind::Corrupt => {
+            tracing::error!(error = %message, "damaged store");
+            Status::data_loss(message)
+        }
         ErrorKind::Internal => {
             tracing::error!(error = %message, "internal error");
             Status::internal(message)

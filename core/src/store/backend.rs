@@ -46,7 +46,7 @@ pub struct Commit {
 }
 
 /// An imported file, by the fingerprint of its content.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ImportRecord {
     /// Format, content hash and length (`gdelt2:…:…`).
     pub fingerprint: String,

@@ -1,58 +1,73 @@
 //! The embedded store on disk: a directory holding a SQLite catalog (WAL) of documents,
-//! dictionary entries, segments and removed rows, and the events themselves in immutable Arrow IPC
-//! segment files (`segments/00000001.arrow`, readable by pyarrow and polars) that are
-//! memory-mapped for reading. A column a segment has no value in is written as Arrow's null type
-//! and read back as a null column of its own type; so is a column whose every row holds one value
-//! (an import's `origin`, its empty `topics`), with that value in the field's metadata under
-//! `detente.same` ([`to_stored`], [`from_stored`]).
+//! dictionary entries, imported files and the list of segments, and the events themselves in
+//! immutable Arrow IPC segment files (`segments/{seq}-{generation}-{xxh3}.arrow`, readable by
+//! pyarrow and polars; the format is in [`super::ipc`]) that are memory-mapped for reading.
 //!
-//! A write lands in three steps: the segment is written to a temporary file, synced and renamed;
-//! then one SQLite transaction records it with the rest of the write. A crash before the
-//! transaction commits leaves an orphan file that the next writer deletes; the catalog is the
-//! truth. A merge of small segments (compaction) lands the same way, one transaction swapping
-//! the merged segments' entries for the new one's, and then deletes their files: a reader that
-//! lists `segments/` itself, rather than the catalog, may meet both for a moment. One process
-//! writes at a time (an exclusive lock on `LOCK`); any number read.
+//! Each segment file carries what the catalog knows of it ([`SegmentMeta`]: its place in the
+//! store, the rows its writes removed, the files they imported) and names its own checksum, so
+//! that damage is found before a value is served and the catalog can be rebuilt from the
+//! segments alone ([`super::repair`]).
+//!
+//! A write lands in four steps: the catalog notes the write as pending (the file name's
+//! `{seq}-{generation}` prefix; not synced, as a crash only loses the proof that the file may be
+//! removed); the segment is written to `….arrow.tmp`, checked, synced and renamed; then one
+//! SQLite transaction records it with the rest of the write and clears the note. Only files
+//! provably left by a write that never committed are ever removed: temporary names, and files of
+//! a pending note the catalog does not list. A merge of small segments (compaction) lands the
+//! same way, its transaction also noting the merged files as retired; they are deleted after.
+//! Any other segment file the catalog does not list means the catalog is damaged: the store
+//! refuses to open and names `detente store repair`. One process writes at a time (an
+//! exclusive lock on `LOCK`); any number read.
 
-use super::backend::{Backend, Commit, Committed, LoadedSegment, Snapshot, check_merge};
+use super::backend::{Backend, Commit, Committed, ImportRecord, LoadedSegment, Snapshot, check_merge};
+use super::files::{EXT, QUARANTINE, SEGMENTS, SegmentMeta, SegmentName, TMP_EXT, checksum, damaged};
+use super::ipc::{map_segment, read_mapped_segment, read_meta, read_segment, write_segment_file};
 use crate::actors::{Entry, Layer, NameKind};
 use crate::columnar::event_schema;
 use crate::date::Date;
 use crate::document::Document;
 use crate::error::{Error, Result};
-use arrow_array::types::Int32Type;
-use arrow_array::{Array, ArrayRef, DictionaryArray, ListArray, NullArray, RecordBatch, StringArray};
-use arrow_buffer::Buffer;
-use arrow_data::{ArrayData, ArrayDataBuilder};
-use arrow_ipc::convert::fb_to_schema;
-use arrow_ipc::reader::{FileDecoder, read_footer_length};
-use arrow_ipc::root_as_footer;
-use arrow_ipc::writer::FileWriter;
-use arrow_schema::{ArrowError, DataType, Field, FieldRef, Schema};
+use arrow_array::RecordBatch;
 use parking_lot::Mutex;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
-use std::ptr::NonNull;
-use std::sync::Arc;
 use std::time::Duration;
 
-/// The schema version this build writes; older catalogs are migrated on a writable open.
-pub const SCHEMA_VERSION: i64 = 4;
+/// The schema version this build writes and reads; older catalogs are migrated on a writable
+/// open. 5: segments carry their checksum (in their name) and their place in the store (in
+/// their footer); removed rows live in the segments, not the catalog.
+pub const SCHEMA_VERSION: i64 = 5;
 
-/// The oldest schema version this build reads without migrating (a read-only open).
-const OLDEST_READABLE: i64 = 2;
-
-const CATALOG: &str = "catalog.sqlite";
+/// The catalog's file name.
+pub(super) const CATALOG: &str = "catalog.sqlite";
 
 /// Imported files by format and size (the last part of their fingerprint), for
 /// [`Backend::imported_size`]: an import of thousands of files asks once per file.
 const IMPORTS_BY_SIZE: &str =
     "CREATE INDEX IF NOT EXISTS imports_by_size ON imports(format, substr(fingerprint, length(format) + 19))";
-const SEGMENTS: &str = "segments";
-const LOCK: &str = "LOCK";
+pub(super) const LOCK: &str = "LOCK";
+/// Where uploads to the service are spooled before they are imported (emptied at every
+/// writable open: anything there was left by a process that died).
+pub const UPLOADS: &str = "uploads";
+
+/// The catalog of this build, made in one transaction.
+const CATALOG_SCHEMA: &str = "
+    CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE segments(seq INTEGER PRIMARY KEY, file TEXT NOT NULL UNIQUE, rows INTEGER NOT NULL,
+                          bytes INTEGER NOT NULL, created INTEGER NOT NULL);
+    CREATE TABLE documents(id TEXT PRIMARY KEY, published TEXT NOT NULL, title TEXT, text TEXT NOT NULL,
+                           hash INTEGER NOT NULL, added INTEGER NOT NULL);
+    CREATE TABLE actors(id INTEGER PRIMARY KEY, code TEXT NOT NULL, kind TEXT NOT NULL, names TEXT NOT NULL,
+                        valid_from TEXT, valid_until TEXT, office TEXT, added INTEGER NOT NULL,
+                        hash INTEGER NOT NULL);
+    CREATE TABLE imports(fingerprint TEXT PRIMARY KEY, name TEXT NOT NULL, format TEXT NOT NULL,
+                         rows INTEGER NOT NULL, added INTEGER NOT NULL);
+    CREATE TABLE pending(prefix TEXT PRIMARY KEY);
+    CREATE TABLE retired(file TEXT PRIMARY KEY);
+    INSERT INTO meta VALUES ('generation', '0');";
 
 /// How to open a store directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,18 +84,114 @@ pub enum Access {
 /// The directory backend.
 #[derive(Debug)]
 pub struct DirBackend {
-    root: PathBuf,
-    conn: Mutex<Connection>,
+    pub(super) root: PathBuf,
+    pub(super) conn: Mutex<Connection>,
     /// Held for the life of a writable store: the OS releases it when the process dies.
     _lock: Option<File>,
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+pub(super) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |e| Error::io(path, e)
 }
 
-fn now_secs() -> i64 {
+pub(super) fn now_secs() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// Takes the store's writer lock (`LOCK`), or says who holds it.
+pub(super) fn lock_store(root: &Path) -> Result<File> {
+    let lock_path = root.join(LOCK);
+    let lock = File::options().create(true).truncate(false).write(true).open(&lock_path).map_err(io(&lock_path))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(fs::TryLockError::WouldBlock) => Err(Error::Locked {
+            path: root.to_path_buf(),
+            reason: "another process is writing it (open it read-only, or stop that process)".into(),
+        }),
+        Err(fs::TryLockError::Error(e)) => Err(Error::io(&lock_path, e)),
+    }
+}
+
+/// Opens a catalog for writing: WAL, and FULL synchronous commits (a commit that returned is on
+/// disk, so an acknowledged write survives a crash).
+pub(super) fn open_catalog(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path).map_err(|e| catalog_error(path, e))?;
+    let setup = || -> rusqlite::Result<()> {
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")
+    };
+    setup().map_err(|e| catalog_error(path, e))?;
+    Ok(conn)
+}
+
+/// A catalog error: damage (SQLite finds the file malformed, or not a database) is a damaged
+/// store; anything else as it comes.
+pub(super) fn catalog_error(path: &Path, e: rusqlite::Error) -> Error {
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    match e.sqlite_error_code() {
+        Some(DatabaseCorrupt | NotADatabase) => damaged(path, format!("the catalog is damaged ({e})")),
+        _ => Error::from(e),
+    }
+}
+
+/// Creates an empty catalog at `path` in one step: built under a temporary name and renamed, so
+/// that a reader never meets a catalog without its tables.
+fn create_catalog(root: &Path, path: &Path) -> Result<()> {
+    let tmp = path.with_extension("sqlite.new");
+    for leftover in [tmp.clone(), tmp.with_extension("new-wal"), tmp.with_extension("new-shm")] {
+        if leftover.exists() {
+            fs::remove_file(&leftover).map_err(io(&leftover))?;
+        }
+    }
+    {
+        let mut conn = open_catalog(&tmp)?;
+        let tx = conn.transaction()?;
+        tx.execute_batch(CATALOG_SCHEMA)?;
+        tx.execute_batch(IMPORTS_BY_SIZE)?;
+        set_schema_version(&tx, SCHEMA_VERSION)?;
+        tx.commit()?;
+        // Closing checkpoints the WAL into the file and removes it.
+        conn.close().map_err(|(_, e)| Error::from(e))?;
+    }
+    File::open(&tmp).and_then(|f| f.sync_all()).map_err(io(&tmp))?;
+    fs::rename(&tmp, path).map_err(io(path))?;
+    sync_dir(root)
+}
+
+/// Makes a rename or removal in `dir` durable.
+pub(super) fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
+}
+
+/// The segment files in a store's `segments/` (names ending `.arrow`), sorted.
+pub(super) fn segment_files(root: &Path) -> Result<Vec<String>> {
+    let dir = root.join(SEGMENTS);
+    let entries = match fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(&dir, e)),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let name = entry.map_err(io(&dir))?.file_name().to_string_lossy().into_owned();
+        if name.ends_with(EXT) {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// The error for a store without its catalog: no store at all, or (segments there) a damaged one.
+fn missing_catalog(root: &Path) -> Error {
+    match segment_files(root) {
+        Ok(files) if !files.is_empty() => damaged(
+            root.join(CATALOG),
+            format!("the catalog is missing, while {SEGMENTS}/ holds {} segment files", files.len()),
+        ),
+        _ => Error::NotFound { what: "store", id: root.display().to_string() },
+    }
 }
 
 impl DirBackend {
@@ -88,113 +199,151 @@ impl DirBackend {
     pub fn open(root: &Path, access: Access) -> Result<DirBackend> {
         let catalog = root.join(CATALOG);
         // A catalog that cannot be looked at (permissions) is that error, not a missing store.
-        if access != Access::ReadWrite && !catalog.try_exists().map_err(io(&catalog))? {
-            return Err(Error::NotFound { what: "store", id: root.display().to_string() });
-        }
-        match access {
-            Access::ReadOnly => {
-                let conn = Connection::open_with_flags(
-                    &catalog,
-                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-                )?;
-                conn.busy_timeout(Duration::from_secs(10))?;
-                let version = schema_version(&conn)?;
-                if !(OLDEST_READABLE..=SCHEMA_VERSION).contains(&version) {
-                    let what = if version > SCHEMA_VERSION {
-                        "upgrade detente to read it"
-                    } else {
-                        "open it for writing once to migrate"
-                    };
-                    return Err(Error::Corrupt {
-                        path: catalog,
-                        message: format!(
-                            "schema version {version}, this build reads {OLDEST_READABLE} to {SCHEMA_VERSION} ({what})"
-                        ),
-                    });
-                }
-                Ok(DirBackend { root: root.to_path_buf(), conn: Mutex::new(conn), _lock: None })
+        let exists = catalog.try_exists().map_err(io(&catalog))?;
+        if access == Access::ReadOnly {
+            if !exists {
+                return Err(missing_catalog(root));
             }
-            Access::ReadWrite | Access::Existing => {
-                fs::create_dir_all(root.join(SEGMENTS)).map_err(io(root))?;
-                let lock_path = root.join(LOCK);
-                let lock = File::options()
-                    .create(true)
-                    .truncate(false)
-                    .write(true)
-                    .open(&lock_path)
-                    .map_err(io(&lock_path))?;
-                match lock.try_lock() {
-                    Ok(()) => {}
-                    Err(fs::TryLockError::WouldBlock) => {
-                        return Err(Error::Locked {
-                            path: root.to_path_buf(),
-                            reason: "another process is writing it (open it read-only, or stop that process)".into(),
-                        });
-                    }
-                    Err(fs::TryLockError::Error(e)) => return Err(Error::io(&lock_path, e)),
-                }
-                let mut conn = Connection::open(&catalog)?;
-                conn.busy_timeout(Duration::from_secs(10))?;
-                conn.pragma_update(None, "journal_mode", "WAL")?;
-                // FULL: a commit that returned is on disk, so an acknowledged write survives a crash.
-                conn.pragma_update(None, "synchronous", "FULL")?;
-                migrate(&mut conn)?;
-                // Not a schema change (older builds ignore an index): made at every writable open.
-                conn.execute_batch(IMPORTS_BY_SIZE)?;
-                let backend = DirBackend { root: root.to_path_buf(), conn: Mutex::new(conn), _lock: Some(lock) };
-                backend.remove_orphans()?;
-                Ok(backend)
-            }
+            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+            let conn = Connection::open_with_flags(&catalog, flags).map_err(|e| catalog_error(&catalog, e))?;
+            conn.busy_timeout(Duration::from_secs(10))?;
+            let version = schema_version(&conn).map_err(|e| catalog_error(&catalog, e))?;
+            check_version(&catalog, version, false)?;
+            return Ok(DirBackend { root: root.to_path_buf(), conn: Mutex::new(conn), _lock: None });
         }
+        if access == Access::Existing && !exists {
+            return Err(missing_catalog(root));
+        }
+        fs::create_dir_all(root.join(SEGMENTS)).map_err(io(root))?;
+        let lock = lock_store(root)?;
+        // Checked again under the lock: another writer may have made it meanwhile.
+        if !catalog.try_exists().map_err(io(&catalog))? {
+            if !segment_files(root)?.is_empty() {
+                return Err(missing_catalog(root));
+            }
+            create_catalog(root, &catalog)?;
+        }
+        let conn = open_catalog(&catalog)?;
+        let version = schema_version(&conn).map_err(|e| catalog_error(&catalog, e))?;
+        check_version(&catalog, version, true)?;
+        let backend = DirBackend { root: root.to_path_buf(), conn: Mutex::new(conn), _lock: Some(lock) };
+        if version < SCHEMA_VERSION {
+            backend.migrate(version)?;
+        }
+        backend.conn.lock().execute_batch(IMPORTS_BY_SIZE)?;
+        backend.recover()?;
+        Ok(backend)
     }
 
-    /// Deletes segment files the catalog does not list (left by a crash mid-write).
-    fn remove_orphans(&self) -> Result<()> {
-        let listed: std::collections::HashSet<String> = {
-            let conn = self.conn.lock();
-            let mut st = conn.prepare("SELECT file FROM segments")?;
-            st.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<_>>()?
-        };
+    fn catalog_path(&self) -> PathBuf {
+        self.root.join(CATALOG)
+    }
+
+    fn segment_path(&self, file: &str) -> PathBuf {
+        self.root.join(SEGMENTS).join(file)
+    }
+
+    /// Removes what writes that never committed left behind, and only that: temporary segment
+    /// files, the files of pending writes the catalog does not list, merged segments the catalog
+    /// retired, and spooled uploads. Anything else unlisted stays (loading reports it).
+    fn recover(&self) -> Result<()> {
         let dir = self.root.join(SEGMENTS);
         for entry in fs::read_dir(&dir).map_err(io(&dir))? {
             let entry = entry.map_err(io(&dir))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !listed.contains(&name) {
-                tracing::warn!(file = %entry.path().display(), "removing a segment left by an interrupted write");
+            if entry.file_name().to_string_lossy().ends_with(TMP_EXT) {
+                tracing::warn!(file = %entry.path().display(), "removing the temporary file of an interrupted write");
                 fs::remove_file(entry.path()).map_err(io(&entry.path()))?;
+            }
+        }
+        let conn = self.conn.lock();
+        let listed: HashSet<String> = strings(&conn, "SELECT file FROM segments")?;
+        let pending: Vec<String> = strings(&conn, "SELECT prefix FROM pending")?;
+        let retired: Vec<String> = strings(&conn, "SELECT file FROM retired")?;
+        for name in segment_files(&self.root)? {
+            let uncommitted = !listed.contains(&name) && pending.iter().any(|p| is_of_write(&name, p));
+            if uncommitted {
+                tracing::warn!(file = %dir.join(&name).display(), "removing a segment whose write did not commit");
+                fs::remove_file(dir.join(&name)).map_err(io(&dir.join(&name)))?;
+            }
+        }
+        for name in &retired {
+            let path = dir.join(name);
+            if !listed.contains(name) && path.exists() {
+                tracing::info!(file = %path.display(), "removing a merged segment");
+                fs::remove_file(&path).map_err(io(&path))?;
+            }
+        }
+        if !pending.is_empty() || !retired.is_empty() {
+            conn.execute_batch("DELETE FROM pending; DELETE FROM retired;")?;
+        }
+        drop(conn);
+        let uploads = self.root.join(UPLOADS);
+        if let Ok(entries) = fs::read_dir(&uploads) {
+            for entry in entries.flatten() {
+                tracing::warn!(file = %entry.path().display(), "removing an upload left by a process that stopped");
+                let _ = fs::remove_file(entry.path());
             }
         }
         Ok(())
     }
 
-    /// Writes a segment file durably under `name`; returns its size and its batch as read back
-    /// from the file, checked while the system writes the file out (the sync then waits for
-    /// less), and before anything is renamed or committed.
-    fn write_segment(&self, name: &str, batch: &RecordBatch) -> Result<(u64, RecordBatch)> {
+    /// Writes a segment file durably: noted as pending, written to a temporary name, read back
+    /// and checked while the system writes it out (the sync then waits for less), synced and
+    /// renamed to its name with its checksum. Returns the name, its size and its batch as read
+    /// back. A failure removes what it wrote.
+    fn write_segment(
+        &self,
+        conn: &Connection,
+        meta: &SegmentMeta,
+        batch: &RecordBatch,
+    ) -> Result<(String, u64, RecordBatch)> {
+        let prefix = SegmentName::prefix(meta.seq, meta.generation);
+        unsynced(conn, |c| c.execute("INSERT OR REPLACE INTO pending(prefix) VALUES (?1)", params![prefix]))?;
         let dir = self.root.join(SEGMENTS);
-        let tmp = dir.join(format!("{name}.tmp"));
-        let path = dir.join(name);
+        let tmp = dir.join(format!("{prefix}{TMP_EXT}"));
+        let mut renamed = None;
+        let written = self.write_file(&tmp, meta, batch, &mut renamed);
+        if written.is_err() {
+            for path in std::iter::once(&tmp).chain(renamed.as_ref()) {
+                if let Err(e) = fs::remove_file(path)
+                    && e.kind() != std::io::ErrorKind::NotFound
+                {
+                    tracing::warn!(file = %path.display(), error = %e, "could not remove a failed write's file");
+                }
+            }
+            let _ = unsynced(conn, |c| c.execute("DELETE FROM pending WHERE prefix = ?1", params![prefix]));
+        }
+        written
+    }
+
+    fn write_file(
+        &self,
+        tmp: &Path,
+        meta: &SegmentMeta,
+        batch: &RecordBatch,
+        renamed: &mut Option<PathBuf>,
+    ) -> Result<(String, u64, RecordBatch)> {
         let t = std::time::Instant::now();
-        let file = File::create(&tmp).map_err(io(&tmp))?;
-        let arrow = |e: arrow_schema::ArrowError| Error::Internal(format!("writing {}: {e}", tmp.display()));
-        let stored = to_stored(batch).map_err(arrow)?;
-        let mut w = FileWriter::try_new(BufWriter::with_capacity(1 << 20, file), &stored.schema()).map_err(arrow)?;
-        w.write(&stored).map_err(arrow)?;
-        w.finish().map_err(arrow)?;
-        let file = w.into_inner().map_err(arrow)?.into_inner().map_err(|e| Error::io(&tmp, e.into_error()))?;
+        let file = File::create(tmp).map_err(io(tmp))?;
+        let out = write_segment_file(BufWriter::with_capacity(1 << 20, file), batch, meta)?;
+        let file = out.into_inner().map_err(|e| Error::io(tmp, e.into_error()))?;
         start_writeback(&file);
         let encoded = t.elapsed();
+        let mmap = map_segment(tmp)?;
+        let name = SegmentName { seq: meta.seq, generation: meta.generation, checksum: checksum(&mmap) }.file();
         // Its pages are not mapped in after the check (an import would otherwise hold every
         // segment it wrote in its resident memory). The map outlives the rename.
-        let written = read_segment_file(&tmp, true)?;
+        let written = read_mapped_segment(tmp, mmap, true)?;
         let checked = t.elapsed();
-        file.sync_all().map_err(io(&tmp))?;
+        file.sync_all().map_err(io(tmp))?;
         let synced = t.elapsed();
-        let bytes = file.metadata().map_err(io(&tmp))?.len();
+        let bytes = file.metadata().map_err(io(tmp))?.len();
         drop(file);
-        fs::rename(&tmp, &path).map_err(io(&path))?;
+        let path = self.segment_path(&name);
+        fs::rename(tmp, &path).map_err(io(&path))?;
+        *renamed = Some(path);
         // The rename is durable once the directory is synced.
-        File::open(&dir).and_then(|d| d.sync_all()).map_err(io(&dir))?;
+        sync_dir(&self.root.join(SEGMENTS))?;
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         tracing::debug!(
             bytes,
@@ -204,43 +353,97 @@ impl DirBackend {
             renamed_ms = ms(t.elapsed() - synced),
             "segment written"
         );
-        Ok((bytes, written))
+        Ok((name, bytes, written.batch))
     }
 
-    /// One consistent read of the catalog and of the segments it lists.
+    /// Removes a written segment whose commit failed, and its pending note.
+    fn discard(&self, conn: &Connection, meta: &SegmentMeta, name: &str) {
+        let path = self.segment_path(name);
+        if let Err(e) = fs::remove_file(&path) {
+            tracing::warn!(file = %path.display(), error = %e, "could not remove a segment whose commit failed");
+        }
+        let prefix = SegmentName::prefix(meta.seq, meta.generation);
+        let _ = unsynced(conn, |c| c.execute("DELETE FROM pending WHERE prefix = ?1", params![prefix]));
+    }
+
+    /// One consistent read of the catalog and of the segments it lists, each checked against its
+    /// checksum and against the catalog.
     fn load_once(&self) -> Result<Snapshot> {
-        // One read transaction: the segment list, removed rows and counter are one consistent state.
-        let (files, tombstones, generation) = {
+        // The folder first, the catalog second: a file that appears in between was noted pending
+        // (or listed) before it was made, so it is known by the time the catalog is read.
+        let on_disk = segment_files(&self.root)?;
+        let (files, pending, retired, generation) = {
             let mut conn = self.conn.lock();
             let tx = conn.transaction()?;
-            let files: Vec<(u64, String)> = {
-                let mut st = tx.prepare("SELECT seq, file FROM segments ORDER BY seq")?;
-                st.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)))?
-                    .collect::<rusqlite::Result<_>>()?
+            let files: Vec<(u64, String, u64)> = {
+                let mut st = tx.prepare("SELECT seq, file, rows FROM segments ORDER BY seq")?;
+                st.query_map([], |r| {
+                    Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?, r.get::<_, i64>(2)? as u64))
+                })?
+                .collect::<rusqlite::Result<_>>()?
             };
-            let tombstones: Vec<u32> = {
-                let mut st = tx.prepare("SELECT row FROM tombstones")?;
-                st.query_map([], |r| r.get::<_, i64>(0).map(|x| x as u32))?.collect::<rusqlite::Result<_>>()?
-            };
+            let pending: Vec<String> = strings(&tx, "SELECT prefix FROM pending")?;
+            let retired: HashSet<String> = strings(&tx, "SELECT file FROM retired")?;
             let g = generation(&tx)?;
             tx.commit()?;
-            (files, tombstones, g)
+            (files, pending, retired, g)
         };
+        let listed: HashSet<&str> = files.iter().map(|f| f.1.as_str()).collect();
+        let unknown: Vec<&String> = on_disk
+            .iter()
+            .filter(|n| !listed.contains(n.as_str()) && !retired.contains(*n))
+            .filter(|n| !pending.iter().any(|p| is_of_write(n, p)))
+            .filter(|n| self.segment_path(n).exists())
+            .collect();
+        if let Some(first) = unknown.first() {
+            let names: Vec<&str> = unknown.iter().take(5).map(|s| s.as_str()).collect();
+            return Err(damaged(
+                self.segment_path(first),
+                format!(
+                    "{} segment file(s) the catalog does not list ({}{}): the catalog has lost track of events",
+                    unknown.len(),
+                    names.join(", "),
+                    if unknown.len() > names.len() { ", …" } else { "" }
+                ),
+            ));
+        }
         // Every file mapped first, checked after: a merge that removes files listed here can
         // only do so in the moments between the catalog's read and these maps.
-        let dir = self.root.join(SEGMENTS);
         let mapped = files
             .into_iter()
-            .map(|(seq, file)| {
-                let path = dir.join(file);
-                map_segment(&path).map(|m| (seq, path, m))
+            .map(|(seq, file, rows)| {
+                let path = self.segment_path(&file);
+                map_segment(&path).map(|m| (seq, rows, path, m))
             })
             .collect::<Result<Vec<_>>>()?;
         let mut segments = Vec::with_capacity(mapped.len());
-        for (seq, path, mmap) in mapped {
+        let mut tombstones = Vec::new();
+        let mut base = 0;
+        for (seq, rows, path, mmap) in mapped {
+            if SegmentName::of(&path).is_none_or(|n| n.seq != seq) {
+                return Err(damaged(&path, format!("the catalog lists it as segment {seq}, which its name is not")));
+            }
             // Checked, then let go of: a query maps back in only the columns it reads, and a
             // store larger than memory opens.
-            segments.push(LoadedSegment { seq, batch: read_mapped_segment(&path, mmap, true)? });
+            let read = read_mapped_segment(&path, mmap, true)?;
+            let meta = read.meta.ok_or_else(|| damaged(&path, "it has no record of its place in the store"))?;
+            let disagree = if meta.seq != seq {
+                Some(format!("segment {}", meta.seq))
+            } else if meta.rows != rows {
+                Some(format!("{} rows where the catalog says {rows}", meta.rows))
+            } else if meta.base != base {
+                Some(format!("its first row is {} where the catalog's order makes it {base}", meta.base))
+            } else if meta.generation > generation {
+                Some(format!("generation {} is newer than the catalog's {generation}", meta.generation))
+            } else {
+                None
+            };
+            if let Some(what) = disagree {
+                return Err(damaged(&path, format!("the catalog and the segment disagree: {what}")));
+            }
+            base += rows;
+            tombstones.extend_from_slice(&meta.removed);
+            segments.push(LoadedSegment { seq, batch: read.batch });
         }
         Ok(Snapshot { segments, tombstones, generation })
     }
@@ -249,17 +452,274 @@ impl DirBackend {
     fn missing_segment(&self, e: &Error) -> bool {
         matches!(e, Error::Io { path, .. } if path.starts_with(self.root.join(SEGMENTS)) && !path.exists())
     }
+
+    /// Brings a catalog of an older build to [`SCHEMA_VERSION`]. Up to 4 the steps change only
+    /// the catalog; 4 → 5 rewrites every segment with its checksum and its place in the store.
+    fn migrate(&self, from: i64) -> Result<()> {
+        let mut conn = self.conn.lock();
+        let mut version = from;
+        while version < 4 {
+            let tx = conn.transaction()?;
+            // 2: imported files, so that importing the same file again writes nothing. 3 and 4
+            // changed what segment files may hold (null-type columns), not the catalog.
+            if version == 1 {
+                tx.execute_batch(
+                    "CREATE TABLE imports(fingerprint TEXT PRIMARY KEY, name TEXT NOT NULL, format TEXT NOT NULL,
+                                          rows INTEGER NOT NULL, added INTEGER NOT NULL);",
+                )?;
+            }
+            version += 1;
+            set_schema_version(&tx, version)?;
+            tx.commit()?;
+        }
+        drop(conn);
+        self.migrate_to_5()
+    }
+
+    /// 4 → 5: every segment rewritten under its checksum's name with its [`SegmentMeta`] (the
+    /// rows removed so far and the files imported go into the segments that follow them), and
+    /// dictionary entries given their hash; the old files retired in the same transaction.
+    fn migrate_to_5(&self) -> Result<()> {
+        let t = std::time::Instant::now();
+        {
+            let mut conn = self.conn.lock();
+            let tx = conn.transaction()?;
+            tx.execute_batch(
+                "CREATE TABLE IF NOT EXISTS pending(prefix TEXT PRIMARY KEY);
+                 CREATE TABLE IF NOT EXISTS retired(file TEXT PRIMARY KEY);",
+            )?;
+            let has_hash: bool =
+                tx.query_row("SELECT count(*) FROM pragma_table_info('actors') WHERE name = 'hash'", [], |r| {
+                    r.get::<_, i64>(0).map(|n| n > 0)
+                })?;
+            if !has_hash {
+                tx.execute_batch("ALTER TABLE actors ADD COLUMN hash INTEGER NOT NULL DEFAULT 0")?;
+            }
+            let actors: Vec<(i64, StoredActor)> = {
+                let mut st = tx.prepare("SELECT id, code, kind, names, valid_from, valid_until, office FROM actors")?;
+                st.query_map([], |r| Ok((r.get(0)?, StoredActor::from_row(r, 1)?)))?.collect::<rusqlite::Result<_>>()?
+            };
+            for (id, a) in actors {
+                tx.execute("UPDATE actors SET hash = ?1 WHERE id = ?2", params![a.hash() as i64, id])?;
+            }
+            tx.commit()?;
+        }
+        // A migration interrupted before may have left rewritten files: pending, so removed.
+        self.recover_pending()?;
+        let mut conn = self.conn.lock();
+        let listed: Vec<(u64, String, u64)> = {
+            let mut st = conn.prepare("SELECT seq, file, rows FROM segments ORDER BY seq")?;
+            st.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?, r.get::<_, i64>(2)? as u64)))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        let has_tombstones: bool = conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tombstones'",
+            [],
+            |r| r.get::<_, i64>(0).map(|n| n > 0),
+        )?;
+        let mut tombstones: Vec<(u32, u64)> = Vec::new();
+        if has_tombstones {
+            let mut st = conn.prepare("SELECT row, seq FROM tombstones ORDER BY seq")?;
+            tombstones = st
+                .query_map([], |r| Ok((r.get::<_, i64>(0)? as u32, r.get::<_, i64>(1)? as u64)))?
+                .collect::<rusqlite::Result<_>>()?;
+        }
+        let imports = imports(&conn)?;
+        // Older builds deleted what their catalog did not list; this one sets it aside.
+        let names: HashSet<&str> = listed.iter().map(|l| l.1.as_str()).collect();
+        for name in segment_files(&self.root)? {
+            if !names.contains(name.as_str()) && SegmentName::parse(&name).is_none() {
+                quarantine(&self.root, &name, "not in the catalog of an older build")?;
+            }
+        }
+        let generation = generation(&conn)? + 1;
+        let mut rewritten = Vec::with_capacity(listed.len());
+        let (mut base, mut previous) = (0u64, 0u64);
+        for (i, (seq, file, rows)) in listed.iter().enumerate() {
+            let last = i + 1 == listed.len();
+            let read = read_segment(&self.segment_path(file), true)?;
+            let removed = tombstones.iter().filter(|t| (t.1 > previous && t.1 <= *seq) || (last && t.1 > *seq));
+            let meta = SegmentMeta {
+                format: SCHEMA_VERSION,
+                seq: *seq,
+                first_seq: previous + 1,
+                base,
+                rows: *rows,
+                generation,
+                removed: removed.map(|t| t.0).collect(),
+                imports: if last { imports.clone() } else { Vec::new() },
+            };
+            let (name, bytes, _) = self.write_segment(&conn, &meta, &read.batch)?;
+            rewritten.push((*seq, name, *rows, bytes));
+            base += rows;
+            previous = *seq;
+        }
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM segments", [])?;
+        for (seq, name, rows, bytes) in &rewritten {
+            insert_segment(&tx, *seq, name, *rows as usize, *bytes)?;
+        }
+        for (_, file, _) in &listed {
+            tx.execute("INSERT OR REPLACE INTO retired(file) VALUES (?1)", params![file])?;
+        }
+        tx.execute_batch("DROP TABLE IF EXISTS tombstones; DELETE FROM pending;")?;
+        tx.execute("UPDATE meta SET value = ?1 WHERE key = 'generation'", params![generation.to_string()])?;
+        set_schema_version(&tx, SCHEMA_VERSION)?;
+        tx.commit()?;
+        drop(conn);
+        tracing::info!(segments = listed.len(), ms = t.elapsed().as_millis() as u64, "store migrated to format 5");
+        Ok(())
+    }
+
+    /// Removes the files of pending writes the catalog does not list, and clears the notes.
+    fn recover_pending(&self) -> Result<()> {
+        let conn = self.conn.lock();
+        let pending: Vec<String> = strings(&conn, "SELECT prefix FROM pending")?;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let listed: HashSet<String> = strings(&conn, "SELECT file FROM segments")?;
+        for name in segment_files(&self.root)? {
+            if !listed.contains(&name) && pending.iter().any(|p| is_of_write(&name, p)) {
+                let path = self.segment_path(&name);
+                fs::remove_file(&path).map_err(io(&path))?;
+            }
+        }
+        conn.execute("DELETE FROM pending", [])?;
+        Ok(())
+    }
+
+    /// Locates catalog errors in this store.
+    fn located(&self, e: Error) -> Error {
+        match e {
+            Error::Corrupt { path, message } if path.is_relative() => {
+                Error::Corrupt { path: self.root.join(path), message }
+            }
+            other => other,
+        }
+    }
 }
 
-/// Memory-maps one Arrow IPC file of a single event batch and decodes it without copying.
-pub fn read_ipc_mmap(path: &Path) -> Result<RecordBatch> {
-    read_segment_file(path, false)
+/// True when a segment file name is one a write with this pending prefix makes.
+fn is_of_write(name: &str, prefix: &str) -> bool {
+    name.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('-'))
 }
 
-/// [`read_ipc_mmap`]; with `release`, the pages the check read are dropped from the mapping
-/// afterwards (they stay in the page cache and map back in when a query reads them).
-fn read_segment_file(path: &Path, release: bool) -> Result<RecordBatch> {
-    read_mapped_segment(path, map_segment(path)?, release)
+/// Moves a file out of `segments/` into `quarantine/` (never deleted); returns where it went.
+pub(super) fn quarantine(root: &Path, name: &str, why: &str) -> Result<PathBuf> {
+    let dir = root.join(QUARANTINE);
+    fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let from = root.join(SEGMENTS).join(name);
+    let mut to = dir.join(name);
+    let mut n = 1;
+    while to.exists() {
+        to = dir.join(format!("{name}.{n}"));
+        n += 1;
+    }
+    fs::rename(&from, &to).map_err(io(&from))?;
+    tracing::warn!(from = %from.display(), to = %to.display(), reason = why, "segment set aside");
+    Ok(to)
+}
+
+/// Runs catalog statements without waiting for the disk (`synchronous = NORMAL`): notes whose
+/// loss in a power cut costs only the proof that a file may be removed, never an event.
+fn unsynced<T>(conn: &Connection, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    let out = f(conn);
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(out?)
+}
+
+/// The first column of a query's rows.
+fn strings<C: FromIterator<String>>(conn: &Connection, sql: &str) -> Result<C> {
+    let mut st = conn.prepare(sql)?;
+    let rows = st.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<C>>()?;
+    Ok(rows)
+}
+
+/// Imported files the catalog records.
+pub(super) fn imports(conn: &Connection) -> Result<Vec<ImportRecord>> {
+    let mut st = conn.prepare("SELECT fingerprint, name, format, rows FROM imports ORDER BY added, fingerprint")?;
+    let rows = st
+        .query_map([], |r| {
+            Ok(ImportRecord {
+                fingerprint: r.get(0)?,
+                name: r.get(1)?,
+                format: r.get(2)?,
+                rows: r.get::<_, i64>(3)? as u64,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// A dictionary entry as the catalog keeps it, and the hash that finds a changed byte in it.
+pub(super) struct StoredActor {
+    pub code: String,
+    pub kind: String,
+    pub names: String,
+    pub from: Option<String>,
+    pub until: Option<String>,
+    pub office: Option<String>,
+}
+
+impl StoredActor {
+    /// The columns `code, kind, names, valid_from, valid_until, office` from `at` on.
+    pub fn from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<StoredActor> {
+        Ok(StoredActor {
+            code: r.get(at)?,
+            kind: r.get(at + 1)?,
+            names: r.get(at + 2)?,
+            from: r.get(at + 3)?,
+            until: r.get(at + 4)?,
+            office: r.get(at + 5)?,
+        })
+    }
+
+    fn of(a: &Entry) -> StoredActor {
+        StoredActor {
+            code: a.code.clone(),
+            kind: a.kind.as_str().to_string(),
+            names: a.names.join("; "),
+            from: a.from.map(|d| d.to_string()),
+            until: a.until.map(|d| d.to_string()),
+            office: a.office.clone(),
+        }
+    }
+
+    /// XXH3 of the fields, each followed by a separator no field holds.
+    pub fn hash(&self) -> u64 {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        let opt = |s: &Option<String>| s.clone().unwrap_or_else(|| "\u{0}".into());
+        for field in [&self.code, &self.kind, &self.names, &opt(&self.from), &opt(&self.until), &opt(&self.office)] {
+            h.update(field.as_bytes());
+            h.update(&[0xff]);
+        }
+        h.digest()
+    }
+}
+
+/// Refuses a catalog this build cannot use: none (an empty file), a newer one, or (read-only)
+/// an older one.
+fn check_version(catalog: &Path, version: i64, writable: bool) -> Result<()> {
+    if version == 0 {
+        return Err(damaged(catalog, "the catalog holds no tables (an empty or foreign file)"));
+    }
+    if version > SCHEMA_VERSION {
+        return Err(Error::Corrupt {
+            path: catalog.to_path_buf(),
+            message: format!("schema version {version} is newer than this build's ({SCHEMA_VERSION}): upgrade detente"),
+        });
+    }
+    if version < SCHEMA_VERSION && !writable {
+        return Err(Error::Corrupt {
+            path: catalog.to_path_buf(),
+            message: format!(
+                "schema version {version}, written by an older build: open it for writing once to migrate it to {SCHEMA_VERSION}"
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Asks the system to start writing a file out now, so that the sync after the file's check
@@ -275,409 +735,7 @@ fn start_writeback(file: &File) {
 #[cfg(not(target_os = "linux"))]
 fn start_writeback(_: &File) {}
 
-/// Maps a segment file (its descriptor closed again: a store may hold more segments than a
-/// process may open files).
-fn map_segment(path: &Path) -> Result<memmap2::Mmap> {
-    let file = File::open(path).map_err(io(path))?;
-    // SAFETY: segment files are immutable once renamed into place; nothing truncates them. A
-    // merge deletes the files it merged, which leaves a mapping valid (the file lives on until
-    // it is unmapped).
-    unsafe { memmap2::Mmap::map(&file) }.map_err(io(path))
-}
-
-/// [`read_segment_file`] of a file already mapped.
-fn read_mapped_segment(path: &Path, mmap: memmap2::Mmap, release: bool) -> Result<RecordBatch> {
-    // Arrow asserts some of what a damaged file breaks (a schema type it does not know, and,
-    // without its validation, a node longer than its buffer): that is an error here, not a crash.
-    let mmap = std::panic::AssertUnwindSafe(mmap);
-    std::panic::catch_unwind(move || decode_segment_file(path, mmap.0, release)).unwrap_or_else(|_| {
-        Err(Error::Corrupt { path: path.to_path_buf(), message: "the file does not hold what it says".into() })
-    })
-}
-
-fn decode_segment_file(path: &Path, mmap: memmap2::Mmap, release: bool) -> Result<RecordBatch> {
-    let corrupt = |m: String| Error::Corrupt { path: path.to_path_buf(), message: m };
-    if mmap.len() < 10 {
-        return Err(corrupt("file too short".into()));
-    }
-    let len = mmap.len();
-    let ptr = NonNull::new(mmap.as_ptr() as *mut u8).ok_or_else(|| corrupt("empty mapping".into()))?;
-    // SAFETY: the pointer and length describe the mapping, which the Arc keeps alive as long as
-    // any buffer slice refers to it.
-    let mmap = Arc::new(mmap);
-    let buffer = unsafe { Buffer::from_custom_allocation(ptr, len, mmap.clone()) };
-    let trailer: [u8; 10] = buffer[len - 10..].try_into().map_err(|_| corrupt("bad trailer".into()))?;
-    let footer_len = read_footer_length(trailer).map_err(|e| corrupt(e.to_string()))?;
-    if footer_len + 10 > len {
-        return Err(corrupt("bad footer length".into()));
-    }
-    let footer = root_as_footer(&buffer[len - 10 - footer_len..len - 10]).map_err(|e| corrupt(e.to_string()))?;
-    let schema = footer.schema().map(fb_to_schema).ok_or_else(|| corrupt("no schema".into()))?;
-    if !is_stored_schema(&schema) {
-        return Err(corrupt("the segment's schema is not the event schema".into()));
-    }
-    // SAFETY: `check_segment` below makes every check arrow's own validation would (layouts,
-    // offsets, UTF-8, nulls), and a stricter one of dictionary keys, before the batch is used.
-    let mut decoder = unsafe { FileDecoder::new(Arc::new(schema), footer.version()).with_skip_validation(true) };
-    let block_data = |b: &arrow_ipc::Block| -> Result<Buffer> {
-        let start = usize::try_from(b.offset()).map_err(|_| corrupt("bad block offset".into()))?;
-        let n = b.metaDataLength() as usize + b.bodyLength() as usize;
-        if start.checked_add(n).is_none_or(|end| end > len) {
-            return Err(corrupt("block outside the file".into()));
-        }
-        Ok(buffer.slice_with_length(start, n))
-    };
-    let blocks = footer.recordBatches().ok_or_else(|| corrupt("no record batches".into()))?;
-    if blocks.len() != 1 {
-        return Err(corrupt(format!("expected one record batch, found {}", blocks.len())));
-    }
-    let block = blocks.get(0);
-    let data = block_data(block)?;
-    for block in footer.dictionaries().iter().flatten() {
-        let data = block_data(block)?;
-        decoder.read_dictionary(block, &data).map_err(|e| corrupt(e.to_string()))?;
-    }
-    let batch = decoder
-        .read_record_batch(block, &data)
-        .map_err(|e| corrupt(e.to_string()))?
-        .ok_or_else(|| corrupt("empty batch".into()))?;
-    check_segment(&batch).map_err(|e| corrupt(e.to_string()))?;
-    let batch = from_stored(batch).map_err(|e| corrupt(e.to_string()))?;
-    if release {
-        // SAFETY: a read-only map of an immutable file; dropped pages are read again from the
-        // page cache (or the file) when touched, with the same content.
-        let _ = unsafe { mmap.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
-    }
-    Ok(batch)
-}
-
-/// The field metadata key of a column stored as the null type because every row of it holds one
-/// value: that value (a dictionary's string; for a list, the empty list, "").
-const SAME: &str = "detente.same";
-
-/// How a segment file holds one event column.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Stored<'a> {
-    /// As the event schema types it.
-    Plain,
-    /// As the null type: no row has a value.
-    Null,
-    /// As the null type with [`SAME`] in its metadata: every row holds this value.
-    Same(&'a str),
-}
-
-/// How `stored`, a field of a segment file's schema, holds the event field `field`; `None` when
-/// it cannot be that field.
-fn stored_as<'a>(field: &Field, stored: &'a Field) -> Option<Stored<'a>> {
-    if stored.name() != field.name() {
-        return None;
-    }
-    if stored.data_type() != &DataType::Null || field.data_type() == &DataType::Null {
-        return (stored == field).then_some(Stored::Plain);
-    }
-    match (stored.metadata().get(SAME), field.data_type()) {
-        (None, _) => field.is_nullable().then_some(Stored::Null),
-        (Some(value), DataType::Dictionary(key, values)) if **key == DataType::Int32 && **values == DataType::Utf8 => {
-            Some(Stored::Same(value))
-        }
-        (Some(value), DataType::List(_)) if value.is_empty() => Some(Stored::Same(value)),
-        (Some(_), _) => None,
-    }
-}
-
-/// The one value every row of `column` holds, when it is a dictionary of strings without nulls
-/// whose keys all point at one string, or a list column of empty lists without nulls.
-fn same_value(column: &ArrayRef) -> Option<&str> {
-    if column.is_empty() || column.null_count() > 0 {
-        return None;
-    }
-    if let Some(dict) = column.as_any().downcast_ref::<DictionaryArray<Int32Type>>() {
-        let keys = dict.keys().values();
-        let values = dict.values().as_any().downcast_ref::<StringArray>()?;
-        let first = usize::try_from(keys[0]).ok().filter(|&k| k < values.len() && values.is_valid(k))?;
-        let value = values.value(first);
-        // Keys are compared by the strings they point at: batches joined into one write (small
-        // files) or merged hold a dictionary with the value once per batch. Each dictionary
-        // entry is compared once (0: not yet, 1: the value, 2: another).
-        let mut seen = vec![0u8; values.len()];
-        let same = keys.iter().all(|&k| {
-            let Some(at) = usize::try_from(k).ok().filter(|&at| at < values.len()) else { return false };
-            if seen[at] == 0 {
-                seen[at] = if values.is_valid(at) && values.value(at) == value { 1 } else { 2 };
-            }
-            seen[at] == 1
-        });
-        return same.then_some(value);
-    }
-    let list = column.as_any().downcast_ref::<ListArray>()?;
-    let offsets = list.value_offsets();
-    (offsets.first() == offsets.last()).then_some("")
-}
-
-/// A batch as a segment file holds it: a nullable column without a value in this batch is
-/// written as Arrow's null type, which has no buffers (imported GDELT rows leave 5 to 7 of the
-/// 31 columns empty: in the generated benchmark file, 33 of 159 bytes a row); so is a column
-/// whose rows all hold one value, named in its metadata (an import's `origin` and
-/// `date_precision`, its empty `topics` and `participants`: 16 of the 142 bytes a row left).
-fn to_stored(batch: &RecordBatch) -> std::result::Result<RecordBatch, ArrowError> {
-    let null_field = |name: &str| Field::new(name, DataType::Null, true);
-    let (fields, columns): (Vec<FieldRef>, Vec<ArrayRef>) = batch
-        .schema()
-        .fields()
-        .iter()
-        .zip(batch.columns())
-        .map(|(field, column)| {
-            let null = || -> ArrayRef { Arc::new(NullArray::new(column.len())) };
-            if field.is_nullable() && !column.is_empty() && column.null_count() == column.len() {
-                (Arc::new(null_field(field.name())), null())
-            } else if let Some(value) = same_value(column) {
-                let metadata = HashMap::from([(SAME.to_string(), value.to_string())]);
-                (Arc::new(null_field(field.name()).with_metadata(metadata)), null())
-            } else {
-                (field.clone(), column.clone())
-            }
-        })
-        .unzip();
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
-}
-
-/// Whether a segment file's schema is the event schema, some of its fields written as the null
-/// type ([`to_stored`]).
-fn is_stored_schema(schema: &Schema) -> bool {
-    let event = event_schema();
-    schema.fields().len() == event.fields().len()
-        && schema.fields().iter().zip(event.fields()).all(|(stored, field)| stored_as(field, stored).is_some())
-}
-
-/// The event batch of a checked segment: a column stored as the null type comes back as a null
-/// column of its type, or as its one value repeated. Its buffers are slices of one read-only
-/// anonymous mapping, whose pages all read as the system's one page of zeros: such a column
-/// takes no memory, where arrow's null arrays would allocate and zero their full size.
-fn from_stored(batch: RecordBatch) -> std::result::Result<RecordBatch, ArrowError> {
-    let n = batch.num_rows();
-    let stored = batch.schema();
-    fn how<'a>((field, stored): (&FieldRef, &'a FieldRef)) -> Stored<'a> {
-        stored_as(field, stored).unwrap_or(Stored::Plain)
-    }
-    let event = event_schema();
-    if event.fields().iter().zip(stored.fields()).all(|f| how(f) == Stored::Plain) {
-        return RecordBatch::try_new(event, batch.columns().to_vec());
-    }
-    // The widest buffer such a column has: two u32 per row (`span`).
-    let zeros = zeros(8 * n + 64).map_err(|e| ArrowError::ExternalError(Box::new(e)))?;
-    let columns = event
-        .fields()
-        .iter()
-        .zip(stored.fields())
-        .zip(batch.columns())
-        .map(|(f, column)| match how(f) {
-            Stored::Plain => Ok(column.clone()),
-            Stored::Null => Ok(arrow_array::make_array(null_data(f.0.data_type(), n, &zeros)?)),
-            Stored::Same(value) => Ok(arrow_array::make_array(same_data(f.0.data_type(), n, value, &zeros)?)),
-        })
-        .collect::<std::result::Result<Vec<_>, ArrowError>>()?;
-    RecordBatch::try_new(event, columns)
-}
-
-/// At least `len` bytes of zeros that take no memory: a read-only anonymous mapping never
-/// written, one for the process, mapped again (twice as large) when a segment needs more.
-fn zeros(len: usize) -> std::io::Result<Buffer> {
-    static ZEROS: Mutex<Option<Buffer>> = Mutex::new(None);
-    let mut zeros = ZEROS.lock();
-    if let Some(z) = zeros.as_ref().filter(|z| z.len() >= len) {
-        return Ok(z.clone());
-    }
-    let len = len.max(zeros.as_ref().map_or(0, |z| 2 * z.len()));
-    let map = memmap2::MmapOptions::new().len(len).map_anon()?.make_read_only()?;
-    let ptr = NonNull::new(map.as_ptr() as *mut u8)
-        .ok_or_else(|| std::io::Error::other("an anonymous mapping at address 0"))?;
-    // SAFETY: the pointer and length describe the mapping, which the Arc keeps alive as long as
-    // any buffer slice refers to it; nothing writes to it (arrow copies a custom allocation
-    // before it would change it).
-    let z = unsafe { Buffer::from_custom_allocation(ptr, len, Arc::new(map)) };
-    *zeros = Some(z.clone());
-    Ok(z)
-}
-
-/// An all-null array of `data_type` and `n` rows over `zeros` (at least 8n + 4 bytes). Types
-/// the event schema does not hold nullable get arrow's own. Built without arrow's check of each
-/// value (a bounds check of every null key against an empty dictionary was a tenth of a one-off
-/// series); debug builds, and so the tests, check every array in full.
-fn null_data(data_type: &DataType, n: usize, zeros: &Buffer) -> std::result::Result<ArrayData, ArrowError> {
-    let bytes = |len: usize| zeros.slice_with_length(0, len);
-    let all_null = ArrayData::builder(data_type.clone()).len(n).null_bit_buffer(Some(bytes(n.div_ceil(8))));
-    let data = match data_type {
-        DataType::Dictionary(key, values) if **key == DataType::Int32 => {
-            all_null.add_buffer(bytes(4 * n)).add_child_data(ArrayData::new_empty(values))
-        }
-        DataType::Utf8 => all_null.add_buffer(bytes(4 * (n + 1))).add_buffer(Buffer::from_vec(Vec::<u8>::new())),
-        DataType::Date32 | DataType::UInt32 => all_null.add_buffer(bytes(4 * n)),
-        DataType::FixedSizeList(item, 2) if item.data_type() == &DataType::UInt32 && !item.is_nullable() => {
-            let values = ArrayData::builder(DataType::UInt32).len(2 * n).add_buffer(bytes(8 * n));
-            // SAFETY: 2n u32 values in 8n bytes, no nulls.
-            all_null.add_child_data(unsafe { values.build_unchecked() })
-        }
-        DataType::Struct(fields) => {
-            let children = fields
-                .iter()
-                .map(|f| null_data(f.data_type(), n, zeros))
-                .collect::<std::result::Result<Vec<_>, _>>()?;
-            all_null.child_data(children)
-        }
-        other => return Ok(ArrayData::new_null(other, n)),
-    };
-    // SAFETY: each type above gets the buffers its layout needs, long enough for `n` rows
-    // (`zeros` holds 8n + 64 bytes: n/8 bytes of null bits, 4(n + 1) of offsets or keys, 8n of
-    // span values); every offset is 0, within an empty value buffer, and every row is null, so
-    // no key (all 0, with an empty dictionary) is one arrow requires in bounds.
-    unsafe { build_laid_out(data) }
-}
-
-/// Builds an array laid out by this module without arrow's check of each value; debug builds,
-/// and so the tests, check it in full.
-///
-/// # Safety
-/// The builder's buffers must be valid for its type and length (arrow's `build_unchecked`).
-unsafe fn build_laid_out(data: ArrayDataBuilder) -> std::result::Result<ArrayData, ArrowError> {
-    // SAFETY: passed on to the caller.
-    let data = unsafe { data.build_unchecked() };
-    #[cfg(debug_assertions)]
-    data.validate_full()?;
-    Ok(data)
-}
-
-/// `n` rows that all hold `value`, of `data_type` (a dictionary of strings, or a list, whose
-/// value is then the empty list), over `zeros` (at least 4(n + 1) bytes): every key 0 into a
-/// dictionary of that one string, or every offset 0.
-fn same_data(
-    data_type: &DataType,
-    n: usize,
-    value: &str,
-    zeros: &Buffer,
-) -> std::result::Result<ArrayData, ArrowError> {
-    let data = ArrayData::builder(data_type.clone()).len(n);
-    let data = match data_type {
-        DataType::Dictionary(key, values) if **key == DataType::Int32 && **values == DataType::Utf8 => data
-            .add_buffer(zeros.slice_with_length(0, 4 * n))
-            .add_child_data(StringArray::from(vec![value]).into_data()),
-        DataType::List(item) if value.is_empty() => data
-            .add_buffer(zeros.slice_with_length(0, 4 * (n + 1)))
-            .add_child_data(ArrayData::new_empty(item.data_type())),
-        other => {
-            return Err(ArrowError::InvalidArgumentError(format!("a {other} column stored as one value")));
-        }
-    };
-    // SAFETY: a dictionary's n keys are 0, into one value, and a list's n + 1 offsets are 0,
-    // into no items; no row is null.
-    unsafe { build_laid_out(data) }
-}
-
-/// Checks a decoded segment as arrow's full validation would, except for dictionary keys: one
-/// pass comparing all of them (null slots too, where writers put 0) with the dictionary's
-/// length instead of a bounds check per key, which was most of the time of opening a store. A
-/// column whose keys fail the quick check gets arrow's exact one.
-fn check_segment(batch: &RecordBatch) -> std::result::Result<(), ArrowError> {
-    if batch.num_columns() != event_schema().fields().len() {
-        return Err(ArrowError::InvalidArgumentError("the batch's columns are not the schema's".into()));
-    }
-    let stored = batch.schema();
-    for ((field, stored), column) in event_schema().fields().iter().zip(stored.fields()).zip(batch.columns()) {
-        let how = stored_as(field, stored);
-        let fits = match how {
-            Some(Stored::Plain) => column.data_type() == field.data_type(),
-            Some(Stored::Null | Stored::Same(_)) => column.data_type() == &DataType::Null,
-            None => false,
-        };
-        if column.len() != batch.num_rows() || !fits {
-            return Err(ArrowError::InvalidArgumentError(format!("column `{}` does not fit the batch", field.name())));
-        }
-        if how != Some(Stored::Plain) {
-            continue;
-        }
-        if !field.is_nullable() && column.null_count() > 0 {
-            return Err(ArrowError::InvalidArgumentError(format!("column `{}` has nulls", field.name())));
-        }
-        check_array(&column.to_data())?;
-    }
-    Ok(())
-}
-
-fn check_array(data: &ArrayData) -> std::result::Result<(), ArrowError> {
-    match data.data_type() {
-        DataType::Dictionary(key, _) if **key == DataType::Int32 => {
-            let values = check_with_child(data, "a dictionary without values")?;
-            let keys = &data.buffer::<i32>(0)[..data.len()];
-            // One unsigned comparison a key, folded without an early exit (a loop the compiler
-            // vectorises): a negative key, as u32, is 2^31 or more, and no valid key is.
-            let len = values.len().min(1 << 31) as u32;
-            let outside = keys.iter().fold(false, |out, &k| out | (k as u32 >= len));
-            if outside { data.validate_values() } else { Ok(()) }
-        }
-        DataType::List(_) => {
-            let items = check_with_child(data, "a list without items")?;
-            if data.is_empty() {
-                return Ok(());
-            }
-            check_offsets(data, items.len()).map(|_| ())
-        }
-        DataType::Struct(_) => {
-            data.validate_data()?;
-            data.child_data().iter().try_for_each(check_array)
-        }
-        DataType::Utf8 => check_utf8(data),
-        _ => data.validate_full(),
-    }
-}
-
-/// Arrow's checks of an array's layout and nulls, and ours of its one child (a dictionary's
-/// values, a list's items), which it returns; `missing` says what an array without one is.
-fn check_with_child<'a>(data: &'a ArrayData, missing: &str) -> std::result::Result<&'a ArrayData, ArrowError> {
-    data.validate()?;
-    data.validate_nulls()?;
-    let child = data.child_data().first().ok_or_else(|| ArrowError::InvalidArgumentError(missing.into()))?;
-    check_array(child)?;
-    Ok(child)
-}
-
-/// Arrow's full check of a string array, done in bulk: the layout and nulls by arrow, then the
-/// offsets in one pass, the text in one SIMD UTF-8 check, and no offset inside a character.
-/// (Arrow checks offsets one by one and the text with the standard library's check: most of
-/// the time of opening a store of imported events, whose ids and URLs are strings.)
-fn check_utf8(data: &ArrayData) -> std::result::Result<(), ArrowError> {
-    data.validate()?;
-    data.validate_nulls()?;
-    if data.is_empty() {
-        return Ok(());
-    }
-    let bad = |what: &str| ArrowError::InvalidArgumentError(format!("a string array with {what}"));
-    let values = data.buffers().get(1).ok_or_else(|| bad("no values"))?.as_slice();
-    let offsets = check_offsets(data, values.len())?;
-    let (first, last) = (offsets[0], offsets[offsets.len() - 1]);
-    let text = &values[first as usize..last as usize];
-    simdutf8::basic::from_utf8(text).map_err(|_| bad("invalid UTF-8"))?;
-    // A UTF-8 continuation byte is 0b10xx_xxxx: no string may start (or end) on one.
-    let inside = offsets.iter().any(|&o| text.get((o - first) as usize).is_some_and(|&b| (b as i8) < -0x40));
-    if inside {
-        return Err(bad("an offset inside a character"));
-    }
-    Ok(())
-}
-
-/// The i32 offsets of a string or list array (at least one), checked in one pass: from 0 or
-/// more, in order, and up to `limit` (its values' length). Arrow checks them one by one.
-fn check_offsets(data: &ArrayData, limit: usize) -> std::result::Result<&[i32], ArrowError> {
-    let bad = |what: &str| ArrowError::InvalidArgumentError(format!("an array with {what}"));
-    // `buffer` starts at the array's offset already.
-    let offsets = data.buffer::<i32>(0).get(..data.len() + 1).ok_or_else(|| bad("too few offsets"))?;
-    let (first, last) = (offsets[0], offsets[offsets.len() - 1]);
-    let ordered = offsets.windows(2).fold(true, |ok, w| ok & (w[0] <= w[1]));
-    if first < 0 || !ordered || last as usize > limit {
-        return Err(bad("offsets out of order or past its values"));
-    }
-    Ok(offsets)
-}
-
-fn schema_version(conn: &Connection) -> Result<i64> {
+pub(super) fn schema_version(conn: &Connection) -> rusqlite::Result<i64> {
     let has_meta: bool =
         conn.query_row("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'", [], |r| {
             r.get::<_, i64>(0)
@@ -690,52 +748,13 @@ fn schema_version(conn: &Connection) -> Result<i64> {
     Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
-/// Brings a catalog to [`SCHEMA_VERSION`], one step at a time, each in its own transaction.
-fn migrate(conn: &mut Connection) -> Result<()> {
-    let mut version = schema_version(conn)?;
-    if version > SCHEMA_VERSION {
-        return Err(Error::Corrupt {
-            path: PathBuf::from(CATALOG),
-            message: format!("schema version {version} is newer than this build ({SCHEMA_VERSION}); upgrade detente"),
-        });
-    }
-    while version < SCHEMA_VERSION {
-        let tx = conn.transaction()?;
-        match version {
-            0 => tx.execute_batch(
-                "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                 CREATE TABLE segments(seq INTEGER PRIMARY KEY, file TEXT NOT NULL UNIQUE, rows INTEGER NOT NULL,
-                                       bytes INTEGER NOT NULL, created INTEGER NOT NULL);
-                 CREATE TABLE tombstones(row INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
-                 CREATE TABLE documents(id TEXT PRIMARY KEY, published TEXT NOT NULL, title TEXT, text TEXT NOT NULL,
-                                        hash INTEGER NOT NULL, added INTEGER NOT NULL);
-                 CREATE TABLE actors(id INTEGER PRIMARY KEY, code TEXT NOT NULL, kind TEXT NOT NULL, names TEXT NOT NULL,
-                                     valid_from TEXT, valid_until TEXT, office TEXT, added INTEGER NOT NULL);
-                 INSERT INTO meta VALUES ('generation', '0');",
-            )?,
-            // 2: imported files, so that importing the same file again writes nothing.
-            1 => tx.execute_batch(
-                "CREATE TABLE imports(fingerprint TEXT PRIMARY KEY, name TEXT NOT NULL, format TEXT NOT NULL,
-                                      rows INTEGER NOT NULL, added INTEGER NOT NULL);",
-            )?,
-            // 3: segments may hold empty columns as Arrow's null type (builds before it would
-            // call them damaged); nothing changes in the catalog.
-            2 => {}
-            // 4: a column whose rows all hold one value may be stored as the null type with the
-            // value in its metadata (builds before it would take it for an empty column, or a
-            // damaged one); nothing changes in the catalog.
-            3 => {}
-            _ => unreachable!("every version below SCHEMA_VERSION has a step"),
-        }
-        version += 1;
-        tx.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?1)", params![version.to_string()])?;
-        tx.commit()?;
-    }
+pub(super) fn set_schema_version(conn: &Connection, version: i64) -> Result<()> {
+    conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?1)", params![version.to_string()])?;
     Ok(())
 }
 
 /// Lists a segment file in the catalog.
-fn insert_segment(conn: &Connection, seq: u64, file: &str, rows: usize, bytes: u64) -> Result<()> {
+pub(super) fn insert_segment(conn: &Connection, seq: u64, file: &str, rows: usize, bytes: u64) -> Result<()> {
     conn.execute(
         "INSERT INTO segments(seq, file, rows, bytes, created) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![seq as i64, file, rows as i64, bytes as i64, now_secs()],
@@ -750,9 +769,43 @@ fn bump_generation(conn: &Connection) -> Result<u64> {
     Ok(g)
 }
 
-fn generation(conn: &Connection) -> Result<u64> {
+pub(super) fn generation(conn: &Connection) -> Result<u64> {
     let g: String = conn.query_row("SELECT value FROM meta WHERE key='generation'", [], |r| r.get(0))?;
-    Ok(g.parse().unwrap_or(0))
+    g.parse().map_err(|_| damaged(CATALOG, format!("the catalog's generation `{g}` is not a number")))
+}
+
+/// Records a commit's catalog rows in one transaction; returns the new generation.
+fn record_commit(conn: &mut Connection, c: &Commit, segment: Option<(u64, &str, usize, u64, &str)>) -> Result<u64> {
+    let tx = conn.transaction()?;
+    let now = now_secs();
+    if let Some((seq, file, rows, bytes, prefix)) = segment {
+        insert_segment(&tx, seq, file, rows, bytes)?;
+        tx.execute("DELETE FROM pending WHERE prefix = ?1", params![prefix])?;
+    }
+    {
+        let mut st = tx.prepare(
+            "INSERT OR REPLACE INTO documents(id, published, title, text, hash, added) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for d in &c.documents {
+            st.execute(params![d.id, d.published.to_string(), d.title, d.text, d.content_hash() as i64, now])?;
+        }
+        let mut st = tx.prepare(
+            "INSERT INTO actors(code, kind, names, valid_from, valid_until, office, added, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for a in &c.actors {
+            let s = StoredActor::of(a);
+            st.execute(params![s.code, s.kind, s.names, s.from, s.until, s.office, now, s.hash() as i64])?;
+        }
+        let mut st = tx.prepare(
+            "INSERT OR REPLACE INTO imports(fingerprint, name, format, rows, added) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for r in &c.imports {
+            st.execute(params![r.fingerprint, r.name, r.format, r.rows as i64, now])?;
+        }
+    }
+    let g = bump_generation(&tx)?;
+    tx.commit()?;
+    Ok(g)
 }
 
 impl Backend for DirBackend {
@@ -767,7 +820,14 @@ impl Backend for DirBackend {
                     tracing::debug!(attempt, "a segment was merged while the store was read; reading again");
                     std::thread::sleep(Duration::from_millis(5 << attempt));
                 }
-                loaded => return loaded,
+                Err(e) if self.missing_segment(&e) => {
+                    let path = match &e {
+                        Error::Io { path, .. } => path.clone(),
+                        _ => self.root.join(SEGMENTS),
+                    };
+                    return Err(damaged(path, "the catalog lists this segment, which is missing"));
+                }
+                loaded => return loaded.map_err(|e| self.located(e)),
             }
         }
     }
@@ -791,26 +851,55 @@ impl Backend for DirBackend {
         if !listed.iter().map(|(seq, rows, _)| (*seq, *rows)).eq(run.iter().copied()) {
             return Err(Error::Internal(format!("segments {run:?} are not a run of the catalog's")));
         }
-        // A name no earlier segment had (the generation this merge makes): readers may still be
-        // opening the files merged.
-        let name = format!("{last:08}-{}.arrow", generation(&conn)? + 1);
-        let (bytes, merged) = self.write_segment(&name, batch)?;
+        let mut metas = Vec::with_capacity(listed.len());
+        for (_, _, file) in &listed {
+            let path = self.segment_path(file);
+            metas.push(read_meta(&path)?.ok_or_else(|| damaged(&path, "it has no record of its place in the store"))?);
+        }
+        let meta = SegmentMeta {
+            format: SCHEMA_VERSION,
+            seq: last,
+            first_seq: metas[0].first_seq,
+            base: metas[0].base,
+            rows: batch.num_rows() as u64,
+            generation: generation(&conn)? + 1,
+            removed: metas.iter().flat_map(|m| m.removed.iter().copied()).collect(),
+            imports: metas.iter().flat_map(|m| m.imports.iter().cloned()).collect(),
+        };
+        let (name, bytes, merged) = self.write_segment(&conn, &meta, batch)?;
         // Crash-test hook: the process dies with the merged segment written but not committed.
         if std::env::var_os("DETENTE_FAULT_ABORT_BEFORE_MERGE").is_some() {
             std::process::abort();
         }
-        let tx = conn.transaction()?;
-        tx.execute("DELETE FROM segments WHERE seq BETWEEN ?1 AND ?2", params![first as i64, last as i64])?;
-        insert_segment(&tx, last, &name, batch.num_rows(), bytes)?;
-        let g = bump_generation(&tx)?;
-        tx.commit()?;
-        drop(conn);
+        let prefix = SegmentName::prefix(meta.seq, meta.generation);
+        let committed = (|| -> Result<u64> {
+            let tx = conn.transaction()?;
+            tx.execute("DELETE FROM segments WHERE seq BETWEEN ?1 AND ?2", params![first as i64, last as i64])?;
+            insert_segment(&tx, last, &name, batch.num_rows(), bytes)?;
+            tx.execute("DELETE FROM pending WHERE prefix = ?1", params![prefix])?;
+            for (_, _, file) in &listed {
+                tx.execute("INSERT OR REPLACE INTO retired(file) VALUES (?1)", params![file])?;
+            }
+            let g = bump_generation(&tx)?;
+            tx.commit()?;
+            Ok(g)
+        })();
+        let g = match committed {
+            Ok(g) => g,
+            Err(e) => {
+                self.discard(&conn, &meta, &name);
+                return Err(self.located(e));
+            }
+        };
         // Readers that mapped them keep reading them; one that has yet to open them reads the
         // catalog again. A file left behind is removed when the store is next opened to write.
-        let dir = self.root.join(SEGMENTS);
         for (_, _, file) in &listed {
-            if let Err(e) = fs::remove_file(dir.join(file)) {
-                tracing::warn!(file = %dir.join(file).display(), error = %e, "could not remove a merged segment");
+            let path = self.segment_path(file);
+            match fs::remove_file(&path) {
+                Ok(()) => {
+                    let _ = unsynced(&conn, |c| c.execute("DELETE FROM retired WHERE file = ?1", params![file]));
+                }
+                Err(e) => tracing::warn!(file = %path.display(), error = %e, "could not remove a merged segment"),
             }
         }
         Ok(Committed { segment: Some(LoadedSegment { seq: last, batch: merged }), generation: g })
@@ -818,13 +907,35 @@ impl Backend for DirBackend {
 
     fn commit(&self, c: Commit) -> Result<Committed> {
         let mut conn = self.conn.lock();
-        let seq: u64 =
-            conn.query_row("SELECT coalesce(max(seq), 0) + 1 FROM segments", [], |r| r.get::<_, i64>(0))? as u64;
-        let written = match &c.batch {
+        let (seq, base): (i64, i64) =
+            conn.query_row("SELECT coalesce(max(seq), 0) + 1, coalesce(sum(rows), 0) FROM segments", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        // Rows removed without new events still get a segment (of no rows): the segments are
+        // where removals are kept.
+        let empty;
+        let batch = match &c.batch {
+            Some(b) => Some(b),
+            None if !c.tombstones.is_empty() => {
+                empty = RecordBatch::new_empty(event_schema());
+                Some(&empty)
+            }
+            None => None,
+        };
+        let written = match batch {
             Some(b) => {
-                let name = format!("{seq:08}.arrow");
-                let (bytes, written) = self.write_segment(&name, b)?;
-                Some((name, bytes, written))
+                let meta = SegmentMeta {
+                    format: SCHEMA_VERSION,
+                    seq: seq as u64,
+                    first_seq: seq as u64,
+                    base: base as u64,
+                    rows: b.num_rows() as u64,
+                    generation: generation(&conn)? + 1,
+                    removed: c.tombstones.clone(),
+                    imports: c.imports.clone(),
+                };
+                let (name, bytes, written) = self.write_segment(&conn, &meta, b)?;
+                Some((meta, name, bytes, written))
             }
             None => None,
         };
@@ -832,47 +943,22 @@ impl Backend for DirBackend {
         if written.is_some() && std::env::var_os("DETENTE_FAULT_ABORT_BEFORE_COMMIT").is_some() {
             std::process::abort();
         }
-        let tx = conn.transaction()?;
-        let now = now_secs();
-        if let (Some((file, bytes, _)), Some(b)) = (&written, &c.batch) {
-            insert_segment(&tx, seq, file, b.num_rows(), *bytes)?;
-        }
-        {
-            let mut st = tx.prepare("INSERT OR IGNORE INTO tombstones(row, seq) VALUES (?1, ?2)")?;
-            for r in &c.tombstones {
-                st.execute(params![*r as i64, seq as i64])?;
+        let prefix = written.as_ref().map(|w| SegmentName::prefix(w.0.seq, w.0.generation));
+        let listing = written
+            .as_ref()
+            .zip(prefix.as_deref())
+            .map(|((m, name, bytes, _), prefix)| (m.seq, name.as_str(), m.rows as usize, *bytes, prefix));
+        let g = match record_commit(&mut conn, &c, listing) {
+            Ok(g) => g,
+            Err(e) => {
+                if let Some((meta, name, _, _)) = &written {
+                    self.discard(&conn, meta, name);
+                }
+                return Err(self.located(e));
             }
-            let mut st = tx.prepare(
-                "INSERT OR REPLACE INTO documents(id, published, title, text, hash, added) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for d in &c.documents {
-                st.execute(params![d.id, d.published.to_string(), d.title, d.text, d.content_hash() as i64, now])?;
-            }
-            let mut st = tx.prepare(
-                "INSERT INTO actors(code, kind, names, valid_from, valid_until, office, added) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            let mut imp = tx.prepare(
-                "INSERT OR REPLACE INTO imports(fingerprint, name, format, rows, added) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            for r in &c.imports {
-                imp.execute(params![r.fingerprint, r.name, r.format, r.rows as i64, now])?;
-            }
-            for a in &c.actors {
-                st.execute(params![
-                    a.code,
-                    a.kind.as_str(),
-                    a.names.join("; "),
-                    a.from.map(|d| d.to_string()),
-                    a.until.map(|d| d.to_string()),
-                    a.office,
-                    now
-                ])?;
-            }
-        }
-        let g = bump_generation(&tx)?;
-        tx.commit()?;
+        };
         drop(conn);
-        let segment = written.map(|(_, _, batch)| LoadedSegment { seq, batch });
+        let segment = written.map(|(meta, _, _, batch)| LoadedSegment { seq: meta.seq, batch });
         Ok(Committed { segment, generation: g })
     }
 
@@ -899,23 +985,25 @@ impl Backend for DirBackend {
     fn document(&self, id: &str) -> Result<Option<Document>> {
         let conn = self.conn.lock();
         let row = conn
-            .query_row("SELECT id, published, title, text FROM documents WHERE id = ?1", params![id], |r| {
+            .query_row("SELECT id, published, title, text, hash FROM documents WHERE id = ?1", params![id], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, Option<String>>(2)?,
                     r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
                 ))
             })
-            .optional()?;
-        match row {
-            None => Ok(None),
-            Some((id, published, title, text)) => {
-                let published = Date::parse(&published)
-                    .map_err(|e| Error::Corrupt { path: self.root.join(CATALOG), message: e.to_string() })?;
-                Ok(Some(Document { id, published, title, text }))
-            }
+            .optional()
+            .map_err(|e| catalog_error(&self.catalog_path(), e))?;
+        let Some((id, published, title, text, hash)) = row else { return Ok(None) };
+        let damaged_doc = || damaged(self.catalog_path(), format!("document `{id}` is damaged in the catalog"));
+        let published = Date::parse(&published).map_err(|_| damaged_doc())?;
+        let doc = Document { id: id.clone(), published, title, text };
+        if doc.content_hash() as i64 != hash {
+            return Err(damaged_doc());
         }
+        Ok(Some(doc))
     }
 
     fn document_hashes(&self, ids: &[&str]) -> Result<HashMap<String, u64>> {
@@ -932,31 +1020,28 @@ impl Backend for DirBackend {
 
     fn actor_entries(&self) -> Result<Vec<Entry>> {
         let conn = self.conn.lock();
-        let mut st =
-            conn.prepare("SELECT id, code, kind, names, valid_from, valid_until, office FROM actors ORDER BY id")?;
-        let rows = st.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, Option<String>>(5)?,
-                r.get::<_, Option<String>>(6)?,
-            ))
-        })?;
-        let corrupt = |m: String| Error::Corrupt { path: self.root.join(CATALOG), message: m };
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, code, kind, names, from, until, office) = row?;
-            let date = |s: Option<String>| s.map(|s| Date::parse(&s)).transpose().map_err(|e| corrupt(e.to_string()));
+        let catalog = self.catalog_path();
+        let read = || -> rusqlite::Result<Vec<(i64, StoredActor, i64)>> {
+            let mut st = conn.prepare(
+                "SELECT id, code, kind, names, valid_from, valid_until, office, hash FROM actors ORDER BY id",
+            )?;
+            st.query_map([], |r| Ok((r.get(0)?, StoredActor::from_row(r, 1)?, r.get(7)?)))?.collect()
+        };
+        let rows = read().map_err(|e| catalog_error(&catalog, e))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, a, hash) in rows {
+            let bad = || damaged(&catalog, format!("dictionary entry {id} (`{}`) is damaged in the catalog", a.code));
+            if a.hash() as i64 != hash {
+                return Err(bad());
+            }
+            let date = |s: &Option<String>| s.as_deref().map(Date::parse).transpose().map_err(|_| bad());
             out.push(Entry {
-                code,
-                kind: NameKind::parse(&kind).ok_or_else(|| corrupt(format!("actor kind `{kind}`")))?,
-                names: names.split(';').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
-                from: date(from)?,
-                until: date(until)?,
-                office,
+                kind: NameKind::parse(&a.kind).ok_or_else(bad)?,
+                names: a.names.split(';').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+                from: date(&a.from)?,
+                until: date(&a.until)?,
+                office: a.office.clone(),
+                code: a.code,
                 layer: Layer::Store,
                 origin: format!("store:{id}"),
             });
@@ -965,7 +1050,7 @@ impl Backend for DirBackend {
     }
 
     fn generation(&self) -> Result<u64> {
-        generation(&self.conn.lock())
+        generation(&self.conn.lock()).map_err(|e| self.located(e))
     }
 
     fn path(&self) -> Option<&Path> {
@@ -998,8 +1083,6 @@ impl Backend for DirBackend {
 mod tests {
     use super::*;
     use crate::columnar::events_to_batch;
-    use arrow_array::types::Int32Type;
-    use arrow_array::{DictionaryArray, Int32Array, StringArray};
 
     fn batch() -> RecordBatch {
         let ev = |id, s, t| super::super::tests::ev(id, "2023-05-10", s, t, "040");
@@ -1033,357 +1116,96 @@ mod tests {
         assert_eq!(loaded.generation, merged.generation);
         let files = fs::read_dir(dir.path().join(SEGMENTS)).expect("dir").count();
         assert_eq!(files, 2, "the merged files are removed");
-        // A segment file gone without the catalog changing: the load gives up with the file named.
-        let first = dir.path().join(SEGMENTS).join(format!("{:08}.arrow", seqs[0]));
+        // A segment file gone without the catalog changing: the load gives up with the file named
+        // and the way out.
+        let first = backend.segment_path(&listed(&backend)[0]);
         fs::remove_file(&first).expect("remove");
         match backend.load() {
-            Err(Error::Io { path, .. }) => assert_eq!(path, first),
+            Err(Error::Corrupt { path, message }) => {
+                assert_eq!(path, first);
+                assert!(message.contains("missing") && message.contains("store repair"), "{message}");
+            }
             other => panic!("{other:?}"),
         }
     }
 
-    /// Writes a batch as a segment file, unchecked (arrow's writer checks what it can).
-    fn write_file(path: &Path, batch: &RecordBatch) {
-        let mut w = FileWriter::try_new(File::create(path).expect("file"), &event_schema()).expect("writer");
-        w.write(batch).expect("write");
-        w.finish().expect("finish");
+    /// The files the catalog lists, in order.
+    fn listed(backend: &DirBackend) -> Vec<String> {
+        strings(&backend.conn.lock(), "SELECT file FROM segments ORDER BY seq").expect("files")
     }
 
-    /// Writes a batch in its own schema.
-    fn write_file_as(path: &Path, batch: &RecordBatch) {
-        let mut w = FileWriter::try_new(File::create(path).expect("file"), &batch.schema()).expect("writer");
-        w.write(batch).expect("write");
-        w.finish().expect("finish");
-    }
-
-    /// The batch with its `source` column's keys replaced (arrow's unchecked constructor: what
-    /// a damaged file decodes to).
-    fn with_source_keys(keys: Int32Array) -> RecordBatch {
-        let b = batch();
-        let at = b.schema().index_of("source").expect("source");
-        let values = Arc::new(StringArray::from(vec!["TURGOV", "RUSGOV"]));
-        // SAFETY: a test of the checks that must catch such arrays; never read.
-        let bad = unsafe { DictionaryArray::<Int32Type>::new_unchecked(keys, values) };
-        let mut columns = b.columns().to_vec();
-        columns[at] = Arc::new(bad);
-        RecordBatch::try_new(b.schema(), columns).expect("same types and lengths")
-    }
-
-    #[test]
-    fn segments_are_checked_like_arrow_checks_them() {
-        assert!(check_segment(&batch()).is_ok());
-        // A key past the dictionary: refused.
-        assert!(check_segment(&with_source_keys(Int32Array::from(vec![0, 5, 1]))).is_err());
-        assert!(check_segment(&with_source_keys(Int32Array::from(vec![0, -1, 1]))).is_err());
-        // A wild key under a null: arrow allows it, and so does the exact check it falls back to.
-        assert!(check_segment(&with_source_keys(Int32Array::from(vec![Some(0), None, Some(1)]))).is_ok());
-        let wild_null = Int32Array::new(vec![0, 99, 1].into(), Some(vec![true, false, true].into()));
-        assert!(check_segment(&with_source_keys(wild_null)).is_ok());
-    }
-
-    #[test]
-    fn strings_are_checked_like_arrow_checks_them() {
-        // (offsets, bytes): valid, then broken in each way a damaged file can break them.
-        let cases: Vec<(Vec<i32>, &[u8])> = vec![
-            (vec![0, 3, 3, 8], b"abcd\xc3\xa9fg"),
-            (vec![2, 3, 7], b"xxa\xc3\xa9\xc3\xa9"),
-            (vec![0, 3, 8], b"abcd\xc3\x28fg"),
-            (vec![0, 5, 8], b"abcd\xc3\xa9fg"),
-            (vec![0, 3, 5], b"abcd\xc3\xa9fg"),
-            (vec![0, 6, 3], b"abcd\xc3\xa9fg"),
-            (vec![0, 3, 9], b"abcd\xc3\xa9fg"),
-            (vec![-1, 3, 8], b"abcd\xc3\xa9fg"),
-            (vec![0, 3, 8], b"ab\xffd\xc3\xa9fg"),
-        ];
-        // Arrays that start one offset in (a slice): the first reads offsets 1, 3, 5; the
-        // second 9, 0, 1, out of order, where offsets 0, 1, 2 further on are in order.
-        let sliced: Vec<(Vec<i32>, &[u8])> =
-            vec![(vec![0, 1, 3, 5], b"abcdefghij"), (vec![0, 9, 0, 1, 2], b"abcdefghij")];
-        let (mut ok, mut refused) = (0, 0);
-        let all = cases.into_iter().map(|c| (0, c)).chain(sliced.into_iter().map(|c| (1, c)));
-        for (offset, (offsets, bytes)) in all {
-            let builder = ArrayData::builder(DataType::Utf8)
-                .len(offsets.len() - 1 - offset)
-                .offset(offset)
-                .add_buffer(Buffer::from_vec(offsets.clone()))
-                .add_buffer(Buffer::from_vec(bytes.to_vec()));
-            // SAFETY: only checked, never read as strings.
-            let data = unsafe { builder.build_unchecked() };
-            let ours = check_utf8(&data).is_ok();
-            assert_eq!(ours, data.validate_full().is_ok(), "{offsets:?} {bytes:?}");
-            if ours {
-                ok += 1;
-            } else {
-                refused += 1;
-            }
-        }
-        assert_eq!((ok, refused), (3, 8));
-    }
-
-    #[test]
-    fn lists_are_checked_like_arrow_checks_them() {
-        // List offsets over five strings: valid (empty lists among them), then out of order,
-        // negative, or past the items; whole arrays and arrays sliced one list in.
-        let cases: Vec<(usize, Vec<i32>)> = vec![
-            (0, vec![0, 0, 2, 5]),
-            (0, vec![0, 0, 0]),
-            (1, vec![0, 2, 2, 4]),
-            (0, vec![0, 3, 2, 5]),
-            (0, vec![-1, 2, 5]),
-            (0, vec![0, 2, 6]),
-            (1, vec![0, 4, 1, 5]),
-        ];
-        let items = StringArray::from(vec!["a", "b", "c", "d", "e"]).into_data();
-        let item = Arc::new(Field::new("item", DataType::Utf8, true));
-        let mut verdicts = Vec::new();
-        for (offset, offsets) in cases {
-            let builder = ArrayData::builder(DataType::List(item.clone()))
-                .len(offsets.len() - 1 - offset)
-                .offset(offset)
-                .add_buffer(Buffer::from_vec(offsets.clone()))
-                .add_child_data(items.clone());
-            // SAFETY: only checked, never read.
-            let data = unsafe { builder.build_unchecked() };
-            let ours = check_array(&data).is_ok();
-            assert_eq!(ours, data.validate_full().is_ok(), "{offsets:?} from {offset}");
-            verdicts.push(ours);
-        }
-        assert_eq!(verdicts, [true, true, true, false, false, false, false]);
-    }
-
-    #[test]
-    fn a_segment_with_a_bad_key_is_a_corrupt_store_not_a_panic() {
-        // A valid file whose source keys (257, 258, 259 of 300 values) are then damaged on disk.
-        let b = batch();
-        let at = b.schema().index_of("source").expect("source");
-        let names: Vec<String> = (0..300).map(|i| format!("ACTOR{i}")).collect();
-        let source = DictionaryArray::<Int32Type>::try_new(
-            Int32Array::from(vec![257, 258, 259]),
-            Arc::new(StringArray::from(names)),
+    /// Writes a store as the build before format 5 left it: two segments named by sequence
+    /// number (the second's middle row removed), a dictionary entry, an imported file, and an
+    /// orphan file of a write that never committed.
+    fn write_format_4(root: &Path) {
+        fs::create_dir_all(root.join(SEGMENTS)).expect("dir");
+        let conn = Connection::open(root.join(CATALOG)).expect("catalog");
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE segments(seq INTEGER PRIMARY KEY, file TEXT NOT NULL UNIQUE, rows INTEGER NOT NULL,
+                                   bytes INTEGER NOT NULL, created INTEGER NOT NULL);
+             CREATE TABLE tombstones(row INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
+             CREATE TABLE documents(id TEXT PRIMARY KEY, published TEXT NOT NULL, title TEXT, text TEXT NOT NULL,
+                                    hash INTEGER NOT NULL, added INTEGER NOT NULL);
+             CREATE TABLE actors(id INTEGER PRIMARY KEY, code TEXT NOT NULL, kind TEXT NOT NULL, names TEXT NOT NULL,
+                                 valid_from TEXT, valid_until TEXT, office TEXT, added INTEGER NOT NULL);
+             CREATE TABLE imports(fingerprint TEXT PRIMARY KEY, name TEXT NOT NULL, format TEXT NOT NULL,
+                                  rows INTEGER NOT NULL, added INTEGER NOT NULL);
+             INSERT INTO meta VALUES ('generation', '7'), ('schema_version', '4');
+             INSERT INTO segments VALUES (1, '00000001.arrow', 3, 0, 0), (3, '00000003-6.arrow', 3, 0, 0);
+             INSERT INTO tombstones VALUES (4, 3);
+             INSERT INTO actors VALUES (1, 'RUR', 'country', 'Ruritania', NULL, NULL, NULL, 0);
+             INSERT INTO imports VALUES ('gdelt2:00000000000000ff:10', 'a.CSV', 'gdelt2', 3, 0);",
         )
-        .expect("valid");
-        let mut columns = b.columns().to_vec();
-        columns[at] = Arc::new(source);
-        let good = RecordBatch::try_new(b.schema(), columns).expect("batch");
-        let dir = tempfile::tempdir().expect("tmp");
-        let path = dir.path().join("00000001.arrow");
-        write_file(&path, &good);
-        assert_eq!(read_ipc_mmap(&path).expect("read").num_rows(), 3);
-        let mut bytes = std::fs::read(&path).expect("bytes");
-        let keys: Vec<u8> = [257i32, 258, 259].iter().flat_map(|k| k.to_le_bytes()).collect();
-        let at = bytes.windows(keys.len()).position(|w| w == keys.as_slice()).expect("the keys in the file");
-        bytes[at + 4..at + 8].copy_from_slice(&7_000_000i32.to_le_bytes());
-        std::fs::write(&path, &bytes).expect("damage");
-        match read_ipc_mmap(&path) {
-            Err(Error::Corrupt { message, .. }) => assert!(message.contains("out of bounds"), "{message}"),
-            other => panic!("expected a corrupt segment, got {other:?}"),
+        .expect("format 4 catalog");
+        for name in ["00000001.arrow", "00000003-6.arrow", "00000004.arrow"] {
+            let file = File::create(root.join(SEGMENTS).join(name)).expect("file");
+            let mut w = arrow_ipc::writer::FileWriter::try_new(file, &event_schema()).expect("writer");
+            w.write(&batch()).expect("write");
+            w.finish().expect("finish");
         }
     }
 
     #[test]
-    fn empty_columns_are_stored_without_buffers_and_read_back_as_nulls() {
+    fn a_store_of_format_4_is_migrated_on_writing_and_newer_ones_are_refused() {
         let dir = tempfile::tempdir().expect("tmp");
-        let backend = DirBackend::open(dir.path(), Access::ReadWrite).expect("store");
-        let b = batch();
-        let name = "00000001.arrow";
-        let (bytes, written) = backend.write_segment(name, &b).expect("write");
-        assert_eq!(written, b, "the batch read back as it was written");
-        let path = dir.path().join(SEGMENTS).join(name);
-        let file = arrow_ipc::reader::FileReader::try_new(File::open(&path).expect("open"), None).expect("ipc");
-        let schema = file.schema();
-        let nulls: Vec<&str> =
-            schema.fields().iter().filter(|f| f.data_type() == &DataType::Null).map(|f| f.name().as_str()).collect();
-        // Coded-event columns an event made by hand leaves empty; never a column with values.
-        for empty in ["group", "sentence", "evidence", "span", "rule"] {
-            assert!(nulls.contains(&empty), "{empty} in {nulls:?}");
+        write_format_4(dir.path());
+        // Read-only: an older store is named as such, with what to do.
+        match DirBackend::open(dir.path(), Access::ReadOnly) {
+            Err(Error::Corrupt { message, .. }) => assert!(message.contains("open it for writing once"), "{message}"),
+            other => panic!("{other:?}"),
         }
-        for full in ["id", "source", "date", "goldstein"] {
-            assert!(!nulls.contains(&full), "{full}");
-        }
-        // Smaller than the batch written whole, and read back as the same event batch.
-        let whole = dir.path().join("whole.arrow");
-        write_file(&whole, &b);
-        assert!(bytes < std::fs::metadata(&whole).expect("size").len());
-        let back = read_segment_file(&backend.root.join(SEGMENTS).join(name), false).expect("read");
-        assert_eq!(back.schema(), event_schema());
-        assert_eq!(back, b);
-        assert_eq!(read_ipc_mmap(&whole).expect("whole"), b);
-        // Only a nullable column may be stored as nulls.
-        let id_as_null: Vec<FieldRef> = event_schema()
-            .fields()
-            .iter()
-            .map(|f| if f.name() == "id" { Arc::new(Field::new("id", DataType::Null, true)) } else { f.clone() })
-            .collect();
-        assert!(!is_stored_schema(&Schema::new(id_as_null)));
-        assert!(is_stored_schema(&schema));
-    }
-
-    /// The batch with one of its dictionary columns replaced.
-    fn with_column(name: &str, column: DictionaryArray<Int32Type>) -> RecordBatch {
-        let b = batch();
-        let at = b.schema().index_of(name).expect("column");
-        let mut columns = b.columns().to_vec();
-        columns[at] = Arc::new(column);
-        RecordBatch::try_new(b.schema(), columns).expect("same types and lengths")
-    }
-
-    /// The value a segment file's column is stored as, if it is stored as one value.
-    fn same_in(path: &Path, column: &str) -> Option<String> {
-        let file = arrow_ipc::reader::FileReader::try_new(File::open(path).expect("open"), None).expect("ipc");
-        let field = file.schema().field_with_name(column).expect("column").clone();
-        field.metadata().get(SAME).cloned().filter(|_| field.data_type() == &DataType::Null)
-    }
-
-    #[test]
-    fn columns_of_one_value_are_stored_once_and_read_back_whole() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let backend = DirBackend::open(dir.path(), Access::ReadWrite).expect("store");
-        let b = batch();
-        let (_, written) = backend.write_segment("00000001.arrow", &b).expect("write");
-        assert_eq!(written, b, "read back as it was written");
-        let path = dir.path().join(SEGMENTS).join("00000001.arrow");
-        // Three events of one code, origin and precision, none with topics or participants.
-        let origin = b.column_by_name("origin").and_then(|c| arrow_cast::display::array_value_to_string(c, 0).ok());
-        assert_eq!(same_in(&path, "origin"), origin);
-        assert_eq!(same_in(&path, "code").as_deref(), Some("040"));
-        assert_eq!(same_in(&path, "date_precision").as_deref(), Some("day"));
-        assert_eq!(same_in(&path, "topics").as_deref(), Some(""));
-        assert_eq!(same_in(&path, "participants").as_deref(), Some(""));
-        // Columns whose rows differ, and columns of other types, are stored as they are.
-        for differ in ["id", "source", "target", "date", "goldstein", "quad_class", "mentions"] {
-            assert_eq!(same_in(&path, differ), None, "{differ}");
-        }
-        let back = read_segment_file(&path, false).expect("read");
-        assert_eq!(back.schema(), event_schema());
-        assert_eq!(back, b);
-
-        // Keys all pointing at one value of a larger dictionary (a merged segment's): stored as
-        // that value. One key elsewhere, or one null: stored as it is.
-        let keyed = |keys: Vec<Option<i32>>| {
-            DictionaryArray::<Int32Type>::try_new(keys.into(), Arc::new(StringArray::from(vec!["TURGOV", "SYRGOV"])))
-                .expect("keys")
-        };
-        let keyed_twice = |keys: Vec<Option<i32>>| {
-            let values = StringArray::from(vec!["SYRGOV", "TURGOV", "SYRGOV"]);
-            DictionaryArray::<Int32Type>::try_new(keys.into(), Arc::new(values)).expect("keys")
-        };
-        for (column, keys, same) in [
-            (keyed(vec![Some(1), Some(1), Some(1)]), "1 1 1", Some("SYRGOV")),
-            (keyed(vec![Some(1), Some(0), Some(1)]), "1 0 1", None),
-            (keyed(vec![Some(1), None, Some(1)]), "1 null 1", None),
-            // Batches joined: the value twice in the dictionary.
-            (keyed_twice(vec![Some(0), Some(2), Some(0)]), "0 2 0 of a value twice", Some("SYRGOV")),
-            (keyed_twice(vec![Some(0), Some(2), Some(1)]), "0 2 1 of a value twice", None),
-            // Keys at a null value: nulls, not one value.
-            (
-                DictionaryArray::<Int32Type>::try_new(
-                    vec![0, 0, 0].into(),
-                    Arc::new(StringArray::from(vec![None, Some("SYRGOV")])),
-                )
-                .expect("keys"),
-                "0 0 0 of a null value",
-                None,
-            ),
-        ] {
-            let b = with_column("source", column);
-            let path = dir.path().join("keyed.arrow");
-            write_file_as(&path, &to_stored(&b).expect("stored"));
-            assert_eq!(same_in(&path, "source").as_deref(), same, "{keys:?}");
-            assert_eq!(read_ipc_mmap(&path).expect("read"), b, "{keys:?}");
-        }
-
-        // No rows: nothing to store as one value.
-        let none = b.slice(0, 0);
-        assert!(to_stored(&none).expect("stored").schema().fields().iter().all(|f| f.metadata().is_empty()));
-
-        // One value where the event schema has none (a number), or a list that is not empty:
-        // a damaged file, refused on reading.
-        let stored = to_stored(&b).expect("stored");
-        for (column, value) in [("goldstein", "1.0"), ("topics", "[\"x\"]"), ("date", "2023-05-10")] {
-            let fields: Vec<FieldRef> = stored
-                .schema()
-                .fields()
-                .iter()
-                .map(|f| {
-                    if f.name() != column {
-                        return f.clone();
-                    }
-                    let same = HashMap::from([(SAME.to_string(), value.to_string())]);
-                    Arc::new(Field::new(column, DataType::Null, true).with_metadata(same))
-                })
-                .collect();
-            let mut columns = stored.columns().to_vec();
-            columns[stored.schema().index_of(column).expect("column")] = Arc::new(NullArray::new(b.num_rows()));
-            let bad = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("batch");
-            let path = dir.path().join("bad.arrow");
-            write_file_as(&path, &bad);
-            assert!(matches!(read_ipc_mmap(&path), Err(Error::Corrupt { .. })), "{column}");
-        }
-    }
-
-    #[test]
-    fn older_catalogs_open_and_newer_ones_are_refused() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let set_version = |v: i64| {
-            let conn = Connection::open(dir.path().join(CATALOG)).expect("catalog");
-            conn.execute("UPDATE meta SET value = ?1 WHERE key = 'schema_version'", params![v.to_string()])
-                .expect("version");
-        };
-        let backend = DirBackend::open(dir.path(), Access::ReadWrite).expect("store");
-        backend.commit(Commit { batch: Some(batch()), ..Default::default() }).expect("commit");
+        let backend = DirBackend::open(dir.path(), Access::ReadWrite).expect("migrated");
+        let loaded = backend.load().expect("load");
+        assert_eq!(loaded.segments.iter().map(|s| (s.seq, s.batch.num_rows())).collect::<Vec<_>>(), [(1, 3), (3, 3)]);
+        assert_eq!(loaded.tombstones, [4], "the removed row kept, now in the segments");
+        assert!(loaded.generation > 7);
+        let files = listed(&backend);
+        assert!(files.iter().all(|f| SegmentName::parse(f).is_some()), "{files:?}");
+        let last = read_meta(&backend.segment_path(&files[1])).expect("meta").expect("some");
+        assert_eq!((last.base, last.rows, last.removed.as_slice()), (3, 3, &[4u32][..]));
+        assert_eq!(last.imports.len(), 1, "the imported files recorded in the segments");
+        assert_eq!(backend.actor_entries().expect("entries")[0].code, "RUR");
+        // The old files are gone; the orphan an older build would have deleted is set aside.
+        assert_eq!(segment_files(dir.path()).expect("files"), files);
+        assert!(dir.path().join(QUARANTINE).join("00000004.arrow").exists());
+        assert_eq!(schema_version(&backend.conn.lock()).expect("version"), SCHEMA_VERSION);
         drop(backend);
-        // A store of the version before one-value columns: read as it is, migrated on writing.
-        set_version(SCHEMA_VERSION - 1);
-        let read = DirBackend::open(dir.path(), Access::ReadOnly).expect("older, read-only");
-        assert_eq!(read.load().expect("load").segments.len(), 1);
-        drop(read);
-        drop(DirBackend::open(dir.path(), Access::ReadWrite).expect("older, writable"));
-        let conn = Connection::open(dir.path().join(CATALOG)).expect("catalog");
-        assert_eq!(schema_version(&conn).expect("version"), SCHEMA_VERSION);
-        drop(conn);
+        assert_eq!(
+            DirBackend::open(dir.path(), Access::ReadOnly).expect("read").load().expect("load").segments.len(),
+            2
+        );
+
         // A store a newer build wrote: refused either way, with a word on what to do.
-        set_version(SCHEMA_VERSION + 1);
+        let conn = Connection::open(dir.path().join(CATALOG)).expect("catalog");
+        set_schema_version(&conn, SCHEMA_VERSION + 1).expect("version");
+        drop(conn);
         for access in [Access::ReadOnly, Access::ReadWrite] {
             match DirBackend::open(dir.path(), access) {
                 Err(Error::Corrupt { message, .. }) => assert!(message.contains("upgrade detente"), "{message}"),
                 other => panic!("{access:?}: {other:?}"),
             }
         }
-    }
-
-    #[test]
-    fn a_damaged_segment_is_an_error_or_reads_never_a_crash() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let path = dir.path().join("00000001.arrow");
-        // A file written whole (as stores before empty columns were left out hold them), and
-        // one as stores write them now.
-        write_file(&path, &batch());
-        let whole = std::fs::read(&path).expect("bytes");
-        let stored_path = dir.path().join("stored.arrow");
-        write_file_as(&stored_path, &to_stored(&batch()).expect("stored"));
-        let stored = std::fs::read(&stored_path).expect("bytes");
-        let (mut refused, mut read) = (0, 0);
-        // Bytes all over the file (metadata, buffers, footer) set to values that break lengths,
-        // offsets and keys: every outcome is a batch that passes the checks or a corrupt-store
-        // error, never a crash.
-        for (good, at) in [&whole, &stored].into_iter().flat_map(|g| (0..g.len()).step_by(5).map(move |at| (g, at))) {
-            for value in [0xff, 0x7f, 0x00] {
-                let mut bytes = good.clone();
-                if bytes[at] == value {
-                    continue;
-                }
-                bytes[at] = value;
-                std::fs::write(&path, &bytes).expect("write");
-                match read_ipc_mmap(&path) {
-                    Ok(b) => {
-                        read += 1;
-                        assert!(check_segment(&b).is_ok());
-                    }
-                    Err(Error::Corrupt { .. }) => refused += 1,
-                    Err(e) => panic!("byte {at} = {value:#x}: {e:?}"),
-                }
-            }
-        }
-        assert!(refused > 100 && read > 0, "{refused} refused, {read} read");
     }
 }

@@ -13,11 +13,15 @@
 mod backend;
 mod compaction;
 mod dir;
+mod files;
 mod ids;
+mod ipc;
 mod query;
+pub mod repair;
 
 pub use backend::{Backend, Commit, Committed, ImportRecord, LoadedSegment, MemoryBackend, Snapshot};
-pub use dir::{Access, DirBackend, SCHEMA_VERSION, read_ipc_mmap};
+pub use dir::{Access, DirBackend, SCHEMA_VERSION, UPLOADS};
+pub use ipc::read_ipc_mmap;
 pub use query::{ActorSel, Cursor, EventFilter};
 
 use crate::actors::Entry;

@@ -13,6 +13,7 @@ Rust; tables come back as pyarrow Tables (``.to_pandas()``, ``polars.from_arrow(
 from detente._detente import __version__
 from detente._errors import (
     ConflictError,
+    CorruptStoreError,
     DetenteError,
     InvalidInputError,
     NotFoundError,
@@ -37,4 +38,5 @@ __all__ = [
     "ConflictError",
     "StoreLockedError",
     "UnavailableError",
+    "CorruptStoreError",
 ]

@@ -40,6 +40,14 @@ class UnavailableError(DetenteError):
     """The model cannot serve the request now."""
 
 
+class CorruptStoreError(DetenteError):
+    """The store's files are damaged (a segment whose bytes changed, a lost or damaged catalog).
+
+    The message names the file. Damaged data is never returned: ``detente store check`` lists
+    what is wrong and ``detente store repair`` rebuilds the catalog from the segments.
+    """
+
+
 __all__ = [
     "DetenteError",
     "InvalidInputError",
@@ -48,4 +56,5 @@ __all__ = [
     "ConflictError",
     "StoreLockedError",
     "UnavailableError",
+    "CorruptStoreError",
 ]
