@@ -329,3 +329,49 @@ fn compacting_a_store_that_is_not_there_creates_none() {
     assert!(stderr(&o).contains("no store at"), "{}", stderr(&o));
     assert!(!data.exists(), "compact created {}", data.display());
 }
+
+#[test]
+fn a_lost_catalog_is_refused_by_writes_and_reads_checked_and_repaired_without_losing_events() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("store");
+    for (i, offset) in [0, 500, 900].into_iter().enumerate() {
+        let f = dir.path().join(format!("e{i}.jsonl"));
+        write_events(&f, 400, offset);
+        assert!(detente(&data, &["events", "add", f.to_str().expect("utf-8")]).status.success());
+    }
+    let before = count_events(&data);
+    assert_eq!(before, 1200);
+    let healthy = detente(&data, &["store", "check"]);
+    assert!(healthy.status.success(), "{}", stderr(&healthy));
+    let files = segment_files(&data);
+    for name in ["catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm"] {
+        let _ = std::fs::remove_file(data.join(name));
+    }
+    // The next write refuses instead of deleting the segments as leftovers; a read names the
+    // repair, never "open it for writing".
+    let f = dir.path().join("more.jsonl");
+    write_events(&f, 10, 5000);
+    for args in [vec!["events", "add", f.to_str().expect("utf-8")], vec!["events", "list"]] {
+        let o = detente(&data, &args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        let err = stderr(&o);
+        assert!(err.contains("catalog") && err.contains("detente store repair"), "{err}");
+        assert!(!err.contains("open it for writing"), "{err}");
+    }
+    assert_eq!(segment_files(&data), files, "no segment removed");
+    let checked = detente(&data, &["store", "check", "--format", "jsonl"]);
+    assert_eq!(checked.status.code(), Some(1));
+    let findings = jsonl(&checked);
+    assert!(
+        findings.iter().any(|f| f["severity"] == "damage" && f["problem"] == "the catalog is missing"),
+        "{findings:?}"
+    );
+    let repaired = detente(&data, &["store", "repair", "--format", "jsonl"]);
+    assert!(repaired.status.success(), "{}", stderr(&repaired));
+    let report = &jsonl(&repaired)[0];
+    assert_eq!(report["rows"], 1200);
+    assert_eq!(report["adopted"].as_array().map(Vec::len), Some(files.len()));
+    assert_eq!(count_events(&data), before);
+    assert!(detente(&data, &["events", "add", f.to_str().expect("utf-8")]).status.success());
+    assert_eq!(count_events(&data), before + 10);
+}

@@ -43,6 +43,8 @@ pub const SCHEMA_VERSION: i64 = 5;
 
 /// The catalog's file name.
 pub(super) const CATALOG: &str = "catalog.sqlite";
+/// What a repair calls the catalog it replaced (`catalog.sqlite.before-repair-{unix time}`).
+pub(super) const REPAIR_KEEP: &str = "before-repair";
 
 /// Imported files by format and size (the last part of their fingerprint), for
 /// [`Backend::imported_size`]: an import of thousands of files asks once per file.
@@ -54,7 +56,7 @@ pub(super) const LOCK: &str = "LOCK";
 pub const UPLOADS: &str = "uploads";
 
 /// The catalog of this build, made in one transaction.
-const CATALOG_SCHEMA: &str = "
+pub(super) const CATALOG_SCHEMA: &str = "
     CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE segments(seq INTEGER PRIMARY KEY, file TEXT NOT NULL UNIQUE, rows INTEGER NOT NULL,
                           bytes INTEGER NOT NULL, created INTEGER NOT NULL);
@@ -188,7 +190,7 @@ fn missing_catalog(root: &Path) -> Error {
     match segment_files(root) {
         Ok(files) if !files.is_empty() => damaged(
             root.join(CATALOG),
-            format!("the catalog is missing, while {SEGMENTS}/ holds {} segment files", files.len()),
+            format!("the catalog is missing, while {SEGMENTS}/ holds {} segment file(s)", files.len()),
         ),
         _ => Error::NotFound { what: "store", id: root.display().to_string() },
     }
@@ -233,6 +235,18 @@ impl DirBackend {
         backend.conn.lock().execute_batch(IMPORTS_BY_SIZE)?;
         backend.recover()?;
         Ok(backend)
+    }
+
+    /// A writable backend over a catalog connection other than the store's (a repair builds
+    /// its new catalog under another name), holding the store's lock.
+    pub(super) fn over(root: &Path, conn: Connection, lock: File) -> DirBackend {
+        DirBackend { root: root.to_path_buf(), conn: Mutex::new(conn), _lock: Some(lock) }
+    }
+
+    /// Closes the catalog (its WAL checkpointed into it) and gives back the store's lock.
+    pub(super) fn close(self) -> Result<Option<File>> {
+        self.conn.into_inner().close().map_err(|(_, e)| Error::from(e))?;
+        Ok(self._lock)
     }
 
     fn catalog_path(&self) -> PathBuf {
@@ -291,7 +305,7 @@ impl DirBackend {
     /// and checked while the system writes it out (the sync then waits for less), synced and
     /// renamed to its name with its checksum. Returns the name, its size and its batch as read
     /// back. A failure removes what it wrote.
-    fn write_segment(
+    pub(super) fn write_segment(
         &self,
         conn: &Connection,
         meta: &SegmentMeta,

@@ -105,11 +105,6 @@ pub(super) struct SegmentMeta {
 }
 
 impl SegmentMeta {
-    /// The store rows it holds, `[base, base + rows)`.
-    pub fn row_range(&self) -> std::ops::Range<u64> {
-        self.base..self.base + self.rows
-    }
-
     /// As kept in the footer.
     pub fn to_json(&self) -> String {
         // A struct of numbers, strings and lists: serialising it cannot fail.
@@ -222,7 +217,6 @@ mod tests {
         let back = SegmentMeta::from_json(&json).expect("parse");
         assert_eq!(back.removed, [3, 4, 5, 7, 12, 40, 41]);
         assert_eq!(back.imports, meta.imports);
-        assert_eq!(back.row_range(), 100..120);
         assert!(SegmentMeta::from_json("{\"format\":5}").is_err());
         assert_eq!(row_ranges::decode("9-3"), None);
         assert_eq!(row_ranges::decode("1,x"), None);
