@@ -583,6 +583,32 @@ impl Model {
         crate::import::import_files(self, format, files, opts)
     }
 
+    /// A new file to spool an upload into before [`Model::import_upload`] reads it: in the
+    /// store's `uploads/` folder, which the next writable open empties (a process killed mid-
+    /// upload leaves nothing behind for long), or the system's temporary folder for a store in
+    /// memory. The caller removes it when done.
+    pub fn upload_path(&self) -> Result<PathBuf> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = match self.store().backend().path() {
+            Some(root) => root.join(crate::store::UPLOADS),
+            None => std::env::temp_dir(),
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        Ok(dir.join(format!("upload-{}-{n}", std::process::id())))
+    }
+
+    /// Imports one uploaded file, spooled at `path`; reports and errors call it `name`.
+    pub fn import_upload(
+        &self,
+        format: crate::import::Format,
+        path: &Path,
+        name: &str,
+        opts: &crate::import::ImportOptions,
+    ) -> Result<crate::import::ImportReport> {
+        crate::import::import_upload(self, format, path, name, opts)
+    }
+
     /// The position after the last stored event: events stored later are at or after it.
     pub fn position(&self) -> u64 {
         u64::from(self.view().end_row())

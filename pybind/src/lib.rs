@@ -416,7 +416,8 @@ impl PyModel {
     }
 
     /// Imports GDELT, ICEWS or POLECAT files; returns the report as a dict.
-    #[pyo3(signature = (paths, kind, strict=false, force=false, threads=None))]
+    #[pyo3(signature = (paths, kind, strict=false, force=false, threads=None, replace=false))]
+    #[allow(clippy::too_many_arguments)]
     fn import_files<'py>(
         &self,
         py: Python<'py>,
@@ -425,9 +426,10 @@ impl PyModel {
         strict: bool,
         force: bool,
         threads: Option<usize>,
+        replace: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
         let format = detente_core::import::Format::parse(kind).map_err(to_pyerr)?;
-        let opts = detente_core::import::ImportOptions { strict, force, threads, ..Default::default() };
+        let opts = detente_core::import::ImportOptions { strict, force, threads, replace, ..Default::default() };
         let model = self.inner.clone();
         let r = py.detach(move || model.import(format, &paths, &opts)).map_err(to_pyerr)?;
         let d = PyDict::new(py);

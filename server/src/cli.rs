@@ -101,15 +101,22 @@ pub struct ServeArgs {
     /// PEM private key of --tls-cert.
     #[arg(long, env = "DETENTE_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
-    /// Require `authorization: Bearer <token>` on every call but health checks.
-    #[arg(long, env = "DETENTE_TOKEN", hide_env_values = true)]
+    /// Require `authorization: Bearer <token>` on every call but health checks (a trailing
+    /// newline is not part of it).
+    #[arg(long, env = "DETENTE_TOKEN", hide_env_values = true, conflicts_with = "token_file")]
     pub token: Option<String>,
+    /// Read the token from a file (a mounted secret); a trailing newline is not part of it.
+    #[arg(long, env = "DETENTE_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
     /// Largest request message, in bytes.
     #[arg(long, env = "DETENTE_MAX_REQUEST_BYTES", default_value_t = 8 << 20)]
     pub max_request_bytes: usize,
     /// Largest response message, in bytes.
     #[arg(long, env = "DETENTE_MAX_RESPONSE_BYTES", default_value_t = 64 << 20)]
     pub max_response_bytes: usize,
+    /// Largest file an ImportEvents upload may hold, in bytes (spooled in the store's uploads/).
+    #[arg(long, env = "DETENTE_MAX_UPLOAD_BYTES", default_value_t = crate::serve::DEFAULT_MAX_UPLOAD_BYTES)]
+    pub max_upload_bytes: u64,
     /// Do not serve the reflection services.
     #[arg(long, env = "DETENTE_NO_REFLECTION")]
     pub no_reflection: bool,
@@ -322,6 +329,10 @@ pub struct ImportArgs {
     /// Read a file again even if the same content was imported before.
     #[arg(long)]
     pub force: bool,
+    /// Replace stored events whose id a row holds with other content (without it, such a row is
+    /// a bad row; with --strict, it rejects its file).
+    #[arg(long)]
+    pub replace: bool,
     /// Rows per atomic write.
     #[arg(long, default_value_t = detente_core::import::DEFAULT_BATCH_ROWS)]
     pub batch_rows: usize,
@@ -612,6 +623,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let opts = detente_core::import::ImportOptions {
                 strict: a.strict,
                 force: a.force,
+                replace: a.replace,
                 batch_rows: a.batch_rows,
                 threads: a.threads,
             };
@@ -920,11 +932,20 @@ fn serve(cli: &Cli, a: &ServeArgs) -> Result<()> {
         (Some(c), Some(k)) => Some((read(c)?, read(k)?)),
         _ => None,
     };
+    let token = match (&a.token, &a.token_file) {
+        (Some(t), _) => Some(bearer_token(t, "--token (DETENTE_TOKEN)")?),
+        (None, Some(f)) => {
+            let t = std::fs::read_to_string(f).map_err(|e| detente_core::Error::io(f, e))?;
+            Some(bearer_token(&t, &format!("the token file {}", f.display()))?)
+        }
+        (None, None) => None,
+    };
     let opts = crate::serve::ServeOptions {
         tls,
-        token: a.token.clone().filter(|t| !t.is_empty()),
+        token,
         max_request_bytes: a.max_request_bytes,
         max_response_bytes: a.max_response_bytes,
+        max_upload_bytes: a.max_upload_bytes,
         reflection: !a.no_reflection,
         drain: std::time::Duration::from_secs(a.drain_seconds),
     };
@@ -937,6 +958,19 @@ fn serve(cli: &Cli, a: &ServeArgs) -> Result<()> {
         println!("listening on {}", listener.local_addr()?);
         crate::serve::serve(listener, model, opts, crate::serve::signal()).await
     })
+}
+
+/// A bearer token as given, without the line end a file or `echo` leaves; an empty one is an
+/// error, not "no token".
+fn bearer_token(given: &str, from: &str) -> Result<String> {
+    let token = given.trim_end_matches(['\n', '\r']);
+    if token.trim().is_empty() {
+        anyhow::bail!("{from} is empty: give a token, or leave it out to serve without one");
+    }
+    if token.chars().any(|c| c.is_control() || c == ' ') {
+        anyhow::bail!("{from} holds spaces or control characters, which a bearer token cannot");
+    }
+    Ok(token.to_string())
 }
 
 /// `detente healthcheck`: exit 0 when the server at `--addr` serves.

@@ -27,17 +27,20 @@ pub struct Service {
     model: Model,
     stopping: watch::Receiver<bool>,
     commits: watch::Receiver<u64>,
+    /// Bytes an uploaded file may have.
+    upload_limit: u64,
 }
 
 impl Service {
-    /// A service over a model; `stopping` turns true when the server begins to shut down.
-    pub fn new(model: Model, stopping: watch::Receiver<bool>) -> Service {
+    /// A service over a model; `stopping` turns true when the server begins to shut down;
+    /// uploads may hold up to `upload_limit` bytes.
+    pub fn new(model: Model, stopping: watch::Receiver<bool>, upload_limit: u64) -> Service {
         let (tx, commits) = watch::channel(0u64);
         // Runs on the writer's thread after each durable write: bump the counter watchers wait on.
         model.on_commit(move || {
             tx.send_modify(|n| *n = n.wrapping_add(1));
         });
-        Service { model, stopping, commits }
+        Service { model, stopping, commits, upload_limit }
     }
 
     fn running(&self) -> Result<(), Status> {
@@ -389,32 +392,42 @@ impl DetenteService for Service {
         let mut inbound = req.into_inner();
         let first = inbound
             .message()
-            .await?
+            .await
+            .map_err(transport)?
             .ok_or_else(|| invalid("kind", "an empty stream: the first message names the kind"))?;
         let kind = detente_core::import::Format::parse(&first.kind).map_err(|e| status(e, Fields::TOP))?;
         let name = if first.file_name.trim().is_empty() { "upload".to_string() } else { first.file_name.clone() };
-        let opts =
-            detente_core::import::ImportOptions { strict: first.strict, force: first.force, ..Default::default() };
-        // Imports read files (and uploads may be larger than memory): spool, then import.
-        let path = spool_path();
+        let opts = detente_core::import::ImportOptions {
+            strict: first.strict,
+            force: first.force,
+            replace: first.replace,
+            ..Default::default()
+        };
+        // Imports read files (and uploads may be larger than memory): spool inside the store,
+        // then import. The guard removes the file however this call ends (a client that goes
+        // away drops it); what a killed process leaves, the store's next writable open removes.
+        let spool = Spool(self.run(Fields::TOP, |m| m.upload_path()).await?);
+        let limit = self.upload_limit;
         let spooled = async {
-            let mut file = tokio::fs::File::create(&path).await?;
-            file.write_all(&first.data).await?;
-            while let Some(m) = inbound.message().await.map_err(std::io::Error::other)? {
-                file.write_all(&m.data).await?;
+            let mut file = tokio::fs::File::create(&spool.0).await.map_err(|e| io_status("spool the upload", e))?;
+            let mut size = first.data.len() as u64;
+            file.write_all(&first.data).await.map_err(|e| io_status("spool the upload", e))?;
+            while let Some(m) = inbound.message().await.map_err(transport)? {
+                size += m.data.len() as u64;
+                if size > limit {
+                    return Err(Status::resource_exhausted(format!(
+                        "the upload is larger than this server takes ({limit} bytes); import the file where it lies, or split it"
+                    )));
+                }
+                file.write_all(&m.data).await.map_err(|e| io_status("spool the upload", e))?;
             }
-            file.flush().await
-        }
-        .await;
-        if let Err(e) = spooled {
-            let _ = tokio::fs::remove_file(&path).await;
-            return Err(Status::unavailable(format!("the upload did not complete: {e}")));
-        }
+            file.flush().await.map_err(|e| io_status("spool the upload", e))
+        };
+        spooled.await?;
         tracing::info!(file = %name, kind = kind.as_str(), "importing an upload");
-        let p = path.clone();
-        let result = self.run(Fields::TOP, move |m| m.import(kind, &[p], &opts)).await;
-        let _ = tokio::fs::remove_file(&path).await;
-        let report = result?;
+        let (path, upload) = (spool.0.clone(), name.clone());
+        let report = self.run(Fields::TOP, move |m| m.import_upload(kind, &path, &upload, &opts)).await?;
+        drop(spool);
         let f = report.files.first().cloned().unwrap_or_default();
         Ok(Response::new(pb::ImportEventsResponse {
             rows: f.rows,
@@ -503,11 +516,32 @@ impl std::io::Write for ChunkWriter {
 /// Bytes per message of an export.
 const EXPORT_CHUNK: usize = 1 << 20;
 
-/// Uploaded files are spooled here before the import reads them.
-fn spool_path() -> std::path::PathBuf {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    std::env::temp_dir().join(format!("detente-import-{}-{n}", std::process::id()))
+/// An upload's spool file, removed when dropped.
+struct Spool(std::path::PathBuf);
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::remove_file(&self.0)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(file = %self.0.display(), error = %e, "could not remove a spooled upload");
+        }
+    }
+}
+
+/// A local I/O failure while serving, without the server's paths.
+fn io_status(what: &str, e: std::io::Error) -> Status {
+    tracing::error!(error = %e, "could not {what}");
+    Status::unavailable(format!("the server could not {what} ({})", e.kind()))
+}
+
+/// A status the transport gave on a request stream, in the gRPC convention: a message over
+/// the size limit is RESOURCE_EXHAUSTED (tonic says OUT_OF_RANGE).
+pub fn transport(s: Status) -> Status {
+    if s.code() == tonic::Code::OutOfRange {
+        return Status::resource_exhausted(s.message().to_string());
+    }
+    s
 }
 
 /// Ingests one batch of a stream and acknowledges each document in order. Documents that do not

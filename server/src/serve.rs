@@ -15,6 +15,9 @@ use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 use tonic::{Request, Status};
 
+/// The default largest upload: 4 GiB (a year of ICEWS, a day of GDELT's files, spooled on disk).
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 4 << 30;
+
 /// How to serve.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -26,6 +29,8 @@ pub struct ServeOptions {
     pub max_request_bytes: usize,
     /// Largest response message sent, in bytes.
     pub max_response_bytes: usize,
+    /// Largest file an `ImportEvents` upload may hold, in bytes.
+    pub max_upload_bytes: u64,
     /// Serve the reflection services.
     pub reflection: bool,
     /// How long in-flight calls may take to finish after a shutdown signal.
@@ -39,6 +44,7 @@ impl Default for ServeOptions {
             token: None,
             max_request_bytes: 8 << 20,
             max_response_bytes: 64 << 20,
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             reflection: true,
             drain: Duration::from_secs(30),
         }
@@ -97,7 +103,7 @@ pub async fn serve(
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let auth = Auth::new(opts.token.as_deref());
-    let service = DetenteServiceServer::new(Service::new(model, stop_rx.clone()))
+    let service = DetenteServiceServer::new(Service::new(model, stop_rx.clone(), opts.max_upload_bytes))
         .max_decoding_message_size(opts.max_request_bytes)
         .max_encoding_message_size(opts.max_response_bytes);
 
@@ -177,19 +183,96 @@ pub async fn signal() {
 }
 
 /// Asks a server's health service whether it serves (`""`, the whole server). For container
-/// probes: true when SERVING.
+/// probes: true when SERVING. With `ca` (PEM), TLS: the server's certificate must be one of
+/// those given (a self-signed certificate, trusted as it is) or chain to one of them.
 pub async fn healthcheck(addr: &str, ca: Option<Vec<u8>>, domain: &str, timeout: Duration) -> anyhow::Result<bool> {
-    use tonic::transport::{Certificate, ClientTlsConfig, Endpoint};
+    use tonic::transport::{ClientTlsConfig, Endpoint};
     let scheme = if ca.is_some() { "https" } else { "http" };
     let mut endpoint = Endpoint::from_shared(format!("{scheme}://{addr}"))?.timeout(timeout).connect_timeout(timeout);
     if let Some(ca) = ca {
-        endpoint = endpoint
-            .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca)).domain_name(domain))?;
+        let verifier = Arc::new(PinnedOrChained::new(&ca)?);
+        let tls = ClientTlsConfig::new().domain_name(domain);
+        endpoint = endpoint.tls_config_with_verifier(tls, verifier)?;
     }
     let channel = endpoint.connect().await?;
     let mut client = tonic_health::pb::health_client::HealthClient::new(channel);
     let answer = client.check(tonic_health::pb::HealthCheckRequest { service: String::new() }).await?;
     Ok(answer.into_inner().status == tonic_health::pb::health_check_response::ServingStatus::Serving as i32)
+}
+
+/// Trusts a server whose certificate is one of the given ones byte for byte (a self-signed
+/// certificate, which webpki refuses as its own authority when it is marked as one, as
+/// `openssl req -x509` marks it), and otherwise one whose chain leads to one of them.
+#[derive(Debug)]
+struct PinnedOrChained {
+    pinned: Vec<rustls::pki_types::CertificateDer<'static>>,
+    chained: Option<Arc<rustls::client::WebPkiServerVerifier>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl PinnedOrChained {
+    fn new(pem: &[u8]) -> anyhow::Result<PinnedOrChained> {
+        use rustls::pki_types::pem::PemObject;
+        let pinned = rustls::pki_types::CertificateDer::pem_slice_iter(pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow::anyhow!("the --tls-ca file is not PEM certificates: {e}"))?;
+        if pinned.is_empty() {
+            anyhow::bail!("the --tls-ca file holds no PEM certificate");
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        let (added, _) = roots.add_parsable_certificates(pinned.iter().cloned());
+        let chained = if added == 0 {
+            None
+        } else {
+            Some(
+                rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                    .build()?,
+            )
+        };
+        Ok(PinnedOrChained { pinned, chained, provider })
+    }
+}
+
+impl rustls::client::danger::ServerCertVerifier for PinnedOrChained {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        if self.pinned.iter().any(|c| c.as_ref() == end_entity.as_ref()) {
+            return Ok(rustls::client::danger::ServerCertVerified::assertion());
+        }
+        match &self.chained {
+            Some(v) => v.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now),
+            None => Err(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
 }
 
 #[cfg(test)]

@@ -79,9 +79,12 @@ pub struct Gdelt {
 }
 
 impl Gdelt {
-    /// A reader of `format`, noticing a header row.
+    /// A reader of `format`, noticing a header row by its content: its first field is
+    /// `GLOBALEVENTID` (any case, spaces around). Any other first line is a row (a bad one if it
+    /// is junk), so a row is never lost as a header.
     pub fn new(format: Format, first_line: &[u8]) -> Gdelt {
-        let header = !first_line.first().is_some_and(u8::is_ascii_digit);
+        let first = first_line.split(|&b| b == b'\t').next().unwrap_or(b"");
+        let header = first.trim_ascii().eq_ignore_ascii_case(b"GLOBALEVENTID");
         // 1.0: 57 columns (backfiles), 58 with SOURCEURL (daily files); geo blocks of 7.
         let (columns, action_geo, date_added, version): (&'static [usize], _, _, _) = match format {
             Format::Gdelt1 => (&[57, 58], 49, 56, "1.0"),

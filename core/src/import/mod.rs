@@ -18,6 +18,7 @@ use rows::{Row, Rows};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use arrow_array::RecordBatch;
+use std::collections::HashMap;
 use std::hash::Hasher as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -71,6 +72,9 @@ pub struct ImportOptions {
     /// Import a file again even if a file with the same content was imported before (rows
     /// already stored are still left alone).
     pub force: bool,
+    /// Replace stored events whose id a row holds with other content. Without it, such a row
+    /// is a bad row (named with its file and line; strict: it rejects its file).
+    pub replace: bool,
 }
 
 /// Rows per atomic write of an import, unless told otherwise.
@@ -78,7 +82,7 @@ pub const DEFAULT_BATCH_ROWS: usize = 250_000;
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        ImportOptions { strict: false, batch_rows: DEFAULT_BATCH_ROWS, threads: None, force: false }
+        ImportOptions { strict: false, batch_rows: DEFAULT_BATCH_ROWS, threads: None, force: false, replace: false }
     }
 }
 
@@ -156,19 +160,46 @@ pub(crate) struct Parsed {
 
 /// Reads the files into the model's store.
 pub fn import_files(model: &Model, format: Format, files: &[PathBuf], opts: &ImportOptions) -> Result<ImportReport> {
+    let named: Vec<(&Path, String)> = files.iter().map(|p| (p.as_path(), p.display().to_string())).collect();
+    import_named(model, format, &named, opts)
+}
+
+/// Reads one uploaded file (spooled at `path`) into the store; reports and errors call it
+/// `name`, never by where it was spooled.
+pub fn import_upload(
+    model: &Model,
+    format: Format,
+    path: &Path,
+    name: &str,
+    opts: &ImportOptions,
+) -> Result<ImportReport> {
+    import_named(model, format, &[(path, name.to_string())], opts).map_err(|e| match e {
+        Error::Io { path: p, source } if p == path => Error::Io { path: PathBuf::from(name), source },
+        other => other,
+    })
+}
+
+/// Reads files, each reported under its name.
+fn import_named(
+    model: &Model,
+    format: Format,
+    files: &[(&Path, String)],
+    opts: &ImportOptions,
+) -> Result<ImportReport> {
     let mut report = ImportReport::default();
     // Files of a few thousand rows each (GDELT's 15-minute exports) merge once, at the end.
     let _merge_at_end = (files.len() > 1).then(|| model.store().defer_compaction());
-    let mut group = Group::default();
-    for path in files {
-        let imported = import_file(model, format, path, opts, &mut report.bad_rows, &mut group, &mut report.files);
+    let mut group = Group { files: Vec::new(), rows: 0, bytes: 0, format, strict: opts.strict, replace: opts.replace };
+    for (path, name) in files {
+        let imported =
+            import_file(model, format, path, name, opts, &mut report.bad_rows, &mut group, &mut report.files);
         if let Err(e) = imported {
             // The files before this one land, as they would have one by one.
-            group.flush(model, &mut report.files)?;
+            group.flush(model, &mut report.files, &mut report.bad_rows)?;
             return Err(e);
         }
     }
-    group.flush(model, &mut report.files)?;
+    group.flush(model, &mut report.files, &mut report.bad_rows)?;
     Ok(report)
 }
 
@@ -176,9 +207,13 @@ pub fn import_files(model: &Model, format: Format, files: &[PathBuf], opts: &Imp
 /// for many files, each still counted apart ([`crate::store::Write::parts`]) and recorded as
 /// imported with its rows. Files found imported already wait in it too (with no rows and no
 /// record), so that reports keep the files' order.
-#[derive(Default)]
 struct Group {
-    files: Vec<(FileReport, Option<RecordBatch>, Option<crate::store::ImportRecord>)>,
+    /// Per file: its report, its rows, its import record, and where it is (to find the lines
+    /// of rows refused as conflicts).
+    files: Vec<(FileReport, Option<RecordBatch>, Option<crate::store::ImportRecord>, PathBuf)>,
+    format: Format,
+    strict: bool,
+    replace: bool,
     rows: usize,
     /// Memory the waiting batches hold: a tiny file's batch holds some 30 kB whatever its rows
     /// (its columns' first allocations), so the group is bounded by this too.
@@ -191,47 +226,172 @@ const GROUP_BYTES: usize = 64 << 20;
 impl Group {
     /// True when a file with this fingerprint is waiting in the group.
     fn holds(&self, fingerprint: &str) -> bool {
-        self.files.iter().any(|(_, _, r)| r.as_ref().is_some_and(|r| r.fingerprint == fingerprint))
+        self.files.iter().any(|(_, _, r, _)| r.as_ref().is_some_and(|r| r.fingerprint == fingerprint))
     }
 
     /// Adds a file found imported already.
     fn skip(&mut self, file: String) {
-        self.files.push((FileReport { file, already_imported: true, ..Default::default() }, None, None));
+        let report = FileReport { file, already_imported: true, ..Default::default() };
+        self.files.push((report, None, None, PathBuf::new()));
     }
 
-    /// Writes the files waiting; their reports go to `done`, in order.
-    fn flush(&mut self, model: &Model, done: &mut Vec<FileReport>) -> Result<()> {
+    /// Writes the files waiting; their reports go to `done`, in order, and rows refused as
+    /// conflicts to `bad_rows`. Strict, a conflict refuses the write: the files are then written
+    /// one by one, so that those before the one it is in land and that one is named.
+    fn flush(&mut self, model: &Model, done: &mut Vec<FileReport>, bad_rows: &mut Vec<BadRow>) -> Result<()> {
         if self.files.is_empty() {
             return Ok(());
         }
         let files = std::mem::take(&mut self.files);
         (self.rows, self.bytes) = (0, 0);
+        let written = self.write_files(model, &files);
+        let summary = match written {
+            Ok(summary) => summary,
+            Err(Error::Conflict { .. }) if self.strict && files.len() > 1 => {
+                for file in files {
+                    self.files.push(file);
+                    self.flush(model, done, bad_rows)?;
+                }
+                return Ok(());
+            }
+            Err(e) => return Err(locate_conflict(e, self.format, files.first().map(|f| f.3.as_path()))),
+        };
+        let mut parts = summary.parts.into_iter();
+        for (mut report, _, _, path) in files {
+            let mut totals = Totals::default();
+            totals.add(parts.next().unwrap_or_default());
+            totals.report(&mut report);
+            report_conflicts(self.format, &path, &totals.conflicts, &mut report, bad_rows)?;
+            log_imported(&report);
+            done.push(report);
+        }
+        Ok(())
+    }
+
+    fn write_files(
+        &self,
+        model: &Model,
+        files: &[(FileReport, Option<RecordBatch>, Option<crate::store::ImportRecord>, PathBuf)],
+    ) -> Result<crate::store::WriteSummary> {
         let t = std::time::Instant::now();
-        let events = join(files.iter().filter_map(|(_, b, _)| b.clone()).collect())?;
+        let events = join(files.iter().filter_map(|(_, b, _, _)| b.clone()).collect())?;
         let parts = files
             .iter()
-            .map(|(r, b, _)| crate::store::WritePart {
+            .map(|(r, b, _, _)| crate::store::WritePart {
                 input: r.file.clone(),
                 events: b.as_ref().map_or(0, RecordBatch::num_rows),
             })
             .collect();
         let summary = model.store().write(crate::store::Write {
             events,
-            imports: files.iter().filter_map(|(_, _, r)| r.clone()).collect(),
+            replace: self.replace,
+            skip_conflicts: !self.strict,
+            imports: files.iter().filter_map(|(_, _, r, _)| r.clone()).collect(),
             parts,
             ..Default::default()
         })?;
         tracing::debug!(files = files.len(), ms = t.elapsed().as_millis() as u64, "small files written together");
-        let mut parts = summary.parts.into_iter();
-        for (mut report, _, _) in files {
-            let mut totals = Totals::default();
-            totals.add(parts.next().unwrap_or_default());
-            totals.report(&mut report);
-            log_imported(&report);
-            done.push(report);
-        }
-        Ok(())
+        Ok(summary)
     }
+}
+
+/// Reports rows refused as conflicts (an id stored with other content) as bad rows of their
+/// file, with their lines.
+fn report_conflicts(
+    format: Format,
+    path: &Path,
+    ids: &[String],
+    report: &mut FileReport,
+    bad_rows: &mut Vec<BadRow>,
+) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let lines = lines_of_ids(format, path, &report.file, ids)?;
+    let mut found: Vec<(u64, &String)> = ids.iter().map(|id| (lines.get(id).copied().unwrap_or(0), id)).collect();
+    found.sort();
+    for (line, id) in found {
+        if bad_rows.len() < MAX_REPORTED_BAD_ROWS {
+            bad_rows.push(BadRow { file: report.file.clone(), line, message: conflict_message(id) });
+        }
+    }
+    report.bad += ids.len() as u64;
+    Ok(())
+}
+
+fn conflict_message(id: &str) -> String {
+    format!("event `{id}` is already stored with other content (import with replace to overwrite it)")
+}
+
+/// A conflict error of a strict import, given the line of the row it is about.
+fn locate_conflict(e: Error, format: Format, path: Option<&Path>) -> Error {
+    match (e, path) {
+        (Error::Conflict { id, mut location }, Some(path)) if location.line.is_none() => {
+            let name = location.input.clone().unwrap_or_else(|| path.display().to_string());
+            if let Ok(lines) = lines_of_ids(format, path, &name, std::slice::from_ref(&id)) {
+                location.line = lines.get(&id).copied();
+            }
+            Error::Conflict { id, location }
+        }
+        (e, _) => e,
+    }
+}
+
+/// The lines of a file whose rows hold these ids. Only lines that hold an id's own part (what
+/// follows `prefix:`, up to a `-`) are parsed again.
+fn lines_of_ids(format: Format, path: &Path, name: &str, ids: &[String]) -> Result<HashMap<String, u64>> {
+    let (input, _) = open(path, name)?;
+    let data: &[u8] = &input;
+    let (parser, body_start, first_line) = layout(format, data, name)?;
+    let body = &data[body_start..];
+    let wanted: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+    let mut starts = std::collections::BTreeSet::new();
+    for id in ids {
+        let raw = id.split_once(':').map_or(id.as_str(), |(_, r)| r);
+        let raw = raw.split('-').next().unwrap_or(raw);
+        if raw.is_empty() {
+            continue;
+        }
+        for at in memchr::memmem::find_iter(body, raw.as_bytes()) {
+            starts.insert(memchr::memrchr(b'\n', &body[..at]).map_or(0, |p| p + 1));
+        }
+    }
+    let dict = crate::Dictionary::builtin();
+    let mut out = HashMap::new();
+    let (mut line, mut counted) = (first_line, 0);
+    for start in starts {
+        line += memchr::memchr_iter(b'\n', &body[counted..start]).count() as u64;
+        counted = start;
+        let end = memchr::memchr(b'\n', &body[start..]).map_or(body.len(), |p| start + p + 1);
+        let parsed = parser.parse(Unit { bytes: &body[start..end], input: None }, &dict, format)?;
+        let cols = match parsed.batch {
+            Some(b) => crate::columnar::EventColumns::new(b)?,
+            None => continue,
+        };
+        for i in 0..cols.len() {
+            let id = cols.id.value(i);
+            if wanted.contains(id) {
+                out.entry(id.to_string()).or_insert(line);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// How an input is laid out: its format's parser (configured from its header), where its rows
+/// start (after a byte-order mark and a header) and the line they start on.
+fn layout(format: Format, data: &[u8], name: &str) -> Result<(Parser, usize, u64)> {
+    // A byte-order mark is not part of the first line (a header or a row).
+    let bom = if data.starts_with(b"\xef\xbb\xbf") { 3 } else { 0 };
+    // The header (ICEWS, POLECAT; GDELT files may carry one too).
+    let header_end = memchr::memchr(b'\n', &data[bom..]).map_or(data.len(), |p| bom + p + 1);
+    let parser = Parser::new(format, &data[bom..header_end], name)?;
+    let body_start = if parser.has_header() { header_end } else { bom };
+    if !parser.has_header() && data[body_start..].iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::invalid("file", format!("{name}: no rows and no header (an empty file?)")));
+    }
+    let first_line = if parser.has_header() { 2 } else { 1 };
+    Ok((parser, body_start, first_line))
 }
 
 /// Batches of rows as one (none for none).
@@ -358,8 +518,11 @@ fn hash_map(map: &memmap2::Mmap) -> u64 {
 /// Opens an input. A compressed file is hashed (its fingerprint is that of the compressed
 /// bytes) and decompressed here; a plain file's fingerprint is left to the caller, who can
 /// hash it while parsing it.
-fn open(path: &Path) -> Result<(Input, Option<u64>)> {
+fn open(path: &Path, name: &str) -> Result<(Input, Option<u64>)> {
     let io = |e: std::io::Error| Error::io(path, e);
+    if path.is_dir() {
+        return Err(Error::invalid("file", format!("{name} is a directory: name the files in it to import them")));
+    }
     let file = std::fs::File::open(path).map_err(io)?;
     // SAFETY: the map is read-only; a file truncated under us would fault like any reader's
     // I/O error would surface. Import inputs are not the store's own files.
@@ -373,23 +536,20 @@ fn open(path: &Path) -> Result<(Input, Option<u64>)> {
         let mut out = Vec::with_capacity(map.len() * 4);
         flate2::read::MultiGzDecoder::new(&map[..])
             .read_to_end(&mut out)
-            .map_err(|e| Error::invalid("file", format!("{}: not a readable gzip file: {e}", path.display())))?;
+            .map_err(|e| Error::invalid("file", format!("{name}: not a readable gzip file: {e}")))?;
         return Ok((Input::Owned(out), fingerprint));
     }
     {
         let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&map[..]))
-            .map_err(|e| Error::invalid("file", format!("{}: not a readable zip file: {e}", path.display())))?;
+            .map_err(|e| Error::invalid("file", format!("{name}: not a readable zip file: {e}")))?;
         let mut out = Vec::new();
         for i in 0..archive.len() {
-            let mut entry = archive
-                .by_index(i)
-                .map_err(|e| Error::invalid("file", format!("{}: zip entry {i}: {e}", path.display())))?;
+            let mut entry =
+                archive.by_index(i).map_err(|e| Error::invalid("file", format!("{name}: zip entry {i}: {e}")))?;
             if entry.is_dir() {
                 continue;
             }
-            entry
-                .read_to_end(&mut out)
-                .map_err(|e| Error::invalid("file", format!("{}: zip entry {i}: {e}", path.display())))?;
+            entry.read_to_end(&mut out).map_err(|e| Error::invalid("file", format!("{name}: zip entry {i}: {e}")))?;
             if !out.ends_with(b"\n") && !out.is_empty() {
                 out.push(b'\n');
             }
@@ -461,22 +621,18 @@ fn import_file(
     model: &Model,
     format: Format,
     path: &Path,
+    name: &str,
     opts: &ImportOptions,
     bad_rows: &mut Vec<BadRow>,
     group: &mut Group,
     done: &mut Vec<FileReport>,
 ) -> Result<()> {
-    let name = path.display().to_string();
+    let name = name.to_string();
     let mut report = FileReport { file: name.clone(), ..Default::default() };
-    let (input, mut fingerprint) = open(path)?;
+    let (input, mut fingerprint) = open(path, &name)?;
     let key = |hash: u64| format!("{}:{hash:016x}:{}", format.as_str(), input.len());
     let data: &[u8] = &input;
-    // The header (ICEWS, POLECAT; GDELT files may carry one too).
-    let header_end = memchr::memchr(b'\n', data).map_or(data.len(), |p| p + 1);
-    let header = &data[..header_end];
-    let parser = Parser::new(format, header, &name)?;
-    let body_start = if parser.has_header() { header_end } else { 0 };
-    let first_line = if body_start > 0 { 2 } else { 1 };
+    let (parser, body_start, first_line) = layout(format, data, &name)?;
     let body = &data[body_start..];
     let backend = model.store().backend();
     // Imported before, or waiting in the group to be.
@@ -514,6 +670,11 @@ fn import_file(
     };
     let pieces = PieceParser { parser: &parser, dict: &dict, format, threads };
     let fingerprint_key = fingerprint.is_none().then_some(&key as &dyn Fn(u64) -> String);
+    let one_piece = piece_end(body, 0) >= body.len();
+    if !one_piece {
+        // Events stored from here on are this file's: finding one again is a duplicate row.
+        group.flush(model, done, bad_rows)?;
+    }
     // Parses the file, handing its batches to `send` (once: it takes the file's record).
     let parse = |report: &mut FileReport, send: &mut BatchSink<'_>| {
         parse_body(
@@ -531,7 +692,7 @@ fn import_file(
         )
     };
     let mut totals = Totals::default();
-    if piece_end(body, 0) >= body.len() {
+    if one_piece {
         // One piece (a GDELT 15-minute file, say): parsed on this thread (threads started for
         // it would cost more than its rows), then written with the small files around it.
         let mut sent: Vec<(Vec<RecordBatch>, Option<crate::store::ImportRecord>)> = Vec::new();
@@ -549,29 +710,31 @@ fn import_file(
                 let batch = join(sent.into_iter().flat_map(|(b, _)| b).collect())?;
                 group.rows += rows;
                 group.bytes += batch.as_ref().map_or(0, crate::columnar::held_bytes);
-                group.files.push((report, batch, Some(r)));
+                group.files.push((report, batch, Some(r), path.to_path_buf()));
                 if group.rows >= opts.batch_rows || group.bytes >= GROUP_BYTES {
-                    group.flush(model, done)?;
+                    group.flush(model, done, bad_rows)?;
                 }
             }
             record => {
                 // More rows than one write takes: written alone, batch by batch, after the group.
-                group.flush(model, done)?;
+                group.flush(model, done, bad_rows)?;
                 let first_row = model.store().view().end_row();
                 let (last, mut record) = (sent.len().saturating_sub(1), record);
                 for (i, (batches, _)) in sent.into_iter().enumerate() {
                     let record = if i == last { record.take() } else { None };
-                    totals.add(write(model, batches, &name, record, first_row)?);
+                    totals.add(
+                        write(model, batches, &name, record, first_row, opts)
+                            .map_err(|e| locate_conflict(e, format, Some(path)))?,
+                    );
                 }
                 totals.report(&mut report);
+                report_conflicts(format, path, &totals.conflicts, &mut report, bad_rows)?;
                 log_imported(&report);
                 done.push(report);
             }
         }
         return Ok(());
     }
-    // Events stored from here on are this file's: finding one again is a duplicate row.
-    group.flush(model, done)?;
     let first_row = model.store().view().end_row();
     // Parsing (every core) and writing (one writer) overlap: the writer commits one batch of
     // rows while the next ones are parsed. The channel holds one batch, which bounds memory.
@@ -581,7 +744,7 @@ fn import_file(
         let writer = s.spawn(move || -> Result<Totals> {
             let mut totals = Totals::default();
             for (batches, record) in rx {
-                totals.add(write(model, batches, &file_name, record, first_row)?);
+                totals.add(write(model, batches, &file_name, record, first_row, opts)?);
             }
             Ok(totals)
         });
@@ -595,6 +758,7 @@ fn import_file(
         parsed
     })?;
     totals.report(&mut report);
+    report_conflicts(format, path, &totals.conflicts, &mut report, bad_rows)?;
     log_imported(&report);
     done.push(report);
     Ok(())
@@ -612,6 +776,8 @@ struct Totals {
     /// Ids of events stored before this file that it holds: the second time one comes, it is
     /// a repeat too. Empty unless the file overlaps what was stored.
     earlier: std::collections::HashSet<u64, ahash::RandomState>,
+    /// Ids of rows left out as conflicts (stored with other content).
+    conflicts: Vec<String>,
 }
 
 impl Totals {
@@ -627,6 +793,7 @@ impl Totals {
         self.unchanged += w.unchanged as u64;
         let again = w.earlier.into_iter().filter(|h| !self.earlier.insert(*h)).count();
         self.repeats += (w.repeats + again) as u64;
+        self.conflicts.extend(w.conflicts);
     }
 }
 
@@ -830,7 +997,7 @@ fn strict_error(name: &str, bad_rows: &[BadRow], count: u64) -> Error {
     let (line, message) = first.map_or((0, String::new()), |b| (b.line, b.message.clone()));
     Error::invalid_at(
         crate::error::Location::line(name, line),
-        format!("{message} ({count} bad rows; --strict writes nothing of this file)"),
+        format!("{message} ({count} bad rows; a strict import writes nothing of this file)"),
     )
 }
 
@@ -840,6 +1007,7 @@ fn write(
     file: &str,
     record: Option<crate::store::ImportRecord>,
     first_row: u32,
+    opts: &ImportOptions,
 ) -> Result<crate::store::WriteSummary> {
     let t = std::time::Instant::now();
     let parts = batches.len();
@@ -849,7 +1017,8 @@ fn write(
     let rows = batch.as_ref().map_or(0, RecordBatch::num_rows);
     let summary = model.store().write(crate::store::Write {
         events: batch,
-        replace: false,
+        replace: opts.replace,
+        skip_conflicts: !opts.strict,
         imports: record.into_iter().collect(),
         input: Some(file.to_string()),
         repeats_from: Some(first_row),

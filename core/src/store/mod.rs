@@ -157,6 +157,19 @@ pub struct WriteSummary {
     /// With [`Write::parts`], the same counts for each input (`replaced` and `removed` stay
     /// in the whole write's), in order.
     pub parts: Vec<WriteSummary>,
+    /// With [`Write::skip_conflicts`], the ids of the events left out because they are stored
+    /// (or come earlier in the write) with other content.
+    pub conflicts: Vec<String>,
+}
+
+impl WriteSummary {
+    /// Notes an event of part `part` left out as a conflict.
+    fn skip_conflict(&mut self, part: usize, id: &str) {
+        self.conflicts.push(id.to_string());
+        if let Some(p) = self.parts.get_mut(part) {
+            p.conflicts.push(id.to_string());
+        }
+    }
 }
 
 /// One of the inputs a write's events come from ([`Write::parts`]).
@@ -175,6 +188,10 @@ pub struct Write {
     pub events: Option<RecordBatch>,
     /// Replace stored events with the same id and other content instead of failing.
     pub replace: bool,
+    /// Leave out events whose id is stored with other content (unless `replace`), listing them
+    /// in [`WriteSummary::conflicts`], instead of failing (a lenient import reports them as bad
+    /// rows).
+    pub skip_conflicts: bool,
     /// Stored rows to remove (e.g. a document's old coded events).
     pub remove: Vec<u32>,
     /// Documents to store.
@@ -822,6 +839,10 @@ impl Store {
                                 continue;
                             }
                             if !w.replace {
+                                if w.skip_conflicts {
+                                    summary.skip_conflict(part, id);
+                                    continue;
+                                }
                                 return Err(conflict(i, part, id));
                             }
                             keep[j] = false;
@@ -841,6 +862,10 @@ impl Store {
                                 continue;
                             }
                             if !w.replace {
+                                if w.skip_conflicts {
+                                    summary.skip_conflict(part, id);
+                                    continue;
+                                }
                                 return Err(conflict(i, part, id));
                             }
                             remove.push(row);

@@ -465,13 +465,14 @@ class Model:
     # Bulk data.
 
     def import_file(self, path: Any, kind: str, *, strict: bool = False, force: bool = False,
-                    threads: Optional[int] = None) -> Dict[str, Any]:
+                    threads: Optional[int] = None, replace: bool = False) -> Dict[str, Any]:
         """Import a GDELT 1.0/2.0 (``kind="gdelt1"``/``"gdelt2"``), ICEWS or POLECAT file — plain,
         gzip or zip — or a list of them. Bad rows are skipped and reported (``bad_rows``: file, line,
-        message); ``strict`` rejects a whole file with any bad row. A file imported before is
-        skipped unless ``force``. ``threads`` parse a large file (default: one per core)."""
+        message); ``strict`` rejects a whole file with any bad row. A row whose id is stored with
+        other content is a bad row unless ``replace``. A file imported before is skipped unless
+        ``force``. ``threads`` parse a large file (default: one per core)."""
         paths = [str(p) for p in path] if isinstance(path, (list, tuple)) else [str(path)]
-        return self._inner.import_files(paths, kind, strict, force, threads)
+        return self._inner.import_files(paths, kind, strict, force, threads, replace)
 
     def export_events(self, path: Any, dyad: Optional[Sequence[str]] = None, actor: Optional[str] = None, *,
                       directed: bool = False, exact: bool = False, code: Any = None, root: Any = None,
