@@ -69,13 +69,13 @@ pub enum Error {
         message: String,
     },
     /// A name or code that neither the dictionary nor the store knows.
-    #[error("unknown actor `{name}`")]
+    #[error("unknown actor `{}`", shown(name))]
     UnknownActor {
         /// The name or code asked about.
         name: String,
     },
     /// A stored thing (a document, an event) that does not exist.
-    #[error("{what} `{id}` not found")]
+    #[error("{what} `{}` not found", shown(id))]
     NotFound {
         /// What was looked for: "document", "event".
         what: &'static str,
@@ -84,8 +84,9 @@ pub enum Error {
     },
     /// An event id already stored with different content (and no request to replace it).
     #[error(
-        "{}event `{id}` is already stored with different content (ask to replace it to overwrite)",
-        prefix(location)
+        "{}event `{}` is already stored with different content (ask to replace it to overwrite)",
+        prefix(location),
+        shown(id)
     )]
     Conflict {
         /// The conflicting id.
@@ -124,6 +125,18 @@ pub enum Error {
     /// A bug or an unexpected failure of a library the core uses.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Characters of a user's value an error message shows, at most.
+const SHOWN_CHARS: usize = 200;
+
+/// A user's value as an error message shows it: whole when short, else its start and its
+/// length (a megabyte of input is not echoed back in an error).
+pub fn shown(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.char_indices().nth(SHOWN_CHARS) {
+        None => value.into(),
+        Some((cut, _)) => format!("{}… ({} characters)", &value[..cut], value.chars().count()).into(),
+    }
 }
 
 fn prefix(l: &Location) -> String {
@@ -247,6 +260,17 @@ impl From<rusqlite::Error> for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_values_are_not_echoed() {
+        let name = "x".repeat(1_000_000);
+        let e = Error::UnknownActor { name: name.clone() };
+        let m = e.to_string();
+        assert!(m.len() < 300 && m.contains("(1000000 characters)"), "{}", &m[..100]);
+        assert_eq!(shown("Ankara"), "Ankara");
+        let accented = "é".repeat(SHOWN_CHARS + 1);
+        assert!(shown(&accented).starts_with(&"é".repeat(SHOWN_CHARS)));
+    }
 
     #[test]
     fn messages_name_the_place() {

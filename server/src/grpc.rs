@@ -6,7 +6,6 @@ use crate::convert::{self, DEFAULT_CHUNK, DEFAULT_PAGE_SIZE, MAX_CHUNK, MAX_PAGE
 use crate::pb::{self, detente_service_server::DetenteService};
 use crate::status::{Fields, invalid, status};
 use detente_core::{ActorQuery, AddOptions, Date, Document, Error, IngestOptions, Model};
-use futures_util::FutureExt;
 use std::pin::Pin;
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
@@ -15,8 +14,49 @@ use tonic::{Request, Response, Status, Streaming};
 
 /// Documents per unary request.
 pub const MAX_DOCUMENTS: usize = 1000;
-/// Documents ingested together in one durable write of a streamed ingest.
-const STREAM_BATCH: usize = 64;
+/// Documents ingested together in one durable write of a streamed ingest, at most.
+const STREAM_BATCH: usize = 256;
+/// Bytes of a streamed ingest's documents read ahead of the writes, at most.
+const READ_AHEAD_BYTES: usize = 64 << 20;
+
+/// A document read ahead, holding its share of the read-ahead allowance (in KiB) until written.
+type Queued = (pb::IngestStreamRequest, tokio::sync::OwnedSemaphorePermit);
+
+/// Reads a request stream as its messages arrive, into a queue bounded by their size; ends the
+/// queue with the stream's error (an over-size message: RESOURCE_EXHAUSTED), or when the
+/// service stops.
+fn read_ahead(
+    mut inbound: Streaming<pb::IngestStreamRequest>,
+    mut stopping: watch::Receiver<bool>,
+) -> mpsc::UnboundedReceiver<Result<Queued, Status>> {
+    use prost::Message as _;
+    let (tx, rx) = mpsc::unbounded_channel();
+    let allowance = std::sync::Arc::new(tokio::sync::Semaphore::new(READ_AHEAD_BYTES >> 10));
+    tokio::spawn(async move {
+        loop {
+            let next = tokio::select! {
+                biased;
+                _ = stopped(&mut stopping) => return,
+                next = inbound.next() => next,
+            };
+            let m = match next {
+                Some(Ok(m)) => m,
+                Some(Err(s)) => {
+                    let _ = tx.send(Err(transport(s)));
+                    return;
+                }
+                None => return,
+            };
+            // A message's share: its KiB, at least one, at most the whole allowance.
+            let kib = (m.encoded_len() >> 10).clamp(1, READ_AHEAD_BYTES >> 10) as u32;
+            let Ok(permit) = allowance.clone().acquire_many_owned(kib).await else { return };
+            if tx.send(Ok((m, permit))).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
 
 type Answer<T> = Result<Response<T>, Status>;
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
@@ -133,10 +173,14 @@ impl DetenteService for Service {
         req: Request<Streaming<pb::IngestStreamRequest>>,
     ) -> Answer<Self::IngestStreamStream> {
         self.running()?;
-        let mut inbound = req.into_inner();
+        let inbound = req.into_inner();
         let (tx, rx) = mpsc::channel(STREAM_BATCH * 2);
         let model = self.model.clone();
         let mut stopping = self.stopping.clone();
+        // One task reads the client's messages as they come (HTTP/2 buffers unread small
+        // frames against a budget, and a client streaming fast outruns the durable writes),
+        // holding up to READ_AHEAD_BYTES; this one writes them, whatever has arrived each time.
+        let mut queued = read_ahead(inbound, self.stopping.clone());
         tokio::spawn(async move {
             let mut sequence = 0u64;
             loop {
@@ -146,38 +190,46 @@ impl DetenteService for Service {
                         let _ = tx.send(Err(Status::unavailable("the service is shutting down: resend the documents not acknowledged"))).await;
                         return;
                     }
-                    next = inbound.next() => next,
+                    next = queued.recv() => next,
                 };
-                let Some(Ok(first)) = first else { return };
+                let mut failed = None;
+                let mut batch = Vec::new();
+                match first {
+                    Some(Ok(m)) => batch.push(m),
+                    Some(Err(s)) => failed = Some(s),
+                    None => return,
+                }
                 // Whatever else has already arrived joins the same durable write.
-                let mut batch = vec![first];
-                let mut ended = false;
-                while batch.len() < STREAM_BATCH {
-                    match inbound.next().now_or_never() {
-                        Some(Some(Ok(m))) => batch.push(m),
-                        Some(_) => {
-                            ended = true;
-                            break;
+                while failed.is_none() && batch.len() < STREAM_BATCH {
+                    match queued.try_recv() {
+                        Ok(Ok(m)) => batch.push(m),
+                        Ok(Err(s)) => failed = Some(s),
+                        Err(_) => break,
+                    }
+                }
+                if !batch.is_empty() {
+                    let base = sequence;
+                    sequence += batch.len() as u64;
+                    let m = model.clone();
+                    // Each document holds its share of the read-ahead until it is written.
+                    let (docs, _shares): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+                    let acks = match blocking(move || Ok(ingest_batch(&m, base, docs))).await {
+                        Ok(acks) => acks,
+                        Err(s) => {
+                            let _ = tx.send(Err(s)).await;
+                            return;
                         }
-                        None => break,
+                    };
+                    for ack in acks {
+                        if tx.send(Ok(ack)).await.is_err() {
+                            return;
+                        }
                     }
                 }
-                let base = sequence;
-                sequence += batch.len() as u64;
-                let m = model.clone();
-                let acks = match blocking(move || Ok(ingest_batch(&m, base, batch))).await {
-                    Ok(acks) => acks,
-                    Err(s) => {
-                        let _ = tx.send(Err(s)).await;
-                        return;
-                    }
-                };
-                for ack in acks {
-                    if tx.send(Ok(ack)).await.is_err() {
-                        return;
-                    }
-                }
-                if ended {
+                if let Some(s) = failed {
+                    // The documents before it are acknowledged; the stream ends with the reason.
+                    tracing::warn!(code = ?s.code(), error = %s.message(), "a streamed ingest ended by its client's stream");
+                    let _ = tx.send(Err(s)).await;
                     return;
                 }
             }

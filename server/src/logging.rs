@@ -14,7 +14,9 @@ pub enum LogFormat {
 
 /// Installs the global subscriber, writing to stderr. `RUST_LOG` overrides the level.
 pub fn init(format: LogFormat, verbose: bool) {
-    let default = if verbose { "info" } else { "warn" };
+    // A connection the server drops (a protocol error, a client that breaks the rules, a
+    // reset) is logged by tonic at debug level only: always shown.
+    let default = if verbose { "info,tonic::transport::server=debug" } else { "warn,tonic::transport::server=debug" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     use std::io::IsTerminal;
     // Colours only on a terminal: logs sent to a file or a collector stay plain.

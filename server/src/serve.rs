@@ -18,6 +18,11 @@ use tonic::{Request, Status};
 /// The default largest upload: 4 GiB (a year of ICEWS, a day of GDELT's files, spooled on disk).
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 4 << 30;
 
+/// HTTP/2 receive window of a connection: 32 MiB, so that the small-frame budget is 16 MiB.
+const CONNECTION_WINDOW: u32 = 32 << 20;
+/// HTTP/2 receive window of a stream.
+const STREAM_WINDOW: u32 = 1 << 20;
+
 /// How to serve.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -107,7 +112,14 @@ pub async fn serve(
         .max_decoding_message_size(opts.max_request_bytes)
         .max_encoding_message_size(opts.max_response_bytes);
 
-    let mut builder = Server::builder();
+    // HTTP/2 buffers a client's unread small DATA frames against a budget of half the
+    // connection window (hyper's default window, 1 MiB, gave 512 KiB: a client streaming small
+    // documents at full speed was sent GOAWAY ENHANCE_YOUR_CALM). A stream still holds at most
+    // its own window (1 MiB), and streamed ingests read ahead of their writes.
+    let mut builder = Server::builder()
+        .initial_connection_window_size(CONNECTION_WINDOW)
+        .initial_stream_window_size(STREAM_WINDOW)
+        .layer(GrpcCodesLayer);
     if let Some((cert, key)) = &opts.tls {
         builder = builder.tls_config(ServerTlsConfig::new().identity(Identity::from_pem(cert, key)))?;
     }
@@ -272,6 +284,63 @@ impl rustls::client::danger::ServerCertVerifier for PinnedOrChained {
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
         self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// Answers in the gRPC convention where tonic does not: a message over a size limit is
+/// RESOURCE_EXHAUSTED (tonic says OUT_OF_RANGE, which no handler of ours returns), in the
+/// headers of a trailers-only response and in trailers alike.
+#[derive(Debug, Clone, Copy)]
+struct GrpcCodesLayer;
+
+impl<S> tower_layer::Layer<S> for GrpcCodesLayer {
+    type Service = GrpcCodes<S>;
+    fn layer(&self, inner: S) -> GrpcCodes<S> {
+        GrpcCodes(inner)
+    }
+}
+
+/// The service of [`GrpcCodesLayer`].
+#[derive(Debug, Clone)]
+struct GrpcCodes<S>(S);
+
+type HttpResponse = tonic::codegen::http::Response<tonic::body::Body>;
+
+impl<S, B> tonic::codegen::Service<tonic::codegen::http::Request<B>> for GrpcCodes<S>
+where
+    S: tonic::codegen::Service<tonic::codegen::http::Request<B>, Response = HttpResponse>,
+    S::Future: Send + 'static,
+{
+    type Response = HttpResponse;
+    type Error = S::Error;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<HttpResponse, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: tonic::codegen::http::Request<B>) -> Self::Future {
+        let answer = self.0.call(req);
+        Box::pin(async move {
+            use http_body_util::BodyExt;
+            let mut res = answer.await?;
+            out_of_range_as_exhausted(res.headers_mut());
+            Ok(res.map(|body| {
+                tonic::body::Body::new(body.map_frame(|mut frame| {
+                    if let Some(t) = frame.trailers_mut() {
+                        out_of_range_as_exhausted(t);
+                    }
+                    frame
+                }))
+            }))
+        })
+    }
+}
+
+/// grpc-status 11 (OUT_OF_RANGE) made 8 (RESOURCE_EXHAUSTED).
+fn out_of_range_as_exhausted(headers: &mut tonic::codegen::http::HeaderMap) {
+    if headers.get("grpc-status").is_some_and(|v| v.as_bytes() == b"11") {
+        headers.insert("grpc-status", tonic::codegen::http::HeaderValue::from_static("8"));
     }
 }
 

@@ -45,9 +45,21 @@ impl Fields {
     }
 }
 
+/// Characters of a message (and of a resource name) a status carries, at most: statuses travel
+/// in HTTP/2 headers, which clients cap (8 KiB by default in grpcio).
+const MAX_STATUS_CHARS: usize = 1000;
+
+/// A message cut to [`MAX_STATUS_CHARS`], saying how long it was.
+fn capped(message: String) -> String {
+    match message.char_indices().nth(MAX_STATUS_CHARS) {
+        None => message,
+        Some((cut, _)) => format!("{}… ({} characters in all)", &message[..cut], message.chars().count()),
+    }
+}
+
 /// The status of a core error.
 pub fn status(e: Error, fields: Fields) -> Status {
-    let message = e.to_string();
+    let message = capped(e.to_string());
     match e.kind() {
         ErrorKind::InvalidInput => {
             let item = e.location().and_then(|l| l.line);
@@ -60,8 +72,8 @@ pub fn status(e: Error, fields: Fields) -> Status {
         }
         ErrorKind::NotFound => {
             let (kind, name) = match &e {
-                Error::UnknownActor { name } => ("actor", name.clone()),
-                Error::NotFound { what, id } => (*what, id.clone()),
+                Error::UnknownActor { name } => ("actor", detente_core::error::shown(name).into_owned()),
+                Error::NotFound { what, id } => (*what, detente_core::error::shown(id).into_owned()),
                 _ => ("", String::new()),
             };
             Status::with_error_details(
@@ -94,7 +106,7 @@ pub fn status(e: Error, fields: Fields) -> Status {
 
 /// INVALID_ARGUMENT for a field the adapter itself checks (a size limit of the transport).
 pub fn invalid(field: &str, message: impl Into<String>) -> Status {
-    let message = message.into();
+    let message = capped(message.into());
     Status::with_error_details(
         Code::InvalidArgument,
         message.clone(),

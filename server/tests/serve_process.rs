@@ -127,3 +127,57 @@ fn sigterm_during_a_streamed_ingest_loses_nothing_acknowledged() {
     let gone = detente().args(["healthcheck", "--addr", "127.0.0.1:1", "--timeout", "1"]).output().expect("run");
     assert_eq!(gone.status.code(), Some(1), "no server: the probe fails");
 }
+
+#[test]
+fn an_empty_token_is_refused_and_a_token_file_loses_its_newline() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("store");
+    for (args, env) in [(vec!["--token", ""], None), (vec![], Some("\n"))] {
+        let mut cmd = detente();
+        cmd.args(["--data", data.to_str().expect("path"), "serve", "--addr", "127.0.0.1:0"]).args(&args);
+        if let Some(v) = env {
+            cmd.env("DETENTE_TOKEN", v);
+        }
+        let o = cmd.output().expect("run");
+        assert!(!o.status.success(), "{args:?}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("is empty"), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    // A token file as `echo s3cret > file` writes it: the newline is not part of the token.
+    let file = dir.path().join("token");
+    std::fs::write(&file, "s3cret\n").expect("token file");
+    let mut child = detente()
+        .args(["--data", data.to_str().expect("path"), "serve", "--addr", "127.0.0.1:0"])
+        .arg("--token-file")
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("announce");
+    let addr = line.trim().strip_prefix("listening on ").expect("listening line").to_string();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let codes = runtime.block_on(async move {
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+            .expect("url")
+            .connect()
+            .await
+            .expect("connect");
+        let mut codes = Vec::new();
+        for token in ["s3cret", "s3cret\n"] {
+            let mut client = DetenteServiceClient::new(channel.clone());
+            let mut req = tonic::Request::new(pb::ResolveActorRequest { name: "Ankara".into(), date: String::new() });
+            if let Ok(v) = format!("Bearer {}", token.trim_end()).parse() {
+                req.metadata_mut().insert("authorization", v);
+            }
+            codes.push(client.resolve_actor(req).await.map(|_| tonic::Code::Ok).unwrap_or_else(|s| s.code()));
+        }
+        let mut client = DetenteServiceClient::new(channel);
+        let bare = pb::ResolveActorRequest { name: "Ankara".into(), date: String::new() };
+        codes.push(client.resolve_actor(bare).await.map(|_| tonic::Code::Ok).unwrap_or_else(|s| s.code()));
+        codes
+    });
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    assert!(wait(&mut child, Duration::from_secs(30)).is_some_and(|s| s.success()));
+    assert_eq!(codes, [tonic::Code::Ok, tonic::Code::Ok, tonic::Code::Unauthenticated]);
+}

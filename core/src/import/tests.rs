@@ -593,14 +593,24 @@ fn small_files_written_together_are_counted_as_one_by_one() {
     // Every file is recorded: importing them again reads none.
     let again = together.import(Format::Gdelt2, &files, &opts).expect("again");
     assert!(again.files.iter().all(|f| f.already_imported), "{again:?}");
-    // An id stored with other content is a conflict that names its file; the files before it
-    // in the same call land, as they would one by one.
+    // An id stored with other content is a bad row of its file, with its line; the rest of the
+    // files land.
     let fine = file("e.CSV", &[("7005", "040")]);
     let clash = file("f.CSV", &[("7006", "040"), ("7003", "190")]);
-    let err = together.import(Format::Gdelt2, &[fine, clash], &opts).unwrap_err();
+    let r = together.import(Format::Gdelt2, &[fine, clash], &opts).expect("lenient");
+    assert_eq!(counts(&r), [(1, 1, 0, 0, false), (2, 1, 0, 0, false)]);
+    assert_eq!(r.files[1].bad, 1);
+    assert!(r.bad_rows[0].file.ends_with("f.CSV") && r.bad_rows[0].line == 2, "{r:?}");
+    assert_eq!(together.view().len(), 6);
+    // Strict: a conflict refuses its file, naming it and its line; the files before it in the
+    // same call land, as they would one by one.
+    let strict = ImportOptions { strict: true, ..opts.clone() };
+    let fine = file("g.CSV", &[("7007", "040")]);
+    let clash = file("h.CSV", &[("7008", "040"), ("7003", "190")]);
+    let err = together.import(Format::Gdelt2, &[fine, clash], &strict).unwrap_err();
     assert_eq!(err.kind(), crate::ErrorKind::Conflict);
-    assert!(err.to_string().contains("f.CSV"), "{err}");
-    assert_eq!(together.view().len(), 4, "the write holding the clash writes nothing");
+    assert!(err.to_string().contains("h.CSV") && err.to_string().contains("line 2"), "{err}");
+    assert_eq!(together.view().len(), 7, "g.CSV landed, nothing of h.CSV");
 }
 
 #[test]
@@ -667,7 +677,7 @@ fn units_and_the_main_thread_give_back_every_block_once() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("input");
     std::fs::write(&path, vec![b'x'; (1 << 20) + 1000]).expect("write");
-    let (input, _) = open(&path).expect("open");
+    let (input, _) = open(&path, "gdelt.CSV").expect("open");
     let mut released = 0;
     for (span, frontier) in [
         (100..300_000, 262_144),
@@ -680,4 +690,86 @@ fn units_and_the_main_thread_give_back_every_block_once() {
     }
     // The bytes read as they were.
     assert!(input.iter().all(|&b| b == b'x'));
+}
+
+#[test]
+fn a_first_row_behind_a_byte_order_mark_or_a_space_is_a_row_and_a_header_is_known_by_name() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let rows = [
+        gdelt2("2001", "20230510", "TURGOV", "TUR", "SYRGOV", "SYR", "040", "1.0"),
+        gdelt2("2002", "20230510", "SYRGOV", "SYR", "TURGOV", "TUR", "043", "2.8"),
+    ]
+    .join("\n");
+    let header = format!("GLOBALEVENTID\tSQLDATE{}\n", "\tx".repeat(59));
+    for (name, text, added, first_bad_line) in [
+        ("bom.CSV", format!("\u{feff}{rows}\n"), 2, None),
+        ("space.CSV", format!(" {rows}\n"), 2, None),
+        ("header.CSV", format!("{header}{rows}\n"), 2, None),
+        ("bom-header.CSV", format!("\u{feff}{header}{rows}\n"), 2, None),
+        // Junk is a bad row, named, not a silently skipped "header".
+        ("junk.CSV", "hello world\n".to_string(), 0, Some(1)),
+    ] {
+        let path = write(dir.path(), name, &text);
+        let r = model().import(Format::Gdelt2, &[path], &ImportOptions::default()).expect(name);
+        assert_eq!(r.files[0].added, added, "{name}: {r:?}");
+        assert_eq!(r.bad_rows.first().map(|b| b.line), first_bad_line, "{name}: {r:?}");
+    }
+    // No rows and no header: an error, as is a directory.
+    for (path, says) in [
+        (write(dir.path(), "empty.CSV", ""), "no rows"),
+        (write(dir.path(), "blank.CSV", "\n \n"), "no rows"),
+        (dir.path().to_path_buf(), "directory"),
+    ] {
+        let e = model().import(Format::Gdelt2, &[path], &ImportOptions::default()).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
+        assert!(e.to_string().contains(says), "{e}");
+    }
+}
+
+#[test]
+fn a_row_whose_id_is_stored_with_other_content_is_a_bad_row_with_its_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let m = model();
+    let first = write(
+        dir.path(),
+        "first.CSV",
+        &format!(
+            "{}\n{}\n",
+            gdelt2("3001", "20230510", "TURGOV", "TUR", "SYRGOV", "SYR", "040", "1.0"),
+            gdelt2("3002", "20230510", "TURGOV", "TUR", "SYRGOV", "SYR", "040", "1.0")
+        ),
+    );
+    m.import(Format::Gdelt2, &[first], &ImportOptions::default()).expect("first");
+    // 3002 comes back with another code on line 3, among new rows.
+    let text = format!(
+        "{}\n{}\n{}\n",
+        gdelt2("3003", "20230511", "TURGOV", "TUR", "SYRGOV", "SYR", "040", "1.0"),
+        gdelt2("3004", "20230511", "TURGOV", "TUR", "SYRGOV", "SYR", "040", "1.0"),
+        gdelt2("3002", "20230510", "TURGOV", "TUR", "SYRGOV", "SYR", "190", "-10.0"),
+    );
+    let second = write(dir.path(), "second.CSV", &text);
+    let r = m.import(Format::Gdelt2, std::slice::from_ref(&second), &ImportOptions::default()).expect("lenient");
+    assert_eq!((r.files[0].added, r.files[0].bad), (2, 1), "{r:?}");
+    assert_eq!((r.bad_rows[0].file.as_str(), r.bad_rows[0].line), (second.to_str().expect("utf-8"), 3));
+    assert!(r.bad_rows[0].message.contains("gdelt:3002"), "{:?}", r.bad_rows[0]);
+    let code = |m: &Model| {
+        let q = EventQuery { ids: vec!["gdelt:3002".into()], limit: Some(5), ..Default::default() };
+        m.events(&q).expect("events").events[0].code.clone()
+    };
+    assert_eq!(code(&m), "040", "the stored event stays");
+    // Strict: the file is refused, the error naming its line; nothing of it is written.
+    let again = write(dir.path(), "third.CSV", &text.replace("3003", "3005").replace("3004", "3006"));
+    let strict = ImportOptions { strict: true, ..Default::default() };
+    let e = m.import(Format::Gdelt2, std::slice::from_ref(&again), &strict).unwrap_err();
+    assert_eq!(e.kind(), crate::ErrorKind::Conflict);
+    assert!(e.to_string().contains("line 3"), "{e}");
+    assert_eq!(
+        m.events(&EventQuery { ids: vec!["gdelt:3005".into()], ..Default::default() }).expect("q").events.len(),
+        0
+    );
+    // Replace: the new content wins.
+    let replace = ImportOptions { replace: true, ..Default::default() };
+    let r = m.import(Format::Gdelt2, &[again], &replace).expect("replace");
+    assert_eq!((r.files[0].added, r.files[0].bad), (3, 0), "{r:?}");
+    assert_eq!(code(&m), "190");
 }

@@ -614,6 +614,13 @@ impl DirBackend {
     }
 }
 
+/// `DETENTE_FAULT_COMMIT_DELAY_MS`: a test hook that makes every commit slower, as a slow disk
+/// would (the service's streams must hold up under it).
+fn fault_commit_delay() -> Option<u64> {
+    static DELAY: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *DELAY.get_or_init(|| std::env::var("DETENTE_FAULT_COMMIT_DELAY_MS").ok().and_then(|v| v.parse().ok()))
+}
+
 /// True when a segment file name is one a write with this pending prefix makes.
 fn is_of_write(name: &str, prefix: &str) -> bool {
     name.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('-'))
@@ -920,6 +927,10 @@ impl Backend for DirBackend {
     }
 
     fn commit(&self, c: Commit) -> Result<Committed> {
+        // Test hook: a slow disk, each commit taking this much longer.
+        if let Some(ms) = fault_commit_delay() {
+            std::thread::sleep(Duration::from_millis(ms));
+        }
         let mut conn = self.conn.lock();
         let (seq, base): (i64, i64) =
             conn.query_row("SELECT coalesce(max(seq), 0) + 1, coalesce(sum(rows), 0) FROM segments", [], |r| {
@@ -1220,6 +1231,32 @@ mod tests {
                 Err(Error::Corrupt { message, .. }) => assert!(message.contains("upgrade detente"), "{message}"),
                 other => panic!("{access:?}: {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn a_reader_racing_the_creation_of_a_store_sees_none_or_all_of_it() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().expect("tmp");
+            let root = dir.path().join("store");
+            let done = std::sync::atomic::AtomicBool::new(false);
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    drop(DirBackend::open(&root, Access::ReadWrite).expect("create"));
+                    done.store(true, std::sync::atomic::Ordering::SeqCst);
+                });
+                loop {
+                    let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+                    match DirBackend::open(&root, Access::ReadOnly) {
+                        Ok(b) => assert_eq!(b.load().expect("load").segments.len(), 0),
+                        Err(Error::NotFound { .. }) => assert!(!finished, "made, yet not found"),
+                        Err(e) => panic!("a reader met a store half made: {e}"),
+                    }
+                    if finished {
+                        break;
+                    }
+                }
+            });
         }
     }
 }

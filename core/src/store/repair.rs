@@ -777,11 +777,15 @@ mod tests {
         let conn = Connection::open(root.join(CATALOG)).expect("catalog");
         conn.execute("INSERT INTO pending(prefix) VALUES ('00000009-00000009')", []).expect("pending");
         drop(conn);
+        // And an upload a killed service was spooling.
+        fs::create_dir_all(root.join(super::super::UPLOADS)).expect("uploads");
+        fs::write(root.join(super::super::UPLOADS).join("upload-1-0"), b"half an upload").expect("upload");
         let found = check(root).expect("check");
         assert!(found.healthy() && found.findings.len() == 2, "{found:?}");
         drop(open(root, Access::ReadWrite).expect("writer"));
         assert_eq!(segment_files(root).expect("files").len(), 5);
         assert!(!segments.join("00000009-00000009.arrow.tmp").exists());
+        assert_eq!(fs::read_dir(root.join(super::super::UPLOADS)).expect("uploads").count(), 0);
         // A segment the catalog knows nothing of: refused, kept, and taken back by a repair
         // only if it fits (a copy of the first does not: set aside).
         fs::copy(&first, segments.join("00000010-00000020-0123456789abcdef.arrow")).expect("copy");
