@@ -240,20 +240,34 @@ impl Error {
 }
 
 impl From<rusqlite::Error> for Error {
-    /// A catalog SQLite finds malformed is a damaged store (its path relative: the store's
-    /// backend places it); anything else is unexpected.
+    /// A catalog that SQLite finds malformed, whose schema no longer has what this build's
+    /// statements name, or whose values are not of their column's type, is a damaged store (its
+    /// path relative: the store's backend places it); anything else is unexpected.
     fn from(e: rusqlite::Error) -> Self {
-        use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
-        match e.sqlite_error_code() {
-            Some(DatabaseCorrupt | NotADatabase) => Error::Corrupt {
+        use rusqlite::Error as E;
+        use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase, Unknown};
+        let damaged = match &e {
+            // Unknown is SQLITE_ERROR: a table or column this build's fixed statements name is gone.
+            E::SqliteFailure(f, _) | E::SqlInputError { error: f, .. } => {
+                matches!(f.code, DatabaseCorrupt | NotADatabase | Unknown)
+            }
+            E::Utf8Error(..)
+            | E::FromSqlConversionFailure(..)
+            | E::InvalidColumnType(..)
+            | E::IntegralValueOutOfRange(..)
+            | E::QueryReturnedNoRows => true,
+            _ => false,
+        };
+        if damaged {
+            return Error::Corrupt {
                 path: PathBuf::from("catalog.sqlite"),
                 message: format!(
                     "the catalog is damaged ({e}). `detente store check` lists what is wrong; \
                      `detente store repair` rebuilds the catalog from the segments"
                 ),
-            },
-            _ => Error::Internal(format!("store catalog: {e}")),
+            };
         }
+        Error::Internal(format!("store catalog: {e}"))
     }
 }
 

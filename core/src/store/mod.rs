@@ -1555,4 +1555,6 @@ fn countries_match(c: &EventColumns, l: usize, f: &EventFilter) -> bool {
 }
 
 #[cfg(test)]
+mod corruption_tests;
+#[cfg(test)]
 mod tests;

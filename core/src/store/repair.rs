@@ -303,7 +303,8 @@ fn salvage_documents(conn: &Connection) -> (Vec<(Document, i64)>, Vec<String>) {
 /// that do not.
 fn salvage_actors(conn: &Connection) -> (Vec<(StoredActor, i64)>, Vec<String>) {
     let (mut good, mut bad) = (Vec::new(), Vec::new());
-    let read = || -> rusqlite::Result<Vec<rusqlite::Result<(i64, StoredActor, i64, i64)>>> {
+    type Row = rusqlite::Result<(i64, StoredActor, i64, i64)>;
+    let read = || -> rusqlite::Result<Vec<Row>> {
         let mut st = conn.prepare(
             "SELECT id, code, kind, names, valid_from, valid_until, office, added, hash FROM actors ORDER BY id",
         )?;
@@ -439,7 +440,7 @@ pub fn repair(root: &Path) -> Result<RepairReport> {
 
     // The newest segment of each run of sequence numbers wins; one that overlaps a newer one's
     // sequence numbers or rows was merged into it (or lost a race with it): set aside.
-    candidates.sort_by(|a, b| (b.meta.generation, b.meta.seq).cmp(&(a.meta.generation, a.meta.seq)));
+    candidates.sort_by_key(|c| std::cmp::Reverse((c.meta.generation, c.meta.seq)));
     let mut taken: Vec<Candidate> = Vec::new();
     for c in candidates {
         let overlaps = taken.iter().find(|t| {
