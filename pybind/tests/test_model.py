@@ -143,9 +143,24 @@ def test_bad_input_and_exceptions(tmp_path):
         detente.Model(store)
     assert detente.Model(store, read_only=True).read_only
     del writer
-    for cls in (detente.InvalidInputError, detente.UnknownActorError, detente.ConflictError):
+    for cls in (detente.InvalidInputError, detente.UnknownActorError, detente.ConflictError,
+                detente.CorruptStoreError):
         err = pickle.loads(pickle.dumps(cls("message")))
         assert type(err) is cls and str(err) == "message"
+
+
+def test_a_damaged_segment_is_an_error_never_data(tmp_path):
+    store = tmp_path / "store"
+    m = detente.Model(store)
+    m.add_events([{"id": "k", "date": "2023-05-10", "source": "TUR", "target": "SYR", "code": "040"}])
+    del m
+    (segment,) = (store / "segments").glob("*.arrow")
+    data = bytearray(segment.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    segment.write_bytes(bytes(data))
+    with pytest.raises(detente.CorruptStoreError) as e:
+        detente.Model(store, read_only=True)
+    assert segment.name in str(e.value) and "detente store repair" in str(e.value)
 
 
 def test_pickling(tmp_path, model):

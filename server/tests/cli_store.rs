@@ -375,3 +375,25 @@ fn a_lost_catalog_is_refused_by_writes_and_reads_checked_and_repaired_without_lo
     assert!(detente(&data, &["events", "add", f.to_str().expect("utf-8")]).status.success());
     assert_eq!(count_events(&data), before + 10);
 }
+
+#[test]
+fn a_failed_write_removes_its_temporary_segment_at_once() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("store");
+    let f = dir.path().join("e.jsonl");
+    write_events(&f, 50, 0);
+    let o = Command::new(env!("CARGO_BIN_EXE_detente"))
+        .arg("--data")
+        .arg(&data)
+        .args(["events", "add", f.to_str().expect("utf-8")])
+        .env("DETENTE_FAULT_FAIL_SEGMENT_WRITE", "1")
+        .output()
+        .expect("run");
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("injected failure"), "{}", stderr(&o));
+    assert_eq!(segment_files(&data), Vec::<String>::new(), "nothing left for the next writer to find");
+    let conn_pending = detente(&data, &["store", "check", "--format", "jsonl"]);
+    assert!(conn_pending.status.success() && stdout(&conn_pending).is_empty(), "{}", stdout(&conn_pending));
+    assert!(detente(&data, &["events", "add", f.to_str().expect("utf-8")]).status.success());
+    assert_eq!(count_events(&data), 50);
+}

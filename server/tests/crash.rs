@@ -64,7 +64,12 @@ fn id_of(line: &str) -> String {
 
 fn assert_checks(data: &Path) {
     let o = run(data, &["store", "check", "--format", "jsonl"]);
-    assert!(o.status.success(), "store check after a kill: {}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "store check after a kill: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 /// A GDELT 2.0 row of our own.

@@ -341,6 +341,10 @@ impl DirBackend {
         let file = File::create(tmp).map_err(io(tmp))?;
         let out = write_segment_file(BufWriter::with_capacity(1 << 20, file), batch, meta)?;
         let file = out.into_inner().map_err(|e| Error::io(tmp, e.into_error()))?;
+        // Test hook: the write fails with its file written (a full disk, an I/O error).
+        if std::env::var_os("DETENTE_FAULT_FAIL_SEGMENT_WRITE").is_some() {
+            return Err(Error::io(tmp, std::io::Error::other("injected failure (DETENTE_FAULT_FAIL_SEGMENT_WRITE)")));
+        }
         start_writeback(&file);
         let encoded = t.elapsed();
         let mmap = map_segment(tmp)?;

@@ -511,3 +511,29 @@ fn deferred_compaction_merges_once_at_the_end() {
     write(37);
     assert_eq!(store.view().segment_count(), 2);
 }
+
+#[test]
+fn a_removal_without_new_events_is_kept_in_a_segment_of_no_rows() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let open = |access| Store::open(Box::new(DirBackend::open(dir.path(), access).expect("open"))).expect("store");
+    let store = open(Access::ReadWrite);
+    let events: Vec<Event> = (0..5).map(|i| ev(&format!("r{i}"), "2023-05-10", "TURGOV", "SYRGOV", "040")).collect();
+    store.add_events(&events, false).expect("add");
+    let summary = store.write(Write { remove: vec![1, 3], ..Default::default() }).expect("remove");
+    assert_eq!(summary.removed, 2);
+    assert_eq!(store.view().len(), 3);
+    drop(store);
+    // The removal survives a reopen (it lives in the segments), and a repair.
+    let reader = open(Access::ReadOnly);
+    assert_eq!(ids(&reader, &EventFilter::default()), ["r0", "r2", "r4"]);
+    drop(reader);
+    std::fs::remove_file(dir.path().join("catalog.sqlite")).expect("lose the catalog");
+    super::repair::repair(dir.path()).expect("repair");
+    assert_eq!(ids(&open(Access::ReadOnly), &EventFilter::default()), ["r0", "r2", "r4"]);
+    // More writes after it, merged with it, keep it.
+    let store = open(Access::ReadWrite);
+    store.add_events(&[ev("r5", "2023-05-11", "TURGOV", "SYRGOV", "040")], false).expect("add");
+    store.compact().expect("compact");
+    drop(store);
+    assert_eq!(ids(&open(Access::ReadOnly), &EventFilter::default()), ["r0", "r2", "r4", "r5"]);
+}

@@ -1,0 +1,5 @@
+#![no_main]
+//! POLECAT event files (tab-separated with a header).
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| detente_fuzz::import(detente_core::import::Format::Polecat, data));
