@@ -9,15 +9,29 @@ use std::path::PathBuf;
 thread_local! {
     /// Where inputs are written as files (an import reads files).
     static DIR: tempfile::TempDir = tempfile::tempdir().expect("a temporary folder");
+    /// A store in memory and the inputs it has taken: making one costs more than most inputs,
+    /// so one serves many (and is made again now and then, so that it stays small).
+    static MODEL: std::cell::RefCell<(Model, usize)> = std::cell::RefCell::new((fresh(), 0));
 }
 
-/// A store in memory for one input.
-pub fn model() -> Model {
+fn fresh() -> Model {
     Model::in_memory(&ModelOptions { one_off: true, ..Default::default() }).expect("an in-memory model")
 }
 
-/// Imports `data` as a file of `format` into a fresh in-memory store, leniently then strictly;
-/// a lenient import that succeeds must be repeatable (the same file again changes nothing).
+/// A store in memory, shared by the inputs of a while.
+pub fn model() -> Model {
+    MODEL.with(|m| {
+        let mut m = m.borrow_mut();
+        m.1 += 1;
+        if m.1 > 20_000 {
+            *m = (fresh(), 0);
+        }
+        m.0.clone()
+    })
+}
+
+/// Imports `data` as a file of `format` into an in-memory store, leniently then strictly; a
+/// lenient import that succeeds must be repeatable (the same file again adds nothing).
 pub fn import(format: Format, data: &[u8]) {
     let path: PathBuf = DIR.with(|d| d.path().join("input"));
     std::fs::write(&path, data).expect("write the input");
@@ -29,5 +43,5 @@ pub fn import(format: Format, data: &[u8]) {
         assert_eq!(again.added(), 0, "a second import of {first:?} added events");
     }
     let strict = ImportOptions { strict: true, threads: Some(1), ..Default::default() };
-    let _ = self::model().import(format, &[path], &strict);
+    let _ = model.import(format, &[path], &strict);
 }
