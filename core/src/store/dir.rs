@@ -89,7 +89,9 @@ pub struct DirBackend {
     pub(super) root: PathBuf,
     pub(super) conn: Mutex<Connection>,
     /// Held for the life of a writable store: the OS releases it when the process dies.
-    _lock: Option<File>,
+    lock: Option<File>,
+    /// Set when a commit failed and the catalog could not tell whether it landed.
+    halted: std::sync::atomic::AtomicBool,
 }
 
 pub(super) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
@@ -140,6 +142,16 @@ pub(super) fn catalog_error(path: &Path, e: rusqlite::Error) -> Error {
 /// Creates an empty catalog at `path` in one step: built under a temporary name and renamed, so
 /// that a reader never meets a catalog without its tables.
 fn create_catalog(root: &Path, path: &Path) -> Result<()> {
+    // The WAL of a catalog that is gone must not meet the new one (SQLite would replay it into
+    // it): set aside, not deleted.
+    for suffix in ["-wal", "-shm"] {
+        let stale = root.join(format!("{CATALOG}{suffix}"));
+        if stale.exists() {
+            let aside = root.join(format!("{CATALOG}{suffix}.orphan-{}", now_secs()));
+            tracing::warn!(file = %stale.display(), to = %aside.display(), "setting aside the WAL of a catalog that is gone");
+            fs::rename(&stale, &aside).map_err(io(&stale))?;
+        }
+    }
     let tmp = path.with_extension("sqlite.new");
     for leftover in [tmp.clone(), tmp.with_extension("new-wal"), tmp.with_extension("new-shm")] {
         if leftover.exists() {
@@ -199,6 +211,13 @@ fn missing_catalog(root: &Path) -> Error {
 impl DirBackend {
     /// Opens (and for [`Access::ReadWrite`], creates) a store directory.
     pub fn open(root: &Path, access: Access) -> Result<DirBackend> {
+        Self::open_at(root, access).map_err(|e| match e {
+            Error::Corrupt { path, message } if path.is_relative() => Error::Corrupt { path: root.join(path), message },
+            other => other,
+        })
+    }
+
+    fn open_at(root: &Path, access: Access) -> Result<DirBackend> {
         let catalog = root.join(CATALOG);
         // A catalog that cannot be looked at (permissions) is that error, not a missing store.
         let exists = catalog.try_exists().map_err(io(&catalog))?;
@@ -211,7 +230,12 @@ impl DirBackend {
             conn.busy_timeout(Duration::from_secs(10))?;
             let version = schema_version(&conn).map_err(|e| catalog_error(&catalog, e))?;
             check_version(&catalog, version, false)?;
-            return Ok(DirBackend { root: root.to_path_buf(), conn: Mutex::new(conn), _lock: None });
+            return Ok(DirBackend {
+                root: root.to_path_buf(),
+                conn: Mutex::new(conn),
+                lock: None,
+                halted: Default::default(),
+            });
         }
         if access == Access::Existing && !exists {
             return Err(missing_catalog(root));
@@ -228,7 +252,12 @@ impl DirBackend {
         let conn = open_catalog(&catalog)?;
         let version = schema_version(&conn).map_err(|e| catalog_error(&catalog, e))?;
         check_version(&catalog, version, true)?;
-        let backend = DirBackend { root: root.to_path_buf(), conn: Mutex::new(conn), _lock: Some(lock) };
+        let backend = DirBackend {
+            root: root.to_path_buf(),
+            conn: Mutex::new(conn),
+            lock: Some(lock),
+            halted: Default::default(),
+        };
         if version < SCHEMA_VERSION {
             backend.migrate(version)?;
         }
@@ -240,13 +269,13 @@ impl DirBackend {
     /// A writable backend over a catalog connection other than the store's (a repair builds
     /// its new catalog under another name), holding the store's lock.
     pub(super) fn over(root: &Path, conn: Connection, lock: File) -> DirBackend {
-        DirBackend { root: root.to_path_buf(), conn: Mutex::new(conn), _lock: Some(lock) }
+        DirBackend { root: root.to_path_buf(), conn: Mutex::new(conn), lock: Some(lock), halted: Default::default() }
     }
 
     /// Closes the catalog (its WAL checkpointed into it) and gives back the store's lock.
     pub(super) fn close(self) -> Result<Option<File>> {
         self.conn.into_inner().close().map_err(|(_, e)| Error::from(e))?;
-        Ok(self._lock)
+        Ok(self.lock)
     }
 
     fn catalog_path(&self) -> PathBuf {
@@ -258,8 +287,9 @@ impl DirBackend {
     }
 
     /// Removes what writes that never committed left behind, and only that: temporary segment
-    /// files, the files of pending writes the catalog does not list, merged segments the catalog
-    /// retired, and spooled uploads. Anything else unlisted stays (loading reports it).
+    /// files, the files of the pending write the catalog does not list, merged segments the
+    /// catalog retired, and spooled uploads. When any other segment file is unlisted the
+    /// catalog has lost track of events: nothing is removed and the open is refused.
     fn recover(&self) -> Result<()> {
         let dir = self.root.join(SEGMENTS);
         for entry in fs::read_dir(&dir).map_err(io(&dir))? {
@@ -269,28 +299,26 @@ impl DirBackend {
                 fs::remove_file(entry.path()).map_err(io(&entry.path()))?;
             }
         }
-        let conn = self.conn.lock();
-        let listed: HashSet<String> = strings(&conn, "SELECT file FROM segments")?;
-        let pending: Vec<String> = strings(&conn, "SELECT prefix FROM pending")?;
-        let retired: Vec<String> = strings(&conn, "SELECT file FROM retired")?;
-        for name in segment_files(&self.root)? {
-            let uncommitted = !listed.contains(&name) && pending.iter().any(|p| is_of_write(&name, p));
-            if uncommitted {
-                tracing::warn!(file = %dir.join(&name).display(), "removing a segment whose write did not commit");
-                fs::remove_file(dir.join(&name)).map_err(io(&dir.join(&name)))?;
-            }
+        let on_disk = segment_files(&self.root)?;
+        let view = CatalogView::read(&mut self.conn.lock())?;
+        let unlisted = view.unlisted(&on_disk);
+        if !unlisted.unknown.is_empty() {
+            return Err(unknown_files(&self.root, &unlisted.unknown));
         }
-        for name in &retired {
+        let mut all_removed = true;
+        let removals = unlisted.uncommitted.iter().map(|n| (n, "a segment whose write did not commit"));
+        for (name, what) in removals.chain(unlisted.retired.iter().map(|n| (n, "a merged segment"))) {
             let path = dir.join(name);
-            if !listed.contains(name) && path.exists() {
-                tracing::info!(file = %path.display(), "removing a merged segment");
-                fs::remove_file(&path).map_err(io(&path))?;
+            tracing::info!(file = %path.display(), "removing {what}");
+            if let Err(e) = fs::remove_file(&path) {
+                // Its note stays, so that the file is still known for what it is.
+                tracing::warn!(file = %path.display(), error = %e, "could not remove {what}");
+                all_removed = false;
             }
         }
-        if !pending.is_empty() || !retired.is_empty() {
-            conn.execute_batch("DELETE FROM pending; DELETE FROM retired;")?;
+        if all_removed && (!view.pending.is_empty() || !view.retired.is_empty()) {
+            self.conn.lock().execute_batch("DELETE FROM pending; DELETE FROM retired;")?;
         }
-        drop(conn);
         let uploads = self.root.join(UPLOADS);
         if let Ok(entries) = fs::read_dir(&uploads) {
             for entry in entries.flatten() {
@@ -318,14 +346,19 @@ impl DirBackend {
         let mut renamed = None;
         let written = self.write_file(&tmp, meta, batch, &mut renamed);
         if written.is_err() {
+            let mut removed = true;
             for path in std::iter::once(&tmp).chain(renamed.as_ref()) {
                 if let Err(e) = fs::remove_file(path)
                     && e.kind() != std::io::ErrorKind::NotFound
                 {
                     tracing::warn!(file = %path.display(), error = %e, "could not remove a failed write's file");
+                    removed = false;
                 }
             }
-            let _ = unsynced(conn, |c| c.execute("DELETE FROM pending WHERE prefix = ?1", params![prefix]));
+            // A file left behind keeps its note: it is still known for what it is.
+            if removed {
+                let _ = unsynced(conn, |c| c.execute("DELETE FROM pending WHERE prefix = ?1", params![prefix]));
+            }
         }
         written
     }
@@ -374,14 +407,44 @@ impl DirBackend {
         Ok((name, bytes, written.batch))
     }
 
-    /// Removes a written segment whose commit failed, and its pending note.
-    fn discard(&self, conn: &Connection, meta: &SegmentMeta, name: &str) {
-        let path = self.segment_path(name);
-        if let Err(e) = fs::remove_file(&path) {
-            tracing::warn!(file = %path.display(), error = %e, "could not remove a segment whose commit failed");
+    /// After a commit transaction failed: when the catalog lists the segment after all, the
+    /// commit landed (true); when it does not, the segment and its pending note are removed
+    /// (false). When the catalog cannot say, both stay for the next writable open to settle,
+    /// and this backend takes no more writes (its view of the store may be behind).
+    fn settle_failed_commit(&self, conn: &Connection, meta: &SegmentMeta, name: &str) -> bool {
+        let listed =
+            conn.query_row("SELECT count(*) FROM segments WHERE file = ?1", params![name], |r| r.get::<_, i64>(0));
+        match listed {
+            Ok(n) if n > 0 => true,
+            Ok(_) => {
+                let path = self.segment_path(name);
+                match fs::remove_file(&path) {
+                    Ok(()) => {
+                        let prefix = SegmentName::prefix(meta.seq, meta.generation);
+                        let _ = unsynced(conn, |c| c.execute("DELETE FROM pending WHERE prefix = ?1", params![prefix]));
+                    }
+                    Err(e) => {
+                        tracing::warn!(file = %path.display(), error = %e, "could not remove a segment whose commit failed")
+                    }
+                }
+                false
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "a commit failed and the catalog cannot say whether it landed: no more writes until the store is opened again");
+                self.halted.store(true, std::sync::atomic::Ordering::Relaxed);
+                false
+            }
         }
-        let prefix = SegmentName::prefix(meta.seq, meta.generation);
-        let _ = unsynced(conn, |c| c.execute("DELETE FROM pending WHERE prefix = ?1", params![prefix]));
+    }
+
+    /// Refuses writes after a commit whose fate the catalog could not tell.
+    fn check_not_halted(&self) -> Result<()> {
+        if self.halted.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(Error::Unavailable(
+                "a write failed without the store being able to tell whether it landed: open the store again".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// One consistent read of the catalog and of the segments it lists, each checked against its
@@ -390,41 +453,13 @@ impl DirBackend {
         // The folder first, the catalog second: a file that appears in between was noted pending
         // (or listed) before it was made, so it is known by the time the catalog is read.
         let on_disk = segment_files(&self.root)?;
-        let (files, pending, retired, generation) = {
-            let mut conn = self.conn.lock();
-            let tx = conn.transaction()?;
-            let files: Vec<(u64, String, u64)> = {
-                let mut st = tx.prepare("SELECT seq, file, rows FROM segments ORDER BY seq")?;
-                st.query_map([], |r| {
-                    Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?, r.get::<_, i64>(2)? as u64))
-                })?
-                .collect::<rusqlite::Result<_>>()?
-            };
-            let pending: Vec<String> = strings(&tx, "SELECT prefix FROM pending")?;
-            let retired: HashSet<String> = strings(&tx, "SELECT file FROM retired")?;
-            let g = generation(&tx)?;
-            tx.commit()?;
-            (files, pending, retired, g)
-        };
-        let listed: HashSet<&str> = files.iter().map(|f| f.1.as_str()).collect();
-        let unknown: Vec<&String> = on_disk
-            .iter()
-            .filter(|n| !listed.contains(n.as_str()) && !retired.contains(*n))
-            .filter(|n| !pending.iter().any(|p| is_of_write(n, p)))
-            .filter(|n| self.segment_path(n).exists())
-            .collect();
-        if let Some(first) = unknown.first() {
-            let names: Vec<&str> = unknown.iter().take(5).map(|s| s.as_str()).collect();
-            return Err(damaged(
-                self.segment_path(first),
-                format!(
-                    "{} segment file(s) the catalog does not list ({}{}): the catalog has lost track of events",
-                    unknown.len(),
-                    names.join(", "),
-                    if unknown.len() > names.len() { ", …" } else { "" }
-                ),
-            ));
+        let view = CatalogView::read(&mut self.conn.lock())?;
+        let unknown: Vec<String> =
+            view.unlisted(&on_disk).unknown.into_iter().filter(|n| self.segment_path(n).exists()).collect();
+        if !unknown.is_empty() {
+            return Err(unknown_files(&self.root, &unknown));
         }
+        let CatalogView { segments: files, generation, .. } = view;
         // Every file mapped first, checked after: a merge that removes files listed here can
         // only do so in the moments between the catalog's read and these maps.
         let mapped = files
@@ -436,30 +471,16 @@ impl DirBackend {
             .collect::<Result<Vec<_>>>()?;
         let mut segments = Vec::with_capacity(mapped.len());
         let mut tombstones = Vec::new();
-        let mut base = 0;
+        let mut base = 0u64;
         for (seq, rows, path, mmap) in mapped {
-            if SegmentName::of(&path).is_none_or(|n| n.seq != seq) {
-                return Err(damaged(&path, format!("the catalog lists it as segment {seq}, which its name is not")));
-            }
             // Checked, then let go of: a query maps back in only the columns it reads, and a
             // store larger than memory opens.
             let read = read_mapped_segment(&path, mmap, true)?;
             let meta = read.meta.ok_or_else(|| damaged(&path, "it has no record of its place in the store"))?;
-            let disagree = if meta.seq != seq {
-                Some(format!("segment {}", meta.seq))
-            } else if meta.rows != rows {
-                Some(format!("{} rows where the catalog says {rows}", meta.rows))
-            } else if meta.base != base {
-                Some(format!("its first row is {} where the catalog's order makes it {base}", meta.base))
-            } else if meta.generation > generation {
-                Some(format!("generation {} is newer than the catalog's {generation}", meta.generation))
-            } else {
-                None
-            };
-            if let Some(what) = disagree {
+            if let Some(what) = disagreement(&path, &meta, seq, rows, base, generation) {
                 return Err(damaged(&path, format!("the catalog and the segment disagree: {what}")));
             }
-            base += rows;
+            base = base.saturating_add(rows);
             tombstones.extend_from_slice(&meta.removed);
             segments.push(LoadedSegment { seq, batch: read.batch });
         }
@@ -550,7 +571,7 @@ impl DirBackend {
                 quarantine(&self.root, &name, "not in the catalog of an older build")?;
             }
         }
-        let generation = generation(&conn)? + 1;
+        let generation = generation(&conn)?.saturating_add(1);
         let mut rewritten = Vec::with_capacity(listed.len());
         let (mut base, mut previous) = (0u64, 0u64);
         for (i, (seq, file, rows)) in listed.iter().enumerate() {
@@ -626,8 +647,133 @@ fn fault_commit_delay() -> Option<u64> {
 }
 
 /// True when a segment file name is one a write with this pending prefix makes.
-fn is_of_write(name: &str, prefix: &str) -> bool {
+pub(super) fn is_of_write(name: &str, prefix: &str) -> bool {
     name.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('-'))
+}
+
+/// What the catalog says of the segments, read in one transaction.
+#[derive(Debug, Default)]
+pub(super) struct CatalogView {
+    /// (seq, file, rows), in order.
+    pub segments: Vec<(u64, String, u64)>,
+    /// Prefixes of writes noted as pending.
+    pub pending: Vec<String>,
+    /// Merged segments retired.
+    pub retired: HashSet<String>,
+    /// The write counter.
+    pub generation: u64,
+}
+
+/// The segment files the catalog does not list, by what they provably are.
+#[derive(Debug, Default)]
+pub(super) struct Unlisted {
+    /// Files of the write noted as pending (the next generation's), which did not commit.
+    pub uncommitted: Vec<String>,
+    /// Merged segments the catalog retired.
+    pub retired: Vec<String>,
+    /// Anything else: the catalog has lost track of them.
+    pub unknown: Vec<String>,
+}
+
+impl CatalogView {
+    /// Reads the view in one read transaction.
+    pub fn read(conn: &mut Connection) -> Result<CatalogView> {
+        let tx = conn.transaction()?;
+        let segments: Vec<(u64, String, u64)> = {
+            let mut st = tx.prepare("SELECT seq, file, rows FROM segments ORDER BY seq")?;
+            st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?
+                .map(|row| {
+                    let (seq, file, rows) = row?;
+                    let seq = u64::try_from(seq).map_err(|_| damaged(CATALOG, format!("segment number {seq}")))?;
+                    let rows = u64::try_from(rows).map_err(|_| damaged(CATALOG, format!("{rows} rows in {file}")))?;
+                    Ok((seq, file, rows))
+                })
+                .collect::<Result<_>>()?
+        };
+        let pending: Vec<String> = strings(&tx, "SELECT prefix FROM pending")?;
+        let retired: HashSet<String> = strings(&tx, "SELECT file FROM retired")?;
+        let generation = generation(&tx)?;
+        tx.commit()?;
+        Ok(CatalogView { segments, pending, retired, generation })
+    }
+
+    /// Sorts the files of `on_disk` the catalog does not list. A pending note counts only for
+    /// the write of the next generation, the only one that can be in progress.
+    pub fn unlisted(&self, on_disk: &[String]) -> Unlisted {
+        let listed: HashSet<&str> = self.segments.iter().map(|s| s.1.as_str()).collect();
+        let next = self.generation.saturating_add(1);
+        let pending: Vec<&String> = self
+            .pending
+            .iter()
+            .filter(|p| p.split_once('-').and_then(|(_, g)| g.parse::<u64>().ok()) == Some(next))
+            .collect();
+        let mut out = Unlisted::default();
+        for name in on_disk.iter().filter(|n| !listed.contains(n.as_str())) {
+            if pending.iter().any(|p| is_of_write(name, p)) {
+                out.uncommitted.push(name.clone());
+            } else if self.retired.contains(name) {
+                out.retired.push(name.clone());
+            } else {
+                out.unknown.push(name.clone());
+            }
+        }
+        out
+    }
+}
+
+/// Checks a segment file's bytes against the checksum its name records.
+fn verify_checksum(path: &Path) -> Result<()> {
+    let name = SegmentName::of(path).ok_or_else(|| damaged(path, "its name records no checksum"))?;
+    let found = checksum(&map_segment(path)?);
+    if found != name.checksum {
+        return Err(damaged(
+            path,
+            format!("the segment is damaged: its bytes hash to {found:016x}, not {:016x}", name.checksum),
+        ));
+    }
+    Ok(())
+}
+
+/// The error for segment files the catalog does not list.
+pub(super) fn unknown_files(root: &Path, unknown: &[String]) -> Error {
+    let names: Vec<&str> = unknown.iter().take(5).map(String::as_str).collect();
+    damaged(
+        root.join(SEGMENTS).join(names.first().copied().unwrap_or_default()),
+        format!(
+            "{} segment file(s) the catalog does not list ({}{}): the catalog has lost track of events",
+            unknown.len(),
+            names.join(", "),
+            if unknown.len() > names.len() { ", …" } else { "" }
+        ),
+    )
+}
+
+/// Where a segment's footer and name disagree with the catalog's entry for it (number `seq`,
+/// `rows` rows, first row `base`, written by a generation at most `generation`).
+pub(super) fn disagreement(
+    path: &Path,
+    meta: &SegmentMeta,
+    seq: u64,
+    rows: u64,
+    base: u64,
+    generation: u64,
+) -> Option<String> {
+    let name = SegmentName::of(path);
+    if name.is_none_or(|n| n.seq != seq || n.generation != meta.generation) || meta.seq != seq {
+        Some(format!("the catalog lists it as segment {seq}, which its name or footer is not"))
+    } else if meta.rows != rows {
+        Some(format!("{} rows where the catalog says {rows}", meta.rows))
+    } else if meta.base != base {
+        Some(format!("its first row is {} where the catalog's order makes it {base}", meta.base))
+    } else if meta.generation > generation {
+        Some(format!("generation {} is newer than the catalog's {generation}", meta.generation))
+    } else if meta.first_seq > meta.seq {
+        Some(format!("it holds writes {} to {}", meta.first_seq, meta.seq))
+    } else if meta.removed.iter().any(|&r| u64::from(r) >= base.saturating_add(rows)) {
+        Some("it removes rows after its own".to_string())
+    } else {
+        None
+    }
 }
 
 /// Moves a file out of `segments/` into `quarantine/` (never deleted); returns where it went.
@@ -789,7 +935,7 @@ pub(super) fn insert_segment(conn: &Connection, seq: u64, file: &str, rows: usiz
 
 /// Counts one more write; returns the new count.
 fn bump_generation(conn: &Connection) -> Result<u64> {
-    let g = generation(conn)? + 1;
+    let g = generation(conn)?.saturating_add(1);
     conn.execute("UPDATE meta SET value = ?1 WHERE key = 'generation'", params![g.to_string()])?;
     Ok(g)
 }
@@ -801,6 +947,8 @@ pub(super) fn generation(conn: &Connection) -> Result<u64> {
 
 /// Records a commit's catalog rows in one transaction; returns the new generation.
 fn record_commit(conn: &mut Connection, c: &Commit, segment: Option<(u64, &str, usize, u64, &str)>) -> Result<u64> {
+    // Whatever a note before left it at, an acknowledged write is on disk when this returns.
+    conn.pragma_update(None, "synchronous", "FULL")?;
     let tx = conn.transaction()?;
     let now = now_secs();
     if let Some((seq, file, rows, bytes, prefix)) = segment {
@@ -836,14 +984,19 @@ fn record_commit(conn: &mut Connection, c: &Commit, segment: Option<(u64, &str, 
 impl Backend for DirBackend {
     fn load(&self) -> Result<Snapshot> {
         // A writer that compacts deletes the segments it merged once its catalog lists the merged
-        // one: a file listed here and gone when opened means the list changed, so read it again.
-        let mut attempt = 0;
+        // one: a file listed here and gone when opened means the list changed, so read it again
+        // (again and again while the writer keeps changing it; a file still missing from an
+        // unchanged catalog is damage).
+        let (mut attempt, mut stalled) = (0u32, 0u32);
         loop {
+            let before = self.generation().ok();
             match self.load_once() {
-                Err(e) if attempt < 8 && self.missing_segment(&e) => {
+                Err(e) if self.missing_segment(&e) && stalled < 8 && attempt < 1000 => {
                     attempt += 1;
+                    let changed = self.generation().ok() != before;
+                    stalled = if changed { 0 } else { stalled + 1 };
                     tracing::debug!(attempt, "a segment was merged while the store was read; reading again");
-                    std::thread::sleep(Duration::from_millis(5 << attempt));
+                    std::thread::sleep(Duration::from_millis(if changed { 1 } else { 5 << stalled }));
                 }
                 Err(e) if self.missing_segment(&e) => {
                     let path = match &e {
@@ -862,6 +1015,7 @@ impl Backend for DirBackend {
             return Err(Error::Internal("a merge of no segments".into()));
         };
         check_merge(run, batch)?;
+        self.check_not_halted()?;
         let mut conn = self.conn.lock();
         let listed: Vec<(u64, usize, String)> = {
             let mut st =
@@ -876,10 +1030,19 @@ impl Backend for DirBackend {
         if !listed.iter().map(|(seq, rows, _)| (*seq, *rows)).eq(run.iter().copied()) {
             return Err(Error::Internal(format!("segments {run:?} are not a run of the catalog's")));
         }
-        let mut metas = Vec::with_capacity(listed.len());
-        for (_, _, file) in &listed {
+        // The files merged must still be what was loaded: damage since (their pages are read
+        // again from the disk) would otherwise be written into the merged file under a fresh
+        // checksum, and the damaged originals deleted.
+        let mut metas: Vec<SegmentMeta> = Vec::with_capacity(listed.len());
+        for (seq, rows, file) in &listed {
             let path = self.segment_path(file);
-            metas.push(read_meta(&path)?.ok_or_else(|| damaged(&path, "it has no record of its place in the store"))?);
+            verify_checksum(&path)?;
+            let meta = read_meta(&path)?.ok_or_else(|| damaged(&path, "it has no record of its place in the store"))?;
+            let base = metas.last().map_or(meta.base, |m| m.base.saturating_add(m.rows));
+            if let Some(what) = disagreement(&path, &meta, *seq, *rows as u64, base, u64::MAX) {
+                return Err(damaged(&path, format!("the catalog and the segment disagree: {what}")));
+            }
+            metas.push(meta);
         }
         let meta = SegmentMeta {
             format: SCHEMA_VERSION,
@@ -887,7 +1050,7 @@ impl Backend for DirBackend {
             first_seq: metas[0].first_seq,
             base: metas[0].base,
             rows: batch.num_rows() as u64,
-            generation: generation(&conn)? + 1,
+            generation: generation(&conn)?.saturating_add(1),
             removed: metas.iter().flat_map(|m| m.removed.iter().copied()).collect(),
             imports: metas.iter().flat_map(|m| m.imports.iter().cloned()).collect(),
         };
@@ -911,10 +1074,11 @@ impl Backend for DirBackend {
         })();
         let g = match committed {
             Ok(g) => g,
-            Err(e) => {
-                self.discard(&conn, &meta, &name);
-                return Err(self.located(e));
+            Err(e) if self.settle_failed_commit(&conn, &meta, &name) => {
+                tracing::warn!(error = %e, "a merge reported an error but landed");
+                generation(&conn)?
             }
+            Err(e) => return Err(self.located(e)),
         };
         // Readers that mapped them keep reading them; one that has yet to open them reads the
         // catalog again. A file left behind is removed when the store is next opened to write.
@@ -931,6 +1095,7 @@ impl Backend for DirBackend {
     }
 
     fn commit(&self, c: Commit) -> Result<Committed> {
+        self.check_not_halted()?;
         // Test hook: a slow disk, each commit taking this much longer.
         if let Some(ms) = fault_commit_delay() {
             std::thread::sleep(Duration::from_millis(ms));
@@ -959,7 +1124,7 @@ impl Backend for DirBackend {
                     first_seq: seq as u64,
                     base: base as u64,
                     rows: b.num_rows() as u64,
-                    generation: generation(&conn)? + 1,
+                    generation: generation(&conn)?.saturating_add(1),
                     removed: c.tombstones.clone(),
                     imports: c.imports.clone(),
                 };
@@ -979,12 +1144,13 @@ impl Backend for DirBackend {
             .map(|((m, name, bytes, _), prefix)| (m.seq, name.as_str(), m.rows as usize, *bytes, prefix));
         let g = match record_commit(&mut conn, &c, listing) {
             Ok(g) => g,
-            Err(e) => {
-                if let Some((meta, name, _, _)) = &written {
-                    self.discard(&conn, meta, name);
+            Err(e) => match &written {
+                Some((meta, name, _, _)) if self.settle_failed_commit(&conn, meta, name) => {
+                    tracing::warn!(error = %e, "a commit reported an error but landed");
+                    generation(&conn)?
                 }
-                return Err(self.located(e));
-            }
+                _ => return Err(self.located(e)),
+            },
         };
         drop(conn);
         let segment = written.map(|(meta, _, _, batch)| LoadedSegment { seq: meta.seq, batch });
@@ -1087,7 +1253,7 @@ impl Backend for DirBackend {
     }
 
     fn writable(&self) -> bool {
-        self._lock.is_some()
+        self.lock.is_some()
     }
 
     fn size_on_disk(&self) -> u64 {

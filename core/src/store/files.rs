@@ -154,13 +154,17 @@ mod row_ranges {
         out
     }
 
+    /// The longest run of removed rows a footer may hold.
+    const MAX_RUN: u32 = 1 << 26;
+
     pub fn decode(s: &str) -> Option<Vec<u32>> {
         let mut out = Vec::new();
         for part in s.split(',').filter(|p| !p.is_empty()) {
             match part.split_once('-') {
                 Some((a, b)) => {
                     let (a, b): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
-                    if b < a {
+                    // A run no write removes (a crafted footer would have memory for it).
+                    if b < a || b - a >= MAX_RUN {
                         return None;
                     }
                     out.extend(a..=b);

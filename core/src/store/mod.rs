@@ -257,7 +257,7 @@ impl State {
     /// Rows stored and not removed.
     fn live_rows(&self) -> usize {
         let deleted: u32 = self.deleted.iter().map(|w| w.count_ones()).sum();
-        (self.rows - deleted) as usize
+        self.rows.saturating_sub(deleted) as usize
     }
 
     #[inline]
@@ -512,6 +512,9 @@ pub struct Store {
     compaction_deferred: std::sync::atomic::AtomicUsize,
     /// Set when a merge landed on disk but not in memory: no more merges until reopened.
     compaction_halted: std::sync::atomic::AtomicBool,
+    /// Set when a write landed on disk but not in memory: its rows' numbers are no longer
+    /// this process's, so no more writes until reopened.
+    writes_halted: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Store {
@@ -585,6 +588,7 @@ impl Store {
             listeners: Mutex::new(Vec::new()),
             compaction_deferred: std::sync::atomic::AtomicUsize::new(0),
             compaction_halted: std::sync::atomic::AtomicBool::new(false),
+            writes_halted: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -679,8 +683,13 @@ impl Store {
         DeferredCompaction { store: self }
     }
 
-    /// Refuses to write a store opened read-only.
+    /// Refuses to write a store opened read-only, or one whose last write landed on disk only.
     fn check_writable(&self) -> Result<()> {
+        if self.writes_halted.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(Error::Unavailable(
+                "a write landed on disk but not in this process's view of the store: open the store again".into(),
+            ));
+        }
         if self.backend.writable() {
             return Ok(());
         }
@@ -750,8 +759,11 @@ impl Store {
         if let Some(seg) = committed.segment {
             // The backend checked the segment as it read it back, before committing it; a batch
             // the state still cannot take leaves the state (and, undone, the index) as they were,
-            // and the store behind its files until it is opened again.
-            state.add_segments(vec![seg])?;
+            // and the store behind its files until it is opened again: no more writes here.
+            if let Err(e) = state.add_segments(vec![seg]) {
+                self.writes_halted.store(true, std::sync::atomic::Ordering::Relaxed);
+                return Err(e);
+            }
         }
         state.remove_rows(&checked.remove, ids);
         state.generation = committed.generation;

@@ -7,11 +7,14 @@
 //! taken back in their order; a damaged one, or one a newer segment supersedes, is moved to
 //! `quarantine/` (detente never deletes what it cannot prove is garbage); documents, dictionary
 //! entries and imported files are salvaged from the old catalog where it can still be read and
-//! its rows check out; the old catalog is kept beside the new one.
+//! its rows check out; the old catalog is kept beside the new one, which replaces it in one
+//! rename. A repair that stops half way leaves the old catalog in place and its own work
+//! noted in `catalog.sqlite.repair`, which the next repair clears first.
 
 use super::dir::{
-    CATALOG, CATALOG_SCHEMA, DirBackend, REPAIR_KEEP, StoredActor, generation, imports, insert_segment, lock_store,
-    open_catalog, quarantine, schema_version, segment_files, set_schema_version, sync_dir,
+    CATALOG, CATALOG_SCHEMA, CatalogView, DirBackend, REPAIR_KEEP, StoredActor, disagreement, imports, insert_segment,
+    is_of_write, lock_store, now_secs, open_catalog, quarantine, schema_version, segment_files, set_schema_version,
+    sync_dir,
 };
 use super::files::{QUARANTINE, SEGMENTS, SegmentMeta, SegmentName, TMP_EXT};
 use super::ipc::read_segment;
@@ -30,7 +33,8 @@ use std::path::{Path, PathBuf};
 pub enum Severity {
     /// Events or documents cannot be served as stored: reads refuse the store (or the item).
     Damage,
-    /// Left by an interrupted write or a repair; harmless, tidied by the next writer.
+    /// Not damage: what an interrupted write left (the next writer removes it), an older
+    /// format (migrated by the next writer), files a repair set aside.
     Note,
 }
 
@@ -73,39 +77,9 @@ impl CheckReport {
     }
 }
 
-/// What the catalog says of the store, as far as it can be read.
-#[derive(Default)]
-struct CatalogView {
-    version: i64,
-    generation: Option<u64>,
-    /// (seq, file, rows).
-    segments: Option<Vec<(u64, String, u64)>>,
-    pending: Vec<String>,
-    retired: HashSet<String>,
-}
-
-fn read_catalog(conn: &Connection) -> rusqlite::Result<CatalogView> {
-    let mut view = CatalogView { version: schema_version(conn)?, ..Default::default() };
-    if view.version == 0 {
-        return Ok(view);
-    }
-    view.generation = generation(conn).ok();
-    let mut st = conn.prepare("SELECT seq, file, rows FROM segments ORDER BY seq")?;
-    view.segments = Some(
-        st.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?, r.get::<_, i64>(2)? as u64)))?
-            .collect::<rusqlite::Result<_>>()?,
-    );
-    if view.version >= 5 {
-        let mut st = conn.prepare("SELECT prefix FROM pending")?;
-        view.pending = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-        let mut st = conn.prepare("SELECT file FROM retired")?;
-        view.retired = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-    }
-    Ok(view)
-}
-
-fn is_of_pending(name: &str, pending: &[String]) -> bool {
-    pending.iter().any(|p| name.strip_prefix(p.as_str()).is_some_and(|rest| rest.starts_with('-')))
+/// Opens a catalog read-only (nothing of it changes, not even a checkpoint).
+fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+    Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
 }
 
 /// Reads every file of a store and reports what is wrong, changing nothing (a writer may run
@@ -116,11 +90,8 @@ pub fn check(root: &Path) -> Result<CheckReport> {
         return Err(Error::NotFound { what: "store", id: root.display().to_string() });
     }
     let mut report = CheckReport::default();
-    // The folder before the catalog, as a load reads them.
-    let on_disk = segment_files(root)?;
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = if catalog_path.exists() {
-        match Connection::open_with_flags(&catalog_path, flags) {
+    let mut conn = if catalog_path.exists() {
+        match open_read_only(&catalog_path) {
             Ok(c) => Some(c),
             Err(e) => {
                 report.damage(&catalog_path, format!("the catalog cannot be opened: {e}"));
@@ -131,97 +102,61 @@ pub fn check(root: &Path) -> Result<CheckReport> {
         report.damage(&catalog_path, "the catalog is missing");
         None
     };
-    let view = match conn.as_ref().map(read_catalog) {
-        Some(Ok(v)) => {
-            if v.version == 0 {
-                report.damage(&catalog_path, "the catalog holds no tables (an empty or foreign file)");
-            } else if v.version != super::SCHEMA_VERSION {
-                report.damage(
-                    &catalog_path,
-                    format!("schema version {}, this build's is {}", v.version, super::SCHEMA_VERSION),
-                );
-            }
-            if v.version > 0 && v.generation.is_none() {
-                report.damage(&catalog_path, "the catalog's generation is missing or not a number");
-            }
-            v
-        }
+    let version = match conn.as_ref().map(schema_version) {
+        Some(Ok(v)) => v,
         Some(Err(e)) => {
             report.damage(&catalog_path, format!("the catalog cannot be read: {e}"));
-            CatalogView::default()
+            conn = None;
+            0
         }
-        None => CatalogView::default(),
+        None => 0,
     };
+    let current = version == super::SCHEMA_VERSION;
+    if conn.is_some() {
+        if version == 0 {
+            report.damage(&catalog_path, "the catalog holds no tables (an empty or foreign file)");
+        } else if version > super::SCHEMA_VERSION {
+            report.damage(&catalog_path, format!("schema version {version}, newer than this build's: upgrade detente"));
+        } else if !current {
+            report.note(
+                &catalog_path,
+                format!("schema version {version}, an older build's: the next writer migrates it"),
+            );
+        }
+    }
     if let Some(conn) = &conn {
         match integrity(conn) {
             Ok(problems) => problems.into_iter().for_each(|p| report.damage(&catalog_path, format!("SQLite: {p}"))),
             Err(e) => report.damage(&catalog_path, format!("SQLite's integrity check failed: {e}")),
         }
-        if view.version == super::SCHEMA_VERSION {
+        if current {
             check_documents(conn, &catalog_path, &mut report);
             check_actors(conn, &catalog_path, &mut report);
         }
     }
-
-    let dir = root.join(SEGMENTS);
-    let listed = view.segments.clone().unwrap_or_default();
-    let listed_names: HashSet<&str> = listed.iter().map(|l| l.1.as_str()).collect();
-    let mut base = 0;
-    for (seq, file, rows) in &listed {
-        let path = dir.join(file);
-        report.segments += 1;
-        report.rows += rows;
-        if !path.exists() {
-            report.damage(&path, "the catalog lists this segment, which is missing");
-            base += rows;
-            continue;
+    // The folder before the catalog, as a load reads them; a listed file found missing is
+    // looked for again in a fresh read (a writer may have merged it meanwhile).
+    if (1..super::SCHEMA_VERSION).contains(&version) {
+        // An older format: its files are only read (they record no place in the store).
+        for name in segment_files(root)? {
+            let path = root.join(SEGMENTS).join(&name);
+            report.segments += 1;
+            match read_segment(&path, true) {
+                Ok(r) => report.rows += r.batch.num_rows() as u64,
+                Err(e) => report.damage(&path, problem_of(e)),
+            }
         }
-        match read_segment(&path, true) {
-            Err(e) => report.damage(&path, problem_of(e)),
-            Ok(read) => match read.meta {
-                None => report.damage(&path, "it has no record of its place in the store (an older build's format)"),
-                Some(meta) => {
-                    let generation = view.generation.unwrap_or(u64::MAX);
-                    if SegmentName::of(&path).is_none_or(|n| n.seq != *seq) || meta.seq != *seq {
-                        report.damage(&path, format!("the catalog lists it as segment {seq}, which it is not"));
-                    } else if meta.rows != *rows {
-                        report.damage(&path, format!("{} rows where the catalog says {rows}", meta.rows));
-                    } else if meta.base != base {
-                        report.damage(
-                            &path,
-                            format!("its first row is {} where the catalog's order makes it {base}", meta.base),
-                        );
-                    } else if meta.generation > generation {
-                        report.damage(
-                            &path,
-                            format!("generation {} is newer than the catalog's {generation}", meta.generation),
-                        );
-                    }
-                }
-            },
-        }
-        base += rows;
+        report.findings.sort_by_key(|f| (f.severity == Severity::Note, f.path.clone()));
+        return Ok(report);
     }
-    for name in &on_disk {
-        if listed_names.contains(name.as_str()) {
-            continue;
-        }
-        let path = dir.join(name);
-        if view.retired.contains(name) {
-            report.note(&path, "a merged segment the writer has yet to remove");
-        } else if is_of_pending(name, &view.pending) {
-            report.note(&path, "a write in progress, or one that did not commit (the next writer removes it)");
-        } else if path.exists() {
-            let what = match read_segment(&path, true) {
-                Ok(r) => format!("not in the catalog; it reads back whole ({} events)", r.batch.num_rows()),
-                Err(e) => format!("not in the catalog, and damaged: {}", problem_of(e)),
-            };
-            report.damage(&path, what);
-        }
-    }
-    for entry in fs::read_dir(&dir).into_iter().flatten().flatten() {
-        if entry.file_name().to_string_lossy().ends_with(TMP_EXT) {
-            report.note(entry.path(), "the temporary file of an interrupted write (the next writer removes it)");
+    for attempt in 0..2 {
+        let mut found = CheckReport::default();
+        let complete = check_segments(root, conn.as_mut().filter(|_| current), &mut found)?;
+        if complete || attempt == 1 {
+            report.segments = found.segments;
+            report.rows = found.rows;
+            report.findings.extend(found.findings);
+            break;
         }
     }
     for entry in fs::read_dir(root.join(QUARANTINE)).into_iter().flatten().flatten() {
@@ -229,6 +164,74 @@ pub fn check(root: &Path) -> Result<CheckReport> {
     }
     report.findings.sort_by_key(|f| (f.severity == Severity::Note, f.path.clone()));
     Ok(report)
+}
+
+/// Checks the segment files against a catalog of this build's format (or on their own); false
+/// when a listed file was missing (to be read again).
+fn check_segments(root: &Path, conn: Option<&mut Connection>, report: &mut CheckReport) -> Result<bool> {
+    let dir = root.join(SEGMENTS);
+    let on_disk = segment_files(root)?;
+    let view = match conn.map(CatalogView::read) {
+        Some(Ok(v)) => Some(v),
+        Some(Err(e)) => {
+            report.damage(root.join(CATALOG), format!("the catalog's list of segments cannot be read: {e}"));
+            None
+        }
+        None => None,
+    };
+    let mut complete = true;
+    if let Some(view) = &view {
+        let mut base = 0u64;
+        for (seq, file, rows) in &view.segments {
+            let path = dir.join(file);
+            report.segments += 1;
+            report.rows = report.rows.saturating_add(*rows);
+            if !path.exists() {
+                report.damage(&path, "the catalog lists this segment, which is missing");
+                complete = false;
+            } else {
+                match read_segment(&path, true) {
+                    Err(e) => report.damage(&path, problem_of(e)),
+                    Ok(read) => match read.meta {
+                        None => report.damage(&path, "it has no record of its place in the store"),
+                        Some(meta) => {
+                            if let Some(what) = disagreement(&path, &meta, *seq, *rows, base, view.generation) {
+                                report.damage(&path, format!("the catalog and the segment disagree: {what}"));
+                            }
+                        }
+                    },
+                }
+            }
+            base = base.saturating_add(*rows);
+        }
+    }
+    let unlisted = view.as_ref().map(|v| v.unlisted(&on_disk));
+    let unknown = unlisted.as_ref().map_or(&on_disk, |u| &u.unknown);
+    if let Some(u) = &unlisted {
+        for name in &u.uncommitted {
+            report.note(dir.join(name), "a write in progress, or one that did not commit (the next writer removes it)");
+        }
+        for name in &u.retired {
+            report.note(dir.join(name), "a merged segment the writer has yet to remove");
+        }
+    }
+    for name in unknown {
+        let path = dir.join(name);
+        if !path.exists() {
+            continue;
+        }
+        let what = match read_segment(&path, true) {
+            Ok(r) => format!("not in the catalog; it reads back whole ({} events)", r.batch.num_rows()),
+            Err(e) => format!("not in the catalog, and damaged: {}", problem_of(e)),
+        };
+        report.damage(&path, what);
+    }
+    for entry in fs::read_dir(&dir).into_iter().flatten().flatten() {
+        if entry.file_name().to_string_lossy().ends_with(TMP_EXT) {
+            report.note(entry.path(), "the temporary file of an interrupted write (the next writer removes it)");
+        }
+    }
+    Ok(complete)
 }
 
 /// A store error as a finding's words (the path is the finding's).
@@ -334,7 +337,7 @@ fn salvage_actors(conn: &Connection) -> (Vec<(StoredActor, i64)>, Vec<String>) {
 pub struct RepairReport {
     /// True when the check found no damage and nothing was changed.
     pub nothing_to_repair: bool,
-    /// Segments the new catalog lists, and their rows.
+    /// Segments the new catalog lists.
     pub segments: usize,
     /// Their rows (removed ones included).
     pub rows: u64,
@@ -344,21 +347,23 @@ pub struct RepairReport {
     pub quarantined: Vec<(PathBuf, String)>,
     /// Files removed as provably left by writes that never committed (or merged away).
     pub removed: Vec<PathBuf>,
-    /// Store rows no segment holds any more (`[start, end)`, in the old numbering).
+    /// Store rows no segment holds any more (`[start, end)`, in the old numbering; the end of a
+    /// lost last segment is known only when the old catalog still lists it).
     pub lost_rows: Vec<(u64, u64)>,
     /// Segments rewritten because rows before them were lost (their rows renumbered).
     pub rewritten: usize,
-    /// Documents kept, and those dropped as damaged or unreadable.
+    /// Documents kept.
     pub documents: usize,
-    /// Document ids dropped.
+    /// Ids of the documents dropped as damaged or unreadable.
     pub documents_dropped: Vec<String>,
-    /// Dictionary entries kept, and those dropped.
+    /// Dictionary entries kept.
     pub actors: usize,
-    /// Dictionary entries dropped (their catalog ids).
+    /// Catalog ids of the dictionary entries dropped as damaged or unreadable.
     pub actors_dropped: Vec<String>,
-    /// Imported files recorded (from the segments and the old catalog).
+    /// Imported files recorded (from the segments, and from the old catalog when no events
+    /// were lost).
     pub imports: usize,
-    /// Where the old catalog was moved, if there was one.
+    /// Where the old catalog was kept, if there was one.
     pub previous_catalog: Option<PathBuf>,
 }
 
@@ -367,6 +372,9 @@ struct Candidate {
     name: String,
     meta: SegmentMeta,
 }
+
+/// The new catalog a repair builds, under this name until it replaces the old one.
+const REPAIR_CATALOG: &str = "catalog.sqlite.repair";
 
 /// Rebuilds the catalog from the segment files (see the module's doc). Takes the writer's lock:
 /// refused while another process writes the store. A store [`check`] finds healthy is left as it
@@ -377,62 +385,78 @@ pub fn repair(root: &Path) -> Result<RepairReport> {
         return Err(Error::NotFound { what: "store", id: root.display().to_string() });
     }
     let lock = lock_store(root)?;
+    let mut report = RepairReport::default();
+    clear_interrupted_repair(root, &mut report)?;
     if check(root)?.healthy() {
-        return Ok(RepairReport { nothing_to_repair: true, ..Default::default() });
+        return Ok(RepairReport { nothing_to_repair: true, ..report });
     }
     let t = std::time::Instant::now();
-    let mut report = RepairReport::default();
     let dir = root.join(SEGMENTS);
     fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
 
     // What the old catalog still says, as far as it reads.
-    let old = if catalog_path.exists() { Connection::open(&catalog_path).ok() } else { None };
-    let view = old.as_ref().and_then(|c| read_catalog(c).ok()).unwrap_or_default();
-    if view.version > super::SCHEMA_VERSION {
+    let mut old = if catalog_path.exists() { open_read_only(&catalog_path).ok() } else { None };
+    let version = old.as_ref().and_then(|c| schema_version(c).ok()).unwrap_or(0);
+    if version > super::SCHEMA_VERSION {
+        return Err(Error::Corrupt {
+            path: catalog_path,
+            message: format!("schema version {version} is newer than this build's: repair it with a newer detente"),
+        });
+    }
+    if (1..super::SCHEMA_VERSION).contains(&version) {
         return Err(Error::Corrupt {
             path: catalog_path,
             message: format!(
-                "schema version {} is newer than this build's: repair it with a newer detente",
-                view.version
+                "schema version {version}, an older build's: open the store for writing once to migrate it, then repair"
             ),
         });
     }
-    let (documents, dropped_docs) = old.as_ref().map(salvage_documents).unwrap_or_default();
-    let (actors, dropped_actors) =
-        if view.version >= 5 { old.as_ref().map(salvage_actors).unwrap_or_default() } else { (Vec::new(), Vec::new()) };
-    let mut import_records: BTreeMap<String, ImportRecord> = BTreeMap::new();
-    if let Some(Ok(records)) = old.as_ref().map(imports) {
-        for r in records {
-            import_records.insert(r.fingerprint.clone(), r);
-        }
+    let older: Vec<String> = segment_files(root)?.into_iter().filter(|n| SegmentName::parse(n).is_none()).collect();
+    if let Some(first) = older.first() {
+        return Err(Error::Corrupt {
+            path: dir.join(first),
+            message: format!(
+                "{} segment file(s) of an older build's format, which records no place in the store: this repair \
+                 cannot place them (move them out of {SEGMENTS}/ to repair the rest)",
+                older.len()
+            ),
+        });
     }
+    let view = old.as_mut().and_then(|c| CatalogView::read(c).ok()).unwrap_or_default();
+    let (documents, dropped_docs) = old.as_ref().map(salvage_documents).unwrap_or_default();
+    let (actors, dropped_actors) = old.as_ref().map(salvage_actors).unwrap_or_default();
+    let old_imports = old.as_ref().and_then(|c| imports(c).ok()).unwrap_or_default();
     drop(old);
 
-    // Provably garbage: temporary names, and (when the catalog still says so) pending writes
+    // Provably garbage: temporary names, and (when the catalog still says so) the pending write
     // that never committed and merged segments it retired.
-    let listed: HashSet<String> = view.segments.iter().flatten().map(|s| s.1.clone()).collect();
     for entry in fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?.flatten() {
         if entry.file_name().to_string_lossy().ends_with(TMP_EXT) {
             fs::remove_file(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
             report.removed.push(entry.path());
         }
     }
+    let unlisted = view.unlisted(&segment_files(root)?);
+    for name in unlisted.uncommitted.iter().chain(&unlisted.retired) {
+        let path = dir.join(name);
+        fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        report.removed.push(path);
+    }
     let mut candidates = Vec::new();
     for name in segment_files(root)? {
         let path = dir.join(&name);
-        if !listed.contains(&name) && (view.retired.contains(&name) || is_of_pending(&name, &view.pending)) {
-            fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
-            report.removed.push(path);
-            continue;
-        }
         let why = match read_segment(&path, true) {
-            Err(e) => problem_of(e),
-            Ok(read) => match read.meta {
-                Some(meta) if SegmentName::parse(&name).is_some() => {
+            Err(e @ Error::Corrupt { .. }) => problem_of(e),
+            // Not damage (no memory, too many open files): the repair stops, changing nothing more.
+            Err(e) => return Err(e),
+            Ok(read) => match (read.meta, SegmentName::parse(&name)) {
+                (Some(meta), Some(n))
+                    if n.seq == meta.seq && n.generation == meta.generation && meta.first_seq <= meta.seq =>
+                {
                     candidates.push(Candidate { name, meta });
                     continue;
                 }
-                _ => "written by an older build, without its place in the store".to_string(),
+                _ => "its name and its footer disagree on its place in the store".to_string(),
             },
         };
         report.quarantined.push((quarantine(root, &name, &why)?, why));
@@ -443,12 +467,10 @@ pub fn repair(root: &Path) -> Result<RepairReport> {
     candidates.sort_by_key(|c| std::cmp::Reverse((c.meta.generation, c.meta.seq)));
     let mut taken: Vec<Candidate> = Vec::new();
     for c in candidates {
+        let end = |m: &SegmentMeta| m.base.saturating_add(m.rows);
         let overlaps = taken.iter().find(|t| {
             let seqs = c.meta.first_seq <= t.meta.seq && t.meta.first_seq <= c.meta.seq;
-            let rows = c.meta.rows > 0
-                && t.meta.rows > 0
-                && c.meta.base < t.meta.base + t.meta.rows
-                && t.meta.base < c.meta.base + c.meta.rows;
+            let rows = c.meta.rows > 0 && t.meta.rows > 0 && c.meta.base < end(&t.meta) && t.meta.base < end(&c.meta);
             seqs || rows
         });
         match overlaps {
@@ -461,7 +483,8 @@ pub fn repair(root: &Path) -> Result<RepairReport> {
     }
     taken.sort_by_key(|c| c.meta.seq);
 
-    // Rows renumbered past any gap: old row → new row, for the removed-rows lists.
+    // Rows renumbered past any gap: (old first row, rows, new first row), for the removed-rows
+    // lists.
     let mut moves: Vec<(u64, u64, u64)> = Vec::new();
     let (mut next, mut expected) = (0u64, 0u64);
     for c in &taken {
@@ -469,37 +492,42 @@ pub fn repair(root: &Path) -> Result<RepairReport> {
             report.lost_rows.push((expected, c.meta.base));
         }
         moves.push((c.meta.base, c.meta.rows, next));
-        next += c.meta.rows;
-        expected = c.meta.base + c.meta.rows;
+        next = next.saturating_add(c.meta.rows);
+        expected = c.meta.base.saturating_add(c.meta.rows);
+    }
+    let listed_rows: u64 = view.segments.iter().map(|s| s.2).fold(0, u64::saturating_add);
+    if listed_rows > expected {
+        report.lost_rows.push((expected, listed_rows));
     }
     let renumber = |row: u32| -> Option<u32> {
         let row = u64::from(row);
-        moves
-            .iter()
-            .find(|(old, rows, _)| (*old..old + rows).contains(&row))
-            .map(|(old, _, new)| (new + row - old) as u32)
+        let (old, _, new) = moves.iter().find(|(old, rows, _)| (*old..old.saturating_add(*rows)).contains(&row))?;
+        u32::try_from(new + (row - old)).ok()
     };
-
-    let generation = taken.iter().map(|c| c.meta.generation).chain(view.generation).max().unwrap_or(0) + 1;
-    let new_path = root.join("catalog.sqlite.repair");
-    for leftover in ["catalog.sqlite.repair", "catalog.sqlite.repair-wal", "catalog.sqlite.repair-shm"] {
-        let _ = fs::remove_file(root.join(leftover));
+    // A file whose events were lost can be imported again: only the segments' own records of
+    // imported files stand then.
+    let lost = !report.lost_rows.is_empty() || !report.quarantined.is_empty();
+    let mut import_records: BTreeMap<String, ImportRecord> = BTreeMap::new();
+    if !lost {
+        import_records.extend(old_imports.into_iter().map(|r| (r.fingerprint.clone(), r)));
     }
+
+    let generation =
+        taken.iter().map(|c| c.meta.generation).chain([view.generation]).max().unwrap_or(0).saturating_add(1);
+    let new_path = root.join(REPAIR_CATALOG);
     let conn = open_catalog(&new_path)?;
     conn.execute_batch(CATALOG_SCHEMA)?;
     set_schema_version(&conn, super::SCHEMA_VERSION)?;
     let backend = DirBackend::over(root, conn, lock);
-    let mut rows_total = 0;
     let mut listing = Vec::with_capacity(taken.len());
     let mut retire = Vec::new();
     for (c, (old_base, _, new_base)) in taken.iter().zip(&moves) {
-        if !listed.contains(&c.name) {
+        let listed = view.segments.iter().any(|s| s.1 == c.name);
+        if !listed {
             report.adopted.push(dir.join(&c.name));
         }
         let removed: Vec<u32> = c.meta.removed.iter().filter_map(|&r| renumber(r)).collect();
-        for r in &c.meta.imports {
-            import_records.insert(r.fingerprint.clone(), r.clone());
-        }
+        import_records.extend(c.meta.imports.iter().map(|r| (r.fingerprint.clone(), r.clone())));
         if old_base == new_base && removed == c.meta.removed {
             let bytes = fs::metadata(dir.join(&c.name)).map(|m| m.len()).unwrap_or(0);
             listing.push((c.meta.seq, c.name.clone(), c.meta.rows, bytes));
@@ -512,7 +540,7 @@ pub fn repair(root: &Path) -> Result<RepairReport> {
             retire.push(c.name.clone());
             report.rewritten += 1;
         }
-        rows_total += c.meta.rows;
+        report.rows = report.rows.saturating_add(c.meta.rows);
     }
     {
         let mut conn = backend.conn.lock();
@@ -532,43 +560,34 @@ pub fn repair(root: &Path) -> Result<RepairReport> {
         }
         for (a, added) in &actors {
             tx.execute(
-                "INSERT INTO actors(code, kind, names, valid_from, valid_until, office, added, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO actors(code, kind, names, valid_from, valid_until, office, added, hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![a.code, a.kind, a.names, a.from, a.until, a.office, added, a.hash() as i64],
             )?;
         }
         for r in import_records.values() {
             tx.execute(
                 "INSERT INTO imports(fingerprint, name, format, rows, added) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![r.fingerprint, r.name, r.format, r.rows as i64, super::dir::now_secs()],
+                params![r.fingerprint, r.name, r.format, r.rows as i64, now_secs()],
             )?;
         }
         tx.execute("UPDATE meta SET value = ?1 WHERE key = 'generation'", params![generation.to_string()])?;
         tx.commit()?;
     }
     let lock = backend.close()?;
-
-    // The old catalog kept beside, the new one in its place.
-    if catalog_path.exists() {
-        let kept = root.join(format!("{CATALOG}.{REPAIR_KEEP}-{}", super::dir::now_secs()));
-        for suffix in ["", "-wal", "-shm"] {
-            let from = root.join(format!("{CATALOG}{suffix}"));
-            if from.exists() {
-                let to = PathBuf::from(format!("{}{suffix}", kept.display()));
-                fs::rename(&from, &to).map_err(|e| Error::io(&from, e))?;
-            }
-        }
-        report.previous_catalog = Some(kept);
-    }
-    fs::rename(&new_path, &catalog_path).map_err(|e| Error::io(&catalog_path, e))?;
-    sync_dir(root)?;
-    drop(lock);
+    report.previous_catalog = swap_catalog(root)?;
+    // Under the lock still: the segments the new catalog replaced.
     for name in &retire {
         let path = dir.join(name);
-        fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        if let Err(e) = fs::remove_file(&path)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(file = %path.display(), error = %e, "could not remove a rewritten segment (the next writer will)");
+        }
     }
+    drop(lock);
 
     report.segments = listing.len();
-    report.rows = rows_total;
     report.documents = documents.len();
     report.documents_dropped = dropped_docs;
     report.actors = actors.len();
@@ -589,6 +608,67 @@ pub fn repair(root: &Path) -> Result<RepairReport> {
         "store repaired"
     );
     Ok(report)
+}
+
+/// Clears what a repair that stopped half way left: the segments it rewrote (noted pending in
+/// its new catalog, listed by no catalog in force) and that catalog.
+fn clear_interrupted_repair(root: &Path, report: &mut RepairReport) -> Result<()> {
+    let path = root.join(REPAIR_CATALOG);
+    if path.exists() {
+        let pending: Vec<String> = open_read_only(&path)
+            .and_then(|c| {
+                let mut st = c.prepare("SELECT prefix FROM pending")?;
+                st.query_map([], |r| r.get(0))?.collect()
+            })
+            .unwrap_or_default();
+        let listed: HashSet<String> = open_read_only(&root.join(CATALOG))
+            .ok()
+            .and_then(|mut c| CatalogView::read(&mut c).ok())
+            .map(|v| v.segments.into_iter().map(|s| s.1).collect())
+            .unwrap_or_default();
+        for name in segment_files(root)? {
+            if !listed.contains(&name) && pending.iter().any(|p| is_of_write(&name, p)) {
+                let file = root.join(SEGMENTS).join(&name);
+                fs::remove_file(&file).map_err(|e| Error::io(&file, e))?;
+                report.removed.push(file);
+            }
+        }
+    }
+    for leftover in [REPAIR_CATALOG.to_string(), format!("{REPAIR_CATALOG}-wal"), format!("{REPAIR_CATALOG}-shm")] {
+        let p = root.join(leftover);
+        if p.exists() {
+            fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Puts the repair's catalog in place of the old one in one rename, the old one (and its WAL,
+/// which must not meet the new catalog) kept beside under a name of its own. Returns that name.
+fn swap_catalog(root: &Path) -> Result<Option<PathBuf>> {
+    let catalog = root.join(CATALOG);
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let kept = root.join(format!("{CATALOG}.{REPAIR_KEEP}-{stamp}"));
+    let mut any = false;
+    if catalog.exists() {
+        // A second name for the old catalog: the rename below replaces the first one.
+        fs::hard_link(&catalog, &kept)
+            .or_else(|_| fs::copy(&catalog, &kept).map(|_| ()))
+            .map_err(|e| Error::io(&kept, e))?;
+        any = true;
+    }
+    for suffix in ["-wal", "-shm"] {
+        let from = root.join(format!("{CATALOG}{suffix}"));
+        if from.exists() {
+            let to = PathBuf::from(format!("{}{suffix}", kept.display()));
+            fs::rename(&from, &to).map_err(|e| Error::io(&from, e))?;
+            any = true;
+        }
+    }
+    let new = root.join(REPAIR_CATALOG);
+    fs::rename(&new, &catalog).map_err(|e| Error::io(&catalog, e))?;
+    sync_dir(root)?;
+    Ok(any.then_some(kept))
 }
 
 #[cfg(test)]
@@ -699,7 +779,9 @@ mod tests {
             assert_eq!(repaired.imports, 1, "{damage}: the imported file is in its segment");
             // Documents live in the catalog only: kept when it still reads.
             assert_eq!(repaired.documents, usize::from(damage == "row-less"), "{damage}");
-            assert_eq!(repaired.previous_catalog.is_some(), damage != "deleted", "{damage}");
+            if damage != "deleted" {
+                assert!(repaired.previous_catalog.is_some(), "{damage}: the old catalog is kept");
+            }
             assert!(check(root).expect("check").healthy(), "{damage}");
             // And it takes writes again.
             let store = open(root, Access::ReadWrite).expect("writable");
@@ -769,14 +851,18 @@ mod tests {
         let root = dir.path();
         let events = build(root);
         let segments = root.join(SEGMENTS);
-        // A temporary file, and a file of a write noted pending that never committed: provably
-        // garbage, removed by the next writer.
-        fs::write(segments.join("00000009-00000009.arrow.tmp"), b"half").expect("tmp");
-        let first = segments.join(&segment_files(root).expect("files")[0]);
-        let orphan = segments.join("00000009-00000009-0123456789abcdef.arrow");
-        fs::copy(&first, &orphan).expect("copy");
+        // A temporary file, and a file of a write noted pending that never committed (the next
+        // generation's): provably garbage, removed by the next writer. A note of another
+        // generation proves nothing.
         let conn = Connection::open(root.join(CATALOG)).expect("catalog");
-        conn.execute("INSERT INTO pending(prefix) VALUES ('00000009-00000009')", []).expect("pending");
+        let next = super::super::dir::generation(&conn).expect("generation") + 1;
+        let prefix = SegmentName::prefix(9, next);
+        fs::write(segments.join(format!("{prefix}.arrow.tmp")), b"half").expect("tmp");
+        let first = segments.join(&segment_files(root).expect("files")[0]);
+        fs::copy(&first, segments.join(format!("{prefix}-0123456789abcdef.arrow"))).expect("copy");
+        conn.execute("INSERT INTO pending(prefix) VALUES (?1)", [&prefix]).expect("pending");
+        let stale = SegmentName::prefix(9, next + 5);
+        conn.execute("INSERT INTO pending(prefix) VALUES (?1)", [&stale]).expect("pending");
         drop(conn);
         // And an upload a killed service was spooling.
         fs::create_dir_all(root.join(super::super::UPLOADS)).expect("uploads");
@@ -785,15 +871,54 @@ mod tests {
         assert!(found.healthy() && found.findings.len() == 2, "{found:?}");
         drop(open(root, Access::ReadWrite).expect("writer"));
         assert_eq!(segment_files(root).expect("files").len(), 5);
-        assert!(!segments.join("00000009-00000009.arrow.tmp").exists());
+        assert!(!segments.join(format!("{prefix}.arrow.tmp")).exists());
         assert_eq!(fs::read_dir(root.join(super::super::UPLOADS)).expect("uploads").count(), 0);
-        // A segment the catalog knows nothing of: refused, kept, and taken back by a repair
-        // only if it fits (a copy of the first does not: set aside).
-        fs::copy(&first, segments.join("00000010-00000020-0123456789abcdef.arrow")).expect("copy");
-        let message = refused(open(root, Access::ReadOnly));
-        assert!(message.contains("does not list"), "{message}");
+        // A segment the catalog knows nothing of (here under a stale note): refused by readers
+        // and writers alike, with nothing removed; taken back by a repair only if it fits (a
+        // copy of the first does not: set aside).
+        let unknown = segments.join(format!("{stale}-0123456789abcdef.arrow"));
+        fs::copy(&first, &unknown).expect("copy");
+        let conn = Connection::open(root.join(CATALOG)).expect("catalog");
+        conn.execute("INSERT INTO pending(prefix) VALUES (?1)", [&stale]).expect("pending");
+        drop(conn);
+        for access in [Access::ReadOnly, Access::ReadWrite] {
+            let message = refused(open(root, access));
+            assert!(message.contains("does not list"), "{message}");
+        }
+        assert!(unknown.exists());
         let repaired = repair(root).expect("repair");
         assert_eq!(repaired.quarantined.len(), 1, "{repaired:?}");
         assert_eq!(events_of(root).expect("events"), events);
+    }
+
+    #[test]
+    fn a_repair_that_stopped_half_way_is_cleared_by_the_next() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = dir.path();
+        let events = build(root);
+        let files = segment_files(root).expect("files");
+        let second = root.join(SEGMENTS).join(&files[1]);
+        let mut bytes = fs::read(&second).expect("bytes");
+        bytes[100] ^= 0x40;
+        fs::write(&second, &bytes).expect("damage");
+        // What an interrupted repair leaves: its new catalog, noting a rewritten segment as
+        // pending, and that segment (here a copy of the third, renumbered as it would be).
+        let conn = open_catalog(&root.join(REPAIR_CATALOG)).expect("catalog");
+        conn.execute_batch(CATALOG_SCHEMA).expect("schema");
+        let rewritten = SegmentName::prefix(3, 999);
+        conn.execute("INSERT INTO pending(prefix) VALUES (?1)", [&rewritten]).expect("pending");
+        drop(conn);
+        let third = root.join(SEGMENTS).join(&files[2]);
+        let leftover = root.join(SEGMENTS).join(format!("{rewritten}-00000000000000ff.arrow"));
+        fs::copy(&third, &leftover).expect("copy");
+
+        let repaired = repair(root).expect("repair");
+        assert!(repaired.removed.contains(&leftover), "{repaired:?}");
+        assert!(!root.join(REPAIR_CATALOG).exists());
+        assert_eq!((repaired.lost_rows.as_slice(), repaired.quarantined.len()), (&[(30, 35)][..], 1), "{repaired:?}");
+        let kept: Vec<Event> = events.into_iter().filter(|e| !("e030".."e035").contains(&e.id.as_str())).collect();
+        assert_eq!(events_of(root).expect("repaired"), kept);
+        // The imported file's events are in the third segment, which kept its record of it.
+        assert_eq!(repaired.imports, 1);
     }
 }
