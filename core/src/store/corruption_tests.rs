@@ -46,7 +46,7 @@ fn build(root: &Path) {
                 let n = w * 25 + i;
                 let (s, t) = pairs[(n % 4) as usize];
                 let mut e =
-                    Event::new(&format!("x:{n}"), day(n), Some(s), Some(t), codes[(n % 5) as usize]).expect("event");
+                    Event::new(format!("x:{n}"), day(n), Some(s), Some(t), codes[(n % 5) as usize]).expect("event");
                 e.mentions = 1 + n % 3;
                 e
             })
