@@ -51,9 +51,10 @@ pub struct IngestOptions {
 pub struct IngestReport {
     /// Documents stored for the first time.
     pub new_documents: usize,
-    /// Documents already stored with the same text (nothing changed).
+    /// Documents already stored with the same text, and (when re-coded) the same events:
+    /// nothing changed.
     pub unchanged_documents: usize,
-    /// Documents re-coded.
+    /// Documents re-coded whose text or events changed.
     pub recoded_documents: usize,
     /// Events stored.
     pub events_added: usize,
@@ -79,9 +80,10 @@ pub struct DocumentOutcome {
 pub enum DocumentStatus {
     /// Stored for the first time.
     New,
-    /// Already stored with the same text: nothing changed.
+    /// Already stored with the same text (and, re-coded, the same events): nothing changed.
     Unchanged,
-    /// Re-coded: its old coded events replaced.
+    /// Re-coded, and its text or its events changed: the events it no longer codes to are
+    /// removed, the new ones added.
     Recoded,
 }
 
@@ -399,46 +401,73 @@ impl Model {
         let stored = self.inner.store.backend().document_hashes(&ids)?;
         let mut seen = std::collections::HashSet::new();
         let mut to_code = Vec::new();
-        let mut remove = Vec::new();
         for d in docs {
             if !seen.insert(d.id.clone()) {
                 return Err(Error::invalid("id", format!("document `{}` appears twice in one ingest", d.id)));
             }
             let status = match stored.get(&d.id) {
-                Some(&h) if h == d.content_hash() && !opts.recode => {
-                    report.unchanged_documents += 1;
-                    DocumentStatus::Unchanged
-                }
+                Some(&h) if h == d.content_hash() && !opts.recode => DocumentStatus::Unchanged,
                 Some(_) if !opts.recode => {
                     return Err(Error::Conflict { id: d.id.clone(), location: crate::error::Location::field("text") });
                 }
-                Some(_) => {
-                    remove.extend(self.view().document_rows(&d.id));
-                    report.recoded_documents += 1;
-                    DocumentStatus::Recoded
-                }
-                None => {
-                    report.new_documents += 1;
-                    DocumentStatus::New
-                }
+                Some(_) => DocumentStatus::Recoded,
+                None => DocumentStatus::New,
             };
             report.documents.push(DocumentOutcome { id: d.id.clone(), status, events: 0 });
             if status != DocumentStatus::Unchanged {
                 to_code.push(d);
             }
         }
-        if to_code.is_empty() {
-            return Ok(report);
-        }
-        let events = self.code(&to_code);
-        let mut per_doc: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        let mut events = if to_code.is_empty() { Vec::new() } else { self.code(&to_code) };
+        let mut per_doc: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for e in &events {
             if let Some(d) = e.doc_id.as_deref() {
-                *per_doc.entry(d).or_default() += 1;
+                *per_doc.entry(d.to_string()).or_default() += 1;
             }
         }
+        // A re-coded document keeps the events it codes to again (same id, same content): only
+        // what changed is removed and added, and a document whose text and events are both as
+        // stored is unchanged.
+        let mut remove = Vec::new();
+        let mut kept: std::collections::HashSet<(String, u64)> = std::collections::HashSet::new();
+        {
+            let view = self.view();
+            for o in report.documents.iter_mut().filter(|o| o.status == DocumentStatus::Recoded) {
+                let rows = view.document_rows(&o.id);
+                let old = view.events(&rows);
+                let new: std::collections::HashSet<(&str, u64)> = events
+                    .iter()
+                    .filter(|e| e.doc_id.as_deref() == Some(o.id.as_str()))
+                    .map(|e| (e.id.as_str(), e.content_hash()))
+                    .collect();
+                let mut same = old.len() == new.len();
+                for (row, e) in rows.iter().zip(&old) {
+                    if new.contains(&(e.id.as_str(), e.content_hash())) {
+                        kept.insert((e.id.clone(), e.content_hash()));
+                    } else {
+                        remove.push(*row);
+                        same = false;
+                    }
+                }
+                let text_same =
+                    stored.get(&o.id).copied() == to_code.iter().find(|d| d.id == o.id).map(Document::content_hash);
+                if same && text_same {
+                    o.status = DocumentStatus::Unchanged;
+                }
+            }
+        }
+        events.retain(|e| !kept.contains(&(e.id.clone(), e.content_hash())));
+        to_code.retain(|d| report.documents.iter().any(|o| o.id == d.id && o.status != DocumentStatus::Unchanged));
         for o in &mut report.documents {
             o.events = per_doc.get(o.id.as_str()).copied().unwrap_or(0);
+            match o.status {
+                DocumentStatus::New => report.new_documents += 1,
+                DocumentStatus::Unchanged => report.unchanged_documents += 1,
+                DocumentStatus::Recoded => report.recoded_documents += 1,
+            }
+        }
+        if to_code.is_empty() && events.is_empty() && remove.is_empty() {
+            return Ok(report);
         }
         let batch = if events.is_empty() { None } else { Some(crate::columnar::events_to_batch(&events)?) };
         // Coded ids derive from the document and content: a re-code replaces rather than conflicts.

@@ -317,7 +317,7 @@ impl PyModel {
 
     /// Shifts of a relation as a pyarrow.Table.
     #[pyo3(signature = (a, b, freq="month", start=None, end=None, directed=false, exact=false, drop_low_info=false,
-                        penalty=None, min_size=2, weighted=true, top_events=5))]
+                        penalty=None, min_size=None, weighted=true, top_events=5))]
     #[allow(clippy::too_many_arguments)]
     fn shifts(
         &self,
@@ -331,12 +331,13 @@ impl PyModel {
         exact: bool,
         drop_low_info: bool,
         penalty: Option<f64>,
-        min_size: usize,
+        min_size: Option<usize>,
         weighted: bool,
         top_events: usize,
     ) -> PyResult<Py<PyAny>> {
         let sopts = series_options(freq, start, end, directed, exact, drop_low_info, 90.0, false, false, false)?;
-        let opts = ShiftOptions { penalty, min_size, weighted, top_events, ..Default::default() };
+        let d = ShiftOptions::default();
+        let opts = ShiftOptions { penalty, min_size: min_size.unwrap_or(d.min_size), weighted, top_events, ..d };
         let model = self.inner.clone();
         let shifts = py.detach(move || model.shifts(&a, &b, &sopts, &opts)).map_err(to_pyerr)?;
         to_pyarrow(py, relations::shifts_to_batch(&shifts).map_err(to_pyerr)?)

@@ -45,9 +45,15 @@ def test_ingest_is_idempotent_and_reports_each_document(model):
     with pytest.raises(detente.ConflictError):
         model.ingest({"id": "moscow", "published": PUBLISHED, "text": ARTICLE + " More."})
     recoded = model.ingest({"id": "moscow", "published": PUBLISHED, "text": ARTICLE + " More."}, recode=True)
-    assert recoded["documents"] == [("moscow", "recoded", recoded["events_added"])]
+    ((doc_id, status, n),) = recoded["documents"]
+    assert (doc_id, status) == ("moscow", "recoded")
     doc, events = model.document("moscow")
-    assert doc["text"].endswith("More.") and events.num_rows == recoded["events_added"]
+    assert doc["text"].endswith("More.") and events.num_rows == n
+    # The same sentences code to the same events: only the text changed.
+    assert recoded["events_added"] == recoded["events_removed"] == 0
+    # Re-coded again with nothing changed: said so.
+    same = model.ingest({"id": "moscow", "published": PUBLISHED, "text": ARTICLE + " More."}, recode=True)
+    assert (same["unchanged_documents"], same["recoded_documents"], same["events_added"]) == (1, 0, 0)
 
 
 def test_events_filters(model):

@@ -201,8 +201,8 @@ pub struct ShiftsArgs {
     /// Penalty per segment (default: BIC-like, from the series' noise).
     #[arg(long)]
     pub penalty: Option<f64>,
-    /// Minimum periods per segment.
-    #[arg(long, default_value_t = 2)]
+    /// Minimum periods per segment (1: a change between two periods counts).
+    #[arg(long, default_value_t = ShiftOptions::default().min_size)]
     pub min_size: usize,
     /// Do not weight periods by their event counts.
     #[arg(long)]
@@ -685,6 +685,9 @@ pub fn run(cli: Cli) -> Result<()> {
                 write_rows(&mut out, format, &rows, cols)?;
             } else {
                 let s = model.relation(&r.series.a, &r.series.b, &opts)?;
+                if s.periods_with_events() == 0 {
+                    eprintln!("no events between {} and {} in this range: the series is empty", s.a, s.b);
+                }
                 let rows: Vec<Value> = s
                     .points
                     .iter()
@@ -716,10 +719,21 @@ pub fn run(cli: Cli) -> Result<()> {
             let shifts = model.shifts(&a.series.a, &a.series.b, &sopts, &opts)?;
             if shifts.is_empty() {
                 // Said on stderr, so that piped output stays an empty table.
-                eprintln!(
-                    "no shifts: no change in the {} series outweighs the penalty (try --penalty, --freq or a longer range)",
-                    sopts.freq.as_str()
-                );
+                let periods = model.relation(&a.series.a, &a.series.b, &sopts)?.periods_with_events();
+                if periods < detente_core::relations::shifts::MIN_PERIODS {
+                    eprintln!(
+                        "no shifts: the {} series has {periods} period(s) with events, too few to tell a change from \
+                         noise (at least {}; a finer --freq or a longer range gives more)",
+                        sopts.freq.as_str(),
+                        detente_core::relations::shifts::MIN_PERIODS
+                    );
+                } else {
+                    eprintln!(
+                        "no shifts: no change in the {} series ({periods} periods with events) outweighs its noise \
+                         (a lower --penalty finds smaller ones)",
+                        sopts.freq.as_str()
+                    );
+                }
             }
             let rows: Vec<Value> = shifts
                 .iter()
@@ -738,6 +752,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Mediators(a) => {
             let model = open_read(&cli)?;
             let ms = model.mediators(&a.a, &a.b, date(&a.start, "start")?, date(&a.end, "end")?, a.limit)?;
+            if ms.is_empty() {
+                eprintln!("no mediators: no third party has events with both {} and {} in this range", a.a, a.b);
+            }
             let rows: Vec<Value> = ms
                 .iter()
                 .map(|m| {
@@ -836,6 +853,9 @@ pub fn run(cli: Cli) -> Result<()> {
             let model = open_read(&cli)?;
             let q = list_query(a)?;
             let page = model.events(&q)?;
+            if page.events.is_empty() {
+                eprintln!("no events match");
+            }
             let rows: Vec<Value> = page.events.iter().map(|e| e.to_json()).collect();
             let cols: &[&str] = match format {
                 Format::Table => {

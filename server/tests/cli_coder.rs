@@ -112,6 +112,23 @@ fn ingest_is_idempotent_and_recode_replaces_events() {
     let r = &rows(&o)[0];
     assert_eq!(r["recoded_documents"], 1);
     assert!(r["events_removed"].as_u64().unwrap_or(0) <= added);
+    // Re-coded again with the same lexicon: nothing changed, and the report says so.
+    let o = detente(
+        &data,
+        &["--lexicon", lex.to_str().unwrap_or_default(), "ingest", f, "--recode", "--format", "jsonl"],
+        None,
+    );
+    let r = &rows(&o)[0];
+    assert_eq!(
+        (
+            r["unchanged_documents"].as_u64(),
+            r["recoded_documents"].as_u64(),
+            r["events_added"].as_u64(),
+            r["events_removed"].as_u64()
+        ),
+        (Some(1), Some(0), Some(0), Some(0)),
+        "{r}"
+    );
     let o = detente(&data, &["events", "list", "--format", "jsonl", "--limit", "100"], None);
     let listed = rows(&o);
     assert!(listed.iter().all(|e| e["doc_id"] == "n1"));

@@ -57,6 +57,35 @@ impl Format {
             Format::Polecat => "polecat",
         }
     }
+
+    /// The dataset's own name, for messages.
+    pub fn title(self) -> &'static str {
+        match self {
+            Format::Gdelt1 => "GDELT 1.0",
+            Format::Gdelt2 => "GDELT 2.0",
+            Format::Icews => "ICEWS",
+            Format::Polecat => "POLECAT",
+        }
+    }
+}
+
+/// The error for a file none of whose rows is an event row of its format, with a guess at what
+/// the file is instead (from its first row's width, for GDELT).
+fn no_event_rows(format: Format, name: &str, body: &[u8], bad_rows: &[BadRow]) -> Error {
+    let first = bad_rows.iter().find(|b| b.file == name);
+    let line = first.map(|b| b.line);
+    let width =
+        body.split(|&b| b == b'\n').find(|l| !l.trim_ascii().is_empty()).map(|l| l.split(|&b| b == b'\t').count());
+    let guess = match (format, width) {
+        (Format::Gdelt1 | Format::Gdelt2, Some(16)) => "; is it a GDELT 2.0 mentions file? They hold no events",
+        (Format::Gdelt1 | Format::Gdelt2, Some(27)) => "; is it a GDELT GKG file? They hold no events",
+        (Format::Gdelt1, Some(61)) => "; it has GDELT 2.0's width: import it as gdelt2",
+        (Format::Gdelt2, Some(57 | 58)) => "; it has GDELT 1.0's width: import it as gdelt1",
+        _ => "",
+    };
+    let first = first.map_or(String::new(), |b| format!(" (the first: {})", b.message));
+    let location = crate::error::Location { input: Some(name.to_string()), line, field: None };
+    Error::invalid_at(location, format!("no row of this file is a {} event row{first}{guess}", format.title()))
 }
 
 /// How to import.
@@ -889,6 +918,10 @@ fn parse_body(
         }
         Ok(())
     })?;
+    // A file of which no row could be read is not an import that went well.
+    if report.rows > 0 && report.bad == report.rows {
+        return Err(no_event_rows(format, name, body, bad_rows));
+    }
     // The file's fingerprint lands with its last rows: a file counts as imported only whole.
     if let Some(key) = fingerprint {
         record.fingerprint = key(fingerprint_of(&data[..body_start], &piece_hashes));

@@ -175,12 +175,11 @@ fn gdelt1_both_widths_gzip_and_zip() {
     assert_eq!((e[0].code.as_str(), e[0].goldstein), ("0311", 5.2));
     assert_eq!(e[0].location.as_ref().and_then(|l| l.country.as_deref()), Some("RUS"));
     assert_eq!(e[0].reported.map(|d| d.to_string()).as_deref(), Some("2013-04-02"));
-    // A 2.0 file read as 1.0 is refused row by row, with the reason.
+    // A 2.0 file read as 1.0 is refused, with the reason and what to do.
     let wrong =
         write(dir.path(), "v2.CSV", &format!("{}\n", gdelt2("9", "20230510", "TUR", "TUR", "SYR", "SYR", "040", "1")));
-    let r = m.import(Format::Gdelt1, &[wrong], &ImportOptions::default()).expect("import");
-    assert_eq!(r.bad(), 1);
-    assert!(r.bad_rows[0].message.contains("61 columns"), "{:?}", r.bad_rows);
+    let e = m.import(Format::Gdelt1, &[wrong], &ImportOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("61 columns") && e.to_string().contains("import it as gdelt2"), "{e}");
 }
 
 const ICEWS_HEADER: &str = "Event ID\tEvent Date\tSource Name\tSource Sectors\tSource Country\tEvent Text\tCAMEO Code\tIntensity\tTarget Name\tTarget Sectors\tTarget Country\tStory ID\tSentence Number\tPublisher\tCity\tDistrict\tProvince\tCountry\tLatitude\tLongitude";
@@ -706,14 +705,34 @@ fn a_first_row_behind_a_byte_order_mark_or_a_space_is_a_row_and_a_header_is_know
         ("space.CSV", format!(" {rows}\n"), 2, None),
         ("header.CSV", format!("{header}{rows}\n"), 2, None),
         ("bom-header.CSV", format!("\u{feff}{header}{rows}\n"), 2, None),
-        // Junk is a bad row, named, not a silently skipped "header".
-        ("junk.CSV", "hello world\n".to_string(), 0, Some(1)),
     ] {
         let path = write(dir.path(), name, &text);
         let r = model().import(Format::Gdelt2, &[path], &ImportOptions::default()).expect(name);
         assert_eq!(r.files[0].added, added, "{name}: {r:?}");
         assert_eq!(r.bad_rows.first().map(|b| b.line), first_bad_line, "{name}: {r:?}");
     }
+    // Junk is not a silently skipped "header": a file none of whose rows is an event row is an
+    // error naming it and its first bad row, with a guess at what it is.
+    let junk = write(dir.path(), "junk.CSV", "hello world\n");
+    let e = model().import(Format::Gdelt2, &[junk], &ImportOptions::default()).unwrap_err();
+    assert!(
+        e.to_string().contains("line 1") && e.to_string().contains("no row of this file is a GDELT 2.0 event row"),
+        "{e}"
+    );
+    let mentions = write(
+        dir.path(),
+        "20230510.mentions.CSV",
+        &format!("{}\n{}\n", "1\t".repeat(15) + "x", "2\t".repeat(15) + "y"),
+    );
+    let e = model().import(Format::Gdelt2, &[mentions], &ImportOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("mentions file"), "{e}");
+    let v2 = write(
+        dir.path(),
+        "v2.CSV",
+        &format!("{}\n", gdelt2("9", "20230510", "TUR", "TUR", "SYR", "SYR", "040", "1.0")),
+    );
+    let e = model().import(Format::Gdelt1, &[v2], &ImportOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("import it as gdelt2"), "{e}");
     // No rows and no header: an error, as is a directory.
     for (path, says) in [
         (write(dir.path(), "empty.CSV", ""), "no rows"),

@@ -197,6 +197,13 @@ pub struct Series {
     pub points: Vec<SeriesPoint>,
 }
 
+impl Series {
+    /// Periods that hold at least one event.
+    pub fn periods_with_events(&self) -> usize {
+        self.points.iter().filter(|p| p.count > 0).count()
+    }
+}
+
 /// Accumulates one period.
 #[derive(Default, Clone, Copy)]
 struct Acc {

@@ -6,7 +6,9 @@
 //! `Σ_segments C(segment) + β × segments` with the L2 cost `C = Σ w_i (x_i − μ)²` (μ the
 //! segment's weighted mean; `w_i` the period's event count, or 1 when unweighted) by PELT
 //! (Killick, Fearnhead & Eckley 2012): optimal partitioning with pruning, exact for this cost.
-//! Segments have at least `min_size` periods. The default penalty is `β = 3 σ̂² ln n` (a
+//! Segments have at least `min_size` periods (by default one: a change between two periods
+//! counts). A series needs [`MIN_PERIODS`] periods with events to be judged at all: the noise
+//! a change must outweigh is measured from them. The default penalty is `β = 3 σ̂² ln n` (a
 //! conservative BIC, since the change's location is also estimated), with `σ̂²` the variance of
 //! single events' Goldstein values within their periods, pooled over the series (read from the
 //! dyad index); when periods hold one event each, `σ̂` comes from the successive differences of the
@@ -21,6 +23,9 @@ use crate::date::Date;
 use crate::error::{Error, Result};
 use crate::store::{ActorSel, StoreView};
 use serde::{Deserialize, Serialize};
+
+/// Periods with events a series needs before a change in it can be told from noise.
+pub const MIN_PERIODS: usize = 3;
 
 /// How to look for shifts.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +44,7 @@ pub struct ShiftOptions {
 
 impl Default for ShiftOptions {
     fn default() -> Self {
-        ShiftOptions { penalty: None, min_size: 2, weighted: true, window: 1, top_events: 5 }
+        ShiftOptions { penalty: None, min_size: 1, weighted: true, window: 1, top_events: 5 }
     }
 }
 

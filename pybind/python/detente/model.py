@@ -441,7 +441,7 @@ class Model:
 
     def shifts(self, a: str, b: str, freq: str = "month", start: DateLike = None, end: DateLike = None, *,
                directed: bool = False, exact: bool = False, drop_low_info: bool = False,
-               penalty: Optional[float] = None, min_size: int = 2, weighted: bool = True,
+               penalty: Optional[float] = None, min_size: Optional[int] = None, weighted: bool = True,
                top_events: int = 5) -> pa.Table:
         """Thaws and freezes of a relation (PELT change points on the period means; default
         penalty 3·σ²·ln n): ``period``, ``direction``, ``magnitude``, ``before``, ``after`` and the
