@@ -39,6 +39,15 @@ def test_code_returns_events_with_provenance():
     assert december and all(e["historical"] for e in december)
 
 
+def test_a_plain_string_is_ingested_under_its_id_as_code_takes_it():
+    m = detente.Model()
+    coded = m.code(ARTICLE, published=PUBLISHED, doc_id="moscow-plain")
+    report = m.ingest(ARTICLE, published=PUBLISHED, doc_id="moscow-plain", title="Moscow talks")
+    assert report["documents"] == [("moscow-plain", "new", coded.num_rows)]
+    doc, events = m.document("moscow-plain")
+    assert doc["title"] == "Moscow talks" and events.column("id").to_pylist() == coded.column("id").to_pylist()
+
+
 def test_ingest_is_idempotent_and_reports_each_document(model):
     again = model.ingest({"id": "moscow", "published": PUBLISHED, "text": ARTICLE})
     assert again["unchanged_documents"] == 1 and again["events_added"] == 0

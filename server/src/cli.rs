@@ -377,7 +377,8 @@ pub struct ListArgs {
     /// Continue after the cursor a previous page printed.
     #[arg(long)]
     pub cursor: Option<String>,
-    /// Show repeated reports (same source, target, code and day) once, mentions summed.
+    /// Show repeated reports once: events of the same day, source, target (either way round for
+    /// a symmetric event) and code, as their first report with the mentions summed.
     #[arg(long)]
     pub collapse: bool,
 }

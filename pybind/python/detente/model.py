@@ -351,14 +351,19 @@ class Model:
         """
         return self._inner.code(_documents(text, published, doc_id, title))
 
-    def ingest(self, documents: Any, published: DateLike = None, *, recode: bool = False,
-               batch_size: int = 500, progress: Optional[bool] = None) -> Dict[str, Any]:
-        """Code and store documents with their events. Each batch of ``batch_size`` documents is
-        one atomic write; a document already stored with the same text changes nothing, with other
-        text it is a :class:`ConflictError` unless ``recode=True``. Shows a tqdm progress bar for
-        large inputs when tqdm is installed (``progress=False`` to hide it). Returns the counts and
-        each document's outcome ``(id, "new" | "unchanged" | "recoded", events)``."""
-        table = _documents(documents, published)
+    def ingest(self, documents: Any, published: DateLike = None, doc_id: Optional[str] = None,
+               title: Optional[str] = None, *, recode: bool = False, batch_size: int = 500,
+               progress: Optional[bool] = None) -> Dict[str, Any]:
+        """Code and store documents with their events. ``documents`` is what :meth:`code` takes:
+        a string (with ``published``, and optionally ``doc_id`` and ``title``; without ``doc_id``
+        the id derives from the text), a dict, a list of either, or a table. Each batch of
+        ``batch_size`` documents is one atomic write; a document already stored with the same
+        text changes nothing, with other text it is a :class:`ConflictError` unless
+        ``recode=True``. Re-coding removes and adds only the events that changed; a document whose
+        text and events are as stored counts as unchanged. Shows a tqdm progress bar for large
+        inputs when tqdm is installed (``progress=False`` to hide it). Returns the counts and each
+        document's outcome ``(id, "new" | "unchanged" | "recoded", events)``."""
+        table = _documents(documents, published, doc_id, title)
         n = table.num_rows
         show = progress if progress is not None else n > 4 * batch_size
         bar = None
