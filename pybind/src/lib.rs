@@ -668,6 +668,22 @@ fn export_table(py: Python<'_>, table: PyTable, path: PathBuf) -> PyResult<()> {
     py.detach(move || detente_core::export::export_batch(&batch, &path)).map_err(to_pyerr)
 }
 
+/// What each output column of a relation table means: `series`, `shifts`, `mediators`, `nodes`
+/// or `edges` → [(name, meaning)].
+#[pyfunction]
+fn columns(kind: &str) -> PyResult<Vec<(&'static str, &'static str)>> {
+    use detente_core::relations::columns as c;
+    let list = match kind {
+        "series" => c::SERIES,
+        "shifts" => c::SHIFTS,
+        "mediators" => c::MEDIATORS,
+        "nodes" => c::NODES,
+        "edges" => c::EDGES,
+        other => return Err(to_pyerr(CoreError::invalid("kind", format!("`{other}` has no columns")))),
+    };
+    Ok(list.to_vec())
+}
+
 #[pymodule]
 fn _detente(m: &Bound<'_, PyModule>) -> PyResult<()> {
     detente_core::alloc::keep_freed_memory();
@@ -676,6 +692,7 @@ fn _detente(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyAggregateSet>()?;
     m.add_function(wrap_pyfunction!(code_batch, m)?)?;
     m.add_function(wrap_pyfunction!(resolve, m)?)?;
+    m.add_function(wrap_pyfunction!(columns, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use detente_core::actors::{Entry, Layer, NameKind};
 use detente_core::document::{PlainText, read_documents};
 use detente_core::event::CSV_COLUMNS;
 use detente_core::records::{RecordFormat, read_records};
-use detente_core::relations::{Freq, SeriesOptions, ShiftOptions};
+use detente_core::relations::{Freq, SeriesOptions, ShiftOptions, columns};
 use detente_core::store::repair::Severity;
 use detente_core::{ActorQuery, AddOptions, Date, Dictionary, EventQuery, IngestOptions, Model, ModelOptions, Origin};
 use serde_json::{Value, json};
@@ -53,12 +53,16 @@ pub enum Command {
     /// Code and store documents with their events (idempotent; --recode after a lexicon change).
     Ingest(IngestArgs),
     /// The relation series of two actors, period by period.
+    #[command(after_long_help = columns_help(columns::SERIES))]
     Relation(RelationArgs),
     /// Thaws and freezes of a relation, with the events that explain them.
+    #[command(after_long_help = columns_help(columns::SHIFTS))]
     Shifts(ShiftsArgs),
     /// Third parties brokering between two actors, ranked by evidence.
+    #[command(after_long_help = columns_help(columns::MEDIATORS))]
     Mediators(MediatorsArgs),
     /// The network of relations: nodes (with blocs, centrality, brokerage) or edges.
+    #[command(after_long_help = format!("Nodes:\n{}\nEdges (--table edges):\n{}", columns::describe(columns::NODES), columns::describe(columns::EDGES)))]
     Network(NetworkArgs),
     /// Import GDELT 1.0/2.0, ICEWS or POLECAT event files (plain, gzip or zip). Bad rows are
     /// skipped and reported with file and line (--strict: a bad row rejects its whole file); a
@@ -87,6 +91,11 @@ pub enum Command {
     Serve(ServeArgs),
     /// Ask a running server's health service whether it serves (exit 0) or not (exit 1).
     Healthcheck(HealthcheckArgs),
+}
+
+/// A help text's list of output columns.
+fn columns_help(columns: &[columns::Column]) -> String {
+    format!("Columns:\n{}", columns::describe(columns))
 }
 
 /// Arguments of `serve`.
@@ -696,7 +705,7 @@ pub fn run(cli: Cli) -> Result<()> {
                         let mut v = json!({"period": p.period, "count": p.count, "quad1": p.quads[0], "quad2": p.quads[1],
                             "quad3": p.quads[2], "quad4": p.quads[3], "goldstein_sum": round(p.goldstein_sum),
                             "goldstein_mean": round(p.goldstein_mean), "cooperation_share": round(p.cooperation_share),
-                            "mentions": p.mentions, "score": round(p.score)});
+                            "mentions": p.mentions, "score": round(p.score), "score_weight": round(p.score_weight)});
                         if opts.normalize {
                             v["volume"] = json!(p.volume);
                             v["intensity"] = json!(round(p.intensity));

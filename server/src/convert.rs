@@ -248,6 +248,7 @@ pub fn series_to_pb(s: &Series) -> pb::GetRelationResponse {
                 mentions: p.mentions,
                 goldstein_mentions_sum: p.goldstein_mentions_sum,
                 score: p.score,
+                score_weight: p.score_weight,
                 volume: p.volume,
                 intensity: p.intensity,
             })

@@ -3,6 +3,7 @@
 //! dyad, and the network of relations with blocs, centrality and balance. Every number can list
 //! the events behind it through the store's dyad index.
 
+pub mod columns;
 pub mod mediators;
 pub mod network;
 pub mod series;

@@ -172,8 +172,12 @@ pub struct SeriesPoint {
     pub mentions: i64,
     /// Σ Goldstein × mentions (the numerator of the mentions-weighted score).
     pub goldstein_mentions_sum: f64,
-    /// The smoothed relation score (see the module documentation).
+    /// The smoothed relation score (see the module documentation): −10 … +10.
     pub score: f64,
+    /// The events behind the score, decayed (`W_t`): an event counts 1 in its period, ½ a
+    /// half-life later. Through periods without events the score carries its last level while
+    /// this weight fades: a score with little weight is old news; 0 means no evidence yet.
+    pub score_weight: f64,
     /// Events of either actor with anyone, when normalising.
     pub volume: i64,
     /// 100 × Goldstein sum / volume, when normalising.
@@ -362,6 +366,7 @@ pub fn series_over(
             mentions: acc.sums.mentions,
             goldstein_mentions_sum: acc.sums.goldstein_mentions as f64 / GOLDSTEIN_SCALE,
             score: 0.0,
+            score_weight: 0.0,
             volume,
             intensity: if volume > 0 { 100.0 * gsum / volume as f64 } else { 0.0 },
         });
@@ -389,6 +394,7 @@ pub fn series_over(
         s_acc = s_acc * fade + g;
         w_acc = w_acc * fade + w;
         p.score = if w_acc > 0.0 { s_acc / w_acc } else { 0.0 };
+        p.score_weight = w_acc;
     }
     Ok(Series {
         a: label(a, opts),

@@ -60,6 +60,7 @@ impl Series {
             ("mentions", i64s(p.iter().map(|x| x.mentions))),
             ("goldstein_mentions_sum", f64s(p.iter().map(|x| x.goldstein_mentions_sum))),
             ("score", f64s(p.iter().map(|x| x.score))),
+            ("score_weight", f64s(p.iter().map(|x| x.score_weight))),
             ("volume", i64s(p.iter().map(|x| x.volume))),
             ("intensity", f64s(p.iter().map(|x| x.intensity))),
         ])

@@ -515,3 +515,22 @@ class Model:
 def resolve(name: str, date: DateLike = None) -> Dict[str, Any]:
     """Resolve a name or code with the built-in dictionary (see :meth:`Model.resolve`)."""
     return _detente.resolve(name, _date(date, "date"))
+
+
+def _with_columns(kind: str, *functions: Any) -> None:
+    """Appends the meaning of each output column (from the core) to the docstrings."""
+    from detente._detente import columns
+
+    width = max(len(name) for name, _ in columns(kind))
+    text = "\n\n        Columns:\n\n" + "\n".join(
+        f"        - ``{name}``{' ' * (width - len(name))}  {what}" for name, what in columns(kind)
+    )
+    for f in functions:
+        f.__doc__ = (f.__doc__ or "").rstrip() + text
+
+
+_with_columns("series", Model.relation)
+_with_columns("shifts", Model.shifts)
+_with_columns("mediators", Model.mediators)
+_with_columns("nodes", Model.network, Network)
+_with_columns("edges", Network)
