@@ -436,7 +436,8 @@ class Model:
         raise :class:`UnknownActorError`."""
         table, la, lb = self._inner.relation(a, b, freq, _date(start, "start"), _date(end, "end"), directed, exact,
                                              drop_low_info, half_life_days, weight_mentions, normalize, collapse)
-        opts = dict(start=start, end=end, directed=directed, exact=exact, drop_low_info=drop_low_info)
+        opts = dict(start=start, end=end, directed=directed, exact=exact, drop_low_info=drop_low_info,
+                    half_life_days=half_life_days)
         return Relation(table, la, lb, freq, opts)
 
     def relation_events(self, a: str, b: str, period: DateLike, freq: str = "month", *, directed: bool = False,

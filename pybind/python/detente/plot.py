@@ -12,6 +12,8 @@ from typing import Any
 
 from detente.model import Network, Relation
 
+COOPERATIVE, HOSTILE, SCORE = "#2a9d8f", "#e76f51", "#264653"
+
 
 def _pyplot() -> Any:
     try:
@@ -21,47 +23,82 @@ def _pyplot() -> Any:
     return plt
 
 
-def timeline(relation: Relation, shifts: Any = None, *, annotate: int = 3, ax: Any = None) -> Any:
-    """A dyad's timeline: the Goldstein sum per period as bars (green cooperative, red hostile),
-    the smoothed score as a line, each shift as a vertical line labelled thaw or freeze, and the
-    ``annotate`` strongest explaining events of each shift written beside it. Returns the
-    matplotlib Figure."""
+def timeline(relation: Relation, shifts: Any = None, *, annotate: int = 3, axes: Any = None) -> Any:
+    """A dyad's timeline in two panels that share the time axis, each with its own zero line.
+
+    Above, the relation score (−10 … +10; the decayed mean Goldstein value of the events so far),
+    drawn solid through periods with events and dotted where it only carries its last level, its
+    dots sized by the events behind it (``score_weight``). Below, the Goldstein sum of each period
+    as bars, green cooperative and red hostile. Each shift is a dashed line across both panels,
+    labelled thaw or freeze with its ``annotate`` strongest explaining events. ``axes``: two
+    matplotlib axes to draw in. Returns the Figure."""
     plt = _pyplot()
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(10, 4))
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    if axes is None:
+        fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(10, 6), height_ratios=[3, 2])
     else:
-        fig = ax.figure
+        top, bottom = axes
+        fig = top.figure
     periods = relation.column("period")
+    counts = relation.column("count")
     gsum = relation.column("goldstein_sum")
     score = relation.column("score")
-    width = {"day": 1, "week": 6, "month": 25, "quarter": 80, "year": 330}.get(relation.freq, 20)
-    ax.bar(periods, gsum, width=width, color=["#2a9d8f" if g >= 0 else "#e76f51" for g in gsum], alpha=0.6,
-           label="Goldstein sum")
-    ax.set_ylabel("Goldstein sum per period")
-    ax.axhline(0, color="#888", linewidth=0.8)
-    line_ax = ax.twinx()
-    line_ax.plot(periods, score, color="#264653", linewidth=1.8, label="score")
-    line_ax.set_ylim(-10.5, 10.5)
-    line_ax.set_ylabel("relation score (−10 … +10)")
+    weight = relation.column("score_weight") if "score_weight" in relation.table.column_names else [1.0] * len(score)
+    half_life = relation.options.get("half_life_days", 90.0)
+
+    # The score: solid between periods with events, dotted where it is carried.
+    top.axhline(0, color="#888", linewidth=0.8)
+    for i in range(1, len(periods)):
+        if weight[i - 1] <= 0:
+            continue  # no score yet: nothing to draw from
+        style = "-" if counts[i] > 0 else ":"
+        top.plot(periods[i - 1:i + 1], score[i - 1:i + 1], color=SCORE, linewidth=1.8, linestyle=style)
+    with_events = [i for i, c in enumerate(counts) if c > 0]
+    top.scatter([periods[i] for i in with_events], [score[i] for i in with_events],
+                s=[12 + 10 * min(weight[i], 20) for i in with_events], color=SCORE, zorder=3)
+    top.set_ylim(-10.5, 10.5)
+    top.set_ylabel("relation score")
+    top.legend(handles=[
+        Line2D([], [], color=SCORE, linewidth=1.8, marker="o", markersize=5,
+               label=f"score: decayed mean Goldstein (half-life {half_life:g} days), −10 … +10"),
+        Line2D([], [], color=SCORE, linewidth=1.8, linestyle=":", label="carried: no events in the period"),
+    ], loc="upper left", fontsize=8, frameon=False)
+
+    # Each bar spans its period, from its first day.
+    width = {"day": 1, "week": 7, "month": 28, "quarter": 88, "year": 360}.get(relation.freq, 20)
+    bottom.bar(periods, gsum, width=width, align="edge", color=[COOPERATIVE if g >= 0 else HOSTILE for g in gsum],
+               alpha=0.7)
+    bottom.axhline(0, color="#888", linewidth=0.8)
+    bottom.set_ylabel(f"Goldstein sum per {relation.freq}")
+    bottom.legend(handles=[Patch(color=COOPERATIVE, alpha=0.7, label="cooperative"),
+                           Patch(color=HOSTILE, alpha=0.7, label="hostile")],
+                  loc="upper left", fontsize=8, frameon=False)
+
     if shifts is not None:
         rows = shifts.to_pylist() if hasattr(shifts, "to_pylist") else list(shifts)
         for s in rows:
-            colour = "#2a9d8f" if s["direction"] == "thaw" else "#e76f51"
-            ax.axvline(s["period"], color=colour, linestyle="--", linewidth=1.2)
-            text = s["direction"]
+            colour = COOPERATIVE if s["direction"] == "thaw" else HOSTILE
+            for ax in (top, bottom):
+                ax.axvline(s["period"], color=colour, linestyle="--", linewidth=1.2)
+            text = f"{s['direction']} ({s['before']:+.1f} → {s['after']:+.1f})"
             for e in (s.get("events") or [])[:annotate]:
                 text += f"\n{e['date']} {e.get('source') or '?'}→{e.get('target') or '?'} {e['code']}"
-            ax.annotate(text, xy=(s["period"], 0), xytext=(4, 8), textcoords="offset points", fontsize=7,
-                        color=colour, va="bottom")
-    ax.set_title(f"{relation.a}–{relation.b} by {relation.freq}")
+            top.annotate(text, xy=(s["period"], -10), xytext=(4, 4), textcoords="offset points", fontsize=7,
+                         color=colour, va="bottom")
+    top.set_title(f"{relation.a}–{relation.b} by {relation.freq}")
     fig.autofmt_xdate()
     return fig
 
 
 def network(net: Network, *, ax: Any = None, label: bool = True) -> Any:
-    """The network on a circle, blocs side by side and coloured, edges green (cooperative) or red
-    (hostile) with width by |weight|. Returns the matplotlib Figure."""
+    """The network on a circle, blocs side by side: a node's colour is its bloc and its size its
+    degree; an edge is green when cooperative and red when hostile (its sign), its width its
+    |weight| (the mean Goldstein value of the pair's events). Returns the matplotlib Figure."""
     plt = _pyplot()
+    from matplotlib.lines import Line2D
+
     if ax is None:
         fig, ax = plt.subplots(figsize=(7, 7))
     else:
@@ -73,16 +110,28 @@ def network(net: Network, *, ax: Any = None, label: bool = True) -> Any:
     palette = plt.get_cmap("tab10")
     for e in net.edges.to_pylist():
         (x1, y1), (x2, y2) = pos[e["a"]], pos[e["b"]]
-        ax.plot([x1, x2], [y1, y2], color="#2a9d8f" if e["sign"] > 0 else "#e76f51",
+        ax.plot([x1, x2], [y1, y2], color=COOPERATIVE if e["sign"] > 0 else HOSTILE,
                 linewidth=0.5 + 0.4 * abs(e["weight"]), alpha=0.7, zorder=1)
     for x in order:
         px, py = pos[x["actor"]]
         ax.scatter([px], [py], s=120 + 20 * x["degree"], color=palette(x["bloc"] % 10), edgecolor="white", zorder=2)
         if label:
             ax.annotate(x["actor"], (px, py), xytext=(0, 9), textcoords="offset points", ha="center", fontsize=8)
-    ax.set_title(f"{len(order)} actors, {len(net.blocs())} blocs, {100 * net.balanced_share:.0f}% of triads balanced")
+    blocs = net.blocs()
+    handles = [
+        Line2D([], [], color=COOPERATIVE, linewidth=2, label="cooperative pair (mean Goldstein > 0)"),
+        Line2D([], [], color=HOSTILE, linewidth=2, label="hostile pair (mean Goldstein < 0)"),
+        Line2D([], [], color="#555", linewidth=0.9, label="width: |mean Goldstein| (thin 1, thick 10)"),
+    ]
+    handles += [Line2D([], [], marker="o", linestyle="", color=palette(i % 10), markersize=8,
+                       label=f"bloc {i}: {', '.join(b)}") for i, b in enumerate(blocs)]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.02), fontsize=8, frameon=False, ncol=1)
+    ax.set_title(f"{len(order)} actors, {len(blocs)} bloc{'' if len(blocs) == 1 else 's'}, "
+                 f"{100 * net.balanced_share:.0f}% of triads balanced\n"
+                 "node size: partners (degree)", fontsize=10)
     ax.set_aspect("equal")
     ax.axis("off")
+    fig.tight_layout()
     return fig
 
 
