@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
 # Runs every test of detente — Rust and Python — on a fresh machine. It installs what it needs
-# into .venv (Python packages from requirements-dev.txt) and builds the Python module with maturin
-# in its own target directory (target/py), so the Rust and Python builds never invalidate each other.
+# into .venv (Python packages from requirements-dev.txt), builds the workspace once (debug) and the
+# Python module into the same target directory, and says what each step is doing and how long it
+# took. Tests run with cargo-nextest when it is installed (one line per failure, a summary), else
+# with cargo test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 venv=${DETENTE_VENV:-$root/.venv}
-step() { printf '\n== %s\n' "$*"; }
+begin=$SECONDS
+current=""
+started=$SECONDS
+step() {
+  if [ -n "$current" ]; then printf '   (%ss)\n' $((SECONDS - started)); fi
+  current=$*
+  started=$SECONDS
+  printf '\n== %s\n' "$*"
+}
 
 step "python environment ($venv)"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --progress-bar off -r requirements-dev.txt
 export VIRTUAL_ENV=$venv
 export PATH="$venv/bin:$PATH"
 
@@ -27,14 +37,35 @@ fi
 step "rust: format"
 cargo fmt --all --check
 
+step "rust: build the workspace and its tests (debug)"
+cargo test --locked --no-run --message-format json-render-diagnostics | python scripts/cargo_progress.py
+
 step "rust: tests (core, server, cross-component)"
-cargo test --locked --quiet
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --locked --no-fail-fast --status-level fail --final-status-level slow --hide-progress-bar
+else
+  # Test binaries with nothing in them say so in four lines each: left out.
+  cargo test --locked --quiet 2>&1 | awk '
+    /^running 0 tests$/ { skip = 3; next }
+    skip > 0 { skip--; next }
+    /^ *Running / || /^ *Doc-tests / { next }
+    { print }'
+fi
 
-step "python: build the module (maturin develop, target/py)"
-(cd pybind && CARGO_TARGET_DIR="$root/target/py" maturin develop --locked --quiet)
+step "python: build the module (maturin develop, in the same target directory)"
+# The extension shares every dependency the workspace build compiled. pip's notes on the extras
+# it does not install are left out.
+log=$(mktemp)
+if ! (cd pybind && maturin develop --locked --quiet) >"$log" 2>&1; then
+  cat "$log"
+  exit 1
+fi
+grep -v "^Ignoring .*: markers .* match your environment$" "$log" || true
+rm -f "$log"
 
-step "python: tests (module; ruptures and networkx references; grpcio interop; the container)"
+step "python: tests (module; ruptures and networkx references; grpcio interop; the README; the container)"
 DETENTE_BIN="$root/target/debug/detente" python -m pytest -q pybind/tests tests/python
 
+printf '   (%ss)\n' $((SECONDS - started))
 echo
-echo "all tests passed"
+echo "all tests passed in $(( (SECONDS - begin) / 60 ))m$(( (SECONDS - begin) % 60 ))s"
