@@ -38,7 +38,7 @@ step "rust: format"
 cargo fmt --all --check
 
 step "rust: build the workspace and its tests (debug)"
-cargo test --locked --no-run --message-format json-render-diagnostics | python scripts/cargo_progress.py
+cargo test --locked --no-run --quiet --message-format json-render-diagnostics | python scripts/cargo_progress.py
 
 step "rust: tests (core, server, cross-component)"
 if cargo nextest --version >/dev/null 2>&1; then
