@@ -22,22 +22,34 @@ use std::sync::Arc;
 #[command(name = "detente", version, about)]
 pub struct Cli {
     /// The store directory.
-    #[arg(long, global = true, env = "DETENTE_DATA", default_value = "detente-data")]
+    #[arg(long, global = true, env = "DETENTE_DATA", default_value = "detente-data", help_heading = "Global options")]
     pub data: PathBuf,
     /// User dictionary files (same format as core/data/actors/*.tsv), layered over the built-in one.
-    #[arg(long = "actors", global = true, env = "DETENTE_ACTORS", value_delimiter = ',')]
+    #[arg(
+        long = "actors",
+        global = true,
+        env = "DETENTE_ACTORS",
+        value_delimiter = ',',
+        help_heading = "Global options"
+    )]
     pub actors: Vec<PathBuf>,
     /// User lexicon files (same format as core/data/lexicon/events.txt), added to the built-in one.
-    #[arg(long = "lexicon", global = true, env = "DETENTE_LEXICON", value_delimiter = ',')]
+    #[arg(
+        long = "lexicon",
+        global = true,
+        env = "DETENTE_LEXICON",
+        value_delimiter = ',',
+        help_heading = "Global options"
+    )]
     pub lexicon: Vec<PathBuf>,
     /// Output format (default: table on a terminal, jsonl otherwise).
-    #[arg(long, global = true, value_enum, env = "DETENTE_FORMAT")]
+    #[arg(long, global = true, value_enum, env = "DETENTE_FORMAT", help_heading = "Global options")]
     pub format: Option<Format>,
     /// Log line format.
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "DETENTE_LOG_FORMAT")]
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "DETENTE_LOG_FORMAT", help_heading = "Global options")]
     pub log_format: LogFormat,
     /// Log progress at info level.
-    #[arg(long, short, global = true, env = "DETENTE_VERBOSE")]
+    #[arg(long, short, global = true, env = "DETENTE_VERBOSE", help_heading = "Global options")]
     pub verbose: bool,
     /// The command.
     #[command(subcommand)]
@@ -658,7 +670,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Store(StoreCommand::Check) => {
             let report = detente_core::store::repair::check(&cli.data)?;
             let rows: Vec<Value> = report.findings.iter().map(|f| json!(f)).collect();
-            write_rows(&mut out, format, &rows, &["severity", "path", "problem"])?;
+            // Nothing found: the summary (stderr) says so, with no empty table.
+            if !rows.is_empty() {
+                write_rows(&mut out, format, &rows, &["severity", "path", "problem"])?;
+            }
             let damage = report.findings.iter().filter(|f| f.severity == Severity::Damage).count();
             let summary = format!(
                 "{} segments, {} rows, {} documents: {}",

@@ -337,7 +337,7 @@ fn salvage_actors(conn: &Connection) -> (Vec<(StoredActor, i64)>, Vec<String>) {
 pub struct RepairReport {
     /// True when the check found no damage and nothing was changed.
     pub nothing_to_repair: bool,
-    /// Segments the new catalog lists.
+    /// Segments the new catalog lists (the catalog's, when there was nothing to repair).
     pub segments: usize,
     /// Their rows (removed ones included).
     pub rows: u64,
@@ -387,8 +387,9 @@ pub fn repair(root: &Path) -> Result<RepairReport> {
     let lock = lock_store(root)?;
     let mut report = RepairReport::default();
     clear_interrupted_repair(root, &mut report)?;
-    if check(root)?.healthy() {
-        return Ok(RepairReport { nothing_to_repair: true, ..report });
+    let found = check(root)?;
+    if found.healthy() {
+        return Ok(RepairReport { nothing_to_repair: true, segments: found.segments, rows: found.rows, ..report });
     }
     let t = std::time::Instant::now();
     let dir = root.join(SEGMENTS);

@@ -26,12 +26,15 @@ def _pyplot() -> Any:
 def timeline(relation: Relation, shifts: Any = None, *, annotate: int = 3, axes: Any = None) -> Any:
     """A dyad's timeline in two panels that share the time axis, each with its own zero line.
 
-    Above, the relation score (−10 … +10; the decayed mean Goldstein value of the events so far),
-    drawn solid through periods with events and dotted where it only carries its last level, its
-    dots sized by the events behind it (``score_weight``). Below, the Goldstein sum of each period
-    as bars, green cooperative and red hostile. Each shift is a dashed line across both panels,
-    labelled thaw or freeze with its ``annotate`` strongest explaining events. ``axes``: two
+    Above, the relation score (−10 … +10; the decayed mean Goldstein value of the events so far)
+    as a level held through each period: solid through periods with events, dotted where it only
+    carries its last level; dots sized by the events behind it (``score_weight``). Below, each
+    period's events: cooperative ones (QuadClass 1–2) up in green, conflictual ones (3–4) down
+    in red. Each shift is a dashed line across both panels, labelled thaw or freeze with the
+    levels before and after and its ``annotate`` strongest explaining events. ``axes``: two
     matplotlib axes to draw in. Returns the Figure."""
+    import datetime
+
     plt = _pyplot()
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -43,18 +46,23 @@ def timeline(relation: Relation, shifts: Any = None, *, annotate: int = 3, axes:
         fig = top.figure
     periods = relation.column("period")
     counts = relation.column("count")
-    gsum = relation.column("goldstein_sum")
     score = relation.column("score")
     weight = relation.column("score_weight") if "score_weight" in relation.table.column_names else [1.0] * len(score)
+    cooperative = [a + b for a, b in zip(relation.column("quad1"), relation.column("quad2"))]
+    conflictual = [a + b for a, b in zip(relation.column("quad3"), relation.column("quad4"))]
     half_life = relation.options.get("half_life_days", 90.0)
+    days = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}.get(relation.freq, 30)
+    ends = periods[1:] + ([periods[-1] + datetime.timedelta(days=days)] if periods else [])
 
-    # The score: solid between periods with events, dotted where it is carried.
+    # The score: a level per period, changing where a period's events move it.
     top.axhline(0, color="#888", linewidth=0.8)
-    for i in range(1, len(periods)):
-        if weight[i - 1] <= 0:
-            continue  # no score yet: nothing to draw from
+    for i, (start, end) in enumerate(zip(periods, ends)):
+        if weight[i] <= 0:
+            continue  # no score yet
         style = "-" if counts[i] > 0 else ":"
-        top.plot(periods[i - 1:i + 1], score[i - 1:i + 1], color=SCORE, linewidth=1.8, linestyle=style)
+        top.plot([start, end], [score[i], score[i]], color=SCORE, linewidth=1.8, linestyle=style)
+        if i > 0 and weight[i - 1] > 0 and score[i] != score[i - 1]:
+            top.plot([start, start], [score[i - 1], score[i]], color=SCORE, linewidth=1.8)
     with_events = [i for i, c in enumerate(counts) if c > 0]
     top.scatter([periods[i] for i in with_events], [score[i] for i in with_events],
                 s=[12 + 10 * min(weight[i], 20) for i in with_events], color=SCORE, zorder=3)
@@ -67,14 +75,16 @@ def timeline(relation: Relation, shifts: Any = None, *, annotate: int = 3, axes:
     ], loc="upper left", fontsize=8, frameon=False)
 
     # Each bar spans its period, from its first day.
-    width = {"day": 1, "week": 7, "month": 28, "quarter": 88, "year": 360}.get(relation.freq, 20)
-    bottom.bar(periods, gsum, width=width, align="edge", color=[COOPERATIVE if g >= 0 else HOSTILE for g in gsum],
-               alpha=0.7)
+    width = [(end - start).days * 0.9 for start, end in zip(periods, ends)]
+    bottom.bar(periods, cooperative, width=width, align="edge", color=COOPERATIVE, alpha=0.7)
+    bottom.bar(periods, [-c for c in conflictual], width=width, align="edge", color=HOSTILE, alpha=0.7)
     bottom.axhline(0, color="#888", linewidth=0.8)
-    bottom.set_ylabel(f"Goldstein sum per {relation.freq}")
-    bottom.legend(handles=[Patch(color=COOPERATIVE, alpha=0.7, label="cooperative"),
-                           Patch(color=HOSTILE, alpha=0.7, label="hostile")],
-                  loc="upper left", fontsize=8, frameon=False)
+    peak = max(cooperative + conflictual + [1])
+    bottom.set_ylim(-1.35 * peak, 1.35 * peak)
+    bottom.set_ylabel(f"events per {relation.freq}")
+    bottom.legend(handles=[Patch(color=COOPERATIVE, alpha=0.7, label="cooperative (QuadClass 1–2)"),
+                           Patch(color=HOSTILE, alpha=0.7, label="conflictual (QuadClass 3–4)")],
+                  loc="lower left", bbox_to_anchor=(0, 1), ncol=2, fontsize=8, frameon=False)
 
     if shifts is not None:
         rows = shifts.to_pylist() if hasattr(shifts, "to_pylist") else list(shifts)
