@@ -119,7 +119,7 @@ fn imports_killed_at_random_moments_leave_a_committed_prefix_and_end_exact() {
     args.extend(files.iter().map(|f| f.display().to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     // Writes end at these counts of input rows: the large file's batches, then whole small files.
-    let boundary = |n: usize| if n <= 40_000 { n % 4000 == 0 } else { (n - 40_000) % 300 == 0 };
+    let boundary = |n: usize| if n <= 40_000 { n.is_multiple_of(4000) } else { (n - 40_000).is_multiple_of(300) };
 
     let reference = dir.path().join("reference");
     let t = Instant::now();
