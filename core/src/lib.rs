@@ -26,6 +26,7 @@ pub mod model;
 pub mod records;
 pub mod relations;
 pub mod store;
+pub mod syntax;
 pub mod tables;
 #[cfg(test)]
 mod testing;

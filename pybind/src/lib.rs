@@ -567,6 +567,13 @@ fn resolve<'py>(py: Python<'py>, name: &str, date: Option<&str>) -> PyResult<Bou
     resolution_dict(py, &r)
 }
 
+/// Tags, lemmatizes and parses text: a table of words (see `columns("parse")`).
+#[pyfunction]
+fn parse(py: Python<'_>, text: String) -> PyResult<Py<PyAny>> {
+    let batch = py.detach(move || detente_core::syntax::parse_table(&text)).map_err(to_pyerr)?;
+    to_pyarrow(py, batch)
+}
+
 /// Aggregates built from events anywhere, mergeable, asked for series.
 #[pyclass(module = "detente._detente", name = "AggregateSet", frozen)]
 struct PyAggregateSet {
@@ -679,6 +686,7 @@ fn columns(kind: &str) -> PyResult<Vec<(&'static str, &'static str)>> {
         "mediators" => c::MEDIATORS,
         "nodes" => c::NODES,
         "edges" => c::EDGES,
+        "parse" => detente_core::syntax::COLUMNS,
         other => return Err(to_pyerr(CoreError::invalid("kind", format!("`{other}` has no columns")))),
     };
     Ok(list.to_vec())
@@ -692,6 +700,7 @@ fn _detente(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyAggregateSet>()?;
     m.add_function(wrap_pyfunction!(code_batch, m)?)?;
     m.add_function(wrap_pyfunction!(resolve, m)?)?;
+    m.add_function(wrap_pyfunction!(parse, m)?)?;
     m.add_function(wrap_pyfunction!(columns, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

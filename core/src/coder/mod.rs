@@ -80,8 +80,26 @@ impl Coder {
         }
         let mut coded_sentences = Vec::new();
         discourse::code_document_traced(&self.finder, &self.lexicon, doc, Some(&mut coded_sentences));
+        let syntax = crate::syntax::SyntaxModel::embedded();
         for (i, coded) in coded_sentences.iter().enumerate() {
-            out.push_str(&format!("[{i}] {}\n", &doc.text[coded.start..coded.end]));
+            let sentence = &doc.text[coded.start..coded.end];
+            out.push_str(&format!("[{i}] {sentence}\n"));
+            // The sentence's tree: ID, FORM, LEMMA, UPOS, XPOS, HEAD, DEPREL.
+            match &syntax {
+                Ok(model) => {
+                    let tokens = crate::text::tokenize(sentence);
+                    let spans = crate::syntax::words::words(sentence, &tokens);
+                    let parsed = crate::syntax::ParsedSentence {
+                        start: coded.start,
+                        end: coded.end,
+                        words: model.analyse_words(sentence, &spans),
+                    };
+                    for line in parsed.to_conllu().lines() {
+                        out.push_str(&format!("    | {line}\n"));
+                    }
+                }
+                Err(e) => out.push_str(&format!("    (no tree: {e})\n")),
+            }
             for m in &coded.mentions {
                 let text = &doc.text[coded.tokens[m.start].start..coded.tokens[m.end - 1].end];
                 let flags = format!("{}{}", if m.locative { " place" } else { "" }, if m.weak { " weak" } else { "" });

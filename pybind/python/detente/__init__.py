@@ -21,7 +21,7 @@ from detente._errors import (
     UnavailableError,
     UnknownActorError,
 )
-from detente.model import Aggregates, Model, Network, Relation, code_batch, resolve
+from detente.model import Aggregates, Model, Network, Relation, code_batch, parse, resolve
 
 __all__ = [
     "__version__",
@@ -31,6 +31,7 @@ __all__ = [
     "Aggregates",
     "code_batch",
     "resolve",
+    "parse",
     "DetenteError",
     "InvalidInputError",
     "NotFoundError",

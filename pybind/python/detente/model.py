@@ -518,6 +518,20 @@ def resolve(name: str, date: DateLike = None) -> Dict[str, Any]:
     return _detente.resolve(name, _date(date, "date"))
 
 
+def parse(text: str) -> pa.Table:
+    """Tag, lemmatize and parse English text: one row per word, with its Universal Dependencies
+    tree (``head`` is the ``id`` of the head word in the same ``sentence``; 0 for the root).
+
+    The model is detente's own, trained on the UD English Web Treebank (CC BY-SA 4.0); it is
+    loaded on the first call.
+
+    >>> t = parse("Ankara said it would lift restrictions.")   # doctest: +SKIP
+    >>> t.select(["id", "form", "upos", "head", "deprel"]).to_pylist()[:2]   # doctest: +SKIP
+    [{'id': 1, 'form': 'Ankara', 'upos': 'PROPN', 'head': 2, 'deprel': 'nsubj'}, ...]
+    """
+    return _detente.parse(text)
+
+
 def _with_columns(kind: str, *functions: Any) -> None:
     """Appends the meaning of each output column (from the core) to the docstrings."""
     from detente._detente import columns
@@ -535,3 +549,4 @@ _with_columns("shifts", Model.shifts)
 _with_columns("mediators", Model.mediators)
 _with_columns("nodes", Model.network, Network)
 _with_columns("edges", Network)
+_with_columns("parse", parse)
