@@ -11,6 +11,10 @@ use std::time::Instant;
 
 use detente_core::syntax::{SyntaxModel, words};
 
+// The allocator of the `detente` binary, so the bench measures what users run.
+#[global_allocator]
+static ALLOCATOR: detente_core::alloc::Allocator = detente_core::alloc::Allocator;
+
 fn news_sentences(root: &Path) -> Vec<String> {
     let mut texts = Vec::new();
     let mut files: Vec<_> = std::fs::read_dir(root.join("eval/articles"))
@@ -18,10 +22,11 @@ fn news_sentences(root: &Path) -> Vec<String> {
         .unwrap_or_default();
     files.sort();
     for f in files {
-        if let Ok(s) = std::fs::read_to_string(&f) {
-            if let Some(t) = s.split("\"text\": \"").nth(1).and_then(|t| t.split("\"\n").next()) {
-                texts.push(t.replace("\\n", "\n").replace("\\\"", "\""));
-            }
+        let text = std::fs::read_to_string(&f).ok();
+        if let Some(t) =
+            text.as_deref().and_then(|s| s.split("\"text\": \"").nth(1)).and_then(|t| t.split("\"\n").next())
+        {
+            texts.push(t.replace("\\n", "\n").replace("\\\"", "\""));
         }
     }
     for f in ["examples/moscow-talks-2023.txt", "examples/moscow-defence-2022.txt"] {

@@ -27,6 +27,11 @@ const BUILTIN: &[(&str, &str)] = &[
     ("persons.tsv", include_str!("../../data/actors/persons.tsv")),
 ];
 
+/// The built-in dictionary files' texts (what `core/data/actors/*.tsv` held at build time).
+pub fn builtin_tables() -> Vec<&'static str> {
+    BUILTIN.iter().map(|(_, text)| *text).collect()
+}
+
 /// What kind of thing a dictionary line names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -76,14 +76,19 @@ impl Lemmatizer {
     }
 
     fn by_rule(&self, form: &str, tag: u8) -> Option<String> {
-        let lower = form.to_lowercase();
-        let starts: Vec<usize> = lower.char_indices().map(|(i, _)| i).chain([lower.len()]).collect();
-        let chars = starts.len() - 1;
-        for k in (0..=MAX_SUFFIX.min(chars)).rev() {
-            if let Some(&e) = self.rule_index.get(&rule_key(tag, &lower[starts[chars - k]..])) {
-                if let Some(l) = self.edits[e as usize].apply(form) {
-                    return Some(l);
-                }
+        let lower = super::words::lowercase(form);
+        // Suffix starts, longest first: the last MAX_SUFFIX characters' offsets, then the end.
+        let mut starts = [lower.len(); MAX_SUFFIX + 1];
+        let mut n = 1;
+        for (i, _) in lower.char_indices().rev().take(MAX_SUFFIX) {
+            starts[n] = i;
+            n += 1;
+        }
+        for &start in starts[..n].iter().rev() {
+            if let Some(l) =
+                self.rule_index.get(&rule_key(tag, &lower[start..])).and_then(|&e| self.edits[e as usize].apply(form))
+            {
+                return Some(l);
             }
         }
         None

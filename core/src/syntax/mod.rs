@@ -6,7 +6,7 @@
 //! process); [`SyntaxModel::parse_text`] splits text into sentences and words (our tokenizer,
 //! with contractions and hyphens split as the treebank does) and analyses each.
 //!
-//! - `tagger`: greedy averaged-perceptron tagger over joint UPOS+XPOS classes;
+//! - `tagger`: two-pass greedy averaged-perceptron tagger over joint UPOS+XPOS classes;
 //! - `lemmatizer`: exceptions and suffix rules learned from the treebank;
 //! - `parser`: arc-eager transition parser with a dynamic oracle and an arc labeller;
 //! - `weights`: the hashed sparse linear models they share; `model_file`: their file;
@@ -34,6 +34,7 @@ use lemmatizer::Lemmatizer;
 use model_file::{Reader, Writer};
 use parser::{ParseAtoms, Parser};
 pub use table::{COLUMNS, parse_table};
+pub use tagger::Gazetteer;
 use tagger::{Tagger, WordAtoms};
 
 /// The trained tagger, lemmatizer and parser.
@@ -164,8 +165,10 @@ impl SyntaxModel {
                 None => f,
             })
             .collect();
-        let atoms: Vec<WordAtoms> = cut.iter().map(|f| WordAtoms::new(&words::normalized(f))).collect();
-        let lower: Vec<String> = cut.iter().map(|f| words::normalized(f).to_lowercase()).collect();
+        let gazetteer = &self.tagger.gazetteer;
+        let normal: Vec<std::borrow::Cow<str>> = cut.iter().map(|f| words::normalized(f)).collect();
+        let lower: Vec<std::borrow::Cow<str>> = normal.iter().map(|f| words::lowercase(f)).collect();
+        let atoms: Vec<WordAtoms> = normal.iter().zip(&lower).map(|(f, l)| WordAtoms::new(f, l, gazetteer)).collect();
         let tags = self.tagger.tag(&atoms, &lower);
         let parse_atoms: Vec<ParseAtoms> =
             atoms.iter().zip(&tags).map(|(a, &t)| ParseAtoms { word: a.lower, tag: tag_atom_of(t) }).collect();

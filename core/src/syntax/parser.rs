@@ -153,7 +153,7 @@ impl State {
             }
             LEFT => {
                 let s = self.stack[self.stack.len() - 1];
-                let mut c = u32::from(gold[s] != b && gold[s] >= b);
+                let mut c = u32::from(gold[s] > b);
                 c += buffer.filter(|&k| gold[k] == s).count() as u32;
                 c
             }
@@ -203,7 +203,7 @@ fn features(st: &State, words: &[ParseAtoms], out: &mut Vec<u64>) {
         |i: usize| -> u64 { if i == NO || i == st.n || st.head[i] == NO { ABSENT } else { label_atom(st.label[i]) } };
     let s0 = st.stack.last().copied().unwrap_or(NO);
     let n0 = st.front;
-    let n1 = if n0 + 1 <= st.n { n0 + 1 } else { NO };
+    let n1 = if n0 < st.n { n0 + 1 } else { NO };
     let n2 = if n0 + 2 <= st.n { n0 + 2 } else { NO };
     let get = |v: &Vec<[usize; 2]>, i: usize, k: usize| if i == NO { NO } else { v[i][k] };
     let s0h = if s0 == NO { NO } else { st.head[s0] };
@@ -439,6 +439,13 @@ impl Parser {
         }
     }
 
+    /// Parsers trained alike with different seeds, folded into one.
+    pub(crate) fn average(parsers: &[Parser]) -> Parser {
+        let t: Vec<&Weights> = parsers.iter().map(|p| &p.transitions).collect();
+        let l: Vec<&Weights> = parsers.iter().map(|p| &p.labeller).collect();
+        Parser { transitions: Weights::average(&t), labeller: Weights::average(&l), ..parsers[0].clone() }
+    }
+
     pub(crate) fn pruned(&self, transitions: i16, labels: i16) -> Parser {
         Parser {
             transitions: self.transitions.pruned(transitions),
@@ -574,5 +581,5 @@ pub(crate) fn train(
             }
         }
     }
-    Parser { labels, root, transitions: model.finish(options.prune), labeller: labeller.finish(options.prune) }
+    Parser { labels, root, transitions: model.finish(options.prune[1]), labeller: labeller.finish(options.prune[2]) }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use super::conllu::Sentence;
 use super::lemmatizer::Lemmatizer;
 use super::parser::{self, ParseAtoms, ParseExample};
-use super::tagger::{self, TagExample, WordAtoms};
+use super::tagger::{self, Gazetteer, TagExample, WordAtoms};
 use super::{SyntaxModel, tag_atom_of};
 
 /// A small deterministic generator (xorshift64*): training must not depend on a crate's
@@ -19,7 +19,7 @@ impl Rng {
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
     /// The next number.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
         x ^= x << 25;
@@ -29,7 +29,7 @@ impl Rng {
     }
     /// A number in `0..n`.
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.next_u64() % n.max(1)
     }
     /// Shuffles in place (Fisher–Yates).
     pub fn shuffle<T>(&mut self, v: &mut [T]) {
@@ -54,20 +54,42 @@ pub struct TrainOptions {
     /// Folds of the jackknife that gives the parser's training data predicted tags (as it will
     /// see at run time); 1 trains it on gold tags.
     pub folds: usize,
-    /// Weights under this many units of the 16-bit scale (32,767 for the largest weight) are
-    /// dropped from the model file: on EWT dev, 256 drops a tenth of the parser's features and
-    /// no accuracy.
-    pub prune: i32,
+    /// Weights under this many units of the 16-bit scale (32,767 for each model's largest
+    /// weight) are dropped, for the tagger, the parser's transitions and its labeller: on EWT
+    /// dev, 512 drops half the transition features and no accuracy.
+    pub prune: [i32; 3],
+    /// Taggers and parsers trained (with seeds `seed`, `seed + 1`, …) and averaged into one:
+    /// on EWT dev 2 gave +0.1 UPOS, +0.1 UAS, +0.25 LAS, for twice the training time and a
+    /// fifth more memory.
+    pub ensemble: usize,
+    /// A second tagging pass that sees the first pass's tags of the words ahead: on EWT dev
+    /// +0.2 UPOS and UAS, for a third less speed.
+    pub two_pass: bool,
 }
 
 impl Default for TrainOptions {
     fn default() -> Self {
-        TrainOptions { seed: 1, tagger_epochs: 15, parser_epochs: 15, explore_after: 1, folds: 4, prune: 256 }
+        TrainOptions {
+            seed: 1,
+            tagger_epochs: 15,
+            parser_epochs: 15,
+            explore_after: 1,
+            folds: 4,
+            prune: [256, 512, 256],
+            ensemble: 1,
+            two_pass: false,
+        }
     }
 }
 
-/// Trains tagger, lemmatizer and parser on treebank sentences. `progress` hears each stage.
-pub fn train(sentences: &[Sentence], options: &TrainOptions, progress: &mut dyn FnMut(&str)) -> SyntaxModel {
+/// Trains tagger, lemmatizer and parser on treebank sentences; `gazetteer` is what the tagger
+/// knows of names (see [`Gazetteer::from_actor_files`]). `progress` hears each stage.
+pub fn train(
+    sentences: &[Sentence],
+    gazetteer: &Gazetteer,
+    options: &TrainOptions,
+    progress: &mut dyn FnMut(&str),
+) -> SyntaxModel {
     let mut rng = Rng::new(options.seed);
     let tag_set: BTreeSet<(String, String)> =
         sentences.iter().flat_map(|s| s.words.iter().map(|w| (w.upos.clone(), w.xpos.clone()))).collect();
@@ -80,7 +102,7 @@ pub fn train(sentences: &[Sentence], options: &TrainOptions, progress: &mut dyn 
     let examples: Vec<TagExample> = sentences
         .iter()
         .map(|s| TagExample {
-            atoms: s.words.iter().map(|w| WordAtoms::new(&w.form)).collect(),
+            atoms: s.words.iter().map(|w| WordAtoms::new(&w.form, &w.form.to_lowercase(), gazetteer)).collect(),
             lower: s.words.iter().map(|w| w.form.to_lowercase()).collect(),
             gold: s.words.iter().map(|w| tag_index(&w.upos, &w.xpos)).collect(),
         })
@@ -101,14 +123,27 @@ pub fn train(sentences: &[Sentence], options: &TrainOptions, progress: &mut dyn 
                     gold: examples[i].gold.clone(),
                 })
                 .collect();
-            let t = tagger::train(tags.clone(), &part, options.tagger_epochs, options.prune, &mut rng);
+            let t =
+                tagger::train(gazetteer, tags.clone(), &part, options.tagger_epochs, options.prune[0], None, &mut rng);
             for i in held {
                 predicted[i] = t.tag(&examples[i].atoms, &examples[i].lower);
             }
         }
     }
     progress("tagger");
-    let tagger = tagger::train(tags.clone(), &examples, options.tagger_epochs, options.prune, &mut rng);
+    // The second pass learns from the jackknifed first-pass tags, as it will see them.
+    let ahead = (options.two_pass && options.folds > 1).then_some(predicted.as_slice());
+    let taggers: Vec<_> = (0..options.ensemble.max(1))
+        .map(|k| {
+            let mut rng = Rng::new(options.seed + k as u64);
+            tagger::train(gazetteer, tags.clone(), &examples, options.tagger_epochs, options.prune[0], ahead, &mut rng)
+        })
+        .collect();
+    let tagger = if taggers.len() == 1 {
+        taggers[0].clone()
+    } else {
+        tagger::Tagger::average(&taggers).pruned(options.prune[0] as i16)
+    };
 
     progress("lemmatizer");
     let lemmatizer = Lemmatizer::train(
@@ -132,6 +167,16 @@ pub fn train(sentences: &[Sentence], options: &TrainOptions, progress: &mut dyn 
             }
         })
         .collect();
-    let parser = parser::train(labels, &parse_examples, options, &mut rng);
+    let parsers: Vec<_> = (0..options.ensemble.max(1))
+        .map(|k| {
+            let mut r = Rng::new((options.seed + k as u64) ^ 0x5EED);
+            parser::train(labels.clone(), &parse_examples, options, &mut r)
+        })
+        .collect();
+    let parser = if parsers.len() == 1 {
+        parsers[0].clone()
+    } else {
+        parser::Parser::average(&parsers).pruned(options.prune[1] as i16, options.prune[2] as i16)
+    };
     SyntaxModel { tagger, lemmatizer, parser }
 }

@@ -174,8 +174,10 @@ pub struct Weights {
     classes: usize,
     /// The value of one unit of a quantised weight.
     scale: f32,
-    /// The open-addressing table.
-    slots: Vec<Slot>,
+    /// The open-addressing table of a dense model (at most four classes), else empty.
+    dense: Vec<Slot<[i16; 4]>>,
+    /// The table of a sparse model (each slot: its row's first entry << 8 | length), else empty.
+    sparse: Vec<Slot<u32>>,
     mask: usize,
     /// Rows of sparse models: (class, weight).
     entries: Vec<(u8, i16)>,
@@ -202,14 +204,43 @@ fn huge_vec<T: Copy>(n: usize, v: T) -> Vec<T> {
     out
 }
 
-/// A feature's slot: its key (0 when empty) and four weights (dense models) or its row's first
-/// entry and length (sparse models: start << 8 | len in the first two). Key and weights share a
-/// cache line.
+/// A feature's slot: its key (0 when empty) and its weights, or where its row is. Key and
+/// weights share a cache line.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[repr(C)]
-struct Slot {
+struct Slot<V> {
     key: u32,
-    values: [i16; 4],
+    values: V,
+}
+
+/// The slot of key `k`, if any.
+#[inline]
+fn probe<V>(slots: &[Slot<V>], mask: usize, k: u32) -> Option<usize> {
+    let mut i = k as usize & mask;
+    loop {
+        let sk = slots[i].key;
+        if sk == k {
+            return Some(i);
+        }
+        if sk == 0 {
+            return None;
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+/// Fills an open-addressing table.
+fn place<V: Copy + Default>(capacity: usize, rows: impl Iterator<Item = (u32, V)>) -> Vec<Slot<V>> {
+    let mut slots = huge_vec(capacity, Slot::default());
+    let mask = capacity - 1;
+    for (k, v) in rows {
+        let mut i = k as usize & mask;
+        while slots[i].key != 0 {
+            i = (i + 1) & mask;
+        }
+        slots[i] = Slot { key: k, values: v };
+    }
+    slots
 }
 
 /// Classes up to which weights sit in the slots.
@@ -219,26 +250,29 @@ impl Weights {
     fn from_rows(classes: usize, scale: f32, rows: &[(u32, Vec<(u8, i16)>)]) -> Weights {
         // A load of at most 2/3 keeps linear probing short.
         let capacity = (rows.len() * 3 / 2 + 1).next_power_of_two().max(16);
-        let mut slots = huge_vec(capacity, Slot::default());
         let mask = capacity - 1;
         let mut entries = Vec::new();
-        for (k, row) in rows {
-            let mut i = *k as usize & mask;
-            while slots[i].key != 0 {
-                i = (i + 1) & mask;
-            }
-            slots[i].key = *k;
-            if classes <= DENSE {
-                for &(c, w) in row {
-                    slots[i].values[c as usize] = w;
-                }
-            } else {
-                let packed = ((entries.len() as u32) << 8) | row.len() as u32;
-                slots[i].values = [packed as i16, (packed >> 16) as i16, 0, 0];
+        let (mut dense, mut sparse) = (Vec::new(), Vec::new());
+        if classes <= DENSE {
+            dense = place(
+                capacity,
+                rows.iter().map(|(k, row)| {
+                    let mut v = [0i16; 4];
+                    for &(c, w) in row {
+                        v[c as usize] = w;
+                    }
+                    (*k, v)
+                }),
+            );
+        } else {
+            let mut packed = Vec::with_capacity(rows.len());
+            for (k, row) in rows {
+                packed.push((*k, ((entries.len() as u32) << 8) | row.len() as u32));
                 entries.extend_from_slice(row);
             }
+            sparse = place(capacity, packed.into_iter());
         }
-        Weights { classes, scale, slots, mask, entries }
+        Weights { classes, scale, dense, sparse, mask, entries }
     }
 
     /// Number of classes.
@@ -248,26 +282,11 @@ impl Weights {
 
     /// Number of features with weights.
     pub fn features(&self) -> usize {
-        self.slots.iter().filter(|s| s.key != 0).count()
-    }
-
-    fn find(&self, k: u32) -> Option<usize> {
-        let mut i = k as usize & self.mask;
-        loop {
-            let sk = self.slots[i].key;
-            if sk == k {
-                return Some(i);
-            }
-            if sk == 0 {
-                return None;
-            }
-            i = (i + 1) & self.mask;
-        }
+        self.dense.iter().filter(|s| s.key != 0).count() + self.sparse.iter().filter(|s| s.key != 0).count()
     }
 
     fn row(&self, i: usize) -> &[(u8, i16)] {
-        let v = self.slots[i].values;
-        let packed = (v[0] as u16 as u32) | ((v[1] as u16 as u32) << 16);
+        let packed = self.sparse[i].values;
         let start = (packed >> 8) as usize;
         &self.entries[start..start + (packed & 0xFF) as usize]
     }
@@ -280,42 +299,104 @@ impl Weights {
         #[cfg(target_arch = "x86_64")]
         for &f in features {
             let i = key(f) as usize & self.mask;
-            // SAFETY: prefetching is a hint; the pointer is within the slice.
+            // SAFETY: prefetching is a hint; both pointers are within their slices (one is
+            // empty: its pointer is not read).
             unsafe {
                 use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-                _mm_prefetch(self.slots.as_ptr().add(i) as *const i8, _MM_HINT_T0);
+                if self.dense.is_empty() {
+                    _mm_prefetch(self.sparse.as_ptr().add(i) as *const i8, _MM_HINT_T0);
+                } else {
+                    _mm_prefetch(self.dense.as_ptr().add(i) as *const i8, _MM_HINT_T0);
+                }
             }
         }
-        for &f in features {
-            let Some(i) = self.find(key(f)) else { continue };
-            if self.classes <= DENSE {
-                let v = self.slots[i].values;
+        if self.dense.is_empty() {
+            // Find the rows and touch them, then add them up: the rows' misses overlap too.
+            // Classes are bytes: sums in 256 cells need no bounds checks.
+            let mut sums = [0i32; 256];
+            let mut rows = [0u32; 64];
+            for chunk in features.chunks(rows.len()) {
+                let mut n = 0;
+                for &f in chunk {
+                    if let Some(i) = probe(&self.sparse, self.mask, key(f)) {
+                        let packed = self.sparse[i].values;
+                        #[cfg(target_arch = "x86_64")]
+                        // SAFETY: a hint; the row starts within the entries.
+                        unsafe {
+                            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+                            _mm_prefetch(self.entries.as_ptr().add((packed >> 8) as usize) as *const i8, _MM_HINT_T0);
+                        }
+                        rows[n] = packed;
+                        n += 1;
+                    }
+                }
+                for &packed in &rows[..n] {
+                    let start = (packed >> 8) as usize;
+                    for &(c, w) in &self.entries[start..start + (packed & 0xFF) as usize] {
+                        sums[c as usize] += i32::from(w);
+                    }
+                }
+            }
+            let n = scores.len().min(256);
+            scores[..n].copy_from_slice(&sums[..n]);
+        } else {
+            for &f in features {
+                let Some(i) = probe(&self.dense, self.mask, key(f)) else { continue };
+                let v = self.dense[i].values;
                 for c in 0..self.classes {
                     scores[c] += i32::from(v[c]);
-                }
-            } else {
-                for &(c, w) in self.row(i) {
-                    scores[c as usize] += i32::from(w);
                 }
             }
         }
     }
 
     fn rows(&self) -> Vec<(u32, Vec<(u8, i16)>)> {
-        let mut rows: Vec<(u32, Vec<(u8, i16)>)> = (0..self.slots.len())
-            .filter(|&i| self.slots[i].key != 0)
-            .map(|i| {
-                let v = self.slots[i].values;
-                let row = if self.classes <= DENSE {
-                    (0..self.classes).filter(|&c| v[c] != 0).map(|c| (c as u8, v[c])).collect()
-                } else {
-                    self.row(i).to_vec()
-                };
-                (self.slots[i].key, row)
-            })
-            .collect();
+        let dense = self.dense.iter().filter(|s| s.key != 0).map(|s| {
+            let v = s.values;
+            (s.key, (0..self.classes).filter(|&c| v[c] != 0).map(|c| (c as u8, v[c])).collect())
+        });
+        let sparse = (0..self.sparse.len())
+            .filter(|&i| self.sparse[i].key != 0)
+            .map(|i| (self.sparse[i].key, self.row(i).to_vec()));
+        let mut rows: Vec<(u32, Vec<(u8, i16)>)> = dense.chain(sparse).collect();
         rows.sort_unstable_by_key(|r| r.0);
         rows
+    }
+
+    /// The mean of models of the same classes (an ensemble folded into one table), requantised.
+    pub fn average(models: &[&Weights]) -> Weights {
+        let classes = models.first().map_or(1, |m| m.classes);
+        let mut sums: std::collections::BTreeMap<u32, Vec<(u8, f64)>> = std::collections::BTreeMap::new();
+        for m in models {
+            for (k, row) in m.rows() {
+                let entry = sums.entry(k).or_default();
+                for (c, q) in row {
+                    let w = f64::from(q) * f64::from(m.scale);
+                    match entry.iter_mut().find(|e| e.0 == c) {
+                        Some(e) => e.1 += w,
+                        None => entry.push((c, w)),
+                    }
+                }
+            }
+        }
+        let n = models.len().max(1) as f64;
+        let largest = sums.values().flatten().fold(0f64, |a, e| a.max((e.1 / n).abs()));
+        let scale = if largest > 0.0 { largest / f64::from(i16::MAX) } else { 1.0 };
+        let rows: Vec<(u32, Vec<(u8, i16)>)> = sums
+            .into_iter()
+            .map(|(k, mut row)| {
+                row.sort_by_key(|e| e.0);
+                (
+                    k,
+                    row.into_iter()
+                        .map(|(c, w)| (c, (w / n / scale).round() as i16))
+                        .filter(|e| e.1 != 0)
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .filter(|r| !r.1.is_empty())
+            .collect();
+        Weights::from_rows(classes, scale as f32, &rows)
     }
 
     /// The same model without weights under `min_units`.

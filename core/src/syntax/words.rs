@@ -34,6 +34,11 @@ pub fn normalized(form: &str) -> std::borrow::Cow<'_, str> {
         .into()
 }
 
+/// The word in lowercase, borrowed when it is already.
+pub fn lowercase(form: &str) -> std::borrow::Cow<'_, str> {
+    if form.chars().any(char::is_uppercase) { form.to_lowercase().into() } else { form.into() }
+}
+
 /// Where a word splits into a base and a clitic, as a byte offset into it.
 fn clitic_split(word: &str) -> Option<usize> {
     let lower = word.to_lowercase();
@@ -120,12 +125,10 @@ pub fn words(text: &str, tokens: &[Token]) -> Vec<WordSpan> {
                 }
             }
         }
-        if t.kind == TokenKind::Word {
-            if let Some(at) = clitic_split(form) {
-                out.push(WordSpan { start: t.start, end: t.start + at });
-                out.push(WordSpan { start: t.start + at, end: t.end });
-                continue;
-            }
+        if let Some(at) = clitic_split(form).filter(|_| t.kind == TokenKind::Word) {
+            out.push(WordSpan { start: t.start, end: t.start + at });
+            out.push(WordSpan { start: t.start + at, end: t.end });
+            continue;
         }
         out.push(WordSpan { start: t.start, end: t.end });
     }
