@@ -304,6 +304,29 @@ fn the_committed_model_keeps_its_accuracy_on_ewt_dev() {
 }
 
 #[test]
+fn the_committed_model_keeps_its_accuracy_on_news() {
+    // Our own news sentences (eval/syntax/news-dev.conllu), the text the coder reads.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../eval/syntax/news-dev.conllu");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let news = conllu::parse(&text, &path.display().to_string()).unwrap();
+    let model = SyntaxModel::embedded().unwrap();
+    let gold = evaluate::gold_words(model, &news);
+    let (raw, skipped) = evaluate::raw_text(model, &news);
+    assert_eq!(skipped, 0);
+    // Our tokenizer splits news as the treebank does.
+    assert!(raw.f1(raw.aligned) >= 99.5, "words {:.2}", raw.f1(raw.aligned));
+    for (name, got, floor) in [
+        ("UPOS", gold.f1(gold.upos), 96.5),
+        ("lemma", gold.f1(gold.lemma), 98.0),
+        ("UAS", gold.f1(gold.uas), 85.5),
+        ("LAS", gold.f1(gold.las), 83.5),
+        ("raw-text LAS", raw.f1(raw.las), 83.5),
+    ] {
+        assert!(got >= floor, "{name} {got:.2} under its floor {floor}");
+    }
+}
+
+#[test]
 fn training_is_deterministic_given_a_seed() {
     let train = treebank("dev").expect("../shared/corpus/ud-ewt/en_ewt-ud-dev.conllu");
     let part = &train[..300];
