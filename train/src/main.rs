@@ -5,6 +5,7 @@
 //! cargo run --release -p detente-train -- evaluate --split test  # UPOS, XPOS, lemma, UAS, LAS
 //! ```
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -73,7 +74,10 @@ fn read_split(treebank: &Path, split: &str) -> anyhow::Result<Vec<conllu::Senten
 }
 
 fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    // Written through a handle so a closed pipe (`| head`) is an error, not a panic.
+    let mut console = std::io::stdout().lock();
+    match cli.command {
         Command::Syntax { treebank, out, seed, tagger_epochs, parser_epochs, ensemble, two_pass } => {
             let sentences = read_split(&treebank, "train")?;
             let options =
@@ -87,12 +91,13 @@ fn main() -> anyhow::Result<()> {
             let bytes = model.to_bytes();
             std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
             let (tagger, parser, labeller) = model.sizes();
-            println!(
+            writeln!(
+                console,
                 "trained on {} sentences in {:.1} s; features: tagger {tagger}, parser {parser}, labeller {labeller}",
                 sentences.len(),
                 started.elapsed().as_secs_f64()
-            );
-            println!("wrote {} ({:.2} MB)", out.display(), bytes.len() as f64 / 1e6);
+            )?;
+            writeln!(console, "wrote {} ({:.2} MB)", out.display(), bytes.len() as f64 / 1e6)?;
         }
         Command::Evaluate { treebank, model, split, file } => {
             let started = Instant::now();
@@ -104,7 +109,7 @@ fn main() -> anyhow::Result<()> {
                 }
                 None => SyntaxModel::embedded()?,
             };
-            println!("model loaded in {:.3} s", started.elapsed().as_secs_f64());
+            writeln!(console, "model loaded in {:.3} s", started.elapsed().as_secs_f64())?;
             let (sentences, split) = match file {
                 Some(path) => {
                     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -115,17 +120,19 @@ fn main() -> anyhow::Result<()> {
             let started = Instant::now();
             let gold = evaluate::gold_words(model, &sentences);
             let elapsed = started.elapsed().as_secs_f64();
-            println!(
+            writeln!(
+                console,
                 "\n{split}, the treebank's words ({} sentences, {:.0} words/s):",
                 sentences.len(),
                 gold.gold_words as f64 / elapsed
-            );
-            print!("{gold}");
+            )?;
+            write!(console, "{gold}")?;
             let (raw, skipped) = evaluate::raw_text(model, &sentences);
-            println!(
+            writeln!(
+                console,
                 "\n{split}, from raw text through detente's tokenizer (F1; {skipped} sentences without text skipped):"
-            );
-            print!("{raw}");
+            )?;
+            write!(console, "{raw}")?;
         }
     }
     Ok(())
