@@ -64,6 +64,9 @@ pub enum Command {
     Code(CodeArgs),
     /// Code and store documents with their events (idempotent; --recode after a lexicon change).
     Ingest(IngestArgs),
+    /// Tag, lemmatize and parse English text: CoNLL-U, one block per sentence (UD relations,
+    /// UPOS and Penn Treebank tags), from detente's own model trained on UD English EWT.
+    Parse(ParseArgs),
     /// The relation series of two actors, period by period.
     #[command(after_long_help = columns_help(columns::SERIES))]
     Relation(RelationArgs),
@@ -294,6 +297,13 @@ pub struct CodeArgs {
     /// Print how each sentence was coded (actors, events, rules) on stderr.
     #[arg(long)]
     pub explain: bool,
+}
+
+/// Arguments of `parse`.
+#[derive(Debug, Args)]
+pub struct ParseArgs {
+    /// The text file, or `-` for standard input.
+    pub file: String,
 }
 
 /// Arguments of `ingest`.
@@ -615,6 +625,12 @@ pub fn run(cli: Cli) -> Result<()> {
                 _ => CSV_COLUMNS,
             };
             write_rows(&mut out, format, &rows, cols)?;
+        }
+        Command::Parse(a) => {
+            let (text, _) = read_input(&a.file)?;
+            let conllu = detente_core::syntax::to_conllu(&text)?;
+            std::io::Write::write_all(&mut out, conllu.as_bytes())
+                .map_err(|e| detente_core::Error::io("<stdout>", e))?;
         }
         Command::Ingest(a) => {
             let plain = PlainText { published: date(&a.published, "published")?, doc_id: a.doc_id.clone() };

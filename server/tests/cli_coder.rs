@@ -143,3 +143,32 @@ fn ingest_is_idempotent_and_recode_replaces_events() {
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("document `nope` not found"), "{}", err(&o));
 }
+
+#[test]
+fn parse_prints_conllu_and_explain_prints_the_trees() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let o = detente(dir.path(), &["parse", "-"], Some(TEXT));
+    assert!(o.status.success(), "{}", err(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let blocks: Vec<&str> = out.split("\n\n").filter(|b| !b.trim().is_empty()).collect();
+    assert_eq!(blocks.len(), 2, "{out}");
+    assert!(blocks[1].starts_with("# sent_id = 2\n# text = The Arab League invited Syria to its summit."));
+    // "invited" is the root; Syria its object.
+    let line = |form: &str| {
+        blocks[1].lines().find(|l| l.split('\t').nth(1) == Some(form)).map(|l| l.split('\t').collect::<Vec<_>>())
+    };
+    let invited = line("invited").expect("invited");
+    assert_eq!((invited[6], invited[7]), ("0", "root"));
+    let syria = line("Syria").expect("Syria");
+    assert_eq!((syria[6], syria[7]), (invited[0], "obj"));
+    // Nothing was written to the store.
+    assert!(!dir.path().join("catalog.sqlite").exists());
+
+    let o = detente(dir.path(), &["code", "--explain", "--published", "2023-05-11", "-"], Some(TEXT));
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(err(&o).contains("| 1\tSyria\tSyria\tPROPN\tNNP\t"), "{}", err(&o));
+
+    let o = detente(dir.path(), &["parse", "no-such-file.txt"], None);
+    assert!(!o.status.success());
+    assert!(err(&o).contains("no-such-file.txt"), "{}", err(&o));
+}

@@ -88,6 +88,37 @@ impl ParsedSentence<'_> {
     }
 }
 
+/// Splits `text` into sentences and analyses them with the embedded model, as CoNLL-U: a
+/// `# sent_id` and `# text` per sentence, then ID, FORM, LEMMA, UPOS, XPOS, FEATS (`_`), HEAD,
+/// DEPREL, DEPS (`_`) and MISC (`SpaceAfter=No` where no space follows).
+pub fn to_conllu(text: &str) -> Result<String> {
+    let model = SyntaxModel::embedded()?;
+    let mut out = String::new();
+    for (i, s) in model.parse_text(text).iter().enumerate() {
+        let shown: String = text[s.start..s.end].split_whitespace().collect::<Vec<_>>().join(" ");
+        let _ = writeln!(out, "# sent_id = {}\n# text = {shown}", i + 1);
+        for (j, w) in s.words.iter().enumerate() {
+            let joined = s.words.get(j + 1).is_some_and(|next| next.start == w.end);
+            let misc = if joined { "SpaceAfter=No" } else { "_" };
+            // A form or lemma with a tab or newline would break the columns.
+            let clean = |v: &str| v.replace(['\t', '\n', '\r'], " ");
+            let _ = writeln!(
+                out,
+                "{}\t{}\t{}\t{}\t{}\t_\t{}\t{}\t_\t{misc}",
+                j + 1,
+                clean(&w.form),
+                clean(&w.lemma),
+                w.upos,
+                w.xpos,
+                w.head,
+                w.deprel
+            );
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
 /// The embedded model file: trained on UD English EWT (CC BY-SA 4.0).
 static EMBEDDED: &[u8] = include_bytes!("../../data/syntax/en_ewt.model");
 

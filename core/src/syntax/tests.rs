@@ -360,3 +360,21 @@ fn two_pass_ensembles_train_round_trip_and_tag() {
     assert_eq!(words[7].upos, "PUNCT");
     assert_eq!(words.iter().filter(|w| w.head == 0).count(), 1);
 }
+
+#[test]
+fn conllu_output_reads_back_as_the_same_trees() {
+    let text = "Egypt hosted talks on the ceasefire.\n\nAnkara said it wouldn't lift restrictions.";
+    let conllu = to_conllu(text).unwrap();
+    let back = conllu::parse(&conllu, "out.conllu").unwrap();
+    assert_eq!(back.len(), 2);
+    assert_eq!(back[1].text.as_deref(), Some("Ankara said it wouldn't lift restrictions."));
+    let forms: Vec<&str> = back[1].words.iter().map(|w| w.form.as_str()).collect();
+    assert_eq!(forms, ["Ankara", "said", "it", "would", "n't", "lift", "restrictions", "."]);
+    // "would" runs into "n't", and the words give the text back.
+    assert!(back[1].words[3].no_space_after);
+    let parsed = SyntaxModel::embedded().unwrap().parse_text(text);
+    for (b, p) in back.iter().zip(&parsed) {
+        let heads: Vec<usize> = b.words.iter().map(|w| w.head).collect();
+        assert_eq!(heads, p.words.iter().map(|w| w.head).collect::<Vec<_>>());
+    }
+}
