@@ -125,6 +125,11 @@ static EMBEDDED: &[u8] = include_bytes!("../../data/syntax/en_ewt.model");
 /// Words longer than this are cut for hashing: a 10,000-character "word" costs what 64 do.
 const MAX_WORD_CHARS: usize = 64;
 
+/// A coarse tag's atom in parser features.
+pub(crate) fn weights_atom(upos: &str) -> u64 {
+    weights::atom(upos) ^ 0x0C0A_25E0
+}
+
 /// The tag class's atom in parser features.
 pub(crate) fn tag_atom_of(t: u8) -> u64 {
     0x7A61_0000 + u64::from(t)
@@ -202,7 +207,7 @@ impl SyntaxModel {
         let atoms: Vec<WordAtoms> = normal.iter().zip(&lower).map(|(f, l)| WordAtoms::new(f, l, gazetteer)).collect();
         let tags = self.tagger.tag(&atoms, &lower);
         let parse_atoms: Vec<ParseAtoms> =
-            atoms.iter().zip(&tags).map(|(a, &t)| ParseAtoms { word: a.lower, tag: tag_atom_of(t) }).collect();
+            atoms.iter().zip(&tags).zip(&lower).map(|((a, &t), l)| self.parse_atoms(a, t, l)).collect();
         let arcs = self.parser.parse(&parse_atoms);
         forms
             .iter()
@@ -222,6 +227,15 @@ impl SyntaxModel {
                 }
             })
             .collect()
+    }
+
+    fn parse_atoms(&self, a: &WordAtoms, t: u8, lower: &str) -> ParseAtoms {
+        ParseAtoms {
+            word: a.lower,
+            tag: tag_atom_of(t),
+            upos: weights_atom(self.tagger.names(t).0),
+            comma: matches!(lower, "," | ";"),
+        }
     }
 
     /// Analyses the words of one sentence of `text` (from [`words::words`]).

@@ -24,10 +24,14 @@ const ABSENT: u64 = 0x3C3C_0001;
 pub(crate) struct ParseAtoms {
     pub word: u64,
     pub tag: u64,
+    /// The coarse (UPOS) part of the tag.
+    pub upos: u64,
+    /// A comma or semicolon: clause and conjunct boundaries.
+    pub comma: bool,
 }
 
 /// The root token's atoms (it sits at the end of the buffer).
-const ROOT: ParseAtoms = ParseAtoms { word: 0x3C3C_0002, tag: 0x3C3C_0003 };
+const ROOT: ParseAtoms = ParseAtoms { word: 0x3C3C_0002, tag: 0x3C3C_0003, upos: 0x3C3C_0004, comma: false };
 
 /// A parser state: stack, buffer front, arcs so far and what features read of them.
 struct State {
@@ -44,11 +48,23 @@ struct State {
     left_labels: Vec<u128>,
     right_labels: Vec<u128>,
     in_stack: Vec<bool>,
+    /// Commas before each position (and the root's): `commas[j] - commas[i]` lie in `i..j`.
+    commas: Vec<u16>,
 }
 
 impl State {
-    fn new(n: usize) -> State {
+    fn new(words: &[ParseAtoms]) -> State {
+        let n = words.len();
+        let mut commas = Vec::with_capacity(n + 2);
+        let mut c = 0u16;
+        commas.push(0);
+        for w in words {
+            c = c.saturating_add(u16::from(w.comma));
+            commas.push(c);
+        }
+        commas.push(c);
         State {
+            commas,
             n,
             stack: Vec::with_capacity(n),
             front: 0,
@@ -192,7 +208,7 @@ fn features(st: &State, words: &[ParseAtoms], out: &mut Vec<u64>) {
     out.clear();
     let atoms = |i: usize| -> ParseAtoms {
         if i == NO {
-            ParseAtoms { word: ABSENT, tag: ABSENT }
+            ParseAtoms { word: ABSENT, tag: ABSENT, upos: ABSENT, comma: false }
         } else if i == st.n {
             ROOT
         } else {
@@ -311,6 +327,17 @@ fn features(st: &State, words: &[ParseAtoms], out: &mut Vec<u64>) {
     let a_s1 = atoms(s1);
     f(72, &[a_s1.tag, s0p, n0p]);
     f(73, &[a_s1.word, a_s1.tag]);
+    // Coarse tags, and the commas between the top of the stack and the front of the buffer.
+    let commas = if s0 == NO { ABSENT } else { u64::from((st.commas[n0] - st.commas[s0 + 1]).min(2)) };
+    let (s0u, n0u) = (a_s0.upos, a_n0.upos);
+    f(74, &[s0u, n0u]);
+    f(75, &[s0u, n0u, a_n1.upos]);
+    f(76, &[a_s1.upos, s0u, n0u]);
+    f(77, &[s0u, n0u, commas]);
+    f(78, &[s0p, n0p, commas]);
+    f(79, &[commas, d]);
+    f(80, &[s0w, n0u]);
+    f(81, &[s0u, n0w]);
 }
 
 /// The labeller's features of an arc h → d being made in state `st`.
@@ -318,7 +345,7 @@ fn label_features(st: &State, words: &[ParseAtoms], h: usize, d: usize, out: &mu
     out.clear();
     let atoms = |i: usize| -> ParseAtoms {
         if i == NO || i > st.n {
-            ParseAtoms { word: ABSENT, tag: ABSENT }
+            ParseAtoms { word: ABSENT, tag: ABSENT, upos: ABSENT, comma: false }
         } else if i == st.n {
             ROOT
         } else {
@@ -380,7 +407,7 @@ impl Parser {
     /// Parses a tagged sentence.
     pub fn parse(&self, words: &[ParseAtoms]) -> Vec<Arc> {
         let n = words.len();
-        let mut st = State::new(n);
+        let mut st = State::new(words);
         let mut feats = Vec::with_capacity(80);
         let mut scores = [0i32; TRANSITIONS];
         let mut label_scores = vec![0i32; self.labels.len()];
@@ -533,7 +560,7 @@ pub(crate) fn train(
         for &e in &order {
             let ex = &examples[e];
             let n = ex.atoms.len();
-            let mut st = State::new(n);
+            let mut st = State::new(&ex.atoms);
             while !st.done() {
                 let valid: [bool; TRANSITIONS] = std::array::from_fn(|t| st.valid(t));
                 let costs: [u32; TRANSITIONS] =

@@ -161,7 +161,18 @@ pub fn train(
         .map(|((s, e), p)| {
             let n = s.words.len();
             ParseExample {
-                atoms: e.atoms.iter().zip(p).map(|(a, &t)| ParseAtoms { word: a.lower, tag: tag_atom_of(t) }).collect(),
+                atoms: e
+                    .atoms
+                    .iter()
+                    .zip(p)
+                    .zip(&e.lower)
+                    .map(|((a, &t), l)| ParseAtoms {
+                        word: a.lower,
+                        tag: tag_atom_of(t),
+                        upos: super::weights_atom(&tags[t as usize].0),
+                        comma: matches!(l.as_str(), "," | ";"),
+                    })
+                    .collect(),
                 heads: s.words.iter().map(|w| if w.head == 0 { n } else { w.head - 1 }).collect(),
                 labels: s.words.iter().map(|w| label_index(&w.deprel)).collect(),
             }
