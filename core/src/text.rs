@@ -37,7 +37,8 @@ pub struct Token {
     pub hyphen_before: bool,
 }
 
-fn is_apostrophe(c: char) -> bool {
+/// An apostrophe in any of its typographic forms.
+pub(crate) fn is_apostrophe(c: char) -> bool {
     matches!(c, '\'' | '’' | '‘' | 'ʼ' | '`')
 }
 

@@ -22,11 +22,10 @@ fn news_sentences(root: &Path) -> Vec<String> {
         .unwrap_or_default();
     files.sort();
     for f in files {
-        let text = std::fs::read_to_string(&f).ok();
-        if let Some(t) =
-            text.as_deref().and_then(|s| s.split("\"text\": \"").nth(1)).and_then(|t| t.split("\"\n").next())
-        {
-            texts.push(t.replace("\\n", "\n").replace("\\\"", "\""));
+        let article: Option<serde_json::Value> =
+            std::fs::read_to_string(&f).ok().and_then(|s| serde_json::from_str(&s).ok());
+        if let Some(text) = article.as_ref().and_then(|a| a["document"]["text"].as_str()) {
+            texts.push(text.to_string());
         }
     }
     for f in ["examples/moscow-talks-2023.txt", "examples/moscow-defence-2022.txt"] {

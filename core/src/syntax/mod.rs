@@ -78,42 +78,39 @@ pub struct ParsedSentence<'m> {
 }
 
 impl ParsedSentence<'_> {
-    /// The sentence in CoNLL-U-like columns: ID, FORM, LEMMA, UPOS, XPOS, HEAD, DEPREL.
+    /// The sentence's word lines in CoNLL-U: ID, FORM, LEMMA, UPOS, XPOS, FEATS (`_`), HEAD,
+    /// DEPREL, DEPS (`_`) and MISC (`SpaceAfter=No` where no space follows).
     pub fn to_conllu(&self) -> String {
-        let mut s = String::new();
-        for (i, w) in self.words.iter().enumerate() {
-            let _ = writeln!(s, "{}\t{}\t{}\t{}\t{}\t{}\t{}", i + 1, w.form, w.lemma, w.upos, w.xpos, w.head, w.deprel);
-        }
-        s
-    }
-}
-
-/// Splits `text` into sentences and analyses them with the embedded model, as CoNLL-U: a
-/// `# sent_id` and `# text` per sentence, then ID, FORM, LEMMA, UPOS, XPOS, FEATS (`_`), HEAD,
-/// DEPREL, DEPS (`_`) and MISC (`SpaceAfter=No` where no space follows).
-pub fn to_conllu(text: &str) -> Result<String> {
-    let model = SyntaxModel::embedded()?;
-    let mut out = String::new();
-    for (i, s) in model.parse_text(text).iter().enumerate() {
-        let shown: String = text[s.start..s.end].split_whitespace().collect::<Vec<_>>().join(" ");
-        let _ = writeln!(out, "# sent_id = {}\n# text = {shown}", i + 1);
-        for (j, w) in s.words.iter().enumerate() {
-            let joined = s.words.get(j + 1).is_some_and(|next| next.start == w.end);
+        let mut out = String::new();
+        // A form or lemma with a tab or newline would break the columns.
+        let clean = |v: &str| v.replace(['\t', '\n', '\r'], " ");
+        for (j, w) in self.words.iter().enumerate() {
+            let joined = self.words.get(j + 1).is_some_and(|next| next.start == w.end);
             let misc = if joined { "SpaceAfter=No" } else { "_" };
-            // A form or lemma with a tab or newline would break the columns.
-            let clean = |v: &str| v.replace(['\t', '\n', '\r'], " ");
+            let (form, lemma) = (clean(&w.form), clean(&w.lemma));
             let _ = writeln!(
                 out,
-                "{}\t{}\t{}\t{}\t{}\t_\t{}\t{}\t_\t{misc}",
+                "{}\t{form}\t{lemma}\t{}\t{}\t_\t{}\t{}\t_\t{misc}",
                 j + 1,
-                clean(&w.form),
-                clean(&w.lemma),
                 w.upos,
                 w.xpos,
                 w.head,
                 w.deprel
             );
         }
+        out
+    }
+}
+
+/// Splits `text` into sentences and analyses them with the embedded model, as CoNLL-U: a
+/// `# sent_id` and `# text` per sentence, then its words ([`ParsedSentence::to_conllu`]).
+pub fn to_conllu(text: &str) -> Result<String> {
+    let model = SyntaxModel::embedded()?;
+    let mut out = String::new();
+    for (i, s) in model.parse_text(text).iter().enumerate() {
+        let shown: String = text[s.start..s.end].split_whitespace().collect::<Vec<_>>().join(" ");
+        let _ = writeln!(out, "# sent_id = {}\n# text = {shown}", i + 1);
+        out.push_str(&s.to_conllu());
         out.push('\n');
     }
     Ok(out)
@@ -176,16 +173,6 @@ impl SyntaxModel {
         w.into_file()
     }
 
-    /// The model without weights under `min_units` (of 32,767 for the largest), in the tagger,
-    /// the parser and the labeller.
-    pub fn pruned(&self, min_units: [i16; 3]) -> SyntaxModel {
-        SyntaxModel {
-            tagger: self.tagger.pruned(min_units[0]),
-            lemmatizer: self.lemmatizer.clone(),
-            parser: self.parser.pruned(min_units[1], min_units[2]),
-        }
-    }
-
     /// Sizes: (tagger features, parser transition features, labeller features).
     pub fn sizes(&self) -> (usize, usize, usize) {
         let (t, l) = self.parser.features();
@@ -219,7 +206,8 @@ impl SyntaxModel {
                     start: 0,
                     end: 0,
                     form: f.to_string(),
-                    lemma: self.lemmatizer.lemma(f, t),
+                    // The treebank's apostrophes and quotes are ASCII: "n’t" has the lemma of "n't".
+                    lemma: self.lemmatizer.lemma(&words::normalized(f), t),
                     upos,
                     xpos,
                     head: a.head,

@@ -6,6 +6,9 @@ use std::io::{Read, Write};
 
 use crate::error::{Error, Result};
 
+/// Words with a byte each (a tag, a set of flags), as the tagger keeps them.
+pub type WordMap = std::collections::HashMap<String, u8, ahash::RandomState>;
+
 /// The file's first bytes (with the format's version).
 pub const MAGIC: &[u8] = b"detente-syntax 1\n";
 
@@ -44,6 +47,16 @@ impl Writer {
     pub fn str(&mut self, s: &str) {
         self.varint(s.len() as u64);
         self.buf.extend_from_slice(s.as_bytes());
+    }
+    /// A word map, in word order (the file does not depend on the map's hashing).
+    pub fn word_map(&mut self, map: &WordMap) {
+        let mut words: Vec<(&String, &u8)> = map.iter().collect();
+        words.sort();
+        self.varint(words.len() as u64);
+        for (w, v) in words {
+            self.str(w);
+            self.u8(*v);
+        }
     }
     /// The raw body.
     #[cfg(test)]
@@ -148,6 +161,20 @@ impl<'a> Reader<'a> {
             return Err(self.corrupt("count larger than the file"));
         }
         Ok(n)
+    }
+    /// A word map written by [`Writer::word_map`]; every value must be under `limit`.
+    pub fn word_map(&mut self, limit: usize) -> Result<WordMap> {
+        let n = self.count(2)?;
+        let mut map = WordMap::with_capacity_and_hasher(n, ahash::RandomState::new());
+        for _ in 0..n {
+            let w = self.str()?;
+            let v = self.u8()?;
+            if usize::from(v) >= limit {
+                return Err(self.corrupt("word map value out of range"));
+            }
+            map.insert(w, v);
+        }
+        Ok(map)
     }
     /// True when everything was read.
     pub fn at_end(&self) -> bool {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use arrow_array::{ArrayRef, RecordBatch, StringArray, UInt32Array};
 use arrow_schema::{Field, Schema};
 
-use super::SyntaxModel;
+use super::{ParsedWord, SyntaxModel};
 use crate::error::{Error, Result};
 use crate::text::CharOffsets;
 
@@ -27,57 +27,39 @@ pub const COLUMNS: &[(&str, &str)] = &[
 /// Splits `text` into sentences and words, analyses them with the embedded model and returns one
 /// row per word (see [`COLUMNS`]).
 pub fn parse_table(text: &str) -> Result<RecordBatch> {
+    // Indices and character offsets are all under the text's length in bytes.
+    if u32::try_from(text.len()).is_err() {
+        return Err(Error::Invalid {
+            location: Default::default(),
+            message: "text too long to parse into a table (over 4 GB)".into(),
+        });
+    }
     let model = SyntaxModel::embedded()?;
     let sentences = model.parse_text(text);
     let offsets = CharOffsets::new(text);
-    let n: usize = sentences.iter().map(|s| s.words.len()).sum();
-    let (mut sentence, mut id, mut head, mut start, mut end) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let (mut form, mut lemma, mut upos, mut xpos, mut deprel) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let count = |v: usize| {
-        u32::try_from(v).map_err(|_| Error::Invalid {
-            location: Default::default(),
-            message: "text too long to parse into a table (over 4 G characters)".into(),
-        })
+    // (sentence, id, word) per row.
+    let rows: Vec<(usize, usize, &ParsedWord)> = sentences
+        .iter()
+        .enumerate()
+        .flat_map(|(si, s)| s.words.iter().enumerate().map(move |(wi, w)| (si, wi + 1, w)))
+        .collect();
+    let u32s = |f: &dyn Fn(&(usize, usize, &ParsedWord)) -> usize| {
+        Arc::new(rows.iter().map(|r| f(r) as u32).collect::<UInt32Array>()) as ArrayRef
     };
-    for (si, s) in sentences.iter().enumerate() {
-        for (wi, w) in s.words.iter().enumerate() {
-            sentence.push(count(si)?);
-            id.push(count(wi + 1)?);
-            head.push(count(w.head)?);
-            start.push(count(offsets.char_index(w.start))?);
-            end.push(count(offsets.char_index(w.end))?);
-            form.push(w.form.as_str());
-            lemma.push(w.lemma.as_str());
-            upos.push(w.upos);
-            xpos.push(w.xpos);
-            deprel.push(w.deprel);
-        }
-    }
-    let u32s = |v: Vec<u32>| Arc::new(UInt32Array::from(v)) as ArrayRef;
-    let strs = |v: Vec<&str>| Arc::new(StringArray::from(v)) as ArrayRef;
+    let strs = |f: &dyn for<'w> Fn(&'w ParsedWord) -> &'w str| {
+        Arc::new(rows.iter().map(|r| Some(f(r.2))).collect::<StringArray>()) as ArrayRef
+    };
     let columns = vec![
-        u32s(sentence),
-        u32s(id),
-        strs(form),
-        strs(lemma),
-        strs(upos),
-        strs(xpos),
-        u32s(head),
-        strs(deprel),
-        u32s(start),
-        u32s(end),
+        u32s(&|r| r.0),
+        u32s(&|r| r.1),
+        strs(&|w| &w.form),
+        strs(&|w| &w.lemma),
+        strs(&|w| w.upos),
+        strs(&|w| w.xpos),
+        u32s(&|r| r.2.head),
+        strs(&|w| w.deprel),
+        u32s(&|r| offsets.char_index(r.2.start)),
+        u32s(&|r| offsets.char_index(r.2.end)),
     ];
     let schema = Schema::new(
         COLUMNS

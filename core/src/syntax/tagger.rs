@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use super::model_file::{Reader, Writer};
+use super::model_file::{Reader, WordMap, Writer};
 use super::weights::{Perceptron, Weights, atom, feature};
 use crate::Result;
 
@@ -92,7 +92,7 @@ pub struct Tagger {
     /// (what follows decides "that", "before", a participle).
     right: Option<Weights>,
     /// Lowercase forms the treebank tags one way, with that tag.
-    known: HashMap<String, u8, ahash::RandomState>,
+    known: WordMap,
     /// Words of the actor dictionary's names.
     pub(crate) gazetteer: Gazetteer,
 }
@@ -102,7 +102,7 @@ pub struct Tagger {
 /// saw. Kept in the model file, so a model tags the same whatever dictionary is loaded.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Gazetteer {
-    words: HashMap<String, u8, ahash::RandomState>,
+    words: WordMap,
 }
 
 /// A gazetteer bit: a word of a name.
@@ -113,7 +113,7 @@ const DEMONYM: u8 = 2;
 impl Gazetteer {
     /// From actor dictionary files (`code, kind, names…` lines, names `; `-separated).
     pub fn from_actor_files(files: &[&str]) -> Gazetteer {
-        let mut words: HashMap<String, u8, ahash::RandomState> = HashMap::default();
+        let mut words = WordMap::default();
         for file in files {
             for line in file.lines().filter(|l| !l.starts_with('#')) {
                 let cols: Vec<&str> = line.split('\t').collect();
@@ -139,23 +139,11 @@ impl Gazetteer {
     }
 
     fn write(&self, out: &mut Writer) {
-        let mut words: Vec<(&String, &u8)> = self.words.iter().collect();
-        words.sort();
-        out.varint(words.len() as u64);
-        for (w, b) in words {
-            out.str(w);
-            out.u8(*b);
-        }
+        out.word_map(&self.words);
     }
 
     fn read(input: &mut Reader) -> Result<Gazetteer> {
-        let n = input.count(2)?;
-        let mut words = HashMap::with_capacity_and_hasher(n, ahash::RandomState::new());
-        for _ in 0..n {
-            let w = input.str()?;
-            words.insert(w, input.u8()?);
-        }
-        Ok(Gazetteer { words })
+        Ok(Gazetteer { words: input.word_map(usize::from(NAME | DEMONYM) + 1)? })
     }
 }
 
@@ -291,13 +279,7 @@ impl Tagger {
             out.str(x);
         }
         self.gazetteer.write(out);
-        let mut known: Vec<(&String, &u8)> = self.known.iter().collect();
-        known.sort();
-        out.varint(known.len() as u64);
-        for (w, t) in known {
-            out.str(w);
-            out.u8(*t);
-        }
+        out.word_map(&self.known);
         self.weights.write(out);
         match &self.right {
             Some(r) => {
@@ -315,16 +297,7 @@ impl Tagger {
             tags.push((input.str()?, input.str()?));
         }
         let gazetteer = Gazetteer::read(input)?;
-        let k = input.count(2)?;
-        let mut known = HashMap::with_capacity_and_hasher(k, ahash::RandomState::new());
-        for _ in 0..k {
-            let w = input.str()?;
-            let t = input.u8()?;
-            if t as usize >= n {
-                return Err(input.corrupt("tag out of range"));
-            }
-            known.insert(w, t);
-        }
+        let known = input.word_map(n)?;
         let weights = Weights::read(input)?;
         let right = match input.u8()? {
             0 => None,
@@ -373,7 +346,7 @@ pub(crate) fn train(
 /// Trains one pass; `ahead` gives, per example, an earlier pass's tags (from a tagger that
 /// never saw the example, as at run time).
 fn train_pass(
-    known: &HashMap<String, u8, ahash::RandomState>,
+    known: &WordMap,
     classes: usize,
     examples: &[TagExample],
     ahead: Option<&[Vec<u8>]>,
@@ -414,7 +387,7 @@ fn train_pass(
 }
 
 /// Words seen at least 20 times with one tag in at least 99.5% of them.
-fn tag_dictionary(examples: &[TagExample], classes: usize) -> HashMap<String, u8, ahash::RandomState> {
+fn tag_dictionary(examples: &[TagExample], classes: usize) -> WordMap {
     let mut counts: HashMap<&str, Vec<u32>> = HashMap::new();
     for ex in examples {
         for (w, &t) in ex.lower.iter().zip(&ex.gold) {

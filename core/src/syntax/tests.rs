@@ -279,79 +279,75 @@ fn the_model_file_round_trips_and_damage_is_an_error() {
     assert!(e.to_string().contains("half.model"), "{e}");
 }
 
-fn treebank(split: &str) -> Option<Vec<conllu::Sentence>> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../../shared/corpus/ud-ewt/en_ewt-ud-{split}.conllu"));
-    let text = std::fs::read_to_string(&path).ok()?;
-    Some(conllu::parse(&text, &path.display().to_string()).unwrap())
+/// A CoNLL-U file under the repository's parent (`../shared/…`) or root (`eval/…`).
+fn read_conllu(relative: &str) -> Vec<conllu::Sentence> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(relative);
+    // The material is there in CI; its absence is a failure, not a skip.
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    conllu::parse(&text, &path.display().to_string()).unwrap()
+}
+
+fn ewt_dev() -> Vec<conllu::Sentence> {
+    read_conllu("../shared/corpus/ud-ewt/en_ewt-ud-dev.conllu")
+}
+
+fn assert_floors(scores: &[(&str, f64, f64)]) {
+    for &(name, got, floor) in scores {
+        assert!(got >= floor, "{name} {got:.2} under its floor {floor}");
+    }
+}
+
+/// A small model: 300 sentences of EWT dev, two epochs, two folds.
+fn train_small(options: train::TrainOptions) -> SyntaxModel {
+    let gazetteer = Gazetteer::from_actor_files(&crate::actors::builtin_tables());
+    let options = train::TrainOptions { tagger_epochs: 2, parser_epochs: 2, folds: 2, ..options };
+    train::train(&ewt_dev()[..300], &gazetteer, &options, &mut |_| {})
 }
 
 #[test]
 fn the_committed_model_keeps_its_accuracy_on_ewt_dev() {
-    // The treebank is in ../shared, there in CI; its absence is a failure, not a skip.
-    let dev = treebank("dev").expect("../shared/corpus/ud-ewt/en_ewt-ud-dev.conllu");
-    let s = evaluate::gold_words(SyntaxModel::embedded().unwrap(), &dev);
-    // Floors a little under what the committed model reaches (see core/data/syntax/README.md).
-    for (name, got, floor) in [
+    let s = evaluate::gold_words(SyntaxModel::embedded().unwrap(), &ewt_dev());
+    // Floors a little under what the committed model reaches (the README's table).
+    assert_floors(&[
         ("UPOS", s.f1(s.upos), 94.8),
         ("XPOS", s.f1(s.xpos), 94.2),
         ("lemma", s.f1(s.lemma), 96.7),
         ("UAS", s.f1(s.uas), 83.8),
         ("LAS", s.f1(s.las), 80.2),
-    ] {
-        assert!(got >= floor, "{name} {got:.2} under its floor {floor}");
-    }
+    ]);
 }
 
 #[test]
 fn the_committed_model_keeps_its_accuracy_on_news() {
     // Our own news sentences (eval/syntax/news-dev.conllu), the text the coder reads.
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../eval/syntax/news-dev.conllu");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let news = conllu::parse(&text, &path.display().to_string()).unwrap();
+    let news = read_conllu("eval/syntax/news-dev.conllu");
     let model = SyntaxModel::embedded().unwrap();
     let gold = evaluate::gold_words(model, &news);
     let (raw, skipped) = evaluate::raw_text(model, &news);
     assert_eq!(skipped, 0);
     // Our tokenizer splits news as the treebank does.
     assert!(raw.f1(raw.aligned) >= 99.5, "words {:.2}", raw.f1(raw.aligned));
-    for (name, got, floor) in [
+    assert_floors(&[
         ("UPOS", gold.f1(gold.upos), 96.5),
         ("lemma", gold.f1(gold.lemma), 98.0),
         ("UAS", gold.f1(gold.uas), 85.5),
         ("LAS", gold.f1(gold.las), 83.5),
         ("raw-text LAS", raw.f1(raw.las), 83.5),
-    ] {
-        assert!(got >= floor, "{name} {got:.2} under its floor {floor}");
-    }
+    ]);
 }
 
 #[test]
 fn training_is_deterministic_given_a_seed() {
-    let train = treebank("dev").expect("../shared/corpus/ud-ewt/en_ewt-ud-dev.conllu");
-    let part = &train[..300];
-    let gazetteer = Gazetteer::from_actor_files(&crate::actors::builtin_tables());
-    let options = train::TrainOptions { tagger_epochs: 2, parser_epochs: 2, folds: 2, ..Default::default() };
-    let a = train::train(part, &gazetteer, &options, &mut |_| {}).to_bytes();
-    let b = train::train(part, &gazetteer, &options, &mut |_| {}).to_bytes();
+    let a = train_small(Default::default()).to_bytes();
+    let b = train_small(Default::default()).to_bytes();
     assert!(a == b, "two trainings with one seed differ");
-    let c = train::train(part, &gazetteer, &train::TrainOptions { seed: 2, ..options }, &mut |_| {}).to_bytes();
+    let c = train_small(train::TrainOptions { seed: 2, ..Default::default() }).to_bytes();
     assert!(a != c, "the seed changes nothing");
 }
 
 #[test]
 fn two_pass_ensembles_train_round_trip_and_tag() {
-    let dev = treebank("dev").expect("../shared/corpus/ud-ewt/en_ewt-ud-dev.conllu");
-    let gazetteer = Gazetteer::from_actor_files(&crate::actors::builtin_tables());
-    let options = train::TrainOptions {
-        tagger_epochs: 2,
-        parser_epochs: 2,
-        folds: 2,
-        ensemble: 2,
-        two_pass: true,
-        ..Default::default()
-    };
-    let model = train::train(&dev[..300], &gazetteer, &options, &mut |_| {});
+    let model = train_small(train::TrainOptions { ensemble: 2, two_pass: true, ..Default::default() });
     let back = SyntaxModel::from_bytes(&model.to_bytes(), "two-pass").unwrap();
     assert_eq!(back, model);
     // Trained on 300 sentences, it still tags their commonest words right.

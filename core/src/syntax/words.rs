@@ -4,7 +4,7 @@
 //! prefix ("post-war", "e-mail"), abbreviations kept with their dot ("Mr.", "Inc."), and runs
 //! of dots, dashes, "!" and "?" kept as one word ("...", "?!").
 
-use crate::text::{Token, TokenKind};
+use crate::text::{Token, TokenKind, is_apostrophe};
 
 /// A word's byte range in the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,13 +15,10 @@ pub struct WordSpan {
     pub end: usize,
 }
 
-fn is_apostrophe(c: char) -> bool {
-    matches!(c, '\'' | '’' | '‘' | 'ʼ' | '`')
-}
-
 /// The form the models read: typographic apostrophes and quotes as ASCII.
 pub fn normalized(form: &str) -> std::borrow::Cow<'_, str> {
-    if form.is_ascii() {
+    const TYPOGRAPHIC: [char; 6] = ['’', '‘', 'ʼ', '“', '”', '„'];
+    if !form.contains(TYPOGRAPHIC) {
         return form.into();
     }
     form.chars()
