@@ -679,17 +679,7 @@ fn export_table(py: Python<'_>, table: PyTable, path: PathBuf) -> PyResult<()> {
 /// or `edges` → [(name, meaning)].
 #[pyfunction]
 fn columns(kind: &str) -> PyResult<Vec<(&'static str, &'static str)>> {
-    use detente_core::relations::columns as c;
-    let list = match kind {
-        "series" => c::SERIES,
-        "shifts" => c::SHIFTS,
-        "mediators" => c::MEDIATORS,
-        "nodes" => c::NODES,
-        "edges" => c::EDGES,
-        "parse" => detente_core::syntax::COLUMNS,
-        other => return Err(to_pyerr(CoreError::invalid("kind", format!("`{other}` has no columns")))),
-    };
-    Ok(list.to_vec())
+    Ok(detente_core::relations::columns::of(kind).map_err(to_pyerr)?.to_vec())
 }
 
 #[pymodule]

@@ -34,4 +34,9 @@ def test_parse_takes_text_only():
 
 
 def test_parse_columns_are_explained():
-    assert "head" in detente.parse.__doc__ and "deprel" in detente.parse.__doc__
+    # Every column of the table, with the core's description, in the docstring.
+    from detente._detente import columns
+
+    assert [name for name, _ in columns("parse")] == detente.parse("Talks began.").column_names
+    for name, what in columns("parse"):
+        assert f"``{name}``" in detente.parse.__doc__ and what in detente.parse.__doc__

@@ -794,7 +794,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let model = open_read(&cli)?;
             let ms = model.mediators(&a.a, &a.b, date(&a.start, "start")?, date(&a.end, "end")?, a.limit)?;
             if ms.is_empty() {
-                eprintln!("no mediators: no third party has events with both {} and {} in this range", a.a, a.b);
+                eprintln!("no mediators: no third party between {} and {} scored above 0 in this range", a.a, a.b);
             }
             let rows: Vec<Value> = ms
                 .iter()

@@ -15,30 +15,21 @@ use detente_core::syntax::{SyntaxModel, words};
 #[global_allocator]
 static ALLOCATOR: detente_core::alloc::Allocator = detente_core::alloc::Allocator;
 
-fn news_sentences(root: &Path) -> Vec<String> {
-    let mut texts = Vec::new();
-    let mut files: Vec<_> = std::fs::read_dir(root.join("eval/articles"))
-        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
-    files.sort();
-    for f in files {
-        let article: Option<serde_json::Value> =
-            std::fs::read_to_string(&f).ok().and_then(|s| serde_json::from_str(&s).ok());
-        if let Some(text) = article.as_ref().and_then(|a| a["document"]["text"].as_str()) {
-            texts.push(text.to_string());
-        }
-    }
+fn news_sentences(root: &Path) -> anyhow::Result<Vec<String>> {
+    let mut texts: Vec<String> = detente_eval::load_articles(&root.join("eval/articles"))
+        .map_err(anyhow::Error::msg)?
+        .into_iter()
+        .map(|(_, a)| a.document.text)
+        .collect();
     for f in ["examples/moscow-talks-2023.txt", "examples/moscow-defence-2022.txt"] {
-        if let Ok(t) = std::fs::read_to_string(root.join(f)) {
-            texts.push(t);
-        }
+        texts.push(std::fs::read_to_string(root.join(f))?);
     }
     let mut out = Vec::new();
     for t in &texts {
         let (sentences, _) = detente_core::coder::sentences::split(t);
         out.extend(sentences.iter().map(|s| t[s.start..s.end].to_string()));
     }
-    out
+    Ok(out)
 }
 
 fn rss_kib() -> u64 {
@@ -58,7 +49,7 @@ fn main() -> anyhow::Result<()> {
     let model = SyntaxModel::embedded()?;
     let load = started.elapsed().as_secs_f64();
     let memory = rss_kib().saturating_sub(before);
-    let sentences = news_sentences(&root);
+    let sentences = news_sentences(&root)?;
     anyhow::ensure!(!sentences.is_empty(), "no sentences found under {}", root.display());
     // Words as the parser sees them, split beforehand: the bench times tagging, lemmas and parsing.
     let split: Vec<Vec<&str>> = sentences

@@ -87,14 +87,8 @@ impl Coder {
             // The sentence's tree: ID, FORM, LEMMA, UPOS, XPOS, HEAD, DEPREL.
             match &syntax {
                 Ok(model) => {
-                    let tokens = crate::text::tokenize(sentence);
-                    let spans = crate::syntax::words::words(sentence, &tokens);
-                    let parsed = crate::syntax::ParsedSentence {
-                        start: coded.start,
-                        end: coded.end,
-                        words: model.analyse_words(sentence, &spans),
-                    };
-                    for line in parsed.to_conllu().lines() {
+                    let conllu = model.parse_span(&doc.text, coded.start, coded.end).map(|p| p.to_conllu());
+                    for line in conllu.iter().flat_map(|c| c.lines()) {
                         out.push_str(&format!("    | {line}\n"));
                     }
                 }

@@ -726,13 +726,6 @@ fn a_first_row_behind_a_byte_order_mark_or_a_space_is_a_row_and_a_header_is_know
     );
     let e = model().import(Format::Gdelt2, &[mentions], &ImportOptions::default()).unwrap_err();
     assert!(e.to_string().contains("mentions file"), "{e}");
-    let v2 = write(
-        dir.path(),
-        "v2.CSV",
-        &format!("{}\n", gdelt2("9", "20230510", "TUR", "TUR", "SYR", "SYR", "040", "1.0")),
-    );
-    let e = model().import(Format::Gdelt1, &[v2], &ImportOptions::default()).unwrap_err();
-    assert!(e.to_string().contains("import it as gdelt2"), "{e}");
     // No rows and no header: an error, as is a directory.
     for (path, says) in [
         (write(dir.path(), "empty.CSV", ""), "no rows"),

@@ -89,6 +89,20 @@ pub const EDGES: &[Column] = &[
     ("sign", "+1 (cooperative), -1 (hostile) or 0"),
 ];
 
+/// The columns of a table by its name: `series`, `shifts`, `mediators`, `nodes`, `edges`, or
+/// `parse` (the syntax table of [`crate::syntax::parse_table`]).
+pub fn of(kind: &str) -> crate::Result<&'static [Column]> {
+    Ok(match kind {
+        "series" => SERIES,
+        "shifts" => SHIFTS,
+        "mediators" => MEDIATORS,
+        "nodes" => NODES,
+        "edges" => EDGES,
+        "parse" => crate::syntax::COLUMNS,
+        other => return Err(crate::Error::invalid("kind", format!("`{other}` has no columns"))),
+    })
+}
+
 /// Columns as an aligned list for help texts.
 pub fn describe(columns: &[Column]) -> String {
     let width = columns.iter().map(|c| c.0.len()).max().unwrap_or(0);

@@ -179,7 +179,7 @@ pub fn pelt(x: &[f64], w: &[f64], penalty: f64, min_size: usize) -> Vec<usize> {
 /// The default penalty from the signal alone: `3 σ̂² w̄ ln n`, `σ̂` from successive differences.
 pub fn default_penalty(x: &[f64], w: &[f64]) -> f64 {
     let n = x.len();
-    if n < 3 {
+    if n < MIN_PERIODS {
         return f64::INFINITY;
     }
     let mut d: Vec<f64> = x.windows(2).map(|p| (p[1] - p[0]).abs()).collect();
@@ -246,7 +246,7 @@ pub fn shifts(
     let penalty = match (opts.penalty, opts.weighted) {
         (Some(p), _) => p,
         (None, true) => match within_variance(view, a, b, series, sopts) {
-            Some(v) if x.len() >= 3 => 3.0 * v * (x.len() as f64).ln(),
+            Some(v) if x.len() >= MIN_PERIODS => 3.0 * v * (x.len() as f64).ln(),
             _ => default_penalty(&x, &w),
         },
         (None, false) => default_penalty(&x, &w),

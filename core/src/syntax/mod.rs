@@ -181,7 +181,8 @@ impl SyntaxModel {
 
     /// Analyses a sentence given as words: tags, lemmas and tree.
     pub fn analyse<'m>(&'m self, forms: &[&str]) -> Vec<ParsedWord<'m>> {
-        let cut: Vec<&str> = forms
+        let normal: Vec<std::borrow::Cow<str>> = forms.iter().map(|f| words::normalized(f)).collect();
+        let cut: Vec<&str> = normal
             .iter()
             .map(|f| match f.char_indices().nth(MAX_WORD_CHARS) {
                 Some((i, _)) => &f[..i],
@@ -189,25 +190,25 @@ impl SyntaxModel {
             })
             .collect();
         let gazetteer = &self.tagger.gazetteer;
-        let normal: Vec<std::borrow::Cow<str>> = cut.iter().map(|f| words::normalized(f)).collect();
-        let lower: Vec<std::borrow::Cow<str>> = normal.iter().map(|f| words::lowercase(f)).collect();
-        let atoms: Vec<WordAtoms> = normal.iter().zip(&lower).map(|(f, l)| WordAtoms::new(f, l, gazetteer)).collect();
+        let lower: Vec<std::borrow::Cow<str>> = cut.iter().map(|f| words::lowercase(f)).collect();
+        let atoms: Vec<WordAtoms> = cut.iter().zip(&lower).map(|(f, l)| WordAtoms::new(f, l, gazetteer)).collect();
         let tags = self.tagger.tag(&atoms, &lower);
         let parse_atoms: Vec<ParseAtoms> =
             atoms.iter().zip(&tags).zip(&lower).map(|((a, &t), l)| self.parse_atoms(a, t, l)).collect();
         let arcs = self.parser.parse(&parse_atoms);
         forms
             .iter()
+            .zip(&normal)
             .zip(&tags)
             .zip(&arcs)
-            .map(|((f, &t), a)| {
+            .map(|(((f, n), &t), a)| {
                 let (upos, xpos) = self.tagger.names(t);
                 ParsedWord {
                     start: 0,
                     end: 0,
                     form: f.to_string(),
                     // The treebank's apostrophes and quotes are ASCII: "n’t" has the lemma of "n't".
-                    lemma: self.lemmatizer.lemma(&words::normalized(f), t),
+                    lemma: self.lemmatizer.lemma(n, t),
                     upos,
                     xpos,
                     head: a.head,
@@ -240,20 +241,22 @@ impl SyntaxModel {
     /// Splits text into sentences and words and analyses each sentence.
     pub fn parse_text<'m>(&'m self, text: &str) -> Vec<ParsedSentence<'m>> {
         let (sentences, _) = crate::coder::sentences::split(text);
-        sentences
-            .iter()
-            .filter_map(|s| {
-                let tokens = crate::text::tokenize(&text[s.start..s.end]);
-                let mut spans = words::words(&text[s.start..s.end], &tokens);
-                if spans.is_empty() {
-                    return None;
-                }
-                for w in &mut spans {
-                    w.start += s.start;
-                    w.end += s.start;
-                }
-                Some(ParsedSentence { start: s.start, end: s.end, words: self.analyse_words(text, &spans) })
-            })
-            .collect()
+        sentences.iter().filter_map(|s| self.parse_span(text, s.start, s.end)).collect()
+    }
+
+    /// Analyses one sentence, `text[start..end]`, into words with offsets in `text`; None when it
+    /// has no words.
+    pub fn parse_span<'m>(&'m self, text: &str, start: usize, end: usize) -> Option<ParsedSentence<'m>> {
+        let sentence = &text[start..end];
+        let tokens = crate::text::tokenize(sentence);
+        let mut spans = words::words(sentence, &tokens);
+        if spans.is_empty() {
+            return None;
+        }
+        for w in &mut spans {
+            w.start += start;
+            w.end += start;
+        }
+        Some(ParsedSentence { start, end, words: self.analyse_words(text, &spans) })
     }
 }

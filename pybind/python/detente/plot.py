@@ -47,7 +47,7 @@ def timeline(relation: Relation, shifts: Any = None, *, annotate: int = 3, axes:
     periods = relation.column("period")
     counts = relation.column("count")
     score = relation.column("score")
-    weight = relation.column("score_weight") if "score_weight" in relation.table.column_names else [1.0] * len(score)
+    weight = relation.column("score_weight")
     cooperative = [a + b for a, b in zip(relation.column("quad1"), relation.column("quad2"))]
     conflictual = [a + b for a, b in zip(relation.column("quad3"), relation.column("quad4"))]
     half_life = relation.options.get("half_life_days", 90.0)
