@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use super::model_file::{Reader, Writer};
+use super::words;
 use crate::Result;
 
 /// The longest suffix a rule looks at, in characters.
@@ -56,6 +57,9 @@ pub struct Lemmatizer {
     rule_index: HashMap<u64, u32>,
     /// Word as written → (tag, lemma) pairs, where the rules are wrong.
     exceptions: HashMap<String, Vec<(u8, String)>>,
+    /// Every lemma the treebank showed, lowercase: a rule whose result is a known word beats a
+    /// longer-suffix rule whose result is not ("bombed": "bomb", not "bom" as in "grabbed").
+    known: std::collections::HashSet<String>,
 }
 
 fn suffix(lower: &[char], k: usize) -> String {
@@ -84,23 +88,28 @@ impl Lemmatizer {
             starts[n] = i;
             n += 1;
         }
+        let mut first = None;
         for &start in starts[..n].iter().rev() {
             if let Some(l) =
                 self.rule_index.get(&rule_key(tag, &lower[start..])).and_then(|&e| self.edits[e as usize].apply(form))
             {
-                return Some(l);
+                if self.known.is_empty() || self.known.contains(words::lowercase(&l).as_ref()) {
+                    return Some(l);
+                }
+                first.get_or_insert(l);
             }
         }
-        None
+        first
     }
 
     fn new(
         edits: Vec<Edit>,
         rules: HashMap<(u8, String), u32>,
         exceptions: HashMap<String, Vec<(u8, String)>>,
+        known: std::collections::HashSet<String>,
     ) -> Self {
         let rule_index = rules.iter().map(|((t, s), &e)| (rule_key(*t, s), e)).collect();
-        Lemmatizer { edits, rules, rule_index, exceptions }
+        Lemmatizer { edits, rules, rule_index, exceptions, known }
     }
 
     /// Learns from (form, tag, lemma) triples.
@@ -143,7 +152,8 @@ impl Lemmatizer {
                 rules.insert(key, best);
             }
         }
-        let mut model = Lemmatizer::new(edits, rules, HashMap::new());
+        let known = types.iter().map(|(_, l)| l.to_lowercase()).collect();
+        let mut model = Lemmatizer::new(edits, rules, HashMap::new(), known);
         let mut exceptions: HashMap<String, Vec<(u8, String)>> = HashMap::new();
         for ((t, f), l) in types {
             if model.by_rule(&f, t).as_deref() != Some(l.as_str()) {
@@ -181,6 +191,12 @@ impl Lemmatizer {
             out.str(f);
             out.str(l);
         }
+        let mut known: Vec<&String> = self.known.iter().collect();
+        known.sort();
+        out.varint(known.len() as u64);
+        for k in known {
+            out.str(k);
+        }
     }
 
     pub(crate) fn read(input: &mut Reader, tags: usize) -> Result<Lemmatizer> {
@@ -213,7 +229,12 @@ impl Lemmatizer {
             }
             exceptions.entry(f).or_default().push((t, l));
         }
-        Ok(Lemmatizer::new(edits, rules, exceptions))
+        let n = input.count(1)?;
+        let mut known = std::collections::HashSet::with_capacity(n);
+        for _ in 0..n {
+            known.insert(input.str()?);
+        }
+        Ok(Lemmatizer::new(edits, rules, exceptions, known))
     }
 }
 
@@ -243,5 +264,29 @@ mod tests {
         assert_eq!(l.lemma("met", 1), "meet");
         assert_eq!(l.lemma("Sanctions", 0), "sanction");
         assert_eq!(l.lemma("condemned", 1), "condemn");
+    }
+
+    #[test]
+    fn prefers_a_rule_that_gives_a_known_word() {
+        // tag 0 = VBD, 1 = NN. "-bed" pasts double their consonant in the treebank's verbs,
+        // but "bomb" is a word it knows, so "bombed" is not "bom".
+        let data = [
+            ("grabbed", 0, "grab"),
+            ("robbed", 0, "rob"),
+            ("stabbed", 0, "stab"),
+            ("signed", 0, "sign"),
+            ("hosted", 0, "host"),
+            ("warned", 0, "warn"),
+            ("condemned", 0, "condemn"),
+            ("bomb", 1, "bomb"),
+        ];
+        let l = Lemmatizer::train(data.iter().map(|&(f, t, l)| (f, t, l)));
+        assert_eq!(l.lemma("bombed", 0), "bomb");
+        assert_eq!(l.lemma("dabbed", 0), "dab", "an unknown result still follows the longest rule");
+        let mut w = Writer::default();
+        l.write(&mut w);
+        let bytes = w.into_inner();
+        let back = Lemmatizer::read(&mut Reader::new(&bytes, "test"), 2).map_err(|e| e.to_string());
+        assert_eq!(back.as_ref().map(|b| b.lemma("bombed", 0)), Ok("bomb".to_string()));
     }
 }

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 pub type WordMap = std::collections::HashMap<String, u8, ahash::RandomState>;
 
 /// The file's first bytes (with the format's version).
-pub const MAGIC: &[u8] = b"detente-syntax 1\n";
+pub const MAGIC: &[u8] = b"detente-syntax 2\n";
 
 /// Builds a model file's body.
 #[derive(Default)]
