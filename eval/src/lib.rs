@@ -6,6 +6,7 @@ use detente_core::coder::Coder;
 use detente_core::taxonomy::{normalize_plover, taxonomy};
 use detente_core::{Date, Document, Event};
 use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// Where the shared test material is: `DETENTE_SHARED`, else `../shared` from the repository root.
@@ -137,6 +138,12 @@ pub struct CameoScore {
     pub events_root: usize,
     /// Misses, for error analysis: (expected, coded codes, text).
     pub misses: Vec<(String, Vec<String>, String)>,
+    /// Per CAMEO root: (sentences, of them with the root found, events coded with the root, of
+    /// them in a sentence of that root).
+    pub by_root: BTreeMap<String, [usize; 4]>,
+    /// (expected root, root coded) → sentences; the root coded is the expected one when found,
+    /// else the first event's, else `--`.
+    pub confusion: BTreeMap<(String, String), usize>,
 }
 
 /// Runs the coder over the CAMEO examples.
@@ -153,6 +160,21 @@ pub fn score_cameo(coder: &Coder, examples: &[CameoExample]) -> CameoScore {
         s.full += usize::from(codes.contains(&ex.code));
         s.events += codes.len();
         s.events_root += codes.iter().filter(|c| prefix(c, 2) == prefix(&ex.code, 2)).count();
+        let want = prefix(&ex.code, 2);
+        let r = s.by_root.entry(want.clone()).or_default();
+        r[0] += 1;
+        r[1] += usize::from(root_ok);
+        for c in &codes {
+            let r = s.by_root.entry(prefix(c, 2)).or_default();
+            r[2] += 1;
+            r[3] += usize::from(prefix(c, 2) == want);
+        }
+        let got = if root_ok {
+            want.clone()
+        } else {
+            codes.first().map(|c| prefix(c, 2)).unwrap_or_else(|| "--".to_string())
+        };
+        *s.confusion.entry((want, got)).or_default() += 1;
         if !root_ok {
             s.misses.push((ex.code.clone(), codes, ex.text.clone()));
         }
@@ -227,9 +249,28 @@ pub struct Article {
     pub expected: Vec<Expected>,
 }
 
+/// How an expected event counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// An unmistakable main event: missing it is a miss (articles without statuses are all
+    /// required).
+    #[default]
+    Required,
+    /// Defensible but minor or ambiguous: finding it is right, missing it is no miss.
+    Optional,
+    /// What a coder must not present as happening now: background as present, planned as done,
+    /// the mediator as a party, a negated act, a wrong source.
+    Forbidden,
+}
+
 /// One expected event at root level with countries.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Expected {
+    /// Required, optional or forbidden; articles whose expectations carry no status are scored by
+    /// the first rules (every expectation required, background events counted like others).
+    #[serde(default)]
+    pub status: Option<Status>,
     /// Source country.
     pub source: String,
     /// Target country; `-` for an event without a target.
@@ -313,14 +354,32 @@ pub fn load_articles(dir: &Path) -> Result<Vec<(String, Article)>, String> {
 /// Precision and recall of one article at root level with countries.
 #[derive(Debug, Clone, Default)]
 pub struct ArticleScore {
-    /// Expected events.
+    /// Required events.
     pub expected: usize,
-    /// Expected events found.
+    /// Required events found (by an event not marked background).
     pub found: usize,
-    /// Coded events.
+    /// Optional events.
+    pub optional: usize,
+    /// Optional events found.
+    pub optional_found: usize,
+    /// Forbidden events that the matching can tell from the required and optional ones.
+    pub forbidden: usize,
+    /// … present: matched by an event marked neither background nor planned.
+    pub forbidden_present: usize,
+    /// Forbidden events with the same root and countries as a required or optional one: not
+    /// measurable at this level, left out of `forbidden`.
+    pub forbidden_unmeasurable: usize,
+    /// Coded events not marked background (precision is over these).
     pub coded: usize,
-    /// Coded events that match an expected one.
+    /// Coded events marked background (a correct background event is no error; they are counted
+    /// apart).
+    pub background: usize,
+    /// Current coded events that match a required or optional event.
     pub correct: usize,
+    /// Forbidden events present, for error analysis.
+    pub forbidden_hits: Vec<String>,
+    /// Per CAMEO root: (required, required found, current events coded, of them correct).
+    pub by_root: BTreeMap<String, [usize; 4]>,
     /// Expected events not found.
     pub missed: Vec<String>,
     /// Coded events matching nothing.
@@ -333,47 +392,130 @@ pub struct ArticleScore {
     pub wrong_features: Vec<String>,
 }
 
-fn matches(e: &Event, x: &Expected) -> bool {
+/// The region block of organisations' full PETRARCH codes (NAT → IGOWSTNAT → `WST`), which is
+/// what GDELT's country field holds for them and what the blind articles expect.
+#[derive(Debug, Clone, Default)]
+pub struct OrganisationBlocks(HashMap<String, String>);
+
+impl OrganisationBlocks {
+    /// From the built-in dictionary's `full` lines.
+    pub fn builtin() -> OrganisationBlocks {
+        let mut map = HashMap::new();
+        for table in detente_core::actors::builtin_tables() {
+            for line in table.lines() {
+                let cols: Vec<&str> = line.split('\t').collect();
+                if let [full, "full", bare, ..] = cols.as_slice()
+                    && (full.starts_with("IGO") || full.starts_with("NGO"))
+                    && full.len() >= 6
+                {
+                    map.insert(bare.trim().to_string(), full[3..6].to_string());
+                }
+            }
+        }
+        OrganisationBlocks(map)
+    }
+
+    /// True when a coded country code stands for the expected one: equal, or the expected code
+    /// is the coded organisation's block.
+    pub fn same(&self, coded: &str, expected: &str) -> bool {
+        coded == expected || self.0.get(coded).is_some_and(|b| b == expected)
+    }
+}
+
+fn matches(e: &Event, x: &Expected, blocks: &OrganisationBlocks) -> bool {
     // An expected target "-" is an event without a target ("Russia denied any involvement").
     let (s, t) = (e.source_country.as_deref().unwrap_or("?"), e.target_country.as_deref().unwrap_or("-"));
     let sym = x.symmetric || !e.directed;
-    e.root_code == x.root && ((s == x.source && t == x.target) || (sym && s == x.target && t == x.source))
+    let same = |c: &str, x: &str| blocks.same(c, x);
+    e.root_code == x.root
+        && ((same(s, &x.source) && same(t, &x.target)) || (sym && same(s, &x.target) && same(t, &x.source)))
 }
 
-/// Codes an article and compares with its expected events.
-pub fn score_article(coder: &Coder, a: &Article) -> ArticleScore {
-    let events = coder.code_document(&a.document);
-    let mut s = ArticleScore { expected: a.expected.len(), coded: events.len(), ..Default::default() };
+impl Expected {
+    /// The status, required when none is given.
+    pub fn status(&self) -> Status {
+        self.status.unwrap_or_default()
+    }
+}
+
+/// Two expectations that the matching cannot tell apart (same root and countries).
+fn same_key(a: &Expected, b: &Expected) -> bool {
+    a.root == b.root
+        && ((a.source == b.source && a.target == b.target)
+            || ((a.symmetric || b.symmetric) && a.source == b.target && a.target == b.source))
+}
+
+/// Codes an article and compares with its expected events. Rules (fixed; eval/README.md): an
+/// expected event is found when a coded event has its root and countries; an organisation matches
+/// the code of its region block. Where expectations carry statuses, only events not marked
+/// background count: they find required and optional events and make the precision, and a
+/// forbidden event is present when such an event is also not marked planned.
+pub fn score_article(coder: &Coder, a: &Article, blocks: &OrganisationBlocks) -> ArticleScore {
+    let all = coder.code_document(&a.document);
+    let graded = a.expected.iter().any(|x| x.status.is_some());
+    let (events, background): (Vec<&Event>, Vec<&Event>) = all.iter().partition(|e| !graded || !e.historical);
+    let mut s = ArticleScore { coded: events.len(), background: background.len(), ..Default::default() };
+    let describe = |x: &Expected| format!("{}→{} {} ({})", x.source, x.target, x.root, x.note);
     for x in &a.expected {
-        if events.iter().any(|e| matches(e, x)) {
-            s.found += 1;
-            if x.has_features() {
-                s.with_features += 1;
-                if events.iter().any(|e| matches(e, x) && x.features_match(e)) {
-                    s.features_right += 1;
-                } else if let Some(e) = events.iter().find(|e| matches(e, x)) {
-                    s.wrong_features.push(format!(
-                        "{}→{} {} ({}): got date {} {} historical {} planned {} location {:?} topics {:?} group {}",
-                        x.source,
-                        x.target,
-                        x.root,
-                        x.note,
-                        e.date,
-                        e.date_precision.as_str(),
-                        e.historical,
-                        e.planned,
-                        e.location.as_ref().and_then(|l| l.country.clone()),
-                        e.topics,
-                        e.group.is_some()
-                    ));
+        let hit = events.iter().find(|e| matches(e, x, blocks));
+        match x.status() {
+            Status::Required => {
+                s.expected += 1;
+                let r = s.by_root.entry(x.root.clone()).or_default();
+                r[0] += 1;
+                if hit.is_some() {
+                    r[1] += 1;
                 }
             }
-        } else {
-            s.missed.push(format!("{}→{} {} ({})", x.source, x.target, x.root, x.note));
+            Status::Optional => s.optional += 1,
+            Status::Forbidden => {}
+        }
+        match (x.status(), hit) {
+            (Status::Forbidden, _) if a.expected.iter().any(|y| y.status() != Status::Forbidden && same_key(x, y)) => {
+                s.forbidden_unmeasurable += 1;
+            }
+            (Status::Forbidden, _) => {
+                s.forbidden += 1;
+                if let Some(e) = events.iter().find(|e| matches(e, x, blocks) && !e.planned) {
+                    s.forbidden_present += 1;
+                    s.forbidden_hits.push(format!("{} ← {}", describe(x), e.evidence.as_deref().unwrap_or("")));
+                }
+            }
+            (Status::Required, None) => s.missed.push(describe(x)),
+            (Status::Optional, None) => {}
+            (status, Some(_)) => {
+                if status == Status::Required {
+                    s.found += 1;
+                } else {
+                    s.optional_found += 1;
+                }
+                if x.has_features() {
+                    s.with_features += 1;
+                    if events.iter().any(|e| matches(e, x, blocks) && x.features_match(e)) {
+                        s.features_right += 1;
+                    } else if let Some(e) = hit {
+                        s.wrong_features.push(format!(
+                            "{}: got date {} {} historical {} planned {} location {:?} topics {:?} group {}",
+                            describe(x),
+                            e.date,
+                            e.date_precision.as_str(),
+                            e.historical,
+                            e.planned,
+                            e.location.as_ref().and_then(|l| l.country.clone()),
+                            e.topics,
+                            e.group.is_some()
+                        ));
+                    }
+                }
+            }
         }
     }
     for e in &events {
-        if a.expected.iter().any(|x| matches(e, x)) {
+        let ok = a.expected.iter().any(|x| x.status() != Status::Forbidden && matches(e, x, blocks));
+        let r = s.by_root.entry(e.root_code.clone()).or_default();
+        r[2] += 1;
+        if ok {
+            r[3] += 1;
             s.correct += 1;
         } else {
             s.spurious.push(format!(
@@ -389,7 +531,72 @@ pub fn score_article(coder: &Coder, a: &Article) -> ArticleScore {
     s
 }
 
+impl ArticleScore {
+    /// Adds another article's counts (the lists of misses are not carried).
+    pub fn add(&mut self, o: &ArticleScore) {
+        self.expected += o.expected;
+        self.found += o.found;
+        self.optional += o.optional;
+        self.optional_found += o.optional_found;
+        self.forbidden += o.forbidden;
+        self.forbidden_present += o.forbidden_present;
+        self.forbidden_unmeasurable += o.forbidden_unmeasurable;
+        self.coded += o.coded;
+        self.background += o.background;
+        self.correct += o.correct;
+        self.with_features += o.with_features;
+        self.features_right += o.features_right;
+        for (root, v) in &o.by_root {
+            let r = self.by_root.entry(root.clone()).or_default();
+            for i in 0..4 {
+                r[i] += v[i];
+            }
+        }
+    }
+}
+
 /// Percentage helper.
 pub fn pct(n: usize, d: usize) -> f64 {
     if d == 0 { 0.0 } else { 100.0 * n as f64 / d as f64 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn organisations_match_their_region_block() {
+        let b = OrganisationBlocks::builtin();
+        assert!(b.same("NAT", "WST"), "NATO is IGOWSTNAT");
+        assert!(b.same("WAS", "WAF"), "ECOWAS is IGOWAFBUSWAS");
+        assert!(b.same("UNO", "UNO"));
+        assert!(!b.same("NAT", "USA"));
+        assert!(!b.same("RUS", "WST"));
+    }
+
+    fn article(text: &str, expected: &str) -> Article {
+        let json = format!(
+            r#"{{"document": {{"id": "t", "published": "2022-04-05", "text": {}}}, "expected": {expected}}}"#,
+            serde_json::Value::String(text.to_string())
+        );
+        serde_json::from_str(&json).expect("test article")
+    }
+
+    #[test]
+    fn statuses_count_apart_and_background_leaves_precision() {
+        let coder = Coder::builtin().expect("coder");
+        let a = article(
+            "Iraqi troops invaded Kuwait on Tuesday. Iraq invaded Iran in 1980.",
+            r#"[{"source": "IRQ", "target": "KWT", "root": "19", "status": "required"},
+                {"source": "USA", "target": "IRQ", "root": "11", "status": "optional"},
+                {"source": "IRQ", "target": "IRN", "root": "19", "status": "forbidden"},
+                {"source": "KWT", "target": "IRQ", "root": "19", "status": "forbidden"}]"#,
+        );
+        let s = score_article(&coder, &a, &OrganisationBlocks::builtin());
+        assert_eq!((s.expected, s.found, s.optional, s.optional_found), (1, 1, 1, 0));
+        assert_eq!((s.forbidden, s.forbidden_present), (2, 0), "1980 is background: {:?}", s.forbidden_hits);
+        assert_eq!(s.background, 1);
+        assert_eq!((s.coded, s.correct), (1, 1));
+        assert_eq!(s.by_root.get("19"), Some(&[1, 1, 1, 1]));
+    }
 }

@@ -53,9 +53,10 @@ fn own_articles_are_coded_as_hand_checked() {
     let articles = load_articles(&dir).expect("articles");
     assert!(articles.len() >= 8);
     let c = coder();
+    let blocks = OrganisationBlocks::builtin();
     let (mut expected, mut found, mut coded, mut correct) = (0, 0, 0, 0);
     for (name, a) in &articles {
-        let s = score_article(&c, a);
+        let s = score_article(&c, a, &blocks);
         assert!(
             s.found * 2 >= s.expected,
             "{name}: only {} of {} expected events found: {:?}",
