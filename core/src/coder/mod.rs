@@ -11,6 +11,7 @@
 
 mod discourse;
 mod engine;
+mod frames;
 pub mod lemma;
 pub mod lexicon;
 pub mod mentions;
@@ -87,9 +88,13 @@ impl Coder {
             // The sentence's tree: ID, FORM, LEMMA, UPOS, XPOS, HEAD, DEPREL.
             match &syntax {
                 Ok(model) => {
-                    let conllu = model.parse_span(&doc.text, coded.start, coded.end).map(|p| p.to_conllu());
-                    for line in conllu.iter().flat_map(|c| c.lines()) {
-                        out.push_str(&format!("    | {line}\n"));
+                    if let Some(parsed) = model.parse_span(&doc.text, coded.start, coded.end) {
+                        for line in parsed.to_conllu().lines() {
+                            out.push_str(&format!("    | {line}\n"));
+                        }
+                        for f in frames::frames(&parsed) {
+                            out.push_str(&format!("    frame {}\n", f.describe(&parsed)));
+                        }
                     }
                 }
                 Err(e) => out.push_str(&format!("    (no tree: {e})\n")),
