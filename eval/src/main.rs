@@ -1,4 +1,4 @@
-//! `cargo run --release -p detente-eval [-- --misses] [--confusion] [--articles DIR]`: prints the
+//! `cargo run --release -p detente-eval [-- --misses] [--confusion] [--articles DIR] [--parsed]`: prints the
 //! accuracy tables of the coder. `--articles DIR` scores one folder of articles alone (the held-out
 //! test half, for instance).
 
@@ -11,6 +11,14 @@ fn main() {
     let show_confusion = args.iter().any(|a| a == "--confusion");
     let only_articles = args.iter().position(|a| a == "--articles").map(|i| args.get(i + 1).cloned());
     let coder = match detente_core::coder::Coder::builtin() {
+        // `--parsed`: the coder reading dependency trees (issue 21, in progress).
+        Ok(c) if args.iter().any(|a| a == "--parsed") => match c.parsed() {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::exit(1);
+            }
+        },
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");

@@ -19,7 +19,14 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
+/// The built-in files, in load order: the entries converted from the Phoenix dictionaries first,
+/// so that our own files, loaded after, give the canonical names of the codes both hold.
 const BUILTIN: &[(&str, &str)] = &[
+    ("phoenix-places.tsv", include_str!("../../data/actors/phoenix-places.tsv")),
+    ("phoenix-bodies.tsv", include_str!("../../data/actors/phoenix-bodies.tsv")),
+    ("phoenix-organisations.tsv", include_str!("../../data/actors/phoenix-organisations.tsv")),
+    ("phoenix-roles.tsv", include_str!("../../data/actors/phoenix-roles.tsv")),
+    ("phoenix-persons.tsv", include_str!("../../data/actors/phoenix-persons.tsv")),
     ("countries.tsv", include_str!("../../data/actors/countries.tsv")),
     ("regions.tsv", include_str!("../../data/actors/regions.tsv")),
     ("organisations.tsv", include_str!("../../data/actors/organisations.tsv")),

@@ -180,3 +180,19 @@ fn errors_in_user_files_name_the_line() {
         assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
     }
 }
+
+#[test]
+fn phoenix_persons_hold_their_dated_offices_and_ours_win() {
+    assert_eq!(code("Boris Yeltsin", d("1995-06-01")), "RUSGOV");
+    assert_eq!(code("Boris Yeltsin", d("1985-06-01")), "RUSELI");
+    assert_eq!(code("Bill Clinton", d("1999-05-10")), "USAGOV");
+    assert_eq!(code("Bill Clinton", d("2005-05-10")), "USAELI");
+    assert_eq!(code("Jiang Zemin", d("1999-05-10")), "CHNGOV");
+    // Ours: Erdogan as president from 2014, which Phoenix (compiled early 2014) cannot know.
+    assert_eq!(code("Recep Tayyip Erdogan", d("2016-01-01")), "TURGOV");
+    // A Phoenix city is a place of its country, never an actor of another.
+    let r = Dictionary::builtin().resolve("Kandahar", None).expect("Kandahar");
+    assert_eq!((r.code.as_str(), r.kind), ("AFG", NameKind::Place));
+    // Organisations keep our canonical names where both files name a code.
+    assert_eq!(Dictionary::builtin().principal("UNO").map(Entry::canonical), Some("United Nations"));
+}

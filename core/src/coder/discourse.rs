@@ -12,6 +12,7 @@ use crate::actors::NameKind;
 use crate::date::{Date, DatePrecision};
 use crate::document::Document;
 use crate::event::{Event, Origin, Place};
+use crate::syntax::SyntaxModel;
 use crate::taxonomy::{QuadScheme, taxonomy};
 use crate::text::{CharOffsets, Token, TokenKind};
 use std::collections::HashMap;
@@ -294,6 +295,7 @@ fn place_of(finder: &MentionFinder, s: &CodedSentence, e: &SentenceEvent, text: 
             && m.start >= e.clause.0
             && m.start < e.clause.1
             && !e.complement.is_some_and(|(a, b)| m.start >= a && m.start < b)
+            && !e.nested.iter().any(|&(a, b)| m.start >= a && m.start < b)
             && !after_infinitive(m.start)
     };
     // After the verb; before it only as the sentence's opening "In Moscow, …".
@@ -352,6 +354,7 @@ fn date_of<'a>(s: &CodedSentence, e: &SentenceEvent, exprs: &'a [time::TimeExpr]
         .iter()
         .filter(|x| x.start >= e.clause.0 && x.start < e.clause.1)
         .filter(|x| !e.complement.is_some_and(|(a, b)| x.start >= a && x.start < b))
+        .filter(|x| !e.nested.iter().any(|&(a, b)| x.start >= a && x.start < b))
         .filter(|x| {
             // "an invitation to attend the summit on May 19": the date is the summit's.
             let (lo, hi) = if x.start > e.head { (e.head, x.start) } else { (x.start, e.head) };
@@ -377,8 +380,13 @@ fn past_perfect(toks: &[Token], head: usize) -> bool {
 }
 
 /// Codes a whole document.
-pub fn code_document(finder: &MentionFinder, lex: &Lexicon, doc: &Document) -> Vec<Event> {
-    code_document_traced(finder, lex, doc, None)
+pub fn code_document(
+    finder: &MentionFinder,
+    lex: &Lexicon,
+    syntax: Option<&SyntaxModel>,
+    doc: &Document,
+) -> Vec<Event> {
+    code_document_traced(finder, lex, syntax, doc, None)
 }
 
 /// Codes a whole document, keeping each coded sentence (actors after coreference, events,
@@ -386,6 +394,7 @@ pub fn code_document(finder: &MentionFinder, lex: &Lexicon, doc: &Document) -> V
 pub fn code_document_traced(
     finder: &MentionFinder,
     lex: &Lexicon,
+    syntax: Option<&SyntaxModel>,
     doc: &Document,
     mut trace: Option<&mut Vec<CodedSentence>>,
 ) -> Vec<Event> {
@@ -405,9 +414,10 @@ pub fn code_document_traced(
             paragraph = sent.paragraph;
             background_paragraph = false;
         }
-        let coded = engine::code_sentence_with(finder, lex, text, sent.start, sent.end, published, &mut |toks, ms| {
-            coref.resolve(finder, toks, ms)
-        });
+        let coded =
+            engine::code_sentence_with(finder, lex, syntax, text, sent.start, sent.end, published, &mut |toks, ms| {
+                coref.resolve(finder, toks, ms)
+            });
         let exprs = time::find(&coded.tokens);
         let topics = topics_of(lex, &coded.tokens);
         let about_meeting = refers_to_meeting(&coded.tokens);

@@ -106,6 +106,9 @@ pub struct SentenceEvent {
     pub clause: (usize, usize),
     /// Token range of a frame's complement (what was appealed for, threatened…).
     pub complement: Option<(usize, usize)>,
+    /// Token ranges of clauses inside the event's clause that have their own time and place
+    /// (relative, participial, adverbial, reported).
+    pub nested: Vec<(usize, usize)>,
     /// The source's mention index in the sentence.
     pub source_mention: Option<usize>,
     /// The target's mention index in the sentence.
@@ -913,10 +916,13 @@ fn specificity(lex: &Lexicon, m: &Match) -> usize {
         + (m.end - m.head)
 }
 
-/// Codes one sentence, letting `resolve` add actor mentions first (coreference).
+/// Codes one sentence, letting `resolve` add actor mentions first (coreference); with a syntax
+/// model, from the sentence's dependency tree, else from token windows.
+#[allow(clippy::too_many_arguments)]
 pub fn code_sentence_with(
     finder: &MentionFinder,
     lex: &Lexicon,
+    syntax: Option<&crate::syntax::SyntaxModel>,
     text: &str,
     start: usize,
     end: usize,
@@ -939,7 +945,17 @@ pub fn code_sentence_with(
     }
     let s = Sent { text, toks, lemmas, mentions, starts };
     let mut trace = Vec::new();
-    let events = events_of(lex, &s, &mut trace);
+    let events = match syntax {
+        Some(model) => match model.parse_span(text, start, end) {
+            Some(parsed) => {
+                let frames = super::frames::frames(&parsed);
+                let aligned = super::events::Aligned::new(&parsed, &s.toks, &s.mentions);
+                super::events::events_of(&aligned, lex, &frames, &mut trace)
+            }
+            None => Vec::new(),
+        },
+        None => events_of(lex, &s, &mut trace),
+    };
     CodedSentence { start, end, tokens: s.toks.clone(), mentions: s.mentions.clone(), events, trace }
 }
 
@@ -1247,6 +1263,7 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
                 head: m.head,
                 clause: (clause_start, s.clause_end(m.head + 1)),
                 complement: content_range,
+                nested: Vec::new(),
                 source_mention: src,
                 target_mention: tgt,
                 match_id: m.head,

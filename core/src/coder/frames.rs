@@ -154,7 +154,9 @@ pub fn frames(s: &ParsedSentence) -> Vec<Frame> {
     let mut frame_of: Vec<Option<usize>> = vec![None; n];
     for &p in &order {
         let w = &s.words[p];
-        if w.upos != "VERB" {
+        // Verbs, and adjectives or nouns with a copula ("is ready to mediate").
+        let copular = || kids[p].iter().any(|&k| s.words[k].deprel == "cop");
+        if w.upos != "VERB" && !(matches!(w.upos, "ADJ" | "NOUN") && copular()) {
             continue;
         }
         // The nearest verb above this one, and the relation that joins them.
@@ -216,7 +218,7 @@ pub fn frames(s: &ParsedSentence) -> Vec<Frame> {
                     "may" | "might" | "could" | "can" | "should" | "must" | "ca" => f.modality = Modality::Possible,
                     _ => {}
                 },
-                _ if base(&d.deprel) == "obl" => {
+                _ if base(d.deprel) == "obl" => {
                     if let Some(prep) = preposition(&kids, s, k) {
                         let mut heads = Vec::new();
                         with_conjuncts(&kids, s, k, &mut heads);

@@ -419,8 +419,46 @@ impl MentionFinder {
             }
             return Some(m);
         }
-        // A surname alone that the dictionary knows, capitalised, in office on the date.
-        if t.capitalized && t.key.len() > 3 {
+        if let Some(m) = self.surname_at(toks, date, i) {
+            return Some(m);
+        }
+        // A role without a country ("rebels", "the government"): weak, country unknown.
+        if let Some((end, role)) = self.role_at(toks, i)
+            && (!t.capitalized || i == 0)
+        {
+            return Some(countryless(toks, text, i..end, role, NameKind::Role));
+        }
+        None
+    }
+
+    /// A person at token `j` (full name or known surname).
+    /// A surname alone that the dictionary knows, capitalised, of the one person in office on
+    /// the date with that name; not when another capitalised word joins it into a different full
+    /// name ("Blair Kennedy", "Cherie Blair" are not Tony Blair).
+    fn surname_at(&self, toks: &[Token], date: Date, i: usize) -> Option<Mention> {
+        // A surname alone that the dictionary knows, capitalised, in office on the date; not when
+        // another capitalised word joins it into a different full name ("Blair Kennedy", "Cherie
+        // Blair" are not Tony Blair).
+        let t = toks.get(i)?;
+        let name_word = |x: &Token| x.kind == TokenKind::Word && x.capitalized && !x.all_caps;
+        let title = |j: usize| {
+            matches!(
+                toks[j].key.as_str(),
+                "mr" | "mrs" | "ms" | "dr" | "sir" | "lord" | "lady" | "dame" | "sheikh" | "emir"
+            ) || self.role_at(toks, j).is_some()
+        };
+        let other_name = toks.get(i + 1).is_some_and(name_word)
+            || (i > 0
+                && name_word(&toks[i - 1])
+                && !title(i - 1)
+                // A sentence's first word is capitalised whatever it is.
+                && !(i == 1
+                    && matches!(
+                        toks[0].key.as_str(),
+                        "the" | "but" | "and" | "yesterday" | "today" | "meanwhile" | "later" | "earlier" | "then"
+                            | "now" | "also" | "however" | "still" | "when" | "after" | "before" | "there" | "here"
+                    )));
+        if t.capitalized && t.key.len() > 3 && !other_name {
             let hits: Vec<u32> = self
                 .dict
                 .lookup_surname(&t.key)
@@ -428,6 +466,11 @@ impl MentionFinder {
                 .copied()
                 .filter(|&e| self.dict.entry(e).holds_on(date))
                 .collect();
+            // People in office (not elites, `…ELI`) first: "Blair" in 2003 is the prime minister,
+            // not a retired admiral of the same name.
+            let in_office: Vec<u32> =
+                hits.iter().copied().filter(|&e| !self.dict.entry(e).code.ends_with("ELI")).collect();
+            let hits = if in_office.is_empty() { hits } else { in_office };
             let people: std::collections::HashSet<&str> =
                 hits.iter().map(|&e| self.dict.entry(e).canonical()).collect();
             if people.len() == 1
@@ -445,16 +488,9 @@ impl MentionFinder {
                 });
             }
         }
-        // A role without a country ("rebels", "the government"): weak, country unknown.
-        if let Some((end, role)) = self.role_at(toks, i)
-            && (!t.capitalized || i == 0)
-        {
-            return Some(countryless(toks, text, i..end, role, NameKind::Role));
-        }
         None
     }
 
-    /// A person at token `j` (full name or known surname).
     fn person_at(&self, toks: &[Token], text: &str, date: Date, j: usize) -> Option<Mention> {
         if let Some((end, name)) = self.name_at(toks, j) {
             let surface = &text[toks[j].start..toks[end - 1].end];
@@ -472,7 +508,7 @@ impl MentionFinder {
                 });
             }
         }
-        None
+        self.surname_at(toks, date, j)
     }
 
     /// "Turkey's foreign ministry", "Syrian President Bashar al-Assad", "the Syrian army".
@@ -776,5 +812,15 @@ mod tests {
         assert_eq!(c.iter().map(|x| x.0.as_str()).collect::<Vec<_>>(), ["SYRGOV", "TURGOV", "SYRGOV"]);
         let c = codes("Defence Minister Hulusi Akar visited troops in northern Syria.", "2022-12-28");
         assert_eq!(c, [("TURMIL".into(), false), ("---MIL".into(), false), ("SYR".into(), true)]);
+    }
+
+    #[test]
+    fn a_surname_alone_is_the_known_person_but_not_inside_another_name() {
+        assert_eq!(codes("Blair said Britain would stay.", "2003-03-01")[0].0, "GBRGOV");
+        assert_eq!(codes("Mr Blair said Britain would stay.", "2003-03-01")[0].0, "GBRGOV");
+        let c = codes("Analyst Blair Kennedy said Britain would stay.", "2003-03-01");
+        assert!(!c.iter().any(|x| x.0 == "GBRGOV" || x.0 == "GBRELI"), "{c:?}");
+        let c = codes("Cherie Blair spoke in London.", "2003-03-01");
+        assert!(!c.iter().any(|x| x.0 == "GBRGOV" && !x.1), "London is a place; Cherie Blair no one we know: {c:?}");
     }
 }

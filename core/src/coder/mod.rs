@@ -11,6 +11,7 @@
 
 mod discourse;
 mod engine;
+mod events;
 mod frames;
 pub mod lemma;
 pub mod lexicon;
@@ -48,12 +49,22 @@ pub fn builtin_lexicon() -> Result<Arc<Lexicon>> {
 pub struct Coder {
     finder: MentionFinder,
     lexicon: Arc<Lexicon>,
+    /// The parser the coder reads sentences with; None codes from token windows (the coder of
+    /// before the parse, kept to compare).
+    syntax: Option<&'static crate::syntax::SyntaxModel>,
 }
 
 impl Coder {
-    /// A coder over a dictionary and a lexicon.
+    /// A coder over a dictionary and a lexicon, reading token windows.
     pub fn new(dict: Arc<Dictionary>, lexicon: Arc<Lexicon>) -> Coder {
-        Coder { finder: MentionFinder::new(dict), lexicon }
+        Coder { finder: MentionFinder::new(dict), lexicon, syntax: None }
+    }
+
+    /// The same coder reading each sentence's dependency tree (work in progress for issue 21:
+    /// not yet as accurate as the token windows, so not the default).
+    pub fn parsed(mut self) -> Result<Coder> {
+        self.syntax = Some(crate::syntax::SyntaxModel::embedded()?);
+        Ok(self)
     }
 
     /// A coder with the built-in dictionary and lexicon.
@@ -68,7 +79,7 @@ impl Coder {
 
     /// Codes a whole document: every sentence, in order.
     pub fn code_document(&self, doc: &Document) -> Vec<Event> {
-        discourse::code_document(&self.finder, &self.lexicon, doc)
+        discourse::code_document(&self.finder, &self.lexicon, self.syntax, doc)
     }
 
     /// A readable trace of how a document was coded: each sentence, the actors found in it and
@@ -80,7 +91,7 @@ impl Coder {
             out.push_str(&format!("dateline: {}\n", d.place));
         }
         let mut coded_sentences = Vec::new();
-        discourse::code_document_traced(&self.finder, &self.lexicon, doc, Some(&mut coded_sentences));
+        discourse::code_document_traced(&self.finder, &self.lexicon, self.syntax, doc, Some(&mut coded_sentences));
         let syntax = crate::syntax::SyntaxModel::embedded();
         for (i, coded) in coded_sentences.iter().enumerate() {
             let sentence = &doc.text[coded.start..coded.end];
