@@ -246,7 +246,7 @@ def main():
             else:
                 out.append((undated[0][0], day_after(last) if last else "", ""))
         for c, f, u in out:
-            if "---" in c:
+            if c.strip("-") == "":
                 continue
             persons.append((c, "; ".join(names), f, u, office))
 
@@ -284,6 +284,8 @@ def main():
                     continue
                 mapped = []
                 for c, f, u in codes:
+                    if len(c) == 3 and c not in COUNTRIES:
+                        c = "---" + c  # a role without a country ("[ELI]": a former official)
                     if c.startswith(("IGO", "NGO")):
                         b = organisation_code(c, known_full)
                         if b is None:

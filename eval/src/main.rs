@@ -26,6 +26,51 @@ fn main() {
         }
     };
     let blocks = OrganisationBlocks::builtin();
+    // `--compare-targets`: PLOVER records whose gold target country the token coder finds and the
+    // parsed one does not (development aid for issue 21).
+    if args.iter().any(|a| a == "--compare-targets") {
+        let shared = shared_dir();
+        let tokens = match detente_core::coder::Coder::builtin() {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::exit(1);
+            }
+        };
+        for r in load_plover(&shared).unwrap_or_default() {
+            let has = |c: &detente_core::coder::Coder| {
+                code_sentence(c, &r.text)
+                    .iter()
+                    .any(|e| e.target_country.as_ref().is_some_and(|t| r.targets.contains(t)))
+            };
+            if has(&tokens) && !has(&coder) {
+                let got: Vec<String> = code_sentence(&coder, &r.text)
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{}→{} {}",
+                            e.source.as_deref().unwrap_or("?"),
+                            e.target.as_deref().unwrap_or("?"),
+                            e.code
+                        )
+                    })
+                    .collect();
+                println!("{:?} got {got:?}: {}", r.targets, r.text);
+            }
+        }
+        return;
+    }
+    // `--explain NAME`: how the coder read the articles whose file names contain NAME.
+    if let Some(name) = args.iter().position(|a| a == "--explain").and_then(|i| args.get(i + 1)) {
+        let dir =
+            only_articles.clone().flatten().unwrap_or_else(|| format!("{}/blind-dev", env!("CARGO_MANIFEST_DIR")));
+        for (file, a) in load_articles(Path::new(&dir)).unwrap_or_default() {
+            if file.contains(name.as_str()) {
+                println!("{file}\n{}", coder.explain(&a.document));
+            }
+        }
+        return;
+    }
     if let Some(dir) = only_articles {
         let Some(dir) = dir else {
             eprintln!("error: --articles needs a folder");

@@ -947,10 +947,24 @@ pub fn code_sentence_with(
     let mut trace = Vec::new();
     let events = match syntax {
         Some(model) => match model.parse_span(text, start, end) {
-            Some(parsed) => {
+            Some(mut parsed) => {
+                super::frames::repair(&mut parsed);
                 let frames = super::frames::frames(&parsed);
                 let aligned = super::events::Aligned::new(&parsed, &s.toks, &s.mentions);
-                super::events::events_of(&aligned, lex, &frames, &mut trace)
+                let mut vetoed = Vec::new();
+                let mut events = super::events::events_of(&aligned, lex, &frames, &mut trace, &mut vetoed);
+                // Where the tree found no event and raised no objection, the token windows may
+                // still have one (news parses fail most on long subjects and headlines).
+                let mut windows_trace = Vec::new();
+                for e in events_of(lex, &s, &mut windows_trace) {
+                    let tree_has = events.iter().any(|t| t.head == e.head) || vetoed.contains(&e.head);
+                    let dup = events.iter().any(|t| t.code == e.code && t.source == e.source && t.target == e.target);
+                    if !tree_has && !dup {
+                        trace.push(format!("from token windows: {}", e.rule));
+                        events.push(e);
+                    }
+                }
+                events
             }
             None => Vec::new(),
         },

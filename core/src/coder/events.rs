@@ -200,6 +200,41 @@ impl<'a> Aligned<'a> {
         if group.is_empty() { vec![b] } else { group }
     }
 
+    /// The first non-place actor after word `w` inside its subtree, outside clauses nested in it
+    /// that have subjects of their own, and not among `exclude`; with its conjuncts.
+    fn first_actor_in_clause(&self, frames: &[Frame], w: usize, exclude: &[usize]) -> Vec<usize> {
+        let (lo, hi) = self.subtree(w);
+        let nested: Vec<(usize, usize)> = frames
+            .iter()
+            .filter(|f| f.predicate != w && f.predicate > lo && f.predicate <= hi)
+            .filter(|f| !f.actors.is_empty() && !matches!(f.clause, ClauseKind::Control))
+            .map(|f| self.subtree(f.predicate))
+            .filter(|&(a, b)| !(a <= w && w <= b))
+            .collect();
+        for x in w + 1..=hi {
+            if nested.iter().any(|&(a, b)| a <= x && x <= b) {
+                continue;
+            }
+            let found: Vec<usize> = self.word_mentions[x]
+                .iter()
+                .copied()
+                .filter(|&m| self.mention_head[m] == Some(x) && !self.mentions[m].locative && !exclude.contains(&m))
+                .collect();
+            if !found.is_empty() {
+                let mut group = Vec::new();
+                for c in self.with_conjuncts(x) {
+                    for m in self.actors_of(c) {
+                        if !self.mentions[m].locative && !exclude.contains(&m) && !group.contains(&m) {
+                            group.push(m);
+                        }
+                    }
+                }
+                return if group.is_empty() { found } else { group };
+            }
+        }
+        Vec::new()
+    }
+
     /// Mentions of several words, in order, without repeats; places left out unless allowed.
     fn actors(&self, words: &[usize], places: bool) -> Vec<usize> {
         let mut out = Vec::new();
@@ -262,18 +297,31 @@ struct TreeMatch {
 
 /// Matches pattern elements from `idx` on, with `m` holding what is matched so far.
 fn match_elems(a: &Aligned, lex: &Lexicon, elems: &[Elem], passive: bool, m: &mut TreeMatch) -> bool {
+    match_from(a, lex, elems, passive, m, false)
+}
+
+/// Relations a word after `...` may be reached through: inside the predicate's arguments
+/// ("expelled dozens of Russian diplomats": *diplomats* under *dozens*).
+fn nominal(rel: &str) -> bool {
+    matches!(
+        rel.split(':').next().unwrap_or(rel),
+        "obj" | "obl" | "nmod" | "compound" | "amod" | "conj" | "appos" | "flat" | "nummod" | "iobj"
+    )
+}
+
+fn match_from(a: &Aligned, lex: &Lexicon, elems: &[Elem], passive: bool, m: &mut TreeMatch, after_gap: bool) -> bool {
     let Some((e, rest)) = elems.split_first() else { return true };
     match e {
-        Elem::Gap => match_elems(a, lex, rest, passive, m),
+        Elem::Gap => match_from(a, lex, rest, passive, m, true),
         Elem::Optional(inner) => {
             let mut with = inner.clone();
             with.extend_from_slice(rest);
             let saved = m.clone();
-            if match_elems(a, lex, &with, passive, m) {
+            if match_from(a, lex, &with, passive, m, after_gap) {
                 return true;
             }
             *m = saved;
-            match_elems(a, lex, rest, passive, m)
+            match_from(a, lex, rest, passive, m, after_gap)
         }
         Elem::Word(ws) => {
             let slot_follows = matches!(rest.first(), Some(Elem::Target | Elem::Source | Elem::Content));
@@ -294,15 +342,24 @@ fn match_elems(a: &Aligned, lex: &Lexicon, elems: &[Elem], passive: bool, m: &mu
                     *m = saved;
                 }
             }
-            // A word among the anchors' dependents, or a particle or preposition one level down.
+            // A word among the anchors' dependents, or a particle or preposition one level down;
+            // after `...`, anywhere in the anchors' arguments up to three levels down.
             let mut candidates: Vec<usize> = Vec::new();
             for &x in &m.anchors {
-                for &d in &a.kids[x] {
-                    if a.deprel(d) == "punct" {
-                        continue;
+                let mut level: Vec<usize> = vec![x];
+                for depth in 0..if after_gap { 3 } else { 1 } {
+                    let mut next = Vec::new();
+                    for &y in &level {
+                        for &d in &a.kids[y] {
+                            if a.deprel(d) == "punct" || (depth > 0 && !nominal(a.deprel(d))) {
+                                continue;
+                            }
+                            candidates.push(d);
+                            candidates.extend(a.markers(d));
+                            next.push(d);
+                        }
                     }
-                    candidates.push(d);
-                    candidates.extend(a.markers(d));
+                    level = next;
                 }
             }
             candidates.retain(|&d| !m.anchors.contains(&d) && a.word_matches(lex, ws, d));
@@ -413,8 +470,15 @@ fn matches_at(a: &Aligned, lex: &Lexicon, head: usize, passive: bool) -> Vec<Tre
     out
 }
 
-/// Codes one parsed sentence's events.
-pub(crate) fn events_of(a: &Aligned, lex: &Lexicon, frames: &[Frame], trace: &mut Vec<String>) -> Vec<SentenceEvent> {
+/// Codes one parsed sentence's events. `vetoed` receives the token heads of pattern matches the
+/// tree says are not acts (negated, hypothetical, conditions, states, a speech act's content).
+pub(crate) fn events_of(
+    a: &Aligned,
+    lex: &Lexicon,
+    frames: &[Frame],
+    trace: &mut Vec<String>,
+    vetoed: &mut Vec<usize>,
+) -> Vec<SentenceEvent> {
     let n = a.s.words.len();
     let frame_at: Vec<Option<usize>> = {
         let mut v = vec![None; n];
@@ -476,12 +540,14 @@ pub(crate) fn events_of(a: &Aligned, lex: &Lexicon, frames: &[Frame], trace: &mu
         let pat = &lex.patterns[m.pattern];
         if consumed[w] {
             trace.push(format!("content {} (inside a frame's complement)", pat.rule));
+            vetoed.push(a.tok_range[w].0);
             continue;
         }
         let frame = frame_at[w].map(|f| &frames[f]);
         let state = ClauseState::of(a, frames, frame, w);
         if let Some(why) = state.skip {
             trace.push(format!("skip {} ({why})", pat.rule));
+            vetoed.push(a.tok_range[w].0);
             continue;
         }
         let coded = match pat.owner {
@@ -490,10 +556,12 @@ pub(crate) fn events_of(a: &Aligned, lex: &Lexicon, frames: &[Frame], trace: &mu
         };
         let Some((code, category)) = coded else {
             trace.push(format!("skip {} (no code in this frame)", pat.rule));
+            vetoed.push(a.tok_range[w].0);
             continue;
         };
         if code == "none" {
             trace.push(format!("swallow {} (its complement is not an act)", pat.rule));
+            vetoed.push(a.tok_range[w].0);
             continue;
         }
         let content = content_of[w];
@@ -823,6 +891,12 @@ fn parties(
                     targets = a.actors(&cf.actors, false);
                 }
             }
+        }
+        if targets.is_empty() {
+            // The first actor after the predicate in its own clause (not in a clause nested in
+            // it, not a place, not a source): "provide aid for Romania", "demanded that the US
+            // cancel …".
+            targets = a.first_actor_in_clause(frames, m.head, &sources);
         }
     }
     sources.dedup();

@@ -99,7 +99,8 @@ impl Coder {
             // The sentence's tree: ID, FORM, LEMMA, UPOS, XPOS, HEAD, DEPREL.
             match &syntax {
                 Ok(model) => {
-                    if let Some(parsed) = model.parse_span(&doc.text, coded.start, coded.end) {
+                    if let Some(mut parsed) = model.parse_span(&doc.text, coded.start, coded.end) {
+                        frames::repair(&mut parsed);
                         for line in parsed.to_conllu().lines() {
                             out.push_str(&format!("    | {line}\n"));
                         }
