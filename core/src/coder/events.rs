@@ -146,7 +146,10 @@ impl<'a> Aligned<'a> {
                 self.word_mentions[i].iter().copied().filter(|&m| self.mention_head[m] == Some(i)).collect();
             if headed.is_empty() { self.word_mentions[i].clone() } else { headed }
         };
-        if !own.is_empty() {
+        // A title standing apart from its name ("Secretary of State Rex Tillerson" read as two
+        // mentions, the title heading the phrase): the named one.
+        let weak = !own.is_empty() && own.iter().all(|&m| self.mentions[m].weak);
+        if !own.is_empty() && !weak {
             return own;
         }
         let mut level = vec![i];
@@ -163,15 +166,18 @@ impl<'a> Aligned<'a> {
                 })
                 .collect();
             for &k in &next {
-                let found: Vec<usize> =
-                    self.word_mentions[k].iter().copied().filter(|&m| !self.mentions[m].locative).collect();
+                let found: Vec<usize> = self.word_mentions[k]
+                    .iter()
+                    .copied()
+                    .filter(|&m| !self.mentions[m].locative && !(weak && self.mentions[m].weak))
+                    .collect();
                 if !found.is_empty() {
                     return found;
                 }
             }
             level = next;
         }
-        Vec::new()
+        own
     }
 
     /// The nearest actor mention before word `w` whose head no clause takes as its object or
@@ -503,12 +509,15 @@ pub(crate) fn events_of(
             if content_best[w].is_none() && matches!(pat.owner, Owner::Category(_)) {
                 content_best[w] = Some(m.clone());
             }
+            // A noun as the subject or object of a verb is what that verb is about ("condemned
+            // the killing"), not an event of its own.
+            let argument = matches!(a.deprel(w), "obj" | "nsubj" | "nsubj:pass" | "iobj");
             let usable = if pat.content_only {
                 false
             } else if verbal {
                 true
             } else {
-                nominal_ok && matches!(upos, "NOUN" | "PROPN")
+                nominal_ok && matches!(upos, "NOUN" | "PROPN") && !argument
             };
             if usable && best[w].is_none() {
                 best[w] = Some(m);
@@ -583,7 +592,15 @@ pub(crate) fn events_of(
         {
             variants.push((intent.clone(), false));
         }
-        let (lo, hi) = a.subtree(w);
+        // A relative or participial clause is dated by its noun's words too ("a 2013 agreement
+        // negotiated by Washington and Moscow").
+        let scope_head = match frame {
+            Some(f) if matches!(f.clause, ClauseKind::Relative | ClauseKind::Participial) && a.s.words[w].head > 0 => {
+                a.s.words[w].head - 1
+            }
+            _ => w,
+        };
+        let (lo, hi) = a.subtree(scope_head);
         let nested = nested_clauses(a, frames, w, content);
         let complement = content.map(|c| a.tokens_of(a.subtree(c)));
         let head_tok = a.tok_range[w].0;
@@ -595,7 +612,10 @@ pub(crate) fn events_of(
         let span =
             (span_words.iter().map(|x| x.0).min().unwrap_or(0), span_words.iter().map(|x| x.1).max().unwrap_or(0));
         for (code, planned) in &variants {
-            for (src, tgt, sym) in pairs(a, &sources, &targets, symmetric) {
+            let reciprocal = symmetric
+                || RECIPROCAL.contains(&a.s.words[w].lemma.to_lowercase().as_str())
+                || content.is_some_and(|c| RECIPROCAL.contains(&a.s.words[c].lemma.to_lowercase().as_str()));
+            for (src, tgt, sym) in pairs(a, &sources, &targets, symmetric, reciprocal) {
                 let mention = |i: usize| {
                     let mm = &a.mentions[i];
                     (mm.code.clone(), a.s_text(mm))
@@ -604,6 +624,21 @@ pub(crate) fn events_of(
                 let (target, target_name) = tgt.map(mention).map_or((None, None), |(c, t)| (Some(c), Some(t)));
                 if source.is_some() && source == target && !source.as_deref().is_some_and(|c| c.starts_with("---")) {
                     continue;
+                }
+                // Nobody named on either side ("? → ---CVL"): no event worth a record.
+                let named = |m: Option<usize>| {
+                    m.is_some_and(|i| a.mentions[i].country.as_deref().is_some_and(|c| !c.starts_with('-')))
+                };
+                if !named(src) && !named(tgt) {
+                    continue;
+                }
+                // A country acting on its own government or the reverse ("Britain … Britain's
+                // envoy"): the parse joined two mentions of one side.
+                if let (Some(x), Some(y)) = (src, tgt) {
+                    let (mx, my) = (&a.mentions[x], &a.mentions[y]);
+                    if mx.country.is_some() && mx.country == my.country && (mx.code.len() == 3 || my.code.len() == 3) {
+                        continue;
+                    }
                 }
                 if let (Some(x), Some(y)) = (src, tgt)
                     && a.mentions[y].locative
@@ -914,12 +949,36 @@ fn contains_target(e: &Elem) -> bool {
     }
 }
 
-/// Who acts on whom: pairs of mention indexes and whether the pair is symmetric.
+/// Verbs whose coordinated subjects act on each other ("A and B agreed to restore relations").
+const RECIPROCAL: &[&str] = &[
+    "agree",
+    "sign",
+    "meet",
+    "talk",
+    "negotiate",
+    "reconcile",
+    "cooperate",
+    "exchange",
+    "clash",
+    "fight",
+    "restore",
+    "normalize",
+    "normalise",
+    "establish",
+    "resume",
+    "settle",
+    "trade",
+    "swap",
+];
+
+/// Who acts on whom: pairs of mention indexes and whether the pair is symmetric; coordinated
+/// subjects without a target act on each other only when `reciprocal`.
 fn pairs(
     a: &Aligned,
     sources: &[usize],
     targets: &[usize],
     symmetric: bool,
+    reciprocal: bool,
 ) -> Vec<(Option<usize>, Option<usize>, bool)> {
     let mut out = Vec::new();
     if symmetric && sources.is_empty() && targets.len() >= 2 {
@@ -934,7 +993,11 @@ fn pairs(
                 out.push((Some(sources[x]), Some(sources[y]), true));
             }
         }
-    } else if targets.is_empty() && sources.len() >= 2 && a.mentions[sources[0]].code != a.mentions[sources[1]].code {
+    } else if reciprocal
+        && targets.is_empty()
+        && sources.len() >= 2
+        && a.mentions[sources[0]].code != a.mentions[sources[1]].code
+    {
         // "A and B agreed to restore relations": each party to the other.
         for &x in sources {
             for &y in sources {
@@ -968,10 +1031,10 @@ fn nested_clauses(a: &Aligned, frames: &[Frame], w: usize, content: Option<usize
         if p == w || p < lo || p > hi || Some(p) == content {
             continue;
         }
-        let own = matches!(
-            f.clause,
-            ClauseKind::Relative | ClauseKind::Participial | ClauseKind::Adverbial | ClauseKind::Complement
-        ) || (a.deprel(p) == "conj" && a.kids[p].iter().any(|&k| a.deprel(k).starts_with("nsubj")));
+        // Adverbial clauses stay in: "imposed sanctions after Moscow annexed Crimea in March" is
+        // dated by its "after" clause.
+        let own = matches!(f.clause, ClauseKind::Relative | ClauseKind::Participial | ClauseKind::Complement)
+            || (a.deprel(p) == "conj" && a.kids[p].iter().any(|&k| a.deprel(k).starts_with("nsubj")));
         if own {
             out.push(a.tokens_of(a.subtree(p)));
         }

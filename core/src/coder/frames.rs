@@ -209,7 +209,8 @@ pub fn frames(s: &ParsedSentence) -> Vec<Frame> {
         }
         let clause = match w.deprel {
             "ccomp" | "parataxis" => ClauseKind::Complement,
-            "xcomp" => ClauseKind::Control,
+            // "is due to meet" read as a clausal subject: a controlled infinitive all the same.
+            "xcomp" | "csubj" => ClauseKind::Control,
             "acl:relcl" => ClauseKind::Relative,
             "acl" => ClauseKind::Participial,
             "advcl" => ClauseKind::Adverbial,
@@ -236,10 +237,12 @@ pub fn frames(s: &ParsedSentence) -> Vec<Frame> {
             let d = &s.words[k];
             let lower = d.form.to_lowercase();
             match d.deprel {
-                "nsubj" | "csubj" => {
+                "nsubj" => {
                     has_subject = true;
                     with_conjuncts(&kids, s, k, &mut f.actors);
                 }
+                // A clause as subject is no actor.
+                "csubj" => {}
                 "nsubj:pass" | "csubj:pass" => {
                     has_subject = true;
                     f.passive = true;
