@@ -1,12 +1,17 @@
 //! Coder speed: codes at least 100,000 distinct sentences, generated from templates over the
 //! dictionary and the lexicon's vocabulary, on one thread, and reports sentences per second.
 //!
-//! `cargo run --release -p detente-bench --bin coder_speed [-- SENTENCES]`
+//! `cargo run --release -p detente-bench --bin coder_speed [-- SENTENCES] [--parsed]`: with
+//! `--parsed`, the coder that reads each sentence's dependency tree (parsing included).
 
 use detente_core::actors::NameKind;
 use detente_core::coder::Coder;
 use detente_core::{Date, Dictionary, Document};
 use std::time::Instant;
+
+// The allocator of the `detente` binary and the Python module, so the numbers are theirs.
+#[global_allocator]
+static A: detente_core::alloc::Allocator = detente_core::alloc::Allocator;
 
 /// Deterministic xorshift generator.
 struct Rng(u64);
@@ -79,6 +84,7 @@ const DAYS: &[&str] =
 
 fn main() {
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(120_000);
+    let parsed = std::env::args().any(|a| a == "--parsed");
     let dict = Dictionary::builtin();
     // Actor phrases: country names, demonym + role, capitals, persons.
     let mut actors: Vec<String> = Vec::new();
@@ -124,7 +130,7 @@ fn main() {
         .enumerate()
         .filter_map(|(i, c)| Document::new(Some(&format!("bench-{i}")), date, None, &c.join(" ")).ok())
         .collect();
-    let coder = match Coder::builtin() {
+    let coder = match Coder::builtin().and_then(|c| if parsed { c.parsed() } else { Ok(c) }) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");

@@ -123,10 +123,9 @@ impl<'a> Aligned<'a> {
                     && self.s.words[i - 1].start == self.s.words[i - 2].end
                     && self.s.words[i].start == self.s.words[i - 1].end
                     && self.keys[i - 2] == first.rsplit('-').next().unwrap_or(first)
-                    && (key == last || (!exact && lex.lemmas.lemmas(key).iter().any(|l| l == last)));
+                    && (key == last || (!exact && lex.lemmas.has_base(key, last)));
             }
-            key == w
-                || (!exact && (self.s.words[i].lemma.eq_ignore_ascii_case(w) || lex.lemmas.lemmas(key).contains(w)))
+            key == w || (!exact && (self.s.words[i].lemma.eq_ignore_ascii_case(w) || lex.lemmas.has_base(key, w)))
         })
     }
 

@@ -240,6 +240,15 @@ impl Lemmatizer {
         self.base_of.get(word).and_then(|v| v.first()).map_or(word, String::as_str)
     }
 
+    /// True when `base` is a base form of the folded `word` (or the word itself when it has
+    /// none): [`Lemmatizer::lemmas`] without building the list.
+    pub fn has_base(&self, word: &str, base: &str) -> bool {
+        match self.base_of.get(word) {
+            Some(v) => v.iter().any(|b| b == base),
+            None => word == base,
+        }
+    }
+
     /// Every base form of a folded word (the word itself when it has none).
     pub fn lemmas(&self, word: &str) -> Vec<String> {
         self.base_of.get(word).cloned().unwrap_or_else(|| vec![word.to_string()])
