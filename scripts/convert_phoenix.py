@@ -24,12 +24,13 @@ import unicodedata
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PHOENIX = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "..", "shared", "data", "phoenix")
 OUT = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "core", "data", "actors")
-OURS = ["countries.tsv", "regions.tsv", "organisations.tsv", "roles.tsv", "persons.tsv"]
+OURS = ["countries.tsv", "regions.tsv", "organisations.tsv", "roles.tsv", "persons.tsv", "leaders.tsv"]
 CREDIT = (
     "# Converted by scripts/convert_phoenix.py from the Phoenix dictionaries shipped with PETRARCH-2\n"
     "# (openeventdata/petrarch2, petrarch2/data/dictionaries; (c) 2014 Open Event Data Alliance, MIT\n"
     "# licence; persons from CountryInfo.140130.txt, nothing after early 2014). Facts only: the names,\n"
-    "# codes and dates. detente's own files win: names they hold are left out here.\n"
+    "# codes and dates. detente's own files win: names they hold are left out here, and a person they\n"
+    "# list keeps only the Phoenix offices that ended before ours begin.\n"
 )
 # Words kept lowercase inside multi-word names.
 SMALL = {"of", "the", "and", "for", "in", "on", "at", "to", "de", "del", "la", "le", "du", "des", "da", "al", "bin", "el"}
@@ -159,8 +160,10 @@ def records(path):
 
 
 def our_keys():
+    """Every name key of our files, and for each person's name key the first day our files cover
+    that person from."""
     keys = set()
-    person_keys = set()
+    person_keys = {}
     for f in OURS:
         for line in lines_of(os.path.join(OUT, f)):
             if line.startswith("#") or line.startswith("code\t"):
@@ -173,7 +176,8 @@ def our_keys():
                 if k:
                     keys.add(k)
                     if fields[1] == "person":
-                        person_keys.add(k)
+                        start = fields[3] if len(fields) > 3 and fields[3] else "1900-01-01"
+                        person_keys[k] = min(person_keys.get(k, start), start)
     return keys, person_keys
 
 
@@ -253,8 +257,17 @@ def main():
     for names, codes, _comment in records(os.path.join(PHOENIX, "Phoenix.Countries.actors.txt")):
         if not codes:
             continue
-        if any(key(clean(n, "person") or "") in our_persons for n in names):
-            continue  # a person we list ourselves
+        ours_from = [our_persons[k] for k in (key(clean(n, "person") or "") for n in names) if k in our_persons]
+        if ours_from:
+            # A person we list ourselves: only Phoenix's offices that ended before ours begin.
+            cutoff = min(ours_from)
+            early = [c for c in codes if c[2] and c[2] < cutoff]
+            ns = [clean(n, "person") for n in names]
+            ns = [n for n in dict.fromkeys(ns) if n and len(key(n).split()) >= 2]
+            for c, f, u in early:
+                if ns and c.strip("-"):
+                    persons.append((c, "; ".join(ns), f or "", u, ""))
+            continue
         dated = any(c[1] or c[2] for c in codes)
         code = codes[0][0]
         if len(code) == 3 and not dated:

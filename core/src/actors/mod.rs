@@ -32,6 +32,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("organisations.tsv", include_str!("../../data/actors/organisations.tsv")),
     ("roles.tsv", include_str!("../../data/actors/roles.tsv")),
     ("persons.tsv", include_str!("../../data/actors/persons.tsv")),
+    ("leaders.tsv", include_str!("../../data/actors/leaders.tsv")),
 ];
 
 /// The built-in dictionary files' texts (what `core/data/actors/*.tsv` held at build time).

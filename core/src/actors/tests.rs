@@ -188,6 +188,11 @@ fn phoenix_persons_hold_their_dated_offices_and_ours_win() {
     assert_eq!(code("Bill Clinton", d("1999-05-10")), "USAGOV");
     assert_eq!(code("Bill Clinton", d("2005-05-10")), "USAELI");
     assert_eq!(code("Jiang Zemin", d("1999-05-10")), "CHNGOV");
+    // Ours, 2014 on (leaders.tsv): heads of state and government, foreign and defence ministers.
+    assert_eq!(code("Volodymyr Zelenskiy", d("2022-04-05")), "UKRGOV");
+    assert_eq!(code("Olaf Scholz", d("2023-01-10")), "DEUGOV");
+    assert_eq!(code("Boris Pistorius", d("2023-06-01")), "DEUMIL");
+    assert_eq!(code("Benjamin Netanyahu", d("1997-01-01")), "ISRGOV", "Phoenix's history before ours");
     // Ours: Erdogan as president from 2014, which Phoenix (compiled early 2014) cannot know.
     assert_eq!(code("Recep Tayyip Erdogan", d("2016-01-01")), "TURGOV");
     // A Phoenix city is a place of its country, never an actor of another.

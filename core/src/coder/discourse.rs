@@ -281,6 +281,55 @@ fn refers_to_meeting(toks: &[Token]) -> bool {
         .any(|w| matches!(w[0].key.as_str(), "the" | "this" | "that") && MEETING_NOUNS.contains(&w[1].key.as_str()))
 }
 
+/// Nouns that name acts, with the predicates and CAMEO roots of the acts they can name.
+const ACT_NOUNS: &[(&str, &[&str], &[&str])] = &[
+    ("invasion", &["invade"], &["19"]),
+    ("occupation", &["occupy"], &["19"]),
+    ("annexation", &["annex"], &["19"]),
+    ("seizure", &["seize", "capture"], &["17", "19"]),
+    ("expulsion", &["expel"], &["16"]),
+    ("sanction", &["sanction", "impose"], &["16"]),
+    ("strike", &[], &["18", "19", "20"]),
+    ("airstrike", &[], &["18", "19", "20"]),
+    ("raid", &[], &["18", "19", "20"]),
+    ("bombing", &[], &["18", "19", "20"]),
+    ("attack", &[], &["18", "19", "20"]),
+    ("assault", &[], &["18", "19", "20"]),
+    ("offensive", &[], &["18", "19", "20"]),
+    ("shelling", &[], &["18", "19", "20"]),
+    ("killing", &[], &["18", "19", "20"]),
+    ("assassination", &[], &["18", "19", "20"]),
+    ("massacre", &[], &["18", "19", "20"]),
+    ("test", &["launch", "fire", "test"], &["15", "19"]),
+    ("launch", &["launch", "fire"], &["15", "19"]),
+];
+/// Words that name whatever was done last ("supported the decision", "condemned it").
+const ANY_ACT: &[&str] = &["decision", "move", "action", "step", "measure", "it", "this", "that", "operation"];
+
+/// The author of the latest act that `noun` can name, not one of the current source's own
+/// country: its code and name.
+fn author_of(
+    noun: &str,
+    acts: &[(String, String, String, Option<String>)],
+    source_country: Option<&str>,
+    dict: &crate::actors::Dictionary,
+) -> Option<(String, Option<String>)> {
+    let fits = |(predicate, root, _, _): &(String, String, String, Option<String>)| {
+        if ANY_ACT.contains(&noun) {
+            // Material acts, not statements about them.
+            return matches!(root.as_str(), "15" | "16" | "17" | "18" | "19" | "20" | "05" | "06" | "07" | "08");
+        }
+        ACT_NOUNS.iter().any(|(n, predicates, roots)| {
+            *n == noun && (predicates.contains(&predicate.as_str()) || roots.contains(&root.as_str()))
+        })
+    };
+    acts.iter()
+        .rev()
+        .filter(|a| fits(a))
+        .find(|a| source_country.is_none() || dict.country_of(&a.2).as_deref() != source_country)
+        .map(|a| (a.2.clone(), a.3.clone()))
+}
+
 /// The place of an event: a locative mention in its clause, outside its complement.
 fn place_of(finder: &MentionFinder, s: &CodedSentence, e: &SentenceEvent, text: &str) -> Option<Place> {
     let toks_all = &s.tokens;
@@ -406,6 +455,9 @@ pub fn code_document_traced(
     let mut coref = Coref::default();
     let mut events: Vec<Event> = Vec::new();
     let mut meetings: Vec<Meeting> = Vec::new();
+    // The acts reported so far (predicate lemma, root, source code and name), for objects that
+    // name an act instead of its author ("condemned the invasion").
+    let mut acts: Vec<(String, String, String, Option<String>)> = Vec::new();
     let mut reference = published;
     let mut paragraph = usize::MAX;
     let mut background_paragraph = false;
@@ -453,6 +505,19 @@ pub fn code_document_traced(
             }
             let span = [offsets.char_index(e.span.0) as u32, offsets.char_index(e.span.1) as u32];
             let country = |c: &Option<String>| c.as_deref().and_then(|c| dict.country_of(c));
+            let mut e = e.clone();
+            if e.target.is_none()
+                && let Some(noun) = &e.pending_target
+                && let Some((code, name)) = author_of(noun, &acts, country(&e.source).as_deref(), dict)
+            {
+                e.target = Some(code);
+                e.target_name = name;
+            }
+            if let Some(src) = &e.source
+                && !e.predicate.is_empty()
+            {
+                acts.push((e.predicate.clone(), code.root().to_string(), src.clone(), e.source_name.clone()));
+            }
             let mut h = Xxh3::new();
             for part in
                 [doc.id.as_str(), e.source.as_deref().unwrap_or(""), e.target.as_deref().unwrap_or(""), e.code.as_str()]
@@ -480,7 +545,7 @@ pub fn code_document_traced(
                 plover: code.plover.as_ref().map(|p| p.event.clone()),
                 quad_class: code.quad(QuadScheme::Gdelt).unwrap_or(0),
                 goldstein: code.goldstein_gdelt,
-                location: place_of(finder, &coded, e, text),
+                location: place_of(finder, &coded, &e, text),
                 topics: topics.clone(),
                 historical,
                 planned: e.planned,

@@ -109,6 +109,11 @@ pub struct SentenceEvent {
     /// Token ranges of clauses inside the event's clause that have their own time and place
     /// (relative, participial, adverbial, reported).
     pub nested: Vec<(usize, usize)>,
+    /// The lemma of the predicate word ("invade"), when read from the tree.
+    pub predicate: String,
+    /// Without a target: the act its object names instead ("condemned *the invasion*",
+    /// "supported *it*"), whose author the document resolves as the target.
+    pub pending_target: Option<String>,
     /// The source's mention index in the sentence.
     pub source_mention: Option<usize>,
     /// The target's mention index in the sentence.
@@ -1278,6 +1283,8 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
                 clause: (clause_start, s.clause_end(m.head + 1)),
                 complement: content_range,
                 nested: Vec::new(),
+                predicate: String::new(),
+                pending_target: None,
                 source_mention: src,
                 target_mention: tgt,
                 match_id: m.head,

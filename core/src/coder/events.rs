@@ -574,6 +574,20 @@ pub(crate) fn events_of(
         }
         let content = content_of[w];
         let (sources, targets) = parties(a, lex, m, frame, frames, &state, content, &content_best);
+        // An object naming an act rather than an actor ("condemned the invasion", "backed it"):
+        // the document resolves its author as the target.
+        let pending_target = if targets.is_empty() {
+            m.target
+                .or_else(|| frame.and_then(|f| f.objects.first().copied()))
+                .filter(|&o| {
+                    a.word_mentions[o].is_empty()
+                        && (a.s.words[o].upos == "NOUN" || matches!(a.keys[o].as_str(), "it" | "this" | "that"))
+                })
+                .map(|o| a.s.words[o].lemma.to_lowercase())
+        } else {
+            None
+        };
+        let predicate = a.s.words[w].lemma.to_lowercase();
         if sources.is_empty() && targets.is_empty() {
             trace.push(format!("skip {} (no actor)", pat.rule));
             continue;
@@ -660,6 +674,8 @@ pub(crate) fn events_of(
                     clause: a.tokens_of((lo, hi)),
                     complement,
                     nested: nested.clone(),
+                    predicate: predicate.clone(),
+                    pending_target: pending_target.clone(),
                     source_mention: src,
                     target_mention: tgt,
                     match_id: head_tok,
