@@ -32,6 +32,12 @@ CREDIT = (
     "# codes and dates. detente's own files win: names they hold are left out here, and a person they\n"
     "# list keeps only the Phoenix offices that ended before ours begin.\n"
 )
+# Words of titles and offices: person names that hold one are left out.
+TITLES = {
+    "president", "minister", "premier", "secretary", "chancellor", "king", "queen", "general", "ambassador",
+    "envoy", "leader", "chairman", "chief", "commander", "spokesman", "mr", "mrs", "dr", "sheikh", "emir",
+    "prince", "administration", "senator", "governor", "mayor", "pm", "foreign", "defense", "defence",
+}
 # Words kept lowercase inside multi-word names.
 SMALL = {"of", "the", "and", "for", "in", "on", "at", "to", "de", "del", "la", "le", "du", "des", "da", "al", "bin", "el"}
 
@@ -199,6 +205,8 @@ def names_of(phrases, kind, ours, seen):
             continue
         if kind == "person" and len(k.split()) < 2:
             continue  # a surname alone: see the module doc
+        if kind == "person" and TITLES & set(k.split()):
+            continue  # "President Putin": the coder reads titles itself, and a title goes stale
         seen.add(k)
         out.append(n)
     return out
@@ -262,8 +270,10 @@ def main():
             # A person we list ourselves: only Phoenix's offices that ended before ours begin.
             cutoff = min(ours_from)
             early = [c for c in codes if c[2] and c[2] < cutoff]
+            # Only the names we give the person: a Phoenix-only variant would resolve to these
+            # old offices alone.
             ns = [clean(n, "person") for n in names]
-            ns = [n for n in dict.fromkeys(ns) if n and len(key(n).split()) >= 2]
+            ns = [n for n in dict.fromkeys(ns) if n and key(n) in our_persons]
             for c, f, u in early:
                 if ns and c.strip("-"):
                     persons.append((c, "; ".join(ns), f or "", u, ""))

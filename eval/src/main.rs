@@ -1,4 +1,4 @@
-//! `cargo run --release -p detente-eval [-- --misses] [--confusion] [--articles DIR] [--parsed]`: prints the
+//! `cargo run --release -p detente-eval [-- --misses] [--confusion] [--articles DIR] [--token-windows]`: prints the
 //! accuracy tables of the coder. `--articles DIR` scores one folder of articles alone (the held-out
 //! test half, for instance).
 
@@ -11,14 +11,8 @@ fn main() {
     let show_confusion = args.iter().any(|a| a == "--confusion");
     let only_articles = args.iter().position(|a| a == "--articles").map(|i| args.get(i + 1).cloned());
     let coder = match detente_core::coder::Coder::builtin() {
-        // `--parsed`: the coder reading dependency trees (issue 21, in progress).
-        Ok(c) if args.iter().any(|a| a == "--parsed") => match c.parsed() {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("error: {e}");
-                std::process::exit(1);
-            }
-        },
+        // `--token-windows`: the coder of before the parse, to compare.
+        Ok(c) if args.iter().any(|a| a == "--token-windows") => c.token_windows(),
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
@@ -26,12 +20,12 @@ fn main() {
         }
     };
     let blocks = OrganisationBlocks::builtin();
-    // `--compare-targets`: PLOVER records whose gold target country the token coder finds and the
-    // parsed one does not (development aid for issue 21).
+    // `--compare-targets`: PLOVER records whose gold target country the token-window coder finds
+    // and this one does not (development aid for issue 21).
     if args.iter().any(|a| a == "--compare-targets") {
         let shared = shared_dir();
         let tokens = match detente_core::coder::Coder::builtin() {
-            Ok(c) => c,
+            Ok(c) => c.token_windows(),
             Err(e) => {
                 eprintln!("error: {e}");
                 std::process::exit(1);

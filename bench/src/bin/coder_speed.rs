@@ -1,8 +1,8 @@
 //! Coder speed: codes at least 100,000 distinct sentences, generated from templates over the
 //! dictionary and the lexicon's vocabulary, on one thread, and reports sentences per second.
 //!
-//! `cargo run --release -p detente-bench --bin coder_speed [-- SENTENCES] [--parsed]`: with
-//! `--parsed`, the coder that reads each sentence's dependency tree (parsing included).
+//! `cargo run --release -p detente-bench --bin coder_speed [-- SENTENCES] [--token-windows]`:
+//! parsing included; with `--token-windows`, the coder of before the parse.
 
 use detente_core::actors::NameKind;
 use detente_core::coder::Coder;
@@ -84,7 +84,7 @@ const DAYS: &[&str] =
 
 fn main() {
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(120_000);
-    let parsed = std::env::args().any(|a| a == "--parsed");
+    let windows = std::env::args().any(|a| a == "--token-windows");
     let dict = Dictionary::builtin();
     // Actor phrases: country names, demonym + role, capitals, persons.
     let mut actors: Vec<String> = Vec::new();
@@ -130,7 +130,7 @@ fn main() {
         .enumerate()
         .filter_map(|(i, c)| Document::new(Some(&format!("bench-{i}")), date, None, &c.join(" ")).ok())
         .collect();
-    let coder = match Coder::builtin().and_then(|c| if parsed { c.parsed() } else { Ok(c) }) {
+    let coder = match Coder::builtin().map(|c| if windows { c.token_windows() } else { c }) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");

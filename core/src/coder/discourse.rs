@@ -25,6 +25,9 @@ struct Coref {
     last_subject: Option<Mention>,
     /// The last two parties seen together ("Turkey and Syria").
     last_pair: Option<(Mention, Mention)>,
+    /// The parties of the last meeting ("the ministers agreed …" after "the foreign ministers of
+    /// Turkey, Syria, Russia and Iran met").
+    last_meeting: Vec<Mention>,
     /// The last organisation named.
     last_org: Option<Mention>,
     /// The last person named.
@@ -57,6 +60,9 @@ const PAIR_NOUNS: &[&str] = &[
     "adversaries",
     "parties",
 ];
+/// Plural nouns that, after "the", name the parties of the last meeting.
+const MEETING_PARTIES: &[&str] =
+    &["ministers", "leaders", "delegations", "sides", "parties", "officials", "participants", "envoys"];
 const ORG_NOUNS: &[&str] = &["bloc", "alliance", "organisation", "organization", "league", "union", "grouping", "body"];
 const MEETING_NOUNS: &[&str] =
     &["meeting", "talks", "discussions", "summit", "gathering", "conference", "negotiations", "consultations"];
@@ -108,6 +114,19 @@ impl Coref {
                 added.push(country_level(a, i, i + n, role));
                 added.push(country_level(b, i, i + n, role));
                 i += n;
+                continue;
+            }
+            // "The ministers agreed": the parties of the last meeting.
+            if k == "the"
+                && MEETING_PARTIES.contains(&key(i + 1))
+                && self.last_meeting.len() >= 2
+                && !mentions.iter().any(|m| m.start <= i + 1 && i + 1 < m.end && !m.weak)
+            {
+                let role = (key(i + 1) != "sides" && key(i + 1) != "parties").then_some("GOV");
+                for m in &self.last_meeting {
+                    added.push(country_level(m, i, i + 2, role));
+                }
+                i += 2;
                 continue;
             }
             // "the country", "the country's foreign minister".
@@ -208,6 +227,18 @@ impl Coref {
 
     /// Learns from a coded sentence.
     fn update(&mut self, s: &CodedSentence) {
+        let mut parties: Vec<Mention> = Vec::new();
+        for e in s.events.iter().filter(|e| e.symmetric && e.code.starts_with("04")) {
+            for m in [e.source_mention, e.target_mention].into_iter().flatten() {
+                let m = &s.mentions[m];
+                if m.country.is_some() && !parties.iter().any(|p| p.country == m.country) {
+                    parties.push(m.clone());
+                }
+            }
+        }
+        if parties.len() >= 2 {
+            self.last_meeting = parties;
+        }
         let strong = |m: &&Mention| !m.weak && !m.locative && !m.code.starts_with("---");
         if let Some(e) = s.events.iter().find(|e| e.source_mention.is_some()) {
             if let Some(mi) = e.source_mention {

@@ -961,10 +961,39 @@ pub fn code_sentence_with(
                 // Where the tree found no event and raised no objection, the token windows may
                 // still have one (news parses fail most on long subjects and headlines).
                 let mut windows_trace = Vec::new();
+                let tree_heads: Vec<usize> = events.iter().map(|t| t.head).chain(vetoed).collect();
                 for e in events_of(lex, &s, &mut windows_trace) {
-                    let tree_has = events.iter().any(|t| t.head == e.head) || vetoed.contains(&e.head);
+                    // Where both read an act at one word, the tree decides; a side the tree
+                    // left empty is taken from the windows' reading of the same act.
+                    if tree_heads.contains(&e.head) {
+                        // A party the parse lost in a coordination ("between the Assad regime and
+                        // Turkey"): the windows' other pairs of the same act by the same source.
+                        let same_act = |t: &SentenceEvent| t.head == e.head && t.code == e.code && t.source == e.source;
+                        if e.target.is_some()
+                            && events.iter().any(|t| same_act(t) && t.target.is_some())
+                            && !events.iter().any(|t| same_act(t) && t.target == e.target)
+                        {
+                            trace.push(format!("party from token windows: {}", e.rule));
+                            events.push(e);
+                            continue;
+                        }
+                        for t in events.iter_mut().filter(|t| t.head == e.head && t.code.get(..2) == e.code.get(..2)) {
+                            if t.target.is_none() && e.target.is_some() && e.target != t.source {
+                                t.target = e.target.clone();
+                                t.target_name = e.target_name.clone();
+                                t.target_mention = e.target_mention;
+                                t.pending_target = None;
+                            }
+                            if t.source.is_none() && e.source.is_some() && e.source != t.target {
+                                t.source = e.source.clone();
+                                t.source_name = e.source_name.clone();
+                                t.source_mention = e.source_mention;
+                            }
+                        }
+                        continue;
+                    }
                     let dup = events.iter().any(|t| t.code == e.code && t.source == e.source && t.target == e.target);
-                    if !tree_has && !dup {
+                    if !dup {
                         trace.push(format!("from token windows: {}", e.rule));
                         events.push(e);
                     }

@@ -240,13 +240,29 @@ impl<'a> Aligned<'a> {
         Vec::new()
     }
 
-    /// Mentions of several words, in order, without repeats; places left out unless allowed.
+    /// Mentions of several words, in order, without repeats; places left out unless allowed. A
+    /// mention whose words have conjuncts outside it brings theirs along ("Foreign ministers from
+    /// Turkiye, Syria, Russia, and Iran": one mention, then three).
     fn actors(&self, words: &[usize], places: bool) -> Vec<usize> {
         let mut out = Vec::new();
+        let add = |m: usize, out: &mut Vec<usize>| {
+            if (places || !self.mentions[m].locative) && !out.contains(&m) {
+                out.push(m);
+            }
+        };
         for &w in words {
             for m in self.actors_of(w) {
-                if (places || !self.mentions[m].locative) && !out.contains(&m) {
-                    out.push(m);
+                add(m, &mut out);
+                let inside: Vec<usize> =
+                    (0..self.s.words.len()).filter(|&x| self.word_mentions[x].contains(&m)).collect();
+                for &x in &inside {
+                    for c in self.with_conjuncts(x).into_iter().skip(1) {
+                        if !inside.contains(&c) {
+                            for m2 in self.word_mentions[c].clone() {
+                                add(m2, &mut out);
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -523,12 +539,24 @@ pub(crate) fn events_of(
             }
         }
     }
-    // Speech acts own the acts inside their complement.
+    // Speech acts own the acts inside their complement, and a category pattern the words it
+    // names ("accused Syria of shelling …" is one accusation, not a shelling too).
     let mut consumed = vec![false; n];
     let mut content_of: Vec<Option<usize>> = vec![None; n];
     for w in 0..n {
         let Some(m) = &best[w] else { continue };
         if !matches!(lex.patterns[m.pattern].owner, Owner::Frame(_)) {
+            for &x in &m.anchors[1..] {
+                consumed[x] = true;
+            }
+            if let Some(c) = m.content {
+                let (lo, hi) = a.subtree(c);
+                for (x, flag) in consumed.iter_mut().enumerate().take(hi + 1).skip(lo) {
+                    if x != w {
+                        *flag = true;
+                    }
+                }
+            }
             continue;
         }
         let c = m.content.or_else(|| a.kids[w].iter().copied().find(|&k| matches!(a.deprel(k), "xcomp" | "ccomp")));
@@ -636,6 +664,10 @@ pub(crate) fn events_of(
                 let (source, source_name) = src.map(mention).map_or((None, None), |(c, t)| (Some(c), Some(t)));
                 let (target, target_name) = tgt.map(mention).map_or((None, None), |(c, t)| (Some(c), Some(t)));
                 if source.is_some() && source == target && !source.as_deref().is_some_and(|c| c.starts_with("---")) {
+                    continue;
+                }
+                // A meeting is between two parties.
+                if symmetric && (src.is_none() || tgt.is_none()) {
                     continue;
                 }
                 // Nobody named on either side ("? → ---CVL"): no event worth a record.
@@ -754,8 +786,22 @@ impl ClauseState {
         if a.kids[w].iter().any(|&k| a.deprel(k) == "mark" && CONDITION.contains(&a.keys[k].as_str())) {
             st.skip = Some("a condition");
         }
-        if a.kids[w].iter().any(|&k| a.deprel(k) == "advmod" && ONGOING.contains(&a.keys[k].as_str())) {
-            st.skip = Some("an ongoing state");
+        // "Currently, Turkey holds …, which is occupied by militias supported by Turkey": the
+        // state of the clause holds for the clauses that describe its nouns.
+        let mut up = Some(f);
+        while let Some(g) = up {
+            if a.kids[g.predicate].iter().any(|&k| a.deprel(k) == "advmod" && ONGOING.contains(&a.keys[k].as_str())) {
+                st.skip = Some("an ongoing state");
+                break;
+            }
+            up = match g.clause {
+                ClauseKind::Relative | ClauseKind::Participial => g.parent.map(|p| &frames[p]),
+                _ if g.predicate == f.predicate => None,
+                _ => None,
+            };
+            if g.predicate != f.predicate && !matches!(g.clause, ClauseKind::Relative | ClauseKind::Participial) {
+                break;
+            }
         }
         // "which is occupied by militias": a present-tense passive describes a state.
         if f.passive

@@ -1,8 +1,17 @@
 //! The event coder: English news text in, canonical events out, each with the sentence, the
-//! character span and the lexicon rule that produced it. No parser and no model download: the
-//! coder reads tokens, finds actors with the dictionary, finds verb and phrase patterns with the
-//! lexicon, and assigns source and target from the clause around the pattern (the subject before
-//! it, the object or complement after it, the agent of a passive).
+//! character span and the lexicon rule that produced it. A document goes through these stages:
+//!
+//! 1. `sentences`: sentences and datelines;
+//! 2. tokens (`crate::text`) and actor mentions (`mentions`: the dictionary's names, roles,
+//!    titles, persons in office on the date; `discourse` adds what earlier sentences resolve);
+//! 3. the dependency parse (`crate::syntax`), repaired where news parses commonly fail, and its
+//!    predicate frames (`frames`: who does what to whom, coordination, control, clause kinds,
+//!    negation, modality);
+//! 4. sentence events (`events`): the lexicon's patterns matched over each predicate's dependents,
+//!    sources and targets from the frame; where the tree finds no act and raises no objection, the
+//!    token-window matcher of before the parse (`engine`) still codes one;
+//! 5. document resolution (`discourse`): coreference, dates and background, places, meeting
+//!    groups, the authors of acts named as objects ("condemned the invasion"), duplicates.
 //!
 //! It prefers no event to a wrong one: nothing is coded without a lexicon match, negated and
 //! hypothetical verbs ("did not sign", "may attack") are not coded, refusals and threats get
@@ -49,22 +58,30 @@ pub fn builtin_lexicon() -> Result<Arc<Lexicon>> {
 pub struct Coder {
     finder: MentionFinder,
     lexicon: Arc<Lexicon>,
-    /// The parser the coder reads sentences with; None codes from token windows (the coder of
-    /// before the parse, kept to compare).
+    /// The parser the coder reads sentences with; None codes from token windows alone (the coder
+    /// of before the parse, kept to compare).
     syntax: Option<&'static crate::syntax::SyntaxModel>,
 }
 
 impl Coder {
-    /// A coder over a dictionary and a lexicon, reading token windows.
+    /// A coder over a dictionary and a lexicon, reading each sentence's dependency tree with the
+    /// embedded syntax model (token windows alone if that model cannot load, with a warning).
     pub fn new(dict: Arc<Dictionary>, lexicon: Arc<Lexicon>) -> Coder {
-        Coder { finder: MentionFinder::new(dict), lexicon, syntax: None }
+        let syntax = match crate::syntax::SyntaxModel::embedded() {
+            Ok(m) => Some(m),
+            Err(e) => {
+                tracing::warn!("no syntax model ({e}): coding from token windows alone");
+                None
+            }
+        };
+        Coder { finder: MentionFinder::new(dict), lexicon, syntax }
     }
 
-    /// The same coder reading each sentence's dependency tree (work in progress for issue 21:
-    /// not yet as accurate as the token windows, so not the default).
-    pub fn parsed(mut self) -> Result<Coder> {
-        self.syntax = Some(crate::syntax::SyntaxModel::embedded()?);
-        Ok(self)
+    /// The same coder without the parse: token windows alone, the coder of before issue 21 (to
+    /// compare; faster, less accurate on unseen news).
+    pub fn token_windows(mut self) -> Coder {
+        self.syntax = None;
+        self
     }
 
     /// A coder with the built-in dictionary and lexicon.
