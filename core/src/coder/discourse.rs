@@ -333,6 +333,14 @@ const ACT_NOUNS: &[(&str, &[&str], &[&str])] = &[
     ("massacre", &[], &["18", "19", "20"]),
     ("test", &["launch", "fire", "test"], &["15", "19"]),
     ("launch", &["launch", "fire"], &["15", "19"]),
+    ("demand", &[], &["10", "02"]),
+    ("request", &[], &["02", "10"]),
+    ("appeal", &[], &["02"]),
+    ("call", &[], &["02", "10"]),
+    ("ultimatum", &[], &["13", "10"]),
+    ("threat", &[], &["13"]),
+    ("offer", &[], &["03"]),
+    ("proposal", &[], &["03"]),
 ];
 /// Words that name whatever was done last ("supported the decision", "condemned it").
 const ANY_ACT: &[&str] = &["decision", "move", "action", "step", "measure", "it", "this", "that", "operation"];

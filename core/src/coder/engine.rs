@@ -962,6 +962,13 @@ pub fn code_sentence_with(
                 // still have one (news parses fail most on long subjects and headlines).
                 let mut windows_trace = Vec::new();
                 let tree_heads: Vec<usize> = events.iter().map(|t| t.head).chain(vetoed).collect();
+                // An actor the tree made the author of another act here ("a deal mediated by the
+                // UAE") is no party of this one, whatever the windows say.
+                let authors: Vec<(usize, usize)> =
+                    events.iter().filter_map(|t| t.source_mention.map(|m| (t.head, m))).collect();
+                let author_elsewhere = |head: usize, m: Option<usize>| {
+                    m.is_some_and(|m| authors.iter().any(|&(h, a)| a == m && h != head))
+                };
                 for e in events_of(lex, &s, &mut windows_trace) {
                     // Where both read an act at one word, the tree decides; a side the tree
                     // left empty is taken from the windows' reading of the same act.
@@ -970,6 +977,7 @@ pub fn code_sentence_with(
                         // Turkey"): the windows' other pairs of the same act by the same source.
                         let same_act = |t: &SentenceEvent| t.head == e.head && t.code == e.code && t.source == e.source;
                         if e.target.is_some()
+                            && !author_elsewhere(e.head, e.target_mention)
                             && events.iter().any(|t| same_act(t) && t.target.is_some())
                             && !events.iter().any(|t| same_act(t) && t.target == e.target)
                         {
@@ -978,7 +986,12 @@ pub fn code_sentence_with(
                             continue;
                         }
                         for t in events.iter_mut().filter(|t| t.head == e.head && t.code.get(..2) == e.code.get(..2)) {
-                            if t.target.is_none() && e.target.is_some() && e.target != t.source {
+                            if t.target.is_none()
+                                && t.pending_target.is_none()
+                                && e.target.is_some()
+                                && e.target != t.source
+                                && !author_elsewhere(e.head, e.target_mention)
+                            {
                                 t.target = e.target.clone();
                                 t.target_name = e.target_name.clone();
                                 t.target_mention = e.target_mention;

@@ -994,6 +994,17 @@ fn parties(
             // cancel …".
             targets = a.first_actor_in_clause(frames, m.head, &sources);
         }
+        // "Russia and Ukraine signed a deal mediated by the UAE": an act on the thing another
+        // clause's actors did is an act toward them.
+        if targets.is_empty()
+            && let Some(f) = frame
+            && matches!(f.clause, ClauseKind::Participial | ClauseKind::Relative)
+            && let Some(p) = f.parent.map(|p| &frames[p])
+            && a.s.words[m.head].head > 0
+            && p.objects.contains(&(a.s.words[m.head].head - 1))
+        {
+            targets = a.actors(&p.actors, false);
+        }
     }
     sources.dedup();
     targets.retain(|t| !sources.contains(t));

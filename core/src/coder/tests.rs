@@ -265,3 +265,37 @@ fn issue_sentences_both_ways() {
         println!("{text}\n  tokens: {:?}\n  parsed: {:?}", show(&windows), show(&coder()));
     }
 }
+
+/// The structural failures issue 21 listed, as the tree reads them.
+#[test]
+fn clauses_roles_and_time_from_the_tree() {
+    let coded = |text: &str| {
+        let doc = Document::new(Some("t"), Date::parse("2023-05-11").unwrap_or(Date::MIN), None, text).expect("doc");
+        coder()
+            .code_document(&doc)
+            .into_iter()
+            .map(|e| {
+                let side = |c: &Option<String>| c.clone().unwrap_or_else(|| "?".into());
+                (side(&e.source_country), side(&e.target_country), e.code, e.date.to_string(), e.historical)
+            })
+            .collect::<Vec<_>>()
+    };
+    // The mediator mediates; the parties sign with each other, not with it.
+    let e = coded("Russia and Ukraine signed a prisoner exchange deal mediated by the United Arab Emirates.");
+    let has = |e: &[(String, String, String, String, bool)], s: &str, t: &str, c: &str| {
+        e.iter().any(|x| x.0 == s && x.1 == t && x.2 == c)
+    };
+    assert!(has(&e, "RUS", "UKR", "057") && has(&e, "ARE", "RUS", "045") && has(&e, "ARE", "UKR", "045"), "{e:?}");
+    assert!(!has(&e, "RUS", "ARE", "057"), "{e:?}");
+    // Kyiv withdraws its own troops; Kyiv rejects Moscow's demand.
+    let e = coded("Moscow urged Kyiv to withdraw its troops, and Kyiv rejected the demand.");
+    assert!(has(&e, "RUS", "UKR", "0256") && e.iter().any(|x| x.0 == "UKR" && x.1 == "RUS" && x.2 == "120"), "{e:?}");
+    assert!(!e.iter().any(|x| x.0 == "RUS" && x.2 == "120"), "Russia rejects nothing: {e:?}");
+    // A relative clause's year dates only its own act.
+    let e = coded("Egypt hosted talks on the ceasefire, which was brokered by Qatar and Egypt in 2021.");
+    assert!(e.iter().any(|x| x.0 == "EGY" && x.2 == "043" && x.3 == "2023-05-11" && !x.4), "{e:?}");
+    assert!(e.iter().any(|x| x.0 == "QAT" && x.2 == "045" && x.3 == "2021-01-01" && x.4), "{e:?}");
+    // A participle's year does not date the announcement.
+    let e = coded("Ankara said it would lift restrictions imposed on Greek ships in 2019.");
+    assert!(e.iter().any(|x| x.0 == "TUR" && x.1 == "GRC" && x.2 == "0351" && x.3 == "2023-05-11" && !x.4), "{e:?}");
+}
