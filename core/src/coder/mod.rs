@@ -58,29 +58,38 @@ pub fn builtin_lexicon() -> Result<Arc<Lexicon>> {
 pub struct Coder {
     finder: MentionFinder,
     lexicon: Arc<Lexicon>,
-    /// The parser the coder reads sentences with; None codes from token windows alone (the coder
-    /// of before the parse, kept to compare).
-    syntax: Option<&'static crate::syntax::SyntaxModel>,
+    /// Whether sentences are read with the embedded parser (loaded on the first document, so that
+    /// commands that code nothing never pay for it); false codes from token windows alone (the
+    /// coder of before the parse, kept to compare).
+    parse: bool,
 }
 
 impl Coder {
     /// A coder over a dictionary and a lexicon, reading each sentence's dependency tree with the
     /// embedded syntax model (token windows alone if that model cannot load, with a warning).
     pub fn new(dict: Arc<Dictionary>, lexicon: Arc<Lexicon>) -> Coder {
-        let syntax = match crate::syntax::SyntaxModel::embedded() {
+        Coder { finder: MentionFinder::new(dict), lexicon, parse: true }
+    }
+
+    /// The parser, loaded on first use; None (with a warning, once) if it cannot load.
+    fn syntax(&self) -> Option<&'static crate::syntax::SyntaxModel> {
+        if !self.parse {
+            return None;
+        }
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        match crate::syntax::SyntaxModel::embedded() {
             Ok(m) => Some(m),
             Err(e) => {
-                tracing::warn!("no syntax model ({e}): coding from token windows alone");
+                WARNED.call_once(|| tracing::warn!("no syntax model ({e}): coding from token windows alone"));
                 None
             }
-        };
-        Coder { finder: MentionFinder::new(dict), lexicon, syntax }
+        }
     }
 
     /// The same coder without the parse: token windows alone, the coder of before issue 21 (to
     /// compare; faster, less accurate on unseen news).
     pub fn token_windows(mut self) -> Coder {
-        self.syntax = None;
+        self.parse = false;
         self
     }
 
@@ -96,7 +105,7 @@ impl Coder {
 
     /// Codes a whole document: every sentence, in order.
     pub fn code_document(&self, doc: &Document) -> Vec<Event> {
-        discourse::code_document(&self.finder, &self.lexicon, self.syntax, doc)
+        discourse::code_document(&self.finder, &self.lexicon, self.syntax(), doc)
     }
 
     /// A readable trace of how a document was coded: each sentence, the actors found in it and
@@ -108,7 +117,7 @@ impl Coder {
             out.push_str(&format!("dateline: {}\n", d.place));
         }
         let mut coded_sentences = Vec::new();
-        discourse::code_document_traced(&self.finder, &self.lexicon, self.syntax, doc, Some(&mut coded_sentences));
+        discourse::code_document_traced(&self.finder, &self.lexicon, self.syntax(), doc, Some(&mut coded_sentences));
         let syntax = crate::syntax::SyntaxModel::embedded();
         for (i, coded) in coded_sentences.iter().enumerate() {
             let sentence = &doc.text[coded.start..coded.end];
