@@ -534,6 +534,10 @@ pub(crate) fn events_of(
             } else {
                 nominal_ok && matches!(upos, "NOUN" | "PROPN") && !argument
             };
+            // The windows read such a noun as an event ("condemned the attack"): say no.
+            if pat.nominal && argument && !verbal {
+                vetoed.push(a.tok_range[w].0);
+            }
             if usable && best[w].is_none() {
                 best[w] = Some(m);
             }

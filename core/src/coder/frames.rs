@@ -245,8 +245,16 @@ pub fn frames(s: &ParsedSentence) -> Vec<Frame> {
                 "csubj" => {}
                 "nsubj:pass" | "csubj:pass" => {
                     has_subject = true;
-                    f.passive = true;
-                    with_conjuncts(&kids, s, k, &mut f.objects);
+                    // A passive needs its auxiliary ("was praised"); without one, a past tense
+                    // the tagger took for a participle ("Saudi Arabia … praised the decision")
+                    // is active.
+                    let auxiliary = kids[p].iter().any(|&x| s.words[x].deprel == "aux:pass");
+                    if auxiliary {
+                        f.passive = true;
+                        with_conjuncts(&kids, s, k, &mut f.objects);
+                    } else {
+                        with_conjuncts(&kids, s, k, &mut f.actors);
+                    }
                 }
                 "aux:pass" => f.passive = true,
                 "obj" => with_conjuncts(&kids, s, k, &mut f.objects),
