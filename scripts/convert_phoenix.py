@@ -224,12 +224,14 @@ def organisation_code(full, known):
     }
     blocks = [full[i:i + 3] for i in range(0, len(full), 3)]
     for b in reversed(blocks[1:]):
-        if b not in sectors and b not in COUNTRIES:
+        # A country or region block says where the organisation works, not what it is.
+        if b not in sectors and b not in COUNTRIES and b not in REGIONS:
             return b
     return None
 
 
 COUNTRIES = set()
+REGIONS = set()
 
 
 def main():
@@ -237,6 +239,10 @@ def main():
         f = line.split("\t")
         if len(f) >= 2 and f[1] == "country" and len(f[0]) == 3:
             COUNTRIES.add(f[0])
+    for line in lines_of(os.path.join(OUT, "regions.tsv")):
+        f = line.split("\t")
+        if len(f) >= 2 and f[1] == "region" and len(f[0]) == 3:
+            REGIONS.add(f[0])
     ours, our_persons = our_keys()
     seen = set()
     persons, bodies, places, orgs, fulls, roles = [], [], [], [], [], {}

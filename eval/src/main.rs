@@ -20,40 +20,6 @@ fn main() {
         }
     };
     let blocks = OrganisationBlocks::builtin();
-    // `--compare-targets`: PLOVER records whose gold target country the token-window coder finds
-    // and this one does not (development aid for issue 21).
-    if args.iter().any(|a| a == "--compare-targets") {
-        let shared = shared_dir();
-        let tokens = match detente_core::coder::Coder::builtin() {
-            Ok(c) => c.token_windows(),
-            Err(e) => {
-                eprintln!("error: {e}");
-                std::process::exit(1);
-            }
-        };
-        for r in load_plover(&shared).unwrap_or_default() {
-            let has = |c: &detente_core::coder::Coder| {
-                code_sentence(c, &r.text)
-                    .iter()
-                    .any(|e| e.target_country.as_ref().is_some_and(|t| r.targets.contains(t)))
-            };
-            if has(&tokens) && !has(&coder) {
-                let got: Vec<String> = code_sentence(&coder, &r.text)
-                    .iter()
-                    .map(|e| {
-                        format!(
-                            "{}→{} {}",
-                            e.source.as_deref().unwrap_or("?"),
-                            e.target.as_deref().unwrap_or("?"),
-                            e.code
-                        )
-                    })
-                    .collect();
-                println!("{:?} got {got:?}: {}", r.targets, r.text);
-            }
-        }
-        return;
-    }
     // `--explain NAME`: how the coder read the articles whose file names contain NAME.
     if let Some(name) = args.iter().position(|a| a == "--explain").and_then(|i| args.get(i + 1)) {
         let dir =

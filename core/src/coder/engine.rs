@@ -955,7 +955,7 @@ pub fn code_sentence_with(
             Some(mut parsed) => {
                 super::frames::repair(&mut parsed);
                 let frames = super::frames::frames(&parsed);
-                let aligned = super::events::Aligned::new(&parsed, &s.toks, &s.mentions);
+                let aligned = super::events::Aligned::new(&parsed, text, &s.toks, &s.mentions);
                 let mut vetoed = Vec::new();
                 let mut events = super::events::events_of(&aligned, lex, &frames, &mut trace, &mut vetoed);
                 // Where the tree found no event and raised no objection, the token windows may
@@ -1125,47 +1125,17 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
                 } else {
                     frame.kind
                 };
-                let default = match kind {
-                    FrameKind::Reject if kind != frame.kind => "120".to_string(),
-                    FrameKind::Demand if kind != frame.kind => "100".to_string(),
-                    _ => frame.default.clone(),
-                };
                 if kind == FrameKind::Swallow {
                     trace.push(format!("swallow {} (its complement is not an act)", pat.rule));
                     continue;
                 }
-                let code = match (kind, cat) {
-                    (FrameKind::Deny | FrameKind::Fixed, _) => default,
-                    (FrameKind::Accede, Some(c)) => c.action.clone().unwrap_or(default),
-                    // "prepared to impose martial law": an intent to coerce is a threat.
-                    (FrameKind::Intent, Some(c))
-                        if !c.frames.contains_key(&FrameKind::Intent)
-                            && c.frames.contains_key(&FrameKind::Threaten) =>
-                    {
-                        c.frames[&FrameKind::Threaten].clone()
-                    }
-                    (k, Some(c)) => c.frames.get(&k).cloned().unwrap_or(default),
-                    (_, None) => default,
-                };
-                (code, None, Some((c, cend)))
+                (frame.code(kind, cat), None, Some((c, cend)))
             }
             Owner::Category(ci) => {
                 let cat = &lex.categories[ci];
-                // "would meet": intent; "would attack": a threat; "will visit": planned;
-                // "will not release": a refusal; "Y must release" (said by X): X's demand.
-                let code = if refusal {
-                    cat.frames.get(&FrameKind::Reject).cloned()
-                } else if vc.must {
-                    cat.frames.get(&FrameKind::Demand).cloned().filter(|_| sayer)
-                } else if fut && !passive && !cat.scheduled {
-                    cat.frames
-                        .get(&FrameKind::Intent)
-                        .or(cat.frames.get(&FrameKind::Threaten))
-                        .or(cat.action.as_ref())
-                        .cloned()
-                } else {
-                    cat.action.clone()
-                };
+                // "Y must release" is a demand only when someone said it.
+                let code =
+                    if vc.must && !sayer && !refusal { None } else { cat.code(refusal, vc.must, fut && !passive) };
                 let Some(code) = code else {
                     trace.push(format!("skip {} (no code in this frame)", pat.rule));
                     continue;
@@ -1239,77 +1209,18 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
             .max()
             .unwrap_or(m.end);
         let span = (s.toks[span_start].start, s.toks[span_end.min(s.n()) - 1].end);
-        let mention = |i: usize| {
-            (
-                s.mentions[i].code.clone(),
-                s.text[s.toks[s.mentions[i].start].start..s.toks[s.mentions[i].end - 1].end].to_string(),
-            )
-        };
-        // Who acts on whom (pairs of mention indexes, symmetric or not).
-        let mut pairs: Vec<(Option<usize>, Option<usize>, bool)> = Vec::new();
         previous = Some((sources.clone(), targets.clone()));
-        if symmetric && sources.is_empty() && targets.len() >= 2 {
-            // "talks between A and B": the parties meet each other.
-            for a in 0..targets.len() {
-                for b in a + 1..targets.len() {
-                    pairs.push((Some(targets[a]), Some(targets[b]), true));
-                }
-            }
-        } else if symmetric && targets.is_empty() && sources.len() >= 2 {
-            // "A and B met": one symmetric event per pair.
-            for a in 0..sources.len() {
-                for b in a + 1..sources.len() {
-                    pairs.push((Some(sources[a]), Some(sources[b]), true));
-                }
-            }
-        } else if targets.is_empty() && sources.len() >= 2 && s.mentions[sources[0]].code != s.mentions[sources[1]].code
-        {
-            // "A and B agreed to restore relations": reciprocal events, each party to the other.
-            for &a in &sources {
-                for &b in &sources {
-                    if a != b {
-                        pairs.push((Some(a), Some(b), false));
-                    }
-                }
-            }
-        } else if sources.is_empty() {
-            for &t in &targets {
-                pairs.push((None, Some(t), false));
-            }
-        } else if targets.is_empty() {
-            for &src in &sources {
-                pairs.push((Some(src), None, false));
-            }
-        } else {
-            for &src in &sources {
-                for &t in &targets {
-                    pairs.push((Some(src), Some(t), symmetric));
-                }
-            }
-        }
-        // A scheduled act announced for the future is two events: the planned act, and today's
-        // announcement of the intent ("will visit Albania in June": 042 planned, and 036).
-        let mut variants = vec![(code.clone(), planned)];
-        if planned
-            && category.is_some_and(|c| c.scheduled)
-            && let Some(intent) = category.and_then(|c| c.frames.get(&FrameKind::Intent))
-        {
-            variants.push((intent.clone(), false));
-        }
+        // "A and B agreed …" without a target: each party to the other (the windows cannot tell a
+        // reciprocal verb).
+        let pairs = super::events::pairs(&s.mentions, &sources, &targets, symmetric, true);
+        let variants = super::events::variants(&code, planned, category);
         let mut emit = |src: Option<usize>, tgt: Option<usize>, sym: bool, code: &String, planned: bool| {
+            if super::events::one_side(&s.mentions, src, tgt) {
+                return;
+            }
+            let mention = |i: usize| super::events::mention_code_and_text(s.text, &s.toks, &s.mentions[i]);
             let (source, source_name) = src.map(mention).map_or((None, None), |(c, n)| (Some(c), Some(n)));
             let (target, target_name) = tgt.map(mention).map_or((None, None), |(c, n)| (Some(c), Some(n)));
-            if source.is_some() && source == target && !source.as_deref().is_some_and(|c| c.starts_with("---")) {
-                return;
-            }
-            // A place in the source's own country is not a target ("will visit the Eritrean port").
-            if let (Some(a), Some(b)) = (src, tgt)
-                && s.mentions[b].locative
-                && s.mentions[a].country.is_some()
-                && s.mentions[a].country == s.mentions[b].country
-            {
-                return;
-            }
             let clause_start = (0..m.head).rev().find(|&i| s.key(i) == ";").map_or(0, |i| i + 1);
             let ev = SentenceEvent {
                 source,
@@ -1331,14 +1242,7 @@ fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec<SentenceEv
                 target_mention: tgt,
                 match_id: m.head,
             };
-            let dup = out.iter().any(|o| {
-                o.code == ev.code
-                    && ((o.source == ev.source && o.target == ev.target)
-                        || (sym && o.symmetric && o.source == ev.target && o.target == ev.source))
-            });
-            if !dup {
-                out.push(ev);
-            }
+            super::events::push_new(&mut out, ev);
         };
         if matches!(pat.owner, Owner::Category(_)) {
             covered.push((m.head + 1, m.end));

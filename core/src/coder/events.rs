@@ -11,7 +11,7 @@
 
 use super::engine::SentenceEvent;
 use super::frames::{ClauseKind, Frame, Modality};
-use super::lexicon::{Elem, FrameKind, Lexicon, Owner};
+use super::lexicon::{Category, Elem, FrameKind, Lexicon, Owner};
 use super::mentions::Mention;
 use crate::syntax::ParsedSentence;
 use crate::text::Token;
@@ -52,6 +52,8 @@ const TARGET_PREPOSITIONS: &[&str] =
 /// A parsed sentence aligned with the coder's tokens and actor mentions.
 pub(crate) struct Aligned<'a> {
     s: &'a ParsedSentence<'a>,
+    /// The document the offsets point into.
+    text: &'a str,
     toks: &'a [Token],
     mentions: &'a [Mention],
     kids: Vec<Vec<usize>>,
@@ -67,7 +69,12 @@ pub(crate) struct Aligned<'a> {
 
 impl<'a> Aligned<'a> {
     /// Aligns a parse with the tokens and mentions of the same sentence (offsets in one text).
-    pub(crate) fn new(s: &'a ParsedSentence<'a>, toks: &'a [Token], mentions: &'a [Mention]) -> Aligned<'a> {
+    pub(crate) fn new(
+        s: &'a ParsedSentence<'a>,
+        text: &'a str,
+        toks: &'a [Token],
+        mentions: &'a [Mention],
+    ) -> Aligned<'a> {
         let n = s.words.len();
         let mut kids = vec![Vec::new(); n];
         for (i, w) in s.words.iter().enumerate() {
@@ -77,9 +84,17 @@ impl<'a> Aligned<'a> {
         }
         let mut tok_range = Vec::with_capacity(n);
         let mut keys = Vec::with_capacity(n);
+        // Words and tokens both run in text order: one pass over the tokens.
+        let mut at = 0;
         for w in &s.words {
-            let first = toks.iter().position(|t| t.end > w.start).unwrap_or(toks.len().saturating_sub(1));
-            let last = toks.iter().rposition(|t| t.start < w.end).unwrap_or(first).max(first);
+            while at + 1 < toks.len() && toks[at].end <= w.start {
+                at += 1;
+            }
+            let first = at;
+            let mut last = first;
+            while last + 1 < toks.len() && toks[last + 1].start < w.end {
+                last += 1;
+            }
             tok_range.push((first, last));
             let key = match toks.get(first) {
                 Some(t) if first == last && t.start == w.start && t.end == w.end => t.key.clone(),
@@ -104,7 +119,7 @@ impl<'a> Aligned<'a> {
             });
             mention_head.push(head.copied());
         }
-        Aligned { s, toks, mentions, kids, keys, tok_range, mention_head, word_mentions }
+        Aligned { s, text, toks, mentions, kids, keys, tok_range, mention_head, word_mentions }
     }
 
     fn deprel(&self, i: usize) -> &str {
@@ -590,20 +605,39 @@ pub(crate) fn events_of(
             vetoed.push(a.tok_range[w].0);
             continue;
         }
-        let coded = match pat.owner {
-            Owner::Frame(fi) => code_frame(a, lex, fi, m, content_of[w], &content_best, &state),
-            Owner::Category(ci) => code_category(lex, ci, &state),
+        let (code, category) = match pat.owner {
+            Owner::Frame(fi) => {
+                let frame = &lex.frames[fi];
+                let kind = if state.refusal {
+                    FrameKind::Reject
+                } else if state.demanded_by.is_some() {
+                    FrameKind::Demand
+                } else {
+                    frame.kind
+                };
+                if kind == FrameKind::Swallow {
+                    trace.push(format!("swallow {} (its complement is not an act)", pat.rule));
+                    vetoed.push(a.tok_range[w].0);
+                    continue;
+                }
+                let about = content_of[w].and_then(|c| content_category(a, c, &content_best)).and_then(|x| {
+                    match lex.patterns[x.pattern].owner {
+                        Owner::Category(ci) => Some(&lex.categories[ci]),
+                        Owner::Frame(_) => None,
+                    }
+                });
+                (Some(frame.code(kind, about)), None)
+            }
+            Owner::Category(ci) => {
+                let cat = &lex.categories[ci];
+                (cat.code(state.refusal, state.demanded_by.is_some(), state.future), Some(cat))
+            }
         };
-        let Some((code, category)) = coded else {
+        let Some(code) = code else {
             trace.push(format!("skip {} (no code in this frame)", pat.rule));
             vetoed.push(a.tok_range[w].0);
             continue;
         };
-        if code == "none" {
-            trace.push(format!("swallow {} (its complement is not an act)", pat.rule));
-            vetoed.push(a.tok_range[w].0);
-            continue;
-        }
         let content = content_of[w];
         let (sources, targets) = parties(a, lex, m, frame, frames, &state, content, &content_best);
         // An object naming an act rather than an actor ("condemned the invasion", "backed it"):
@@ -630,13 +664,6 @@ pub(crate) fn events_of(
             continue;
         }
         let planned = state.future && !state.refusal && !code.starts_with("03") && !code.starts_with("13");
-        let mut variants = vec![(code.clone(), planned)];
-        if planned
-            && category.is_some_and(|c| c.scheduled)
-            && let Some(intent) = category.and_then(|c| c.frames.get(&FrameKind::Intent))
-        {
-            variants.push((intent.clone(), false));
-        }
         // A relative or participial clause is dated by its noun's words too ("a 2013 agreement
         // negotiated by Washington and Moscow").
         let scope_head = match frame {
@@ -656,20 +683,18 @@ pub(crate) fn events_of(
         }
         let span =
             (span_words.iter().map(|x| x.0).min().unwrap_or(0), span_words.iter().map(|x| x.1).max().unwrap_or(0));
-        for (code, planned) in &variants {
-            let reciprocal = symmetric
-                || RECIPROCAL.contains(&a.s.words[w].lemma.to_lowercase().as_str())
-                || content.is_some_and(|c| RECIPROCAL.contains(&a.s.words[c].lemma.to_lowercase().as_str()));
-            for (src, tgt, sym) in pairs(a, &sources, &targets, symmetric, reciprocal) {
-                let mention = |i: usize| {
-                    let mm = &a.mentions[i];
-                    (mm.code.clone(), a.s_text(mm))
-                };
-                let (source, source_name) = src.map(mention).map_or((None, None), |(c, t)| (Some(c), Some(t)));
-                let (target, target_name) = tgt.map(mention).map_or((None, None), |(c, t)| (Some(c), Some(t)));
-                if source.is_some() && source == target && !source.as_deref().is_some_and(|c| c.starts_with("---")) {
+        let reciprocal = symmetric
+            || RECIPROCAL.contains(&a.s.words[w].lemma.to_lowercase().as_str())
+            || content.is_some_and(|c| RECIPROCAL.contains(&a.s.words[c].lemma.to_lowercase().as_str()));
+        let pairs = pairs(a.mentions, &sources, &targets, symmetric, reciprocal);
+        for (code, planned) in variants(&code, planned, category) {
+            for &(src, tgt, sym) in &pairs {
+                if one_side(a.mentions, src, tgt) {
                     continue;
                 }
+                let mention = |i: usize| mention_code_and_text(a.text, a.toks, &a.mentions[i]);
+                let (source, source_name) = src.map(mention).map_or((None, None), |(c, t)| (Some(c), Some(t)));
+                let (target, target_name) = tgt.map(mention).map_or((None, None), |(c, t)| (Some(c), Some(t)));
                 // A meeting is between two parties.
                 if symmetric && (src.is_none() || tgt.is_none()) {
                     continue;
@@ -689,13 +714,6 @@ pub(crate) fn events_of(
                         continue;
                     }
                 }
-                if let (Some(x), Some(y)) = (src, tgt)
-                    && a.mentions[y].locative
-                    && a.mentions[x].country.is_some()
-                    && a.mentions[x].country == a.mentions[y].country
-                {
-                    continue;
-                }
                 let ev = SentenceEvent {
                     source,
                     source_name,
@@ -704,7 +722,7 @@ pub(crate) fn events_of(
                     code: code.clone(),
                     rule: pat.rule.clone(),
                     symmetric: sym,
-                    planned: *planned,
+                    planned,
                     span,
                     head: head_tok,
                     clause: a.tokens_of((lo, hi)),
@@ -716,37 +734,11 @@ pub(crate) fn events_of(
                     target_mention: tgt,
                     match_id: head_tok,
                 };
-                let dup = out.iter().any(|o: &SentenceEvent| {
-                    o.code == ev.code
-                        && ((o.source == ev.source && o.target == ev.target)
-                            || (sym && o.symmetric && o.source == ev.target && o.target == ev.source))
-                });
-                if !dup {
-                    out.push(ev);
-                }
+                push_new(&mut out, ev);
             }
         }
     }
     out
-}
-
-impl Aligned<'_> {
-    fn s_text(&self, m: &Mention) -> String {
-        let (a, b) = (self.toks[m.start].start, self.toks[m.end - 1].end);
-        // The parse's words hold the text; rebuild the mention's text from them.
-        let mut out = String::new();
-        let mut last_end = None;
-        for w in &self.s.words {
-            if w.start >= a && w.end <= b {
-                if last_end.is_some_and(|e| e < w.start) {
-                    out.push(' ');
-                }
-                out.push_str(&w.form);
-                last_end = Some(w.end);
-            }
-        }
-        out
-    }
 }
 
 /// How the clause of a predicate asserts it.
@@ -817,24 +809,6 @@ impl ClauseState {
     }
 }
 
-fn code_category<'l>(
-    lex: &'l Lexicon,
-    ci: usize,
-    st: &ClauseState,
-) -> Option<(String, Option<&'l super::lexicon::Category>)> {
-    let cat = &lex.categories[ci];
-    let code = if st.refusal {
-        cat.frames.get(&FrameKind::Reject).cloned()
-    } else if st.demanded_by.is_some() {
-        cat.frames.get(&FrameKind::Demand).cloned()
-    } else if st.future && !cat.scheduled {
-        cat.frames.get(&FrameKind::Intent).or(cat.frames.get(&FrameKind::Threaten)).or(cat.action.as_ref()).cloned()
-    } else {
-        cat.action.clone()
-    };
-    code.map(|c| (c, Some(cat)))
-}
-
 /// The category a speech act's complement is about: a category pattern at its head, else one
 /// up to two levels below it.
 fn content_category(a: &Aligned, content: usize, content_best: &[Option<TreeMatch>]) -> Option<TreeMatch> {
@@ -850,51 +824,6 @@ fn content_category(a: &Aligned, content: usize, content_best: &[Option<TreeMatc
         level = next;
     }
     None
-}
-
-fn code_frame<'l>(
-    a: &Aligned,
-    lex: &'l Lexicon,
-    fi: usize,
-    _m: &TreeMatch,
-    content: Option<usize>,
-    content_best: &[Option<TreeMatch>],
-    st: &ClauseState,
-) -> Option<(String, Option<&'l super::lexicon::Category>)> {
-    let frame = &lex.frames[fi];
-    let cat =
-        content.and_then(|c| content_category(a, c, content_best)).and_then(|x| match lex.patterns[x.pattern].owner {
-            Owner::Category(ci) => Some(&lex.categories[ci]),
-            Owner::Frame(_) => None,
-        });
-    let kind = if st.refusal {
-        FrameKind::Reject
-    } else if st.demanded_by.is_some() {
-        FrameKind::Demand
-    } else {
-        frame.kind
-    };
-    if kind == FrameKind::Swallow {
-        return Some(("none".to_string(), None));
-    }
-    let default = match kind {
-        FrameKind::Reject if kind != frame.kind => "120".to_string(),
-        FrameKind::Demand if kind != frame.kind => "100".to_string(),
-        _ => frame.default.clone(),
-    };
-    let code = match (kind, cat) {
-        (FrameKind::Deny | FrameKind::Fixed, _) => default,
-        (FrameKind::Accede, Some(c)) => c.action.clone().unwrap_or(default),
-        // "prepared to impose martial law": an intent to coerce is a threat.
-        (FrameKind::Intent, Some(c))
-            if !c.frames.contains_key(&FrameKind::Intent) && c.frames.contains_key(&FrameKind::Threaten) =>
-        {
-            c.frames[&FrameKind::Threaten].clone()
-        }
-        (k, Some(c)) => c.frames.get(&k).cloned().unwrap_or(default),
-        (_, None) => default,
-    };
-    Some((code, None))
 }
 
 /// Sources and targets (mention indexes) of a matched predicate.
@@ -1049,8 +978,8 @@ const RECIPROCAL: &[&str] = &[
 
 /// Who acts on whom: pairs of mention indexes and whether the pair is symmetric; coordinated
 /// subjects without a target act on each other only when `reciprocal`.
-fn pairs(
-    a: &Aligned,
+pub(super) fn pairs(
+    mentions: &[Mention],
     sources: &[usize],
     targets: &[usize],
     symmetric: bool,
@@ -1072,7 +1001,7 @@ fn pairs(
     } else if reciprocal
         && targets.is_empty()
         && sources.len() >= 2
-        && a.mentions[sources[0]].code != a.mentions[sources[1]].code
+        && mentions[sources[0]].code != mentions[sources[1]].code
     {
         // "A and B agreed to restore relations": each party to the other.
         for &x in sources {
@@ -1094,6 +1023,46 @@ fn pairs(
         }
     }
     out
+}
+
+/// The codes and planned flags one act is recorded under: a scheduled act announced for the
+/// future is two events, the planned act and today's announcement of the intent ("will visit
+/// Albania in June": 042 planned, and 036).
+pub(super) fn variants(code: &str, planned: bool, category: Option<&Category>) -> Vec<(String, bool)> {
+    let mut out = vec![(code.to_string(), planned)];
+    if planned
+        && category.is_some_and(|c| c.scheduled)
+        && let Some(intent) = category.and_then(|c| c.frames.get(&FrameKind::Intent))
+    {
+        out.push((intent.clone(), false));
+    }
+    out
+}
+
+/// True when a source and target are one side: the same code (roles without a country apart),
+/// or a place in the source's own country ("will visit the Eritrean port").
+pub(super) fn one_side(mentions: &[Mention], src: Option<usize>, tgt: Option<usize>) -> bool {
+    let (Some(x), Some(y)) = (src, tgt) else { return false };
+    let (mx, my) = (&mentions[x], &mentions[y]);
+    (mx.code == my.code && !mx.code.starts_with("---"))
+        || (my.locative && mx.country.is_some() && mx.country == my.country)
+}
+
+/// Adds an event unless the same act between the same parties is already there.
+pub(super) fn push_new(out: &mut Vec<SentenceEvent>, ev: SentenceEvent) {
+    let dup = out.iter().any(|o| {
+        o.code == ev.code
+            && ((o.source == ev.source && o.target == ev.target)
+                || (ev.symmetric && o.symmetric && o.source == ev.target && o.target == ev.source))
+    });
+    if !dup {
+        out.push(ev);
+    }
+}
+
+/// A mention's code and its words as written.
+pub(super) fn mention_code_and_text(text: &str, toks: &[Token], m: &Mention) -> (String, String) {
+    (m.code.clone(), text[toks[m.start].start..toks[m.end - 1].end].to_string())
 }
 
 /// Token ranges of the clauses nested in a predicate's clause that carry their own time and

@@ -385,6 +385,35 @@ mod tests {
         frames(&s).iter().map(|f| f.describe(&s)).collect()
     }
 
+    #[test]
+    fn a_past_tense_read_as_a_noun_modifier_is_repaired_into_the_clause_verb() {
+        let text = "Thousands of Iraqi Kurds demonstrated in the northern city of Kirkuk on Sunday calling for \
+                    independence from Iraq, witnesses said.";
+        let model = SyntaxModel::embedded().expect("model");
+        let mut s = model.parse_span(text, 0, text.len()).expect("words");
+        let before: Vec<String> = frames(&s).iter().map(|f| f.describe(&s)).collect();
+        repair(&mut s);
+        let after: Vec<String> = frames(&s).iter().map(|f| f.describe(&s)).collect();
+        assert!(
+            after.iter().any(|l| l.starts_with("demonstrate [complement] actors: Thousands")),
+            "before {before:#?}, after {after:#?}"
+        );
+        let text = "Secretary-General Boutros Boutros-Ghali on Saturday expressed condolences to the United States.";
+        let mut s = model.parse_span(text, 0, text.len()).expect("words");
+        repair(&mut s);
+        let after: Vec<String> = frames(&s).iter().map(|f| f.describe(&s)).collect();
+        assert!(
+            after.iter().any(|l| l.starts_with("express [main] actors: Ghali; objects: condolences")),
+            "{after:#?}"
+        );
+        // A sentence parsed right is left as it was.
+        let text = "Turkey accused Syria of shelling its border towns.";
+        let mut s = model.parse_span(text, 0, text.len()).expect("words");
+        let parsed = s.clone();
+        repair(&mut s);
+        assert_eq!(s, parsed);
+    }
+
     fn has(frames: &[String], line: &str) {
         assert!(frames.iter().any(|f| f == line), "no `{line}` in {frames:#?}");
     }
@@ -420,7 +449,7 @@ mod tests {
         let f = described("Japan did not sign the treaty.");
         has(&f, "sign [main negated] actors: Japan; objects: treaty");
         let f = described("Mali pulled out of the regional security pact.");
-        assert!(f.iter().any(|l| l.starts_with("pull")), "{f:#?}");
+        has(&f, "pull [main] actors: Mali; out of: pact");
         let f = described("Iran may attack the tanker.");
         has(&f, "attack [main possible] actors: Iran; objects: tanker");
         let f = described("Iran is expected to host talks with Saudi Arabia next week.");

@@ -140,6 +140,28 @@ pub struct Category {
     pub scheduled: bool,
 }
 
+impl Category {
+    /// The code of the act: refused ("will not release"), demanded by a speaker ("Y must
+    /// release", said by X), announced ("would meet": intent; "would attack": a threat; a
+    /// scheduled act such as "will visit" keeps its action code), or done. None when the
+    /// category has no code for that.
+    pub fn code(&self, refused: bool, demanded: bool, announced: bool) -> Option<String> {
+        if refused {
+            self.frames.get(&FrameKind::Reject).cloned()
+        } else if demanded {
+            self.frames.get(&FrameKind::Demand).cloned()
+        } else if announced && !self.scheduled {
+            self.frames
+                .get(&FrameKind::Intent)
+                .or(self.frames.get(&FrameKind::Threaten))
+                .or(self.action.as_ref())
+                .cloned()
+        } else {
+            self.action.clone()
+        }
+    }
+}
+
 /// A frame section.
 #[derive(Debug, Clone)]
 pub struct Frame {
@@ -147,6 +169,30 @@ pub struct Frame {
     pub kind: FrameKind,
     /// Its code when the complement matches no category.
     pub default: String,
+}
+
+impl Frame {
+    /// The code of this speech act said as `kind` (its own kind, or turned into a refusal or a
+    /// demand) about what its complement is about (`about`). Not for [`FrameKind::Swallow`].
+    pub fn code(&self, kind: FrameKind, about: Option<&Category>) -> String {
+        let default = match kind {
+            FrameKind::Reject if kind != self.kind => "120".to_string(),
+            FrameKind::Demand if kind != self.kind => "100".to_string(),
+            _ => self.default.clone(),
+        };
+        match (kind, about) {
+            (FrameKind::Deny | FrameKind::Fixed, _) => default,
+            (FrameKind::Accede, Some(c)) => c.action.clone().unwrap_or(default),
+            // "prepared to impose martial law": an intent to coerce is a threat.
+            (FrameKind::Intent, Some(c))
+                if !c.frames.contains_key(&FrameKind::Intent) && c.frames.contains_key(&FrameKind::Threaten) =>
+            {
+                c.frames[&FrameKind::Threaten].clone()
+            }
+            (k, Some(c)) => c.frames.get(&k).cloned().unwrap_or(default),
+            (_, None) => default,
+        }
+    }
 }
 
 /// The compiled lexicon.

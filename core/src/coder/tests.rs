@@ -226,46 +226,6 @@ fn background_and_announcements() {
     assert_eq!(host.date.to_string(), "2023-06-01");
 }
 
-/// The issue's sentences through both coders (printed; run with --nocapture).
-#[test]
-#[ignore = "a comparison to read, not a check"]
-fn issue_sentences_both_ways() {
-    let sentences = [
-        "Lula and Fernandez agreed on Tuesday to deepen energy cooperation.",
-        "North and South Korea exchanged fire across the border while Japan protested to Pyongyang.",
-        "Russia and Ukraine signed a prisoner exchange deal mediated by the United Arab Emirates.",
-        "Moscow urged Kyiv to withdraw its troops, and Kyiv rejected the demand.",
-        "Egypt hosted talks on the ceasefire, which was brokered by Qatar and Egypt in 2021.",
-        "Ankara said it would lift restrictions imposed on Greek ships in 2019.",
-        "Mali pulled out of the regional security pact.",
-        "Chinese vessels fired water cannon at a Vietnamese fishing boat.",
-        "Ramaphosa called the sanctions 'an act of aggression'.",
-        "The African Union suspended Niger after the coup.",
-        "East African leaders threatened to send troops into South Sudan.",
-        "Nordic ministers condemned the attack on the embassy.",
-    ];
-    let windows = coder().token_windows();
-    for text in sentences {
-        let doc = Document::new(Some("t"), Date::parse("2023-05-11").unwrap_or(Date::MIN), None, text).expect("doc");
-        let show = |c: &Coder| {
-            c.code_document(&doc)
-                .iter()
-                .map(|e| {
-                    format!(
-                        "{}→{} {} {}{}",
-                        e.source.as_deref().unwrap_or("?"),
-                        e.target.as_deref().unwrap_or("?"),
-                        e.code,
-                        e.date,
-                        if e.historical { " hist" } else { "" }
-                    )
-                })
-                .collect::<Vec<_>>()
-        };
-        println!("{text}\n  tokens: {:?}\n  parsed: {:?}", show(&windows), show(&coder()));
-    }
-}
-
 /// The structural failures issue 21 listed, as the tree reads them.
 #[test]
 fn clauses_roles_and_time_from_the_tree() {
