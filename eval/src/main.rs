@@ -1,4 +1,4 @@
-//! `cargo run --release -p detente-eval [-- --misses] [--confusion] [--articles DIR] [--token-windows]`: prints the
+//! `cargo run --release -p detente-eval [-- --misses] [--confusion] [--articles DIR] [--token-windows] [--lexicon FILE]`: prints the
 //! accuracy tables of the coder. `--articles DIR` scores one folder of articles alone (the held-out
 //! test half, for instance).
 
@@ -10,7 +10,23 @@ fn main() {
     let show_misses = args.iter().any(|a| a == "--misses");
     let show_confusion = args.iter().any(|a| a == "--confusion");
     let only_articles = args.iter().position(|a| a == "--articles").map(|i| args.get(i + 1).cloned());
-    let coder = match detente_core::coder::Coder::builtin() {
+    // `--lexicon FILE`: a lexicon file read after the built-in ones (to score a user's patterns).
+    let extra = args.iter().position(|a| a == "--lexicon").and_then(|i| args.get(i + 1));
+    let coder = match extra {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| detente_core::Error::Internal(format!("{path}: {e}")))
+            .and_then(|text| {
+                let mut files = detente_core::coder::BUILTIN_LEXICON.to_vec();
+                files.push((path.as_str(), text.as_str()));
+                let lexicon = detente_core::coder::Lexicon::parse(&files)?;
+                Ok(detente_core::coder::Coder::new(
+                    detente_core::actors::Dictionary::builtin(),
+                    std::sync::Arc::new(lexicon),
+                ))
+            }),
+        None => detente_core::coder::Coder::builtin(),
+    };
+    let coder = match coder {
         // `--token-windows`: the coder of before the parse, to compare.
         Ok(c) if args.iter().any(|a| a == "--token-windows") => c.token_windows(),
         Ok(c) => c,

@@ -888,13 +888,13 @@ fn find_matches(lex: &Lexicon, s: &Sent) -> Vec<Match> {
             std::iter::once(t.key.as_str()).chain(s.lemmas[i].iter().map(String::as_str)).chain(joined.as_deref())
         {
             if let Some(ps) = lex.by_head.get(key) {
-                for &p in ps {
-                    if !cands.contains(&p) {
-                        cands.push(p);
-                    }
-                }
+                // Fallback files (the converted verb dictionary) are written for the tree: head
+                // noun first, not in word order.
+                cands.extend(ps.iter().copied().filter(|&p| !lex.patterns[p].fallback));
             }
         }
+        cands.sort_unstable();
+        cands.dedup();
         let passive = s.verb_context(i).3;
         for p in cands {
             let mut m = Match { pattern: p, head: i, passive, ..Default::default() };

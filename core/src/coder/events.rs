@@ -465,24 +465,34 @@ fn matches_at(a: &Aligned, lex: &Lexicon, head: usize, passive: bool) -> Vec<Tre
     }
     for k in keys {
         if let Some(ps) = lex.by_head.get(&k) {
-            for &p in ps {
-                if !cands.contains(&p) {
-                    cands.push(p);
-                }
-            }
+            cands.extend_from_slice(ps);
         }
     }
+    // In file order: on an equal weight the earlier pattern wins.
+    cands.sort_unstable();
+    cands.dedup();
+    let try_patterns = |ps: &mut dyn Iterator<Item = usize>, out: &mut Vec<TreeMatch>| {
+        for p in ps {
+            let pat = &lex.patterns[p];
+            let Some(Elem::Word(ws)) = pat.elems.first() else { continue };
+            if !a.word_matches(lex, ws, head) {
+                continue;
+            }
+            let mut m = TreeMatch { pattern: p, head, anchors: vec![head], weight: 2, ..Default::default() };
+            if match_elems(a, lex, &pat.elems[1..], passive, &mut m) {
+                out.push(m);
+            }
+        }
+    };
     let mut out = Vec::new();
-    for p in cands {
-        let pat = &lex.patterns[p];
-        let Some(Elem::Word(ws)) = pat.elems.first() else { continue };
-        if !a.word_matches(lex, ws, head) {
-            continue;
-        }
-        let mut m = TreeMatch { pattern: p, head, anchors: vec![head], weight: 2, ..Default::default() };
-        if match_elems(a, lex, &pat.elems[1..], passive, &mut m) {
-            out.push(m);
-        }
+    try_patterns(&mut cands.iter().copied().filter(|&p| !lex.patterns[p].fallback), &mut out);
+    // Fallback patterns (the converted verb dictionary) only where ours match nothing, and only
+    // at verbs, but not at a verb with a clausal complement: "announced that they will withdraw"
+    // is a speech act the frames read, and a converted pattern would code the wrapper and lose
+    // what was said.
+    let says = a.kids[head].iter().any(|&k| a.deprel(k) == "ccomp");
+    if out.is_empty() && !says && a.s.words[head].upos == "VERB" {
+        try_patterns(&mut cands.iter().copied().filter(|&p| lex.patterns[p].fallback), &mut out);
     }
     // "be ready to C": the copula's adjective is the head in the tree.
     if a.kids[head].iter().any(|&k| a.deprel(k) == "cop")

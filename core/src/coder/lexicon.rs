@@ -10,6 +10,12 @@
 //!   about, with the code of each frame; a category's patterns match as the main verb of a
 //!   sentence (the `action` code: "released the prisoners") or inside a frame's complement
 //!   ("urged Syria to release the prisoners" → the `appeal` code).
+//! * `@code CODE` — patterns coded CODE as a main verb, added to the category whose action code
+//!   is CODE (the converted PETRARCH-2 verb dictionary, `phoenix-verbs.txt`, is written this way);
+//!   `@code none` patterns code nothing and so block a shorter pattern's code.
+//! * `@fallback` — the rest of the file's patterns are used only at verbs no other file's pattern
+//!   matches, and only on the parse (not by the token windows): a large converted dictionary adds
+//!   events without overriding curated patterns.
 //!
 //! Pattern syntax, one per line: words are base forms matching any inflection (`accuse` matches
 //! "accused"); `=word` matches exactly; `a|b` alternatives; `(x)` optional; `...` skips up to four
@@ -122,6 +128,8 @@ pub struct Pattern {
     /// A noun phrase that is an event by itself ("airstrikes", "car bomb"): it may follow a
     /// determiner or preposition, where a verb pattern would be reading a noun.
     pub nominal: bool,
+    /// From a file marked `@fallback`: used only where no other pattern matches the word.
+    pub fallback: bool,
 }
 
 /// A category: what acts are about, with a code per frame.
@@ -228,6 +236,7 @@ impl Lexicon {
 
     fn parse_file(&mut self, file: &str, text: &str) -> Result<()> {
         let mut owner: Option<Owner> = None;
+        let mut fallback = false;
         for (i, raw) in text.lines().enumerate() {
             let line_no = i as u64 + 1;
             let at = || Location::line(file, line_no);
@@ -275,6 +284,18 @@ impl Lexicon {
                 }
                 self.frames.push(Frame { kind, default: code.to_string() });
                 owner = Some(Owner::Frame(self.frames.len() - 1));
+                continue;
+            }
+            if line == "@fallback" {
+                fallback = true;
+                continue;
+            }
+            if let Some(rest) = line.strip_prefix("@code") {
+                let code = rest.trim();
+                if code.is_empty() || code.contains(char::is_whitespace) {
+                    return Err(Error::invalid_at(at(), "expected `@code CODE` (a CAMEO code, or `none`)"));
+                }
+                owner = Some(Owner::Category(self.code_section(code, at())?));
                 continue;
             }
             if let Some(rest) = line.strip_prefix("@category") {
@@ -340,9 +361,41 @@ impl Lexicon {
                     self.by_head.entry(key).or_default().push(idx);
                 }
             }
-            self.patterns.push(Pattern { elems, owner, rule: format!("{file}:{line_no}"), content_only, nominal });
+            self.patterns.push(Pattern {
+                elems,
+                owner,
+                rule: format!("{file}:{line_no}"),
+                content_only,
+                nominal,
+                fallback,
+            });
         }
         Ok(())
+    }
+}
+
+impl Lexicon {
+    /// The category an `@code CODE` section adds to: the first one whose action is CODE (so its
+    /// patterns take that category's codes inside speech acts), else a category of that action
+    /// alone; `none` is a category without codes, whose patterns block shorter ones.
+    fn code_section(&mut self, code: &str, at: Location) -> Result<usize> {
+        let action = if code == "none" {
+            None
+        } else {
+            check_code(code, at)?;
+            Some(code.to_string())
+        };
+        if let Some(i) =
+            self.categories.iter().position(|c| c.action == action && (action.is_some() || c.name == "none"))
+        {
+            return Ok(i);
+        }
+        self.categories.push(Category {
+            name: action.clone().unwrap_or_else(|| "none".into()),
+            action,
+            ..Default::default()
+        });
+        Ok(self.categories.len() - 1)
     }
 }
 
@@ -438,5 +491,23 @@ mod tests {
         assert!(e.to_string().contains("t.txt, line 1") && e.to_string().contains("999"), "{e}");
         let e = Lexicon::parse(&[("t.txt", "@category x action=040\nT meets\n")]).unwrap_err();
         assert!(e.to_string().contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn code_sections_join_the_category_of_their_code_and_fallback_files_rank_last() {
+        let ours = "@category release action=0841 appeal=0253\nrelease ... prisoners\n";
+        let converted = "@fallback\n@code 0841\nfree ... hostages\n@code 1711\nconfiscate\n@code none\nfree ... time\n";
+        let lex = Lexicon::parse(&[("ours.txt", ours), ("conv.txt", converted)]).expect("parse");
+        // "urged Iran to free the hostages" is an appeal for a release, as ours would code it.
+        let Owner::Category(c) = lex.patterns[1].owner else { panic!("not a category") };
+        assert_eq!(lex.categories[c].name, "release");
+        assert_eq!(lex.categories[c].frames.get(&FrameKind::Appeal).map(String::as_str), Some("0253"));
+        let Owner::Category(c) = lex.patterns[2].owner else { panic!("not a category") };
+        assert_eq!(lex.categories[c].action.as_deref(), Some("1711"));
+        let Owner::Category(c) = lex.patterns[3].owner else { panic!("not a category") };
+        assert_eq!(lex.categories[c].code(false, false, false), None, "`none` codes nothing");
+        assert!(!lex.patterns[0].fallback && lex.patterns[1..].iter().all(|p| p.fallback));
+        let e = Lexicon::parse(&[("t.txt", "@code 999\nfoo\n")]).unwrap_err();
+        assert!(e.to_string().contains("t.txt, line 1"), "{e}");
     }
 }

@@ -41,6 +41,7 @@ use std::sync::{Arc, OnceLock};
 /// The lexicon files compiled into detente (users add their own with `--lexicon`).
 pub const BUILTIN_LEXICON: &[(&str, &str)] = &[
     ("lexicon/events.txt", include_str!("../../data/lexicon/events.txt")),
+    ("lexicon/phoenix-verbs.txt", include_str!("../../data/lexicon/phoenix-verbs.txt")),
     ("lexicon/topics.txt", include_str!("../../data/lexicon/topics.txt")),
 ];
 

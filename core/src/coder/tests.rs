@@ -259,3 +259,30 @@ fn clauses_roles_and_time_from_the_tree() {
     let e = coded("Ankara said it would lift restrictions imposed on Greek ships in 2019.");
     assert!(e.iter().any(|x| x.0 == "TUR" && x.1 == "GRC" && x.2 == "0351" && x.3 == "2023-05-11" && !x.4), "{e:?}");
 }
+
+#[test]
+fn the_converted_verb_dictionary_codes_verbs_our_own_patterns_lack() {
+    // "ratify ... treaty" (057) is one of PETRARCH-2's patterns, not ours.
+    let doc = Document::new(
+        Some("t"),
+        Date::parse("2014-07-16").unwrap_or(Date::MIN),
+        None,
+        "Moldova's parliament ratified the association agreement with the European Union on Wednesday.",
+    )
+    .expect("doc");
+    let events = coder().code_document(&doc);
+    let e = events.iter().find(|e| e.code == "057").unwrap_or_else(|| panic!("no 057 in {events:?}"));
+    assert_eq!(e.source_country.as_deref(), Some("MDA"));
+    assert!(e.rule.as_deref().is_some_and(|r| r.starts_with("lexicon/phoenix-verbs.txt:")), "{:?}", e.rule);
+    // A verb of saying keeps its reported content: the converted dictionary does not code the
+    // wrapper ("announced that …").
+    let doc = Document::new(
+        Some("t"),
+        Date::parse("1998-12-16").unwrap_or(Date::MIN),
+        None,
+        "Kofi Annan announced on Monday that he will withdraw weapons inspectors from Iraq.",
+    )
+    .expect("doc");
+    let events = coder().code_document(&doc);
+    assert!(events.iter().all(|e| !e.rule.as_deref().unwrap_or("").contains("phoenix")), "{events:?}");
+}
