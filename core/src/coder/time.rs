@@ -223,8 +223,10 @@ pub fn find(toks: &[Token]) -> Vec<TimeExpr> {
             }
         }
         // "throughout the 12-year civil war", "a seven-year rupture": a span of years back.
+        // An age ("a 22-year-old police officer") is no span of time.
         if let (Some(n), "year") = (number(t), key(i + 1))
             && toks.get(i + 1).is_some_and(|x| x.hyphen_before)
+            && !(key(i + 2) == "old" && toks.get(i + 2).is_some_and(|x| x.hyphen_before))
         {
             out.push(TimeExpr { start: i, end: i + 2, kind: TimeKind::YearsBack(n) });
             i += 2;
@@ -348,6 +350,7 @@ mod tests {
         assert_eq!(when("since 2017", p, false), Some(("2017-01-01".into(), Year)));
         assert_eq!(when("throughout the 12-year civil war", p, false), Some(("2011-01-01".into(), Year)));
         assert_eq!(when("for more than three years", p, false), Some(("2020-01-01".into(), Year)));
+        assert_eq!(when("the 22-year-old police officer", p, false), None);
         assert_eq!(when("on 9 July 2018", p, false), Some(("2018-07-09".into(), Day)));
         assert_eq!(when("yesterday", p, false), Some(("2023-05-10".into(), Day)));
         let toks = tokenize("a day earlier");
