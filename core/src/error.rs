@@ -82,13 +82,17 @@ pub enum Error {
         /// Its id.
         id: String,
     },
-    /// An event id already stored with different content (and no request to replace it).
+    /// An event or document id already stored with different content (and no request to
+    /// replace it).
     #[error(
-        "{}event `{}` is already stored with different content (ask to replace it to overwrite)",
+        "{}{what} `{}` is already stored with different content ({})",
         prefix(location),
-        shown(id)
+        shown(id),
+        if *what == "document" { "ingest it with recode to replace it" } else { "ask to replace it to overwrite" }
     )]
     Conflict {
+        /// What is stored: "event" or "document".
+        what: &'static str,
         /// The conflicting id.
         id: String,
         /// Where the new version came from.
@@ -177,6 +181,25 @@ impl Error {
         }
     }
 
+    /// A stable, machine-readable name of the cause (UPPER_SNAKE_CASE, as google.rpc.ErrorInfo
+    /// wants it): clients branch on this, never on the message.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Error::Invalid { .. } => "INVALID_FIELD",
+            Error::UnknownActor { .. } => "UNKNOWN_ACTOR",
+            Error::NotFound { what: "document", .. } => "DOCUMENT_NOT_FOUND",
+            Error::NotFound { what: "event", .. } => "EVENT_NOT_FOUND",
+            Error::NotFound { what: "store", .. } => "STORE_NOT_FOUND",
+            Error::NotFound { .. } => "NOT_FOUND",
+            Error::Conflict { .. } => "ID_CONFLICT",
+            Error::Locked { .. } => "STORE_LOCKED",
+            Error::Unavailable(_) => "UNAVAILABLE",
+            Error::Io { .. } => "IO_ERROR",
+            Error::Corrupt { .. } => "STORE_DAMAGED",
+            Error::Internal(_) => "INTERNAL",
+        }
+    }
+
     /// The offending field, when the error is about one.
     pub fn field(&self) -> Option<&str> {
         match self {
@@ -220,6 +243,22 @@ impl Error {
         Error::Io { path: path.into(), source }
     }
 
+    /// Names the 1-based item of a batch (a request's entry, a document of an ingest) an error
+    /// is about, when it names none: adapters turn it into `entries[i]`.
+    pub fn at_item(self, item: u64) -> Self {
+        match self {
+            Error::Invalid { mut location, message } => {
+                location.line.get_or_insert(item);
+                Error::Invalid { location, message }
+            }
+            Error::Conflict { what, id, mut location } => {
+                location.line.get_or_insert(item);
+                Error::Conflict { what, id, location }
+            }
+            other => other,
+        }
+    }
+
     /// Adds an input name and line to an error that lacks them (used when a record parsed
     /// from a file fails validation).
     pub fn at(self, input: &str, line: u64) -> Self {
@@ -229,10 +268,10 @@ impl Error {
                 location.line.get_or_insert(line);
                 Error::Invalid { location, message }
             }
-            Error::Conflict { id, mut location } => {
+            Error::Conflict { what, id, mut location } => {
                 location.input.get_or_insert_with(|| input.to_string());
                 location.line.get_or_insert(line);
-                Error::Conflict { id, location }
+                Error::Conflict { what, id, location }
             }
             other => other,
         }
@@ -292,5 +331,11 @@ mod tests {
         assert_eq!(e.to_string(), "events.jsonl, line 3, field `date`: impossible date `2023-02-30`");
         assert_eq!(e.kind(), ErrorKind::InvalidInput);
         assert_eq!(e.field(), Some("date"));
+        assert_eq!(e.reason(), "INVALID_FIELD");
+        assert_eq!(
+            Error::Conflict { what: "event", id: "x".into(), location: Location::default() }.reason(),
+            "ID_CONFLICT"
+        );
+        assert_eq!(Error::NotFound { what: "document", id: "d".into() }.reason(), "DOCUMENT_NOT_FOUND");
     }
 }

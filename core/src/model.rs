@@ -4,7 +4,7 @@
 //! threads: readers never wait for each other, and the one writer holds no lock readers need
 //! while it writes files.
 
-use crate::actors::{Dictionary, Entry, Layer, NameKind, Resolution, is_well_formed_code, parse_dictionary};
+use crate::actors::{Dictionary, Entry, NameKind, Resolution, is_well_formed_code};
 use crate::coder::{Coder, Lexicon};
 use crate::date::Date;
 use crate::document::Document;
@@ -356,20 +356,11 @@ impl Model {
     /// Adds dictionary entries, kept in the store (they win over files and built-in entries).
     /// Each entry is checked as a line of a dictionary file would be.
     pub fn add_actors(&self, entries: Vec<Entry>) -> Result<()> {
-        let mut checked = Vec::with_capacity(entries.len());
-        for (i, e) in entries.into_iter().enumerate() {
-            let line = format!(
-                "{}\t{}\t{}\t{}\t{}\t{}",
-                e.code,
-                e.kind.as_str(),
-                e.names.join("; "),
-                e.from.map(|d| d.to_string()).unwrap_or_default(),
-                e.until.map(|d| d.to_string()).unwrap_or_default(),
-                e.office.clone().unwrap_or_default()
-            );
-            let mut parsed = parse_dictionary(&line, &format!("entry {}", i + 1), Layer::Store)?;
-            checked.append(&mut parsed);
-        }
+        let checked = entries
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| crate::actors::check_entry(e).map_err(|err| err.at_item(i as u64 + 1)))
+            .collect::<Result<Vec<Entry>>>()?;
         self.inner.store.write(Write { actors: checked.clone(), ..Default::default() })?;
         let extended = Arc::new(self.dictionary().extended(checked));
         self.set_dictionary(extended);
@@ -401,14 +392,19 @@ impl Model {
         let stored = self.inner.store.backend().document_hashes(&ids)?;
         let mut seen = std::collections::HashSet::new();
         let mut to_code = Vec::new();
-        for d in docs {
+        for (i, d) in docs.into_iter().enumerate() {
+            // Errors name the document by its 1-based place in the batch (a request's index, a
+            // file's document number).
+            let at = |field: &str| {
+                crate::error::Location { line: Some(i as u64 + 1), ..Default::default() }.with_field(field)
+            };
             if !seen.insert(d.id.clone()) {
-                return Err(Error::invalid("id", format!("document `{}` appears twice in one ingest", d.id)));
+                return Err(Error::invalid_at(at("id"), format!("document `{}` appears twice in one ingest", d.id)));
             }
             let status = match stored.get(&d.id) {
                 Some(&h) if h == d.content_hash() && !opts.recode => DocumentStatus::Unchanged,
                 Some(_) if !opts.recode => {
-                    return Err(Error::Conflict { id: d.id.clone(), location: crate::error::Location::field("text") });
+                    return Err(Error::Conflict { what: "document", id: d.id.clone(), location: at("text") });
                 }
                 Some(_) => DocumentStatus::Recoded,
                 None => DocumentStatus::New,
@@ -536,17 +532,19 @@ impl Model {
         };
         let actor = q.actor.as_deref().map(|a| self.actor_arg(a)).transpose()?;
         let tax = crate::taxonomy::taxonomy();
-        for c in &q.codes {
-            tax.get(c)?;
+        // Errors name the filter's fields as the record and the API do, with the item's index.
+        for (i, c) in q.codes.iter().enumerate() {
+            tax.get(c).map_err(|e| e.in_field(&format!("codes[{i}]")))?;
         }
-        for r in &q.roots {
-            let code = tax.get(r)?;
+        for (i, r) in q.roots.iter().enumerate() {
+            let field = format!("roots[{i}]");
+            let code = tax.get(r).map_err(|e| e.in_field(&field))?;
             if code.code.len() != 2 {
-                return Err(Error::invalid("root", format!("`{r}` is not a root code (01 to 20)")));
+                return Err(Error::invalid(field, format!("`{r}` is not a root code (01 to 20)")));
             }
         }
-        if let Some(q) = q.quads.iter().find(|q| !(1..=4).contains(*q)) {
-            return Err(Error::invalid("quad", format!("quad class {q} is not 1, 2, 3 or 4")));
+        if let Some((i, q)) = q.quads.iter().enumerate().find(|(_, q)| !(1..=4).contains(*q)) {
+            return Err(Error::invalid(format!("quad_classes[{i}]"), format!("quad class {q} is not 1, 2, 3 or 4")));
         }
         if let (Some(s), Some(e)) = (q.start, q.end)
             && s > e
@@ -661,15 +659,28 @@ impl Model {
         self.inner.store.on_commit(Box::new(listener));
     }
 
+    /// The two actors of a relation, resolved: the same actor twice is an error (a relation is
+    /// between two).
+    fn dyad_args(&self, a: &str, b: &str) -> Result<(ActorSel, ActorSel)> {
+        let (sa, sb) = (self.actor_arg(a)?, self.actor_arg(b)?);
+        if sa.code == sb.code {
+            return Err(Error::invalid(
+                "b",
+                format!("a relation is between two actors: `{}` and `{}` are both {}", a.trim(), b.trim(), sa.code),
+            ));
+        }
+        Ok((sa, sb))
+    }
+
     /// The relation series of a dyad (actors as codes or names; unknown actors are an error).
     pub fn relation(&self, a: &str, b: &str, opts: &SeriesOptions) -> Result<Series> {
-        let (a, b) = (self.actor_arg(a)?, self.actor_arg(b)?);
+        let (a, b) = self.dyad_args(a, b)?;
         crate::relations::series(&self.view(), &a, &b, opts)
     }
 
     /// The events behind one period of a relation series.
     pub fn relation_events(&self, a: &str, b: &str, opts: &SeriesOptions, period: Date) -> Result<Vec<Event>> {
-        let (a, b) = (self.actor_arg(a)?, self.actor_arg(b)?);
+        let (a, b) = self.dyad_args(a, b)?;
         let view = self.view();
         let rows = crate::relations::series::period_rows(&view, &a, &b, opts, period);
         Ok(view.events(&rows))
@@ -677,7 +688,7 @@ impl Model {
 
     /// The shifts (thaws and freezes) of a dyad's relation, with the events that explain them.
     pub fn shifts(&self, a: &str, b: &str, sopts: &SeriesOptions, opts: &ShiftOptions) -> Result<Vec<Shift>> {
-        let (a, b) = (self.actor_arg(a)?, self.actor_arg(b)?);
+        let (a, b) = self.dyad_args(a, b)?;
         let view = self.view();
         let series = crate::relations::series(&view, &a, &b, sopts)?;
         crate::relations::shifts(&view, &a, &b, &series, sopts, opts)
@@ -692,7 +703,7 @@ impl Model {
         end: Option<Date>,
         limit: usize,
     ) -> Result<Vec<Mediator>> {
-        let (a, b) = (self.actor_arg(a)?, self.actor_arg(b)?);
+        let (a, b) = self.dyad_args(a, b)?;
         Ok(crate::relations::mediators(
             &self.view(),
             &a,
@@ -753,10 +764,49 @@ pub fn collapse_reports(events: Vec<Event>) -> Vec<Event> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::actors::Layer;
     use serde_json::json;
 
     fn event(v: serde_json::Value) -> Event {
         Event::from_json(&v).expect("record")
+    }
+
+    #[test]
+    fn errors_name_the_field_and_the_item() {
+        let m = Model::in_memory(&ModelOptions::default()).expect("model");
+        let field = |e: Error| (e.field().map(str::to_string), e.location().and_then(|l| l.line));
+        let q = EventQuery { quads: vec![1, 5], ..Default::default() };
+        assert_eq!(field(m.events(&q).unwrap_err()), (Some("quad_classes[1]".into()), None));
+        let q = EventQuery { roots: vec!["19".into(), "190".into()], ..Default::default() };
+        assert_eq!(field(m.events(&q).unwrap_err()), (Some("roots[1]".into()), None));
+        let q = EventQuery { codes: vec!["040".into(), "999".into()], ..Default::default() };
+        assert_eq!(field(m.events(&q).unwrap_err()), (Some("codes[1]".into()), None));
+        // A relation is between two actors.
+        let e = m.relation("TUR", "Turkey", &SeriesOptions::default()).unwrap_err();
+        assert_eq!((e.kind(), e.field()), (crate::ErrorKind::InvalidInput, Some("b")));
+        // The third entry is the bad one, and nothing is stored.
+        let entry = |code: &str, name: &str| Entry {
+            code: code.into(),
+            kind: NameKind::Country,
+            names: vec![name.into()],
+            from: None,
+            until: None,
+            office: None,
+            layer: Layer::Store,
+            origin: String::new(),
+        };
+        let bad = vec![entry("ZZA", "Zedland"), entry("ZZB", "Zedonia"), entry("zz", "Zed")];
+        assert_eq!(field(m.add_actors(bad).unwrap_err()), (Some("code".into()), Some(3)));
+        assert!(m.resolve("Zedland", None).is_err(), "nothing added");
+        let e = m.add_actors(vec![entry("ZZA", "Zed; Zedland")]).unwrap_err();
+        assert_eq!(e.field(), Some("names"));
+        // The second document of an ingest holds a stored id with other text.
+        let doc = |id: &str, text: &str| Document::new(Some(id), Date::MIN, None, text).expect("doc");
+        m.ingest(vec![doc("d1", "Turkey met Syria.")], &IngestOptions::default()).expect("ingest");
+        let e = m
+            .ingest(vec![doc("d0", "Iran met Iraq."), doc("d1", "Turkey condemned Syria.")], &IngestOptions::default())
+            .unwrap_err();
+        assert_eq!((e.reason(), field(e)), ("ID_CONFLICT", (Some("text".into()), Some(2))));
     }
 
     #[test]

@@ -26,9 +26,14 @@ fn opt(s: Option<String>) -> Option<String> {
     s.and_then(|s| some(&s))
 }
 
-/// A page size from a request: 0 or less is the default, above the maximum is the maximum.
-pub fn page_size(n: i32, default: usize, max: usize) -> usize {
-    if n <= 0 { default } else { (n as usize).min(max) }
+/// A page size from a request (AIP-158): 0 is the default, above the maximum is the maximum, a
+/// negative size is an error naming `field`.
+pub fn page_size(n: i32, field: &str, default: usize, max: usize) -> Result<usize> {
+    match n {
+        0 => Ok(default),
+        n if n < 0 => Err(Error::invalid(field, format!("{field} must not be negative, got {n}"))),
+        n => Ok((n as usize).min(max)),
+    }
 }
 
 /// The canonical record as a message.
@@ -167,7 +172,12 @@ pub fn query_from_pb(f: Option<pb::EventFilter>) -> Result<EventQuery> {
     let quads = f
         .quad_classes
         .iter()
-        .map(|&q| u8::try_from(q).map_err(|_| Error::invalid("quad", format!("quad class {q} is not 1, 2, 3 or 4"))))
+        .enumerate()
+        .map(|(i, &q)| {
+            u8::try_from(q).map_err(|_| {
+                Error::invalid(format!("quad_classes[{i}]"), format!("quad class {q} is not 1, 2, 3 or 4"))
+            })
+        })
         .collect::<Result<Vec<u8>>>()?;
     Ok(EventQuery {
         dyad,

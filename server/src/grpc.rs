@@ -265,7 +265,10 @@ impl DetenteService for Service {
     async fn list_events(&self, req: Request<pb::ListEventsRequest>) -> Answer<pb::ListEventsResponse> {
         let r = req.into_inner();
         let mut q = convert::query_from_pb(r.filter).map_err(|e| status(e, Fields::nested("filter")))?;
-        q.limit = Some(page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE));
+        q.limit = Some(
+            page_size(r.page_size, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+                .map_err(|e| status(e, Fields::TOP))?,
+        );
         q.cursor = Some(r.page_token).filter(|t| !t.is_empty());
         q.collapse = r.collapse;
         let page = self.run(Fields::nested("filter"), move |m| m.events(&q)).await?;
@@ -280,7 +283,8 @@ impl DetenteService for Service {
     async fn stream_events(&self, req: Request<pb::StreamEventsRequest>) -> Answer<Self::StreamEventsStream> {
         let r = req.into_inner();
         let mut q = convert::query_from_pb(r.filter).map_err(|e| status(e, Fields::nested("filter")))?;
-        q.limit = Some(page_size(r.chunk_size, DEFAULT_CHUNK, MAX_CHUNK));
+        q.limit =
+            Some(page_size(r.chunk_size, "chunk_size", DEFAULT_CHUNK, MAX_CHUNK).map_err(|e| status(e, Fields::TOP))?);
         // The first chunk here, so that a bad filter is the call's error rather than the stream's.
         let first_q = q.clone();
         let first = self.run(Fields::nested("filter"), move |m| m.events(&first_q)).await?;
@@ -363,8 +367,8 @@ impl DetenteService for Service {
     async fn get_relation(&self, req: Request<pb::GetRelationRequest>) -> Answer<pb::GetRelationResponse> {
         let r = req.into_inner();
         actor_pair(&r.a, &r.b)?;
-        let opts = convert::series_options_from_pb(r.options).map_err(|e| status(e, Fields::nested("options")))?;
-        let series = self.run(Fields::nested("options"), move |m| m.relation(&r.a, &r.b, &opts)).await?;
+        let opts = convert::series_options_from_pb(r.options).map_err(|e| status(e, Fields::SERIES))?;
+        let series = self.run(Fields::SERIES, move |m| m.relation(&r.a, &r.b, &opts)).await?;
         Ok(Response::new(convert::series_to_pb(&series)))
     }
 
@@ -374,11 +378,11 @@ impl DetenteService for Service {
     ) -> Answer<pb::GetRelationEventsResponse> {
         let r = req.into_inner();
         actor_pair(&r.a, &r.b)?;
-        let opts = convert::series_options_from_pb(r.options).map_err(|e| status(e, Fields::nested("options")))?;
+        let opts = convert::series_options_from_pb(r.options).map_err(|e| status(e, Fields::SERIES))?;
         let period = Date::parse_field(&r.period, "period")
             .and_then(|p| p.ok_or_else(|| Error::invalid("period", "missing period (any day of it, YYYY-MM-DD)")))
             .map_err(|e| status(e, Fields::TOP))?;
-        let events = self.run(Fields::nested("options"), move |m| m.relation_events(&r.a, &r.b, &opts, period)).await?;
+        let events = self.run(Fields::SERIES, move |m| m.relation_events(&r.a, &r.b, &opts, period)).await?;
         Ok(Response::new(pb::GetRelationEventsResponse { events: events_to_pb(&events) }))
     }
 
@@ -386,8 +390,8 @@ impl DetenteService for Service {
         let r = req.into_inner();
         actor_pair(&r.a, &r.b)?;
         let shift_opts = convert::shift_options_from_pb(&r);
-        let opts = convert::series_options_from_pb(r.options).map_err(|e| status(e, Fields::nested("options")))?;
-        let shifts = self.run(Fields::TOP, move |m| m.shifts(&r.a, &r.b, &opts, &shift_opts)).await?;
+        let opts = convert::series_options_from_pb(r.options).map_err(|e| status(e, Fields::SERIES))?;
+        let shifts = self.run(Fields::SERIES, move |m| m.shifts(&r.a, &r.b, &opts, &shift_opts)).await?;
         Ok(Response::new(pb::GetShiftsResponse { shifts: shifts.iter().map(convert::shift_to_pb).collect() }))
     }
 
@@ -425,7 +429,10 @@ impl DetenteService for Service {
         let q = ActorQuery {
             kind: Some(r.kind).filter(|k| !k.is_empty()),
             code: Some(r.code).filter(|c| !c.is_empty()),
-            limit: Some(page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)),
+            limit: Some(
+                page_size(r.page_size, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+                    .map_err(|e| status(e, Fields::TOP))?,
+            ),
             cursor: Some(r.page_token).filter(|t| !t.is_empty()),
         };
         let page = self.run(Fields::TOP, move |m| m.actors(&q)).await?;

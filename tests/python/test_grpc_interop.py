@@ -115,17 +115,84 @@ def test_bad_input_carries_the_field(channel, stubs):
     pb2, pb2_grpc = stubs
     api = pb2_grpc.DetenteServiceStub(channel)
     bad = pb2.Event(id="x", date="2023-02-30", source="TUR", target="SYR", code="040")
-    with pytest.raises(grpc.RpcError) as err:
-        api.AddEvents(pb2.AddEventsRequest(events=[bad]), timeout=10)
-    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    status = rpc_status.from_call(err.value)
-    details = error_details_pb2.BadRequest()
-    assert status.details[0].Unpack(details)
-    assert details.field_violations[0].field == "events[0].date"
+    add = lambda: api.AddEvents(pb2.AddEventsRequest(events=[bad]), timeout=10)  # noqa: E731
+    assert _failure(add)[:2] == (grpc.StatusCode.INVALID_ARGUMENT, "events[0].date")
 
     with pytest.raises(grpc.RpcError) as err:
         api.GetRelation(pb2.GetRelationRequest(a="TUR", b="Ruritania"), timeout=10)
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def _failure(call):
+    """(code, BadRequest field or None, ErrorInfo (reason, domain), ResourceInfo or None) of a
+    failed call, from its google.rpc.Status details."""
+    with pytest.raises(grpc.RpcError) as err:
+        call()
+    status = rpc_status.from_call(err.value)
+    field, info, resource = None, None, None
+    for detail in status.details:
+        for cls in (error_details_pb2.BadRequest, error_details_pb2.ErrorInfo, error_details_pb2.ResourceInfo):
+            msg = cls()
+            if detail.Is(msg.DESCRIPTOR):
+                detail.Unpack(msg)
+                if cls is error_details_pb2.BadRequest:
+                    field = msg.field_violations[0].field
+                elif cls is error_details_pb2.ErrorInfo:
+                    info = (msg.reason, msg.domain)
+                else:
+                    resource = (msg.resource_type, msg.resource_name)
+    return err.value.code(), field, info, resource
+
+
+def test_errors_name_the_request_field_and_a_stable_reason(channel, stubs):
+    pb2, pb2_grpc = stubs
+    api = pb2_grpc.DetenteServiceStub(channel)
+    invalid = grpc.StatusCode.INVALID_ARGUMENT
+    bad_field = ("INVALID_FIELD", "detente")
+
+    def listing(**filter_fields):
+        return lambda: api.ListEvents(pb2.ListEventsRequest(filter=pb2.EventFilter(**filter_fields)), timeout=10)
+
+    assert _failure(listing(quad_classes=[1, 5]))[:3] == (invalid, "filter.quad_classes[1]", bad_field)
+    assert _failure(listing(quad_classes=[300]))[:2] == (invalid, "filter.quad_classes[0]")
+    assert _failure(listing(roots=["19", "190"]))[:2] == (invalid, "filter.roots[1]")
+    assert _failure(listing(codes=["040", "999"]))[:2] == (invalid, "filter.codes[1]")
+    negative = lambda: api.ListEvents(pb2.ListEventsRequest(page_size=-1), timeout=10)  # noqa: E731
+    assert _failure(negative)[:3] == (invalid, "page_size", bad_field)
+    # Above the maximum a page size is clamped, not refused.
+    api.ListEvents(pb2.ListEventsRequest(page_size=1_000_000), timeout=10)
+
+    half_life = pb2.SeriesOptions(half_life_days=-3)
+    relation = lambda: api.GetRelation(pb2.GetRelationRequest(a="TUR", b="SYR", options=half_life), timeout=10)  # noqa: E731
+    assert _failure(relation)[:2] == (invalid, "options.half_life_days")
+    itself = lambda: api.GetRelation(pb2.GetRelationRequest(a="TUR", b="Turkey"), timeout=10)  # noqa: E731
+    assert _failure(itself)[:2] == (invalid, "b")
+    unknown = lambda: api.GetRelation(pb2.GetRelationRequest(a="TUR", b="Ruritania"), timeout=10)  # noqa: E731
+    assert _failure(unknown) == (
+        grpc.StatusCode.NOT_FOUND, None, ("UNKNOWN_ACTOR", "detente"), ("actor", "Ruritania")
+    )
+
+    entries = [
+        pb2.ActorEntry(code="ZQA", kind="country", names=["Zedland"]),
+        pb2.ActorEntry(code="ZQB", kind="country", names=["Zedonia"]),
+        pb2.ActorEntry(code="zq", kind="country", names=["Zed"]),
+    ]
+    add = lambda: api.AddActors(pb2.AddActorsRequest(entries=entries), timeout=10)  # noqa: E731
+    assert _failure(add)[:2] == (invalid, "entries[2].code")
+    with pytest.raises(grpc.RpcError):
+        api.ResolveActor(pb2.ResolveActorRequest(name="Zedland"), timeout=10)
+
+    first = pb2.Document(id="py:conflict", published="2023-05-11", text=MOSCOW)
+    api.IngestDocuments(pb2.IngestDocumentsRequest(documents=[first]), timeout=30)
+    other = pb2.Document(id="py:conflict", published="2023-05-11", text="Iran met Iraq in Baghdad.")
+    fresh = pb2.Document(id="py:fresh", published="2023-05-11", text="Iran met Iraq in Baghdad.")
+    ingest = lambda: api.IngestDocuments(pb2.IngestDocumentsRequest(documents=[fresh, other]), timeout=30)  # noqa: E731
+    assert _failure(ingest) == (
+        grpc.StatusCode.ALREADY_EXISTS,
+        "documents[1].text",
+        ("ID_CONFLICT", "detente"),
+        ("document", "py:conflict"),
+    )
 
 
 def test_a_full_speed_stream_of_small_documents_completes(detente_bin, stubs, tmp_path):

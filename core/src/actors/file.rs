@@ -37,24 +37,7 @@ pub fn parse_dictionary(text: &str, input: &str, layer: Layer) -> Result<Vec<Ent
                 format!("unknown kind `{}` (expected country, demonym, capital, region, organisation, group, body, role, person, place, legacy or full)", fields[1]),
             )
         })?;
-        let code = fields[0];
-        let code_ok = match kind {
-            NameKind::Role => code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()),
-            _ => is_well_formed_code(code),
-        };
-        if !code_ok {
-            return Err(Error::invalid_at(at("code"), format!("malformed actor code `{code}`")));
-        }
         let names: Vec<String> = fields[2].split(';').map(|s| s.trim().to_string()).collect();
-        if names.iter().any(String::is_empty) {
-            return Err(Error::invalid_at(at("names"), "empty name (names are separated by `;`)"));
-        }
-        if matches!(kind, NameKind::Legacy | NameKind::Full) && (names.len() != 1 || !is_well_formed_code(&names[0])) {
-            return Err(Error::invalid_at(
-                at("names"),
-                format!("a {} line maps to exactly one actor code, found `{}`", kind.as_str(), fields[2]),
-            ));
-        }
         let date = |i: usize, name: &str| -> Result<Option<Date>> {
             match fields.get(i).filter(|s| !s.is_empty()) {
                 None => Ok(None),
@@ -64,24 +47,55 @@ pub fn parse_dictionary(text: &str, input: &str, layer: Layer) -> Result<Vec<Ent
                 }),
             }
         };
-        let from = date(3, "from")?;
-        let until = date(4, "until")?;
-        if let (Some(f), Some(u)) = (from, until)
-            && f > u
-        {
-            return Err(Error::invalid_at(at("until"), format!("`until` {u} is before `from` {f}")));
-        }
-        let office = fields.get(5).filter(|s| !s.is_empty()).map(|s| s.to_string());
-        entries.push(Entry {
-            code: code.to_string(),
+        let entry = Entry {
+            code: fields[0].to_string(),
             kind,
             names,
-            from,
-            until,
-            office,
+            from: date(3, "from")?,
+            until: date(4, "until")?,
+            office: fields.get(5).filter(|s| !s.is_empty()).map(|s| s.to_string()),
             layer,
             origin: format!("{input}:{line_no}"),
-        });
+        };
+        entries.push(check_entry(entry).map_err(|e| e.at(input, line_no))?);
     }
     Ok(entries)
+}
+
+/// Checks an entry's rules, whoever wrote it (a dictionary line, a request): a code well formed
+/// for its kind, names present and free of `;` (the separator the files and the store use), one
+/// code for a legacy or full line, `from` not after `until`. Errors name the field.
+pub fn check_entry(entry: Entry) -> Result<Entry> {
+    let code = entry.code.as_str();
+    let code_ok = match entry.kind {
+        NameKind::Role => code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()),
+        _ => is_well_formed_code(code),
+    };
+    if !code_ok {
+        return Err(Error::invalid("code", format!("malformed actor code `{code}`")));
+    }
+    if entry.names.is_empty() || entry.names.iter().any(|n| n.trim().is_empty()) {
+        return Err(Error::invalid("names", "empty name (names are separated by `;`)"));
+    }
+    if let Some(n) = entry.names.iter().find(|n| n.contains(';')) {
+        return Err(Error::invalid("names", format!("a name cannot contain `;`: `{n}`")));
+    }
+    if matches!(entry.kind, NameKind::Legacy | NameKind::Full)
+        && (entry.names.len() != 1 || !is_well_formed_code(&entry.names[0]))
+    {
+        return Err(Error::invalid(
+            "names",
+            format!(
+                "a {} line maps to exactly one actor code, found `{}`",
+                entry.kind.as_str(),
+                entry.names.join("; ")
+            ),
+        ));
+    }
+    if let (Some(f), Some(u)) = (entry.from, entry.until)
+        && f > u
+    {
+        return Err(Error::invalid("until", format!("`until` {u} is before `from` {f}")));
+    }
+    Ok(entry)
 }

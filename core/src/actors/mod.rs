@@ -9,7 +9,7 @@ mod code;
 mod file;
 
 pub use code::{ActorCode, is_transnational_root, is_well_formed_code};
-pub use file::parse_dictionary;
+pub use file::{check_entry, parse_dictionary};
 
 use crate::date::Date;
 use crate::error::{Error, Result};

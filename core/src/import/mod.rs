@@ -355,12 +355,12 @@ fn conflict_message(id: &str) -> String {
 /// A conflict error of a strict import, given the line of the row it is about.
 fn locate_conflict(e: Error, format: Format, path: Option<&Path>) -> Error {
     match (e, path) {
-        (Error::Conflict { id, mut location }, Some(path)) if location.line.is_none() => {
+        (Error::Conflict { what, id, mut location }, Some(path)) if location.line.is_none() => {
             let name = location.input.clone().unwrap_or_else(|| path.display().to_string());
             if let Ok(lines) = lines_of_ids(format, path, &name, std::slice::from_ref(&id)) {
                 location.line = lines.get(&id).copied();
             }
-            Error::Conflict { id, location }
+            Error::Conflict { what, id, location }
         }
         (e, _) => e,
     }

@@ -285,7 +285,7 @@ pub fn series_over(
     opts: &SeriesOptions,
 ) -> Result<Series> {
     if opts.half_life_days.is_nan() || opts.half_life_days <= 0.0 {
-        return Err(Error::invalid("half_life", "the half-life must be a positive number of days"));
+        return Err(Error::invalid("half_life_days", "the half-life must be a positive number of days"));
     }
     if let (Some(s), Some(e)) = (opts.start, opts.end)
         && s > e

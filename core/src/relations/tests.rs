@@ -280,7 +280,7 @@ fn a_series_is_the_same_before_and_after_the_aggregates_are_built() {
         ("TUR", "SYR", SeriesOptions::default()),
         ("SYR", "TUR", SeriesOptions { directed: true, freq: Freq::Day, ..Default::default() }),
         ("RUS", "IRN", SeriesOptions { drop_low_info: true, weight_mentions: true, ..Default::default() }),
-        ("USA", "USA", SeriesOptions { freq: Freq::Week, ..Default::default() }),
+        ("USA", "GBR", SeriesOptions { freq: Freq::Week, ..Default::default() }),
         (
             "IRN",
             "TUR",

@@ -801,6 +801,7 @@ impl Store {
             }
             // Event `i`, in part `part` (when there are parts), holds an id stored with other content.
             let conflict = |i: usize, part: usize, id: &str| Error::Conflict {
+                what: "event",
                 id: id.to_string(),
                 location: Location {
                     input: w.parts.get(part).map(|p| p.input.clone()).or_else(|| w.input.clone()),
