@@ -38,6 +38,7 @@ fn to_pyerr(e: CoreError) -> PyErr {
         let made = py.import("detente._errors").and_then(|m| m.getattr(class)).and_then(|cls| {
             let inst = cls.call1((message.clone(),))?;
             inst.setattr("field", field)?;
+            inst.setattr("reason", e.reason())?;
             Ok(inst)
         });
         match made {

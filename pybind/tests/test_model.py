@@ -78,7 +78,7 @@ def test_events_filters(model):
     assert model.events(limit=4).num_rows == 4
     with pytest.raises(detente.InvalidInputError) as e:
         model.events(start="2023-13-01")
-    assert e.value.field == "start"
+    assert e.value.field == "start" and e.value.reason == "INVALID_FIELD"
 
 
 def test_relation_shifts_mediators_network(model):
@@ -149,15 +149,22 @@ def test_bad_input_and_exceptions(tmp_path):
     with pytest.raises(detente.UnknownActorError) as e:
         m.relation("TUR", "Ruritania")
     assert isinstance(e.value, LookupError) and "Ruritania" in str(e.value)
-    with pytest.raises(detente.NotFoundError):
+    assert e.value.reason == "UNKNOWN_ACTOR"
+    with pytest.raises(detente.InvalidInputError) as e:
+        m.relation("TUR", "Turkey")
+    assert e.value.field == "b", "a relation is between two actors"
+    with pytest.raises(detente.NotFoundError) as e:
         m.document("nope")
+    assert e.value.reason == "DOCUMENT_NOT_FOUND"
     m.add_events([{"id": "k", "date": "2023-05-10", "source": "TUR", "target": "SYR", "code": "040"}])
-    with pytest.raises(detente.ConflictError):
+    with pytest.raises(detente.ConflictError) as e:
         m.add_events([{"id": "k", "date": "2023-05-10", "source": "TUR", "target": "SYR", "code": "111"}])
+    assert e.value.reason == "ID_CONFLICT"
     store = tmp_path / "store"
     writer = detente.Model(store)
-    with pytest.raises(detente.StoreLockedError):
+    with pytest.raises(detente.StoreLockedError) as e:
         detente.Model(store)
+    assert e.value.reason == "STORE_LOCKED"
     assert detente.Model(store, read_only=True).read_only
     del writer
     for cls in (detente.InvalidInputError, detente.UnknownActorError, detente.ConflictError,

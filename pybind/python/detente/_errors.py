@@ -3,7 +3,9 @@
 Every error the model raises is a :class:`DetenteError`. Bad input is also a :class:`ValueError`
 (:class:`InvalidInputError`); an unknown actor or document is also a :class:`LookupError`
 (:class:`NotFoundError`, and :class:`UnknownActorError` for actors). Errors about input carry
-the offending field in ``.field`` (``"date"``, ``"code"``…) when the core knows it.
+the offending field in ``.field`` (``"date"``, ``"code"``…) when the core knows it, and every
+error a stable ``.reason`` (``"INVALID_FIELD"``, ``"UNKNOWN_ACTOR"``, ``"ID_CONFLICT"``,
+``"STORE_LOCKED"``…), the same the gRPC service sends in ``google.rpc.ErrorInfo``.
 """
 
 from typing import Optional
@@ -14,6 +16,9 @@ class DetenteError(Exception):
 
     #: The offending field (``"date"``, ``"code"``, ``"published"``…), when known.
     field: Optional[str] = None
+    #: A stable, machine-readable cause (``"INVALID_FIELD"``, ``"UNKNOWN_ACTOR"``…): branch on
+    #: this, never on the message.
+    reason: Optional[str] = None
 
 
 class InvalidInputError(DetenteError, ValueError):
