@@ -10,10 +10,14 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tonic::codec::CompressionEncoding;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
-use tonic::{Request, Status};
+use tonic::{Request, Response, Status};
+use tonic_health::pb::health_server::{Health, HealthServer};
+use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse, health_check_response::ServingStatus};
+use tonic_health::server::HealthService;
 
 /// The default largest upload: 4 GiB (a year of ICEWS, a day of GDELT's files, spooled on disk).
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 4 << 30;
@@ -103,14 +107,21 @@ pub async fn serve(
         model
     })
     .await?;
-    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    let (health_reporter, _) = tonic_health::server::health_reporter();
     health_reporter.set_serving::<DetenteServiceServer<Service>>().await;
 
     let (stop_tx, stop_rx) = watch::channel(false);
+    let health_service = HealthServer::new(StoppingHealth {
+        inner: HealthService::from_health_reporter(health_reporter.clone()),
+        stopping: stop_rx.clone(),
+    });
     let auth = Auth::new(opts.token.as_deref());
     let service = DetenteServiceServer::new(Service::new(model, stop_rx.clone(), opts.max_upload_bytes))
         .max_decoding_message_size(opts.max_request_bytes)
-        .max_encoding_message_size(opts.max_response_bytes);
+        .max_encoding_message_size(opts.max_response_bytes)
+        // gzip both ways: requests a client compressed, and responses to a client that accepts it.
+        .accept_compressed(CompressionEncoding::Gzip)
+        .send_compressed(CompressionEncoding::Gzip);
 
     // HTTP/2 buffers a client's unread small DATA frames against a budget of half the
     // connection window (hyper's default window, 1 MiB, gave 512 KiB: a client streaming small
@@ -168,6 +179,36 @@ pub async fn serve(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The standard health service, except that its Watch streams end when the server stops: they
+/// send NOT_SERVING and close, where a watching client would otherwise hold the shutdown until
+/// the drain time ran out.
+struct StoppingHealth {
+    inner: HealthService,
+    stopping: watch::Receiver<bool>,
+}
+
+type HealthStream = std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<HealthCheckResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Health for StoppingHealth {
+    async fn check(&self, req: Request<HealthCheckRequest>) -> Result<Response<HealthCheckResponse>, Status> {
+        self.inner.check(req).await
+    }
+
+    type WatchStream = HealthStream;
+
+    async fn watch(&self, req: Request<HealthCheckRequest>) -> Result<Response<HealthStream>, Status> {
+        use futures_util::StreamExt;
+        let statuses = self.inner.watch(req).await?.into_inner();
+        let mut stopping = self.stopping.clone();
+        let stopped = async move {
+            let _ = stopping.wait_for(|s| *s).await;
+        };
+        let last = HealthCheckResponse { status: ServingStatus::NotServing as i32 };
+        Ok(Response::new(Box::pin(statuses.take_until(stopped).chain(futures_util::stream::iter([Ok(last)])))))
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

@@ -693,3 +693,19 @@ async fn import_an_upload_and_export_a_stream() {
     assert_eq!(page.events.len(), 2);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn gzip_requests_are_read_and_responses_are_compressed_for_clients_that_accept_it() {
+    use tonic::codec::CompressionEncoding::Gzip;
+    let server = Running::start(ServeOptions::default()).await;
+    let plain = server.client().await;
+    let mut gzip = plain.clone().send_compressed(Gzip).accept_compressed(Gzip);
+    let req = || pb::CodeTextRequest { documents: vec![doc("gz", "2023-05-11", &MOSCOW.repeat(20))] };
+    let answer = gzip.code_text(req()).await.expect("a gzip request is read");
+    assert_eq!(answer.metadata().get("grpc-encoding").and_then(|v| v.to_str().ok()), Some("gzip"));
+    assert!(answer.get_ref().events.iter().any(|e| e.code == "040"));
+    // A client that does not accept gzip gets plain answers.
+    let answer = plain.clone().code_text(req()).await.expect("plain");
+    assert!(answer.metadata().get("grpc-encoding").is_none());
+    server.stop().await;
+}

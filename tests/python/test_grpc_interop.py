@@ -123,6 +123,47 @@ def test_bad_input_carries_the_field(channel, stubs):
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
 
 
+def test_gzip_both_ways(server, stubs):
+    """A client that compresses its requests with gzip is understood, and one that accepts gzip
+    gets answers (grpcio accepts gzip responses whenever it is built with it)."""
+    pb2, pb2_grpc = stubs
+    with grpc.insecure_channel(server, compression=grpc.Compression.Gzip) as ch:
+        api = pb2_grpc.DetenteServiceStub(ch)
+        doc = pb2.Document(id="py:gzip", published="2023-05-11", text=MOSCOW * 50)
+        coded = api.CodeText(pb2.CodeTextRequest(documents=[doc]), timeout=30)
+        assert any(e.code == "040" for e in coded.events)
+
+
+def test_health_watch_ends_when_the_server_stops(detente_bin, tmp_path):
+    """A client watching health sees NOT_SERVING and the end of its stream within a second of
+    SIGTERM, and the process exits: the watch no longer holds the shutdown."""
+    import time
+
+    proc = subprocess.Popen(
+        [str(detente_bin), "--data", str(tmp_path / "store"), "serve", "--addr", "127.0.0.1:0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        addr = proc.stdout.readline().split()[-1]
+        with grpc.insecure_channel(addr) as ch:
+            watch = health_pb2_grpc.HealthStub(ch).Watch(health_pb2.HealthCheckRequest(service=""), timeout=60)
+            first = next(watch)
+            assert first.status == health_pb2.HealthCheckResponse.SERVING
+            proc.terminate()
+            sent = time.monotonic()
+            statuses = [r.status for r in watch]
+            ended = time.monotonic() - sent
+        assert statuses and statuses[-1] == health_pb2.HealthCheckResponse.NOT_SERVING
+        assert ended < 1.0, f"the watch ended {ended:.2f} s after SIGTERM"
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()
+
+
 def _failure(call):
     """(code, BadRequest field or None, ErrorInfo (reason, domain), ResourceInfo or None) of a
     failed call, from its google.rpc.Status details."""
