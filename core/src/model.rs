@@ -15,7 +15,7 @@ use crate::store::{
     Access, ActorSel, Backend, Cursor, DirBackend, EventFilter, MemoryBackend, Store, StoreView, Write, WriteSummary,
 };
 use parking_lot::RwLock;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -653,6 +653,73 @@ impl Model {
         Ok((view.events(&rows), u64::from(next)))
     }
 
+    /// Stored events by id, in the order asked (an id asked twice comes twice). An id no stored
+    /// event has is NOT_FOUND, naming it.
+    pub fn events_by_id(&self, ids: &[String]) -> Result<Vec<Event>> {
+        let rows = self.rows_by_id(ids)?;
+        let view = self.view();
+        let by_id: HashMap<String, Event> = view.events(&rows).into_iter().map(|e| (e.id.clone(), e)).collect();
+        ids.iter()
+            .map(|id| by_id.get(id.trim()).cloned().ok_or_else(|| Error::NotFound { what: "event", id: id.clone() }))
+            .collect()
+    }
+
+    /// The rows of stored events by id; an id no stored event has is NOT_FOUND.
+    fn rows_by_id(&self, ids: &[String]) -> Result<Vec<u32>> {
+        if ids.is_empty() {
+            return Err(Error::invalid("ids", "no event ids given"));
+        }
+        let ids: Vec<String> = ids.iter().map(|i| i.trim().to_string()).collect();
+        let filter = self.filter(&EventQuery { ids: ids.clone(), ..Default::default() })?;
+        let view = self.view();
+        let (rows, _) = view.list(&filter, ids.len(), None)?;
+        let found: std::collections::HashSet<String> = view.events(&rows).into_iter().map(|e| e.id).collect();
+        if let Some(missing) = ids.iter().find(|id| !found.contains(*id)) {
+            return Err(Error::NotFound { what: "event", id: missing.clone() });
+        }
+        Ok(rows)
+    }
+
+    /// Deletes stored events, by `ids` or every event `matching` a query (never both), and
+    /// returns how many were deleted. Deleting by query needs `confirm`: a query deletes what it
+    /// matches, possibly the whole store.
+    pub fn delete_events(&self, ids: &[String], matching: Option<&EventQuery>, confirm: bool) -> Result<usize> {
+        match (ids.is_empty(), matching) {
+            (false, Some(_)) => Err(Error::invalid("filter", "give ids or a filter, not both")),
+            (true, None) => Err(Error::invalid("ids", "give the ids to delete, or a filter with confirm")),
+            (false, None) => self.delete_events_by_id(ids),
+            (true, Some(_)) if !confirm => {
+                Err(Error::invalid("confirm", "deleting by filter needs confirm set to true"))
+            }
+            (true, Some(q)) => self.delete_events_matching(q),
+        }
+    }
+
+    /// Deletes stored events by id, all or none (an id no stored event has is NOT_FOUND and
+    /// deletes nothing); returns how many were deleted.
+    fn delete_events_by_id(&self, ids: &[String]) -> Result<usize> {
+        let rows = self.rows_by_id(ids)?;
+        Ok(self.inner.store.write(Write { remove: rows, ..Default::default() })?.removed)
+    }
+
+    /// Deletes every stored event matching a query (its paging ignored) in one atomic write;
+    /// returns how many were deleted.
+    fn delete_events_matching(&self, q: &EventQuery) -> Result<usize> {
+        let filter = self.filter(q)?;
+        let view = self.view();
+        let (mut rows, mut next) = view.list(&filter, 65_536, None)?;
+        while let Some(c) = next {
+            let (more, after) = view.list(&filter, 65_536, Some(c))?;
+            rows.extend(more);
+            next = after;
+        }
+        drop(view);
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        Ok(self.inner.store.write(Write { remove: rows, ..Default::default() })?.removed)
+    }
+
     /// Calls `listener` after every write that changed the store (events, documents, actors),
     /// once it is durable and visible to readers. Keep it short: it runs on the writer's thread.
     pub fn on_commit(&self, listener: impl Fn() + Send + Sync + 'static) {
@@ -807,6 +874,31 @@ mod tests {
             .ingest(vec![doc("d0", "Iran met Iraq."), doc("d1", "Turkey condemned Syria.")], &IngestOptions::default())
             .unwrap_err();
         assert_eq!((e.reason(), field(e)), ("ID_CONFLICT", (Some("text".into()), Some(2))));
+    }
+
+    #[test]
+    fn events_are_got_and_deleted_by_id_or_by_filter() {
+        let m = Model::in_memory(&ModelOptions::default()).expect("model");
+        let e = |id: &str, code: &str| {
+            event(json!({"id": id, "date": "2023-05-10", "source": "TUR", "target": "SYR", "code": code}))
+        };
+        m.add_events(vec![e("a", "040"), e("b", "111"), e("c", "190"), e("d", "036")], &AddOptions::default())
+            .expect("add");
+        let got = m.events_by_id(&["c".into(), "a".into()]).expect("get");
+        assert_eq!(got.iter().map(|e| e.code.as_str()).collect::<Vec<_>>(), ["190", "040"], "in the order asked");
+        let err = m.events_by_id(&["a".into(), "zz".into()]).unwrap_err();
+        assert_eq!((err.reason(), err.to_string()), ("EVENT_NOT_FOUND", "event `zz` not found".to_string()));
+        // All or none: an unknown id deletes nothing.
+        assert!(m.delete_events(&["a".into(), "zz".into()], None, false).is_err());
+        assert_eq!(m.delete_events(&["a".into()], None, false).expect("delete"), 1);
+        assert!(m.events_by_id(&["a".into()]).is_err());
+        let conflict = EventQuery { roots: vec!["19".into(), "11".into()], ..Default::default() };
+        let e = m.delete_events(&[], Some(&conflict), false).unwrap_err();
+        assert_eq!(e.field(), Some("confirm"), "a filter deletes only when confirmed");
+        assert_eq!(m.delete_events(&[], Some(&conflict), true).expect("delete"), 2);
+        let left = m.events(&EventQuery::default()).expect("list").events;
+        assert_eq!(left.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["d"]);
+        assert_eq!(m.delete_events(&[], Some(&conflict), true).expect("again"), 0);
     }
 
     #[test]

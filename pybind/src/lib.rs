@@ -256,6 +256,57 @@ impl PyModel {
         Ok((events_table(py, &page.events)?, page.next_cursor))
     }
 
+    /// Stored events by id, in the order asked, as a pyarrow.Table (an unknown id is an error).
+    fn events_by_id(&self, py: Python<'_>, ids: Vec<String>) -> PyResult<Py<PyAny>> {
+        let model = self.inner.clone();
+        let events = py.detach(move || model.events_by_id(&ids)).map_err(to_pyerr)?;
+        events_table(py, &events)
+    }
+
+    /// Deletes stored events by ids, or every event matching the filters with `confirm`; returns
+    /// how many were deleted.
+    #[pyo3(signature = (ids=Vec::new(), filtered=false, dyad=None, actor=None, directed=false, exact=false,
+                        codes=Vec::new(), roots=Vec::new(), quads=Vec::new(), start=None, end=None, topic=None,
+                        origin=None, doc_id=None, confirm=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn delete_events(
+        &self,
+        py: Python<'_>,
+        ids: Vec<String>,
+        filtered: bool,
+        dyad: Option<(String, String)>,
+        actor: Option<String>,
+        directed: bool,
+        exact: bool,
+        codes: Vec<String>,
+        roots: Vec<String>,
+        quads: Vec<u8>,
+        start: Option<&str>,
+        end: Option<&str>,
+        topic: Option<String>,
+        origin: Option<&str>,
+        doc_id: Option<String>,
+        confirm: bool,
+    ) -> PyResult<usize> {
+        let q = EventQuery {
+            dyad,
+            actor,
+            directed,
+            exact,
+            codes,
+            roots,
+            quads,
+            start: date(start, "start")?,
+            end: date(end, "end")?,
+            topic,
+            origin: origin.map(Origin::parse).transpose().map_err(to_pyerr)?,
+            doc_id,
+            ..Default::default()
+        };
+        let model = self.inner.clone();
+        py.detach(move || model.delete_events(&ids, filtered.then_some(&q), confirm)).map_err(to_pyerr)
+    }
+
     /// The relation series of a dyad as a pyarrow.Table, with the labels of its two actors.
     #[pyo3(signature = (a, b, freq="month", start=None, end=None, directed=false, exact=false, drop_low_info=false,
                         half_life_days=90.0, weight_mentions=false, normalize=false, collapse=false))]

@@ -273,3 +273,24 @@ def test_plots_draw_under_agg(model):
     assert fig.axes and fig.axes[0].get_title() == "TUR–SYR by month"
     fig2 = plot.network(model.network())
     assert len(fig2.axes[0].collections) == 4, "one marker per actor"
+
+
+def test_events_by_id_and_deleted():
+    m = detente.Model()
+    rows = [{"id": f"g{i}", "date": "2023-05-10", "source": "GRC", "target": "TUR", "code": c}
+            for i, c in enumerate(["040", "111", "190", "036"])]
+    m.add_events(rows)
+    assert m.events_by_id(["g2", "g0"]).column("code").to_pylist() == ["190", "040"]
+    with pytest.raises(detente.NotFoundError) as e:
+        m.events_by_id(["g0", "nope"])
+    assert e.value.reason == "EVENT_NOT_FOUND"
+    with pytest.raises(detente.NotFoundError):
+        m.delete_events(["g0", "nope"])
+    assert len(m) == 4, "all or none"
+    assert m.delete_events(["g0"]) == 1
+    with pytest.raises(detente.InvalidInputError) as e:
+        m.delete_events(root=["11", "19"])
+    assert e.value.field == "confirm"
+    assert m.delete_events(root=["11", "19"], confirm=True) == 2
+    assert m.events().column("id").to_pylist() == ["g3"]
+

@@ -381,6 +381,28 @@ pub enum EventsCommand {
     Add(AddArgs),
     /// List stored events, in date order.
     List(ListArgs),
+    /// Show stored events by id, in the order given (an unknown id is an error).
+    Get {
+        /// The events' ids.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Delete stored events: by id (all or none), or every event matching the filters with
+    /// --confirm (no filter at all: every event).
+    Delete(DeleteArgs),
+}
+
+/// Arguments of `events delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The events' ids; without them, the filters choose.
+    pub ids: Vec<String>,
+    /// Which events, when no ids are given.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Delete what the filters match (needed without ids).
+    #[arg(long)]
+    pub confirm: bool,
 }
 
 /// Arguments of `events add`.
@@ -908,6 +930,21 @@ pub fn run(cli: Cli) -> Result<()> {
             if let Some(c) = page.next_cursor {
                 eprintln!("more events: --cursor {c}");
             }
+        }
+        Command::Events(EventsCommand::Get { ids }) => {
+            let model = open_read(&cli)?;
+            let rows: Vec<Value> = model.events_by_id(ids)?.iter().map(|e| e.to_json()).collect();
+            let cols: &[&str] = match format {
+                Format::Table => &["date", "id", "source", "target", "code", "goldstein", "quad_class", "mentions"],
+                _ => CSV_COLUMNS,
+            };
+            write_rows(&mut out, format, &rows, cols)?;
+        }
+        Command::Events(EventsCommand::Delete(a)) => {
+            let model = open_write(&cli)?;
+            let query = if a.ids.is_empty() { Some(filter_query(&a.filter)?) } else { None };
+            let deleted = model.delete_events(&a.ids, query.as_ref(), a.confirm)?;
+            write_rows(&mut out, format, &[json!({"deleted": deleted})], &["deleted"])?;
         }
         Command::Documents(DocumentsCommand::Show { id }) => {
             let model = open_read(&cli)?;

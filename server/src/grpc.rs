@@ -133,6 +133,20 @@ fn events_to_pb(events: &[detente_core::Event]) -> Vec<pb::Event> {
     events.iter().map(convert::event_to_pb).collect()
 }
 
+/// The ids of a batch request on events: 1 to [`MAX_DOCUMENTS`], none empty.
+fn event_ids(ids: Vec<String>) -> Result<Vec<String>, Status> {
+    if ids.is_empty() {
+        return Err(invalid("ids", "no event ids given"));
+    }
+    if ids.len() > MAX_DOCUMENTS {
+        return Err(invalid("ids", format!("{} ids in one call; at most {MAX_DOCUMENTS}", ids.len())));
+    }
+    if let Some(i) = ids.iter().position(|id| id.trim().is_empty()) {
+        return Err(invalid(&format!("ids[{i}]"), "an event id is empty"));
+    }
+    Ok(ids)
+}
+
 fn actor_pair(a: &str, b: &str) -> Result<(), Status> {
     if a.trim().is_empty() {
         return Err(invalid("a", "the first actor is empty"));
@@ -247,6 +261,32 @@ impl DetenteService for Service {
             document: Some(convert::document_to_pb(&doc)),
             events: events_to_pb(&events),
         }))
+    }
+
+    async fn get_event(&self, req: Request<pb::GetEventRequest>) -> Answer<pb::GetEventResponse> {
+        let id = req.into_inner().id;
+        if id.trim().is_empty() {
+            return Err(invalid("id", "the event id is empty"));
+        }
+        let mut events = self.run(Fields::TOP, move |m| m.events_by_id(&[id])).await?;
+        Ok(Response::new(pb::GetEventResponse { event: events.pop().as_ref().map(convert::event_to_pb) }))
+    }
+
+    async fn batch_get_events(&self, req: Request<pb::BatchGetEventsRequest>) -> Answer<pb::BatchGetEventsResponse> {
+        let ids = event_ids(req.into_inner().ids)?;
+        let events = self.run(Fields::TOP, move |m| m.events_by_id(&ids)).await?;
+        Ok(Response::new(pb::BatchGetEventsResponse { events: events_to_pb(&events) }))
+    }
+
+    async fn delete_events(&self, req: Request<pb::DeleteEventsRequest>) -> Answer<pb::DeleteEventsResponse> {
+        let r = req.into_inner();
+        let ids = if r.ids.is_empty() { Vec::new() } else { event_ids(r.ids)? };
+        let query = r.filter.map(|f| convert::query_from_pb(Some(f))).transpose();
+        let query = query.map_err(|e| status(e, Fields::nested("filter")))?;
+        // The filter's own fields are nested; the choice between ids and filter is not.
+        let fields = Fields { items: None, nested: Some("filter"), top: &["ids", "filter", "confirm"] };
+        let deleted = self.run(fields, move |m| m.delete_events(&ids, query.as_ref(), r.confirm)).await?;
+        Ok(Response::new(pb::DeleteEventsResponse { deleted: deleted as i64 }))
     }
 
     async fn add_events(&self, req: Request<pb::AddEventsRequest>) -> Answer<pb::AddEventsResponse> {

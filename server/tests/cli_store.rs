@@ -397,3 +397,30 @@ fn a_failed_write_removes_its_temporary_segment_at_once() {
     assert!(detente(&data, &["events", "add", f.to_str().expect("utf-8")]).status.success());
     assert_eq!(count_events(&data), 50);
 }
+
+#[test]
+fn events_get_and_delete_by_id_or_by_confirmed_filter() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("store");
+    let file = dir.path().join("e.jsonl");
+    let tur_syr = write_events(&file, 200, 0);
+    assert!(detente(&data, &["events", "add", file.to_str().unwrap_or_default()]).status.success());
+    let o = detente(&data, &["--format", "jsonl", "events", "get", "t:7", "t:3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ids: Vec<String> = jsonl(&o).iter().map(|e| e["id"].as_str().unwrap_or_default().to_string()).collect();
+    assert_eq!(ids, ["t:7", "t:3"]);
+    let o = detente(&data, &["events", "get", "t:7", "t:9999"]);
+    assert!(!o.status.success() && stderr(&o).contains("t:9999"), "{}", stderr(&o));
+    // By id, all or none.
+    assert!(!detente(&data, &["events", "delete", "t:1", "t:9999"]).status.success());
+    let o = detente(&data, &["--format", "jsonl", "events", "delete", "t:1"]);
+    assert_eq!(jsonl(&o)[0]["deleted"], 1, "{}", stderr(&o));
+    // A filter deletes only when confirmed.
+    let o = detente(&data, &["events", "delete", "--dyad", "TUR,SYR"]);
+    assert!(!o.status.success() && stderr(&o).contains("confirm"), "{}", stderr(&o));
+    let o = detente(&data, &["--format", "jsonl", "events", "delete", "--dyad", "TUR,SYR", "--confirm"]);
+    let gone = tur_syr.iter().filter(|id| *id != "t:1").count();
+    assert_eq!(jsonl(&o)[0]["deleted"], gone as u64, "{}", stderr(&o));
+    let o = detente(&data, &["--format", "jsonl", "events", "list", "--dyad", "TUR,SYR"]);
+    assert!(jsonl(&o).is_empty());
+}

@@ -164,6 +164,33 @@ def test_health_watch_ends_when_the_server_stops(detente_bin, tmp_path):
         proc.stdout.close()
 
 
+def test_events_by_id_and_deleted(channel, stubs):
+    pb2, pb2_grpc = stubs
+    api = pb2_grpc.DetenteServiceStub(channel)
+    events = [
+        pb2.Event(id=f"py:del:{i}", date="2023-05-10", source="GRC", target="TUR", code=code)
+        for i, code in enumerate(["040", "111", "190", "036"])
+    ]
+    api.AddEvents(pb2.AddEventsRequest(events=events), timeout=10)
+    assert api.GetEvent(pb2.GetEventRequest(id="py:del:2"), timeout=10).event.code == "190"
+    got = api.BatchGetEvents(pb2.BatchGetEventsRequest(ids=["py:del:3", "py:del:0"]), timeout=10)
+    assert [e.code for e in got.events] == ["036", "040"]
+    missing = lambda: api.BatchGetEvents(pb2.BatchGetEventsRequest(ids=["py:del:0", "py:nope"]), timeout=10)  # noqa: E731
+    assert _failure(missing) == (
+        grpc.StatusCode.NOT_FOUND, None, ("EVENT_NOT_FOUND", "detente"), ("event", "py:nope")
+    )
+    # All or none; a filter needs its confirmation.
+    with pytest.raises(grpc.RpcError):
+        api.DeleteEvents(pb2.DeleteEventsRequest(ids=["py:del:0", "py:nope"]), timeout=10)
+    assert api.DeleteEvents(pb2.DeleteEventsRequest(ids=["py:del:0"]), timeout=10).deleted == 1
+    greek = pb2.EventFilter(dyad=["GRC", "TUR"], roots=["11", "19"])
+    unconfirmed = lambda: api.DeleteEvents(pb2.DeleteEventsRequest(filter=greek), timeout=10)  # noqa: E731
+    assert _failure(unconfirmed)[:2] == (grpc.StatusCode.INVALID_ARGUMENT, "confirm")
+    assert api.DeleteEvents(pb2.DeleteEventsRequest(filter=greek, confirm=True), timeout=10).deleted == 2
+    left = api.ListEvents(pb2.ListEventsRequest(filter=pb2.EventFilter(dyad=["GRC", "TUR"])), timeout=10)
+    assert [e.id for e in left.events] == ["py:del:3"]
+
+
 def _failure(call):
     """(code, BadRequest field or None, ErrorInfo (reason, domain), ResourceInfo or None) of a
     failed call, from its google.rpc.Status details."""

@@ -396,6 +396,29 @@ class Model:
 
     # Reading.
 
+    def events_by_id(self, ids: Sequence[str]) -> pa.Table:
+        """Stored events by id, in the order asked; an id no stored event has raises
+        :class:`NotFoundError` (reason ``EVENT_NOT_FOUND``) naming it."""
+        return self._inner.events_by_id(_list(ids))
+
+    def delete_events(self, ids: Any = None, *, dyad: Optional[Sequence[str]] = None, actor: Optional[str] = None,
+                      directed: bool = False, exact: bool = False, code: Any = None, root: Any = None,
+                      quad: Any = None, start: DateLike = None, end: DateLike = None, topic: Optional[str] = None,
+                      origin: Optional[str] = None, doc_id: Optional[str] = None, confirm: bool = False) -> int:
+        """Delete stored events by ``ids`` (all or none: an unknown id deletes nothing), or every
+        event matching the filters of :meth:`events` when ``confirm=True``; returns how many were
+        deleted. The relations answer without them at once."""
+        filters = dict(dyad=dyad, actor=actor, code=code, root=root, quad=quad, start=start, end=end, topic=topic,
+                       origin=origin, doc_id=doc_id)
+        filtered = any(v is not None for v in filters.values()) or directed or exact
+        if dyad is not None and (isinstance(dyad, str) or len(dyad) != 2):
+            raise _bad("dyad", "a dyad is two actors, e.g. ('TUR', 'SYR')")
+        return self._inner.delete_events(
+            ids=_list(ids), filtered=filtered, dyad=tuple(dyad) if dyad else None, actor=actor, directed=directed,
+            exact=exact, codes=_list(code), roots=_list(root), quads=[int(q) for q in _list(quad)],
+            start=_date(start, "start"), end=_date(end, "end"), topic=topic, origin=origin, doc_id=doc_id,
+            confirm=confirm)
+
     def events(self, dyad: Optional[Sequence[str]] = None, actor: Optional[str] = None, *, directed: bool = False,
                exact: bool = False, code: Any = None, root: Any = None, quad: Any = None, start: DateLike = None,
                end: DateLike = None, topic: Optional[str] = None, origin: Optional[str] = None, ids: Any = None,
