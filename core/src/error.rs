@@ -98,6 +98,16 @@ pub enum Error {
         /// Where the new version came from.
         location: Location,
     },
+    /// A watch asked to resume from a revision older than the service can replay.
+    #[error(
+        "revision {revision} is older than this service can replay (from {oldest} on): list the events again, then watch from the revision the listing gives"
+    )]
+    RevisionTooOld {
+        /// The revision asked for.
+        revision: u64,
+        /// The oldest revision it can replay from.
+        oldest: u64,
+    },
     /// The store is being written by another process, or was opened read-only.
     #[error("store {path} is not writable here: {reason}")]
     Locked {
@@ -171,7 +181,7 @@ impl Error {
     /// The transport-neutral class of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Invalid { .. } => ErrorKind::InvalidInput,
+            Error::Invalid { .. } | Error::RevisionTooOld { .. } => ErrorKind::InvalidInput,
             Error::UnknownActor { .. } | Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Conflict { .. } => ErrorKind::Conflict,
             Error::Locked { .. } => ErrorKind::FailedPrecondition,
@@ -186,6 +196,7 @@ impl Error {
     pub fn reason(&self) -> &'static str {
         match self {
             Error::Invalid { .. } => "INVALID_FIELD",
+            Error::RevisionTooOld { .. } => "REVISION_TOO_OLD",
             Error::UnknownActor { .. } => "UNKNOWN_ACTOR",
             Error::NotFound { what: "document", .. } => "DOCUMENT_NOT_FOUND",
             Error::NotFound { what: "event", .. } => "EVENT_NOT_FOUND",
@@ -205,6 +216,7 @@ impl Error {
         match self {
             Error::Invalid { location, .. } | Error::Conflict { location, .. } => location.field.as_deref(),
             Error::UnknownActor { .. } => Some("actor"),
+            Error::RevisionTooOld { .. } => Some("start_revision"),
             _ => None,
         }
     }

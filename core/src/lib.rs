@@ -32,6 +32,6 @@ pub mod tables;
 mod testing;
 pub use document::Document;
 pub use model::{
-    ActorPage, ActorQuery, AddOptions, AddReport, DocumentOutcome, DocumentStatus, EventPage, EventQuery,
+    ActorPage, ActorQuery, AddOptions, AddReport, Changes, DocumentOutcome, DocumentStatus, EventPage, EventQuery,
     IngestOptions, IngestReport, Model, ModelOptions,
 };

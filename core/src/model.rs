@@ -118,6 +118,17 @@ pub struct AddReport {
     pub unknown_actors: Vec<String>,
 }
 
+/// The changes one committed write made to the events a watch follows.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    /// The write's revision.
+    pub revision: u64,
+    /// Events it stored (new ones, and new versions of replaced ones), in order.
+    pub added: Vec<Event>,
+    /// Events it removed, as they were.
+    pub removed: Vec<Event>,
+}
+
 /// A listing request as callers give it: actors as codes or names, everything optional.
 #[derive(Debug, Clone, Default)]
 pub struct EventQuery {
@@ -164,6 +175,8 @@ pub struct EventPage {
     pub events: Vec<Event>,
     /// Pass this back to get the next page; `None` on the last page.
     pub next_cursor: Option<String>,
+    /// The store's revision when the page was read (a watch from it sees every later change).
+    pub revision: u64,
 }
 
 /// A dictionary listing request.
@@ -581,7 +594,11 @@ impl Model {
         let view = self.view();
         let (mut rows, mut next) = view.list(&filter, limit, cursor)?;
         if !q.collapse {
-            return Ok(EventPage { events: view.events(&rows), next_cursor: next.map(|c| c.encode(fp)) });
+            return Ok(EventPage {
+                events: view.events(&rows),
+                next_cursor: next.map(|c| c.encode(fp)),
+                revision: view.revision(),
+            });
         }
         // Finish the last day, so that its repeated reports are all on this page.
         while let (Some(c), Some(&last)) = (next, rows.last()) {
@@ -596,7 +613,11 @@ impl Model {
             }
             next = after;
         }
-        Ok(EventPage { events: collapse_reports(view.events(&rows)), next_cursor: next.map(|c| c.encode(fp)) })
+        Ok(EventPage {
+            events: collapse_reports(view.events(&rows)),
+            next_cursor: next.map(|c| c.encode(fp)),
+            revision: view.revision(),
+        })
     }
 
     /// Imports GDELT, ICEWS or POLECAT files (plain, gzip or zip) into the store; see
@@ -651,6 +672,35 @@ impl Model {
         let view = self.view();
         let (rows, next) = view.rows_since(filter, from, limit.max(1));
         Ok((view.events(&rows), u64::from(next)))
+    }
+
+    /// The store's revision: every committed write raises it. A listing read at this revision
+    /// and a watch from it together see every change once.
+    pub fn revision(&self) -> u64 {
+        self.view().revision()
+    }
+
+    /// The changes after `revision` that match a filter, write by write (oldest first, writes
+    /// with no matching change left out), with the revision they reach: the events each write
+    /// stored and those it removed (a re-code, a replacement, a delete), as they were. A
+    /// revision older than this process can replay is [`Error::RevisionTooOld`]; one beyond the
+    /// store's is bad input.
+    pub fn changes_since(&self, filter: &EventFilter, revision: u64) -> Result<(Vec<Changes>, u64)> {
+        let view = self.view();
+        if revision > view.revision() {
+            return Err(Error::invalid(
+                "start_revision",
+                format!("revision {revision} is beyond the store's ({})", view.revision()),
+            ));
+        }
+        let (rows, now) = view
+            .changes_since(filter, revision)
+            .ok_or(Error::RevisionTooOld { revision, oldest: view.oldest_revision() })?;
+        let changes = rows
+            .into_iter()
+            .map(|c| Changes { revision: c.revision, added: view.events(&c.added), removed: view.events(&c.removed) })
+            .collect();
+        Ok((changes, now))
     }
 
     /// Stored events by id, in the order asked (an id asked twice comes twice). An id no stored
@@ -899,6 +949,45 @@ mod tests {
         let left = m.events(&EventQuery::default()).expect("list").events;
         assert_eq!(left.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["d"]);
         assert_eq!(m.delete_events(&[], Some(&conflict), true).expect("again"), 0);
+    }
+
+    #[test]
+    fn a_watch_replays_additions_and_removals_from_a_revision() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let m = Model::open(dir.path(), &ModelOptions::default()).expect("open");
+        let e = |id: &str, code: &str| {
+            event(json!({"id": id, "date": "2023-05-10", "source": "TUR", "target": "SYR", "code": code}))
+        };
+        m.add_events(vec![e("a", "040")], &AddOptions::default()).expect("add");
+        let start = m.revision();
+        let all = m.filter(&EventQuery::default()).expect("filter");
+        let conflict = m.filter(&EventQuery { roots: vec!["19".into()], ..Default::default() }).expect("filter");
+        // After `start`: two added, one replaced by a new version, one deleted.
+        m.add_events(vec![e("b", "111"), e("c", "190")], &AddOptions::default()).expect("add");
+        m.add_events(vec![e("b", "112")], &AddOptions { replace: true, ..Default::default() }).expect("replace");
+        m.delete_events(&["c".into()], None, false).expect("delete");
+        let (changes, now) = m.changes_since(&all, start).expect("changes");
+        assert_eq!(now, m.revision());
+        let seen: Vec<(Vec<&str>, Vec<&str>)> = changes
+            .iter()
+            .map(|c| {
+                (c.added.iter().map(|e| e.code.as_str()).collect(), c.removed.iter().map(|e| e.code.as_str()).collect())
+            })
+            .collect();
+        assert_eq!(seen, [(vec!["111", "190"], vec![]), (vec!["112"], vec!["111"]), (vec![], vec!["190"])]);
+        assert!(changes.windows(2).all(|w| w[0].revision < w[1].revision));
+        // A filter sees only its own: the conflict event's addition and removal.
+        let (changes, _) = m.changes_since(&conflict, start).expect("changes");
+        assert_eq!(changes.iter().map(|c| (c.added.len(), c.removed.len())).collect::<Vec<_>>(), [(1, 0), (0, 1)]);
+        // Resuming from the last revision seen gives nothing twice.
+        assert!(m.changes_since(&all, now).expect("none").0.is_empty());
+        assert_eq!(m.changes_since(&all, now + 1).unwrap_err().field(), Some("start_revision"));
+        drop(m);
+        // Another process cannot replay what this one wrote.
+        let m = Model::open(dir.path(), &ModelOptions::default()).expect("reopen");
+        let e = m.changes_since(&all, start).unwrap_err();
+        assert_eq!((e.reason(), e.kind()), ("REVISION_TOO_OLD", crate::ErrorKind::InvalidInput));
+        assert!(m.changes_since(&all, m.revision()).is_ok());
     }
 
     #[test]

@@ -7,7 +7,9 @@ use crate::pb::{self, detente_service_server::DetenteService};
 use crate::status::{Fields, invalid, status};
 use detente_core::{ActorQuery, AddOptions, Date, Document, Error, IngestOptions, Model};
 use std::pin::Pin;
+use std::time::Duration;
 use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
@@ -104,6 +106,42 @@ impl Service {
 }
 
 /// Resolves once the service begins to shut down.
+/// Seconds between a watch's progress notifications while idle, unless the client asks.
+const DEFAULT_PROGRESS_SECONDS: u32 = 10;
+
+type WatchSender = mpsc::Sender<Result<pb::WatchEventsResponse, Status>>;
+
+/// Sends one write's changes, in chunks, the last marked complete; false when the client left.
+async fn send_changes(tx: &WatchSender, c: &detente_core::Changes) -> bool {
+    let (added, removed) = (events_to_pb(&c.added), events_to_pb(&c.removed));
+    let chunks = added.len().div_ceil(DEFAULT_CHUNK).max(removed.len().div_ceil(DEFAULT_CHUNK)).max(1);
+    let (mut added, mut removed) = (added.into_iter(), removed.into_iter());
+    for i in 0..chunks {
+        let msg = pb::WatchEventsResponse {
+            events: added.by_ref().take(DEFAULT_CHUNK).collect(),
+            removed_events: removed.by_ref().take(DEFAULT_CHUNK).collect(),
+            revision: c.revision as i64,
+            revision_complete: i + 1 == chunks,
+            progress_notification: false,
+        };
+        if tx.send(Ok(msg)).await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+/// Sends a progress notification at `revision`; false when the client left.
+async fn send_progress(tx: &WatchSender, revision: u64) -> bool {
+    let msg = pb::WatchEventsResponse {
+        revision: revision as i64,
+        revision_complete: true,
+        progress_notification: true,
+        ..Default::default()
+    };
+    tx.send(Ok(msg)).await.is_ok()
+}
+
 async fn stopped(stopping: &mut watch::Receiver<bool>) {
     // The guard `wait_for` returns is not Send: drop it here.
     let _ = stopping.wait_for(|s| *s).await.map(|_| ());
@@ -315,6 +353,7 @@ impl DetenteService for Service {
         Ok(Response::new(pb::ListEventsResponse {
             events: events_to_pb(&page.events),
             next_page_token: page.next_cursor.unwrap_or_default(),
+            revision: page.revision as i64,
         }))
     }
 
@@ -359,42 +398,67 @@ impl DetenteService for Service {
     type WatchEventsStream = BoxStream<pb::WatchEventsResponse>;
 
     async fn watch_events(&self, req: Request<pb::WatchEventsRequest>) -> Answer<Self::WatchEventsStream> {
-        let q = convert::query_from_pb(req.into_inner().filter).map_err(|e| status(e, Fields::nested("filter")))?;
+        let r = req.into_inner();
+        let q = convert::query_from_pb(r.filter).map_err(|e| status(e, Fields::nested("filter")))?;
+        if r.start_revision < 0 {
+            return Err(invalid("start_revision", "a revision is never negative"));
+        }
+        let every = Duration::from_secs(u64::from(if r.progress_interval_seconds == 0 {
+            DEFAULT_PROGRESS_SECONDS
+        } else {
+            r.progress_interval_seconds
+        }));
         let mut commits = self.commits.clone();
-        // Seen first, position second: a write in between wakes the loop and is read from `position`.
+        // Seen first, revision second: a write in between wakes the loop and is read from there.
         let _ = *commits.borrow_and_update();
-        let (filter, position) = self.run(Fields::nested("filter"), move |m| Ok((m.filter(&q)?, m.position()))).await?;
+        let start = r.start_revision as u64;
+        let fields = Fields { items: None, nested: Some("filter"), top: &["start_revision"] };
+        let (filter, mut revision) = self
+            .run(fields, move |m| {
+                let f = m.filter(&q)?;
+                let from = if start == 0 { m.revision() } else { start };
+                // A revision the service cannot replay fails the call itself, not the stream.
+                m.changes_since(&f, from)?;
+                Ok((f, from))
+            })
+            .await?;
         let (tx, rx) = mpsc::channel(16);
         let model = self.model.clone();
         let mut stopping = self.stopping.clone();
         tokio::spawn(async move {
-            let mut position = position;
+            // A replay ends with a progress notification: the client knows it has caught up.
+            // Then one whenever nothing was sent for `every` (other filters' writes included).
+            let mut progress_due = start != 0;
+            let mut last_sent = Instant::now();
             loop {
-                // Send everything stored since the last look, in chunks.
-                loop {
-                    let (m, f) = (model.clone(), filter.clone());
-                    let read = blocking(move || {
-                        m.events_since(&f, position, DEFAULT_CHUNK).map_err(|e| status(e, Fields::nested("filter")))
-                    });
-                    let (events, next) = match read.await {
-                        Ok(r) => r,
-                        Err(s) => {
-                            let _ = tx.send(Err(s)).await;
-                            return;
-                        }
-                    };
-                    position = next;
-                    if events.is_empty() {
-                        break;
-                    }
-                    if tx.send(Ok(pb::WatchEventsResponse { events: events_to_pb(&events) })).await.is_err() {
+                let (m, f) = (model.clone(), filter.clone());
+                let read = blocking(move || m.changes_since(&f, revision).map_err(|e| status(e, fields)));
+                let (changes, now) = match read.await {
+                    Ok(r) => r,
+                    Err(s) => {
+                        let _ = tx.send(Err(s)).await;
                         return;
                     }
+                };
+                for c in &changes {
+                    if !send_changes(&tx, c).await {
+                        return;
+                    }
+                    last_sent = Instant::now();
                 }
+                revision = now;
+                if progress_due || last_sent.elapsed() >= every {
+                    if !send_progress(&tx, revision).await {
+                        return;
+                    }
+                    last_sent = Instant::now();
+                }
+                progress_due = false;
                 tokio::select! {
                     changed = commits.changed() => if changed.is_err() { return },
+                    _ = tokio::time::sleep_until(last_sent + every) => progress_due = true,
                     _ = stopped(&mut stopping) => {
-                        let _ = tx.send(Err(Status::unavailable("the service is shutting down: watch again elsewhere or later"))).await;
+                        let _ = tx.send(Err(Status::unavailable("the service is shutting down: watch again elsewhere or later, from the last revision you saw complete"))).await;
                         return;
                     }
                     _ = tx.closed() => return,

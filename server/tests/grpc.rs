@@ -550,8 +550,11 @@ async fn a_watcher_sees_what_another_client_ingests() {
         .await
         .expect("add");
     let filter = pb::EventFilter { dyad: vec!["SYR".into(), "TUR".into()], ..Default::default() };
-    let mut stream =
-        watcher.watch_events(pb::WatchEventsRequest { filter: Some(filter) }).await.expect("watch").into_inner();
+    let mut stream = watcher
+        .watch_events(pb::WatchEventsRequest { filter: Some(filter), ..Default::default() })
+        .await
+        .expect("watch")
+        .into_inner();
     writer
         .add_events(pb::AddEventsRequest {
             events: vec![

@@ -191,6 +191,129 @@ def test_events_by_id_and_deleted(channel, stubs):
     assert [e.id for e in left.events] == ["py:del:3"]
 
 
+def _watch_until(stream, done):
+    """Reads watch messages until `done(messages)`; returns them."""
+    got = []
+    for msg in stream:
+        got.append(msg)
+        if done(got):
+            return got
+    raise AssertionError(f"the watch ended early after {len(got)} messages")
+
+
+def test_a_watch_resumes_from_its_revision_missing_nothing_and_repeating_nothing(channel, stubs):
+    pb2, pb2_grpc = stubs
+    api = pb2_grpc.DetenteServiceStub(channel)
+    only = pb2.EventFilter(dyad=["EGY", "ETH"])
+
+    def add(ids, code="040", replace=False):
+        events = [pb2.Event(id=i, date="2023-05-10", source="EGY", target="ETH", code=code) for i in ids]
+        api.AddEvents(pb2.AddEventsRequest(events=events, replace=replace), timeout=10)
+
+    # Start from a listing's revision: nothing before it comes again.
+    add(["w:0"])
+    listed = api.ListEvents(pb2.ListEventsRequest(filter=only), timeout=10)
+    assert [e.id for e in listed.events] == ["w:0"] and listed.revision > 0
+    watch = api.WatchEvents(pb2.WatchEventsRequest(filter=only, start_revision=listed.revision), timeout=60)
+    first = _watch_until(watch, lambda got: got[-1].progress_notification)
+    assert len(first) == 1 and first[0].revision == listed.revision, "caught up at once: a progress notification"
+    add(["w:1", "w:2"])
+    got = _watch_until(watch, lambda got: got[-1].revision_complete and not got[-1].progress_notification)
+    last_complete = got[-1].revision
+    received = [e.id for m in got for e in m.events]
+    watch.cancel()
+
+    # The gap: writes while no one watches, another filter's among them, a replacement too.
+    add(["w:3"])
+    api.AddEvents(pb2.AddEventsRequest(events=[pb2.Event(id="w:x", date="2023-05-10", source="USA",
+                                                          target="CHN", code="111")]), timeout=10)
+    add(["w:4", "w:5"])
+    add(["w:1"], code="111", replace=True)
+    during_gap = ["w:3", "w:4", "w:5", "w:1"]
+
+    watch = api.WatchEvents(pb2.WatchEventsRequest(filter=only, start_revision=last_complete), timeout=60)
+    got = _watch_until(watch, lambda got: got[-1].progress_notification)
+    watch.cancel()
+    resumed = [e.id for m in got for e in m.events]
+    removed = [(e.id, e.code) for m in got for e in m.removed_events]
+    assert resumed == during_gap, "the gap's events, in order, once each"
+    assert removed == [("w:1", "040")], "the replaced version, as it was"
+    received += resumed
+    assert received == ["w:1", "w:2"] + during_gap
+    revisions = [m.revision for m in got if not m.progress_notification]
+    assert revisions == sorted(set(revisions)), "one complete message per write here, in order"
+    print(f"resume: {len(during_gap)} written during the gap, {len(resumed)} received, "
+          f"{len(resumed) - len(set(resumed))} duplicates")
+
+    # A revision the service cannot replay (beyond the store's here) is a clear error.
+    gone = lambda: next(api.WatchEvents(pb2.WatchEventsRequest(filter=only, start_revision=10**12), timeout=10))  # noqa: E731
+    assert _failure(gone)[:2] == (grpc.StatusCode.INVALID_ARGUMENT, "start_revision")
+
+
+def test_a_revision_from_before_a_restart_asks_the_client_to_list_again(detente_bin, stubs, tmp_path):
+    pb2, pb2_grpc = stubs
+
+    def serve():
+        proc = subprocess.Popen(
+            [str(detente_bin), "--data", str(tmp_path / "store"), "serve", "--addr", "127.0.0.1:0"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )
+        return proc, proc.stdout.readline().split()[-1]
+
+    proc, addr = serve()
+    with grpc.insecure_channel(addr) as ch:
+        api = pb2_grpc.DetenteServiceStub(ch)
+        for i in range(3):
+            event = pb2.Event(id=f"r:{i}", date="2023-05-10", source="EGY", target="ETH", code="040")
+            api.AddEvents(pb2.AddEventsRequest(events=[event]), timeout=10)
+        old = api.ListEvents(pb2.ListEventsRequest(), timeout=10).revision
+        assert old >= 2
+    proc.terminate()
+    assert proc.wait(timeout=30) == 0
+    proc.stdout.close()
+    proc, addr = serve()
+    try:
+        with grpc.insecure_channel(addr) as ch:
+            api = pb2_grpc.DetenteServiceStub(ch)
+            api.AddEvents(pb2.AddEventsRequest(events=[pb2.Event(id="r:9", date="2023-05-10", source="EGY",
+                                                                 target="ETH", code="111")]), timeout=10)
+            stale = lambda: next(api.WatchEvents(pb2.WatchEventsRequest(start_revision=old - 1), timeout=10))  # noqa: E731
+            code, field, info, _ = _failure(stale)
+            assert (code, field, info) == (grpc.StatusCode.INVALID_ARGUMENT, "start_revision",
+                                           ("REVISION_TOO_OLD", "detente"))
+            # The way out the error names: list again, watch from the listing's revision.
+            now = api.ListEvents(pb2.ListEventsRequest(), timeout=10).revision
+            watch = api.WatchEvents(pb2.WatchEventsRequest(start_revision=now), timeout=10)
+            assert next(watch).progress_notification
+            watch.cancel()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc.stdout.close()
+
+
+def test_a_watch_reports_removals_of_a_recode_and_progress_while_idle(channel, stubs):
+    pb2, pb2_grpc = stubs
+    api = pb2_grpc.DetenteServiceStub(channel)
+    doc = pb2.Document(id="py:recode", published="2023-05-11", text=MOSCOW)
+    api.IngestDocuments(pb2.IngestDocumentsRequest(documents=[doc]), timeout=30)
+    only = pb2.EventFilter(doc_id="py:recode")
+    watch = api.WatchEvents(pb2.WatchEventsRequest(filter=only, progress_interval_seconds=1), timeout=60)
+    # Nothing happens: a progress notification within the interval, at the current revision.
+    idle = _watch_until(watch, lambda got: got[-1].progress_notification)
+    assert not idle[-1].events and idle[-1].revision > 0
+    changed = pb2.Document(id="py:recode", published="2023-05-11", text="Turkey condemned Syria on Wednesday.")
+    report = api.IngestDocuments(pb2.IngestDocumentsRequest(documents=[changed], recode=True), timeout=30)
+    got = _watch_until(watch, lambda got: got[-1].revision_complete and not got[-1].progress_notification)
+    watch.cancel()
+    change = [m for m in got if not m.progress_notification]
+    removed = [e for m in change for e in m.removed_events]
+    added = [e for m in change for e in m.events]
+    assert len(removed) == report.events_removed > 0, "the old coding's events are reported removed"
+    assert any(e.code == "040" for e in removed)
+    assert len(added) == report.events_added and any(e.code.startswith("11") for e in added)
+
+
 def _failure(call):
     """(code, BadRequest field or None, ErrorInfo (reason, domain), ResourceInfo or None) of a
     failed call, from its google.rpc.Status details."""

@@ -238,6 +238,32 @@ struct State {
     /// one dyad's series, never needs them), then kept up to date by writes.
     aggregates: OnceLock<Aggregates>,
     generation: u64,
+    /// What the writes of this process changed, oldest first: a watch resumes from it.
+    changes: std::collections::VecDeque<Change>,
+    /// The oldest revision [`State::changes`] covers: every change after it is in the log.
+    changes_from: u64,
+}
+
+/// What one committed write changed: the rows it added and the rows it removed.
+#[derive(Debug, Clone)]
+struct Change {
+    generation: u64,
+    added: std::ops::Range<u32>,
+    removed: Vec<u32>,
+}
+
+/// Writes whose changes a watch can replay, at most (the oldest are forgotten first).
+const CHANGES_KEPT: usize = 4096;
+
+/// One write's changes that match a filter, as a watch replays them.
+#[derive(Debug, Clone, Default)]
+pub struct ChangedRows {
+    /// The revision (store generation) of the write.
+    pub revision: u64,
+    /// Rows it added that match, in order (removed since or not).
+    pub added: Vec<u32>,
+    /// Rows it removed that match.
+    pub removed: Vec<u32>,
 }
 
 impl State {
@@ -251,6 +277,18 @@ impl State {
             deleted: Vec::new(),
             aggregates: OnceLock::new(),
             generation: 0,
+            changes: std::collections::VecDeque::new(),
+            changes_from: 0,
+        }
+    }
+
+    /// Logs a committed write's changes.
+    fn log_change(&mut self, generation: u64, added: std::ops::Range<u32>, removed: Vec<u32>) {
+        self.changes.push_back(Change { generation, added, removed });
+        while self.changes.len() > CHANGES_KEPT {
+            if let Some(c) = self.changes.pop_front() {
+                self.changes_from = c.generation;
+            }
         }
     }
 
@@ -602,6 +640,8 @@ impl Store {
         // first query that needs them.
         state.add_segments(snap.segments)?;
         state.generation = snap.generation;
+        // Changes before this process opened the store are not in its log.
+        state.changes_from = snap.generation;
         tracing::info!(rows = state.rows, segments = state.segments.len(), "store loaded");
         Ok(state)
     }
@@ -756,6 +796,7 @@ impl Store {
         tracing::debug!(ms = t.elapsed().as_millis() as u64, "committed");
         let t = std::time::Instant::now();
         let mut state = self.state.write();
+        let rows_before = state.rows;
         if let Some(seg) = committed.segment {
             // The backend checked the segment as it read it back, before committing it; a batch
             // the state still cannot take leaves the state (and, undone, the index) as they were,
@@ -767,6 +808,8 @@ impl Store {
         }
         state.remove_rows(&checked.remove, ids);
         state.generation = committed.generation;
+        let added = rows_before..state.rows;
+        state.log_change(committed.generation, added, checked.remove);
         drop(state);
         tracing::debug!(ms = t.elapsed().as_millis() as u64, "indexed");
         Ok((checked.summary, true))
@@ -1000,6 +1043,42 @@ impl StoreView<'_> {
             }
         }
         (out, st.rows.max(from))
+    }
+
+    /// The store's revision: its generation, which every committed write raises.
+    pub fn revision(&self) -> u64 {
+        self.state.generation
+    }
+
+    /// The changes of the writes after `revision` that match a filter, oldest first (writes
+    /// without a matching change left out), with the revision they reach. None when `revision`
+    /// is older than this process's log of changes reaches (before it opened the store, or
+    /// forgotten): the caller must list again.
+    pub fn changes_since(&self, f: &EventFilter, revision: u64) -> Option<(Vec<ChangedRows>, u64)> {
+        let st = &*self.state;
+        if revision < st.changes_from {
+            return None;
+        }
+        let mut matcher = Matcher::new(st, f);
+        matcher.removed_too = true;
+        let mut hit = |row: u32| {
+            st.locate(row).is_some_and(|(s, l)| countries_match(&st.segments[s].cols, l, f))
+                && matcher.matches(row, Mode::Any)
+        };
+        let mut out = Vec::new();
+        for c in st.changes.iter().filter(|c| c.generation > revision) {
+            let added: Vec<u32> = c.added.clone().filter(|&r| hit(r)).collect();
+            let removed: Vec<u32> = c.removed.iter().copied().filter(|&r| hit(r)).collect();
+            if !added.is_empty() || !removed.is_empty() {
+                out.push(ChangedRows { revision: c.generation, added, removed });
+            }
+        }
+        Some((out, st.generation))
+    }
+
+    /// The oldest revision [`StoreView::changes_since`] can replay from.
+    pub fn oldest_revision(&self) -> u64 {
+        self.state.changes_from
     }
 
     /// Number of stored (not removed) events.
@@ -1238,6 +1317,8 @@ enum Mode {
 struct Matcher<'a> {
     st: &'a State,
     f: &'a EventFilter,
+    /// Removed rows match too (a watch reports removals as they were).
+    removed_too: bool,
     /// Per segment: code key → matches, root key → matches, origin key.
     seg_cache: Vec<Option<SegFilter>>,
 }
@@ -1254,7 +1335,7 @@ struct SegFilter {
 impl<'a> Matcher<'a> {
     fn new(st: &'a State, f: &'a EventFilter) -> Self {
         let n = st.segments.len();
-        Matcher { st, f, seg_cache: (0..n).map(|_| None).collect() }
+        Matcher { st, f, removed_too: false, seg_cache: (0..n).map(|_| None).collect() }
     }
 
     fn seg_filter(f: &EventFilter, seg: &Segment) -> SegFilter {
@@ -1280,7 +1361,7 @@ impl<'a> Matcher<'a> {
 
     fn matches(&mut self, row: u32, mode: Mode) -> bool {
         let st = self.st;
-        if st.is_deleted(row) {
+        if st.is_deleted(row) && !self.removed_too {
             return false;
         }
         let Some((si, l)) = st.locate(row) else { return false };
