@@ -4,7 +4,7 @@
 //! threads: readers never wait for each other, and the one writer holds no lock readers need
 //! while it writes files.
 
-use crate::actors::{Dictionary, Entry, NameKind, Resolution, is_well_formed_code};
+use crate::actors::{Dictionary, Entry, Layer, NameKind, Resolution, is_well_formed_code};
 use crate::coder::{Coder, Lexicon};
 use crate::date::Date;
 use crate::document::Document;
@@ -368,16 +368,32 @@ impl Model {
 
     /// Adds dictionary entries, kept in the store (they win over files and built-in entries).
     /// Each entry is checked as a line of a dictionary file would be.
-    pub fn add_actors(&self, entries: Vec<Entry>) -> Result<()> {
+    pub fn add_actors(&self, entries: Vec<Entry>) -> Result<usize> {
         let checked = entries
             .into_iter()
             .enumerate()
             .map(|(i, e)| crate::actors::check_entry(e).map_err(|err| err.at_item(i as u64 + 1)))
             .collect::<Result<Vec<Entry>>>()?;
-        self.inner.store.write(Write { actors: checked.clone(), ..Default::default() })?;
-        let extended = Arc::new(self.dictionary().extended(checked));
-        self.set_dictionary(extended);
-        Ok(())
+        // Idempotent: an entry the store already holds (or that comes twice) is stored once.
+        let same = |a: &Entry, b: &Entry| {
+            (&a.code, a.kind, &a.names, a.from, a.until, &a.office)
+                == (&b.code, b.kind, &b.names, b.from, b.until, &b.office)
+        };
+        let dict = self.dictionary();
+        let mut new: Vec<Entry> = Vec::with_capacity(checked.len());
+        for e in checked {
+            let stored = dict.entries().iter().any(|x| x.layer == Layer::Store && same(x, &e));
+            if !stored && !new.iter().any(|x| same(x, &e)) {
+                new.push(e);
+            }
+        }
+        if new.is_empty() {
+            return Ok(0);
+        }
+        self.inner.store.write(Write { actors: new.clone(), ..Default::default() })?;
+        let added = new.len();
+        self.set_dictionary(Arc::new(dict.extended(new)));
+        Ok(added)
     }
 
     fn set_dictionary(&self, d: Arc<Dictionary>) {
@@ -881,7 +897,6 @@ pub fn collapse_reports(events: Vec<Event>) -> Vec<Event> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actors::Layer;
     use serde_json::json;
 
     fn event(v: serde_json::Value) -> Event {
@@ -988,6 +1003,44 @@ mod tests {
         let e = m.changes_since(&all, start).unwrap_err();
         assert_eq!((e.reason(), e.kind()), ("REVISION_TOO_OLD", crate::ErrorKind::InvalidInput));
         assert!(m.changes_since(&all, m.revision()).is_ok());
+    }
+
+    #[test]
+    fn added_actors_are_stored_once_and_usable_by_code() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let entry = Entry {
+            code: "ZZZGOV".into(),
+            kind: NameKind::Body,
+            names: vec!["Zedland government".into()],
+            from: None,
+            until: None,
+            office: None,
+            layer: Layer::Store,
+            origin: String::new(),
+        };
+        {
+            let m = Model::open(dir.path(), &ModelOptions::default()).expect("open");
+            assert_eq!(m.add_actors(vec![entry.clone(), entry.clone()]).expect("add"), 1, "given twice, stored once");
+            assert_eq!(m.add_actors(vec![entry.clone()]).expect("again"), 0, "already stored");
+            // Known as a code before any event names it.
+            let q = EventQuery { actor: Some("ZZZGOV".into()), ..Default::default() };
+            assert!(m.events(&q).expect("a known code").events.is_empty());
+            m.add_events(
+                vec![event(
+                    json!({"id": "z", "date": "2023-05-10", "source": "ZZZGOV", "target": "TUR", "code": "040"}),
+                )],
+                &AddOptions::default(),
+            )
+            .expect("add");
+        }
+        let m = Model::open(dir.path(), &ModelOptions::default()).expect("reopen");
+        let stored = m.dictionary().entries().iter().filter(|e| e.code == "ZZZGOV").count();
+        assert_eq!(stored, 1);
+        // The added code is a code everywhere, as its name is.
+        assert_eq!(m.resolve("Zedland government", None).expect("by name").code, "ZZZGOV");
+        let q = EventQuery { actor: Some("ZZZGOV".into()), exact: true, ..Default::default() };
+        assert_eq!(m.events(&q).expect("by code").events.len(), 1);
+        assert!(m.relation("ZZZGOV", "TUR", &SeriesOptions::default()).is_ok());
     }
 
     #[test]

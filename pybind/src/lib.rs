@@ -465,7 +465,7 @@ impl PyModel {
             layer: detente_core::actors::Layer::Store,
             origin: String::new(),
         };
-        self.inner.add_actors(vec![entry]).map_err(to_pyerr)
+        self.inner.add_actors(vec![entry]).map(|_| ()).map_err(to_pyerr)
     }
 
     /// Imports GDELT, ICEWS or POLECAT files; returns the report as a dict.

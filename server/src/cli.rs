@@ -1015,7 +1015,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 layer: Layer::Store,
                 origin: String::new(),
             };
-            model.add_actors(vec![entry])?;
+            let _ = model.add_actors(vec![entry])?;
             let r = model.resolve(a.names.split(';').next().unwrap_or_default(), None)?;
             write_rows(&mut out, format, &[json!({"code": r.code, "kind": r.kind.as_str(), "name": r.name})], &[])?;
         }

@@ -639,9 +639,8 @@ impl DetenteService for Service {
         if entries.is_empty() {
             return Err(invalid("entries", "no entries to add"));
         }
-        let n = entries.len() as u32;
-        self.run(Fields::items("entries"), move |m| m.add_actors(entries)).await?;
-        Ok(Response::new(pb::AddActorsResponse { added: n }))
+        let added = self.run(Fields::items("entries"), move |m| m.add_actors(entries)).await?;
+        Ok(Response::new(pb::AddActorsResponse { added: added as u32 }))
     }
 }
 

@@ -164,6 +164,19 @@ def test_health_watch_ends_when_the_server_stops(detente_bin, tmp_path):
         proc.stdout.close()
 
 
+def test_added_actors_are_idempotent_and_their_codes_are_codes(channel, stubs):
+    pb2, pb2_grpc = stubs
+    api = pb2_grpc.DetenteServiceStub(channel)
+    entry = pb2.ActorEntry(code="QQZGOV", kind="body", names=["Qazland government"])
+    assert api.AddActors(pb2.AddActorsRequest(entries=[entry, entry]), timeout=10).added == 1
+    assert api.AddActors(pb2.AddActorsRequest(entries=[entry]), timeout=10).added == 0
+    listed = api.ListActors(pb2.ListActorsRequest(code="QQZGOV"), timeout=10)
+    assert len(listed.entries) == 1
+    # Usable as a code before any event names it.
+    page = api.ListEvents(pb2.ListEventsRequest(filter=pb2.EventFilter(actor="QQZGOV")), timeout=10)
+    assert list(page.events) == []
+
+
 def test_events_by_id_and_deleted(channel, stubs):
     pb2, pb2_grpc = stubs
     api = pb2_grpc.DetenteServiceStub(channel)

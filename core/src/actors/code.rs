@@ -74,11 +74,14 @@ impl Dictionary {
     }
 
     fn finish(&self, head: String, rest: &[&str]) -> ActorCode {
-        let known = (head == "---" || self.principal(&head).is_some()) && rest.iter().all(|b| self.is_role(b));
         let mut code = head.clone();
         for b in rest {
             code.push_str(b);
         }
+        // Known: a country or organisation with known roles, or a code an entry has as such
+        // (`ZZZGOV` a user added).
+        let known = ((head == "---" || self.principal(&head).is_some()) && rest.iter().all(|b| self.is_role(b)))
+            || self.has_code(&code);
         let country = (head != "---").then_some(head);
         ActorCode { code, country, known }
     }

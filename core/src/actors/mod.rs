@@ -205,6 +205,8 @@ pub struct Dictionary {
     surnames: HashMap<String, Vec<u32>>,
     /// Codes of countries, regions, organisations and groups → the entry that defines them.
     principals: HashMap<String, u32>,
+    /// Every entry's code: a code a user added is known as a code, not only by its names.
+    codes: HashSet<String>,
     /// Role blocks (GOV, MIL, MOS…).
     roles: HashSet<String>,
     /// Legacy country codes → current ones.
@@ -239,6 +241,7 @@ impl Dictionary {
             acronyms: HashMap::new(),
             surnames: HashMap::new(),
             principals: HashMap::new(),
+            codes: HashSet::new(),
             roles: HashSet::new(),
             legacy: HashMap::new(),
             full: HashMap::new(),
@@ -266,6 +269,9 @@ impl Dictionary {
                 self.roles.insert(e.code.clone());
             }
             _ => {}
+        }
+        if !matches!(e.kind, NameKind::Legacy | NameKind::Full) {
+            self.codes.insert(e.code.clone());
         }
         if e.kind.is_principal() {
             let keep = self.principals.get(&e.code).is_none_or(|&old| self.entries[old as usize].layer <= e.layer);
@@ -340,6 +346,11 @@ impl Dictionary {
     /// True when `block` is a known role block (GOV, MIL, …).
     pub fn is_role(&self, block: &str) -> bool {
         self.roles.contains(block)
+    }
+
+    /// True when some entry (not a legacy or full-code line) has exactly this code.
+    pub fn has_code(&self, code: &str) -> bool {
+        self.codes.contains(code)
     }
 
     /// The defining entry of a country, region, organisation or group code.
