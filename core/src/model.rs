@@ -702,13 +702,10 @@ impl Model {
     /// revision older than this process can replay is [`Error::RevisionTooOld`]; one beyond the
     /// store's is bad input.
     pub fn changes_since(&self, filter: &EventFilter, revision: u64) -> Result<(Vec<Changes>, u64)> {
+        self.check_revision(revision)?;
         let view = self.view();
-        if revision > view.revision() {
-            return Err(Error::invalid(
-                "start_revision",
-                format!("revision {revision} is beyond the store's ({})", view.revision()),
-            ));
-        }
+        // A write between the check and this read only moves the log's end: the revision stays
+        // replayable unless 4,096 writes came in between.
         let (rows, now) = view
             .changes_since(filter, revision)
             .ok_or(Error::RevisionTooOld { revision, oldest: view.oldest_revision() })?;
@@ -719,31 +716,43 @@ impl Model {
         Ok((changes, now))
     }
 
+    /// Ok when a watch can replay the changes after `revision` ([`Model::changes_since`]).
+    pub fn check_revision(&self, revision: u64) -> Result<()> {
+        let view = self.view();
+        if revision > view.revision() {
+            return Err(Error::invalid(
+                "start_revision",
+                format!("revision {revision} is beyond the store's ({})", view.revision()),
+            ));
+        }
+        if revision < view.oldest_revision() {
+            return Err(Error::RevisionTooOld { revision, oldest: view.oldest_revision() });
+        }
+        Ok(())
+    }
+
     /// Stored events by id, in the order asked (an id asked twice comes twice). An id no stored
     /// event has is NOT_FOUND, naming it.
     pub fn events_by_id(&self, ids: &[String]) -> Result<Vec<Event>> {
-        let rows = self.rows_by_id(ids)?;
-        let view = self.view();
-        let by_id: HashMap<String, Event> = view.events(&rows).into_iter().map(|e| (e.id.clone(), e)).collect();
-        ids.iter()
-            .map(|id| by_id.get(id.trim()).cloned().ok_or_else(|| Error::NotFound { what: "event", id: id.clone() }))
-            .collect()
+        Ok(self.stored_by_id(ids)?.into_iter().map(|(_, e)| e).collect())
     }
 
-    /// The rows of stored events by id; an id no stored event has is NOT_FOUND.
-    fn rows_by_id(&self, ids: &[String]) -> Result<Vec<u32>> {
+    /// The row and event of each id, in the order asked: none given or an empty one is bad
+    /// input, one no stored event has is NOT_FOUND.
+    fn stored_by_id(&self, ids: &[String]) -> Result<Vec<(u32, Event)>> {
         if ids.is_empty() {
             return Err(Error::invalid("ids", "no event ids given"));
+        }
+        if let Some(i) = ids.iter().position(|id| id.trim().is_empty()) {
+            return Err(Error::invalid(format!("ids[{i}]"), "an event id is empty"));
         }
         let ids: Vec<String> = ids.iter().map(|i| i.trim().to_string()).collect();
         let filter = self.filter(&EventQuery { ids: ids.clone(), ..Default::default() })?;
         let view = self.view();
         let (rows, _) = view.list(&filter, ids.len(), None)?;
-        let found: std::collections::HashSet<String> = view.events(&rows).into_iter().map(|e| e.id).collect();
-        if let Some(missing) = ids.iter().find(|id| !found.contains(*id)) {
-            return Err(Error::NotFound { what: "event", id: missing.clone() });
-        }
-        Ok(rows)
+        let by_id: HashMap<String, (u32, Event)> =
+            rows.iter().filter_map(|&r| view.event(r).map(|e| (e.id.clone(), (r, e)))).collect();
+        ids.into_iter().map(|id| by_id.get(&id).cloned().ok_or(Error::NotFound { what: "event", id })).collect()
     }
 
     /// Deletes stored events, by `ids` or every event `matching` a query (never both), and
@@ -764,7 +773,9 @@ impl Model {
     /// Deletes stored events by id, all or none (an id no stored event has is NOT_FOUND and
     /// deletes nothing); returns how many were deleted.
     fn delete_events_by_id(&self, ids: &[String]) -> Result<usize> {
-        let rows = self.rows_by_id(ids)?;
+        let mut rows: Vec<u32> = self.stored_by_id(ids)?.into_iter().map(|(r, _)| r).collect();
+        rows.sort_unstable();
+        rows.dedup();
         Ok(self.inner.store.write(Write { remove: rows, ..Default::default() })?.removed)
     }
 
@@ -772,14 +783,7 @@ impl Model {
     /// returns how many were deleted.
     fn delete_events_matching(&self, q: &EventQuery) -> Result<usize> {
         let filter = self.filter(q)?;
-        let view = self.view();
-        let (mut rows, mut next) = view.list(&filter, 65_536, None)?;
-        while let Some(c) = next {
-            let (more, after) = view.list(&filter, 65_536, Some(c))?;
-            rows.extend(more);
-            next = after;
-        }
-        drop(view);
+        let (rows, _) = self.view().list(&filter, usize::MAX, None)?;
         if rows.is_empty() {
             return Ok(0);
         }

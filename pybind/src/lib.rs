@@ -48,6 +48,41 @@ fn to_pyerr(e: CoreError) -> PyErr {
     })
 }
 
+/// The filters of `events` and `delete_events` as a core query.
+#[allow(clippy::too_many_arguments)]
+fn event_query(
+    dyad: Option<(String, String)>,
+    actor: Option<String>,
+    directed: bool,
+    exact: bool,
+    codes: Vec<String>,
+    roots: Vec<String>,
+    quads: Vec<u8>,
+    start: Option<&str>,
+    end: Option<&str>,
+    topic: Option<String>,
+    origin: Option<&str>,
+    ids: Vec<String>,
+    doc_id: Option<String>,
+) -> PyResult<EventQuery> {
+    Ok(EventQuery {
+        dyad,
+        actor,
+        directed,
+        exact,
+        codes,
+        roots,
+        quads,
+        start: date(start, "start")?,
+        end: date(end, "end")?,
+        topic,
+        origin: origin.map(Origin::parse).transpose().map_err(to_pyerr)?,
+        ids,
+        doc_id,
+        ..Default::default()
+    })
+}
+
 fn date(s: Option<&str>, field: &str) -> PyResult<Option<Date>> {
     Date::parse_field(s.unwrap_or(""), field).map_err(to_pyerr)
 }
@@ -234,22 +269,10 @@ impl PyModel {
         collapse: bool,
     ) -> PyResult<(Py<PyAny>, Option<String>)> {
         let q = EventQuery {
-            dyad,
-            actor,
-            directed,
-            exact,
-            codes,
-            roots,
-            quads,
-            start: date(start, "start")?,
-            end: date(end, "end")?,
-            topic,
-            origin: origin.map(Origin::parse).transpose().map_err(to_pyerr)?,
-            ids,
-            doc_id,
             limit: Some(limit),
             cursor,
             collapse,
+            ..event_query(dyad, actor, directed, exact, codes, roots, quads, start, end, topic, origin, ids, doc_id)?
         };
         let model = self.inner.clone();
         let page = py.detach(move || model.events(&q)).map_err(to_pyerr)?;
@@ -288,7 +311,7 @@ impl PyModel {
         doc_id: Option<String>,
         confirm: bool,
     ) -> PyResult<usize> {
-        let q = EventQuery {
+        let q = event_query(
             dyad,
             actor,
             directed,
@@ -296,13 +319,13 @@ impl PyModel {
             codes,
             roots,
             quads,
-            start: date(start, "start")?,
-            end: date(end, "end")?,
+            start,
+            end,
             topic,
-            origin: origin.map(Origin::parse).transpose().map_err(to_pyerr)?,
+            origin,
+            Vec::new(),
             doc_id,
-            ..Default::default()
-        };
+        )?;
         let model = self.inner.clone();
         py.detach(move || model.delete_events(&ids, filtered.then_some(&q), confirm)).map_err(to_pyerr)
     }

@@ -171,16 +171,10 @@ fn events_to_pb(events: &[detente_core::Event]) -> Vec<pb::Event> {
     events.iter().map(convert::event_to_pb).collect()
 }
 
-/// The ids of a batch request on events: 1 to [`MAX_DOCUMENTS`], none empty.
+/// The ids of a batch request on events, at most [`MAX_DOCUMENTS`] (the core checks the rest).
 fn event_ids(ids: Vec<String>) -> Result<Vec<String>, Status> {
-    if ids.is_empty() {
-        return Err(invalid("ids", "no event ids given"));
-    }
     if ids.len() > MAX_DOCUMENTS {
         return Err(invalid("ids", format!("{} ids in one call; at most {MAX_DOCUMENTS}", ids.len())));
-    }
-    if let Some(i) = ids.iter().position(|id| id.trim().is_empty()) {
-        return Err(invalid(&format!("ids[{i}]"), "an event id is empty"));
     }
     Ok(ids)
 }
@@ -318,11 +312,11 @@ impl DetenteService for Service {
 
     async fn delete_events(&self, req: Request<pb::DeleteEventsRequest>) -> Answer<pb::DeleteEventsResponse> {
         let r = req.into_inner();
-        let ids = if r.ids.is_empty() { Vec::new() } else { event_ids(r.ids)? };
+        let ids = event_ids(r.ids)?;
         let query = r.filter.map(|f| convert::query_from_pb(Some(f))).transpose();
         let query = query.map_err(|e| status(e, Fields::nested("filter")))?;
         // The filter's own fields are nested; the choice between ids and filter is not.
-        let fields = Fields { items: None, nested: Some("filter"), top: &["ids", "filter", "confirm"] };
+        let fields = Fields::nested_keeping("filter", &["ids", "filter", "confirm"]);
         let deleted = self.run(fields, move |m| m.delete_events(&ids, query.as_ref(), r.confirm)).await?;
         Ok(Response::new(pb::DeleteEventsResponse { deleted: deleted as i64 }))
     }
@@ -412,13 +406,13 @@ impl DetenteService for Service {
         // Seen first, revision second: a write in between wakes the loop and is read from there.
         let _ = *commits.borrow_and_update();
         let start = r.start_revision as u64;
-        let fields = Fields { items: None, nested: Some("filter"), top: &["start_revision"] };
+        let fields = Fields::nested_keeping("filter", &["start_revision"]);
         let (filter, mut revision) = self
             .run(fields, move |m| {
                 let f = m.filter(&q)?;
                 let from = if start == 0 { m.revision() } else { start };
                 // A revision the service cannot replay fails the call itself, not the stream.
-                m.changes_since(&f, from)?;
+                m.check_revision(from)?;
                 Ok((f, from))
             })
             .await?;

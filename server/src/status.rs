@@ -25,8 +25,7 @@ impl Fields {
     pub const TOP: Fields = Fields { items: None, nested: None, top: &[] };
     /// The series requests: their options nested in `options`, the dyad and the change-point
     /// settings at the top.
-    pub const SERIES: Fields =
-        Fields { items: None, nested: Some("options"), top: &["a", "b", "period", "penalty", "min_size"] };
+    pub const SERIES: Fields = Fields::nested_keeping("options", &["a", "b", "period", "penalty", "min_size"]);
     /// Items of a repeated field.
     pub const fn items(name: &'static str) -> Fields {
         Fields { items: Some(name), nested: None, top: &[] }
@@ -34,6 +33,10 @@ impl Fields {
     /// Fields of a nested message (paging fields stay at the top).
     pub const fn nested(name: &'static str) -> Fields {
         Fields { items: None, nested: Some(name), top: &[] }
+    }
+    /// Fields of a nested message, except those named, which are the request's own.
+    pub const fn nested_keeping(name: &'static str, top: &'static [&'static str]) -> Fields {
+        Fields { items: None, nested: Some(name), top }
     }
 
     /// The request's path of a core field name.

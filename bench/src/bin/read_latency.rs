@@ -40,6 +40,11 @@ fn events(n: usize) -> Vec<Event> {
         .collect()
 }
 
+/// The series options of the relation calls: 2015 to 2023, monthly.
+fn nine_years() -> Option<pb::SeriesOptions> {
+    Some(pb::SeriesOptions { start: "2015-01-01".into(), end: "2023-12-31".into(), ..Default::default() })
+}
+
 type Call = (&'static str, fn(DetenteServiceClient<Channel>) -> futures_util::future::BoxFuture<'static, bool>);
 
 fn calls() -> Vec<Call> {
@@ -69,11 +74,7 @@ fn calls() -> Vec<Call> {
         }),
         ("GetRelation", |mut c| {
             async move {
-                let options = Some(pb::SeriesOptions {
-                    start: "2015-01-01".into(),
-                    end: "2023-12-31".into(),
-                    ..Default::default()
-                });
+                let options = nine_years();
                 c.get_relation(pb::GetRelationRequest { a: "TUR".into(), b: "SYR".into(), options }).await.is_ok()
             }
             .boxed()
@@ -92,11 +93,7 @@ fn calls() -> Vec<Call> {
         }),
         ("GetShifts", |mut c| {
             async move {
-                let options = Some(pb::SeriesOptions {
-                    start: "2015-01-01".into(),
-                    end: "2023-12-31".into(),
-                    ..Default::default()
-                });
+                let options = nine_years();
                 c.get_shifts(pb::GetShiftsRequest { a: "TUR".into(), b: "SYR".into(), options, ..Default::default() })
                     .await
                     .is_ok()

@@ -92,6 +92,17 @@ def _documents(documents: Any, published: DateLike, doc_id: Optional[str] = None
     return pa.Table.from_pylist(rows, schema=schema)
 
 
+def _filters(dyad: Any, actor: Any, directed: bool, exact: bool, code: Any, root: Any, quad: Any, start: DateLike,
+             end: DateLike, topic: Any, origin: Any, doc_id: Any) -> Dict[str, Any]:
+    """The event filters of :meth:`Model.events` and :meth:`Model.delete_events`, as the binding
+    takes them (unset ones falsy)."""
+    if dyad is not None and (isinstance(dyad, str) or len(dyad) != 2):
+        raise _bad("dyad", "a dyad is two actors, e.g. ('TUR', 'SYR')")
+    return dict(dyad=tuple(dyad) if dyad else None, actor=actor, directed=directed, exact=exact,
+                codes=_list(code), roots=_list(root), quads=[int(q) for q in _list(quad)],
+                start=_date(start, "start"), end=_date(end, "end"), topic=topic, origin=origin, doc_id=doc_id)
+
+
 def _list(value: Any) -> List[str]:
     """One value or several as a list of strings."""
     if value is None:
@@ -408,16 +419,9 @@ class Model:
         """Delete stored events by ``ids`` (all or none: an unknown id deletes nothing), or every
         event matching the filters of :meth:`events` when ``confirm=True``; returns how many were
         deleted. The relations answer without them at once."""
-        filters = dict(dyad=dyad, actor=actor, code=code, root=root, quad=quad, start=start, end=end, topic=topic,
-                       origin=origin, doc_id=doc_id)
-        filtered = any(v is not None for v in filters.values()) or directed or exact
-        if dyad is not None and (isinstance(dyad, str) or len(dyad) != 2):
-            raise _bad("dyad", "a dyad is two actors, e.g. ('TUR', 'SYR')")
-        return self._inner.delete_events(
-            ids=_list(ids), filtered=filtered, dyad=tuple(dyad) if dyad else None, actor=actor, directed=directed,
-            exact=exact, codes=_list(code), roots=_list(root), quads=[int(q) for q in _list(quad)],
-            start=_date(start, "start"), end=_date(end, "end"), topic=topic, origin=origin, doc_id=doc_id,
-            confirm=confirm)
+        args = _filters(dyad, actor, directed, exact, code, root, quad, start, end, topic, origin, doc_id)
+        filtered = any(args.values())
+        return self._inner.delete_events(ids=_list(ids), filtered=filtered, confirm=confirm, **args)
 
     def events(self, dyad: Optional[Sequence[str]] = None, actor: Optional[str] = None, *, directed: bool = False,
                exact: bool = False, code: Any = None, root: Any = None, quad: Any = None, start: DateLike = None,
@@ -428,12 +432,8 @@ class Model:
         ``exact``), ``actor``, ``code`` (with children), ``root``, ``quad``, ``start``/``end``,
         ``topic``, ``origin``, ``ids``, ``doc_id``. All of them unless ``limit``. ``collapse`` shows
         repeated reports (same source, target, code and day) once, with their mentions summed."""
-        if dyad is not None and (isinstance(dyad, str) or len(dyad) != 2):
-            raise _bad("dyad", "a dyad is two actors, e.g. ('TUR', 'SYR')")
-        args = dict(dyad=tuple(dyad) if dyad else None, actor=actor, directed=directed, exact=exact,
-                    codes=_list(code), roots=_list(root), quads=[int(q) for q in _list(quad)],
-                    start=_date(start, "start"), end=_date(end, "end"), topic=topic, origin=origin,
-                    ids=_list(ids), doc_id=doc_id)
+        args = _filters(dyad, actor, directed, exact, code, root, quad, start, end, topic, origin, doc_id)
+        args["ids"] = _list(ids)
         tables, cursor, left = [], None, limit
         while True:
             page = 10_000 if left is None else min(left, 10_000)
