@@ -26,13 +26,16 @@ fi
 export VIRTUAL_ENV=$venv
 export PATH="$venv/bin:$PATH"
 
-step "proto: buf lint and format (@bufbuild/buf from npm, into .tools)"
+step "proto: buf lint, format and breaking (@bufbuild/buf from npm, into .tools)"
 tools=$root/.tools
 if [ ! -x "$tools/node_modules/.bin/buf" ]; then
   npm install --silent --no-audit --no-fund --prefix "$tools" @bufbuild/buf@1.75.0
 fi
 "$tools/node_modules/.bin/buf" lint
 "$tools/node_modules/.bin/buf" format --diff --exit-code
+# The contract as released (proto/detente-v1.binpb, `buf build -o` of it): changes must not break
+# what clients generated from it.
+"$tools/node_modules/.bin/buf" breaking --against proto/detente-v1.binpb
 
 step "rust: format"
 cargo fmt --all --check

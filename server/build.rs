@@ -10,6 +10,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Reflection needs the encoded descriptor set; compile_fds does not write it.
     let out = PathBuf::from(env::var("OUT_DIR")?);
     fs::write(out.join("detente_descriptor.bin"), fds.encode_to_vec())?;
-    tonic_prost_build::configure().build_server(true).build_client(true).compile_fds(fds)?;
+    // google.rpc.Status is tonic-types' own, so that the details helpers apply to it.
+    tonic_prost_build::configure()
+        .build_server(true)
+        .build_client(true)
+        .extern_path(".google.rpc", "::tonic_types::pb")
+        .compile_fds(fds)?;
     Ok(())
 }

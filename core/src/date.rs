@@ -29,7 +29,8 @@ impl Date {
 
     /// The date of a year, month and day, or `None` when no such day exists (2023-02-30).
     pub fn from_ymd(y: i32, m: u32, d: u32) -> Option<Date> {
-        if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+        // Beyond ±9999 years the arithmetic below could overflow; no record needs them.
+        if !(-9999..=9999).contains(&y) || !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
             return None;
         }
         // Howard Hinnant's days_from_civil.

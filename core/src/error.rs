@@ -201,6 +201,7 @@ impl Error {
             Error::NotFound { what: "document", .. } => "DOCUMENT_NOT_FOUND",
             Error::NotFound { what: "event", .. } => "EVENT_NOT_FOUND",
             Error::NotFound { what: "store", .. } => "STORE_NOT_FOUND",
+            Error::NotFound { what: "actor entry", .. } => "ACTOR_ENTRY_NOT_FOUND",
             Error::NotFound { .. } => "NOT_FOUND",
             Error::Conflict { .. } => "ID_CONFLICT",
             Error::Locked { .. } => "STORE_LOCKED",

@@ -168,6 +168,25 @@ pub const FIELDS: &[&str] = &[
     "origin",
 ];
 
+/// A choice of the record's fields (a read mask): the names given, checked against [`FIELDS`];
+/// none given means all of them. A bad name is an error naming `read_mask.paths[i]`.
+pub fn field_selection(paths: &[String]) -> crate::Result<Option<Vec<&'static str>>> {
+    let mut chosen = Vec::with_capacity(paths.len());
+    for (i, p) in paths.iter().enumerate() {
+        let name = p.trim();
+        // A nested path (`location.name`) selects its whole top-level field.
+        let top = name.split('.').next().unwrap_or(name);
+        let field = FIELDS.iter().find(|f| **f == top).ok_or_else(|| {
+            crate::Error::invalid(
+                format!("read_mask.paths[{i}]"),
+                format!("`{name}` is not a field of the event record ({})", FIELDS.join(", ")),
+            )
+        })?;
+        chosen.push(*field);
+    }
+    Ok((!chosen.is_empty()).then_some(chosen))
+}
+
 /// The flattened column names of the CSV form (nested fields split, lists joined with `;`).
 pub const CSV_COLUMNS: &[&str] = &[
     "id",

@@ -23,6 +23,7 @@ pub mod document;
 pub mod export;
 pub mod import;
 pub mod model;
+pub mod paging;
 pub mod records;
 pub mod relations;
 pub mod store;
@@ -32,6 +33,7 @@ pub mod tables;
 mod testing;
 pub use document::Document;
 pub use model::{
-    ActorPage, ActorQuery, AddOptions, AddReport, Changes, DocumentOutcome, DocumentStatus, EventPage, EventQuery,
-    IngestOptions, IngestReport, Model, ModelOptions,
+    ActorPage, ActorQuery, AddActorsReport, AddOptions, AddReport, Changes, DocumentEntry, DocumentOutcome,
+    DocumentQuery, DocumentStatus, EventPage, EventQuery, IngestOptions, IngestReport, Model, ModelOptions,
+    NetworkPage,
 };

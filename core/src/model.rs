@@ -10,6 +10,7 @@ use crate::date::Date;
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::event::{Event, Origin};
+use crate::paging::{Page, PageRequest};
 use crate::relations::{Mediator, Network, Series, SeriesOptions, Shift, ShiftOptions};
 use crate::store::{
     Access, ActorSel, Backend, Cursor, DirBackend, EventFilter, MemoryBackend, Store, StoreView, Write, WriteSummary,
@@ -166,6 +167,27 @@ pub struct EventQuery {
     /// their mentions summed. A view: the store keeps every report. A page then ends at a day's
     /// end, so a day's reports are never split across pages.
     pub collapse: bool,
+    /// Newest first (the rows of a day in reverse storage order).
+    pub descending: bool,
+}
+
+impl EventQuery {
+    /// Sets the order from an AIP-132 `order_by`: `date` or `date asc` (oldest first), `date desc`
+    /// (newest first); empty keeps the default, oldest first.
+    pub fn order_by(mut self, order_by: &str) -> Result<EventQuery> {
+        let words: Vec<String> = order_by.split_whitespace().map(str::to_ascii_lowercase).collect();
+        self.descending = match words.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+            [] | ["date"] | ["date", "asc"] => false,
+            ["date", "desc"] => true,
+            _ => {
+                return Err(Error::invalid(
+                    "order_by",
+                    format!("events are ordered by `date` or `date desc`, not `{}`", order_by.trim()),
+                ));
+            }
+        };
+        Ok(self)
+    }
 }
 
 /// A page of events.
@@ -190,6 +212,8 @@ pub struct ActorQuery {
     pub limit: Option<usize>,
     /// Continue after this cursor.
     pub cursor: Option<String>,
+    /// Only the entries users added (kept in the store).
+    pub user_only: bool,
 }
 
 /// A page of dictionary entries.
@@ -199,6 +223,52 @@ pub struct ActorPage {
     pub entries: Vec<Entry>,
     /// Pass this back to get the next page; `None` on the last page.
     pub next_cursor: Option<String>,
+    /// Entries matching the query, on every page.
+    pub total_size: usize,
+}
+
+/// A document listing request.
+#[derive(Debug, Clone, Default)]
+pub struct DocumentQuery {
+    /// Only documents published on or after this day.
+    pub start: Option<Date>,
+    /// Only documents published on or before this day.
+    pub end: Option<Date>,
+    /// Only documents whose id starts with this (their site or wire).
+    pub id_prefix: Option<String>,
+    /// With their texts.
+    pub with_text: bool,
+}
+
+/// A stored document as listed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentEntry {
+    /// The document (its text empty unless asked for).
+    pub document: Document,
+    /// When it was stored, in seconds since the Unix epoch.
+    pub added: i64,
+    /// Events coded from it and stored.
+    pub events: usize,
+}
+
+/// A page of a network: its nodes and summary on the first page, a page of its edges on each.
+#[derive(Debug, Clone)]
+pub struct NetworkPage {
+    /// The network, with this page's edges (and no nodes after the first page).
+    pub network: Network,
+    /// The token of the next page of edges; `None` on the last page.
+    pub next_page_token: Option<String>,
+    /// Edges of the whole network.
+    pub total_size: usize,
+}
+
+/// What an add of dictionary entries did.
+#[derive(Debug, Clone, Default)]
+pub struct AddActorsReport {
+    /// Entries stored for the first time.
+    pub added: usize,
+    /// Each entry of the request as stored (with its id), in request order.
+    pub entries: Vec<Entry>,
 }
 
 /// The default page size of listings.
@@ -333,18 +403,18 @@ impl Model {
     pub fn actors(&self, q: &ActorQuery) -> Result<ActorPage> {
         let kind = q.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()).map(NameKind::from_name).transpose()?;
         let code = q.code.as_deref().map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty());
-        let fingerprint = xxhash_rust::xxh3::xxh3_64(format!("{kind:?}|{code:?}").as_bytes());
+        let fingerprint = xxhash_rust::xxh3::xxh3_64(format!("{kind:?}|{code:?}|{}", q.user_only).as_bytes());
         let offset = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
             None => 0,
             Some(c) => {
-                let bad = || Error::invalid("cursor", format!("`{c}` is not a cursor returned by this query"));
+                let bad = || Error::invalid("page_token", format!("`{c}` is not a page token returned by this query"));
                 let parts: Vec<&str> = c.split('.').collect();
                 if parts.len() != 3 || parts[0] != "a1" {
                     return Err(bad());
                 }
                 let fp = u64::from_str_radix(parts[2], 16).map_err(|_| bad())?;
                 if fp != fingerprint {
-                    return Err(Error::invalid("cursor", "the cursor belongs to a query with different filters"));
+                    return Err(Error::invalid("page_token", "the page token belongs to a query with other filters"));
                 }
                 usize::from_str_radix(parts[1], 16).map_err(|_| bad())?
             }
@@ -354,21 +424,28 @@ impl Model {
             return Err(Error::invalid("limit", "limit must be at least 1"));
         }
         let dict = self.dictionary();
-        let mut matching = dict
+        let matching: Vec<&Entry> = dict
             .entries()
             .iter()
             .filter(|e| kind.is_none_or(|k| e.kind == k))
             .filter(|e| code.as_deref().is_none_or(|c| e.code.starts_with(c)))
-            .skip(offset);
-        let entries: Vec<Entry> = matching.by_ref().take(limit).cloned().collect();
-        let more = matching.next().is_some();
+            .filter(|e| !q.user_only || e.layer == Layer::Store)
+            .collect();
+        let total_size = matching.len();
+        let entries: Vec<Entry> = matching.iter().skip(offset).take(limit).map(|e| (*e).clone()).collect();
+        let more = offset.saturating_add(entries.len()) < total_size;
         let next_cursor = more.then(|| format!("a1.{:x}.{fingerprint:x}", offset + entries.len()));
-        Ok(ActorPage { entries, next_cursor })
+        Ok(ActorPage { entries, next_cursor, total_size })
     }
 
     /// Adds dictionary entries, kept in the store (they win over files and built-in entries).
     /// Each entry is checked as a line of a dictionary file would be.
     pub fn add_actors(&self, entries: Vec<Entry>) -> Result<usize> {
+        self.add_actor_entries(entries).map(|r| r.added)
+    }
+
+    /// [`Model::add_actors`], answering with each entry as stored.
+    pub fn add_actor_entries(&self, entries: Vec<Entry>) -> Result<AddActorsReport> {
         let checked = entries
             .into_iter()
             .enumerate()
@@ -380,6 +457,7 @@ impl Model {
                 == (&b.code, b.kind, &b.names, b.from, b.until, &b.office)
         };
         let dict = self.dictionary();
+        let asked = checked.clone();
         let mut new: Vec<Entry> = Vec::with_capacity(checked.len());
         for e in checked {
             let stored = dict.entries().iter().any(|x| x.layer == Layer::Store && same(x, &e));
@@ -387,13 +465,53 @@ impl Model {
                 new.push(e);
             }
         }
-        if new.is_empty() {
-            return Ok(0);
-        }
-        self.inner.store.write(Write { actors: new.clone(), ..Default::default() })?;
         let added = new.len();
-        self.set_dictionary(Arc::new(dict.extended(new)));
-        Ok(added)
+        if !new.is_empty() {
+            self.inner.store.write(Write { actors: new, ..Default::default() })?;
+            self.reload_store_entries()?;
+        }
+        let dict = self.dictionary();
+        let stored = |e: &Entry| dict.entries().iter().find(|x| x.layer == Layer::Store && same(x, e)).cloned();
+        let entries = asked.iter().filter_map(stored).collect();
+        Ok(AddActorsReport { added, entries })
+    }
+
+    /// Replaces the dictionary entry a user added under `id` (checked as a dictionary line is),
+    /// returning it as stored. Built-in and file entries have no id: add an entry instead.
+    pub fn update_actor(&self, id: i64, entry: Entry) -> Result<Entry> {
+        let mut entry = crate::actors::check_entry(entry)?;
+        self.user_entry(id)?;
+        entry.id = Some(id);
+        entry.layer = Layer::Store;
+        self.inner.store.write(Write { updated_actors: vec![entry], ..Default::default() })?;
+        self.reload_store_entries()?;
+        self.user_entry(id)
+    }
+
+    /// Deletes the dictionary entry a user added under `id`, returning it as it was.
+    pub fn delete_actor(&self, id: i64) -> Result<Entry> {
+        let old = self.user_entry(id)?;
+        self.inner.store.write(Write { removed_actors: vec![id], ..Default::default() })?;
+        self.reload_store_entries()?;
+        Ok(old)
+    }
+
+    /// The entry a user added under `id`.
+    fn user_entry(&self, id: i64) -> Result<Entry> {
+        self.dictionary()
+            .entries()
+            .iter()
+            .find(|e| e.layer == Layer::Store && e.id == Some(id))
+            .cloned()
+            .ok_or_else(|| Error::NotFound { what: "actor entry", id: id.to_string() })
+    }
+
+    /// Rebuilds the dictionary from the base and the store's entries as the catalog holds them
+    /// (their ids and origins as a restart would give them).
+    fn reload_store_entries(&self) -> Result<()> {
+        let entries = self.inner.store.backend().actor_entries()?;
+        self.set_dictionary(Arc::new(self.inner.base_dictionary.extended(entries)));
+        Ok(())
     }
 
     fn set_dictionary(&self, d: Arc<Dictionary>) {
@@ -601,14 +719,15 @@ impl Model {
     /// Lists stored events matching a query, a page at a time.
     pub fn events(&self, q: &EventQuery) -> Result<EventPage> {
         let filter = self.filter(q)?;
-        let fp = filter.fingerprint();
+        // A token pages one order: the order is part of what it belongs to.
+        let fp = filter.fingerprint() ^ if q.descending { 0x9e37_79b9_7f4a_7c15 } else { 0 };
         let cursor = q.cursor.as_deref().map(|c| Cursor::decode(c, fp)).transpose()?;
         let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
         if limit == 0 {
             return Err(Error::invalid("limit", "limit must be at least 1"));
         }
         let view = self.view();
-        let (mut rows, mut next) = view.list(&filter, limit, cursor)?;
+        let (mut rows, mut next) = view.list_in_order(&filter, limit, cursor, q.descending)?;
         if !q.collapse {
             return Ok(EventPage {
                 events: view.events(&rows),
@@ -619,7 +738,7 @@ impl Model {
         // Finish the last day, so that its repeated reports are all on this page.
         while let (Some(c), Some(&last)) = (next, rows.last()) {
             let day = view.row_brief(last).map_or(c.date, |b| b.date);
-            let (more, after) = view.list(&filter, 256, Some(c))?;
+            let (more, after) = view.list_in_order(&filter, 256, Some(c), q.descending)?;
             let same = more.iter().take_while(|r| view.row_brief(**r).is_some_and(|b| b.date == day)).count();
             rows.extend_from_slice(&more[..same]);
             if same < more.len() {
@@ -875,6 +994,141 @@ impl Model {
         events.sort_by_key(|a| (a.sentence, a.span));
         Ok((doc, events))
     }
+
+    /// Lists stored documents by publication date, then id, a page at a time.
+    pub fn documents(&self, q: &DocumentQuery, page: &PageRequest) -> Result<Page<DocumentEntry>> {
+        if let (Some(s), Some(e)) = (q.start, q.end)
+            && s > e
+        {
+            return Err(Error::invalid("end", format!("end {e} is before start {s}")));
+        }
+        let start = q.start.map(|d| d.to_string()).unwrap_or_default();
+        let end = q.end.map(|d| d.to_string()).unwrap_or_default();
+        let fp = crate::paging::fingerprint(&["documents", &start, &end, q.id_prefix.as_deref().unwrap_or("")]);
+        // The key is the publication date and the id, split at the first tab (dates have none).
+        let after = match page.after(fp)? {
+            None => None,
+            Some(key) => {
+                let bad = || Error::invalid("page_token", "not a page token of this listing");
+                let (date, id) = key.split_once('\t').ok_or_else(bad)?;
+                Some((Date::parse(date).map_err(|_| bad())?, id.to_string()))
+            }
+        };
+        let listing = crate::store::DocumentListing {
+            start: q.start,
+            end: q.end,
+            id_prefix: q.id_prefix.clone().filter(|p| !p.is_empty()),
+            after,
+            limit: page.size.saturating_add(1),
+            with_text: q.with_text,
+        };
+        let (mut docs, total_size) = self.inner.store.backend().documents(&listing)?;
+        let more = docs.len() > page.size;
+        docs.truncate(page.size);
+        let next_page_token = more
+            .then(|| {
+                docs.last().map(|d| crate::paging::token(fp, &format!("{}\t{}", d.document.published, d.document.id)))
+            })
+            .flatten();
+        let view = self.view();
+        let items = docs
+            .into_iter()
+            .map(|d| DocumentEntry {
+                events: view.document_rows(&d.document.id).len(),
+                document: d.document,
+                added: d.added,
+            })
+            .collect();
+        Ok(Page { items, next_page_token, total_size })
+    }
+
+    /// Deletes a stored document and the events coded from it, in one atomic write; returns how
+    /// many events went with it.
+    pub fn delete_document(&self, id: &str) -> Result<usize> {
+        if self.inner.store.backend().document(id)?.is_none() {
+            return Err(Error::NotFound { what: "document", id: id.to_string() });
+        }
+        let rows = self.view().document_rows(id);
+        let n = rows.len();
+        self.inner.store.write(Write {
+            remove: rows,
+            removed_documents: vec![id.to_string()],
+            ..Default::default()
+        })?;
+        Ok(n)
+    }
+
+    /// The events behind one period of a relation series, by date then id, a page at a time.
+    pub fn relation_events_page(
+        &self,
+        a: &str,
+        b: &str,
+        opts: &SeriesOptions,
+        period: Date,
+        page: &PageRequest,
+    ) -> Result<Page<Event>> {
+        let (sa, sb) = self.dyad_args(a, b)?;
+        let view = self.view();
+        let rows = crate::relations::series::period_rows(&view, &sa, &sb, opts, period);
+        let mut events = view.events(&rows);
+        events.sort_by(|x, y| (x.date, &x.id).cmp(&(y.date, &y.id)));
+        let fp = crate::paging::fingerprint(&[
+            "relation",
+            &sa.code,
+            &sb.code,
+            &format!("{opts:?}"),
+            &opts.freq.period_start(period).to_string(),
+        ]);
+        page.page(events, fp, event_key)
+    }
+
+    /// The events behind one mediator's score between two actors over a window, by date then id,
+    /// a page at a time (none for an actor that is not a mediator of the dyad).
+    pub fn mediator_events(
+        &self,
+        a: &str,
+        b: &str,
+        start: Option<Date>,
+        end: Option<Date>,
+        mediator: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Event>> {
+        let m = self.actor_arg(mediator)?;
+        let all = self.mediators(a, b, start, end, usize::MAX)?;
+        let ids = all.into_iter().find(|x| x.actor == m.country || x.actor == m.code).map(|x| x.events);
+        let mut events = self.events_by_id(&ids.unwrap_or_default())?;
+        events.sort_by(|x, y| (x.date, &x.id).cmp(&(y.date, &y.id)));
+        let window = |d: Option<Date>| d.map(|d| d.to_string()).unwrap_or_default();
+        let fp = crate::paging::fingerprint(&["mediator", a.trim(), b.trim(), &window(start), &window(end), &m.code]);
+        page.page(events, fp, event_key)
+    }
+
+    /// The network of relations over a window, its edges a page at a time (by their actors).
+    pub fn network_page(
+        &self,
+        start: Option<Date>,
+        end: Option<Date>,
+        min_events: i64,
+        page: &PageRequest,
+    ) -> Result<NetworkPage> {
+        let mut network = self.network(start, end, min_events)?;
+        let window = |d: Option<Date>| d.map(|d| d.to_string()).unwrap_or_default();
+        let fp = crate::paging::fingerprint(&["network", &window(start), &window(end), &min_events.to_string()]);
+        let first = page.token.as_deref().is_none_or(str::is_empty);
+        let mut edges = std::mem::take(&mut network.edges);
+        edges.sort_by(|x, y| (&x.a, &x.b).cmp(&(&y.a, &y.b)));
+        let edges = page.page(edges, fp, |e| format!("{}\t{}", e.a, e.b))?;
+        network.edges = edges.items;
+        if !first {
+            network.nodes.clear();
+        }
+        Ok(NetworkPage { network, next_page_token: edges.next_page_token, total_size: edges.total_size })
+    }
+}
+
+/// The paging key of events listed by date, then id.
+fn event_key(e: &Event) -> String {
+    format!("{}\t{}", e.date, e.id)
 }
 
 /// Repeated reports (same day, source, target, code and direction; a symmetric event in either
@@ -930,12 +1184,16 @@ mod tests {
             office: None,
             layer: Layer::Store,
             origin: String::new(),
+            id: None,
         };
         let bad = vec![entry("ZZA", "Zedland"), entry("ZZB", "Zedonia"), entry("zz", "Zed")];
         assert_eq!(field(m.add_actors(bad).unwrap_err()), (Some("code".into()), Some(3)));
         assert!(m.resolve("Zedland", None).is_err(), "nothing added");
-        let e = m.add_actors(vec![entry("ZZA", "Zed; Zedland")]).unwrap_err();
-        assert_eq!(e.field(), Some("names"));
+        let e = m.add_actors(vec![entry("ZZA", "Zed\tZedland")]).unwrap_err();
+        assert_eq!(e.field(), Some("names[0]"));
+        // A `;` is part of a name: stored whole, resolved whole.
+        m.add_actors(vec![entry("ZZA", "Zed; Zedland")]).expect("a name with `;`");
+        assert_eq!(m.resolve("Zed; Zedland", None).expect("resolves").code, "ZZA");
         // The second document of an ingest holds a stored id with other text.
         let doc = |id: &str, text: &str| Document::new(Some(id), Date::MIN, None, text).expect("doc");
         m.ingest(vec![doc("d1", "Turkey met Syria.")], &IngestOptions::default()).expect("ingest");
@@ -1021,6 +1279,7 @@ mod tests {
             office: None,
             layer: Layer::Store,
             origin: String::new(),
+            id: None,
         };
         {
             let m = Model::open(dir.path(), &ModelOptions::default()).expect("open");
@@ -1148,6 +1407,7 @@ mod tests {
                 office: None,
                 layer: Layer::Store,
                 origin: String::new(),
+                id: None,
             };
             m.add_actors(vec![entry]).expect("add actor");
             assert_eq!(m.resolve("Ankara", None).map(|r| r.code).ok().as_deref(), Some("XYZGOV"));

@@ -487,6 +487,7 @@ impl PyModel {
             office,
             layer: detente_core::actors::Layer::Store,
             origin: String::new(),
+            id: None,
         };
         self.inner.add_actors(vec![entry]).map(|_| ()).map_err(to_pyerr)
     }

@@ -434,6 +434,9 @@ pub struct ListArgs {
     /// a symmetric event) and code, as their first report with the mentions summed.
     #[arg(long)]
     pub collapse: bool,
+    /// The order: `date` (oldest first, the default) or `date desc` (newest first).
+    #[arg(long, default_value = "date")]
+    pub order_by: String,
 }
 
 /// The event filters of `events list` and `export events`.
@@ -1014,6 +1017,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 office: a.office.clone(),
                 layer: Layer::Store,
                 origin: String::new(),
+                id: None,
             };
             let _ = model.add_actors(vec![entry])?;
             let r = model.resolve(a.names.split(';').next().unwrap_or_default(), None)?;
@@ -1109,7 +1113,7 @@ fn series_options(a: &SeriesArgs) -> Result<SeriesOptions> {
 
 /// The query of `events list`.
 pub fn list_query(l: &ListArgs) -> Result<EventQuery> {
-    let mut q = filter_query(&l.filter)?;
+    let mut q = filter_query(&l.filter)?.order_by(&l.order_by)?;
     q.limit = Some(l.limit);
     q.cursor = l.cursor.clone();
     q.collapse = l.collapse;
@@ -1141,10 +1145,7 @@ pub fn filter_query(a: &FilterArgs) -> Result<EventQuery> {
         topic: a.topic.clone(),
         origin: a.origin.as_deref().map(Origin::parse).transpose()?,
         ids: a.id.clone(),
-        doc_id: None,
-        limit: None,
-        cursor: None,
-        collapse: false,
+        ..Default::default()
     })
 }
 

@@ -2,10 +2,11 @@
 //! the canonical record) is the core's; bad fields come back as core errors naming the field.
 
 use crate::pb;
+use crate::proto::google::r#type::Date as GDate;
 use detente_core::actors::{Entry, Layer, NameKind, Resolution};
-use detente_core::relations::{Evidence, Freq, Mediator, Network, Series, SeriesOptions, Shift, ShiftOptions};
+use detente_core::relations::{Evidence, Freq, Mediator, Series, SeriesOptions, Shift, ShiftOptions};
 use detente_core::{
-    Date, DatePrecision, DocumentOutcome, DocumentStatus, Error, Event, EventQuery, Origin, Place, Result,
+    Date, DatePrecision, DocumentOutcome, DocumentStatus, Error, Event, EventQuery, NetworkPage, Origin, Place, Result,
 };
 
 /// Listings' default page size.
@@ -36,12 +37,85 @@ pub fn page_size(n: i32, field: &str, default: usize, max: usize) -> Result<usiz
     }
 }
 
+/// A core date as google.type.Date.
+pub fn date_to_pb(d: Date) -> GDate {
+    let (year, month, day) = d.ymd();
+    GDate { year, month: month as i32, day: day as i32 }
+}
+
+fn opt_date_to_pb(d: Option<Date>) -> Option<GDate> {
+    d.map(date_to_pb)
+}
+
+/// A google.type.Date from a request: unset (or all zeros) is `None`; a partial or impossible
+/// date is an error naming `field`.
+pub fn date_from_pb(d: Option<&GDate>, field: &str) -> Result<Option<Date>> {
+    let Some(d) = d.filter(|d| (d.year, d.month, d.day) != (0, 0, 0)) else { return Ok(None) };
+    let bad = || {
+        Error::invalid(
+            field,
+            format!(
+                "{:04}-{:02}-{:02} is not a whole calendar date (year, month and day all set)",
+                d.year, d.month, d.day
+            ),
+        )
+    };
+    let (month, day) = (u32::try_from(d.month).map_err(|_| bad())?, u32::try_from(d.day).map_err(|_| bad())?);
+    Date::from_ymd(d.year, month, day).map(Some).ok_or_else(bad)
+}
+
+fn required_date(d: Option<&GDate>, field: &str) -> Result<Date> {
+    date_from_pb(d, field)?.ok_or_else(|| Error::invalid(field, format!("missing {field}")))
+}
+
+/// The core's word for a contract enum value (`ORIGIN_GDELT` → `gdelt`; UNSPECIFIED → `None`);
+/// a number the contract does not define is an error naming `field`.
+fn choice(n: i32, name: Option<&'static str>, prefix: &str, field: &str) -> Result<Option<String>> {
+    let name = name.ok_or_else(|| Error::invalid(field, format!("{n} is not a value of {field}")))?;
+    Ok(name.strip_prefix(prefix).filter(|w| *w != "UNSPECIFIED").map(str::to_ascii_lowercase))
+}
+
+/// The contract enum number of a core word (`gdelt` → ORIGIN_GDELT).
+fn number<E: Into<i32> + Default>(word: &str, prefix: &str, from: impl Fn(&str) -> Option<E>) -> i32 {
+    from(&format!("{prefix}{}", word.to_ascii_uppercase())).unwrap_or_default().into()
+}
+
+/// An origin from a request (unset: `None`).
+pub fn origin_from_pb(n: i32, field: &str) -> Result<Option<Origin>> {
+    let word = choice(n, pb::Origin::try_from(n).ok().map(|o| o.as_str_name()), "ORIGIN_", field)?;
+    word.map(|w| Origin::parse(&w)).transpose()
+}
+
+/// A kind of name from a request (unset: `None`).
+pub fn kind_from_pb(n: i32, field: &str) -> Result<Option<NameKind>> {
+    let word = choice(n, pb::ActorKind::try_from(n).ok().map(|o| o.as_str_name()), "ACTOR_KIND_", field)?;
+    word.map(|w| NameKind::from_name(&w)).transpose()
+}
+
+/// A kind of name as the contract's enum.
+pub fn kind_to_pb(k: NameKind) -> i32 {
+    number(k.as_str(), "ACTOR_KIND_", pb::ActorKind::from_str_name)
+}
+
+/// An import format from a request (required).
+pub fn import_format_from_pb(n: i32) -> Result<detente_core::import::Format> {
+    let word = choice(n, pb::ImportFormat::try_from(n).ok().map(|o| o.as_str_name()), "IMPORT_FORMAT_", "format")?;
+    let word =
+        word.ok_or_else(|| Error::invalid("format", "the format is required: gdelt1, gdelt2, icews or polecat"))?;
+    detente_core::import::Format::parse(&word)
+}
+
+/// A field selection from a read mask (unset or empty: every field).
+pub fn read_mask(mask: Option<&prost_types::FieldMask>) -> Result<Option<Vec<&'static str>>> {
+    detente_core::event::field_selection(mask.map_or(&[][..], |m| m.paths.as_slice()))
+}
+
 /// The canonical record as a message.
 pub fn event_to_pb(e: &Event) -> pb::Event {
     pb::Event {
         id: e.id.clone(),
-        date: e.date.to_string(),
-        date_precision: e.date_precision.as_str().into(),
+        date: Some(date_to_pb(e.date)),
+        date_precision: number(e.date_precision.as_str(), "DATE_PRECISION_", pb::DatePrecision::from_str_name),
         source: e.source.clone(),
         target: e.target.clone(),
         source_country: e.source_country.clone(),
@@ -65,31 +139,86 @@ pub fn event_to_pb(e: &Event) -> pb::Event {
         planned: e.planned,
         group: e.group.clone(),
         participants: e.participants.clone(),
-        reported: e.reported.map(|d| d.to_string()).unwrap_or_default(),
+        reported: opt_date_to_pb(e.reported),
         doc_id: e.doc_id.clone(),
         sentence: e.sentence,
         evidence: e.evidence.clone(),
         span: e.span.map(|[start, end]| pb::Span { start, end }),
         rule: e.rule.clone(),
-        mentions: e.mentions,
-        origin: e.origin.as_str().into(),
+        mentions: i64::from(e.mentions),
+        origin: number(e.origin.as_str(), "ORIGIN_", pb::Origin::from_str_name),
     }
+}
+
+/// The record as a message with only the `fields` chosen (all when `None`).
+pub fn event_to_pb_masked(e: &Event, fields: Option<&[&str]>) -> pb::Event {
+    let full = event_to_pb(e);
+    let Some(fields) = fields else { return full };
+    let mut m = pb::Event::default();
+    for f in fields {
+        match *f {
+            "id" => m.id = full.id.clone(),
+            "date" => m.date = full.date,
+            "date_precision" => m.date_precision = full.date_precision,
+            "source" => m.source = full.source.clone(),
+            "target" => m.target = full.target.clone(),
+            "source_country" => m.source_country = full.source_country.clone(),
+            "target_country" => m.target_country = full.target_country.clone(),
+            "source_name" => m.source_name = full.source_name.clone(),
+            "target_name" => m.target_name = full.target_name.clone(),
+            "source_raw" => m.source_raw = full.source_raw.clone(),
+            "target_raw" => m.target_raw = full.target_raw.clone(),
+            "code" => m.code = full.code.clone(),
+            "root_code" => m.root_code = full.root_code.clone(),
+            "directed" => m.directed = full.directed,
+            "plover" => m.plover = full.plover.clone(),
+            "quad_class" => m.quad_class = full.quad_class,
+            "goldstein" => m.goldstein = full.goldstein,
+            "location" => m.location = full.location.clone(),
+            "topics" => m.topics = full.topics.clone(),
+            "historical" => m.historical = full.historical,
+            "planned" => m.planned = full.planned,
+            "group" => m.group = full.group.clone(),
+            "participants" => m.participants = full.participants.clone(),
+            "reported" => m.reported = full.reported,
+            "doc_id" => m.doc_id = full.doc_id.clone(),
+            "sentence" => m.sentence = full.sentence,
+            "evidence" => m.evidence = full.evidence.clone(),
+            "span" => m.span = full.span,
+            "rule" => m.rule = full.rule.clone(),
+            "mentions" => m.mentions = full.mentions,
+            "origin" => m.origin = full.origin,
+            _ => {}
+        }
+    }
+    m
+}
+
+/// Events as messages, masked.
+pub fn events_to_pb(events: &[Event], fields: Option<&[&str]>) -> Vec<pb::Event> {
+    events.iter().map(|e| event_to_pb_masked(e, fields)).collect()
 }
 
 /// A message as the canonical record, before the core normalises it (derived fields filled in
 /// and checked by [`detente_core::Model::add_events`]).
 pub fn event_from_pb(p: pb::Event) -> Result<Event> {
-    let date = Date::parse_field(&p.date, "date")?.ok_or_else(|| Error::invalid("date", "missing date"))?;
-    let date_precision = match some(&p.date_precision) {
-        Some(s) => DatePrecision::parse(&s)?,
-        None => DatePrecision::default(),
-    };
+    let date = required_date(p.date.as_ref(), "date")?;
+    let word = choice(
+        p.date_precision,
+        pb::DatePrecision::try_from(p.date_precision).ok().map(|o| o.as_str_name()),
+        "DATE_PRECISION_",
+        "date_precision",
+    )?;
+    let date_precision = word.map(|w| DatePrecision::parse(&w)).transpose()?.unwrap_or_default();
     if p.quad_class > 4 {
         return Err(Error::invalid("quad_class", format!("quad_class {} is not 1, 2, 3 or 4", p.quad_class)));
     }
-    let origin = match some(&p.origin) {
-        Some(o) => Origin::parse(&o)?,
-        None => Origin::default(),
+    let origin = origin_from_pb(p.origin, "origin")?.unwrap_or_default();
+    let mentions = match p.mentions {
+        0 => 1,
+        n => {
+            u32::try_from(n).map_err(|_| Error::invalid("mentions", format!("mentions {n} is not 1 to 4294967295")))?
+        }
     };
     let location = p.location.and_then(|l| {
         let (name, country) = (some(&l.name), some(&l.country));
@@ -119,21 +248,20 @@ pub fn event_from_pb(p: pb::Event) -> Result<Event> {
         planned: p.planned,
         group: opt(p.group),
         participants: p.participants,
-        reported: Date::parse_field(&p.reported, "reported")?,
+        reported: date_from_pb(p.reported.as_ref(), "reported")?,
         doc_id: opt(p.doc_id),
         sentence: p.sentence,
         evidence: opt(p.evidence),
         span: p.span.map(|s| [s.start, s.end]),
         rule: opt(p.rule),
-        mentions: p.mentions.max(1),
+        mentions,
         origin,
     })
 }
 
 /// A document message as a core document (the publication date is required).
 pub fn document_from_pb(p: &pb::Document) -> Result<detente_core::Document> {
-    let published = Date::parse_field(&p.published, "published")?
-        .ok_or_else(|| Error::invalid("published", "missing publication date (YYYY-MM-DD)"))?;
+    let published = required_date(p.published.as_ref(), "published")?;
     detente_core::Document::new(Some(&p.id), published, Some(&p.title), &p.text)
 }
 
@@ -141,15 +269,26 @@ pub fn document_from_pb(p: &pb::Document) -> Result<detente_core::Document> {
 pub fn document_to_pb(d: &detente_core::Document) -> pb::Document {
     pb::Document {
         id: d.id.clone(),
-        published: d.published.to_string(),
+        published: Some(date_to_pb(d.published)),
         title: d.title.clone().unwrap_or_default(),
         text: d.text.clone(),
+        create_time: None,
+        event_count: 0,
+    }
+}
+
+/// A listed document as a message.
+pub fn document_entry_to_pb(d: &detente_core::DocumentEntry) -> pb::Document {
+    pb::Document {
+        create_time: Some(prost_types::Timestamp { seconds: d.added, nanos: 0 }),
+        event_count: d.events as i64,
+        ..document_to_pb(&d.document)
     }
 }
 
 /// What an ingest did with a document, as a message.
 pub fn outcome_to_pb(o: &DocumentOutcome) -> pb::DocumentOutcome {
-    pb::DocumentOutcome { id: o.id.clone(), status: status_to_pb(o.status) as i32, events: o.events as u32 }
+    pb::DocumentOutcome { id: o.id.clone(), status: status_to_pb(o.status) as i32, events: o.events as i64 }
 }
 
 /// A document status as the enum of the contract.
@@ -187,15 +326,13 @@ pub fn query_from_pb(f: Option<pb::EventFilter>) -> Result<EventQuery> {
         codes: f.codes,
         roots: f.roots,
         quads,
-        start: Date::parse_field(&f.start, "start")?,
-        end: Date::parse_field(&f.end, "end")?,
+        start: date_from_pb(f.start.as_ref(), "start")?,
+        end: date_from_pb(f.end.as_ref(), "end")?,
         topic: some(&f.topic),
-        origin: some(&f.origin).map(|o| Origin::parse(&o)).transpose()?,
+        origin: origin_from_pb(f.origin, "origin")?,
         ids: f.ids,
         doc_id: some(&f.doc_id),
-        limit: None,
-        cursor: None,
-        collapse: false,
+        ..Default::default()
     })
 }
 
@@ -213,8 +350,8 @@ pub fn series_options_from_pb(o: Option<pb::SeriesOptions>) -> Result<SeriesOpti
     let defaults = SeriesOptions::default();
     Ok(SeriesOptions {
         freq,
-        start: Date::parse_field(&o.start, "start")?,
-        end: Date::parse_field(&o.end, "end")?,
+        start: date_from_pb(o.start.as_ref(), "start")?,
+        end: date_from_pb(o.end.as_ref(), "end")?,
         directed: o.directed,
         exact: o.exact,
         drop_low_info: o.drop_low_info,
@@ -225,16 +362,25 @@ pub fn series_options_from_pb(o: Option<pb::SeriesOptions>) -> Result<SeriesOpti
     })
 }
 
+/// A count from a request: 0 is the default, a negative one is an error naming `field`.
+pub fn count(n: impl Into<i64>, field: &str, default: usize) -> Result<usize> {
+    match n.into() {
+        0 => Ok(default),
+        n if n < 0 => Err(Error::invalid(field, format!("{field} must not be negative, got {n}"))),
+        n => Ok(n as usize),
+    }
+}
+
 /// Change-point options from a request (0 means the default).
-pub fn shift_options_from_pb(r: &pb::GetShiftsRequest) -> ShiftOptions {
+pub fn shift_options_from_pb(r: &pb::GetShiftsRequest) -> Result<ShiftOptions> {
     let d = ShiftOptions::default();
-    ShiftOptions {
+    Ok(ShiftOptions {
         penalty: r.penalty,
-        min_size: if r.min_size == 0 { d.min_size } else { r.min_size as usize },
+        min_size: count(r.min_size, "min_size", d.min_size)?,
         weighted: !r.unweighted,
         window: d.window,
-        top_events: if r.top_events == 0 { d.top_events } else { r.top_events as usize },
-    }
+        top_events: count(r.top_events, "top_events", d.top_events)?,
+    })
 }
 
 /// A series as the response message.
@@ -246,7 +392,7 @@ pub fn series_to_pb(s: &Series) -> pb::GetRelationResponse {
             .points
             .iter()
             .map(|p| pb::SeriesPoint {
-                period: p.period.to_string(),
+                period: Some(date_to_pb(p.period)),
                 count: p.count,
                 quad1: p.quads[0],
                 quad2: p.quads[1],
@@ -269,12 +415,12 @@ pub fn series_to_pb(s: &Series) -> pb::GetRelationResponse {
 fn evidence_to_pb(e: &Evidence) -> pb::ShiftEvidence {
     pb::ShiftEvidence {
         id: e.id.clone(),
-        date: e.date.to_string(),
+        date: Some(date_to_pb(e.date)),
         source: e.source.clone().unwrap_or_default(),
         target: e.target.clone().unwrap_or_default(),
         code: e.code.clone(),
         goldstein: e.goldstein,
-        mentions: e.mentions,
+        mentions: i64::from(e.mentions),
         weight: e.weight,
         doc_id: e.doc_id.clone().unwrap_or_default(),
         evidence: e.evidence.clone().unwrap_or_default(),
@@ -284,8 +430,8 @@ fn evidence_to_pb(e: &Evidence) -> pb::ShiftEvidence {
 /// A shift as a message.
 pub fn shift_to_pb(s: &Shift) -> pb::Shift {
     pb::Shift {
-        period: s.period.to_string(),
-        direction: s.direction.clone(),
+        period: Some(date_to_pb(s.period)),
+        direction: number(&s.direction, "SHIFT_DIRECTION_", pb::ShiftDirection::from_str_name),
         magnitude: s.magnitude,
         before: s.before,
         after: s.after,
@@ -293,31 +439,33 @@ pub fn shift_to_pb(s: &Shift) -> pb::Shift {
     }
 }
 
-/// A mediator as a message.
-pub fn mediator_to_pb(m: &Mediator) -> pb::Mediator {
+/// A mediator as a message, with at most `ids` of its event ids.
+pub fn mediator_to_pb(m: &Mediator, ids: usize) -> pb::Mediator {
     pb::Mediator {
         actor: m.actor.clone(),
         score: m.score,
-        mediations: m.mediations as u32,
-        offers: m.offers as u32,
-        hosted: m.hosted as u32,
-        appeals: m.appeals as u32,
-        cooperation_a: m.cooperation[0] as u32,
-        cooperation_b: m.cooperation[1] as u32,
-        events: m.events.clone(),
+        mediations: m.mediations as i64,
+        offers: m.offers as i64,
+        hosted: m.hosted as i64,
+        appeals: m.appeals as i64,
+        cooperation_a: m.cooperation[0] as i64,
+        cooperation_b: m.cooperation[1] as i64,
+        event_ids: m.events.iter().take(ids).cloned().collect(),
+        event_count: m.events.len() as i64,
     }
 }
 
-/// The network as the response message.
-pub fn network_to_pb(n: &Network) -> pb::GetNetworkResponse {
+/// A page of the network as the response message.
+pub fn network_to_pb(p: &NetworkPage) -> pb::GetNetworkResponse {
+    let n = &p.network;
     pb::GetNetworkResponse {
         nodes: n
             .nodes
             .iter()
             .map(|x| pb::NetworkNode {
                 actor: x.actor.clone(),
-                bloc: x.bloc as u32,
-                degree: x.degree as u32,
+                bloc: x.bloc as i32,
+                degree: x.degree as i64,
                 events: x.events,
                 strength: x.strength,
                 centrality: x.centrality,
@@ -338,8 +486,10 @@ pub fn network_to_pb(n: &Network) -> pb::GetNetworkResponse {
             })
             .collect(),
         modularity: n.modularity,
-        triads: n.triads as u32,
+        triads: n.triads as i64,
         balanced_share: n.balanced_share,
+        next_page_token: p.next_page_token.clone().unwrap_or_default(),
+        total_size: p.total_size as i64,
     }
 }
 
@@ -347,12 +497,12 @@ pub fn network_to_pb(n: &Network) -> pb::GetNetworkResponse {
 pub fn resolution_to_pb(r: &Resolution) -> pb::ResolveActorResponse {
     pb::ResolveActorResponse {
         code: r.code.clone(),
-        kind: r.kind.as_str().into(),
+        kind: kind_to_pb(r.kind),
         name: r.name.clone(),
         office: r.office.clone().unwrap_or_default(),
         country: r.country.clone().unwrap_or_default(),
-        from: r.from.map(|d| d.to_string()).unwrap_or_default(),
-        until: r.until.map(|d| d.to_string()).unwrap_or_default(),
+        valid_from: opt_date_to_pb(r.from),
+        valid_until: opt_date_to_pb(r.until),
         origin: r.origin.clone(),
     }
 }
@@ -361,12 +511,13 @@ pub fn resolution_to_pb(r: &Resolution) -> pb::ResolveActorResponse {
 pub fn entry_to_pb(e: &Entry) -> pb::ActorEntry {
     pb::ActorEntry {
         code: e.code.clone(),
-        kind: e.kind.as_str().into(),
+        kind: kind_to_pb(e.kind),
         names: e.names.clone(),
-        from: e.from.map(|d| d.to_string()).unwrap_or_default(),
-        until: e.until.map(|d| d.to_string()).unwrap_or_default(),
+        valid_from: opt_date_to_pb(e.from),
+        valid_until: opt_date_to_pb(e.until),
         office: e.office.clone().unwrap_or_default(),
         origin: e.origin.clone(),
+        id: e.id.unwrap_or_default(),
     }
 }
 
@@ -374,13 +525,15 @@ pub fn entry_to_pb(e: &Entry) -> pb::ActorEntry {
 pub fn entry_from_pb(p: &pb::ActorEntry) -> Result<Entry> {
     Ok(Entry {
         code: p.code.trim().to_string(),
-        kind: NameKind::from_name(&p.kind)?,
+        kind: kind_from_pb(p.kind, "kind")?
+            .ok_or_else(|| Error::invalid("kind", "the kind is required (country, person, organisation, …)"))?,
         names: p.names.iter().map(|n| n.trim().to_string()).collect(),
-        from: Date::parse_field(&p.from, "from")?,
-        until: Date::parse_field(&p.until, "until")?,
+        from: date_from_pb(p.valid_from.as_ref(), "valid_from")?,
+        until: date_from_pb(p.valid_until.as_ref(), "valid_until")?,
         office: some(&p.office),
         layer: Layer::Store,
         origin: String::new(),
+        id: None,
     })
 }
 
@@ -389,13 +542,21 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    fn any_date() -> impl Strategy<Value = Option<GDate>> {
+        proptest::option::of((any::<i32>(), -2i32..15, -2i32..40).prop_map(|(year, month, day)| GDate {
+            year,
+            month,
+            day,
+        }))
+    }
+
     fn any_event() -> impl Strategy<Value = pb::Event> {
         let s = || proptest::option::of("\\PC{0,12}");
         (
-            ("\\PC{0,12}", "\\PC{0,12}", "\\PC{0,6}", s(), s()),
+            ("\\PC{0,12}", any_date(), any::<i32>(), s(), s()),
             ("\\PC{0,6}", "\\PC{0,3}", any::<Option<bool>>(), any::<u32>(), any::<Option<f64>>()),
-            (proptest::collection::vec("\\PC{0,8}", 0..3), any::<Option<u32>>(), any::<u32>(), "\\PC{0,8}"),
-            (any::<Option<(u32, u32)>>(), "\\PC{0,12}", s()),
+            (proptest::collection::vec("\\PC{0,8}", 0..3), any::<Option<u32>>(), any::<i64>(), any::<i32>()),
+            (any::<Option<(u32, u32)>>(), any_date(), s()),
         )
             .prop_map(|(a, b, c, d)| pb::Event {
                 id: a.0,
@@ -432,20 +593,24 @@ mod tests {
         #[test]
         fn no_filter_or_options_panic(
             dyad in proptest::collection::vec("\\PC{0,8}", 0..4),
-            start in "\\PC{0,12}", end in "[0-9-]{0,10}", freq in any::<i32>(), quads in proptest::collection::vec(any::<u32>(), 0..3),
-            half in any::<Option<f64>>(), origin in "\\PC{0,8}",
+            start in any_date(), end in any_date(), freq in any::<i32>(), quads in proptest::collection::vec(any::<u32>(), 0..3),
+            half in any::<Option<f64>>(), origin in any::<i32>(),
         ) {
-            let f = pb::EventFilter { dyad, start: start.clone(), end: end.clone(), quad_classes: quads, origin, ..Default::default() };
+            let f = pb::EventFilter { dyad, start, end, quad_classes: quads, origin, ..Default::default() };
             let _ = query_from_pb(Some(f));
             let o = pb::SeriesOptions { freq, start, end, half_life_days: half, ..Default::default() };
             let _ = series_options_from_pb(Some(o));
         }
 
         #[test]
-        fn no_document_or_entry_panics(id in "\\PC{0,8}", published in "\\PC{0,12}", text in "\\PC{0,40}", kind in "\\PC{0,10}") {
-            let _ = document_from_pb(&pb::Document { id, published: published.clone(), title: String::new(), text });
-            let _ = entry_from_pb(&pb::ActorEntry { code: "RUR".into(), kind, names: vec!["Ruritania".into()], from: published, ..Default::default() });
+        fn no_document_or_entry_panics(id in "\\PC{0,8}", published in any_date(), text in "\\PC{0,40}", kind in any::<i32>()) {
+            let _ = document_from_pb(&pb::Document { id, published, text, ..Default::default() });
+            let _ = entry_from_pb(&pb::ActorEntry { code: "RUR".into(), kind, names: vec!["Ruritania".into()], valid_from: published, ..Default::default() });
         }
+    }
+
+    fn ymd(year: i32, month: i32, day: i32) -> Option<GDate> {
+        Some(GDate { year, month, day })
     }
 
     #[test]
@@ -457,26 +622,90 @@ mod tests {
         e.topics = vec!["refugees".into()];
         e.location = Some(Place { name: Some("Moscow".into()), country: Some("RUS".into()) });
         e.span = Some([3, 40]);
+        e.origin = Origin::Gdelt;
+        e.date_precision = DatePrecision::Month;
         e.normalize(&dict).expect("normalize");
-        let mut back = event_from_pb(event_to_pb(&e)).expect("back");
+        let p = event_to_pb(&e);
+        assert_eq!(p.date, ymd(2023, 5, 1), "a month's date is its first day");
+        assert_eq!(p.origin, pb::Origin::Gdelt as i32);
+        assert_eq!(p.date_precision, pb::DatePrecision::Month as i32);
+        let mut back = event_from_pb(p).expect("back");
         back.normalize(&dict).expect("normalize");
         assert_eq!(back, e);
+    }
+
+    #[test]
+    fn every_kind_and_origin_has_its_enum_value() {
+        for k in [
+            "country",
+            "demonym",
+            "capital",
+            "region",
+            "organisation",
+            "group",
+            "body",
+            "role",
+            "person",
+            "place",
+            "legacy",
+            "full",
+        ] {
+            let kind = NameKind::from_name(k).expect("kind");
+            let n = kind_to_pb(kind);
+            assert_ne!(n, 0, "{k}");
+            assert_eq!(kind_from_pb(n, "kind").expect("back"), Some(kind));
+        }
+        for o in ["coder", "gdelt", "icews", "polecat", "manual"] {
+            let origin = Origin::parse(o).expect("origin");
+            let n = number(origin.as_str(), "ORIGIN_", pb::Origin::from_str_name);
+            assert_eq!(origin_from_pb(n, "origin").expect("back"), Some(origin));
+        }
+        assert_eq!(origin_from_pb(0, "origin").expect("unset"), None);
+        assert_eq!(
+            number("thaw", "SHIFT_DIRECTION_", pb::ShiftDirection::from_str_name),
+            pb::ShiftDirection::Thaw as i32
+        );
+    }
+
+    #[test]
+    fn a_mask_keeps_only_the_fields_named() {
+        let e = Event::new("x:1", Date::parse("2023-05-10").expect("date"), Some("TURGOV"), Some("SYRGOV"), "040")
+            .expect("event");
+        let fields =
+            read_mask(Some(&prost_types::FieldMask { paths: vec!["id".into(), "code".into()] })).expect("mask");
+        let m = event_to_pb_masked(&e, fields.as_deref());
+        assert_eq!((m.id.as_str(), m.code.as_str(), m.date, m.source), ("x:1", "040", None, None));
+        let bad = read_mask(Some(&prost_types::FieldMask { paths: vec!["id".into(), "colour".into()] }));
+        assert_eq!(bad.err().and_then(|e| e.field().map(String::from)).as_deref(), Some("read_mask.paths[1]"));
     }
 
     #[test]
     fn bad_fields_are_named() {
         let bad = |p: pb::Event| event_from_pb(p).err().and_then(|e| e.field().map(String::from));
         assert_eq!(
-            bad(pb::Event { date: "2023-13-01".into(), code: "040".into(), ..Default::default() }).as_deref(),
+            bad(pb::Event { date: ymd(2023, 13, 1), code: "040".into(), ..Default::default() }).as_deref(),
             Some("date")
         );
         assert_eq!(
-            bad(pb::Event { date: "2023-01-01".into(), reported: "yesterday".into(), ..Default::default() }).as_deref(),
+            bad(pb::Event { date: ymd(2023, 2, 0), code: "040".into(), ..Default::default() }).as_deref(),
+            Some("date")
+        );
+        assert_eq!(bad(pb::Event { code: "040".into(), ..Default::default() }).as_deref(), Some("date"));
+        assert_eq!(
+            bad(pb::Event { date: ymd(2023, 1, 1), reported: ymd(2023, 2, 30), ..Default::default() }).as_deref(),
             Some("reported")
         );
         assert_eq!(
-            bad(pb::Event { date: "2023-01-01".into(), quad_class: 7, ..Default::default() }).as_deref(),
+            bad(pb::Event { date: ymd(2023, 1, 1), quad_class: 7, ..Default::default() }).as_deref(),
             Some("quad_class")
+        );
+        assert_eq!(
+            bad(pb::Event { date: ymd(2023, 1, 1), origin: 42, ..Default::default() }).as_deref(),
+            Some("origin")
+        );
+        assert_eq!(
+            bad(pb::Event { date: ymd(2023, 1, 1), mentions: -1, ..Default::default() }).as_deref(),
+            Some("mentions")
         );
         let f = pb::EventFilter { dyad: vec!["TUR".into()], ..Default::default() };
         assert_eq!(query_from_pb(Some(f)).err().and_then(|e| e.field().map(String::from)).as_deref(), Some("dyad"));

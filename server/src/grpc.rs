@@ -5,7 +5,8 @@
 use crate::convert::{self, DEFAULT_CHUNK, DEFAULT_PAGE_SIZE, MAX_CHUNK, MAX_PAGE_SIZE, page_size};
 use crate::pb::{self, detente_service_server::DetenteService};
 use crate::status::{Fields, invalid, status};
-use detente_core::{ActorQuery, AddOptions, Date, Document, Error, IngestOptions, Model};
+use detente_core::paging::PageRequest;
+use detente_core::{ActorQuery, AddOptions, Date, Document, DocumentQuery, Error, IngestOptions, Model};
 use std::pin::Pin;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -13,6 +14,11 @@ use tokio::time::Instant;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
+
+/// Mediators a GetMediators answers with, unless asked.
+const DEFAULT_MEDIATORS: usize = 10;
+/// Event ids given per mediator, unless asked.
+const DEFAULT_MEDIATOR_IDS: usize = 20;
 
 /// Documents per unary request.
 pub const MAX_DOCUMENTS: usize = 1000;
@@ -107,13 +113,16 @@ impl Service {
 
 /// Resolves once the service begins to shut down.
 /// Seconds between a watch's progress notifications while idle, unless the client asks.
-const DEFAULT_PROGRESS_SECONDS: u32 = 10;
+const DEFAULT_PROGRESS_SECONDS: usize = 10;
 
 type WatchSender = mpsc::Sender<Result<pb::WatchEventsResponse, Status>>;
 
+/// Fields chosen by a read mask (`None`: all).
+type Mask = Option<Vec<&'static str>>;
+
 /// Sends one write's changes, in chunks, the last marked complete; false when the client left.
-async fn send_changes(tx: &WatchSender, c: &detente_core::Changes) -> bool {
-    let (added, removed) = (events_to_pb(&c.added), events_to_pb(&c.removed));
+async fn send_changes(tx: &WatchSender, c: &detente_core::Changes, mask: &Mask) -> bool {
+    let (added, removed) = (events_to_pb(&c.added, mask.as_deref()), events_to_pb(&c.removed, mask.as_deref()));
     let chunks = added.len().div_ceil(DEFAULT_CHUNK).max(removed.len().div_ceil(DEFAULT_CHUNK)).max(1);
     let (mut added, mut removed) = (added.into_iter(), removed.into_iter());
     for i in 0..chunks {
@@ -167,8 +176,24 @@ fn items<P, T>(
         .collect()
 }
 
-fn events_to_pb(events: &[detente_core::Event]) -> Vec<pb::Event> {
-    events.iter().map(convert::event_to_pb).collect()
+fn events_to_pb(events: &[detente_core::Event], mask: Option<&[&str]>) -> Vec<pb::Event> {
+    convert::events_to_pb(events, mask)
+}
+
+/// The fields a request's read mask chooses.
+fn mask(m: Option<&prost_types::FieldMask>) -> Result<Mask, Status> {
+    convert::read_mask(m).map_err(|e| status(e, Fields::TOP))
+}
+
+/// A core date field of a request (unset: `None`).
+fn date(d: Option<&crate::proto::google::r#type::Date>, field: &str) -> Result<Option<Date>, Status> {
+    convert::date_from_pb(d, field).map_err(|e| status(e, Fields::TOP))
+}
+
+/// A page request from a request's size and token.
+fn page_request(size: i32, token: String) -> Result<PageRequest, Status> {
+    let size = page_size(size, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE).map_err(|e| status(e, Fields::TOP))?;
+    Ok(PageRequest { size, token: Some(token).filter(|t| !t.is_empty()) })
 }
 
 /// The ids of a batch request on events, at most [`MAX_DOCUMENTS`] (the core checks the rest).
@@ -194,7 +219,7 @@ impl DetenteService for Service {
     async fn code_text(&self, req: Request<pb::CodeTextRequest>) -> Answer<pb::CodeTextResponse> {
         let docs = items(req.into_inner().documents, "documents", MAX_DOCUMENTS, |d| convert::document_from_pb(&d))?;
         let events = self.run(Fields::TOP, move |m| Ok(m.code(&docs))).await?;
-        Ok(Response::new(pb::CodeTextResponse { events: events_to_pb(&events) }))
+        Ok(Response::new(pb::CodeTextResponse { events: events_to_pb(&events, None) }))
     }
 
     async fn ingest_documents(&self, req: Request<pb::IngestDocumentsRequest>) -> Answer<pb::IngestDocumentsResponse> {
@@ -203,11 +228,11 @@ impl DetenteService for Service {
         let opts = IngestOptions { recode: r.recode };
         let report = self.run(Fields::items("documents"), move |m| m.ingest(docs, &opts)).await?;
         Ok(Response::new(pb::IngestDocumentsResponse {
-            new_documents: report.new_documents as u32,
-            unchanged_documents: report.unchanged_documents as u32,
-            recoded_documents: report.recoded_documents as u32,
-            events_added: report.events_added as u32,
-            events_removed: report.events_removed as u32,
+            new_documents: report.new_documents as i64,
+            unchanged_documents: report.unchanged_documents as i64,
+            recoded_documents: report.recoded_documents as i64,
+            events_added: report.events_added as i64,
+            events_removed: report.events_removed as i64,
             documents: report.documents.iter().map(convert::outcome_to_pb).collect(),
         }))
     }
@@ -284,30 +309,69 @@ impl DetenteService for Service {
     }
 
     async fn get_document(&self, req: Request<pb::GetDocumentRequest>) -> Answer<pb::GetDocumentResponse> {
+        let r = req.into_inner();
+        let fields = mask(r.read_mask.as_ref())?;
+        if r.id.trim().is_empty() {
+            return Err(invalid("id", "the document id is empty"));
+        }
+        let id = r.id;
+        let (doc, events) = self.run(Fields::TOP, move |m| m.document(id.trim())).await?;
+        let mut document = convert::document_to_pb(&doc);
+        document.event_count = events.len() as i64;
+        Ok(Response::new(pb::GetDocumentResponse {
+            document: Some(document),
+            events: events_to_pb(&events, fields.as_deref()),
+        }))
+    }
+
+    async fn list_documents(&self, req: Request<pb::ListDocumentsRequest>) -> Answer<pb::ListDocumentsResponse> {
+        let r = req.into_inner();
+        let q = DocumentQuery {
+            start: date(r.start.as_ref(), "start")?,
+            end: date(r.end.as_ref(), "end")?,
+            id_prefix: Some(r.id_prefix).filter(|p| !p.is_empty()),
+            with_text: r.view == pb::DocumentView::Full as i32,
+        };
+        if pb::DocumentView::try_from(r.view).is_err() {
+            return Err(invalid("view", format!("{} is not a document view", r.view)));
+        }
+        let page = page_request(r.page_size, r.page_token)?;
+        let found = self.run(Fields::TOP, move |m| m.documents(&q, &page)).await?;
+        Ok(Response::new(pb::ListDocumentsResponse {
+            documents: found.items.iter().map(convert::document_entry_to_pb).collect(),
+            next_page_token: found.next_page_token.unwrap_or_default(),
+            total_size: found.total_size as i64,
+        }))
+    }
+
+    async fn delete_document(&self, req: Request<pb::DeleteDocumentRequest>) -> Answer<pb::DeleteDocumentResponse> {
         let id = req.into_inner().id;
         if id.trim().is_empty() {
             return Err(invalid("id", "the document id is empty"));
         }
-        let (doc, events) = self.run(Fields::TOP, move |m| m.document(id.trim())).await?;
-        Ok(Response::new(pb::GetDocumentResponse {
-            document: Some(convert::document_to_pb(&doc)),
-            events: events_to_pb(&events),
-        }))
+        let n = self.run(Fields::TOP, move |m| m.delete_document(id.trim())).await?;
+        Ok(Response::new(pb::DeleteDocumentResponse { events_deleted: n as i64 }))
     }
 
     async fn get_event(&self, req: Request<pb::GetEventRequest>) -> Answer<pb::GetEventResponse> {
-        let id = req.into_inner().id;
-        if id.trim().is_empty() {
+        let r = req.into_inner();
+        let fields = mask(r.read_mask.as_ref())?;
+        if r.id.trim().is_empty() {
             return Err(invalid("id", "the event id is empty"));
         }
+        let id = r.id;
         let mut events = self.run(Fields::TOP, move |m| m.events_by_id(&[id])).await?;
-        Ok(Response::new(pb::GetEventResponse { event: events.pop().as_ref().map(convert::event_to_pb) }))
+        Ok(Response::new(pb::GetEventResponse {
+            event: events.pop().as_ref().map(|e| convert::event_to_pb_masked(e, fields.as_deref())),
+        }))
     }
 
     async fn batch_get_events(&self, req: Request<pb::BatchGetEventsRequest>) -> Answer<pb::BatchGetEventsResponse> {
-        let ids = event_ids(req.into_inner().ids)?;
+        let r = req.into_inner();
+        let fields = mask(r.read_mask.as_ref())?;
+        let ids = event_ids(r.ids)?;
         let events = self.run(Fields::TOP, move |m| m.events_by_id(&ids)).await?;
-        Ok(Response::new(pb::BatchGetEventsResponse { events: events_to_pb(&events) }))
+        Ok(Response::new(pb::BatchGetEventsResponse { events: events_to_pb(&events, fields.as_deref()) }))
     }
 
     async fn delete_events(&self, req: Request<pb::DeleteEventsRequest>) -> Answer<pb::DeleteEventsResponse> {
@@ -327,16 +391,18 @@ impl DetenteService for Service {
         let opts = AddOptions { replace: r.replace, input: Some("request".into()), lines: Vec::new() };
         let report = self.run(Fields::items("events"), move |m| m.add_events(events, &opts)).await?;
         Ok(Response::new(pb::AddEventsResponse {
-            added: report.summary.added as u32,
-            unchanged: report.summary.unchanged as u32,
-            replaced: report.summary.replaced as u32,
+            added: report.summary.added as i64,
+            unchanged: report.summary.unchanged as i64,
+            replaced: report.summary.replaced as i64,
             unknown_actors: report.unknown_actors,
         }))
     }
 
     async fn list_events(&self, req: Request<pb::ListEventsRequest>) -> Answer<pb::ListEventsResponse> {
         let r = req.into_inner();
-        let mut q = convert::query_from_pb(r.filter).map_err(|e| status(e, Fields::nested("filter")))?;
+        let fields = mask(r.read_mask.as_ref())?;
+        let q = convert::query_from_pb(r.filter).map_err(|e| status(e, Fields::nested("filter")))?;
+        let mut q = q.order_by(&r.order_by).map_err(|e| status(e, Fields::TOP))?;
         q.limit = Some(
             page_size(r.page_size, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
                 .map_err(|e| status(e, Fields::TOP))?,
@@ -345,7 +411,7 @@ impl DetenteService for Service {
         q.collapse = r.collapse;
         let page = self.run(Fields::nested("filter"), move |m| m.events(&q)).await?;
         Ok(Response::new(pb::ListEventsResponse {
-            events: events_to_pb(&page.events),
+            events: events_to_pb(&page.events, fields.as_deref()),
             next_page_token: page.next_cursor.unwrap_or_default(),
             revision: page.revision as i64,
         }))
@@ -355,6 +421,7 @@ impl DetenteService for Service {
 
     async fn stream_events(&self, req: Request<pb::StreamEventsRequest>) -> Answer<Self::StreamEventsStream> {
         let r = req.into_inner();
+        let fields = mask(r.read_mask.as_ref())?;
         let mut q = convert::query_from_pb(r.filter).map_err(|e| status(e, Fields::nested("filter")))?;
         q.limit =
             Some(page_size(r.chunk_size, "chunk_size", DEFAULT_CHUNK, MAX_CHUNK).map_err(|e| status(e, Fields::TOP))?);
@@ -367,7 +434,8 @@ impl DetenteService for Service {
         tokio::spawn(async move {
             let mut page = first;
             loop {
-                if tx.send(Ok(pb::StreamEventsResponse { events: events_to_pb(&page.events) })).await.is_err() {
+                let events = events_to_pb(&page.events, fields.as_deref());
+                if tx.send(Ok(pb::StreamEventsResponse { events })).await.is_err() {
                     return;
                 }
                 let Some(cursor) = page.next_cursor.take() else { return };
@@ -393,15 +461,15 @@ impl DetenteService for Service {
 
     async fn watch_events(&self, req: Request<pb::WatchEventsRequest>) -> Answer<Self::WatchEventsStream> {
         let r = req.into_inner();
+        let chosen = mask(r.read_mask.as_ref())?;
         let q = convert::query_from_pb(r.filter).map_err(|e| status(e, Fields::nested("filter")))?;
         if r.start_revision < 0 {
             return Err(invalid("start_revision", "a revision is never negative"));
         }
-        let every = Duration::from_secs(u64::from(if r.progress_interval_seconds == 0 {
-            DEFAULT_PROGRESS_SECONDS
-        } else {
-            r.progress_interval_seconds
-        }));
+        let every = Duration::from_secs(
+            convert::count(r.progress_interval_seconds, "progress_interval_seconds", DEFAULT_PROGRESS_SECONDS)
+                .map_err(|e| status(e, Fields::TOP))? as u64,
+        );
         let mut commits = self.commits.clone();
         // Seen first, revision second: a write in between wakes the loop and is read from there.
         let _ = *commits.borrow_and_update();
@@ -435,7 +503,7 @@ impl DetenteService for Service {
                     }
                 };
                 for c in &changes {
-                    if !send_changes(&tx, c).await {
+                    if !send_changes(&tx, c, &chosen).await {
                         return;
                     }
                     last_sent = Instant::now();
@@ -477,17 +545,22 @@ impl DetenteService for Service {
         let r = req.into_inner();
         actor_pair(&r.a, &r.b)?;
         let opts = convert::series_options_from_pb(r.options).map_err(|e| status(e, Fields::SERIES))?;
-        let period = Date::parse_field(&r.period, "period")
-            .and_then(|p| p.ok_or_else(|| Error::invalid("period", "missing period (any day of it, YYYY-MM-DD)")))
-            .map_err(|e| status(e, Fields::TOP))?;
-        let events = self.run(Fields::SERIES, move |m| m.relation_events(&r.a, &r.b, &opts, period)).await?;
-        Ok(Response::new(pb::GetRelationEventsResponse { events: events_to_pb(&events) }))
+        let period =
+            date(r.period.as_ref(), "period")?.ok_or_else(|| invalid("period", "missing period (any day of it)"))?;
+        let fields = mask(r.read_mask.as_ref())?;
+        let page = page_request(r.page_size, r.page_token)?;
+        let found = self.run(Fields::SERIES, move |m| m.relation_events_page(&r.a, &r.b, &opts, period, &page)).await?;
+        Ok(Response::new(pb::GetRelationEventsResponse {
+            events: events_to_pb(&found.items, fields.as_deref()),
+            next_page_token: found.next_page_token.unwrap_or_default(),
+            total_size: found.total_size as i64,
+        }))
     }
 
     async fn get_shifts(&self, req: Request<pb::GetShiftsRequest>) -> Answer<pb::GetShiftsResponse> {
         let r = req.into_inner();
         actor_pair(&r.a, &r.b)?;
-        let shift_opts = convert::shift_options_from_pb(&r);
+        let shift_opts = convert::shift_options_from_pb(&r).map_err(|e| status(e, Fields::TOP))?;
         let opts = convert::series_options_from_pb(r.options).map_err(|e| status(e, Fields::SERIES))?;
         let shifts = self.run(Fields::SERIES, move |m| m.shifts(&r.a, &r.b, &opts, &shift_opts)).await?;
         Ok(Response::new(pb::GetShiftsResponse { shifts: shifts.iter().map(convert::shift_to_pb).collect() }))
@@ -496,19 +569,45 @@ impl DetenteService for Service {
     async fn get_mediators(&self, req: Request<pb::GetMediatorsRequest>) -> Answer<pb::GetMediatorsResponse> {
         let r = req.into_inner();
         actor_pair(&r.a, &r.b)?;
-        let start = Date::parse_field(&r.start, "start").map_err(|e| status(e, Fields::TOP))?;
-        let end = Date::parse_field(&r.end, "end").map_err(|e| status(e, Fields::TOP))?;
-        let limit = if r.limit == 0 { 10 } else { r.limit as usize };
-        let found = self.run(Fields::TOP, move |m| m.mediators(&r.a, &r.b, start, end, limit)).await?;
-        Ok(Response::new(pb::GetMediatorsResponse { mediators: found.iter().map(convert::mediator_to_pb).collect() }))
+        let (start, end) = (date(r.start.as_ref(), "start")?, date(r.end.as_ref(), "end")?);
+        let limit = convert::count(r.limit, "limit", DEFAULT_MEDIATORS).map_err(|e| status(e, Fields::TOP))?;
+        let ids = convert::count(r.event_ids_per_mediator, "event_ids_per_mediator", DEFAULT_MEDIATOR_IDS)
+            .map_err(|e| status(e, Fields::TOP))?
+            .min(MAX_PAGE_SIZE);
+        let found =
+            self.run(Fields::TOP, move |m| m.mediators(&r.a, &r.b, start, end, limit.min(MAX_PAGE_SIZE))).await?;
+        Ok(Response::new(pb::GetMediatorsResponse {
+            mediators: found.iter().map(|x| convert::mediator_to_pb(x, ids)).collect(),
+        }))
+    }
+
+    async fn list_mediator_events(
+        &self,
+        req: Request<pb::ListMediatorEventsRequest>,
+    ) -> Answer<pb::ListMediatorEventsResponse> {
+        let r = req.into_inner();
+        actor_pair(&r.a, &r.b)?;
+        if r.mediator.trim().is_empty() {
+            return Err(invalid("mediator", "the mediator is empty"));
+        }
+        let (start, end) = (date(r.start.as_ref(), "start")?, date(r.end.as_ref(), "end")?);
+        let fields = mask(r.read_mask.as_ref())?;
+        let page = page_request(r.page_size, r.page_token)?;
+        let found =
+            self.run(Fields::TOP, move |m| m.mediator_events(&r.a, &r.b, start, end, &r.mediator, &page)).await?;
+        Ok(Response::new(pb::ListMediatorEventsResponse {
+            events: events_to_pb(&found.items, fields.as_deref()),
+            next_page_token: found.next_page_token.unwrap_or_default(),
+            total_size: found.total_size as i64,
+        }))
     }
 
     async fn get_network(&self, req: Request<pb::GetNetworkRequest>) -> Answer<pb::GetNetworkResponse> {
         let r = req.into_inner();
-        let start = Date::parse_field(&r.start, "start").map_err(|e| status(e, Fields::TOP))?;
-        let end = Date::parse_field(&r.end, "end").map_err(|e| status(e, Fields::TOP))?;
-        let min_events = i64::from(r.min_events.max(1));
-        let net = self.run(Fields::TOP, move |m| m.network(start, end, min_events)).await?;
+        let (start, end) = (date(r.start.as_ref(), "start")?, date(r.end.as_ref(), "end")?);
+        let min_events = convert::count(r.min_events, "min_events", 1).map_err(|e| status(e, Fields::TOP))? as i64;
+        let page = page_request(r.page_size, r.page_token)?;
+        let net = self.run(Fields::TOP, move |m| m.network_page(start, end, min_events, &page)).await?;
         Ok(Response::new(convert::network_to_pb(&net)))
     }
 
@@ -517,16 +616,19 @@ impl DetenteService for Service {
         if r.name.trim().is_empty() {
             return Err(invalid("name", "the name is empty"));
         }
-        let date = Date::parse_field(&r.date, "date").map_err(|e| status(e, Fields::TOP))?;
-        let res = self.run(Fields::TOP, move |m| m.resolve(&r.name, date)).await?;
+        let on = date(r.date.as_ref(), "date")?;
+        let res = self.run(Fields::TOP, move |m| m.resolve(&r.name, on)).await?;
         Ok(Response::new(convert::resolution_to_pb(&res)))
     }
 
     async fn list_actors(&self, req: Request<pb::ListActorsRequest>) -> Answer<pb::ListActorsResponse> {
         let r = req.into_inner();
         let q = ActorQuery {
-            kind: Some(r.kind).filter(|k| !k.is_empty()),
+            kind: convert::kind_from_pb(r.kind, "kind")
+                .map_err(|e| status(e, Fields::TOP))?
+                .map(|k| k.as_str().to_string()),
             code: Some(r.code).filter(|c| !c.is_empty()),
+            user_only: r.user_only,
             limit: Some(
                 page_size(r.page_size, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
                     .map_err(|e| status(e, Fields::TOP))?,
@@ -537,6 +639,7 @@ impl DetenteService for Service {
         Ok(Response::new(pb::ListActorsResponse {
             entries: page.entries.iter().map(convert::entry_to_pb).collect(),
             next_page_token: page.next_cursor.unwrap_or_default(),
+            total_size: page.total_size as i64,
         }))
     }
 
@@ -551,8 +654,8 @@ impl DetenteService for Service {
             .message()
             .await
             .map_err(transport)?
-            .ok_or_else(|| invalid("kind", "an empty stream: the first message names the kind"))?;
-        let kind = detente_core::import::Format::parse(&first.kind).map_err(|e| status(e, Fields::TOP))?;
+            .ok_or_else(|| invalid("format", "an empty stream: the first message names the format"))?;
+        let kind = convert::import_format_from_pb(first.format).map_err(|e| status(e, Fields::TOP))?;
         let name = if first.file_name.trim().is_empty() { "upload".to_string() } else { first.file_name.clone() };
         let opts = detente_core::import::ImportOptions {
             strict: first.strict,
@@ -587,12 +690,16 @@ impl DetenteService for Service {
         drop(spool);
         let f = report.files.first().cloned().unwrap_or_default();
         Ok(Response::new(pb::ImportEventsResponse {
-            rows: f.rows,
-            added: f.added,
-            unchanged: f.unchanged,
-            duplicates: f.duplicates,
-            bad: f.bad,
-            bad_rows: report.bad_rows.iter().map(|b| pb::BadRow { line: b.line, message: b.message.clone() }).collect(),
+            rows: f.rows as i64,
+            added: f.added as i64,
+            unchanged: f.unchanged as i64,
+            duplicates: f.duplicates as i64,
+            bad: f.bad as i64,
+            bad_rows: report
+                .bad_rows
+                .iter()
+                .map(|b| pb::BadRow { line: b.line as i64, message: b.message.clone() })
+                .collect(),
             already_imported: f.already_imported,
         }))
     }
@@ -633,8 +740,30 @@ impl DetenteService for Service {
         if entries.is_empty() {
             return Err(invalid("entries", "no entries to add"));
         }
-        let added = self.run(Fields::items("entries"), move |m| m.add_actors(entries)).await?;
-        Ok(Response::new(pb::AddActorsResponse { added: added as u32 }))
+        let report = self.run(Fields::items("entries"), move |m| m.add_actor_entries(entries)).await?;
+        Ok(Response::new(pb::AddActorsResponse {
+            added: report.added as i64,
+            entries: report.entries.iter().map(convert::entry_to_pb).collect(),
+        }))
+    }
+
+    async fn update_actor(&self, req: Request<pb::UpdateActorRequest>) -> Answer<pb::UpdateActorResponse> {
+        let p = req.into_inner().entry.ok_or_else(|| invalid("entry", "the entry is required"))?;
+        if p.id <= 0 {
+            return Err(invalid("entry.id", "the id of the entry to replace is required (ListActors gives it)"));
+        }
+        let entry = convert::entry_from_pb(&p).map_err(|e| status(e, Fields::nested("entry")))?;
+        let stored = self.run(Fields::nested("entry"), move |m| m.update_actor(p.id, entry)).await?;
+        Ok(Response::new(pb::UpdateActorResponse { entry: Some(convert::entry_to_pb(&stored)) }))
+    }
+
+    async fn delete_actor(&self, req: Request<pb::DeleteActorRequest>) -> Answer<pb::DeleteActorResponse> {
+        let id = req.into_inner().id;
+        if id <= 0 {
+            return Err(invalid("id", "the id of the entry to delete is required (ListActors gives it)"));
+        }
+        let old = self.run(Fields::TOP, move |m| m.delete_actor(id)).await?;
+        Ok(Response::new(pb::DeleteActorResponse { entry: Some(convert::entry_to_pb(&old)) }))
     }
 }
 
@@ -749,24 +878,25 @@ fn ingest_batch(model: &Model, base: u64, batch: Vec<pb::IngestStreamRequest>) -
 
 fn accepted(sequence: u64, o: &detente_core::DocumentOutcome) -> pb::IngestStreamResponse {
     pb::IngestStreamResponse {
-        sequence,
+        sequence: sequence as i64,
         id: o.id.clone(),
         status: convert::status_to_pb(o.status) as i32,
-        events: o.events as u32,
+        events: o.events as i64,
         ..Default::default()
     }
 }
 
 fn rejected(sequence: u64, id: String, e: Error) -> pb::IngestStreamResponse {
-    let field = e.field().unwrap_or_default().to_string();
     let s = status(e, Fields::nested("document"));
+    // The status's details are an encoded google.rpc.Status carrying code, message and details.
+    let error = <tonic_types::pb::Status as prost::Message>::decode(s.details()).unwrap_or_else(|_| {
+        tonic_types::pb::Status { code: s.code() as i32, message: s.message().to_string(), details: Vec::new() }
+    });
     pb::IngestStreamResponse {
-        sequence,
+        sequence: sequence as i64,
         id,
         status: pb::DocumentStatus::Rejected as i32,
         events: 0,
-        error_code: s.code() as i32,
-        error_message: s.message().to_string(),
-        error_field: field,
+        error: Some(error),
     }
 }

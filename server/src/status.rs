@@ -45,7 +45,15 @@ impl Fields {
             // The core's paging words, in the contract's (AIP-158) names.
             "cursor" => return "page_token".into(),
             "limit" => return "page_size".into(),
+            // A dictionary entry's window, as the contract names it.
+            "from" => return self.path("valid_from", item),
+            "until" => return self.path("valid_until", item),
             _ => {}
+        }
+        // Paging, order and masks are the request's own fields, never a nested message's.
+        let request_level = ["page_token", "page_size", "order_by"].contains(&field) || field.starts_with("read_mask");
+        if request_level {
+            return field.to_string();
         }
         match (self.items, item, self.nested) {
             (Some(items), Some(n), _) => format!("{items}[{}].{field}", n.saturating_sub(1)),

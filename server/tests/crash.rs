@@ -183,9 +183,11 @@ fn document(i: usize) -> pb::IngestStreamRequest {
     pb::IngestStreamRequest {
         document: Some(pb::Document {
             id: format!("doc-{i}"),
-            published: "2023-05-11".into(),
-            title: String::new(),
+            published: Some(detente_server::convert::date_to_pb(
+                detente_core::Date::from_ymd(2023, 5, 11).expect("date"),
+            )),
             text: TEXTS[i % 3].into(),
+            ..Default::default()
         }),
         recode: false,
     }

@@ -4,6 +4,7 @@
 use detente_core::{Model, ModelOptions};
 use detente_server::convert::event_from_pb;
 use detente_server::pb::{self, detente_service_client::DetenteServiceClient};
+use detente_server::proto::google::r#type::Date as GDate;
 use detente_server::serve::{ServeOptions, serve};
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -67,14 +68,19 @@ impl Running {
     }
 }
 
+/// A google.type.Date from `YYYY-MM-DD`.
+fn d(s: &str) -> Option<GDate> {
+    detente_core::Date::parse(s).ok().map(detente_server::convert::date_to_pb)
+}
+
 fn doc(id: &str, published: &str, text: &str) -> pb::Document {
-    pb::Document { id: id.into(), published: published.into(), title: String::new(), text: text.into() }
+    pb::Document { id: id.into(), published: d(published), text: text.into(), ..Default::default() }
 }
 
 fn event(id: &str, date: &str, source: &str, target: &str, code: &str) -> pb::Event {
     pb::Event {
         id: id.into(),
-        date: date.into(),
+        date: d(date),
         source: Some(source.into()),
         target: Some(target.into()),
         code: code.into(),
@@ -95,7 +101,9 @@ async fn every_rpc_answers() {
     let coded =
         c.code_text(pb::CodeTextRequest { documents: vec![doc("m", "2023-05-11", MOSCOW)] }).await.expect("code");
     let events = coded.into_inner().events;
-    assert!(events.iter().any(|e| e.code == "040" && e.source.as_deref() == Some("TURGOV") && e.date == "2023-05-10"));
+    assert!(
+        events.iter().any(|e| e.code == "040" && e.source.as_deref() == Some("TURGOV") && e.date == d("2023-05-10"))
+    );
     assert!(events.iter().any(|e| e.code == "043" && e.source.as_deref() == Some("RUS")));
     let none = c.list_events(pb::ListEventsRequest::default()).await.expect("list").into_inner();
     assert!(none.events.is_empty(), "coding stores nothing");
@@ -112,7 +120,11 @@ async fn every_rpc_answers() {
     let again = c.ingest_documents(pb::IngestDocumentsRequest { documents: docs, recode: false }).await.expect("again");
     assert_eq!(again.into_inner().unchanged_documents, 2);
 
-    let got = c.get_document(pb::GetDocumentRequest { id: "m".into() }).await.expect("doc").into_inner();
+    let got = c
+        .get_document(pb::GetDocumentRequest { id: "m".into(), ..Default::default() })
+        .await
+        .expect("doc")
+        .into_inner();
     assert_eq!(got.document.map(|d| d.text), Some(MOSCOW.to_string()));
     assert!(got.events.iter().all(|e| e.doc_id.as_deref() == Some("m") && e.evidence.is_some() && e.span.is_some()));
 
@@ -151,7 +163,7 @@ async fn every_rpc_answers() {
 
     // The same through the stream, in chunks.
     let mut stream = c
-        .stream_events(pb::StreamEventsRequest { filter: Some(filter.clone()), chunk_size: 10 })
+        .stream_events(pb::StreamEventsRequest { filter: Some(filter.clone()), chunk_size: 10, ..Default::default() })
         .await
         .expect("stream")
         .into_inner();
@@ -168,8 +180,8 @@ async fn every_rpc_answers() {
     // Relations.
     let opts = pb::SeriesOptions {
         freq: pb::Frequency::Month as i32,
-        start: "2023-01-01".into(),
-        end: "2023-06-30".into(),
+        start: d("2023-01-01"),
+        end: d("2023-06-30"),
         ..Default::default()
     };
     let series = c
@@ -179,19 +191,48 @@ async fn every_rpc_answers() {
         .into_inner();
     assert_eq!(series.points.len(), 6);
     let may = &series.points[4];
-    assert_eq!(may.period, "2023-05-01");
+    assert_eq!(may.period, d("2023-05-01"));
     assert!(may.quad1 >= 1 && may.count >= 5, "{may:?}");
     let behind = c
         .get_relation_events(pb::GetRelationEventsRequest {
             a: "TUR".into(),
             b: "SYR".into(),
             options: Some(opts.clone()),
-            period: "2023-05-20".into(),
+            period: d("2023-05-20"),
+            ..Default::default()
         })
         .await
         .expect("events behind")
         .into_inner();
     assert_eq!(behind.events.len() as i64, may.count);
+    assert_eq!(behind.total_size, may.count);
+    // The same events two at a time: every one once, with only the fields asked for.
+    let (mut paged, mut token) = (Vec::new(), String::new());
+    loop {
+        let page = c
+            .get_relation_events(pb::GetRelationEventsRequest {
+                a: "TUR".into(),
+                b: "SYR".into(),
+                options: Some(opts.clone()),
+                period: d("2023-05-20"),
+                page_size: 2,
+                page_token: token,
+                read_mask: Some(prost_types::FieldMask { paths: vec!["id".into(), "date".into()] }),
+            })
+            .await
+            .expect("a page")
+            .into_inner();
+        assert!(page.events.len() <= 2 && page.events.iter().all(|e| e.code.is_empty() && e.date.is_some()));
+        paged.extend(page.events.into_iter().map(|e| e.id));
+        token = page.next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    let mut ids: Vec<String> = behind.events.iter().map(|e| e.id.clone()).collect();
+    ids.sort();
+    paged.sort();
+    assert_eq!(paged, ids);
     let shifts = c
         .get_shifts(pb::GetShiftsRequest {
             a: "TUR".into(),
@@ -204,7 +245,7 @@ async fn every_rpc_answers() {
         .await
         .expect("shifts")
         .into_inner();
-    assert!(shifts.shifts.iter().all(|s| s.direction == "thaw" || s.direction == "freeze"));
+    assert!(shifts.shifts.iter().all(|s| s.direction == pb::ShiftDirection::Thaw as i32 || s.direction == pb::ShiftDirection::Freeze as i32));
     let mediators = c
         .get_mediators(pb::GetMediatorsRequest { a: "TUR".into(), b: "SYR".into(), ..Default::default() })
         .await
@@ -217,13 +258,13 @@ async fn every_rpc_answers() {
 
     // Actors.
     let who = c
-        .resolve_actor(pb::ResolveActorRequest { name: "Hakan Fidan".into(), date: "2023-07-01".into() })
+        .resolve_actor(pb::ResolveActorRequest { name: "Hakan Fidan".into(), date: d("2023-07-01") })
         .await
         .expect("resolve")
         .into_inner();
     assert_eq!(who.code, "TURGOV");
     let page = c
-        .list_actors(pb::ListActorsRequest { kind: "country".into(), page_size: 50, ..Default::default() })
+        .list_actors(pb::ListActorsRequest { kind: pb::ActorKind::Country as i32, page_size: 50, ..Default::default() })
         .await
         .expect("actors")
         .into_inner();
@@ -231,7 +272,7 @@ async fn every_rpc_answers() {
     assert!(!page.next_page_token.is_empty());
     let next = c
         .list_actors(pb::ListActorsRequest {
-            kind: "country".into(),
+            kind: pb::ActorKind::Country as i32,
             page_size: 50,
             page_token: page.next_page_token,
             ..Default::default()
@@ -242,13 +283,12 @@ async fn every_rpc_answers() {
     assert!(next.entries.iter().all(|e| !page.entries.iter().any(|p| p.code == e.code && p.names == e.names)));
     let entry = pb::ActorEntry {
         code: "RUR".into(),
-        kind: "country".into(),
+        kind: pb::ActorKind::Country as i32,
         names: vec!["Ruritania".into()],
         ..Default::default()
     };
     c.add_actors(pb::AddActorsRequest { entries: vec![entry] }).await.expect("add actor");
-    let rur =
-        c.resolve_actor(pb::ResolveActorRequest { name: "Ruritania".into(), date: String::new() }).await.expect("r");
+    let rur = c.resolve_actor(pb::ResolveActorRequest { name: "Ruritania".into(), date: None }).await.expect("r");
     assert_eq!(rur.into_inner().code, "RUR");
 
     // Health.
@@ -282,16 +322,27 @@ async fn streamed_ingest_acknowledges_each_document() {
         .await
         .expect("acks");
     assert_eq!(acks.len(), 40);
-    assert!(acks.iter().enumerate().all(|(i, a)| a.sequence == i as u64), "in order");
+    assert!(acks.iter().enumerate().all(|(i, a)| a.sequence == i as i64), "in order");
     assert_eq!(acks[17].status, pb::DocumentStatus::Rejected as i32);
-    assert_eq!((acks[17].error_code, acks[17].error_field.as_str()), (Code::InvalidArgument as i32, "text"));
-    assert_eq!(acks[23].error_field, "published");
+    // A rejection carries the google.rpc.Status the unary call would have: code, field, reason.
+    let error_of = |i: usize| -> tonic::Status {
+        let e = acks[i].error.clone().expect("an error");
+        tonic::Status::with_details(Code::from_i32(e.code), e.message.clone(), prost::Message::encode_to_vec(&e).into())
+    };
+    assert_eq!((error_of(17).code(), field_of(&error_of(17)).as_str()), (Code::InvalidArgument, "document.text"));
+    assert_eq!(field_of(&error_of(23)), "document.published");
+    assert_eq!(error_of(17).get_details_error_info().map(|i| i.reason), Some("INVALID_FIELD".into()));
+    assert!(acks[0].error.is_none());
     let stored = acks.iter().filter(|a| a.status == pb::DocumentStatus::New as i32).count();
     assert_eq!(stored, 38);
     // Acknowledged means stored: every acknowledged document reads back with its events.
     for a in acks.iter().filter(|a| a.status == pb::DocumentStatus::New as i32) {
-        let d = c.get_document(pb::GetDocumentRequest { id: a.id.clone() }).await.expect("stored").into_inner();
-        assert_eq!(d.events.len() as u32, a.events, "{}", a.id);
+        let d = c
+            .get_document(pb::GetDocumentRequest { id: a.id.clone(), ..Default::default() })
+            .await
+            .expect("stored")
+            .into_inner();
+        assert_eq!(d.events.len() as i64, a.events, "{}", a.id);
     }
     server.stop().await;
 }
@@ -329,7 +380,7 @@ async fn bad_input_names_its_field() {
         .await
         .unwrap_err();
     assert_eq!((e.code(), field_of(&e).as_str()), (Code::InvalidArgument, "page_token"));
-    let bad_filter = pb::EventFilter { start: "2023-1-1".into(), ..Default::default() };
+    let bad_filter = pb::EventFilter { start: Some(GDate { year: 2023, month: 2, day: 30 }), ..Default::default() };
     let e = c.list_events(pb::ListEventsRequest { filter: Some(bad_filter), ..Default::default() }).await.unwrap_err();
     assert_eq!(field_of(&e), "filter.start");
     let e = c
@@ -338,7 +389,7 @@ async fn bad_input_names_its_field() {
         .unwrap_err();
     assert_eq!(e.code(), Code::NotFound);
     assert_eq!(e.get_details_resource_info().map(|r| r.resource_name), Some("Ruritania".into()));
-    let e = c.get_document(pb::GetDocumentRequest { id: "nope".into() }).await.unwrap_err();
+    let e = c.get_document(pb::GetDocumentRequest { id: "nope".into(), ..Default::default() }).await.unwrap_err();
     assert_eq!(e.code(), Code::NotFound);
     let bad_opts = pb::SeriesOptions { freq: 42, ..Default::default() };
     let e = c
@@ -365,7 +416,7 @@ async fn bad_input_names_its_field() {
     let e = c.code_text(pb::CodeTextRequest { documents: vec![doc("big", "2023-05-11", &big)] }).await.unwrap_err();
     assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
     // The server is still fine.
-    c.resolve_actor(pb::ResolveActorRequest { name: "Ankara".into(), date: String::new() }).await.expect("still up");
+    c.resolve_actor(pb::ResolveActorRequest { name: "Ankara".into(), date: None }).await.expect("still up");
     server.stop().await;
 }
 
@@ -376,7 +427,7 @@ async fn the_token_guards_everything_but_health() {
     let ask = |token: Option<&'static str>| {
         let mut c = DetenteServiceClient::new(channel.clone());
         async move {
-            let mut req = Request::new(pb::ResolveActorRequest { name: "Ankara".into(), date: String::new() });
+            let mut req = Request::new(pb::ResolveActorRequest { name: "Ankara".into(), date: None });
             if let Some(t) = token {
                 req.metadata_mut().insert("authorization", format!("Bearer {t}").parse().expect("header"));
             }
@@ -429,14 +480,14 @@ async fn an_over_size_message_is_resource_exhausted_in_streams_and_calls() {
     let end = end.expect("the stream ends with an error, not OK");
     assert_eq!(end.code(), Code::ResourceExhausted, "{end:?}");
     for a in &acks {
-        c.get_document(pb::GetDocumentRequest { id: a.id.clone() }).await.expect("stored");
+        c.get_document(pb::GetDocumentRequest { id: a.id.clone(), ..Default::default() }).await.expect("stored");
     }
     // A unary call over the limit: RESOURCE_EXHAUSTED too (tonic alone says OUT_OF_RANGE).
     let e = c.code_text(pb::CodeTextRequest { documents: vec![doc("big", "2023-05-11", &big)] }).await.unwrap_err();
     assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
     // A huge value is not echoed back whole (it would not fit the client's header limit).
     let name = "Q".repeat(1 << 15);
-    let e = c.resolve_actor(pb::ResolveActorRequest { name, date: String::new() }).await.unwrap_err();
+    let e = c.resolve_actor(pb::ResolveActorRequest { name, date: None }).await.unwrap_err();
     assert_eq!(e.code(), Code::NotFound);
     assert!(e.message().len() < 400 && e.message().contains("32768 characters"), "{}", e.message().len());
     let info = e.get_details_resource_info().expect("resource info");
@@ -449,7 +500,7 @@ async fn uploads_are_capped_spooled_in_the_store_and_named_as_sent() {
     let server = Running::start(ServeOptions { max_upload_bytes: 1000, ..Default::default() }).await;
     let mut c = server.client().await;
     let chunk = |i: usize, data: Vec<u8>, name: &str| pb::ImportEventsRequest {
-        kind: if i == 0 { "gdelt2".into() } else { String::new() },
+        format: if i == 0 { pb::ImportFormat::Gdelt2 as i32 } else { 0 },
         file_name: name.into(),
         data,
         ..Default::default()
@@ -490,18 +541,13 @@ async fn tls_with_a_generated_certificate() {
         .await
         .expect("connect");
     let mut c = DetenteServiceClient::new(channel);
-    let r = c
-        .resolve_actor(pb::ResolveActorRequest { name: "Damascus".into(), date: String::new() })
-        .await
-        .expect("over tls");
+    let r = c.resolve_actor(pb::ResolveActorRequest { name: "Damascus".into(), date: None }).await.expect("over tls");
     assert_eq!(r.into_inner().code, "SYRGOV");
     // Plaintext to a TLS server fails.
     let plain = Endpoint::from_shared(url.replace("https", "http")).expect("url").timeout(Duration::from_secs(3));
     if let Ok(ch) = plain.connect().await {
         let mut c = DetenteServiceClient::new(ch);
-        assert!(
-            c.resolve_actor(pb::ResolveActorRequest { name: "Damascus".into(), date: String::new() }).await.is_err()
-        );
+        assert!(c.resolve_actor(pb::ResolveActorRequest { name: "Damascus".into(), date: None }).await.is_err());
     }
     let healthy = detente_server::serve::healthcheck(
         &server.url.replace("https://", ""),
@@ -646,7 +692,7 @@ async fn import_an_upload_and_export_a_stream() {
         .chunks(100)
         .enumerate()
         .map(|(i, chunk)| pb::ImportEventsRequest {
-            kind: if i == 0 { "gdelt2".into() } else { String::new() },
+            format: if i == 0 { pb::ImportFormat::Gdelt2 as i32 } else { 0 },
             file_name: if i == 0 { "mine.export.CSV".into() } else { String::new() },
             data: chunk.to_vec(),
             ..Default::default()
@@ -657,9 +703,12 @@ async fn import_an_upload_and_export_a_stream() {
     assert_eq!(r.bad_rows[0].line, 3);
     let again = c.import_events(tokio_stream::iter(chunks)).await.expect("again").into_inner();
     assert!(again.already_imported && again.added == 0);
-    let bad_kind = pb::ImportEventsRequest { kind: "acled".into(), ..Default::default() };
-    let e = c.import_events(tokio_stream::iter([bad_kind])).await.unwrap_err();
-    assert_eq!((e.code(), field_of(&e).as_str()), (Code::InvalidArgument, "kind"));
+    let bad_format = pb::ImportEventsRequest { format: 42, ..Default::default() };
+    let e = c.import_events(tokio_stream::iter([bad_format])).await.unwrap_err();
+    assert_eq!((e.code(), field_of(&e).as_str()), (Code::InvalidArgument, "format"));
+    let no_format = pb::ImportEventsRequest { data: b"x".to_vec(), ..Default::default() };
+    let e = c.import_events(tokio_stream::iter([no_format])).await.unwrap_err();
+    assert_eq!((e.code(), field_of(&e).as_str()), (Code::InvalidArgument, "format"));
 
     // Export as CSV: header and the two events; as Parquet: a Parquet file.
     let filter = pb::EventFilter { dyad: vec!["TUR".into(), "SYR".into()], ..Default::default() };

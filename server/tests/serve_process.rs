@@ -65,9 +65,11 @@ fn sigterm_during_a_streamed_ingest_loses_nothing_acknowledged() {
         let requests = tokio_stream::iter(0..100_000u32).map(|i| pb::IngestStreamRequest {
             document: Some(pb::Document {
                 id: format!("doc-{i}"),
-                published: "2023-05-11".into(),
-                title: String::new(),
+                published: Some(detente_server::convert::date_to_pb(
+                    detente_core::Date::from_ymd(2023, 5, 11).expect("date"),
+                )),
                 text: TEXTS[(i % 2) as usize].into(),
+                ..Default::default()
             }),
             recode: false,
         });
@@ -94,7 +96,7 @@ fn sigterm_during_a_streamed_ingest_loses_nothing_acknowledged() {
     assert!(status.success(), "exit status {status:?}");
     assert!(acks.len() >= 150 && acks.len() < 100_000, "{} acknowledged", acks.len());
     assert_eq!(end.map(|s| s.code()), Some(tonic::Code::Unavailable), "the stream says why it ended");
-    assert!(acks.iter().enumerate().all(|(i, a)| a.sequence == i as u64));
+    assert!(acks.iter().enumerate().all(|(i, a)| a.sequence == i as i64));
 
     // After the exit: every acknowledged document is there with all its events; any other
     // document is either absent or complete.
@@ -111,7 +113,7 @@ fn sigterm_during_a_streamed_ingest_loses_nothing_acknowledged() {
     for a in &acks {
         assert_eq!(a.status, pb::DocumentStatus::New as i32);
         let (_, events) = model.document(&a.id).expect("acknowledged document stored");
-        assert_eq!(events.len() as u32, a.events);
+        assert_eq!(events.len() as i64, a.events);
         assert_eq!(events.len(), per_text[(a.sequence % 2) as usize]);
     }
     let mut extra = 0;
@@ -166,14 +168,14 @@ fn an_empty_token_is_refused_and_a_token_file_loses_its_newline() {
         let mut codes = Vec::new();
         for token in ["s3cret", "s3cret\n"] {
             let mut client = DetenteServiceClient::new(channel.clone());
-            let mut req = tonic::Request::new(pb::ResolveActorRequest { name: "Ankara".into(), date: String::new() });
+            let mut req = tonic::Request::new(pb::ResolveActorRequest { name: "Ankara".into(), date: None });
             if let Ok(v) = format!("Bearer {}", token.trim_end()).parse() {
                 req.metadata_mut().insert("authorization", v);
             }
             codes.push(client.resolve_actor(req).await.map(|_| tonic::Code::Ok).unwrap_or_else(|s| s.code()));
         }
         let mut client = DetenteServiceClient::new(channel);
-        let bare = pb::ResolveActorRequest { name: "Ankara".into(), date: String::new() };
+        let bare = pb::ResolveActorRequest { name: "Ankara".into(), date: None };
         codes.push(client.resolve_actor(bare).await.map(|_| tonic::Code::Ok).unwrap_or_else(|s| s.code()));
         codes
     });

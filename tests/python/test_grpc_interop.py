@@ -3,6 +3,7 @@ generated from proto/ by grpcio-tools at test time, health checking, reflection,
 google.rpc.BadRequest details of a bad request."""
 
 import importlib
+import pathlib
 import shutil
 import subprocess
 import sys
@@ -10,6 +11,8 @@ import sys
 import grpc
 import pytest
 from google.rpc import error_details_pb2
+from google.protobuf import field_mask_pb2
+from google.type import date_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 from grpc_status import rpc_status
@@ -22,6 +25,12 @@ MOSCOW = (
 )
 
 
+def D(text):
+    """A google.type.Date from YYYY-MM-DD."""
+    y, m, d = (int(x) for x in text.split("-"))
+    return date_pb2.Date(year=y, month=m, day=d)
+
+
 @pytest.fixture(scope="module")
 def stubs(tmp_path_factory):
     out = tmp_path_factory.mktemp("stubs")
@@ -31,7 +40,20 @@ def stubs(tmp_path_factory):
     src = out / "protos" / "detente_api" / "v1"
     src.mkdir(parents=True)
     shutil.copy(ROOT / "proto" / "detente" / "v1" / "detente.proto", src / "detente.proto")
-    args = ["protoc", f"-I{out / 'protos'}", f"--python_out={out}", f"--grpc_python_out={out}", "detente_api/v1/detente.proto"]
+    # The googleapis imports resolve against the copies in proto/; their Python modules come from
+    # googleapis-common-protos, as an integrator's would.
+    import grpc_tools
+
+    well_known = pathlib.Path(grpc_tools.__file__).parent / "_proto"
+    args = [
+        "protoc",
+        f"-I{out / 'protos'}",
+        f"-I{ROOT / 'proto'}",
+        f"-I{well_known}",
+        f"--python_out={out}",
+        f"--grpc_python_out={out}",
+        "detente_api/v1/detente.proto",
+    ]
     assert protoc.main(args) == 0
     sys.path.insert(0, str(out))
     try:
@@ -80,12 +102,12 @@ def test_health_and_reflection(channel):
 def test_code_ingest_list_and_relation(channel, stubs):
     pb2, pb2_grpc = stubs
     api = pb2_grpc.DetenteServiceStub(channel)
-    doc = pb2.Document(id="py:moscow", published="2023-05-11", text=MOSCOW)
+    doc = pb2.Document(id="py:moscow", published=D("2023-05-11"), text=MOSCOW)
 
     coded = api.CodeText(pb2.CodeTextRequest(documents=[doc]), timeout=30)
     pairs = {(e.source, e.target, e.code) for e in coded.events}
     assert ("TURGOV", "SYRGOV", "040") in pairs
-    assert all(e.date == "2023-05-10" for e in coded.events if e.code == "040"), "dated by 'on Wednesday'"
+    assert all(e.date == D("2023-05-10") for e in coded.events if e.code == "040"), "dated by 'on Wednesday'"
 
     report = api.IngestDocuments(pb2.IngestDocumentsRequest(documents=[doc]), timeout=30)
     assert report.new_documents == 1 and report.events_added == len(coded.events)
@@ -102,11 +124,11 @@ def test_code_ingest_list_and_relation(channel, stubs):
         pb2.GetRelationRequest(
             a="TUR",
             b="SYR",
-            options=pb2.SeriesOptions(freq=pb2.FREQUENCY_MONTH, start="2023-04-01", end="2023-06-30"),
+            options=pb2.SeriesOptions(freq=pb2.FREQUENCY_MONTH, start=D("2023-04-01"), end=D("2023-06-30")),
         ),
         timeout=30,
     )
-    assert [p.period for p in series.points] == ["2023-04-01", "2023-05-01", "2023-06-01"]
+    assert [p.period for p in series.points] == [D("2023-04-01"), D("2023-05-01"), D("2023-06-01")]
     assert series.points[1].count >= 1 and series.points[1].quad1 >= 1
     assert series.points[0].count == 0 and series.points[2].count == 0
 
@@ -114,7 +136,7 @@ def test_code_ingest_list_and_relation(channel, stubs):
 def test_bad_input_carries_the_field(channel, stubs):
     pb2, pb2_grpc = stubs
     api = pb2_grpc.DetenteServiceStub(channel)
-    bad = pb2.Event(id="x", date="2023-02-30", source="TUR", target="SYR", code="040")
+    bad = pb2.Event(id="x", date=date_pb2.Date(year=2023, month=2, day=30), source="TUR", target="SYR", code="040")
     add = lambda: api.AddEvents(pb2.AddEventsRequest(events=[bad]), timeout=10)  # noqa: E731
     assert _failure(add)[:2] == (grpc.StatusCode.INVALID_ARGUMENT, "events[0].date")
 
@@ -129,7 +151,7 @@ def test_gzip_both_ways(server, stubs):
     pb2, pb2_grpc = stubs
     with grpc.insecure_channel(server, compression=grpc.Compression.Gzip) as ch:
         api = pb2_grpc.DetenteServiceStub(ch)
-        doc = pb2.Document(id="py:gzip", published="2023-05-11", text=MOSCOW * 50)
+        doc = pb2.Document(id="py:gzip", published=D("2023-05-11"), text=MOSCOW * 50)
         coded = api.CodeText(pb2.CodeTextRequest(documents=[doc]), timeout=30)
         assert any(e.code == "040" for e in coded.events)
 
@@ -167,7 +189,7 @@ def test_health_watch_ends_when_the_server_stops(detente_bin, tmp_path):
 def test_added_actors_are_idempotent_and_their_codes_are_codes(channel, stubs):
     pb2, pb2_grpc = stubs
     api = pb2_grpc.DetenteServiceStub(channel)
-    entry = pb2.ActorEntry(code="QQZGOV", kind="body", names=["Qazland government"])
+    entry = pb2.ActorEntry(code="QQZGOV", kind=pb2.ACTOR_KIND_BODY, names=["Qazland government"])
     assert api.AddActors(pb2.AddActorsRequest(entries=[entry, entry]), timeout=10).added == 1
     assert api.AddActors(pb2.AddActorsRequest(entries=[entry]), timeout=10).added == 0
     listed = api.ListActors(pb2.ListActorsRequest(code="QQZGOV"), timeout=10)
@@ -181,7 +203,7 @@ def test_events_by_id_and_deleted(channel, stubs):
     pb2, pb2_grpc = stubs
     api = pb2_grpc.DetenteServiceStub(channel)
     events = [
-        pb2.Event(id=f"py:del:{i}", date="2023-05-10", source="GRC", target="TUR", code=code)
+        pb2.Event(id=f"py:del:{i}", date=D("2023-05-10"), source="GRC", target="TUR", code=code)
         for i, code in enumerate(["040", "111", "190", "036"])
     ]
     api.AddEvents(pb2.AddEventsRequest(events=events), timeout=10)
@@ -220,7 +242,7 @@ def test_a_watch_resumes_from_its_revision_missing_nothing_and_repeating_nothing
     only = pb2.EventFilter(dyad=["EGY", "ETH"])
 
     def add(ids, code="040", replace=False):
-        events = [pb2.Event(id=i, date="2023-05-10", source="EGY", target="ETH", code=code) for i in ids]
+        events = [pb2.Event(id=i, date=D("2023-05-10"), source="EGY", target="ETH", code=code) for i in ids]
         api.AddEvents(pb2.AddEventsRequest(events=events, replace=replace), timeout=10)
 
     # Start from a listing's revision: nothing before it comes again.
@@ -238,7 +260,7 @@ def test_a_watch_resumes_from_its_revision_missing_nothing_and_repeating_nothing
 
     # The gap: writes while no one watches, another filter's among them, a replacement too.
     add(["w:3"])
-    api.AddEvents(pb2.AddEventsRequest(events=[pb2.Event(id="w:x", date="2023-05-10", source="USA",
+    api.AddEvents(pb2.AddEventsRequest(events=[pb2.Event(id="w:x", date=D("2023-05-10"), source="USA",
                                                           target="CHN", code="111")]), timeout=10)
     add(["w:4", "w:5"])
     add(["w:1"], code="111", replace=True)
@@ -277,7 +299,7 @@ def test_a_revision_from_before_a_restart_asks_the_client_to_list_again(detente_
     with grpc.insecure_channel(addr) as ch:
         api = pb2_grpc.DetenteServiceStub(ch)
         for i in range(3):
-            event = pb2.Event(id=f"r:{i}", date="2023-05-10", source="EGY", target="ETH", code="040")
+            event = pb2.Event(id=f"r:{i}", date=D("2023-05-10"), source="EGY", target="ETH", code="040")
             api.AddEvents(pb2.AddEventsRequest(events=[event]), timeout=10)
         old = api.ListEvents(pb2.ListEventsRequest(), timeout=10).revision
         assert old >= 2
@@ -288,7 +310,7 @@ def test_a_revision_from_before_a_restart_asks_the_client_to_list_again(detente_
     try:
         with grpc.insecure_channel(addr) as ch:
             api = pb2_grpc.DetenteServiceStub(ch)
-            api.AddEvents(pb2.AddEventsRequest(events=[pb2.Event(id="r:9", date="2023-05-10", source="EGY",
+            api.AddEvents(pb2.AddEventsRequest(events=[pb2.Event(id="r:9", date=D("2023-05-10"), source="EGY",
                                                                  target="ETH", code="111")]), timeout=10)
             stale = lambda: next(api.WatchEvents(pb2.WatchEventsRequest(start_revision=old - 1), timeout=10))  # noqa: E731
             code, field, info, _ = _failure(stale)
@@ -308,14 +330,14 @@ def test_a_revision_from_before_a_restart_asks_the_client_to_list_again(detente_
 def test_a_watch_reports_removals_of_a_recode_and_progress_while_idle(channel, stubs):
     pb2, pb2_grpc = stubs
     api = pb2_grpc.DetenteServiceStub(channel)
-    doc = pb2.Document(id="py:recode", published="2023-05-11", text=MOSCOW)
+    doc = pb2.Document(id="py:recode", published=D("2023-05-11"), text=MOSCOW)
     api.IngestDocuments(pb2.IngestDocumentsRequest(documents=[doc]), timeout=30)
     only = pb2.EventFilter(doc_id="py:recode")
     watch = api.WatchEvents(pb2.WatchEventsRequest(filter=only, progress_interval_seconds=1), timeout=60)
     # Nothing happens: a progress notification within the interval, at the current revision.
     idle = _watch_until(watch, lambda got: got[-1].progress_notification)
     assert not idle[-1].events and idle[-1].revision > 0
-    changed = pb2.Document(id="py:recode", published="2023-05-11", text="Turkey condemned Syria on Wednesday.")
+    changed = pb2.Document(id="py:recode", published=D("2023-05-11"), text="Turkey condemned Syria on Wednesday.")
     report = api.IngestDocuments(pb2.IngestDocumentsRequest(documents=[changed], recode=True), timeout=30)
     got = _watch_until(watch, lambda got: got[-1].revision_complete and not got[-1].progress_notification)
     watch.cancel()
@@ -377,19 +399,19 @@ def test_errors_name_the_request_field_and_a_stable_reason(channel, stubs):
     )
 
     entries = [
-        pb2.ActorEntry(code="ZQA", kind="country", names=["Zedland"]),
-        pb2.ActorEntry(code="ZQB", kind="country", names=["Zedonia"]),
-        pb2.ActorEntry(code="zq", kind="country", names=["Zed"]),
+        pb2.ActorEntry(code="ZQA", kind=pb2.ACTOR_KIND_COUNTRY, names=["Zedland"]),
+        pb2.ActorEntry(code="ZQB", kind=pb2.ACTOR_KIND_COUNTRY, names=["Zedonia"]),
+        pb2.ActorEntry(code="zq", kind=pb2.ACTOR_KIND_COUNTRY, names=["Zed"]),
     ]
     add = lambda: api.AddActors(pb2.AddActorsRequest(entries=entries), timeout=10)  # noqa: E731
     assert _failure(add)[:2] == (invalid, "entries[2].code")
     with pytest.raises(grpc.RpcError):
         api.ResolveActor(pb2.ResolveActorRequest(name="Zedland"), timeout=10)
 
-    first = pb2.Document(id="py:conflict", published="2023-05-11", text=MOSCOW)
+    first = pb2.Document(id="py:conflict", published=D("2023-05-11"), text=MOSCOW)
     api.IngestDocuments(pb2.IngestDocumentsRequest(documents=[first]), timeout=30)
-    other = pb2.Document(id="py:conflict", published="2023-05-11", text="Iran met Iraq in Baghdad.")
-    fresh = pb2.Document(id="py:fresh", published="2023-05-11", text="Iran met Iraq in Baghdad.")
+    other = pb2.Document(id="py:conflict", published=D("2023-05-11"), text="Iran met Iraq in Baghdad.")
+    fresh = pb2.Document(id="py:fresh", published=D("2023-05-11"), text="Iran met Iraq in Baghdad.")
     ingest = lambda: api.IngestDocuments(pb2.IngestDocumentsRequest(documents=[fresh, other]), timeout=30)  # noqa: E731
     assert _failure(ingest) == (
         grpc.StatusCode.ALREADY_EXISTS,
@@ -423,7 +445,7 @@ def test_a_full_speed_stream_of_small_documents_completes(detente_bin, stubs, tm
         with grpc.insecure_channel(addr) as ch:
             api = pb2_grpc.DetenteServiceStub(ch)
             docs = (
-                pb2.IngestStreamRequest(document=pb2.Document(id=f"fast-{i}", published="2023-05-11", text="Turkey met Syria."))
+                pb2.IngestStreamRequest(document=pb2.Document(id=f"fast-{i}", published=D("2023-05-11"), text="Turkey met Syria."))
                 for i in range(n)
             )
             acks = list(api.IngestStream(docs, timeout=600))
@@ -437,3 +459,195 @@ def test_a_full_speed_stream_of_small_documents_completes(detente_bin, stubs, tm
         assert proc.wait(timeout=60) == 0
         proc.stdout.close()
     assert "ENHANCE_YOUR_CALM" not in log.read_text()
+
+
+def test_documents_listed_by_date_a_page_at_a_time_and_deleted_with_their_events(channel, stubs):
+    pb2, pb2_grpc = stubs
+    api = pb2_grpc.DetenteServiceStub(channel)
+    docs = [pb2.Document(id=f"list:{i}", published=D(f"2023-05-0{5 - i}"), text=MOSCOW) for i in range(5)]
+    api.IngestDocuments(pb2.IngestDocumentsRequest(documents=docs), timeout=30)
+
+    pages, token = [], ""
+    while True:
+        page = api.ListDocuments(pb2.ListDocumentsRequest(id_prefix="list:", page_size=2, page_token=token), timeout=10)
+        assert page.total_size == 5
+        pages.append([d.id for d in page.documents])
+        assert all(d.text == "" and d.event_count > 0 and d.create_time.seconds > 0 for d in page.documents)
+        token = page.next_page_token
+        if not token:
+            break
+    assert pages == [["list:4", "list:3"], ["list:2", "list:1"], ["list:0"]], "by publication date, two a page"
+    window = api.ListDocuments(
+        pb2.ListDocumentsRequest(id_prefix="list:", start=D("2023-05-02"), end=D("2023-05-03"),
+                                 view=pb2.DOCUMENT_VIEW_FULL),
+        timeout=10,
+    )
+    assert [d.id for d in window.documents] == ["list:3", "list:2"] and window.documents[0].text == MOSCOW
+
+    stored = api.GetDocument(pb2.GetDocumentRequest(id="list:0"), timeout=10)
+    gone = api.DeleteDocument(pb2.DeleteDocumentRequest(id="list:0"), timeout=10)
+    assert gone.events_deleted == len(stored.events) == stored.document.event_count > 0
+    left = api.ListEvents(pb2.ListEventsRequest(filter=pb2.EventFilter(doc_id="list:0")), timeout=10)
+    assert list(left.events) == []
+    again = lambda: api.DeleteDocument(pb2.DeleteDocumentRequest(id="list:0"), timeout=10)  # noqa: E731
+    assert _failure(again) == (grpc.StatusCode.NOT_FOUND, None, ("DOCUMENT_NOT_FOUND", "detente"),
+                               ("document", "list:0"))
+
+
+def test_events_newest_first_with_only_the_fields_asked_for(channel, stubs):
+    pb2, pb2_grpc = stubs
+    api = pb2_grpc.DetenteServiceStub(channel)
+    events = [pb2.Event(id=f"o:{i}", date=D(f"2023-01-0{i}"), source="CYP", target="GRC", code="040")
+              for i in range(1, 6)]
+    api.AddEvents(pb2.AddEventsRequest(events=events), timeout=10)
+    only = pb2.EventFilter(dyad=["CYP", "GRC"])
+    mask = field_mask_pb2.FieldMask(paths=["id", "date"])
+    pages, token = [], ""
+    while True:
+        page = api.ListEvents(pb2.ListEventsRequest(filter=only, order_by="date desc", page_size=2,
+                                                    page_token=token, read_mask=mask), timeout=10)
+        pages.append([e.id for e in page.events])
+        assert all(e.code == "" and not e.HasField("location") and e.HasField("date") for e in page.events)
+        token = page.next_page_token
+        if not token:
+            break
+    assert pages == [["o:5", "o:4"], ["o:3", "o:2"], ["o:1"]]
+    ascending = api.ListEvents(pb2.ListEventsRequest(filter=only, order_by="date", page_size=2), timeout=10)
+    assert [e.id for e in ascending.events] == ["o:1", "o:2"]
+    invalid = grpc.StatusCode.INVALID_ARGUMENT
+    other_order = lambda: api.ListEvents(  # noqa: E731
+        pb2.ListEventsRequest(filter=only, order_by="date desc", page_token=ascending.next_page_token), timeout=10)
+    assert _failure(other_order)[:2] == (invalid, "page_token")
+    by_size = lambda: api.ListEvents(pb2.ListEventsRequest(order_by="size"), timeout=10)  # noqa: E731
+    assert _failure(by_size)[:2] == (invalid, "order_by")
+    bad_mask = field_mask_pb2.FieldMask(paths=["colour"])
+    masked = lambda: api.GetEvent(pb2.GetEventRequest(id="o:1", read_mask=bad_mask), timeout=10)  # noqa: E731
+    assert _failure(masked)[:2] == (invalid, "read_mask.paths[0]")
+    one = api.GetEvent(pb2.GetEventRequest(id="o:1", read_mask=field_mask_pb2.FieldMask(paths=["source"])), timeout=10)
+    assert (one.event.source, one.event.id) == ("CYP", "")
+
+
+def test_user_entries_updated_and_deleted_by_an_id_that_survives_a_restart(detente_bin, stubs, tmp_path):
+    pb2, pb2_grpc = stubs
+
+    def serve():
+        proc = subprocess.Popen(
+            [str(detente_bin), "--data", str(tmp_path / "store"), "serve", "--addr", "127.0.0.1:0"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )
+        return proc, proc.stdout.readline().split()[-1]
+
+    def stop(proc):
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0
+        proc.stdout.close()
+
+    name = "Zed Republic; Government of"  # a name may hold `;`
+    proc, addr = serve()
+    with grpc.insecure_channel(addr) as ch:
+        api = pb2_grpc.DetenteServiceStub(ch)
+        entry = pb2.ActorEntry(code="ZQRGOV", kind=pb2.ACTOR_KIND_BODY, names=[name, "Zedgov"])
+        added = api.AddActors(pb2.AddActorsRequest(entries=[entry]), timeout=10)
+        assert added.added == 1
+        stored = added.entries[0]
+        assert stored.id > 0 and stored.origin == f"store:{stored.id}" and list(stored.names) == [name, "Zedgov"]
+        assert api.ResolveActor(pb2.ResolveActorRequest(name=name), timeout=10).code == "ZQRGOV"
+        changed = pb2.ActorEntry(id=stored.id, code="ZQRMIL", kind=pb2.ACTOR_KIND_BODY, names=[name])
+        updated = api.UpdateActor(pb2.UpdateActorRequest(entry=changed), timeout=10).entry
+        assert (updated.id, updated.code) == (stored.id, "ZQRMIL")
+        assert api.ResolveActor(pb2.ResolveActorRequest(name=name), timeout=10).code == "ZQRMIL"
+        with pytest.raises(grpc.RpcError):
+            api.ResolveActor(pb2.ResolveActorRequest(name="Zedgov"), timeout=10)
+        no_id = lambda: api.UpdateActor(pb2.UpdateActorRequest(entry=entry), timeout=10)  # noqa: E731
+        assert _failure(no_id)[:2] == (grpc.StatusCode.INVALID_ARGUMENT, "entry.id")
+    stop(proc)
+
+    proc, addr = serve()
+    try:
+        with grpc.insecure_channel(addr) as ch:
+            api = pb2_grpc.DetenteServiceStub(ch)
+            mine = api.ListActors(pb2.ListActorsRequest(user_only=True), timeout=10)
+            assert mine.total_size == 1
+            assert [(e.id, e.origin, e.code, list(e.names)) for e in mine.entries] == [
+                (stored.id, stored.origin, "ZQRMIL", [name])
+            ], "the same id, origin and names after a restart"
+            deleted = api.DeleteActor(pb2.DeleteActorRequest(id=stored.id), timeout=10).entry
+            assert deleted.code == "ZQRMIL"
+            with pytest.raises(grpc.RpcError):
+                api.ResolveActor(pb2.ResolveActorRequest(name=name), timeout=10)
+            again = lambda: api.DeleteActor(pb2.DeleteActorRequest(id=stored.id), timeout=10)  # noqa: E731
+            assert _failure(again)[:3] == (grpc.StatusCode.NOT_FOUND, None, ("ACTOR_ENTRY_NOT_FOUND", "detente"))
+    finally:
+        stop(proc)
+
+
+def test_a_mediators_events_and_the_network_edges_come_a_page_at_a_time(channel, stubs):
+    pb2, pb2_grpc = stubs
+    api = pb2_grpc.DetenteServiceStub(channel)
+    doc = pb2.Document(id="py:mediation", published=D("2023-05-11"), text=MOSCOW)
+    api.IngestDocuments(pb2.IngestDocumentsRequest(documents=[doc]), timeout=30)
+    mediators = api.GetMediators(pb2.GetMediatorsRequest(a="TUR", b="SYR", event_ids_per_mediator=1), timeout=10)
+    russia = next(m for m in mediators.mediators if m.actor == "RUS")
+    assert russia.event_count > 1 and len(russia.event_ids) == 1
+    ids, token = [], ""
+    while True:
+        page = api.ListMediatorEvents(
+            pb2.ListMediatorEventsRequest(a="TUR", b="SYR", mediator="Russia", page_size=1, page_token=token),
+            timeout=10,
+        )
+        assert page.total_size == russia.event_count and len(page.events) <= 1
+        ids += [e.id for e in page.events]
+        token = page.next_page_token
+        if not token:
+            break
+    assert len(ids) == len(set(ids)) == russia.event_count and russia.event_ids[0] in ids
+
+    edges, token, first = [], "", None
+    while True:
+        page = api.GetNetwork(pb2.GetNetworkRequest(page_size=1, page_token=token), timeout=10)
+        first = first or page
+        assert len(page.nodes) == (len(first.nodes) if page is first else 0), "nodes on the first page only"
+        edges += [(e.a, e.b) for e in page.edges]
+        token = page.next_page_token
+        if not token:
+            break
+    assert len(edges) == len(set(edges)) == first.total_size > 1
+    assert edges == sorted(edges)
+
+
+def test_a_streamed_rejection_is_a_google_rpc_status(channel, stubs):
+    pb2, pb2_grpc = stubs
+    api = pb2_grpc.DetenteServiceStub(channel)
+    docs = [
+        pb2.IngestStreamRequest(document=pb2.Document(id="st:ok", published=D("2023-05-11"), text=MOSCOW)),
+        pb2.IngestStreamRequest(document=pb2.Document(id="st:empty", published=D("2023-05-11"), text="  ")),
+    ]
+    acks = list(api.IngestStream(iter(docs), timeout=30))
+    assert not acks[0].HasField("error") and acks[0].status == pb2.DOCUMENT_STATUS_NEW
+    error = acks[1].error
+    assert acks[1].status == pb2.DOCUMENT_STATUS_REJECTED and error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    fields, reasons = [], []
+    for detail in error.details:
+        bad, info = error_details_pb2.BadRequest(), error_details_pb2.ErrorInfo()
+        if detail.Unpack(bad):
+            fields.append(bad.field_violations[0].field)
+        elif detail.Unpack(info):
+            reasons.append(info.reason)
+    assert (fields, reasons) == (["document.text"], ["INVALID_FIELD"])
+
+
+def test_the_contract_names_its_packages_and_field_behaviour(stubs):
+    """Other languages generate stubs from the options; the annotations say what is required."""
+    from google.api import field_behavior_pb2
+
+    pb2, _ = stubs
+    options = pb2.DESCRIPTOR.GetOptions()
+    assert options.go_package.endswith(";detentev1") and options.java_package == "org.detente.v1"
+    behaviour = lambda message, field: list(  # noqa: E731
+        message.DESCRIPTOR.fields_by_name[field].GetOptions().Extensions[field_behavior_pb2.field_behavior]
+    )
+    assert behaviour(pb2.Event, "date") == [field_behavior_pb2.REQUIRED]
+    assert behaviour(pb2.ActorEntry, "origin") == [field_behavior_pb2.OUTPUT_ONLY]
+    keywords = {"from", "class", "def", "import", "in", "is", "lambda", "global", "pass"}
+    for message in pb2.DESCRIPTOR.message_types_by_name.values():
+        assert not {f.name for f in message.fields} & keywords, message.name

@@ -7,6 +7,7 @@
 
 use detente_core::{Model, ModelOptions};
 use detente_server::pb::{self, detente_service_client::DetenteServiceClient};
+use detente_server::proto::google::r#type::Date as GDate;
 use detente_server::serve::{ServeOptions, serve};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -62,9 +63,13 @@ fn main() -> anyhow::Result<()> {
                             let id = format!("load:{c}:{i}");
                             let doc = pb::Document {
                                 id: id.clone(),
-                                published: format!("2023-{:02}-{:02}", 1 + i % 12, 1 + i % 28),
-                                title: String::new(),
+                                published: Some(GDate {
+                                    year: 2023,
+                                    month: 1 + (i % 12) as i32,
+                                    day: 1 + (i % 28) as i32,
+                                }),
                                 text: ARTICLES[(i as usize / 2) % ARTICLES.len()].into(),
+                                ..Default::default()
                             };
                             let r = client
                                 .ingest_documents(pb::IngestDocumentsRequest { documents: vec![doc], recode: false })
@@ -77,8 +82,8 @@ fn main() -> anyhow::Result<()> {
                         2 => {
                             let opts = pb::SeriesOptions {
                                 freq: pb::Frequency::Day as i32,
-                                start: "2023-01-01".into(),
-                                end: "2023-12-31".into(),
+                                start: Some(GDate { year: 2023, month: 1, day: 1 }),
+                                end: Some(GDate { year: 2023, month: 12, day: 31 }),
                                 ..Default::default()
                             };
                             let r = client
@@ -106,7 +111,7 @@ fn main() -> anyhow::Result<()> {
                                 let r = client
                                     .resolve_actor(pb::ResolveActorRequest {
                                         name: "Faisal Mekdad".into(),
-                                        date: "2023-05-10".into(),
+                                        date: Some(GDate { year: 2023, month: 5, day: 10 }),
                                     })
                                     .await;
                                 ("ResolveActor", r.is_ok())

@@ -7,6 +7,7 @@
 
 use detente_core::{AddOptions, Event, Model, ModelOptions};
 use detente_server::pb::{self, detente_service_client::DetenteServiceClient};
+use detente_server::proto::google::r#type::Date as GDate;
 use detente_server::serve::{ServeOptions, serve};
 use std::time::{Duration, Instant};
 use tonic::transport::Channel;
@@ -42,7 +43,12 @@ fn events(n: usize) -> Vec<Event> {
 
 /// The series options of the relation calls: 2015 to 2023, monthly.
 fn nine_years() -> Option<pb::SeriesOptions> {
-    Some(pb::SeriesOptions { start: "2015-01-01".into(), end: "2023-12-31".into(), ..Default::default() })
+    Some(pb::SeriesOptions { start: d(2015, 1, 1), end: d(2023, 12, 31), ..Default::default() })
+}
+
+/// A google.type.Date.
+fn d(year: i32, month: i32, day: i32) -> Option<GDate> {
+    Some(GDate { year, month, day })
 }
 
 type Call = (&'static str, fn(DetenteServiceClient<Channel>) -> futures_util::future::BoxFuture<'static, bool>);
@@ -60,17 +66,21 @@ fn calls() -> Vec<Call> {
             .boxed()
         }),
         ("GetEvent", |mut c| {
-            async move { c.get_event(pb::GetEventRequest { id: "b:4242".into() }).await.is_ok() }.boxed()
+            async move { c.get_event(pb::GetEventRequest { id: "b:4242".into(), ..Default::default() }).await.is_ok() }
+                .boxed()
         }),
         ("BatchGetEvents", |mut c| {
             async move {
                 let ids = (0..50).map(|i| format!("b:{}", i * 97)).collect();
-                c.batch_get_events(pb::BatchGetEventsRequest { ids }).await.is_ok()
+                c.batch_get_events(pb::BatchGetEventsRequest { ids, ..Default::default() }).await.is_ok()
             }
             .boxed()
         }),
         ("GetDocument", |mut c| {
-            async move { c.get_document(pb::GetDocumentRequest { id: "bench:doc".into() }).await.is_ok() }.boxed()
+            async move {
+                c.get_document(pb::GetDocumentRequest { id: "bench:doc".into(), ..Default::default() }).await.is_ok()
+            }
+            .boxed()
         }),
         ("GetRelation", |mut c| {
             async move {
@@ -85,7 +95,8 @@ fn calls() -> Vec<Call> {
                     a: "TUR".into(),
                     b: "SYR".into(),
                     options: None,
-                    period: "2019-05-01".into(),
+                    period: d(2019, 5, 1),
+                    ..Default::default()
                 };
                 c.get_relation_events(r).await.is_ok()
             }
@@ -109,14 +120,32 @@ fn calls() -> Vec<Call> {
         }),
         ("GetNetwork", |mut c| {
             async move {
-                let r = pb::GetNetworkRequest { start: "2019-01-01".into(), end: "2019-12-31".into(), min_events: 1 };
+                let r = pb::GetNetworkRequest { start: d(2019, 1, 1), end: d(2019, 12, 31), ..Default::default() };
                 c.get_network(r).await.is_ok()
+            }
+            .boxed()
+        }),
+        ("ListMediatorEvents", |mut c| {
+            async move {
+                let r = pb::ListMediatorEventsRequest {
+                    a: "TUR".into(),
+                    b: "SYR".into(),
+                    mediator: "RUS".into(),
+                    ..Default::default()
+                };
+                c.list_mediator_events(r).await.is_ok()
+            }
+            .boxed()
+        }),
+        ("ListDocuments", |mut c| {
+            async move {
+                c.list_documents(pb::ListDocumentsRequest { page_size: 100, ..Default::default() }).await.is_ok()
             }
             .boxed()
         }),
         ("ResolveActor", |mut c| {
             async move {
-                c.resolve_actor(pb::ResolveActorRequest { name: "Faisal Mekdad".into(), date: "2023-05-10".into() })
+                c.resolve_actor(pb::ResolveActorRequest { name: "Faisal Mekdad".into(), date: d(2023, 5, 10) })
                     .await
                     .is_ok()
             }
@@ -124,9 +153,13 @@ fn calls() -> Vec<Call> {
         }),
         ("ListActors", |mut c| {
             async move {
-                c.list_actors(pb::ListActorsRequest { kind: "person".into(), page_size: 100, ..Default::default() })
-                    .await
-                    .is_ok()
+                c.list_actors(pb::ListActorsRequest {
+                    kind: pb::ActorKind::Person as i32,
+                    page_size: 100,
+                    ..Default::default()
+                })
+                .await
+                .is_ok()
             }
             .boxed()
         }),
@@ -157,9 +190,9 @@ fn main() -> anyhow::Result<()> {
         let mut c = DetenteServiceClient::new(channel.clone());
         let doc = pb::Document {
             id: "bench:doc".into(),
-            published: "2023-05-11".into(),
-            title: String::new(),
+            published: d(2023, 5, 11),
             text: ARTICLE.into(),
+            ..Default::default()
         };
         c.ingest_documents(pb::IngestDocumentsRequest { documents: vec![doc], recode: false }).await?;
         println!("{n} events; {per} calls each; milliseconds");

@@ -56,6 +56,7 @@ pub fn parse_dictionary(text: &str, input: &str, layer: Layer) -> Result<Vec<Ent
             office: fields.get(5).filter(|s| !s.is_empty()).map(|s| s.to_string()),
             layer,
             origin: format!("{input}:{line_no}"),
+            id: None,
         };
         entries.push(check_entry(entry).map_err(|e| e.at(input, line_no))?);
     }
@@ -63,7 +64,8 @@ pub fn parse_dictionary(text: &str, input: &str, layer: Layer) -> Result<Vec<Ent
 }
 
 /// Checks an entry's rules, whoever wrote it (a dictionary line, a request): a code well formed
-/// for its kind, names present and free of `;` (the separator the files and the store use), one
+/// for its kind, names present and free of tabs, line breaks and U+001F (a request's names may
+/// hold `;`, which separates them in files), one
 /// code for a legacy or full line, `from` not after `until`. Errors name the field.
 pub fn check_entry(entry: Entry) -> Result<Entry> {
     let code = entry.code.as_str();
@@ -74,11 +76,20 @@ pub fn check_entry(entry: Entry) -> Result<Entry> {
     if !code_ok {
         return Err(Error::invalid("code", format!("malformed actor code `{code}`")));
     }
-    if entry.names.is_empty() || entry.names.iter().any(|n| n.trim().is_empty()) {
-        return Err(Error::invalid("names", "empty name (names are separated by `;`)"));
+    if entry.names.is_empty() {
+        return Err(Error::invalid("names", "no names (in a file, names are separated by `;`)"));
     }
-    if let Some(n) = entry.names.iter().find(|n| n.contains(';')) {
-        return Err(Error::invalid("names", format!("a name cannot contain `;`: `{n}`")));
+    for (i, n) in entry.names.iter().enumerate() {
+        if n.trim().is_empty() {
+            return Err(Error::invalid(format!("names[{i}]"), "empty name (in a file, names are separated by `;`)"));
+        }
+        // The store ends names with U+001F, files split lines at tabs and line breaks.
+        if n.contains(['\u{1f}', '\t', '\n', '\r']) {
+            return Err(Error::invalid(
+                format!("names[{i}]"),
+                format!("a name cannot hold a tab, a line break or U+001F: {n:?}"),
+            ));
+        }
     }
     if matches!(entry.kind, NameKind::Legacy | NameKind::Full)
         && (entry.names.len() != 1 || !is_well_formed_code(&entry.names[0]))

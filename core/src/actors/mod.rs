@@ -157,8 +157,11 @@ pub struct Entry {
     pub office: Option<String>,
     /// Where it came from.
     pub layer: Layer,
-    /// The file and line (or `store`) it was read from.
+    /// The file and line (or `store:ID`) it was read from.
     pub origin: String,
+    /// The id of an entry a user added (kept in the store, stable across restarts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
 }
 
 impl Entry {

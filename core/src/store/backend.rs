@@ -43,6 +43,12 @@ pub struct Commit {
     pub actors: Vec<Entry>,
     /// Imported files recorded (so that importing one again is a no-op).
     pub imports: Vec<ImportRecord>,
+    /// Documents deleted, by id.
+    pub removed_documents: Vec<String>,
+    /// Dictionary entries replaced in place, each with its `id`.
+    pub updated_actors: Vec<Entry>,
+    /// Dictionary entries deleted, by id.
+    pub removed_actors: Vec<i64>,
 }
 
 /// An imported file, by the fingerprint of its content.
@@ -88,8 +94,11 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn imported_size(&self, format: &str, bytes: u64) -> Result<bool>;
     /// The content hashes of stored documents among `ids`.
     fn document_hashes(&self, ids: &[&str]) -> Result<HashMap<String, u64>>;
-    /// Dictionary entries added through the API.
+    /// Dictionary entries added through the API, in the order added, each with its id.
     fn actor_entries(&self) -> Result<Vec<Entry>>;
+    /// Stored documents matching `q`, by (publication date, id), after its key: at most
+    /// `q.limit` of them, and how many match in all.
+    fn documents(&self, q: &DocumentListing) -> Result<(Vec<DocumentSummary>, usize)>;
     /// The current write counter (changes when another process writes).
     fn generation(&self) -> Result<u64>;
     /// The directory, for stores on disk.
@@ -109,6 +118,41 @@ pub(super) fn check_merge(run: &[(u64, usize)], batch: &RecordBatch) -> Result<(
     Ok(())
 }
 
+/// Which stored documents a listing wants: a publication window, an id prefix, the key after
+/// which the page starts, and its size.
+#[derive(Debug, Clone, Default)]
+pub struct DocumentListing {
+    /// First publication day.
+    pub start: Option<crate::Date>,
+    /// Last publication day.
+    pub end: Option<crate::Date>,
+    /// The start of the ids.
+    pub id_prefix: Option<String>,
+    /// The (publication date, id) the page starts after.
+    pub after: Option<(crate::Date, String)>,
+    /// Documents on the page.
+    pub limit: usize,
+    /// Whether the texts are wanted.
+    pub with_text: bool,
+}
+
+impl DocumentListing {
+    fn matches(&self, d: &Document) -> bool {
+        self.start.is_none_or(|s| d.published >= s)
+            && self.end.is_none_or(|e| d.published <= e)
+            && self.id_prefix.as_deref().is_none_or(|p| d.id.starts_with(p))
+    }
+}
+
+/// A stored document as a listing gives it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentSummary {
+    /// The document (its text empty unless asked for).
+    pub document: Document,
+    /// When it was stored, in seconds since the Unix epoch.
+    pub added: i64,
+}
+
 /// A backend that keeps everything in memory (the in-memory Model).
 #[derive(Debug, Default)]
 pub struct MemoryBackend {
@@ -119,8 +163,9 @@ pub struct MemoryBackend {
 struct MemoryInner {
     segments: Vec<LoadedSegment>,
     tombstones: Vec<u32>,
-    documents: HashMap<String, Document>,
+    documents: HashMap<String, (Document, i64)>,
     actors: Vec<Entry>,
+    next_actor: i64,
     imports: std::collections::HashSet<String>,
     generation: u64,
 }
@@ -139,10 +184,25 @@ impl Backend for MemoryBackend {
             m.segments.push(s.clone());
         }
         m.tombstones.extend(c.tombstones);
-        for d in c.documents {
-            m.documents.insert(d.id.clone(), d);
+        let now = super::dir::now_secs();
+        for id in &c.removed_documents {
+            m.documents.remove(id);
         }
-        m.actors.extend(c.actors);
+        for d in c.documents {
+            m.documents.insert(d.id.clone(), (d, now));
+        }
+        m.actors.retain(|a| a.id.is_none_or(|id| !c.removed_actors.contains(&id)));
+        for u in c.updated_actors {
+            if let Some(a) = m.actors.iter_mut().find(|a| a.id == u.id) {
+                *a = u;
+            }
+        }
+        for mut a in c.actors {
+            m.next_actor += 1;
+            a.id = Some(m.next_actor);
+            a.origin = format!("store:{}", m.next_actor);
+            m.actors.push(a);
+        }
         m.imports.extend(c.imports.into_iter().map(|r| r.fingerprint));
         Ok(Committed { segment, generation: m.generation })
     }
@@ -175,16 +235,36 @@ impl Backend for MemoryBackend {
     }
 
     fn document(&self, id: &str) -> Result<Option<Document>> {
-        Ok(self.inner.lock().documents.get(id).cloned())
+        Ok(self.inner.lock().documents.get(id).map(|d| d.0.clone()))
     }
 
     fn document_hashes(&self, ids: &[&str]) -> Result<HashMap<String, u64>> {
         let m = self.inner.lock();
-        Ok(ids.iter().filter_map(|id| m.documents.get(*id).map(|d| (d.id.clone(), d.content_hash()))).collect())
+        Ok(ids.iter().filter_map(|id| m.documents.get(*id).map(|d| (d.0.id.clone(), d.0.content_hash()))).collect())
     }
 
     fn actor_entries(&self) -> Result<Vec<Entry>> {
         Ok(self.inner.lock().actors.clone())
+    }
+
+    fn documents(&self, q: &DocumentListing) -> Result<(Vec<DocumentSummary>, usize)> {
+        let m = self.inner.lock();
+        let mut all: Vec<&(Document, i64)> = m.documents.values().filter(|d| q.matches(&d.0)).collect();
+        all.sort_by(|x, y| (x.0.published, &x.0.id).cmp(&(y.0.published, &y.0.id)));
+        let total = all.len();
+        let page = all
+            .into_iter()
+            .filter(|d| q.after.as_ref().is_none_or(|(p, id)| (d.0.published, &d.0.id) > (*p, id)))
+            .take(q.limit)
+            .map(|(d, added)| {
+                let mut document = d.clone();
+                if !q.with_text {
+                    document.text.clear();
+                }
+                DocumentSummary { document, added: *added }
+            })
+            .collect();
+        Ok((page, total))
     }
 
     fn generation(&self) -> Result<u64> {

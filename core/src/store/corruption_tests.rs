@@ -35,6 +35,7 @@ fn build(root: &Path) {
         office: None,
         layer: Layer::Store,
         origin: String::new(),
+        id: None,
     };
     m.add_actors(vec![entry]).expect("actor");
     let day = |d: u32| Date::parse(&format!("2023-05-{:02}", 1 + d % 28)).expect("date");

@@ -19,7 +19,9 @@
 //! refuses to open and names `detente store repair`. One process writes at a time (an
 //! exclusive lock on `LOCK`); any number read.
 
-use super::backend::{Backend, Commit, Committed, ImportRecord, LoadedSegment, Snapshot, check_merge};
+use super::backend::{
+    Backend, Commit, Committed, DocumentListing, DocumentSummary, ImportRecord, LoadedSegment, Snapshot, check_merge,
+};
 use super::files::{EXT, QUARANTINE, SEGMENTS, SegmentMeta, SegmentName, TMP_EXT, checksum, damaged};
 use super::ipc::{map_segment, read_mapped_segment, read_meta, read_segment, write_segment_file};
 use crate::actors::{Entry, Layer, NameKind};
@@ -825,6 +827,21 @@ pub(super) fn imports(conn: &Connection) -> Result<Vec<ImportRecord>> {
 }
 
 /// A dictionary entry as the catalog keeps it, and the hash that finds a changed byte in it.
+/// Separates (and ends) the names of a stored entry: unlike `;`, which older catalogs used and
+/// names may hold, no name holds it.
+const NAME_END: char = '\u{1f}';
+
+/// Names as the catalog keeps them: each followed by [`NAME_END`].
+fn encode_names(names: &[String]) -> String {
+    names.iter().map(|n| format!("{n}{NAME_END}")).collect()
+}
+
+/// Names as the catalog keeps them: ended by [`NAME_END`], or (written before it) joined by `;`.
+fn decode_names(s: &str) -> Vec<String> {
+    let sep = if s.contains(NAME_END) { NAME_END } else { ';' };
+    s.split(sep).map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect()
+}
+
 pub(super) struct StoredActor {
     pub code: String,
     pub kind: String,
@@ -851,7 +868,7 @@ impl StoredActor {
         StoredActor {
             code: a.code.clone(),
             kind: a.kind.as_str().to_string(),
-            names: a.names.join("; "),
+            names: encode_names(&a.names),
             from: a.from.map(|d| d.to_string()),
             until: a.until.map(|d| d.to_string()),
             office: a.office.clone(),
@@ -968,6 +985,21 @@ fn record_commit(conn: &mut Connection, c: &Commit, segment: Option<(u64, &str, 
         for a in &c.actors {
             let s = StoredActor::of(a);
             st.execute(params![s.code, s.kind, s.names, s.from, s.until, s.office, now, s.hash() as i64])?;
+        }
+        let mut st = tx.prepare(
+            "UPDATE actors SET code = ?1, kind = ?2, names = ?3, valid_from = ?4, valid_until = ?5, office = ?6, hash = ?7 WHERE id = ?8",
+        )?;
+        for a in &c.updated_actors {
+            let s = StoredActor::of(a);
+            st.execute(params![s.code, s.kind, s.names, s.from, s.until, s.office, s.hash() as i64, a.id])?;
+        }
+        let mut st = tx.prepare("DELETE FROM actors WHERE id = ?1")?;
+        for id in &c.removed_actors {
+            st.execute(params![id])?;
+        }
+        let mut st = tx.prepare("DELETE FROM documents WHERE id = ?1")?;
+        for id in &c.removed_documents {
+            st.execute(params![id])?;
         }
         let mut st = tx.prepare(
             "INSERT OR REPLACE INTO imports(fingerprint, name, format, rows, added) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -1201,6 +1233,47 @@ impl Backend for DirBackend {
         Ok(Some(doc))
     }
 
+    fn documents(&self, q: &DocumentListing) -> Result<(Vec<DocumentSummary>, usize)> {
+        let conn = self.conn.lock();
+        let catalog = self.catalog_path();
+        let (start, end) = (q.start.map(|d| d.to_string()), q.end.map(|d| d.to_string()));
+        let (after_date, after_id) = q.after.as_ref().map(|(d, id)| (d.to_string(), id.clone())).unzip();
+        // Dates are stored as YYYY-MM-DD, so their text order is their order.
+        const FILTER: &str = "(?1 IS NULL OR published >= ?1) AND (?2 IS NULL OR published <= ?2)
+             AND (?3 IS NULL OR substr(id, 1, length(?3)) = ?3)";
+        let read = || -> rusqlite::Result<(Vec<(String, String, Option<String>, String, i64, i64)>, i64)> {
+            let total: i64 = conn.query_row(
+                &format!("SELECT count(*) FROM documents WHERE {FILTER}"),
+                params![start, end, q.id_prefix],
+                |r| r.get(0),
+            )?;
+            let mut st = conn.prepare(&format!(
+                "SELECT id, published, title, CASE WHEN ?6 THEN text ELSE '' END, hash, added FROM documents
+                 WHERE {FILTER} AND (?4 IS NULL OR (published, id) > (?4, ?5))
+                 ORDER BY published, id LIMIT ?7"
+            ))?;
+            let rows = st
+                .query_map(params![start, end, q.id_prefix, after_date, after_id, q.with_text, q.limit as i64], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok((rows, total))
+        };
+        let (rows, total) = read().map_err(|e| catalog_error(&catalog, e))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, published, title, text, hash, added) in rows {
+            let damaged_doc = || damaged(&catalog, format!("document `{id}` is damaged in the catalog"));
+            let published = Date::parse(&published).map_err(|_| damaged_doc())?;
+            let document = Document { id: id.clone(), published, title, text };
+            // Only the text's hash is kept: a listing without texts cannot check it.
+            if q.with_text && document.content_hash() as i64 != hash {
+                return Err(damaged_doc());
+            }
+            out.push(DocumentSummary { document, added });
+        }
+        Ok((out, total as usize))
+    }
+
     fn document_hashes(&self, ids: &[&str]) -> Result<HashMap<String, u64>> {
         let conn = self.conn.lock();
         let mut st = conn.prepare("SELECT hash FROM documents WHERE id = ?1")?;
@@ -1232,13 +1305,14 @@ impl Backend for DirBackend {
             let date = |s: &Option<String>| s.as_deref().map(Date::parse).transpose().map_err(|_| bad());
             out.push(Entry {
                 kind: NameKind::parse(&a.kind).ok_or_else(bad)?,
-                names: a.names.split(';').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+                names: decode_names(&a.names),
                 from: date(&a.from)?,
                 until: date(&a.until)?,
                 office: a.office.clone(),
                 code: a.code,
                 layer: Layer::Store,
                 origin: format!("store:{id}"),
+                id: Some(id),
             });
         }
         Ok(out)

@@ -19,7 +19,9 @@ mod ipc;
 mod query;
 pub mod repair;
 
-pub use backend::{Backend, Commit, Committed, ImportRecord, LoadedSegment, MemoryBackend, Snapshot};
+pub use backend::{
+    Backend, Commit, Committed, DocumentListing, DocumentSummary, ImportRecord, LoadedSegment, MemoryBackend, Snapshot,
+};
 pub use dir::{Access, DirBackend, SCHEMA_VERSION, UPLOADS};
 pub use ipc::read_ipc_mmap;
 pub use query::{ActorSel, Cursor, EventFilter};
@@ -198,6 +200,12 @@ pub struct Write {
     pub documents: Vec<Document>,
     /// Dictionary entries to store.
     pub actors: Vec<Entry>,
+    /// Documents to delete, by id (their events go in `remove`).
+    pub removed_documents: Vec<String>,
+    /// Dictionary entries a user added, replaced in place (each with its `id`).
+    pub updated_actors: Vec<Entry>,
+    /// Dictionary entries a user added, deleted by id.
+    pub removed_actors: Vec<i64>,
     /// Where the events came from, for error messages (a file name, `<stdin>`, a request).
     pub input: Option<String>,
     /// Line (or item) number of each event in `input`, for error messages.
@@ -781,7 +789,13 @@ impl Store {
     fn apply(&self, w: Write, ids: &mut IdIndex, undo: &mut Vec<IdChange>) -> Result<(WriteSummary, bool)> {
         let checked = self.check_write(&w, ids, undo)?;
         let idle = checked.batch.is_none() && checked.remove.is_empty();
-        if idle && w.documents.is_empty() && w.actors.is_empty() && w.imports.is_empty() {
+        let catalog_idle = w.documents.is_empty()
+            && w.actors.is_empty()
+            && w.imports.is_empty()
+            && w.removed_documents.is_empty()
+            && w.updated_actors.is_empty()
+            && w.removed_actors.is_empty();
+        if idle && catalog_idle {
             // Every event already stored unchanged: nothing to write (and nothing entered).
             return Ok((checked.summary, false));
         }
@@ -792,6 +806,9 @@ impl Store {
             documents: w.documents,
             actors: w.actors,
             imports: w.imports,
+            removed_documents: w.removed_documents,
+            updated_actors: w.updated_actors,
+            removed_actors: w.removed_actors,
         })?;
         tracing::debug!(ms = t.elapsed().as_millis() as u64, "committed");
         let t = std::time::Instant::now();
@@ -1207,6 +1224,21 @@ impl StoreView<'_> {
     /// Lists events matching a filter in (date, storage) order after `cursor`, at most `limit`;
     /// returns the rows and the cursor of the next page, if there is one.
     pub fn list(&self, f: &EventFilter, limit: usize, cursor: Option<Cursor>) -> Result<(Vec<u32>, Option<Cursor>)> {
+        self.list_in_order(f, limit, cursor, false)
+    }
+
+    /// [`StoreView::list`] in either order: `descending` lists the newest first, the rows of a day
+    /// in reverse storage order, after (below) `cursor`.
+    pub fn list_in_order(
+        &self,
+        f: &EventFilter,
+        limit: usize,
+        cursor: Option<Cursor>,
+        descending: bool,
+    ) -> Result<(Vec<u32>, Option<Cursor>)> {
+        if descending {
+            return self.list_descending(f, limit, cursor);
+        }
         let st = &*self.state;
         let after = cursor.map_or((i32::MIN, 0u32), |c| (c.date, c.row));
         let first_ok = |k: (i32, u32)| cursor.is_none_or(|_| k > after);
@@ -1262,6 +1294,76 @@ impl StoreView<'_> {
                     }
                 }
                 out = heap.into_sorted_vec();
+            }
+        }
+        let next = (out.len() > limit).then(|| {
+            out.truncate(limit);
+            out.last().map(|&(date, row)| Cursor { date, row })
+        });
+        Ok((out.into_iter().map(|k| k.1).collect(), next.flatten()))
+    }
+
+    /// The newest events first, below `cursor`: the mirror of [`StoreView::list`].
+    fn list_descending(
+        &self,
+        f: &EventFilter,
+        limit: usize,
+        cursor: Option<Cursor>,
+    ) -> Result<(Vec<u32>, Option<Cursor>)> {
+        let st = &*self.state;
+        let before = cursor.map_or((i32::MAX, u32::MAX), |c| (c.date, c.row));
+        let first_ok = |k: (i32, u32)| cursor.is_none_or(|_| k < before);
+        let mut matcher = Matcher::new(st, f);
+        let take = limit.saturating_add(1);
+        let mut out: Vec<(i32, u32)> = Vec::new();
+        match self.candidate_lists(f) {
+            Some(lists) => {
+                // k-way merge from the lists' ends, largest key first.
+                let mut heap = BinaryHeap::new();
+                for (li, (list, mode)) in lists.iter().enumerate() {
+                    let hi = list.partition_point(|&(d, r)| first_ok((d, r)) && f.end.is_none_or(|e| d <= e.days()));
+                    if hi > 0 {
+                        heap.push((list[hi - 1], li, hi - 1, *mode));
+                    }
+                }
+                let mut last: Option<(i32, u32)> = None;
+                while let Some((k, li, pos, mode)) = heap.pop() {
+                    if pos > 0 {
+                        heap.push((lists[li].0[pos - 1], li, pos - 1, mode));
+                    }
+                    if f.start.is_some_and(|s| k.0 < s.days()) {
+                        break;
+                    }
+                    if last == Some(k) {
+                        continue;
+                    }
+                    if matcher.matches(k.1, mode) {
+                        out.push(k);
+                        last = Some(k);
+                        if out.len() >= take {
+                            break;
+                        }
+                    }
+                }
+            }
+            None => {
+                // A scan: keep the `take` largest keys below the cursor.
+                let mut heap: BinaryHeap<Reverse<(i32, u32)>> = BinaryHeap::new();
+                for seg in &st.segments {
+                    for local in 0..seg.cols.len() {
+                        let k = (seg.cols.date.value(local), seg.base + local as u32);
+                        if !first_ok(k) || (heap.len() >= take && heap.peek().is_some_and(|top| k <= top.0)) {
+                            continue;
+                        }
+                        if matcher.matches(k.1, Mode::Any) {
+                            heap.push(Reverse(k));
+                            if heap.len() > take {
+                                heap.pop();
+                            }
+                        }
+                    }
+                }
+                out = heap.into_sorted_vec().into_iter().map(|r| r.0).collect();
             }
         }
         let next = (out.len() > limit).then(|| {

@@ -99,7 +99,7 @@ impl Cursor {
 
     /// Parses a cursor string, checking it belongs to this filter.
     pub fn decode(s: &str, fingerprint: u64) -> Result<Cursor> {
-        let bad = || Error::invalid("cursor", format!("`{s}` is not a cursor returned by this query"));
+        let bad = || Error::invalid("page_token", format!("`{s}` is not a page token returned by this query"));
         let parts: Vec<&str> = s.split('.').collect();
         if parts.len() != 4 || parts[0] != "c1" {
             return Err(bad());
@@ -108,7 +108,7 @@ impl Cursor {
         let row = u32::from_str_radix(parts[2], 16).map_err(|_| bad())?;
         let fp = u64::from_str_radix(parts[3], 16).map_err(|_| bad())?;
         if fp != fingerprint {
-            return Err(Error::invalid("cursor", "the cursor belongs to a query with different filters"));
+            return Err(Error::invalid("page_token", "the page token belongs to a query with other filters or order"));
         }
         Ok(Cursor { date, row })
     }
