@@ -1228,6 +1228,93 @@ mod tests {
         assert_eq!(m.delete_events(&[], Some(&conflict), true).expect("again"), 0);
     }
 
+    /// Every page of a listing, `size` at a time.
+    fn all_pages(m: &Model, q: &EventQuery, size: usize) -> Vec<String> {
+        let mut q = EventQuery { limit: Some(size), ..q.clone() };
+        let mut ids = Vec::new();
+        loop {
+            let page = m.events(&q).expect("page");
+            ids.extend(page.events.into_iter().map(|e| e.id));
+            match page.next_cursor {
+                Some(c) => q.cursor = Some(c),
+                None => return ids,
+            }
+        }
+    }
+
+    #[test]
+    fn newest_first_is_the_oldest_first_listing_reversed_on_every_path() {
+        let m = Model::in_memory(&ModelOptions::default()).expect("model");
+        // Three writes (segments), dates out of order, several events a day, two dyads.
+        for batch in 0..3 {
+            let events = (0..40)
+                .map(|i| {
+                    let (s, t) = if i % 3 == 0 { ("EGY", "ETH") } else { ("TUR", "SYR") };
+                    let day = 1 + (i * 7 + batch * 5) % 20;
+                    event(json!({"id": format!("o:{batch}:{i}"), "date": format!("2023-03-{day:02}"),
+                                 "source": s, "target": t, "code": if i % 2 == 0 { "040" } else { "111" }}))
+                })
+                .collect();
+            m.add_events(events, &AddOptions::default()).expect("add");
+        }
+        let queries = [
+            EventQuery::default(),
+            EventQuery { dyad: Some(("TUR".into(), "SYR".into())), ..Default::default() },
+            EventQuery { actor: Some("EGY".into()), roots: vec!["04".into()], ..Default::default() },
+            EventQuery {
+                start: Date::parse("2023-03-05").ok(),
+                end: Date::parse("2023-03-12").ok(),
+                ..Default::default()
+            },
+            EventQuery {
+                dyad: Some(("SYR".into(), "TUR".into())),
+                start: Date::parse("2023-03-05").ok(),
+                end: Date::parse("2023-03-12").ok(),
+                ..Default::default()
+            },
+        ];
+        for q in queries {
+            let oldest_first = all_pages(&m, &q, 7);
+            let newest_first = all_pages(&m, &q.clone().order_by("date desc").expect("order"), 7);
+            assert!(!oldest_first.is_empty());
+            let mut reversed = oldest_first.clone();
+            reversed.reverse();
+            assert_eq!(newest_first, reversed, "{q:?}");
+        }
+        // A token pages one order only.
+        let first = m.events(&EventQuery { limit: Some(2), ..Default::default() }).expect("page");
+        let q = EventQuery { cursor: first.next_cursor, ..Default::default() }.order_by("date desc").expect("order");
+        assert_eq!(m.events(&q).unwrap_err().field(), Some("page_token"));
+        assert_eq!(EventQuery::default().order_by("size").unwrap_err().field(), Some("order_by"));
+    }
+
+    #[test]
+    fn a_document_is_listed_by_date_and_deleted_with_its_events() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let m = Model::open(dir.path(), &ModelOptions::default()).expect("model");
+        let doc = |id: &str, day: u32| {
+            Document::new(Some(id), Date::from_ymd(2023, 5, day).expect("day"), None, "Turkey met Syria in Moscow.")
+                .expect("doc")
+        };
+        m.ingest(vec![doc("b", 2), doc("a", 2), doc("c", 1)], &IngestOptions::default()).expect("ingest");
+        let q = DocumentQuery::default();
+        let first = m.documents(&q, &PageRequest::first(2)).expect("page");
+        let ids: Vec<&str> = first.items.iter().map(|d| d.document.id.as_str()).collect();
+        assert_eq!((ids, first.total_size), (vec!["c", "a"], 3), "by date, then id");
+        assert!(first.items.iter().all(|d| d.document.text.is_empty() && d.events > 0));
+        let next = PageRequest { size: 2, token: first.next_page_token };
+        assert_eq!(m.documents(&q, &next).expect("page").items[0].document.id, "b");
+        let events = m.document("a").expect("doc").1.len();
+        assert_eq!(m.delete_document("a").expect("delete"), events);
+        assert_eq!(m.document("a").unwrap_err().reason(), "DOCUMENT_NOT_FOUND");
+        assert!(m.events(&EventQuery { doc_id: Some("a".into()), ..Default::default() }).expect("list").events.is_empty());
+        // Reopened, the document stays gone and the others stay.
+        drop(m);
+        let m = Model::open(dir.path(), &ModelOptions::default()).expect("reopen");
+        let left = m.documents(&q, &PageRequest::first(10)).expect("page");
+        assert_eq!(left.items.iter().map(|d| d.document.id.as_str()).collect::<Vec<_>>(), ["c", "b"]);
+    }
+
     #[test]
     fn a_watch_replays_additions_and_removals_from_a_revision() {
         let dir = tempfile::tempdir().expect("tmp");
