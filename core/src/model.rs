@@ -1307,7 +1307,9 @@ mod tests {
         let events = m.document("a").expect("doc").1.len();
         assert_eq!(m.delete_document("a").expect("delete"), events);
         assert_eq!(m.document("a").unwrap_err().reason(), "DOCUMENT_NOT_FOUND");
-        assert!(m.events(&EventQuery { doc_id: Some("a".into()), ..Default::default() }).expect("list").events.is_empty());
+        assert!(
+            m.events(&EventQuery { doc_id: Some("a".into()), ..Default::default() }).expect("list").events.is_empty()
+        );
         // Reopened, the document stays gone and the others stay.
         drop(m);
         let m = Model::open(dir.path(), &ModelOptions::default()).expect("reopen");

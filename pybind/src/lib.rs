@@ -246,7 +246,7 @@ impl PyModel {
     /// A page of stored events matching the filters: (pyarrow.Table, next cursor or None).
     #[pyo3(signature = (dyad=None, actor=None, directed=false, exact=false, codes=Vec::new(), roots=Vec::new(),
                         quads=Vec::new(), start=None, end=None, topic=None, origin=None, ids=Vec::new(), doc_id=None,
-                        limit=1000, cursor=None, collapse=false))]
+                        limit=1000, cursor=None, collapse=false, order_by=""))]
     #[allow(clippy::too_many_arguments)]
     fn events(
         &self,
@@ -267,13 +267,16 @@ impl PyModel {
         limit: usize,
         cursor: Option<String>,
         collapse: bool,
+        order_by: &str,
     ) -> PyResult<(Py<PyAny>, Option<String>)> {
         let q = EventQuery {
             limit: Some(limit),
             cursor,
             collapse,
             ..event_query(dyad, actor, directed, exact, codes, roots, quads, start, end, topic, origin, ids, doc_id)?
-        };
+        }
+        .order_by(order_by)
+        .map_err(to_pyerr)?;
         let model = self.inner.clone();
         let page = py.detach(move || model.events(&q)).map_err(to_pyerr)?;
         Ok((events_table(py, &page.events)?, page.next_cursor))
@@ -477,19 +480,82 @@ impl PyModel {
         start: Option<&str>,
         until: Option<&str>,
         office: Option<String>,
+    ) -> PyResult<i64> {
+        let entry = user_entry(code, kind, names, start, until, office)?;
+        let report = self.inner.add_actor_entries(vec![entry]).map_err(to_pyerr)?;
+        Ok(report.entries.first().and_then(|e| e.id).unwrap_or_default())
+    }
+
+    /// Replaces the entry a user added under `id`.
+    #[pyo3(signature = (id, code, kind, names, start=None, until=None, office=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn update_actor(
+        &self,
+        id: i64,
+        code: String,
+        kind: &str,
+        names: Vec<String>,
+        start: Option<&str>,
+        until: Option<&str>,
+        office: Option<String>,
     ) -> PyResult<()> {
-        let entry = detente_core::actors::Entry {
-            code,
-            kind: detente_core::actors::NameKind::from_name(kind).map_err(to_pyerr)?,
-            names,
-            from: date(start, "from")?,
-            until: date(until, "until")?,
-            office,
-            layer: detente_core::actors::Layer::Store,
-            origin: String::new(),
-            id: None,
+        let entry = user_entry(code, kind, names, start, until, office)?;
+        self.inner.update_actor(id, entry).map(|_| ()).map_err(to_pyerr)
+    }
+
+    /// Deletes the entry a user added under `id`; returns its code.
+    fn delete_actor(&self, id: i64) -> PyResult<String> {
+        self.inner.delete_actor(id).map(|e| e.code).map_err(to_pyerr)
+    }
+
+    /// Stored documents by publication date, then id: a page of dicts and the next token.
+    #[pyo3(signature = (start=None, end=None, id_prefix=None, text=false, limit=1000, cursor=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn documents<'py>(
+        &self,
+        py: Python<'py>,
+        start: Option<&str>,
+        end: Option<&str>,
+        id_prefix: Option<String>,
+        text: bool,
+        limit: usize,
+        cursor: Option<String>,
+    ) -> PyResult<(Bound<'py, PyList>, Option<String>)> {
+        let q = detente_core::DocumentQuery {
+            start: date(start, "start")?,
+            end: date(end, "end")?,
+            id_prefix,
+            with_text: text,
         };
-        self.inner.add_actors(vec![entry]).map(|_| ()).map_err(to_pyerr)
+        let page = detente_core::paging::PageRequest { size: limit, token: cursor };
+        let model = self.inner.clone();
+        let found = py.detach(move || model.documents(&q, &page)).map_err(to_pyerr)?;
+        let out = PyList::empty(py);
+        for d in &found.items {
+            let x = PyDict::new(py);
+            x.set_item("id", &d.document.id)?;
+            x.set_item("published", d.document.published.to_string())?;
+            x.set_item("title", &d.document.title)?;
+            if text {
+                x.set_item("text", &d.document.text)?;
+            }
+            x.set_item("events", d.events)?;
+            x.set_item("added", d.added)?;
+            out.append(x)?;
+        }
+        Ok((out, found.next_page_token))
+    }
+
+    /// Deletes a stored document with its events; returns how many events went with it.
+    fn delete_document(&self, py: Python<'_>, id: String) -> PyResult<usize> {
+        let model = self.inner.clone();
+        py.detach(move || model.delete_document(&id)).map_err(to_pyerr)
+    }
+
+    /// The store's revision: a count of its writes.
+    #[getter]
+    fn revision(&self) -> u64 {
+        self.inner.revision()
     }
 
     /// Imports GDELT, ICEWS or POLECAT files; returns the report as a dict.
@@ -583,6 +649,28 @@ impl PyModel {
         d.set_item("text", &doc.text)?;
         Ok((d, events_table(py, &events)?))
     }
+}
+
+/// A dictionary entry a user gives.
+fn user_entry(
+    code: String,
+    kind: &str,
+    names: Vec<String>,
+    start: Option<&str>,
+    until: Option<&str>,
+    office: Option<String>,
+) -> PyResult<detente_core::actors::Entry> {
+    Ok(detente_core::actors::Entry {
+        code,
+        kind: detente_core::actors::NameKind::from_name(kind).map_err(to_pyerr)?,
+        names,
+        from: date(start, "from")?,
+        until: date(until, "until")?,
+        office,
+        layer: detente_core::actors::Layer::Store,
+        origin: String::new(),
+        id: None,
+    })
 }
 
 fn resolution_dict<'py>(py: Python<'py>, r: &detente_core::Resolution) -> PyResult<Bound<'py, PyDict>> {

@@ -294,3 +294,38 @@ def test_events_by_id_and_deleted():
     assert m.delete_events(root=["11", "19"], confirm=True) == 2
     assert m.events().column("id").to_pylist() == ["g3"]
 
+
+
+def test_newest_first_documents_and_user_entries(tmp_path):
+    m = detente.Model(tmp_path / "store")
+    rows = [{"id": f"n{i}", "date": f"2023-05-0{i}", "source": "CYP", "target": "GRC", "code": "040"}
+            for i in range(1, 5)]
+    m.add_events(rows)
+    assert m.events(order_by="date desc").column("id").to_pylist() == ["n4", "n3", "n2", "n1"]
+    with pytest.raises(detente.InvalidInputError) as e:
+        m.events(order_by="size")
+    assert e.value.field == "order_by"
+    before = m.revision
+
+    text = "Turkish Foreign Minister Mevlut Cavusoglu met Syrian Foreign Minister Faisal Mekdad in Moscow."
+    m.ingest([{"id": "wire:2", "published": "2023-05-11", "text": text},
+              {"id": "web:1", "published": "2023-05-10", "text": text}])
+    assert m.revision > before
+    docs = m.documents()
+    assert docs.column("id").to_pylist() == ["web:1", "wire:2"]
+    assert all(n > 0 for n in docs.column("events").to_pylist())
+    assert m.documents(id_prefix="wire:", text=True).column("text").to_pylist() == [text]
+    assert m.delete_document("web:1") == docs.column("events").to_pylist()[0]
+    assert m.documents().column("id").to_pylist() == ["wire:2"]
+    with pytest.raises(detente.NotFoundError):
+        m.delete_document("web:1")
+
+    entry_id = m.add_actor("ZQRGOV", "body", ["Zed Republic; Government of"])
+    assert entry_id > 0 and m.add_actor("ZQRGOV", "body", ["Zed Republic; Government of"]) == entry_id
+    m.update_actor(entry_id, "ZQRMIL", "body", ["Zed Republic; Government of"])
+    assert m.resolve("Zed Republic; Government of")["code"] == "ZQRMIL"
+    assert m.delete_actor(entry_id) == "ZQRMIL"
+    with pytest.raises(detente.UnknownActorError):
+        m.resolve("Zed Republic; Government of")
+    with pytest.raises(detente.NotFoundError):
+        m.delete_actor(entry_id)

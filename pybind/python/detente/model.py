@@ -426,18 +426,21 @@ class Model:
     def events(self, dyad: Optional[Sequence[str]] = None, actor: Optional[str] = None, *, directed: bool = False,
                exact: bool = False, code: Any = None, root: Any = None, quad: Any = None, start: DateLike = None,
                end: DateLike = None, topic: Optional[str] = None, origin: Optional[str] = None, ids: Any = None,
-               doc_id: Optional[str] = None, limit: Optional[int] = None, collapse: bool = False) -> pa.Table:
+               doc_id: Optional[str] = None, limit: Optional[int] = None, collapse: bool = False,
+               order_by: str = "date") -> pa.Table:
         """Stored events matching the filters of ``detente events list``, in date order: ``dyad``
         (two actors, codes or names; either direction unless ``directed``; countries unless
         ``exact``), ``actor``, ``code`` (with children), ``root``, ``quad``, ``start``/``end``,
         ``topic``, ``origin``, ``ids``, ``doc_id``. All of them unless ``limit``. ``collapse`` shows
-        repeated reports (same source, target, code and day) once, with their mentions summed."""
+        repeated reports (same source, target, code and day) once, with their mentions summed.
+        ``order_by="date desc"`` lists the newest first."""
         args = _filters(dyad, actor, directed, exact, code, root, quad, start, end, topic, origin, doc_id)
         args["ids"] = _list(ids)
         tables, cursor, left = [], None, limit
         while True:
             page = 10_000 if left is None else min(left, 10_000)
-            t, cursor = self._inner.events(**args, limit=max(page, 1), cursor=cursor, collapse=collapse)
+            t, cursor = self._inner.events(**args, limit=max(page, 1), cursor=cursor, collapse=collapse,
+                                           order_by=order_by)
             tables.append(t)
             if left is not None:
                 left -= t.num_rows
@@ -527,9 +530,45 @@ class Model:
         return self._inner.actors(kind, code)
 
     def add_actor(self, code: str, kind: str, names: Union[str, Sequence[str]], *, start: DateLike = None,
-                  until: DateLike = None, office: Optional[str] = None) -> None:
-        """Add a dictionary entry, kept in the store (it wins over files and built-in entries)."""
-        self._inner.add_actor(code, kind, _list(names), _date(start, "from"), _date(until, "until"), office)
+                  until: DateLike = None, office: Optional[str] = None) -> int:
+        """Add a dictionary entry, kept in the store (it wins over files and built-in entries);
+        returns its id (the same entry added again keeps its id), stable across restarts."""
+        return self._inner.add_actor(code, kind, _list(names), _date(start, "from"), _date(until, "until"), office)
+
+    def update_actor(self, id: int, code: str, kind: str, names: Union[str, Sequence[str]], *,
+                     start: DateLike = None, until: DateLike = None, office: Optional[str] = None) -> None:
+        """Replace the entry a user added under ``id`` (:class:`NotFoundError` if there is none)."""
+        self._inner.update_actor(id, code, kind, _list(names), _date(start, "from"), _date(until, "until"), office)
+
+    def delete_actor(self, id: int) -> str:
+        """Delete the entry a user added under ``id``; returns its code."""
+        return self._inner.delete_actor(id)
+
+    def documents(self, start: DateLike = None, end: DateLike = None, *, id_prefix: Optional[str] = None,
+                  text: bool = False) -> pa.Table:
+        """Stored documents by publication date, then id: ``id``, ``published``, ``title``, the
+        number of ``events`` coded from each, when each was ``added`` (Unix seconds), and the
+        ``text`` if asked for. ``id_prefix`` picks a site or wire (``https://www.reuters.com/``)."""
+        rows, cursor = [], None
+        while True:
+            page, cursor = self._inner.documents(_date(start, "start"), _date(end, "end"), id_prefix, text,
+                                                 1000, cursor)
+            rows += page
+            if cursor is None:
+                break
+        names = ["id", "published", "title"] + (["text"] if text else []) + ["events", "added"]
+        return pa.Table.from_pylist(rows) if rows else pa.table({n: [] for n in names})
+
+    def delete_document(self, doc_id: str) -> int:
+        """Delete a stored document and the events coded from it, in one write; returns how many
+        events went with it."""
+        return self._inner.delete_document(doc_id)
+
+    @property
+    def revision(self) -> int:
+        """The store's revision (a count of its writes): a gRPC ``WatchEvents`` from it sees every
+        later change."""
+        return self._inner.revision
 
     def document(self, doc_id: str) -> Tuple[Dict[str, Any], pa.Table]:
         """A stored document and its events."""
