@@ -456,13 +456,15 @@ impl Model {
             (&a.code, a.kind, &a.names, a.from, a.until, &a.office)
                 == (&b.code, b.kind, &b.names, b.from, b.until, &b.office)
         };
-        let dict = self.dictionary();
-        let asked = checked.clone();
+        // The users' entries only: the built-in ones (tens of thousands) need not be compared.
+        let users = |d: &Dictionary| -> Vec<Entry> {
+            d.entries().iter().filter(|x| x.layer == Layer::Store).cloned().collect()
+        };
+        let before = users(&self.dictionary());
         let mut new: Vec<Entry> = Vec::with_capacity(checked.len());
-        for e in checked {
-            let stored = dict.entries().iter().any(|x| x.layer == Layer::Store && same(x, &e));
-            if !stored && !new.iter().any(|x| same(x, &e)) {
-                new.push(e);
+        for e in &checked {
+            if !before.iter().chain(&new).any(|x| same(x, e)) {
+                new.push(e.clone());
             }
         }
         let added = new.len();
@@ -470,15 +472,15 @@ impl Model {
             self.inner.store.write(Write { actors: new, ..Default::default() })?;
             self.reload_store_entries()?;
         }
-        let dict = self.dictionary();
-        let stored = |e: &Entry| dict.entries().iter().find(|x| x.layer == Layer::Store && same(x, e)).cloned();
-        let entries = asked.iter().filter_map(stored).collect();
+        let after = users(&self.dictionary());
+        let entries = checked.iter().filter_map(|e| after.iter().find(|x| same(x, e)).cloned()).collect();
         Ok(AddActorsReport { added, entries })
     }
 
     /// Replaces the dictionary entry a user added under `id` (checked as a dictionary line is),
     /// returning it as stored. Built-in and file entries have no id: add an entry instead.
     pub fn update_actor(&self, id: i64, entry: Entry) -> Result<Entry> {
+        check_entry_id(id)?;
         let mut entry = crate::actors::check_entry(entry)?;
         self.user_entry(id)?;
         entry.id = Some(id);
@@ -490,6 +492,7 @@ impl Model {
 
     /// Deletes the dictionary entry a user added under `id`, returning it as it was.
     pub fn delete_actor(&self, id: i64) -> Result<Entry> {
+        check_entry_id(id)?;
         let old = self.user_entry(id)?;
         self.inner.store.write(Write { removed_actors: vec![id], ..Default::default() })?;
         self.reload_store_entries()?;
@@ -1058,7 +1061,8 @@ impl Model {
         Ok(n)
     }
 
-    /// The events behind one period of a relation series, by date then id, a page at a time.
+    /// The events behind one period of a relation series, in (date, storage) order, a page at a
+    /// time.
     pub fn relation_events_page(
         &self,
         a: &str,
@@ -1070,8 +1074,6 @@ impl Model {
         let (sa, sb) = self.dyad_args(a, b)?;
         let view = self.view();
         let rows = crate::relations::series::period_rows(&view, &sa, &sb, opts, period);
-        let mut events = view.events(&rows);
-        events.sort_by(|x, y| (x.date, &x.id).cmp(&(y.date, &y.id)));
         let fp = crate::paging::fingerprint(&[
             "relation",
             &sa.code,
@@ -1079,11 +1081,11 @@ impl Model {
             &format!("{opts:?}"),
             &opts.freq.period_start(period).to_string(),
         ]);
-        page.page(events, fp, event_key)
+        page_of_rows(&view, rows, fp, page)
     }
 
-    /// The events behind one mediator's score between two actors over a window, by date then id,
-    /// a page at a time (none for an actor that is not a mediator of the dyad).
+    /// The events behind one mediator's score between two actors over a window, in (date,
+    /// storage) order, a page at a time (none for an actor that is not a mediator of the dyad).
     pub fn mediator_events(
         &self,
         a: &str,
@@ -1095,12 +1097,10 @@ impl Model {
     ) -> Result<Page<Event>> {
         let m = self.actor_arg(mediator)?;
         let all = self.mediators(a, b, start, end, usize::MAX)?;
-        let ids = all.into_iter().find(|x| x.actor == m.country || x.actor == m.code).map(|x| x.events);
-        let mut events = self.events_by_id(&ids.unwrap_or_default())?;
-        events.sort_by(|x, y| (x.date, &x.id).cmp(&(y.date, &y.id)));
+        let rows = all.into_iter().find(|x| x.actor == m.country || x.actor == m.code).map(|x| x.rows);
         let window = |d: Option<Date>| d.map(|d| d.to_string()).unwrap_or_default();
         let fp = crate::paging::fingerprint(&["mediator", a.trim(), b.trim(), &window(start), &window(end), &m.code]);
-        page.page(events, fp, event_key)
+        page_of_rows(&self.view(), rows.unwrap_or_default(), fp, page)
     }
 
     /// The network of relations over a window, its edges a page at a time (by their actors).
@@ -1126,9 +1126,23 @@ impl Model {
     }
 }
 
-/// The paging key of events listed by date, then id.
-fn event_key(e: &Event) -> String {
-    format!("{}\t{}", e.date, e.id)
+/// An entry id from a caller: a user's entries have ids from 1 (ListActors gives them).
+fn check_entry_id(id: i64) -> Result<()> {
+    if id <= 0 {
+        return Err(Error::invalid("id", "the id of an entry a user added is required (listings give it)"));
+    }
+    Ok(())
+}
+
+/// A page of stored rows in (date, storage) order, the events built for that page only.
+fn page_of_rows(view: &StoreView, rows: Vec<u32>, fingerprint: u64, page: &PageRequest) -> Result<Page<Event>> {
+    let mut keys: Vec<(i32, u32)> = rows.into_iter().filter_map(|r| view.row_brief(r).map(|b| (b.date, r))).collect();
+    keys.sort_unstable();
+    // Fixed-width hex, the date's sign bit flipped: the keys' text order is their order.
+    let key = |k: &(i32, u32)| format!("{:08x}{:08x}", (k.0 as u32) ^ 0x8000_0000, k.1);
+    let found = page.page(keys, fingerprint, key)?;
+    let rows: Vec<u32> = found.items.iter().map(|k| k.1).collect();
+    Ok(Page { items: view.events(&rows), next_page_token: found.next_page_token, total_size: found.total_size })
 }
 
 /// Repeated reports (same day, source, target, code and direction; a symmetric event in either
@@ -1175,17 +1189,7 @@ mod tests {
         let e = m.relation("TUR", "Turkey", &SeriesOptions::default()).unwrap_err();
         assert_eq!((e.kind(), e.field()), (crate::ErrorKind::InvalidInput, Some("b")));
         // The third entry is the bad one, and nothing is stored.
-        let entry = |code: &str, name: &str| Entry {
-            code: code.into(),
-            kind: NameKind::Country,
-            names: vec![name.into()],
-            from: None,
-            until: None,
-            office: None,
-            layer: Layer::Store,
-            origin: String::new(),
-            id: None,
-        };
+        let entry = |code: &str, name: &str| Entry::user(code, NameKind::Country, vec![name.into()]);
         let bad = vec![entry("ZZA", "Zedland"), entry("ZZB", "Zedonia"), entry("zz", "Zed")];
         assert_eq!(field(m.add_actors(bad).unwrap_err()), (Some("code".into()), Some(3)));
         assert!(m.resolve("Zedland", None).is_err(), "nothing added");
@@ -1305,7 +1309,15 @@ mod tests {
         let next = PageRequest { size: 2, token: first.next_page_token };
         assert_eq!(m.documents(&q, &next).expect("page").items[0].document.id, "b");
         let events = m.document("a").expect("doc").1.len();
+        let before = m.revision();
         assert_eq!(m.delete_document("a").expect("delete"), events);
+        // A watcher sees the document's events removed, in one write.
+        let all = m.filter(&EventQuery::default()).expect("filter");
+        let (changes, _) = m.changes_since(&all, before).expect("changes");
+        assert_eq!(changes.len(), 1);
+        assert!(changes[0].added.is_empty());
+        assert_eq!(changes[0].removed.iter().filter(|e| e.doc_id.as_deref() == Some("a")).count(), events);
+        assert_eq!(changes[0].removed.len(), events);
         assert_eq!(m.document("a").unwrap_err().reason(), "DOCUMENT_NOT_FOUND");
         assert!(
             m.events(&EventQuery { doc_id: Some("a".into()), ..Default::default() }).expect("list").events.is_empty()
@@ -1359,17 +1371,7 @@ mod tests {
     #[test]
     fn added_actors_are_stored_once_and_usable_by_code() {
         let dir = tempfile::tempdir().expect("tmp");
-        let entry = Entry {
-            code: "ZZZGOV".into(),
-            kind: NameKind::Body,
-            names: vec!["Zedland government".into()],
-            from: None,
-            until: None,
-            office: None,
-            layer: Layer::Store,
-            origin: String::new(),
-            id: None,
-        };
+        let entry = Entry::user("ZZZGOV", NameKind::Body, vec!["Zedland government".into()]);
         {
             let m = Model::open(dir.path(), &ModelOptions::default()).expect("open");
             assert_eq!(m.add_actors(vec![entry.clone(), entry.clone()]).expect("add"), 1, "given twice, stored once");
@@ -1487,17 +1489,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         {
             let m = Model::open(dir.path(), &ModelOptions::default()).expect("open");
-            let entry = Entry {
-                code: "XYZGOV".into(),
-                kind: crate::NameKind::Capital,
-                names: vec!["Ankara".into()],
-                from: None,
-                until: None,
-                office: None,
-                layer: Layer::Store,
-                origin: String::new(),
-                id: None,
-            };
+            let entry = Entry::user("XYZGOV", crate::NameKind::Capital, vec!["Ankara".into()]);
             m.add_actors(vec![entry]).expect("add actor");
             assert_eq!(m.resolve("Ankara", None).map(|r| r.code).ok().as_deref(), Some("XYZGOV"));
         }

@@ -619,22 +619,7 @@ impl PyModel {
         ids: Vec<String>,
         doc_id: Option<String>,
     ) -> PyResult<u64> {
-        let q = EventQuery {
-            dyad,
-            actor,
-            directed,
-            exact,
-            codes,
-            roots,
-            quads,
-            start: date(start, "start")?,
-            end: date(end, "end")?,
-            topic,
-            origin: origin.map(Origin::parse).transpose().map_err(to_pyerr)?,
-            ids,
-            doc_id,
-            ..Default::default()
-        };
+        let q = event_query(dyad, actor, directed, exact, codes, roots, quads, start, end, topic, origin, ids, doc_id)?;
         let model = self.inner.clone();
         py.detach(move || detente_core::export::export_events(&model, &q, &path)).map_err(to_pyerr)
     }
@@ -660,16 +645,12 @@ fn user_entry(
     until: Option<&str>,
     office: Option<String>,
 ) -> PyResult<detente_core::actors::Entry> {
+    let kind = detente_core::actors::NameKind::from_name(kind).map_err(to_pyerr)?;
     Ok(detente_core::actors::Entry {
-        code,
-        kind: detente_core::actors::NameKind::from_name(kind).map_err(to_pyerr)?,
-        names,
         from: date(start, "from")?,
         until: date(until, "until")?,
         office,
-        layer: detente_core::actors::Layer::Store,
-        origin: String::new(),
-        id: None,
+        ..detente_core::actors::Entry::user(code, kind, names)
     })
 }
 

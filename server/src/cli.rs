@@ -5,7 +5,7 @@ use crate::logging::LogFormat;
 use crate::output::{Format, write_rows};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use detente_core::actors::{Entry, Layer, NameKind};
+use detente_core::actors::{Entry, NameKind};
 use detente_core::document::{PlainText, read_documents};
 use detente_core::event::CSV_COLUMNS;
 use detente_core::records::{RecordFormat, read_records};
@@ -253,7 +253,7 @@ pub struct MediatorsArgs {
     #[arg(long)]
     pub end: Option<String>,
     /// At most this many.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = detente_core::relations::mediators::DEFAULT_LIMIT)]
     pub limit: usize,
 }
 
@@ -1009,15 +1009,10 @@ pub fn run(cli: Cli) -> Result<()> {
             let model = open_write(&cli)?;
             let kind = NameKind::from_name(&a.kind)?;
             let entry = Entry {
-                code: a.code.clone(),
-                kind,
-                names: a.names.split(';').map(|s| s.trim().to_string()).collect(),
                 from: date(&a.from, "from")?,
                 until: date(&a.until, "until")?,
                 office: a.office.clone(),
-                layer: Layer::Store,
-                origin: String::new(),
-                id: None,
+                ..Entry::user(a.code.clone(), kind, a.names.split(';').map(|s| s.trim().to_string()).collect())
             };
             let _ = model.add_actors(vec![entry])?;
             let r = model.resolve(a.names.split(';').next().unwrap_or_default(), None)?;

@@ -3,7 +3,7 @@
 
 use crate::pb;
 use crate::proto::google::r#type::Date as GDate;
-use detente_core::actors::{Entry, Layer, NameKind, Resolution};
+use detente_core::actors::{Entry, NameKind, Resolution};
 use detente_core::relations::{Evidence, Freq, Mediator, Series, SeriesOptions, Shift, ShiftOptions};
 use detente_core::{
     Date, DatePrecision, DocumentOutcome, DocumentStatus, Error, Event, EventQuery, NetworkPage, Origin, Place, Result,
@@ -152,46 +152,51 @@ pub fn event_to_pb(e: &Event) -> pb::Event {
 
 /// The record as a message with only the `fields` chosen (all when `None`).
 pub fn event_to_pb_masked(e: &Event, fields: Option<&[&str]>) -> pb::Event {
-    let full = event_to_pb(e);
-    let Some(fields) = fields else { return full };
-    let mut m = pb::Event::default();
-    for f in fields {
-        match *f {
-            "id" => m.id = full.id.clone(),
-            "date" => m.date = full.date,
-            "date_precision" => m.date_precision = full.date_precision,
-            "source" => m.source = full.source.clone(),
-            "target" => m.target = full.target.clone(),
-            "source_country" => m.source_country = full.source_country.clone(),
-            "target_country" => m.target_country = full.target_country.clone(),
-            "source_name" => m.source_name = full.source_name.clone(),
-            "target_name" => m.target_name = full.target_name.clone(),
-            "source_raw" => m.source_raw = full.source_raw.clone(),
-            "target_raw" => m.target_raw = full.target_raw.clone(),
-            "code" => m.code = full.code.clone(),
-            "root_code" => m.root_code = full.root_code.clone(),
-            "directed" => m.directed = full.directed,
-            "plover" => m.plover = full.plover.clone(),
-            "quad_class" => m.quad_class = full.quad_class,
-            "goldstein" => m.goldstein = full.goldstein,
-            "location" => m.location = full.location.clone(),
-            "topics" => m.topics = full.topics.clone(),
-            "historical" => m.historical = full.historical,
-            "planned" => m.planned = full.planned,
-            "group" => m.group = full.group.clone(),
-            "participants" => m.participants = full.participants.clone(),
-            "reported" => m.reported = full.reported,
-            "doc_id" => m.doc_id = full.doc_id.clone(),
-            "sentence" => m.sentence = full.sentence,
-            "evidence" => m.evidence = full.evidence.clone(),
-            "span" => m.span = full.span,
-            "rule" => m.rule = full.rule.clone(),
-            "mentions" => m.mentions = full.mentions,
-            "origin" => m.origin = full.origin,
-            _ => {}
+    let mut m = event_to_pb(e);
+    if let Some(fields) = fields {
+        for name in detente_core::event::FIELDS.iter().filter(|f| !fields.contains(f)) {
+            clear_field(&mut m, name);
         }
     }
     m
+}
+
+/// Resets one field of the record's message to its default (unset).
+fn clear_field(m: &mut pb::Event, name: &str) {
+    match name {
+        "id" => m.id.clear(),
+        "date" => m.date = None,
+        "date_precision" => m.date_precision = 0,
+        "source" => m.source = None,
+        "target" => m.target = None,
+        "source_country" => m.source_country = None,
+        "target_country" => m.target_country = None,
+        "source_name" => m.source_name = None,
+        "target_name" => m.target_name = None,
+        "source_raw" => m.source_raw = None,
+        "target_raw" => m.target_raw = None,
+        "code" => m.code.clear(),
+        "root_code" => m.root_code.clear(),
+        "directed" => m.directed = None,
+        "plover" => m.plover = None,
+        "quad_class" => m.quad_class = 0,
+        "goldstein" => m.goldstein = None,
+        "location" => m.location = None,
+        "topics" => m.topics.clear(),
+        "historical" => m.historical = false,
+        "planned" => m.planned = false,
+        "group" => m.group = None,
+        "participants" => m.participants.clear(),
+        "reported" => m.reported = None,
+        "doc_id" => m.doc_id = None,
+        "sentence" => m.sentence = None,
+        "evidence" => m.evidence = None,
+        "span" => m.span = None,
+        "rule" => m.rule = None,
+        "mentions" => m.mentions = 0,
+        "origin" => m.origin = 0,
+        _ => {}
+    }
 }
 
 /// Events as messages, masked.
@@ -523,17 +528,13 @@ pub fn entry_to_pb(e: &Entry) -> pb::ActorEntry {
 
 /// A dictionary entry from a message (checked further by the core as a dictionary line is).
 pub fn entry_from_pb(p: &pb::ActorEntry) -> Result<Entry> {
+    let kind = kind_from_pb(p.kind, "kind")?
+        .ok_or_else(|| Error::invalid("kind", "the kind is required (country, person, organisation, …)"))?;
     Ok(Entry {
-        code: p.code.trim().to_string(),
-        kind: kind_from_pb(p.kind, "kind")?
-            .ok_or_else(|| Error::invalid("kind", "the kind is required (country, person, organisation, …)"))?,
-        names: p.names.iter().map(|n| n.trim().to_string()).collect(),
         from: date_from_pb(p.valid_from.as_ref(), "valid_from")?,
         until: date_from_pb(p.valid_until.as_ref(), "valid_until")?,
         office: some(&p.office),
-        layer: Layer::Store,
-        origin: String::new(),
-        id: None,
+        ..Entry::user(p.code.trim(), kind, p.names.iter().map(|n| n.trim().to_string()).collect())
     })
 }
 
@@ -677,6 +678,49 @@ mod tests {
         assert_eq!((m.id.as_str(), m.code.as_str(), m.date, m.source), ("x:1", "040", None, None));
         let bad = read_mask(Some(&prost_types::FieldMask { paths: vec!["id".into(), "colour".into()] }));
         assert_eq!(bad.err().and_then(|e| e.field().map(String::from)).as_deref(), Some("read_mask.paths[1]"));
+    }
+
+    #[test]
+    fn every_field_of_the_record_can_be_masked_out() {
+        let s = |x: &str| Some(x.to_string());
+        let full = pb::Event {
+            id: "x".into(),
+            date: ymd(2023, 5, 10),
+            date_precision: 1,
+            source: s("TUR"),
+            target: s("SYR"),
+            source_country: s("TUR"),
+            target_country: s("SYR"),
+            source_name: s("Turkey"),
+            target_name: s("Syria"),
+            source_raw: s("TUR"),
+            target_raw: s("SYR"),
+            code: "040".into(),
+            root_code: "04".into(),
+            directed: Some(false),
+            plover: s("CONSULT"),
+            quad_class: 1,
+            goldstein: Some(1.0),
+            location: Some(pb::Location { name: "Moscow".into(), country: "RUS".into() }),
+            topics: vec!["refugees".into()],
+            historical: true,
+            planned: true,
+            group: s("g"),
+            participants: vec!["TUR".into()],
+            reported: ymd(2023, 5, 11),
+            doc_id: s("d"),
+            sentence: Some(1),
+            evidence: s("text"),
+            span: Some(pb::Span { start: 1, end: 2 }),
+            rule: s("r"),
+            mentions: 2,
+            origin: 2,
+        };
+        for f in detente_core::event::FIELDS {
+            let mut m = full.clone();
+            clear_field(&mut m, f);
+            assert_ne!(m, full, "`{f}` is not cleared");
+        }
     }
 
     #[test]

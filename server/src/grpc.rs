@@ -2,7 +2,7 @@
 //! threads, and converts the answer. Streams stop when the client goes away and end with
 //! UNAVAILABLE when the service shuts down.
 
-use crate::convert::{self, DEFAULT_CHUNK, DEFAULT_PAGE_SIZE, MAX_CHUNK, MAX_PAGE_SIZE, page_size};
+use crate::convert::{self, DEFAULT_CHUNK, DEFAULT_PAGE_SIZE, MAX_CHUNK, MAX_PAGE_SIZE, events_to_pb, page_size};
 use crate::pb::{self, detente_service_server::DetenteService};
 use crate::status::{Fields, invalid, status};
 use detente_core::paging::PageRequest;
@@ -15,8 +15,6 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 
-/// Mediators a GetMediators answers with, unless asked.
-const DEFAULT_MEDIATORS: usize = 10;
 /// Event ids given per mediator, unless asked.
 const DEFAULT_MEDIATOR_IDS: usize = 20;
 
@@ -174,10 +172,6 @@ fn items<P, T>(
         .enumerate()
         .map(|(i, p)| f(p).map_err(|e| status(e.at("request", i as u64 + 1), Fields::items(name))))
         .collect()
-}
-
-fn events_to_pb(events: &[detente_core::Event], mask: Option<&[&str]>) -> Vec<pb::Event> {
-    convert::events_to_pb(events, mask)
 }
 
 /// The fields a request's read mask chooses.
@@ -570,7 +564,8 @@ impl DetenteService for Service {
         let r = req.into_inner();
         actor_pair(&r.a, &r.b)?;
         let (start, end) = (date(r.start.as_ref(), "start")?, date(r.end.as_ref(), "end")?);
-        let limit = convert::count(r.limit, "limit", DEFAULT_MEDIATORS).map_err(|e| status(e, Fields::TOP))?;
+        let limit = convert::count(r.limit, "limit", detente_core::relations::mediators::DEFAULT_LIMIT)
+            .map_err(|e| status(e, Fields::TOP))?;
         let ids = convert::count(r.event_ids_per_mediator, "event_ids_per_mediator", DEFAULT_MEDIATOR_IDS)
             .map_err(|e| status(e, Fields::TOP))?
             .min(MAX_PAGE_SIZE);
@@ -749,9 +744,6 @@ impl DetenteService for Service {
 
     async fn update_actor(&self, req: Request<pb::UpdateActorRequest>) -> Answer<pb::UpdateActorResponse> {
         let p = req.into_inner().entry.ok_or_else(|| invalid("entry", "the entry is required"))?;
-        if p.id <= 0 {
-            return Err(invalid("entry.id", "the id of the entry to replace is required (ListActors gives it)"));
-        }
         let entry = convert::entry_from_pb(&p).map_err(|e| status(e, Fields::nested("entry")))?;
         let stored = self.run(Fields::nested("entry"), move |m| m.update_actor(p.id, entry)).await?;
         Ok(Response::new(pb::UpdateActorResponse { entry: Some(convert::entry_to_pb(&stored)) }))
@@ -759,9 +751,6 @@ impl DetenteService for Service {
 
     async fn delete_actor(&self, req: Request<pb::DeleteActorRequest>) -> Answer<pb::DeleteActorResponse> {
         let id = req.into_inner().id;
-        if id <= 0 {
-            return Err(invalid("id", "the id of the entry to delete is required (ListActors gives it)"));
-        }
         let old = self.run(Fields::TOP, move |m| m.delete_actor(id)).await?;
         Ok(Response::new(pb::DeleteActorResponse { entry: Some(convert::entry_to_pb(&old)) }))
     }

@@ -2,6 +2,7 @@
 generated from proto/ by grpcio-tools at test time, health checking, reflection, and the
 google.rpc.BadRequest details of a bad request."""
 
+import contextlib
 import importlib
 import pathlib
 import shutil
@@ -64,23 +65,34 @@ def stubs(tmp_path_factory):
     return pb2, pb2_grpc
 
 
-@pytest.fixture(scope="module")
-def server(detente_bin, tmp_path_factory):
-    data = tmp_path_factory.mktemp("grpc") / "store"
+@contextlib.contextmanager
+def _served(detente_bin, store, env=None, stderr=subprocess.DEVNULL):
+    """`detente serve` on an ephemeral port over `store`: yields (process, address); then SIGTERM
+    (unless the body sent it) and a clean exit, status 0."""
     proc = subprocess.Popen(
-        [str(detente_bin), "--data", str(data), "serve", "--addr", "127.0.0.1:0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
+        [str(detente_bin), "--data", str(store), "serve", "--addr", "127.0.0.1:0"],
+        stdout=subprocess.PIPE, stderr=stderr, text=True, env=env,
     )
-    line = proc.stdout.readline()
-    assert line.startswith("listening on "), line
-    addr = line.split()[-1]
-    yield addr
-    proc.terminate()
-    code = proc.wait(timeout=30)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("listening on "), line
+        yield proc, line.split()[-1]
+    except BaseException:
+        proc.kill()
+        proc.wait(timeout=30)
+        proc.stdout.close()
+        raise
+    if proc.poll() is None:
+        proc.terminate()
+    code = proc.wait(timeout=60)
     proc.stdout.close()
     assert code == 0, "a clean exit on SIGTERM"
+
+
+@pytest.fixture(scope="module")
+def server(detente_bin, tmp_path_factory):
+    with _served(detente_bin, tmp_path_factory.mktemp("grpc") / "store") as (_, addr):
+        yield addr
 
 
 @pytest.fixture
@@ -161,29 +173,16 @@ def test_health_watch_ends_when_the_server_stops(detente_bin, tmp_path):
     SIGTERM, and the process exits: the watch no longer holds the shutdown."""
     import time
 
-    proc = subprocess.Popen(
-        [str(detente_bin), "--data", str(tmp_path / "store"), "serve", "--addr", "127.0.0.1:0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        addr = proc.stdout.readline().split()[-1]
-        with grpc.insecure_channel(addr) as ch:
-            watch = health_pb2_grpc.HealthStub(ch).Watch(health_pb2.HealthCheckRequest(service=""), timeout=60)
-            first = next(watch)
-            assert first.status == health_pb2.HealthCheckResponse.SERVING
-            proc.terminate()
-            sent = time.monotonic()
-            statuses = [r.status for r in watch]
-            ended = time.monotonic() - sent
-        assert statuses and statuses[-1] == health_pb2.HealthCheckResponse.NOT_SERVING
-        assert ended < 1.0, f"the watch ended {ended:.2f} s after SIGTERM"
-        assert proc.wait(timeout=10) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.stdout.close()
+    with _served(detente_bin, tmp_path / "store") as (proc, addr), grpc.insecure_channel(addr) as ch:
+        watch = health_pb2_grpc.HealthStub(ch).Watch(health_pb2.HealthCheckRequest(service=""), timeout=60)
+        first = next(watch)
+        assert first.status == health_pb2.HealthCheckResponse.SERVING
+        proc.terminate()
+        sent = time.monotonic()
+        statuses = [r.status for r in watch]
+        ended = time.monotonic() - sent
+    assert statuses and statuses[-1] == health_pb2.HealthCheckResponse.NOT_SERVING
+    assert ended < 1.0, f"the watch ended {ended:.2f} s after SIGTERM"
 
 
 def test_added_actors_are_idempotent_and_their_codes_are_codes(channel, stubs):
@@ -287,44 +286,27 @@ def test_a_watch_resumes_from_its_revision_missing_nothing_and_repeating_nothing
 
 def test_a_revision_from_before_a_restart_asks_the_client_to_list_again(detente_bin, stubs, tmp_path):
     pb2, pb2_grpc = stubs
-
-    def serve():
-        proc = subprocess.Popen(
-            [str(detente_bin), "--data", str(tmp_path / "store"), "serve", "--addr", "127.0.0.1:0"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )
-        return proc, proc.stdout.readline().split()[-1]
-
-    proc, addr = serve()
-    with grpc.insecure_channel(addr) as ch:
+    store = tmp_path / "store"
+    with _served(detente_bin, store) as (_, addr), grpc.insecure_channel(addr) as ch:
         api = pb2_grpc.DetenteServiceStub(ch)
         for i in range(3):
             event = pb2.Event(id=f"r:{i}", date=D("2023-05-10"), source="EGY", target="ETH", code="040")
             api.AddEvents(pb2.AddEventsRequest(events=[event]), timeout=10)
         old = api.ListEvents(pb2.ListEventsRequest(), timeout=10).revision
         assert old >= 2
-    proc.terminate()
-    assert proc.wait(timeout=30) == 0
-    proc.stdout.close()
-    proc, addr = serve()
-    try:
-        with grpc.insecure_channel(addr) as ch:
-            api = pb2_grpc.DetenteServiceStub(ch)
-            api.AddEvents(pb2.AddEventsRequest(events=[pb2.Event(id="r:9", date=D("2023-05-10"), source="EGY",
-                                                                 target="ETH", code="111")]), timeout=10)
-            stale = lambda: next(api.WatchEvents(pb2.WatchEventsRequest(start_revision=old - 1), timeout=10))  # noqa: E731
-            code, field, info, _ = _failure(stale)
-            assert (code, field, info) == (grpc.StatusCode.INVALID_ARGUMENT, "start_revision",
-                                           ("REVISION_TOO_OLD", "detente"))
-            # The way out the error names: list again, watch from the listing's revision.
-            now = api.ListEvents(pb2.ListEventsRequest(), timeout=10).revision
-            watch = api.WatchEvents(pb2.WatchEventsRequest(start_revision=now), timeout=10)
-            assert next(watch).progress_notification
-            watch.cancel()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.stdout.close()
+    with _served(detente_bin, store) as (_, addr), grpc.insecure_channel(addr) as ch:
+        api = pb2_grpc.DetenteServiceStub(ch)
+        api.AddEvents(pb2.AddEventsRequest(events=[pb2.Event(id="r:9", date=D("2023-05-10"), source="EGY",
+                                                             target="ETH", code="111")]), timeout=10)
+        stale = lambda: next(api.WatchEvents(pb2.WatchEventsRequest(start_revision=old - 1), timeout=10))  # noqa: E731
+        code, field, info, _ = _failure(stale)
+        assert (code, field, info) == (grpc.StatusCode.INVALID_ARGUMENT, "start_revision",
+                                       ("REVISION_TOO_OLD", "detente"))
+        # The way out the error names: list again, watch from the listing's revision.
+        now = api.ListEvents(pb2.ListEventsRequest(), timeout=10).revision
+        watch = api.WatchEvents(pb2.WatchEventsRequest(start_revision=now), timeout=10)
+        assert next(watch).progress_notification
+        watch.cancel()
 
 
 def test_a_watch_reports_removals_of_a_recode_and_progress_while_idle(channel, stubs):
@@ -431,33 +413,20 @@ def test_a_full_speed_stream_of_small_documents_completes(detente_bin, stubs, tm
     pb2, pb2_grpc = stubs
     log = tmp_path / "serve.log"
     env = dict(os.environ, DETENTE_FAULT_COMMIT_DELAY_MS="30")
-    with open(log, "w") as err:
-        proc = subprocess.Popen(
-            [str(detente_bin), "--data", str(tmp_path / "store"), "serve", "--addr", "127.0.0.1:0"],
-            stdout=subprocess.PIPE,
-            stderr=err,
-            text=True,
-            env=env,
+    n = 20_000
+    with open(log, "w") as err, _served(detente_bin, tmp_path / "store", env=env, stderr=err) as (_, addr), \
+            grpc.insecure_channel(addr) as ch:
+        api = pb2_grpc.DetenteServiceStub(ch)
+        docs = (
+            pb2.IngestStreamRequest(document=pb2.Document(id=f"fast-{i}", published=D("2023-05-11"), text="Turkey met Syria."))
+            for i in range(n)
         )
-    try:
-        addr = proc.stdout.readline().split()[-1]
-        n = 20_000
-        with grpc.insecure_channel(addr) as ch:
-            api = pb2_grpc.DetenteServiceStub(ch)
-            docs = (
-                pb2.IngestStreamRequest(document=pb2.Document(id=f"fast-{i}", published=D("2023-05-11"), text="Turkey met Syria."))
-                for i in range(n)
-            )
-            acks = list(api.IngestStream(docs, timeout=600))
-            assert len(acks) == n
-            assert [a.sequence for a in acks] == list(range(n))
-            assert all(a.status == pb2.DOCUMENT_STATUS_NEW and a.events == 1 for a in acks)
-            series = api.GetRelation(pb2.GetRelationRequest(a="TUR", b="SYR"), timeout=60)
-            assert sum(p.count for p in series.points) == n, "every acknowledged document stored"
-    finally:
-        proc.terminate()
-        assert proc.wait(timeout=60) == 0
-        proc.stdout.close()
+        acks = list(api.IngestStream(docs, timeout=600))
+        assert len(acks) == n
+        assert [a.sequence for a in acks] == list(range(n))
+        assert all(a.status == pb2.DOCUMENT_STATUS_NEW and a.events == 1 for a in acks)
+        series = api.GetRelation(pb2.GetRelationRequest(a="TUR", b="SYR"), timeout=60)
+        assert sum(p.count for p in series.points) == n, "every acknowledged document stored"
     assert "ENHANCE_YOUR_CALM" not in log.read_text()
 
 
@@ -529,22 +498,9 @@ def test_events_newest_first_with_only_the_fields_asked_for(channel, stubs):
 
 def test_user_entries_updated_and_deleted_by_an_id_that_survives_a_restart(detente_bin, stubs, tmp_path):
     pb2, pb2_grpc = stubs
-
-    def serve():
-        proc = subprocess.Popen(
-            [str(detente_bin), "--data", str(tmp_path / "store"), "serve", "--addr", "127.0.0.1:0"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )
-        return proc, proc.stdout.readline().split()[-1]
-
-    def stop(proc):
-        proc.terminate()
-        assert proc.wait(timeout=30) == 0
-        proc.stdout.close()
-
+    store = tmp_path / "store"
     name = "Zed Republic; Government of"  # a name may hold `;`
-    proc, addr = serve()
-    with grpc.insecure_channel(addr) as ch:
+    with _served(detente_bin, store) as (_, addr), grpc.insecure_channel(addr) as ch:
         api = pb2_grpc.DetenteServiceStub(ch)
         entry = pb2.ActorEntry(code="ZQRGOV", kind=pb2.ACTOR_KIND_BODY, names=[name, "Zedgov"])
         added = api.AddActors(pb2.AddActorsRequest(entries=[entry]), timeout=10)
@@ -560,25 +516,20 @@ def test_user_entries_updated_and_deleted_by_an_id_that_survives_a_restart(deten
             api.ResolveActor(pb2.ResolveActorRequest(name="Zedgov"), timeout=10)
         no_id = lambda: api.UpdateActor(pb2.UpdateActorRequest(entry=entry), timeout=10)  # noqa: E731
         assert _failure(no_id)[:2] == (grpc.StatusCode.INVALID_ARGUMENT, "entry.id")
-    stop(proc)
 
-    proc, addr = serve()
-    try:
-        with grpc.insecure_channel(addr) as ch:
-            api = pb2_grpc.DetenteServiceStub(ch)
-            mine = api.ListActors(pb2.ListActorsRequest(user_only=True), timeout=10)
-            assert mine.total_size == 1
-            assert [(e.id, e.origin, e.code, list(e.names)) for e in mine.entries] == [
-                (stored.id, stored.origin, "ZQRMIL", [name])
-            ], "the same id, origin and names after a restart"
-            deleted = api.DeleteActor(pb2.DeleteActorRequest(id=stored.id), timeout=10).entry
-            assert deleted.code == "ZQRMIL"
-            with pytest.raises(grpc.RpcError):
-                api.ResolveActor(pb2.ResolveActorRequest(name=name), timeout=10)
-            again = lambda: api.DeleteActor(pb2.DeleteActorRequest(id=stored.id), timeout=10)  # noqa: E731
-            assert _failure(again)[:3] == (grpc.StatusCode.NOT_FOUND, None, ("ACTOR_ENTRY_NOT_FOUND", "detente"))
-    finally:
-        stop(proc)
+    with _served(detente_bin, store) as (_, addr), grpc.insecure_channel(addr) as ch:
+        api = pb2_grpc.DetenteServiceStub(ch)
+        mine = api.ListActors(pb2.ListActorsRequest(user_only=True), timeout=10)
+        assert mine.total_size == 1
+        assert [(e.id, e.origin, e.code, list(e.names)) for e in mine.entries] == [
+            (stored.id, stored.origin, "ZQRMIL", [name])
+        ], "the same id, origin and names after a restart"
+        deleted = api.DeleteActor(pb2.DeleteActorRequest(id=stored.id), timeout=10).entry
+        assert deleted.code == "ZQRMIL"
+        with pytest.raises(grpc.RpcError):
+            api.ResolveActor(pb2.ResolveActorRequest(name=name), timeout=10)
+        again = lambda: api.DeleteActor(pb2.DeleteActorRequest(id=stored.id), timeout=10)  # noqa: E731
+        assert _failure(again)[:3] == (grpc.StatusCode.NOT_FOUND, None, ("ACTOR_ENTRY_NOT_FOUND", "detente"))
 
 
 def test_a_mediators_events_and_the_network_edges_come_a_page_at_a_time(channel, stubs):
@@ -611,6 +562,7 @@ def test_a_mediators_events_and_the_network_edges_come_a_page_at_a_time(channel,
         token = page.next_page_token
         if not token:
             break
+    assert len(first.nodes) > 1
     assert len(edges) == len(set(edges)) == first.total_size > 1
     assert edges == sorted(edges)
 

@@ -165,6 +165,22 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// An entry a user gives (through the API, the command line or Python), held always, before
+    /// the checks of [`check_entry`] and before the store gives it an id.
+    pub fn user(code: impl Into<String>, kind: NameKind, names: Vec<String>) -> Entry {
+        Entry {
+            code: code.into(),
+            kind,
+            names,
+            from: None,
+            until: None,
+            office: None,
+            layer: Layer::Store,
+            origin: String::new(),
+            id: None,
+        }
+    }
+
     /// True when the entry holds on `date` (always, when it has no window).
     pub fn holds_on(&self, date: Date) -> bool {
         self.from.is_none_or(|f| f <= date) && self.until.is_none_or(|u| date <= u)

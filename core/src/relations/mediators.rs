@@ -23,6 +23,9 @@ use crate::store::{ActorSel, StoreView};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Mediators an answer lists unless asked for more or fewer.
+pub const DEFAULT_LIMIT: usize = 10;
+
 /// A third party and its evidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Mediator {
@@ -40,8 +43,11 @@ pub struct Mediator {
     pub appeals: usize,
     /// Cooperative events with A and with B.
     pub cooperation: [usize; 2],
-    /// Ids of the events behind the score.
+    /// Ids of the events behind the score, sorted.
     pub events: Vec<String>,
+    /// Their rows in the store, in (date, storage) order.
+    #[serde(skip)]
+    pub rows: Vec<u32>,
 }
 
 #[derive(Default)]
@@ -52,8 +58,9 @@ struct Tally {
     hosts: BTreeMap<String, [bool; 2]>,
     appeals: [usize; 2],
     coop: [usize; 2],
-    events: BTreeSet<String>,
-    coop_events: BTreeSet<String>,
+    /// Rows of the events behind the score, and of the cooperation that counts when it does.
+    events: BTreeSet<u32>,
+    coop_events: BTreeSet<u32>,
 }
 
 /// Ranks the third parties of a dyad (countries) over `[from, to]`.
@@ -82,25 +89,24 @@ pub fn mediators(view: &StoreView, a: &ActorSel, b: &ActorSel, from: Date, to: D
                     continue;
                 }
                 let from_x = e.source_country == Some(x.as_str());
-                let Some(ev) = view.event(r) else { continue };
                 if from_x && e.code == "045" {
                     t.med[k] += 1;
-                    t.events.insert(ev.id.clone());
+                    t.events.insert(r);
                 } else if from_x && (e.code == "039" || e.code == "028") {
                     t.offers += 1;
-                    t.events.insert(ev.id.clone());
+                    t.events.insert(r);
                 } else if from_x && e.code == "043" {
                     if let Some(g) = e.group {
                         t.hosts.entry(g.to_string()).or_default()[k] = true;
-                        t.events.insert(ev.id.clone());
+                        t.events.insert(r);
                     }
                 } else if from_x && e.root == 2 {
                     t.appeals[k] += 1;
-                    t.events.insert(ev.id.clone());
+                    t.events.insert(r);
                 }
                 if e.quad <= 2 {
                     t.coop[k] += 1;
-                    t.coop_events.insert(ev.id.clone());
+                    t.coop_events.insert(r);
                 }
             }
         }
@@ -118,7 +124,7 @@ pub fn mediators(view: &StoreView, a: &ActorSel, b: &ActorSel, from: Date, to: D
         let t = tallies.entry(host.clone()).or_default();
         let key = e.group.clone().unwrap_or_else(|| e.id.clone());
         t.hosted_groups.insert(key);
-        t.events.insert(e.id.clone());
+        t.events.insert(r);
     }
     // Is the dyad hostile or improving over the window?
     let goldstein: Vec<(i32, f64)> = dyad_rows(view, a, b, false, false, from, to)
@@ -141,17 +147,32 @@ pub fn mediators(view: &StoreView, a: &ActorSel, b: &ActorSel, from: Date, to: D
             let appeals = if t.appeals[0] > 0 && t.appeals[1] > 0 { t.appeals[0] + t.appeals[1] } else { 0 };
             let coop = if hostile_or_improving { 0.5 * (1.0 + t.coop[0].min(t.coop[1]) as f64).ln() } else { 0.0 };
             let score = 5.0 * med as f64 * both + 2.0 * t.offers as f64 + 3.0 * hosted as f64 + appeals as f64 + coop;
-            let mut events: Vec<String> = t.events.into_iter().collect();
+            let mut rows = t.events;
             if coop > 0.0 {
-                events.extend(t.coop_events);
-                events.sort();
-                events.dedup();
+                rows.extend(t.coop_events);
             }
-            Mediator { actor, score, mediations: med, offers: t.offers, hosted, appeals, cooperation: t.coop, events }
+            // Ids only for the mediators kept, below.
+            let rows = rows.into_iter().collect();
+            Mediator {
+                actor,
+                score,
+                mediations: med,
+                offers: t.offers,
+                hosted,
+                appeals,
+                cooperation: t.coop,
+                events: Vec::new(),
+                rows,
+            }
         })
         .filter(|m| m.score > 0.0)
         .collect();
     out.sort_by(|x, y| y.score.total_cmp(&x.score).then(x.actor.cmp(&y.actor)));
     out.truncate(limit);
+    for m in &mut out {
+        m.rows.sort_by_key(|&r| (view.row_brief(r).map_or(i32::MIN, |b| b.date), r));
+        m.events = m.rows.iter().filter_map(|&r| view.row_id(r).map(str::to_string)).collect();
+        m.events.sort();
+    }
     out
 }

@@ -4,7 +4,7 @@
 //! `DETENTE_CORRUPTION_FLIPS` sets the number of flips (default 240), `DETENTE_CORRUPTION_SEED`
 //! the seed; run with `--nocapture` to see the tally.
 
-use crate::actors::{Entry, Layer, NameKind};
+use crate::actors::{Entry, NameKind};
 use crate::document::Document;
 use crate::event::Event;
 use crate::model::{IngestOptions, Model, ModelOptions};
@@ -26,17 +26,7 @@ const DOCS: [(&str, &str); 3] = [
 /// entry added through the API.
 fn build(root: &Path) {
     let m = Model::open(root, &ModelOptions::default()).expect("store");
-    let entry = Entry {
-        code: "RUR".into(),
-        kind: NameKind::Country,
-        names: vec!["Ruritania".into()],
-        from: None,
-        until: None,
-        office: None,
-        layer: Layer::Store,
-        origin: String::new(),
-        id: None,
-    };
+    let entry = Entry::user("RUR", NameKind::Country, vec!["Ruritania".into()]);
     m.add_actors(vec![entry]).expect("actor");
     let day = |d: u32| Date::parse(&format!("2023-05-{:02}", 1 + d % 28)).expect("date");
     let pairs = [("TURGOV", "SYRGOV"), ("RUSGOV", "TURGOV"), ("IRNGOV", "SYRMIL"), ("SYRGOV", "TURMIL")];

@@ -1214,6 +1214,12 @@ impl StoreView<'_> {
             .unwrap_or_default()
     }
 
+    /// A row's event id, without building the record.
+    pub fn row_id(&self, row: u32) -> Option<&str> {
+        let (s, l) = self.state.locate(row)?;
+        Some(self.state.segments[s].cols.id.value(l))
+    }
+
     /// Whether a row is directed, and its exact source and target codes.
     pub fn row_actors(&self, row: u32) -> Option<(bool, Option<&str>, Option<&str>)> {
         let (s, l) = self.state.locate(row)?;
@@ -1236,38 +1242,49 @@ impl StoreView<'_> {
         cursor: Option<Cursor>,
         descending: bool,
     ) -> Result<(Vec<u32>, Option<Cursor>)> {
-        if descending {
-            return self.list_descending(f, limit, cursor);
-        }
         let st = &*self.state;
-        let after = cursor.map_or((i32::MIN, 0u32), |c| (c.date, c.row));
-        let first_ok = |k: (i32, u32)| cursor.is_none_or(|_| k > after);
+        // One ascending walk serves both orders: descending, every key is mirrored (`!` reverses
+        // the order of i32 and u32 alike) and the index lists are read from their ends.
+        let walk = |k: (i32, u32)| if descending { (!k.0, !k.1) } else { k };
+        let after = cursor.map(|c| walk((c.date, c.row)));
+        let days = |d: Option<crate::Date>| d.map(|d| walk((d.days(), 0)).0);
+        // The first and last day of the walk, in its own order.
+        let (first_day, last_day) =
+            if descending { (days(f.end), days(f.start)) } else { (days(f.start), days(f.end)) };
+        let before_first = |k: (i32, u32)| after.is_some_and(|a| k <= a) || first_day.is_some_and(|d| k.0 < d);
         let mut matcher = Matcher::new(st, f);
         let take = limit.saturating_add(1);
         let mut out: Vec<(i32, u32)> = Vec::new();
-        let lists = self.candidate_lists(f);
-        match lists {
+        match self.candidate_lists(f) {
             Some(lists) => {
-                // k-way merge of date-sorted lists, stopping once the page is full.
+                // The i-th key of a list in the walk's order.
+                let at =
+                    |list: &[(i32, u32)], i: usize| walk(if descending { list[list.len() - 1 - i] } else { list[i] });
+                // k-way merge of the sorted lists, stopping once the page is full.
                 let mut heap = BinaryHeap::new();
                 for (li, (list, mode)) in lists.iter().enumerate() {
-                    let lo = list.partition_point(|&(d, r)| (d, r) <= after || f.start.is_some_and(|s| d < s.days()));
-                    if let Some(&k) = list.get(lo) {
-                        heap.push(Reverse((k, li, lo, *mode)));
+                    let (mut lo, mut hi) = (0, list.len());
+                    while lo < hi {
+                        let mid = (lo + hi) / 2;
+                        if before_first(at(list, mid)) { lo = mid + 1 } else { hi = mid }
+                    }
+                    if lo < list.len() {
+                        heap.push(Reverse((at(list, lo), li, lo, *mode)));
                     }
                 }
                 let mut last: Option<(i32, u32)> = None;
                 while let Some(Reverse((k, li, pos, mode))) = heap.pop() {
-                    if let Some(&next) = lists[li].0.get(pos + 1) {
-                        heap.push(Reverse((next, li, pos + 1, mode)));
+                    if last_day.is_some_and(|d| k.0 > d) {
+                        break; // every key still queued is later
                     }
-                    if f.end.is_some_and(|e| k.0 > e.days()) {
+                    let list = lists[li].0;
+                    if pos + 1 < list.len() {
+                        heap.push(Reverse((at(list, pos + 1), li, pos + 1, mode)));
+                    }
+                    if last == Some(k) {
                         continue;
                     }
-                    if last == Some(k) || !first_ok(k) {
-                        continue;
-                    }
-                    if matcher.matches(k.1, mode) {
+                    if matcher.matches(walk(k).1, mode) {
                         out.push(k);
                         last = Some(k);
                         if out.len() >= take {
@@ -1277,15 +1294,17 @@ impl StoreView<'_> {
                 }
             }
             None => {
-                // A scan: keep the `take` smallest keys after the cursor.
+                // A scan: keep the `take` first keys of the walk after the cursor.
                 let mut heap: BinaryHeap<(i32, u32)> = BinaryHeap::new();
                 for seg in &st.segments {
                     for local in 0..seg.cols.len() {
-                        let k = (seg.cols.date.value(local), seg.base + local as u32);
-                        if !first_ok(k) || (heap.len() >= take && heap.peek().is_some_and(|top| k >= *top)) {
+                        let k = walk((seg.cols.date.value(local), seg.base + local as u32));
+                        if after.is_some_and(|a| k <= a)
+                            || (heap.len() >= take && heap.peek().is_some_and(|top| k >= *top))
+                        {
                             continue;
                         }
-                        if matcher.matches(k.1, Mode::Any) {
+                        if matcher.matches(walk(k).1, Mode::Any) {
                             heap.push(k);
                             if heap.len() > take {
                                 heap.pop();
@@ -1296,76 +1315,8 @@ impl StoreView<'_> {
                 out = heap.into_sorted_vec();
             }
         }
-        let next = (out.len() > limit).then(|| {
-            out.truncate(limit);
-            out.last().map(|&(date, row)| Cursor { date, row })
-        });
-        Ok((out.into_iter().map(|k| k.1).collect(), next.flatten()))
-    }
-
-    /// The newest events first, below `cursor`: the mirror of [`StoreView::list`].
-    fn list_descending(
-        &self,
-        f: &EventFilter,
-        limit: usize,
-        cursor: Option<Cursor>,
-    ) -> Result<(Vec<u32>, Option<Cursor>)> {
-        let st = &*self.state;
-        let before = cursor.map_or((i32::MAX, u32::MAX), |c| (c.date, c.row));
-        let first_ok = |k: (i32, u32)| cursor.is_none_or(|_| k < before);
-        let mut matcher = Matcher::new(st, f);
-        let take = limit.saturating_add(1);
-        let mut out: Vec<(i32, u32)> = Vec::new();
-        match self.candidate_lists(f) {
-            Some(lists) => {
-                // k-way merge from the lists' ends, largest key first.
-                let mut heap = BinaryHeap::new();
-                for (li, (list, mode)) in lists.iter().enumerate() {
-                    let hi = list.partition_point(|&(d, r)| first_ok((d, r)) && f.end.is_none_or(|e| d <= e.days()));
-                    if hi > 0 {
-                        heap.push((list[hi - 1], li, hi - 1, *mode));
-                    }
-                }
-                let mut last: Option<(i32, u32)> = None;
-                while let Some((k, li, pos, mode)) = heap.pop() {
-                    if pos > 0 {
-                        heap.push((lists[li].0[pos - 1], li, pos - 1, mode));
-                    }
-                    if f.start.is_some_and(|s| k.0 < s.days()) {
-                        break;
-                    }
-                    if last == Some(k) {
-                        continue;
-                    }
-                    if matcher.matches(k.1, mode) {
-                        out.push(k);
-                        last = Some(k);
-                        if out.len() >= take {
-                            break;
-                        }
-                    }
-                }
-            }
-            None => {
-                // A scan: keep the `take` largest keys below the cursor.
-                let mut heap: BinaryHeap<Reverse<(i32, u32)>> = BinaryHeap::new();
-                for seg in &st.segments {
-                    for local in 0..seg.cols.len() {
-                        let k = (seg.cols.date.value(local), seg.base + local as u32);
-                        if !first_ok(k) || (heap.len() >= take && heap.peek().is_some_and(|top| k <= top.0)) {
-                            continue;
-                        }
-                        if matcher.matches(k.1, Mode::Any) {
-                            heap.push(Reverse(k));
-                            if heap.len() > take {
-                                heap.pop();
-                            }
-                        }
-                    }
-                }
-                out = heap.into_sorted_vec().into_iter().map(|r| r.0).collect();
-            }
-        }
+        // Back from the walk's keys to the store's.
+        let mut out: Vec<(i32, u32)> = out.into_iter().map(walk).collect();
         let next = (out.len() > limit).then(|| {
             out.truncate(limit);
             out.last().map(|&(date, row)| Cursor { date, row })
