@@ -185,7 +185,7 @@ async fn every_rpc_answers() {
         ..Default::default()
     };
     let series = c
-        .get_relation(pb::GetRelationRequest { a: "TUR".into(), b: "SYR".into(), options: Some(opts.clone()) })
+        .get_relation(pb::GetRelationRequest { a: "TUR".into(), b: "SYR".into(), options: Some(opts) })
         .await
         .expect("relation")
         .into_inner();
@@ -197,7 +197,7 @@ async fn every_rpc_answers() {
         .get_relation_events(pb::GetRelationEventsRequest {
             a: "TUR".into(),
             b: "SYR".into(),
-            options: Some(opts.clone()),
+            options: Some(opts),
             period: d("2023-05-20"),
             ..Default::default()
         })
@@ -213,7 +213,7 @@ async fn every_rpc_answers() {
             .get_relation_events(pb::GetRelationEventsRequest {
                 a: "TUR".into(),
                 b: "SYR".into(),
-                options: Some(opts.clone()),
+                options: Some(opts),
                 period: d("2023-05-20"),
                 page_size: 2,
                 page_token: token,

@@ -1241,7 +1241,9 @@ impl Backend for DirBackend {
         // Dates are stored as YYYY-MM-DD, so their text order is their order.
         const FILTER: &str = "(?1 IS NULL OR published >= ?1) AND (?2 IS NULL OR published <= ?2)
              AND (?3 IS NULL OR substr(id, 1, length(?3)) = ?3)";
-        let read = || -> rusqlite::Result<(Vec<(String, String, Option<String>, String, i64, i64)>, i64)> {
+        // id, published, title, text (empty unless asked for), hash, added.
+        type Row = (String, String, Option<String>, String, i64, i64);
+        let read = || -> rusqlite::Result<(Vec<Row>, i64)> {
             let total: i64 = conn.query_row(
                 &format!("SELECT count(*) FROM documents WHERE {FILTER}"),
                 params![start, end, q.id_prefix],
