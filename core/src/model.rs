@@ -838,6 +838,13 @@ impl Model {
         Ok((changes, now))
     }
 
+    /// Waits until a write takes the store past `revision`, or `timeout` passes; the revision
+    /// then (still `revision` when nothing was written). A follower calls this, then
+    /// [`Model::changes_since`], and sleeps between writes instead of polling.
+    pub fn wait_for_change(&self, revision: u64, timeout: std::time::Duration) -> u64 {
+        self.inner.store.wait_for_write(revision, timeout)
+    }
+
     /// Ok when a watch can replay the changes after `revision` ([`Model::changes_since`]).
     pub fn check_revision(&self, revision: u64) -> Result<()> {
         let view = self.view();
@@ -1366,6 +1373,26 @@ mod tests {
         let e = m.changes_since(&all, start).unwrap_err();
         assert_eq!((e.reason(), e.kind()), ("REVISION_TOO_OLD", crate::ErrorKind::InvalidInput));
         assert!(m.changes_since(&all, m.revision()).is_ok());
+    }
+
+    #[test]
+    fn a_follower_wakes_when_a_write_commits() {
+        let m = Model::in_memory(&ModelOptions::default()).expect("model");
+        let start = m.revision();
+        // Nothing written: the wait ends at its timeout with the revision unchanged.
+        assert_eq!(m.wait_for_change(start, std::time::Duration::from_millis(20)), start);
+        let writer = m.clone();
+        let write = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            let e = event(json!({"id": "w", "date": "2023-05-10", "source": "TUR", "target": "SYR", "code": "040"}));
+            writer.add_events(vec![e], &AddOptions::default()).expect("add");
+        });
+        // Woken by the write, long before the minute is up.
+        let now = m.wait_for_change(start, std::time::Duration::from_secs(60));
+        assert!(now > start);
+        write.join().expect("writer");
+        let (changes, _) = m.changes_since(&m.filter(&EventQuery::default()).expect("filter"), start).expect("changes");
+        assert_eq!(changes.iter().map(|c| c.added.len()).sum::<usize>(), 1);
     }
 
     #[test]

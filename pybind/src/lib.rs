@@ -48,6 +48,9 @@ fn to_pyerr(e: CoreError) -> PyErr {
     })
 }
 
+/// Changes write by write: (revision, added events, removed events), tables as pyarrow.
+type ChangeRows = Vec<(u64, Py<PyAny>, Py<PyAny>)>;
+
 /// The filters of `events` and `delete_events` as a core query.
 #[allow(clippy::too_many_arguments)]
 fn event_query(
@@ -556,6 +559,50 @@ impl PyModel {
     #[getter]
     fn revision(&self) -> u64 {
         self.inner.revision()
+    }
+
+    /// The changes after `revision` matching the filters, write by write:
+    /// ([(revision, added table, removed table)], the revision they reach).
+    #[pyo3(signature = (revision, dyad=None, actor=None, directed=false, exact=false, codes=Vec::new(),
+                        roots=Vec::new(), quads=Vec::new(), start=None, end=None, topic=None, origin=None,
+                        doc_id=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn changes_since(
+        &self,
+        py: Python<'_>,
+        revision: u64,
+        dyad: Option<(String, String)>,
+        actor: Option<String>,
+        directed: bool,
+        exact: bool,
+        codes: Vec<String>,
+        roots: Vec<String>,
+        quads: Vec<u8>,
+        start: Option<&str>,
+        end: Option<&str>,
+        topic: Option<String>,
+        origin: Option<&str>,
+        doc_id: Option<String>,
+    ) -> PyResult<(ChangeRows, u64)> {
+        let q =
+            event_query(dyad, actor, directed, exact, codes, roots, quads, start, end, topic, origin, vec![], doc_id)?;
+        let model = self.inner.clone();
+        let (changes, now) =
+            py.detach(move || model.filter(&q).and_then(|f| model.changes_since(&f, revision))).map_err(to_pyerr)?;
+        let rows = changes
+            .iter()
+            .map(|c| Ok((c.revision, events_table(py, &c.added)?, events_table(py, &c.removed)?)))
+            .collect::<PyResult<_>>()?;
+        Ok((rows, now))
+    }
+
+    /// Waits (without the GIL) until a write takes the store past `revision` or `timeout`
+    /// seconds pass; the revision then.
+    fn wait_for_change(&self, py: Python<'_>, revision: u64, timeout: f64) -> PyResult<u64> {
+        let timeout = std::time::Duration::try_from_secs_f64(timeout)
+            .map_err(|_| to_pyerr(CoreError::invalid("timeout", "a timeout is a number of seconds, 0 or more")))?;
+        let model = self.inner.clone();
+        Ok(py.detach(move || model.wait_for_change(revision, timeout)))
     }
 
     /// Imports GDELT, ICEWS or POLECAT files; returns the report as a dict.

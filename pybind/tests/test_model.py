@@ -329,3 +329,43 @@ def test_newest_first_documents_and_user_entries(tmp_path):
         m.resolve("Zed Republic; Government of")
     with pytest.raises(detente.NotFoundError):
         m.delete_actor(entry_id)
+
+
+def test_a_watch_sees_additions_and_removals_once_and_resumes(tmp_path):
+    m = detente.Model(tmp_path / "store")
+    ev = lambda i, code: {"id": f"w{i}", "date": "2023-05-10", "source": "TUR", "target": "SYR", "code": code}
+    m.add_events([ev(0, "040")])
+    start = m.revision
+
+    # A follower thread while this one writes: each write arrives once, as it commits.
+    def follow():
+        seen = []
+        for change in m.watch(start, timeout=2.0):
+            seen.append(change)
+            if len(seen) == 3:
+                break
+        return seen
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        watching = pool.submit(follow)
+        m.add_events([ev(1, "111"), ev(2, "190")])
+        m.add_events([ev(1, "112")], replace=True)
+        m.delete_events(["w2"])
+        seen = watching.result(timeout=30)
+    assert [(c.added.column("code").to_pylist(), c.removed.column("code").to_pylist()) for c in seen] == [
+        (["111", "190"], []), (["112"], ["111"]), ([], ["190"])]
+    assert [c.revision for c in seen] == sorted({c.revision for c in seen})
+
+    # Resuming from the last revision seen repeats nothing; the filters are the events' own.
+    changes, now = m.changes(seen[-1].revision)
+    assert changes == [] and now == m.revision
+    conflict, _ = m.changes(start, root="19")
+    assert [(c.added.num_rows, c.removed.num_rows) for c in conflict] == [(1, 0), (0, 1)]
+    assert list(m.watch(timeout=0.05)) == [], "idle: the watch ends at its timeout"
+
+    # Another process's changes are not replayable: the caller must list again.
+    del m
+    m = detente.Model(tmp_path / "store")
+    with pytest.raises(detente.InvalidInputError) as e:
+        m.changes(start)
+    assert e.value.reason == "REVISION_TOO_OLD"

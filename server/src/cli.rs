@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use detente_core::actors::{Entry, NameKind};
 use detente_core::document::{PlainText, read_documents};
 use detente_core::event::CSV_COLUMNS;
+use detente_core::paging::PageRequest;
 use detente_core::records::{RecordFormat, read_records};
 use detente_core::relations::{Freq, SeriesOptions, ShiftOptions, columns};
 use detente_core::store::repair::Severity;
@@ -106,6 +107,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Ask a running server's health service whether it serves (exit 0) or not (exit 1).
     Healthcheck(HealthcheckArgs),
+    /// Follow a running server's changes (WatchEvents): one JSON line per event added or
+    /// removed, with the write's revision; `--since REV` resumes without a gap or a repeat.
+    Watch(crate::follow::WatchArgs),
 }
 
 /// A help text's list of output columns.
@@ -488,6 +492,33 @@ pub enum DocumentsCommand {
         /// The document id.
         id: String,
     },
+    /// List stored documents by publication date, then id, with their event counts.
+    List(DocumentListArgs),
+    /// Delete a stored document and the events coded from it, in one write.
+    Delete {
+        /// The document id.
+        id: String,
+    },
+}
+
+/// Arguments of `documents list`.
+#[derive(Debug, Args)]
+pub struct DocumentListArgs {
+    /// First publication day (YYYY-MM-DD).
+    #[arg(long)]
+    pub start: Option<String>,
+    /// Last publication day (YYYY-MM-DD).
+    #[arg(long)]
+    pub end: Option<String>,
+    /// Only ids starting with this (a site or wire, e.g. https://www.reuters.com/).
+    #[arg(long)]
+    pub id_prefix: Option<String>,
+    /// At most this many.
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+    /// Continue after an earlier listing (the page token it printed).
+    #[arg(long)]
+    pub page_token: Option<String>,
 }
 
 /// `detente store …`
@@ -513,8 +544,22 @@ pub enum ActorsCommand {
     Resolve(ResolveArgs),
     /// List dictionary entries.
     List(ActorListArgs),
-    /// Add a dictionary entry, kept in the store (it wins over files and built-in entries).
+    /// Add a dictionary entry, kept in the store (it wins over files and built-in entries);
+    /// prints it with its id.
     Add(ActorAddArgs),
+    /// Replace the entry a user added under an id (see `actors list --user-only`).
+    Update {
+        /// The entry's id.
+        id: i64,
+        /// The new entry.
+        #[command(flatten)]
+        entry: ActorAddArgs,
+    },
+    /// Delete the entry a user added under an id.
+    Delete {
+        /// The entry's id.
+        id: i64,
+    },
 }
 
 /// Arguments of `actors resolve`.
@@ -536,6 +581,9 @@ pub struct ActorListArgs {
     /// Only entries whose code starts with this.
     #[arg(long)]
     pub code: Option<String>,
+    /// Only the entries users added (kept in the store), with their ids.
+    #[arg(long)]
+    pub user_only: bool,
 }
 
 /// Arguments of `actors add`.
@@ -632,6 +680,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match &cli.command {
         Command::Serve(a) => serve(&cli, a)?,
         Command::Healthcheck(a) => healthcheck(a)?,
+        Command::Watch(a) => crate::follow::watch(a, &mut out)?,
         Command::Code(a) => {
             let (text, input) = read_input(&a.file)?;
             let plain = PlainText { published: date(&a.published, "published")?, doc_id: a.doc_id.clone() };
@@ -949,6 +998,33 @@ pub fn run(cli: Cli) -> Result<()> {
             let deleted = model.delete_events(&a.ids, query.as_ref(), a.confirm)?;
             write_rows(&mut out, format, &[json!({"deleted": deleted})], &["deleted"])?;
         }
+        Command::Documents(DocumentsCommand::List(a)) => {
+            let model = open_read(&cli)?;
+            let q = detente_core::DocumentQuery {
+                start: date(&a.start, "start")?,
+                end: date(&a.end, "end")?,
+                id_prefix: a.id_prefix.clone(),
+                with_text: false,
+            };
+            let page = model.documents(&q, &PageRequest { size: a.limit.max(1), token: a.page_token.clone() })?;
+            let rows: Vec<Value> = page
+                .items
+                .iter()
+                .map(|d| {
+                    json!({"id": d.document.id, "published": d.document.published, "title": d.document.title,
+                           "events": d.events, "added": d.added})
+                })
+                .collect();
+            write_rows(&mut out, format, &rows, &["published", "id", "events", "title"])?;
+            if let Some(t) = page.next_page_token {
+                eprintln!("more documents: --page-token {t}");
+            }
+        }
+        Command::Documents(DocumentsCommand::Delete { id }) => {
+            let model = open_write(&cli)?;
+            let events = model.delete_document(id)?;
+            write_rows(&mut out, format, &[json!({"deleted": id, "events": events})], &["deleted", "events"])?;
+        }
         Command::Documents(DocumentsCommand::Show { id }) => {
             let model = open_read(&cli)?;
             let (doc, events) = model.document(id)?;
@@ -996,30 +1072,55 @@ pub fn run(cli: Cli) -> Result<()> {
             let page = actor_model(&cli)?.actors(&ActorQuery {
                 kind: a.kind.clone(),
                 code: a.code.clone(),
+                user_only: a.user_only,
                 ..Default::default()
             })?;
-            let rows: Vec<Value> = page
-                .entries
-                .iter()
-                .map(|e| json!({"code": e.code, "kind": e.kind.as_str(), "names": e.names, "from": e.from, "until": e.until, "office": e.office, "origin": e.origin}))
-                .collect();
-            write_rows(&mut out, format, &rows, &["code", "kind", "names", "from", "until", "office"])?;
+            let rows: Vec<Value> = page.entries.iter().map(entry_row).collect();
+            let cols: &[&str] = if a.user_only {
+                &["id", "code", "kind", "names", "from", "until", "office"]
+            } else {
+                &["code", "kind", "names", "from", "until", "office"]
+            };
+            write_rows(&mut out, format, &rows, cols)?;
         }
         Command::Actors(ActorsCommand::Add(a)) => {
             let model = open_write(&cli)?;
-            let kind = NameKind::from_name(&a.kind)?;
-            let entry = Entry {
-                from: date(&a.from, "from")?,
-                until: date(&a.until, "until")?,
-                office: a.office.clone(),
-                ..Entry::user(a.code.clone(), kind, a.names.split(';').map(|s| s.trim().to_string()).collect())
-            };
-            let _ = model.add_actors(vec![entry])?;
-            let r = model.resolve(a.names.split(';').next().unwrap_or_default(), None)?;
-            write_rows(&mut out, format, &[json!({"code": r.code, "kind": r.kind.as_str(), "name": r.name})], &[])?;
+            let report = model.add_actor_entries(vec![user_entry(a)?])?;
+            let rows: Vec<Value> = report.entries.iter().map(entry_row).collect();
+            write_rows(&mut out, format, &rows, &["id", "code", "kind", "names"])?;
+        }
+        Command::Actors(ActorsCommand::Update { id, entry }) => {
+            let model = open_write(&cli)?;
+            let stored = model.update_actor(*id, user_entry(entry)?)?;
+            write_rows(&mut out, format, &[entry_row(&stored)], &["id", "code", "kind", "names"])?;
+        }
+        Command::Actors(ActorsCommand::Delete { id }) => {
+            let model = open_write(&cli)?;
+            let gone = model.delete_actor(*id)?;
+            write_rows(&mut out, format, &[json!({"id": id, "deleted": gone.code})], &["id", "deleted"])?;
         }
     }
     Ok(())
+}
+
+/// The entry `actors add` and `actors update` describe.
+fn user_entry(a: &ActorAddArgs) -> Result<Entry> {
+    Ok(Entry {
+        from: date(&a.from, "from")?,
+        until: date(&a.until, "until")?,
+        office: a.office.clone(),
+        ..Entry::user(
+            a.code.clone(),
+            NameKind::from_name(&a.kind)?,
+            a.names.split(';').map(|s| s.trim().to_string()).collect(),
+        )
+    })
+}
+
+/// A dictionary entry as an output row.
+fn entry_row(e: &Entry) -> Value {
+    json!({"id": e.id, "code": e.code, "kind": e.kind.as_str(), "names": e.names, "from": e.from, "until": e.until,
+           "office": e.office, "origin": e.origin})
 }
 
 /// `detente serve`: opens the store for writing and serves it until a signal.
@@ -1072,8 +1173,7 @@ fn bearer_token(given: &str, from: &str) -> Result<String> {
 
 /// `detente healthcheck`: exit 0 when the server at `--addr` serves.
 fn healthcheck(a: &HealthcheckArgs) -> Result<()> {
-    // A server bound to every interface is reached through loopback.
-    let addr = a.addr.replacen("0.0.0.0:", "127.0.0.1:", 1).replacen("[::]:", "[::1]:", 1);
+    let addr = crate::serve::loopback(&a.addr);
     let ca = a.tls_ca.as_ref().map(|p| std::fs::read(p).map_err(|e| detente_core::Error::io(p, e))).transpose()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let timeout = std::time::Duration::from_secs(a.timeout.max(1));

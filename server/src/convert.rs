@@ -341,6 +341,25 @@ pub fn query_from_pb(f: Option<pb::EventFilter>) -> Result<EventQuery> {
     })
 }
 
+/// A core query's filter as a message (what a client sends; the reverse of [`query_from_pb`]).
+pub fn query_to_pb(q: &EventQuery) -> pb::EventFilter {
+    pb::EventFilter {
+        dyad: q.dyad.iter().flat_map(|(a, b)| [a.clone(), b.clone()]).collect(),
+        actor: q.actor.clone().unwrap_or_default(),
+        directed: q.directed,
+        exact: q.exact,
+        codes: q.codes.clone(),
+        roots: q.roots.clone(),
+        quad_classes: q.quads.iter().map(|&n| u32::from(n)).collect(),
+        start: opt_date_to_pb(q.start),
+        end: opt_date_to_pb(q.end),
+        topic: q.topic.clone().unwrap_or_default(),
+        origin: q.origin.map_or(0, |o| number(o.as_str(), "ORIGIN_", pb::Origin::from_str_name)),
+        ids: q.ids.clone(),
+        doc_id: q.doc_id.clone().unwrap_or_default(),
+    }
+}
+
 /// Series options from a message (unset fields take the core's defaults).
 pub fn series_options_from_pb(o: Option<pb::SeriesOptions>) -> Result<SeriesOptions> {
     let o = o.unwrap_or_default();

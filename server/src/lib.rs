@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod convert;
+pub mod follow;
 pub mod grpc;
 pub mod logging;
 pub mod output;

@@ -4,6 +4,7 @@
 
 use crate::grpc::Service;
 use crate::pb::{self, detente_service_server::DetenteServiceServer};
+use anyhow::Context as _;
 use detente_core::Model;
 use std::future::Future;
 use std::sync::Arc;
@@ -236,21 +237,41 @@ pub async fn signal() {
 }
 
 /// Asks a server's health service whether it serves (`""`, the whole server). For container
-/// probes: true when SERVING. With `ca` (PEM), TLS: the server's certificate must be one of
-/// those given (a self-signed certificate, trusted as it is) or chain to one of them.
+/// probes: true when SERVING. TLS as [`connect`].
 pub async fn healthcheck(addr: &str, ca: Option<Vec<u8>>, domain: &str, timeout: Duration) -> anyhow::Result<bool> {
+    let channel = connect(addr, ca, domain, Some(timeout)).await?;
+    let mut client = tonic_health::pb::health_client::HealthClient::new(channel);
+    let answer = client.check(tonic_health::pb::HealthCheckRequest { service: String::new() }).await?;
+    Ok(answer.into_inner().status == tonic_health::pb::health_check_response::ServingStatus::Serving as i32)
+}
+
+/// A channel to a server. With `ca` (PEM), TLS: the server's certificate must be one of those
+/// given (a self-signed certificate, trusted as it is) or chain to one of them. `timeout`
+/// bounds the connection and each call (none for a watch, which lasts).
+pub async fn connect(
+    addr: &str,
+    ca: Option<Vec<u8>>,
+    domain: &str,
+    timeout: Option<Duration>,
+) -> anyhow::Result<tonic::transport::Channel> {
     use tonic::transport::{ClientTlsConfig, Endpoint};
     let scheme = if ca.is_some() { "https" } else { "http" };
-    let mut endpoint = Endpoint::from_shared(format!("{scheme}://{addr}"))?.timeout(timeout).connect_timeout(timeout);
+    let mut endpoint = Endpoint::from_shared(format!("{scheme}://{addr}"))?;
+    if let Some(t) = timeout {
+        endpoint = endpoint.timeout(t).connect_timeout(t);
+    }
     if let Some(ca) = ca {
         let verifier = Arc::new(PinnedOrChained::new(&ca)?);
         let tls = ClientTlsConfig::new().domain_name(domain);
         endpoint = endpoint.tls_config_with_verifier(tls, verifier)?;
     }
-    let channel = endpoint.connect().await?;
-    let mut client = tonic_health::pb::health_client::HealthClient::new(channel);
-    let answer = client.check(tonic_health::pb::HealthCheckRequest { service: String::new() }).await?;
-    Ok(answer.into_inner().status == tonic_health::pb::health_check_response::ServingStatus::Serving as i32)
+    endpoint.connect().await.with_context(|| format!("cannot reach {addr}"))
+}
+
+/// The address to dial for one a server listens on: a server bound to every interface is
+/// reached through loopback.
+pub fn loopback(addr: &str) -> String {
+    addr.replacen("0.0.0.0:", "127.0.0.1:", 1).replacen("[::]:", "[::1]:", 1)
 }
 
 /// Trusts a server whose certificate is one of the given ones byte for byte (a self-signed

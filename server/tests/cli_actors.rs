@@ -66,3 +66,34 @@ fn user_dictionary_file_extends_and_its_errors_name_the_line() {
     assert_eq!(code, 2);
     assert!(err.contains("bad.tsv, line 2, field `from`"), "{err}");
 }
+
+#[test]
+fn a_stored_entry_is_added_updated_and_deleted_by_its_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("store");
+    let data = data.to_str().unwrap_or_default();
+    let (code, out, err) =
+        detente(&["--data", data, "actors", "add", "ZQRGOV", "body", "Zed Government", "--format", "jsonl"]);
+    assert_eq!(code, 0, "{err}");
+    let id = json(&out)["id"].as_i64().expect("the stored entry's id");
+    // Adding it again stores it once, under the same id.
+    let (_, out, _) =
+        detente(&["--data", data, "actors", "add", "ZQRGOV", "body", "Zed Government", "--format", "jsonl"]);
+    assert_eq!(json(&out)["id"].as_i64(), Some(id));
+    let (_, out, _) = detente(&["--data", data, "actors", "list", "--user-only", "--format", "jsonl"]);
+    assert_eq!(out.lines().count(), 1);
+    let ids = id.to_string();
+    let (code, _, err) =
+        detente(&["--data", data, "actors", "update", &ids, "ZQRMIL", "body", "Zed Government", "--format", "jsonl"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = detente(&["--data", data, "actors", "resolve", "Zed Government", "--format", "jsonl"]);
+    assert_eq!(json(&out)["code"], "ZQRMIL");
+    let (code, out, _) = detente(&["--data", data, "actors", "delete", &ids, "--format", "jsonl"]);
+    assert_eq!((code, json(&out)["deleted"].as_str()), (0, Some("ZQRMIL")));
+    let (code, _, err) = detente(&["--data", data, "actors", "resolve", "Zed Government"]);
+    assert_eq!(code, 2, "{err}");
+    // Deleting it again, or a built-in entry's id, says there is no such user entry.
+    let (code, _, err) = detente(&["--data", data, "actors", "delete", &ids]);
+    assert_eq!(code, 2);
+    assert!(err.contains(&ids), "{err}");
+}

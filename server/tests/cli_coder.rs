@@ -172,3 +172,41 @@ fn parse_prints_conllu_and_explain_prints_the_trees() {
     assert!(!o.status.success());
     assert!(err(&o).contains("no-such-file.txt"), "{}", err(&o));
 }
+
+#[test]
+fn documents_are_listed_by_date_and_deleted_with_their_events() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("store");
+    let docs = [("wire:2", "2023-05-11"), ("web:1", "2023-05-10"), ("wire:3", "2023-05-12")]
+        .iter()
+        .map(|(id, day)| serde_json::json!({"id": id, "published": day, "text": TEXT}).to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let o = detente(&data, &["ingest", "-", "--format", "jsonl"], Some(&docs));
+    assert!(o.status.success(), "{}", err(&o));
+    let o = detente(&data, &["documents", "list", "--format", "jsonl"], None);
+    let listed = rows(&o);
+    let ids: Vec<&str> = listed.iter().filter_map(|r| r["id"].as_str()).collect();
+    assert_eq!(ids, ["web:1", "wire:2", "wire:3"]);
+    let per_doc = listed[0]["events"].as_u64().expect("events");
+    assert!(per_doc > 0);
+    // Paged: two, then the rest from the page token it printed.
+    let o = detente(&data, &["documents", "list", "--id-prefix", "wire:", "--limit", "1", "--format", "jsonl"], None);
+    assert_eq!(rows(&o).len(), 1);
+    let token = err(&o).trim().rsplit(' ').next().unwrap_or_default().to_string();
+    let o = detente(
+        &data,
+        &["documents", "list", "--id-prefix", "wire:", "--page-token", &token, "--format", "jsonl"],
+        None,
+    );
+    assert_eq!(rows(&o).iter().filter_map(|r| r["id"].as_str().map(String::from)).collect::<Vec<_>>(), ["wire:3"]);
+
+    let o = detente(&data, &["documents", "delete", "web:1", "--format", "jsonl"], None);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(rows(&o)[0]["events"].as_u64(), Some(per_doc));
+    let o = detente(&data, &["events", "list", "--format", "jsonl", "--limit", "1000"], None);
+    assert_eq!(rows(&o).len() as u64, 2 * per_doc, "the document's events went with it");
+    let o = detente(&data, &["documents", "delete", "web:1"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("web:1"), "{}", err(&o));
+}

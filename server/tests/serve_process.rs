@@ -183,3 +183,149 @@ fn an_empty_token_is_refused_and_a_token_file_loses_its_newline() {
     assert!(wait(&mut child, Duration::from_secs(30)).is_some_and(|s| s.success()));
     assert_eq!(codes, [tonic::Code::Ok, tonic::Code::Ok, tonic::Code::Unauthenticated]);
 }
+
+fn watch_event(id: &str, code: &str) -> pb::Event {
+    pb::Event {
+        id: id.into(),
+        date: Some(detente_server::convert::date_to_pb(detente_core::Date::from_ymd(2023, 5, 10).expect("date"))),
+        source: Some("TUR".into()),
+        target: Some("SYR".into()),
+        code: code.into(),
+        ..Default::default()
+    }
+}
+
+/// The changes `detente watch` printed: (revision, change, code) per line.
+fn changes(stdout: &str) -> Vec<(i64, String, String)> {
+    stdout
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+            (
+                v["revision"].as_i64().expect("revision"),
+                v["change"].as_str().unwrap_or_default().to_string(),
+                v["event"]["code"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_watch_command_replays_a_gap_follows_writes_and_says_where_to_resume() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("store");
+    let mut child = detente()
+        .args(["--data", data.to_str().expect("path"), "serve", "--addr", "127.0.0.1:0", "--token", "s3cret"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("announce");
+    let addr = line.trim().strip_prefix("listening on ").expect("listening line").to_string();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let channel = runtime.block_on(async {
+        tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+            .expect("url")
+            .connect()
+            .await
+            .expect("connect")
+    });
+    let call = |write: u8| {
+        let mut client = DetenteServiceClient::with_interceptor(channel.clone(), |mut r: tonic::Request<()>| {
+            r.metadata_mut().insert("authorization", "Bearer s3cret".parse().expect("header"));
+            Ok(r)
+        });
+        runtime.block_on(async move {
+            match write {
+                0 => client
+                    .add_events(pb::AddEventsRequest { events: vec![watch_event("w0", "040")], replace: false })
+                    .await
+                    .map(|_| ()),
+                1 => {
+                    let events = vec![watch_event("w1", "111"), watch_event("w2", "190")];
+                    client.add_events(pb::AddEventsRequest { events, replace: false }).await.map(|_| ())
+                }
+                2 => client
+                    .add_events(pb::AddEventsRequest { events: vec![watch_event("w1", "112")], replace: true })
+                    .await
+                    .map(|_| ()),
+                3 => client
+                    .delete_events(pb::DeleteEventsRequest { ids: vec!["w2".into()], ..Default::default() })
+                    .await
+                    .map(|_| ()),
+                _ => client
+                    .add_events(pb::AddEventsRequest { events: vec![watch_event("w3", "036")], replace: false })
+                    .await
+                    .map(|_| ()),
+            }
+            .expect("write");
+        })
+    };
+    call(0);
+    let start = runtime.block_on(async {
+        let mut client = DetenteServiceClient::with_interceptor(channel.clone(), |mut r: tonic::Request<()>| {
+            r.metadata_mut().insert("authorization", "Bearer s3cret".parse().expect("header"));
+            Ok(r)
+        });
+        client
+            .list_events(pb::ListEventsRequest { page_size: 1, ..Default::default() })
+            .await
+            .expect("list")
+            .into_inner()
+            .revision
+    });
+    // Three writes in the gap: two added, one replaced by a new version, one deleted.
+    for w in 1..=3 {
+        call(w);
+    }
+    let since = start.to_string();
+    let replay = detente()
+        .args(["watch", "--addr", &addr, "--token", "s3cret", "--since", &since, "--until-caught-up"])
+        .output()
+        .expect("watch");
+    assert!(replay.status.success(), "{}", String::from_utf8_lossy(&replay.stderr));
+    let seen = changes(&String::from_utf8_lossy(&replay.stdout));
+    let what: Vec<(&str, &str)> = seen.iter().map(|(_, c, code)| (c.as_str(), code.as_str())).collect();
+    assert_eq!(what, [("added", "111"), ("added", "190"), ("added", "112"), ("removed", "111"), ("removed", "190")]);
+    assert!(seen.iter().all(|(r, _, _)| *r > start));
+    let last = seen.last().map(|s| s.0).expect("changes");
+    // Resuming from the last revision seen: nothing again.
+    let again = detente()
+        .args(["watch", "--addr", &addr, "--token", "s3cret", "--since", &last.to_string(), "--until-caught-up"])
+        .output()
+        .expect("watch");
+    assert!(again.status.success() && again.stdout.is_empty(), "{}", String::from_utf8_lossy(&again.stdout));
+    // A wrong token is refused, saying so.
+    let refused =
+        detente().args(["watch", "--addr", &addr, "--token", "nope", "--since", &since]).output().expect("watch");
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("Unauthenticated"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    // Following: a write after the watch began arrives; the server's shutdown ends the watch with
+    // the revision to resume from.
+    let mut follower = detente()
+        .args(["watch", "--addr", &addr, "--token", "s3cret", "--progress", "--progress-seconds", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("watch");
+    let mut lines = BufReader::new(follower.stdout.take().expect("stdout")).lines();
+    let first = lines.next().expect("a progress line").expect("read");
+    assert!(first.contains("\"progress\":true"), "{first}");
+    call(4);
+    let added = lines.map(|l| l.expect("read")).find(|l| !l.contains("\"progress\"")).expect("the new event");
+    assert_eq!(changes(&added)[0].1, "added");
+    assert_eq!(changes(&added)[0].2, "036");
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let status = wait(&mut follower, Duration::from_secs(10)).expect("the watch ends with the server");
+    assert!(!status.success());
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut follower.stderr.take().expect("stderr"), &mut err).expect("stderr");
+    assert!(err.contains("resume with --since"), "{err}");
+    wait(&mut child, Duration::from_secs(30)).expect("the server exits");
+}

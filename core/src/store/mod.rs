@@ -554,6 +554,8 @@ pub struct Store {
     /// first write.
     writer: Mutex<Option<IdIndex>>,
     listeners: Mutex<Vec<CommitListener>>,
+    /// Counts the writes that changed the store; waiters ([`Store::wait_for_write`]) sleep on it.
+    commits: (Mutex<u64>, parking_lot::Condvar),
     /// Open [`DeferredCompaction`] guards: while any is, writes leave small segments be.
     compaction_deferred: std::sync::atomic::AtomicUsize,
     /// Set when a merge landed on disk but not in memory: no more merges until reopened.
@@ -632,6 +634,7 @@ impl Store {
             state: RwLock::new(state),
             writer: Mutex::new(None),
             listeners: Mutex::new(Vec::new()),
+            commits: (Mutex::new(0), parking_lot::Condvar::new()),
             compaction_deferred: std::sync::atomic::AtomicUsize::new(0),
             compaction_halted: std::sync::atomic::AtomicBool::new(false),
             writes_halted: std::sync::atomic::AtomicBool::new(false),
@@ -700,6 +703,8 @@ impl Store {
             for listener in self.listeners.lock().iter() {
                 listener();
             }
+            *self.commits.0.lock() += 1;
+            self.commits.1.notify_all();
             // The write stands whatever happens here: a merge refused or failed before its commit
             // leaves the segments as they were, to merge after a later write. Deferred (an
             // import of many files), small segments still merge once they are very many.
@@ -1021,6 +1026,20 @@ impl Store {
     /// Registers a function called after every write that changed the store.
     pub fn on_commit(&self, listener: CommitListener) {
         self.listeners.lock().push(listener);
+    }
+
+    /// Waits until the store's revision is past `revision` or `timeout` has passed; the
+    /// revision then. Writes wake it as they commit, so a follower needs no polling.
+    pub fn wait_for_write(&self, revision: u64, timeout: std::time::Duration) -> u64 {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut commits = self.commits.0.lock();
+        loop {
+            // Read under the commit lock: a write that lands now notifies after we wait.
+            let now = self.view().revision();
+            if now > revision || self.commits.1.wait_until(&mut commits, deadline).timed_out() {
+                return self.view().revision();
+            }
+        }
     }
 
     /// Convenience: writes normalised events.

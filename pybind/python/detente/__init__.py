@@ -21,11 +21,12 @@ from detente._errors import (
     UnavailableError,
     UnknownActorError,
 )
-from detente.model import Aggregates, Model, Network, Relation, code_batch, parse, resolve
+from detente.model import Aggregates, Change, Model, Network, Relation, code_batch, parse, resolve
 
 __all__ = [
     "__version__",
     "Model",
+    "Change",
     "Relation",
     "Network",
     "Aggregates",

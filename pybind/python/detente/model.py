@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
+import time as _time
 import warnings
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import pyarrow as pa
 
@@ -114,6 +115,15 @@ def _list(value: Any) -> List[str]:
 
 def _paths(value: Any) -> List[str]:
     return [str(p) for p in _list(value)]
+
+
+class Change(NamedTuple):
+    """One write's changes to the events a watch follows: its ``revision``, the events it
+    ``added`` and those it ``removed`` (pyarrow tables in the event record's schema)."""
+
+    revision: int
+    added: pa.Table
+    removed: pa.Table
 
 
 class Relation:
@@ -569,6 +579,41 @@ class Model:
         """The store's revision (a count of its writes): a gRPC ``WatchEvents`` from it sees every
         later change."""
         return self._inner.revision
+
+    def changes(self, since: int, dyad: Optional[Sequence[str]] = None, actor: Optional[str] = None, *,
+                directed: bool = False, exact: bool = False, code: Any = None, root: Any = None, quad: Any = None,
+                start: DateLike = None, end: DateLike = None, topic: Optional[str] = None,
+                origin: Optional[str] = None, doc_id: Optional[str] = None) -> Tuple[List[Change], int]:
+        """The writes after revision ``since`` that changed events matching the filters of
+        :meth:`events`, oldest first, and the revision they reach (resume from it). Each
+        :class:`Change` holds the events the write ``added`` and those it ``removed`` (a
+        re-code, a replacement, a delete), as they were. Changes are kept in memory by the
+        process that made them: a revision from before this model opened the store raises
+        :class:`InvalidInputError` with reason ``REVISION_TOO_OLD`` (list again instead)."""
+        args = _filters(dyad, actor, directed, exact, code, root, quad, start, end, topic, origin, doc_id)
+        rows, now = self._inner.changes_since(int(since), **args)
+        return [Change(revision, added, removed) for revision, added, removed in rows], now
+
+    def watch(self, since: Optional[int] = None, dyad: Optional[Sequence[str]] = None,
+              actor: Optional[str] = None, *, timeout: Optional[float] = None, **filters: Any) -> Iterator[Change]:
+        """Follow the store: yields each later write's :class:`Change` (as :meth:`changes`,
+        with the same filters) as it commits, from revision ``since`` (default: now), missing
+        none and repeating none. Stops once ``timeout`` seconds pass with no matching change
+        (default: never). The last change's ``revision`` is where to resume."""
+        revision = self.revision if since is None else int(since)
+        idle_until = None if timeout is None else _time.monotonic() + timeout
+        while True:
+            changes, now = self.changes(revision, dyad, actor, **filters)
+            for change in changes:
+                yield change
+            if changes and timeout is not None:
+                idle_until = _time.monotonic() + timeout
+            revision = now
+            left = None if idle_until is None else idle_until - _time.monotonic()
+            if left is not None and left <= 0:
+                return
+            # Waits in short slices so Ctrl-C gets through between them.
+            self._inner.wait_for_change(revision, 0.5 if left is None else min(left, 0.5))
 
     def document(self, doc_id: str) -> Tuple[Dict[str, Any], pa.Table]:
         """A stored document and its events."""
