@@ -37,8 +37,9 @@ fi
 # what clients generated from it.
 "$tools/node_modules/.bin/buf" breaking --against proto/detente-v1.binpb
 
-step "rust: format"
+step "rust: format, and the core's layers (no module uses a layer above its own)"
 cargo fmt --all --check
+python3 scripts/check_layers.py
 
 step "rust: build the workspace and its tests (debug)"
 cargo test --locked --no-run --quiet --message-format json-render-diagnostics | python scripts/cargo_progress.py

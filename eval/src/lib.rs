@@ -3,7 +3,7 @@
 //! down here (and in eval/README.md) so that numbers stay comparable between versions.
 
 use detente_core::coder::Coder;
-use detente_core::taxonomy::{normalize_plover, taxonomy};
+use detente_core::domain::taxonomy::{normalize_plover, taxonomy};
 use detente_core::{Date, Document, Event};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -401,7 +401,7 @@ impl OrganisationBlocks {
     /// From the built-in dictionary's `full` lines.
     pub fn builtin() -> OrganisationBlocks {
         let mut map = HashMap::new();
-        for table in detente_core::actors::builtin_tables() {
+        for table in detente_core::domain::actors::builtin_tables() {
             for line in table.lines() {
                 let cols: Vec<&str> = line.split('\t').collect();
                 if let [full, "full", bare, ..] = cols.as_slice()

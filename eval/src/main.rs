@@ -20,7 +20,7 @@ fn main() {
                 files.push((path.as_str(), text.as_str()));
                 let lexicon = detente_core::coder::Lexicon::parse(&files)?;
                 Ok(detente_core::coder::Coder::new(
-                    detente_core::actors::Dictionary::builtin(),
+                    detente_core::domain::actors::Dictionary::builtin(),
                     std::sync::Arc::new(lexicon),
                 ))
             }),

@@ -1,7 +1,7 @@
 #![no_main]
 //! Text as the coder takes it: a document (JSON, JSON Lines, or plain text with a date), coded
 //! into events.
-use detente_core::document::{PlainText, read_documents};
+use detente_core::domain::document::{PlainText, read_documents};
 use detente_core::{Date, Model};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;

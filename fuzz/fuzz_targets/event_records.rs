@@ -2,7 +2,7 @@
 //! Canonical event records as `detente events add` reads them (JSON Lines, or CSV when the
 //! first byte is odd), then normalised and stored.
 use detente_core::AddOptions;
-use detente_core::records::{RecordFormat, read_records};
+use detente_core::io::records::{RecordFormat, read_records};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

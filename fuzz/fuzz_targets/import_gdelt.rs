@@ -1,6 +1,6 @@
 #![no_main]
 //! GDELT 1.0 or 2.0 export files (the first byte picks the version).
-use detente_core::import::Format;
+use detente_core::io::import::Format;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

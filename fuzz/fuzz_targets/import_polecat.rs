@@ -2,4 +2,4 @@
 //! POLECAT event files (tab-separated with a header).
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| detente_fuzz::import(detente_core::import::Format::Polecat, data));
+fuzz_target!(|data: &[u8]| detente_fuzz::import(detente_core::io::import::Format::Polecat, data));

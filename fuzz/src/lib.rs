@@ -2,7 +2,7 @@
 //! imported into a store, records added, text coded). Errors are expected; a panic, a hang or
 //! a crash is a finding.
 
-use detente_core::import::{Format, ImportOptions};
+use detente_core::io::import::{Format, ImportOptions};
 use detente_core::{Model, ModelOptions};
 use std::path::PathBuf;
 

@@ -105,9 +105,9 @@ fn to_pyarrow(py: Python<'_>, batch: RecordBatch) -> PyResult<Py<PyAny>> {
 
 fn events_table(py: Python<'_>, events: &[detente_core::Event]) -> PyResult<Py<PyAny>> {
     let batch = if events.is_empty() {
-        RecordBatch::new_empty(detente_core::columnar::event_schema())
+        RecordBatch::new_empty(detente_core::domain::columnar::event_schema())
     } else {
-        detente_core::columnar::events_to_batch(events).map_err(to_pyerr)?
+        detente_core::domain::columnar::events_to_batch(events).map_err(to_pyerr)?
     };
     to_pyarrow(py, batch)
 }
@@ -195,7 +195,7 @@ impl PyModel {
         let batch = one_batch(documents)?;
         let model = self.inner.clone();
         let events = py.detach(move || {
-            let docs = detente_core::tables::documents_from_batch(&batch)?;
+            let docs = detente_core::io::tables::documents_from_batch(&batch)?;
             Ok::<_, CoreError>(model.code(&docs))
         });
         events_table(py, &events.map_err(to_pyerr)?)
@@ -208,7 +208,7 @@ impl PyModel {
         let model = self.inner.clone();
         let report = py
             .detach(move || {
-                let docs = detente_core::tables::documents_from_batch(&batch)?;
+                let docs = detente_core::io::tables::documents_from_batch(&batch)?;
                 model.ingest(docs, &IngestOptions { recode })
             })
             .map_err(to_pyerr)?;
@@ -233,7 +233,7 @@ impl PyModel {
         let model = self.inner.clone();
         let report = py
             .detach(move || {
-                let events = detente_core::tables::events_from_batch(&batch)?;
+                let events = detente_core::io::tables::events_from_batch(&batch)?;
                 let opts = AddOptions { replace, input: Some("table".into()), lines: Vec::new() };
                 model.add_events(events, &opts)
             })
@@ -618,8 +618,8 @@ impl PyModel {
         threads: Option<usize>,
         replace: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let format = detente_core::import::Format::parse(kind).map_err(to_pyerr)?;
-        let opts = detente_core::import::ImportOptions { strict, force, threads, replace, ..Default::default() };
+        let format = detente_core::io::import::Format::parse(kind).map_err(to_pyerr)?;
+        let opts = detente_core::io::import::ImportOptions { strict, force, threads, replace, ..Default::default() };
         let model = self.inner.clone();
         let r = py.detach(move || model.import(format, &paths, &opts)).map_err(to_pyerr)?;
         let d = PyDict::new(py);
@@ -668,7 +668,7 @@ impl PyModel {
     ) -> PyResult<u64> {
         let q = event_query(dyad, actor, directed, exact, codes, roots, quads, start, end, topic, origin, ids, doc_id)?;
         let model = self.inner.clone();
-        py.detach(move || detente_core::export::export_events(&model, &q, &path)).map_err(to_pyerr)
+        py.detach(move || model.export_events(&q, &path)).map_err(to_pyerr)
     }
 
     /// A stored document: (dict with id, published, title, text; its events table).
@@ -691,13 +691,13 @@ fn user_entry(
     start: Option<&str>,
     until: Option<&str>,
     office: Option<String>,
-) -> PyResult<detente_core::actors::Entry> {
-    let kind = detente_core::actors::NameKind::from_name(kind).map_err(to_pyerr)?;
-    Ok(detente_core::actors::Entry {
+) -> PyResult<detente_core::domain::actors::Entry> {
+    let kind = detente_core::domain::actors::NameKind::from_name(kind).map_err(to_pyerr)?;
+    Ok(detente_core::domain::actors::Entry {
         from: date(start, "from")?,
         until: date(until, "until")?,
         office,
-        ..detente_core::actors::Entry::user(code, kind, names)
+        ..detente_core::domain::actors::Entry::user(code, kind, names)
     })
 }
 
@@ -743,7 +743,7 @@ fn code_batch(py: Python<'_>, documents: PyTable, actors: Vec<PathBuf>, lexicon:
     let events = py
         .detach(move || {
             let model = batch_model(actors, lexicon)?;
-            let docs = detente_core::tables::documents_from_batch(&batch)?;
+            let docs = detente_core::io::tables::documents_from_batch(&batch)?;
             Ok::<_, CoreError>(model.code(&docs))
         })
         .map_err(to_pyerr)?;
@@ -781,7 +781,7 @@ impl PyAggregateSet {
         let dict = detente_core::Dictionary::builtin();
         let inner = py
             .detach(move || {
-                let mut events = detente_core::tables::events_from_batch(&batch)?;
+                let mut events = detente_core::io::tables::events_from_batch(&batch)?;
                 for (i, e) in events.iter_mut().enumerate() {
                     e.normalize(&dict).map_err(|err| err.at("table", i as u64 + 1))?;
                 }
@@ -864,7 +864,7 @@ impl PyAggregateSet {
 #[pyfunction]
 fn export_table(py: Python<'_>, table: PyTable, path: PathBuf) -> PyResult<()> {
     let batch = one_batch(table)?;
-    py.detach(move || detente_core::export::export_batch(&batch, &path)).map_err(to_pyerr)
+    py.detach(move || detente_core::io::export::export_batch(&batch, &path)).map_err(to_pyerr)
 }
 
 /// What each output column of a relation table means: `series`, `shifts`, `mediators`, `nodes`

@@ -5,11 +5,11 @@ use crate::logging::LogFormat;
 use crate::output::{Format, write_rows};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use detente_core::actors::{Entry, NameKind};
-use detente_core::document::{PlainText, read_documents};
-use detente_core::event::CSV_COLUMNS;
+use detente_core::domain::actors::{Entry, NameKind};
+use detente_core::domain::document::{PlainText, read_documents};
+use detente_core::domain::event::CSV_COLUMNS;
+use detente_core::io::records::{RecordFormat, read_records};
 use detente_core::paging::PageRequest;
-use detente_core::records::{RecordFormat, read_records};
 use detente_core::relations::{Freq, SeriesOptions, ShiftOptions, columns};
 use detente_core::store::repair::Severity;
 use detente_core::{ActorQuery, AddOptions, Date, Dictionary, EventQuery, IngestOptions, Model, ModelOptions, Origin};
@@ -369,7 +369,7 @@ pub struct ImportArgs {
     #[arg(long)]
     pub replace: bool,
     /// Rows per atomic write.
-    #[arg(long, default_value_t = detente_core::import::DEFAULT_BATCH_ROWS)]
+    #[arg(long, default_value_t = detente_core::io::import::DEFAULT_BATCH_ROWS)]
     pub batch_rows: usize,
     /// Threads that parse a large file (default: one per core; the writer has one more).
     #[arg(long)]
@@ -721,18 +721,18 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Export(ExportCommand::Events { filter, to }) => {
             let model = open_read(&cli)?;
-            let n = detente_core::export::export_events(&model, &filter_query(filter)?, to)?;
+            let n = model.export_events(&filter_query(filter)?, to)?;
             write_rows(&mut out, format, &[json!({"file": to.display().to_string(), "events": n})], &[])?;
         }
         Command::Export(ExportCommand::Series { series, to }) => {
             let model = open_read(&cli)?;
             let s = model.relation(&series.a, &series.b, &series_options(series)?)?;
-            detente_core::export::export_batch(&s.to_batch()?, to)?;
+            detente_core::io::export::export_batch(&s.to_batch()?, to)?;
             write_rows(&mut out, format, &[json!({"file": to.display().to_string(), "periods": s.points.len()})], &[])?;
         }
         Command::Import(a) => {
-            let kind = detente_core::import::Format::parse(&a.kind)?;
-            let opts = detente_core::import::ImportOptions {
+            let kind = detente_core::io::import::Format::parse(&a.kind)?;
+            let opts = detente_core::io::import::ImportOptions {
                 strict: a.strict,
                 force: a.force,
                 replace: a.replace,
@@ -922,7 +922,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Events(EventsCommand::Add(a)) if a.file.to_ascii_lowercase().ends_with(".parquet") => {
             let model = open_write(&cli)?;
-            let events = detente_core::export::read_parquet_events(Path::new(&a.file))?;
+            let events = detente_core::io::export::read_parquet_events(Path::new(&a.file))?;
             let report = model.add_events(
                 events,
                 &AddOptions { replace: a.replace, input: Some(a.file.clone()), lines: Vec::new() },

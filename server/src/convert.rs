@@ -3,7 +3,7 @@
 
 use crate::pb;
 use crate::proto::google::r#type::Date as GDate;
-use detente_core::actors::{Entry, NameKind, Resolution};
+use detente_core::domain::actors::{Entry, NameKind, Resolution};
 use detente_core::relations::{Evidence, Freq, Mediator, Series, SeriesOptions, Shift, ShiftOptions};
 use detente_core::{
     Date, DatePrecision, DocumentOutcome, DocumentStatus, Error, Event, EventQuery, NetworkPage, Origin, Place, Result,
@@ -98,16 +98,16 @@ pub fn kind_to_pb(k: NameKind) -> i32 {
 }
 
 /// An import format from a request (required).
-pub fn import_format_from_pb(n: i32) -> Result<detente_core::import::Format> {
+pub fn import_format_from_pb(n: i32) -> Result<detente_core::io::import::Format> {
     let word = choice(n, pb::ImportFormat::try_from(n).ok().map(|o| o.as_str_name()), "IMPORT_FORMAT_", "format")?;
     let word =
         word.ok_or_else(|| Error::invalid("format", "the format is required: gdelt1, gdelt2, icews or polecat"))?;
-    detente_core::import::Format::parse(&word)
+    detente_core::io::import::Format::parse(&word)
 }
 
 /// A field selection from a read mask (unset or empty: every field).
 pub fn read_mask(mask: Option<&prost_types::FieldMask>) -> Result<Option<Vec<&'static str>>> {
-    detente_core::event::field_selection(mask.map_or(&[][..], |m| m.paths.as_slice()))
+    detente_core::domain::event::field_selection(mask.map_or(&[][..], |m| m.paths.as_slice()))
 }
 
 /// The canonical record as a message.
@@ -154,7 +154,7 @@ pub fn event_to_pb(e: &Event) -> pb::Event {
 pub fn event_to_pb_masked(e: &Event, fields: Option<&[&str]>) -> pb::Event {
     let mut m = event_to_pb(e);
     if let Some(fields) = fields {
-        for name in detente_core::event::FIELDS.iter().filter(|f| !fields.contains(f)) {
+        for name in detente_core::domain::event::FIELDS.iter().filter(|f| !fields.contains(f)) {
             clear_field(&mut m, name);
         }
     }
@@ -735,7 +735,7 @@ mod tests {
             mentions: 2,
             origin: 2,
         };
-        for f in detente_core::event::FIELDS {
+        for f in detente_core::domain::event::FIELDS {
             let mut m = full.clone();
             clear_field(&mut m, f);
             assert_ne!(m, full, "`{f}` is not cleared");

@@ -652,7 +652,7 @@ impl DetenteService for Service {
             .ok_or_else(|| invalid("format", "an empty stream: the first message names the format"))?;
         let kind = convert::import_format_from_pb(first.format).map_err(|e| status(e, Fields::TOP))?;
         let name = if first.file_name.trim().is_empty() { "upload".to_string() } else { first.file_name.clone() };
-        let opts = detente_core::import::ImportOptions {
+        let opts = detente_core::io::import::ImportOptions {
             strict: first.strict,
             force: first.force,
             replace: first.replace,
@@ -702,7 +702,7 @@ impl DetenteService for Service {
     type ExportEventsStream = BoxStream<pb::ExportEventsResponse>;
 
     async fn export_events(&self, req: Request<pb::ExportEventsRequest>) -> Answer<Self::ExportEventsStream> {
-        use detente_core::export::ExportFormat;
+        use detente_core::io::export::ExportFormat;
         let r = req.into_inner();
         let q = convert::query_from_pb(r.filter).map_err(|e| status(e, Fields::nested("filter")))?;
         let format = match pb::ExportFormat::try_from(r.format) {
@@ -717,7 +717,7 @@ impl DetenteService for Service {
         let model = self.model.clone();
         tokio::task::spawn_blocking(move || {
             let writer = ChunkWriter { tx: tx.clone(), buf: Vec::with_capacity(EXPORT_CHUNK) };
-            match detente_core::export::write_events(&model, &q, format, writer) {
+            match model.write_events(&q, format, writer) {
                 Ok((mut w, n)) => {
                     tracing::debug!(events = n, "exported");
                     let _ = w.send();

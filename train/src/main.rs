@@ -84,7 +84,7 @@ fn main() -> anyhow::Result<()> {
                 train::TrainOptions { seed, tagger_epochs, parser_epochs, ensemble, two_pass, ..Default::default() };
             let started = Instant::now();
             // The tagger learns what the actor dictionary's names look like in text.
-            let gazetteer = Gazetteer::from_actor_files(&detente_core::actors::builtin_tables());
+            let gazetteer = Gazetteer::from_actor_files(&detente_core::domain::actors::builtin_tables());
             let model = train::train(&sentences, &gazetteer, &options, &mut |stage| {
                 eprintln!("[{:6.1} s] training the {stage}", started.elapsed().as_secs_f64());
             });

@@ -4,8 +4,8 @@
 //! `cargo run --release -p detente-bench --bin coder_speed [-- SENTENCES] [--token-windows]`:
 //! parsing included; with `--token-windows`, the coder of before the parse.
 
-use detente_core::actors::NameKind;
 use detente_core::coder::Coder;
+use detente_core::domain::actors::NameKind;
 use detente_core::{Date, Dictionary, Document};
 use std::time::Instant;
 

@@ -26,7 +26,7 @@ fn news_sentences(root: &Path) -> anyhow::Result<Vec<String>> {
     }
     let mut out = Vec::new();
     for t in &texts {
-        let (sentences, _) = detente_core::coder::sentences::split(t);
+        let (sentences, _) = detente_core::syntax::sentences::split(t);
         out.extend(sentences.iter().map(|s| t[s.start..s.end].to_string()));
     }
     Ok(out)
@@ -55,7 +55,7 @@ fn main() -> anyhow::Result<()> {
     let split: Vec<Vec<&str>> = sentences
         .iter()
         .map(|s| {
-            let tokens = detente_core::text::tokenize(s);
+            let tokens = detente_core::domain::text::tokenize(s);
             words::words(s, &tokens).iter().map(|w| &s[w.start..w.end]).collect()
         })
         .collect();

@@ -6,15 +6,15 @@
 use super::engine::{self, CodedSentence, SentenceEvent};
 use super::lexicon::Lexicon;
 use super::mentions::{Mention, MentionFinder};
-use super::sentences;
 use super::time::{self, Direction, TimeKind};
-use crate::actors::NameKind;
-use crate::date::{Date, DatePrecision};
-use crate::document::Document;
-use crate::event::{Event, Origin, Place};
+use crate::domain::actors::NameKind;
+use crate::domain::date::{Date, DatePrecision};
+use crate::domain::document::Document;
+use crate::domain::event::{Event, Origin, Place};
+use crate::domain::taxonomy::{QuadScheme, taxonomy};
+use crate::domain::text::{CharOffsets, Token, TokenKind};
 use crate::syntax::SyntaxModel;
-use crate::taxonomy::{QuadScheme, taxonomy};
-use crate::text::{CharOffsets, Token, TokenKind};
+use crate::syntax::sentences;
 use std::collections::HashMap;
 use xxhash_rust::xxh3::Xxh3;
 
@@ -262,7 +262,7 @@ impl Coref {
         let countries: Vec<&Mention> =
             s.mentions.iter().filter(strong).filter(|m| m.country.as_deref().is_some_and(|c| c.len() == 3)).collect();
         for w in countries.windows(2).filter(|_| !paired) {
-            let between = crate::text::slice(&s.tokens, w[0].end, w[1].start);
+            let between = crate::domain::text::slice(&s.tokens, w[0].end, w[1].start);
             if between.len() == 1 && between[0].key == "and" && w[0].country != w[1].country {
                 self.last_pair = Some((w[0].clone(), w[1].clone()));
             }
@@ -272,7 +272,7 @@ impl Coref {
                 NameKind::Organisation | NameKind::Group if !m.locative => self.last_org = Some(m.clone()),
                 NameKind::Person if !m.code.is_empty() => {
                     self.last_person = Some(m.clone());
-                    let words = crate::text::slice(&s.tokens, m.start, m.end);
+                    let words = crate::domain::text::slice(&s.tokens, m.start, m.end);
                     if let Some(last) = words.iter().rev().find(|t| t.kind == TokenKind::Word && t.capitalized)
                         && words.iter().filter(|t| t.capitalized).count() >= 2
                     {
@@ -351,7 +351,7 @@ fn author_of(
     noun: &str,
     acts: &[(String, String, String, Option<String>)],
     source_country: Option<&str>,
-    dict: &crate::actors::Dictionary,
+    dict: &crate::domain::actors::Dictionary,
 ) -> Option<(String, Option<String>)> {
     let fits = |(predicate, root, _, _): &(String, String, String, Option<String>)| {
         if ANY_ACT.contains(&noun) {

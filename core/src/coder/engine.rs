@@ -2,8 +2,8 @@
 
 use super::lexicon::{Elem, FrameKind, Lexicon, Owner};
 use super::mentions::{Mention, MentionFinder, keep_actors};
-use crate::date::Date;
-use crate::text::{Token, TokenKind, slice, tokenize};
+use crate::domain::date::Date;
+use crate::domain::text::{Token, TokenKind, slice, tokenize};
 
 /// Words that negate the verb that follows within a few tokens.
 const NEGATORS: &[&str] = &[

@@ -13,8 +13,8 @@ use super::engine::SentenceEvent;
 use super::frames::{ClauseKind, Frame, Modality};
 use super::lexicon::{Category, Elem, FrameKind, Lexicon, Owner};
 use super::mentions::Mention;
+use crate::domain::text::Token;
 use crate::syntax::ParsedSentence;
-use crate::text::Token;
 
 /// Verbs whose controlled complement is announced for the future ("is expected to visit",
 /// "plans to sign").
@@ -98,7 +98,7 @@ impl<'a> Aligned<'a> {
             tok_range.push((first, last));
             let key = match toks.get(first) {
                 Some(t) if first == last && t.start == w.start && t.end == w.end => t.key.clone(),
-                _ => crate::text::tokenize(&w.form).into_iter().map(|t| t.key).collect::<Vec<_>>().join(""),
+                _ => crate::domain::text::tokenize(&w.form).into_iter().map(|t| t.key).collect::<Vec<_>>().join(""),
             };
             keys.push(key);
         }

@@ -28,8 +28,8 @@
 //! its events.
 
 use super::lemma::Lemmatizer;
+use crate::domain::taxonomy::taxonomy;
 use crate::error::{Error, Location, Result};
-use crate::taxonomy::taxonomy;
 use std::collections::HashMap;
 
 /// The speech acts that take a complement.
@@ -259,7 +259,7 @@ impl Lexicon {
                 }
                 let list: Vec<Vec<String>> = phrases
                     .split(';')
-                    .map(|p| crate::text::tokenize(p.trim()).into_iter().map(|t| t.key).collect::<Vec<_>>())
+                    .map(|p| crate::domain::text::tokenize(p.trim()).into_iter().map(|t| t.key).collect::<Vec<_>>())
                     .filter(|p| !p.is_empty())
                     .collect();
                 if list.is_empty() {

@@ -4,9 +4,9 @@
 //! Cavusoglu"), persons resolved to the office they held on the document's date, and mentions
 //! after "in", "at" … marked as places.
 
-use crate::actors::{Dictionary, NameKind};
-use crate::date::Date;
-use crate::text::{Token, TokenKind, slice, tokenize};
+use crate::domain::actors::{Dictionary, NameKind};
+use crate::domain::date::Date;
+use crate::domain::text::{Token, TokenKind, slice, tokenize};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -206,7 +206,7 @@ impl MentionFinder {
                         if keys.is_empty() {
                             continue;
                         }
-                        let acronym = crate::text::is_case_sensitive_name(n);
+                        let acronym = crate::domain::text::is_case_sensitive_name(n);
                         let capitalized = toks
                             .iter()
                             .find(|t| t.kind == TokenKind::Word && t.key != "the")

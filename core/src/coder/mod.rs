@@ -1,8 +1,8 @@
 //! The event coder: English news text in, canonical events out, each with the sentence, the
 //! character span and the lexicon rule that produced it. A document goes through these stages:
 //!
-//! 1. `sentences`: sentences and datelines;
-//! 2. tokens (`crate::text`) and actor mentions (`mentions`: the dictionary's names, roles,
+//! 1. `crate::syntax::sentences`: sentences and datelines;
+//! 2. tokens (`crate::domain::text`) and actor mentions (`mentions`: the dictionary's names, roles,
 //!    titles, persons in office on the date; `discourse` adds what earlier sentences resolve);
 //! 3. the dependency parse (`crate::syntax`), repaired where news parses commonly fail, and its
 //!    predicate frames (`frames`: who does what to whom, coordination, control, clause kinds,
@@ -25,16 +25,16 @@ mod frames;
 pub mod lemma;
 pub mod lexicon;
 pub mod mentions;
-pub mod sentences;
 pub mod time;
 
 pub use engine::{CodedSentence, SentenceEvent};
 pub use lexicon::Lexicon;
 
-use crate::actors::Dictionary;
-use crate::document::Document;
+use crate::domain::actors::Dictionary;
+use crate::domain::document::Document;
+use crate::domain::event::Event;
 use crate::error::Result;
-use crate::event::Event;
+use crate::syntax::sentences;
 use mentions::MentionFinder;
 use std::sync::{Arc, OnceLock};
 

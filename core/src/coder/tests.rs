@@ -1,5 +1,5 @@
 use super::*;
-use crate::date::Date;
+use crate::domain::date::Date;
 
 fn coder() -> Coder {
     Coder::builtin().expect("built-in lexicon parses")
@@ -19,7 +19,7 @@ fn builtin_lexicon_parses() {
     let lex = builtin_lexicon().expect("parse");
     assert!(lex.patterns.len() > 300);
     // Every root has at least one category.
-    let tax = crate::taxonomy::taxonomy();
+    let tax = crate::domain::taxonomy::taxonomy();
     let mut roots = std::collections::BTreeSet::new();
     for c in &lex.categories {
         for code in c.action.iter().chain(c.frames.values()) {

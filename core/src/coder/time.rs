@@ -2,8 +2,8 @@
 //! "in December", "last month", "on Tuesday", "a day earlier", "in 2016", "since 2017",
 //! "throughout the 12-year war", "for more than three years".
 
-use crate::date::{Date, DatePrecision};
-use crate::text::{Token, TokenKind};
+use crate::domain::date::{Date, DatePrecision};
+use crate::domain::text::{Token, TokenKind};
 
 /// Which way an expression points from the publication date, when the text does not say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -327,7 +327,7 @@ pub fn is_background(kind: &TimeKind) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::tokenize;
+    use crate::domain::text::tokenize;
 
     fn when(text: &str, published: &str, future: bool) -> Option<(String, DatePrecision)> {
         let toks = tokenize(text);

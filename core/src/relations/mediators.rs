@@ -18,7 +18,7 @@
 //! acts. Every mediator lists the ids of the events behind its score.
 
 use super::series::dyad_rows;
-use crate::date::Date;
+use crate::domain::date::Date;
 use crate::store::{ActorSel, StoreView};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};

@@ -16,7 +16,7 @@
 //!   multiply to a positive number ("the enemy of my enemy is my friend").
 
 use crate::aggregates::GOLDSTEIN_SCALE;
-use crate::date::Date;
+use crate::domain::date::Date;
 use crate::store::StoreView;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, VecDeque};

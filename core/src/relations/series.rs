@@ -18,7 +18,7 @@
 //! actors.
 
 use crate::aggregates::{AggregateSource, DayCell, DyadKey, GOLDSTEIN_SCALE, Sums};
-use crate::date::Date;
+use crate::domain::date::Date;
 use crate::error::{Error, Result};
 use crate::store::{ActorSel, StoreView};
 use serde::{Deserialize, Serialize};
@@ -526,4 +526,19 @@ pub fn period_rows(view: &StoreView, a: &ActorSel, b: &ActorSel, opts: &SeriesOp
         .filter(|&(_, r)| view.row_brief(r).is_some_and(|x| !x.planned && !(opts.drop_low_info && x.root <= 2)))
         .map(|x| x.1)
         .collect()
+}
+
+/// Series from aggregates that travelled (a Spark or Dask job's): country level only.
+impl crate::aggregates::AggregateSet {
+    /// A relation series of two country codes (exact-code series need the events: a Model).
+    pub fn relation(&self, a: &str, b: &str, opts: &SeriesOptions) -> crate::Result<Series> {
+        if opts.exact {
+            return Err(crate::Error::invalid("exact", "exact-code series need the events (a Model), not aggregates"));
+        }
+        let sel = |x: &str| crate::store::ActorSel {
+            code: x.trim().to_ascii_uppercase(),
+            country: x.trim().to_ascii_uppercase(),
+        };
+        series_over(self, &sel(a), &sel(b), None, opts)
+    }
 }

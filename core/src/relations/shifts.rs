@@ -19,7 +19,7 @@
 //! each side) whose Goldstein sign agrees with the direction, ranked by |Goldstein| × mentions.
 
 use super::series::{Series, SeriesOptions, dyad_rows};
-use crate::date::Date;
+use crate::domain::date::Date;
 use crate::error::{Error, Result};
 use crate::store::{ActorSel, StoreView};
 use serde::{Deserialize, Serialize};

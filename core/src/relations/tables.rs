@@ -167,8 +167,8 @@ impl Network {
 }
 
 /// Dictionary entries as a table: code, kind, names (list), from, until, office, origin.
-pub fn entries_to_batch(entries: &[crate::actors::Entry]) -> Result<RecordBatch> {
-    let opt_dates = |f: fn(&crate::actors::Entry) -> Option<crate::Date>| -> ArrayRef {
+pub fn entries_to_batch(entries: &[crate::domain::actors::Entry]) -> Result<RecordBatch> {
+    let opt_dates = |f: fn(&crate::domain::actors::Entry) -> Option<crate::Date>| -> ArrayRef {
         Arc::new(Date32Array::from_iter(entries.iter().map(|e| f(e).map(|d| d.days()))))
     };
     batch(vec![

@@ -2,8 +2,8 @@
 //! added later: the embedded directory backend (SQLite catalog + Arrow IPC segments) and an
 //! in-memory one.
 
-use crate::actors::Entry;
-use crate::document::Document;
+use crate::domain::actors::Entry;
+use crate::domain::document::Document;
 use crate::error::{Error, Result};
 use arrow_array::RecordBatch;
 use parking_lot::Mutex;

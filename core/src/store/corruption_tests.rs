@@ -4,9 +4,9 @@
 //! `DETENTE_CORRUPTION_FLIPS` sets the number of flips (default 240), `DETENTE_CORRUPTION_SEED`
 //! the seed; run with `--nocapture` to see the tally.
 
-use crate::actors::{Entry, NameKind};
-use crate::document::Document;
-use crate::event::Event;
+use crate::domain::actors::{Entry, NameKind};
+use crate::domain::document::Document;
+use crate::domain::event::Event;
 use crate::model::{IngestOptions, Model, ModelOptions};
 use crate::{Date, EventQuery};
 use std::path::Path;

@@ -24,10 +24,10 @@ use super::backend::{
 };
 use super::files::{EXT, QUARANTINE, SEGMENTS, SegmentMeta, SegmentName, TMP_EXT, checksum, damaged};
 use super::ipc::{map_segment, read_mapped_segment, read_meta, read_segment, write_segment_file};
-use crate::actors::{Entry, Layer, NameKind};
-use crate::columnar::event_schema;
-use crate::date::Date;
-use crate::document::Document;
+use crate::domain::actors::{Entry, Layer, NameKind};
+use crate::domain::columnar::event_schema;
+use crate::domain::date::Date;
+use crate::domain::document::Document;
 use crate::error::{Error, Result};
 use arrow_array::RecordBatch;
 use parking_lot::Mutex;
@@ -1353,7 +1353,7 @@ impl Backend for DirBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::columnar::events_to_batch;
+    use crate::domain::columnar::events_to_batch;
 
     fn batch() -> RecordBatch {
         let ev = |id, s, t| super::super::tests::ev(id, "2023-05-10", s, t, "040");

@@ -7,7 +7,7 @@
 //! checked before any value is decoded ([`read_segment`]).
 
 use super::files::{META_KEY, SegmentMeta, SegmentName, checksum, damaged};
-use crate::columnar::event_schema;
+use crate::domain::columnar::event_schema;
 use crate::error::{Error, Result};
 use arrow_array::types::Int32Type;
 use arrow_array::{Array, ArrayRef, DictionaryArray, ListArray, NullArray, RecordBatch, StringArray};
@@ -510,7 +510,7 @@ fn check_offsets(data: &ArrayData, limit: usize) -> std::result::Result<&[i32], 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::columnar::events_to_batch;
+    use crate::domain::columnar::events_to_batch;
     use arrow_array::Int32Array;
 
     fn batch() -> RecordBatch {

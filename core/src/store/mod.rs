@@ -26,12 +26,12 @@ pub use dir::{Access, DirBackend, SCHEMA_VERSION, UPLOADS};
 pub use ipc::read_ipc_mmap;
 pub use query::{ActorSel, Cursor, EventFilter};
 
-use crate::actors::Entry;
-use crate::aggregates::{Aggregates, Delta, DyadKey, EventDeltas, KeyLayout, Sums};
-use crate::columnar::{EventColumns, events_to_batch};
-use crate::document::Document;
+use crate::aggregates::{AggregateSource, Aggregates, Delta, DyadKey, EventDeltas, Interner, KeyLayout, Sums};
+use crate::domain::actors::Entry;
+use crate::domain::columnar::{EventColumns, events_to_batch};
+use crate::domain::document::Document;
+use crate::domain::event::Event;
 use crate::error::{Error, Location, Result};
-use crate::event::Event;
 use arrow_array::{BooleanArray, RecordBatch};
 use ids::IdIndex;
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
@@ -48,43 +48,6 @@ const LOAD_GROUP_ROWS: usize = 8_000_000;
 type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 type HashSet<K> = std::collections::HashSet<K, ahash::RandomState>;
 use xxhash_rust::xxh3::xxh3_64;
-
-/// Interned country (or organisation) codes; id 0 is "none".
-#[derive(Debug, Clone)]
-pub struct Interner {
-    ids: HashMap<String, u32>,
-    names: Vec<String>,
-}
-
-impl Default for Interner {
-    fn default() -> Self {
-        Interner::new()
-    }
-}
-
-impl Interner {
-    pub(crate) fn new() -> Self {
-        Interner { ids: HashMap::default(), names: vec![String::new()] }
-    }
-    pub(crate) fn intern(&mut self, s: Option<&str>) -> u32 {
-        let Some(s) = s else { return 0 };
-        if let Some(&id) = self.ids.get(s) {
-            return id;
-        }
-        let id = self.names.len() as u32;
-        self.names.push(s.to_string());
-        self.ids.insert(s.to_string(), id);
-        id
-    }
-    /// The id of a code, if any event has it.
-    pub fn get(&self, s: &str) -> Option<u32> {
-        self.ids.get(s).copied()
-    }
-    /// The code of an id (`""` for none).
-    pub fn name(&self, id: u32) -> &str {
-        self.names.get(id as usize).map_or("", String::as_str)
-    }
-}
 
 /// One segment in memory: its rows and, per country column, dictionary key → country id.
 #[derive(Debug)]
@@ -467,7 +430,7 @@ impl State {
 
     /// A segment in memory, its country codes interned.
     fn segment(&mut self, seq: u64, base: u32, cols: EventColumns) -> Segment {
-        let mut ids = |c: &crate::columnar::DictColumn| -> Vec<u32> {
+        let mut ids = |c: &crate::domain::columnar::DictColumn| -> Vec<u32> {
             c.values().iter().map(|v| self.countries.intern(v)).collect()
         };
         let source_ids = ids(&cols.source_country);
@@ -765,7 +728,7 @@ impl Store {
                 let Some(run) = compaction::next_merge(&rows) else { break };
                 let segs = &state.segments[run.clone()];
                 let seqs: Vec<(u64, usize)> = segs.iter().map(|s| (s.seq, s.cols.len())).collect();
-                let batch = crate::columnar::concat_events(segs.iter().map(|s| &s.cols.batch))?;
+                let batch = crate::domain::columnar::concat_events(segs.iter().map(|s| &s.cols.batch))?;
                 (run, seqs, batch)
             };
             let t = std::time::Instant::now();
@@ -1046,6 +1009,16 @@ impl Store {
     pub fn add_events(&self, events: &[Event], replace: bool) -> Result<WriteSummary> {
         let batch = if events.is_empty() { None } else { Some(events_to_batch(events)?) };
         self.write(Write { events: batch, replace, ..Default::default() })
+    }
+}
+
+/// A store's series come from its own aggregates.
+impl AggregateSource for StoreView<'_> {
+    fn country_id(&self, code: &str) -> Option<u32> {
+        self.countries().get(code)
+    }
+    fn aggregates(&self) -> &Aggregates {
+        StoreView::aggregates(self)
     }
 }
 
@@ -1423,7 +1396,7 @@ impl<'a> Matcher<'a> {
             seg.cols.root_code.values().iter().map(|v| v.is_some_and(|v| f.roots.iter().any(|r| r == v))).collect()
         });
         // Keys, not one key: a dictionary may hold a value more than once (concatenated batches).
-        let keys = |c: &crate::columnar::DictColumn, v: &str| -> Vec<bool> {
+        let keys = |c: &crate::domain::columnar::DictColumn, v: &str| -> Vec<bool> {
             c.values().iter().map(|x| x == Some(v)).collect()
         };
         let origin = f.origin.map(|o| keys(&seg.cols.origin, o.as_str()));
@@ -1451,7 +1424,7 @@ impl<'a> Matcher<'a> {
         if f.exclude_planned && c.planned.value(l) {
             return false;
         }
-        let allowed = |wanted: &Option<Vec<bool>>, column: &crate::columnar::DictColumn| {
+        let allowed = |wanted: &Option<Vec<bool>>, column: &crate::domain::columnar::DictColumn| {
             wanted.as_ref().is_none_or(|w| column.key(l).is_some_and(|k| w[k as usize]))
         };
         if !(allowed(&sf.codes, &c.code)

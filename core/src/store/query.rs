@@ -1,8 +1,8 @@
 //! What `events list` asks of the store: filters, a limit and a cursor for paging.
 
-use crate::date::Date;
+use crate::domain::date::Date;
+use crate::domain::event::Origin;
 use crate::error::{Error, Result};
-use crate::event::Origin;
 use xxhash_rust::xxh3::Xxh3;
 
 /// An actor in a query, after resolution: its country (or organisation) and its exact code.

@@ -19,8 +19,8 @@ use super::dir::{
 use super::files::{QUARANTINE, SEGMENTS, SegmentMeta, SegmentName, TMP_EXT};
 use super::ipc::read_segment;
 use super::{Access, Backend, ImportRecord};
-use crate::date::Date;
-use crate::document::Document;
+use crate::domain::date::Date;
+use crate::domain::document::Document;
 use crate::error::{Error, Result};
 use rusqlite::{Connection, OpenFlags, params};
 use std::collections::{BTreeMap, HashSet};
@@ -677,8 +677,8 @@ mod tests {
     use super::super::tests::ev;
     use super::super::{EventFilter, Store, Write};
     use super::*;
-    use crate::columnar::events_to_batch;
-    use crate::event::Event;
+    use crate::domain::columnar::events_to_batch;
+    use crate::domain::event::Event;
     use arrow_array::RecordBatch;
 
     fn open(root: &Path, access: Access) -> Result<Store> {

@@ -1,6 +1,6 @@
 use super::*;
 use crate::Dictionary;
-use crate::date::Date;
+use crate::domain::date::Date;
 
 /// A normalised event (also the segment files' fixture in `dir`).
 pub(super) fn ev(id: &str, date: &str, s: &str, t: &str, code: &str) -> Event {

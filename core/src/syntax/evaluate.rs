@@ -120,7 +120,7 @@ pub fn raw_text(model: &SyntaxModel, sentences: &[Sentence]) -> (Scores, usize) 
             skipped += 1;
             continue;
         };
-        let tokens = crate::text::tokenize(text);
+        let tokens = crate::domain::text::tokenize(text);
         let spans = super::words::words(text, &tokens);
         let parsed = model.analyse_words(text, &spans);
         s.gold_words += gold.len();

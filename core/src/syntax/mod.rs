@@ -17,6 +17,7 @@ pub mod evaluate;
 pub(crate) mod lemmatizer;
 pub(crate) mod model_file;
 pub(crate) mod parser;
+pub mod sentences;
 mod table;
 pub(crate) mod tagger;
 pub mod train;
@@ -240,7 +241,7 @@ impl SyntaxModel {
 
     /// Splits text into sentences and words and analyses each sentence.
     pub fn parse_text<'m>(&'m self, text: &str) -> Vec<ParsedSentence<'m>> {
-        let (sentences, _) = crate::coder::sentences::split(text);
+        let (sentences, _) = crate::syntax::sentences::split(text);
         sentences.iter().filter_map(|s| self.parse_span(text, s.start, s.end)).collect()
     }
 
@@ -248,7 +249,7 @@ impl SyntaxModel {
     /// has no words.
     pub fn parse_span<'m>(&'m self, text: &str, start: usize, end: usize) -> Option<ParsedSentence<'m>> {
         let sentence = &text[start..end];
-        let tokens = crate::text::tokenize(sentence);
+        let tokens = crate::domain::text::tokenize(sentence);
         let mut spans = words::words(sentence, &tokens);
         if spans.is_empty() {
             return None;

@@ -7,8 +7,8 @@ use arrow_array::{ArrayRef, RecordBatch, StringArray, UInt32Array};
 use arrow_schema::{Field, Schema};
 
 use super::{ParsedWord, SyntaxModel};
+use crate::domain::text::CharOffsets;
 use crate::error::{Error, Result};
-use crate::text::CharOffsets;
 
 /// The table's columns, with what each holds.
 pub const COLUMNS: &[(&str, &str)] = &[

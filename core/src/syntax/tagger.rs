@@ -123,8 +123,8 @@ impl Gazetteer {
                     _ => continue,
                 };
                 for name in cols.get(2).unwrap_or(&"").split("; ") {
-                    for t in crate::text::tokenize(name) {
-                        if t.capitalized && t.kind == crate::text::TokenKind::Word {
+                    for t in crate::domain::text::tokenize(name) {
+                        if t.capitalized && t.kind == crate::domain::text::TokenKind::Word {
                             *words.entry(name[t.start..t.end].to_lowercase()).or_default() |= bit;
                         }
                     }

@@ -299,7 +299,7 @@ fn assert_floors(scores: &[(&str, f64, f64)]) {
 
 /// A small model: 300 sentences of EWT dev, two epochs, two folds.
 fn train_small(options: train::TrainOptions) -> SyntaxModel {
-    let gazetteer = Gazetteer::from_actor_files(&crate::actors::builtin_tables());
+    let gazetteer = Gazetteer::from_actor_files(&crate::domain::actors::builtin_tables());
     let options = train::TrainOptions { tagger_epochs: 2, parser_epochs: 2, folds: 2, ..options };
     train::train(&ewt_dev()[..300], &gazetteer, &options, &mut |_| {})
 }

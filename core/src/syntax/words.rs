@@ -4,7 +4,7 @@
 //! prefix ("post-war", "e-mail"), abbreviations kept with their dot ("Mr.", "Inc."), and runs
 //! of dots, dashes, "!" and "?" kept as one word ("...", "?!").
 
-use crate::text::{Token, TokenKind, is_apostrophe};
+use crate::domain::text::{Token, TokenKind, is_apostrophe};
 
 /// A word's byte range in the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,7 +114,7 @@ pub fn words(text: &str, tokens: &[Token]) -> Vec<WordSpan> {
                             && p.start == last.start
                             // "No." ends "He said no." as often as it abbreviates "number".
                             && !matches!(p.key.as_str(), "no" | "nos")
-                            && crate::coder::sentences::ABBREVIATIONS.contains(&p.key.as_str())
+                            && crate::syntax::sentences::ABBREVIATIONS.contains(&p.key.as_str())
                     })
                 {
                     last.end = t.end;
@@ -137,7 +137,7 @@ mod tests {
     use super::*;
 
     fn split(text: &str) -> Vec<&str> {
-        let tokens = crate::text::tokenize(text);
+        let tokens = crate::domain::text::tokenize(text);
         words(text, &tokens).iter().map(|w| &text[w.start..w.end]).collect()
     }
 

@@ -4,12 +4,12 @@
 //! threads: readers never wait for each other, and the one writer holds no lock readers need
 //! while it writes files.
 
-use crate::actors::{Dictionary, Entry, Layer, NameKind, Resolution, is_well_formed_code};
 use crate::coder::{Coder, Lexicon};
-use crate::date::Date;
-use crate::document::Document;
+use crate::domain::actors::{Dictionary, Entry, Layer, NameKind, Resolution, is_well_formed_code};
+use crate::domain::date::Date;
+use crate::domain::document::Document;
+use crate::domain::event::{Event, Origin};
 use crate::error::{Error, Result};
-use crate::event::{Event, Origin};
 use crate::paging::{Page, PageRequest};
 use crate::relations::{Mediator, Network, Series, SeriesOptions, Shift, ShiftOptions};
 use crate::store::{
@@ -449,7 +449,7 @@ impl Model {
         let checked = entries
             .into_iter()
             .enumerate()
-            .map(|(i, e)| crate::actors::check_entry(e).map_err(|err| err.at_item(i as u64 + 1)))
+            .map(|(i, e)| crate::domain::actors::check_entry(e).map_err(|err| err.at_item(i as u64 + 1)))
             .collect::<Result<Vec<Entry>>>()?;
         // Idempotent: an entry the store already holds (or that comes twice) is stored once.
         let same = |a: &Entry, b: &Entry| {
@@ -481,7 +481,7 @@ impl Model {
     /// returning it as stored. Built-in and file entries have no id: add an entry instead.
     pub fn update_actor(&self, id: i64, entry: Entry) -> Result<Entry> {
         check_entry_id(id)?;
-        let mut entry = crate::actors::check_entry(entry)?;
+        let mut entry = crate::domain::actors::check_entry(entry)?;
         self.user_entry(id)?;
         entry.id = Some(id);
         entry.layer = Layer::Store;
@@ -615,7 +615,7 @@ impl Model {
         if to_code.is_empty() && events.is_empty() && remove.is_empty() {
             return Ok(report);
         }
-        let batch = if events.is_empty() { None } else { Some(crate::columnar::events_to_batch(&events)?) };
+        let batch = if events.is_empty() { None } else { Some(crate::domain::columnar::events_to_batch(&events)?) };
         // Coded ids derive from the document and content: a re-code replaces rather than conflicts.
         let summary = self.inner.store.write(Write {
             events: batch,
@@ -643,7 +643,7 @@ impl Model {
         for code in &unknown {
             tracing::warn!(code = %code, "actor code not in the dictionary (stored anyway)");
         }
-        let batch = if events.is_empty() { None } else { Some(crate::columnar::events_to_batch(&events)?) };
+        let batch = if events.is_empty() { None } else { Some(crate::domain::columnar::events_to_batch(&events)?) };
         let summary = self.inner.store.write(Write {
             events: batch,
             replace: opts.replace,
@@ -681,7 +681,7 @@ impl Model {
             None => None,
         };
         let actor = q.actor.as_deref().map(|a| self.actor_arg(a)).transpose()?;
-        let tax = crate::taxonomy::taxonomy();
+        let tax = crate::domain::taxonomy::taxonomy();
         // Errors name the filter's fields as the record and the API do, with the item's index.
         for (i, c) in q.codes.iter().enumerate() {
             tax.get(c).map_err(|e| e.in_field(&format!("codes[{i}]")))?;
@@ -758,15 +758,50 @@ impl Model {
         })
     }
 
+    /// Writes the events matching `q` (its limit and cursor ignored) to `out` as Parquet or
+    /// CSV, a page at a time (memory for one page only); returns how many.
+    pub fn write_events<W: std::io::Write + Send>(
+        &self,
+        q: &EventQuery,
+        format: crate::io::export::ExportFormat,
+        out: W,
+    ) -> Result<(W, u64)> {
+        crate::io::export::write_events(self.event_pages(q), format, out)
+    }
+
+    /// Exports the events matching `q` to a `.parquet` or `.csv` file (written aside, then
+    /// renamed into place); returns how many.
+    pub fn export_events(&self, q: &EventQuery, path: &Path) -> Result<u64> {
+        crate::io::export::export_events(self.event_pages(q), path)
+    }
+
+    /// The pages of a listing of every event matching `q`, for an export.
+    fn event_pages(&self, q: &EventQuery) -> impl crate::io::export::EventPages + '_ {
+        /// Events per page read while exporting.
+        const PAGE: usize = 200_000;
+        let mut q = q.clone();
+        q.limit = Some(PAGE);
+        move |token| {
+            q.cursor = token;
+            let page = self.events(&q)?;
+            Ok((page.events, page.next_cursor))
+        }
+    }
+
     /// Imports GDELT, ICEWS or POLECAT files (plain, gzip or zip) into the store; see
-    /// [`crate::import`].
+    /// [`crate::io::import`].
     pub fn import(
         &self,
-        format: crate::import::Format,
+        format: crate::io::import::Format,
         files: &[PathBuf],
-        opts: &crate::import::ImportOptions,
-    ) -> Result<crate::import::ImportReport> {
-        crate::import::import_files(self, format, files, opts)
+        opts: &crate::io::import::ImportOptions,
+    ) -> Result<crate::io::import::ImportReport> {
+        crate::io::import::import_files(&self.destination(), format, files, opts)
+    }
+
+    /// Where imports write: the store, resolving actors with the dictionary in force.
+    fn destination(&self) -> crate::io::import::Destination<'_> {
+        crate::io::import::Destination { store: self.store(), dictionary: self.dictionary() }
     }
 
     /// A new file to spool an upload into before [`Model::import_upload`] reads it: in the
@@ -787,12 +822,12 @@ impl Model {
     /// Imports one uploaded file, spooled at `path`; reports and errors call it `name`.
     pub fn import_upload(
         &self,
-        format: crate::import::Format,
+        format: crate::io::import::Format,
         path: &Path,
         name: &str,
-        opts: &crate::import::ImportOptions,
-    ) -> Result<crate::import::ImportReport> {
-        crate::import::import_upload(self, format, path, name, opts)
+        opts: &crate::io::import::ImportOptions,
+    ) -> Result<crate::io::import::ImportReport> {
+        crate::io::import::import_upload(&self.destination(), format, path, name, opts)
     }
 
     /// The position after the last stored event: events stored later are at or after it.

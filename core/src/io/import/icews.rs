@@ -6,7 +6,7 @@
 
 use super::lookup::{Lookup, role_of_sectors};
 use super::{Parsed, Row, Rows, Unit, estimate_rows, fields, parse_pieces};
-use crate::date::Date;
+use crate::domain::date::Date;
 use crate::error::{Error, Result};
 use std::collections::HashMap;
 

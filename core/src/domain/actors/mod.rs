@@ -11,9 +11,9 @@ mod file;
 pub use code::{ActorCode, is_transnational_root, is_well_formed_code};
 pub use file::{check_entry, parse_dictionary};
 
-use crate::date::Date;
+use crate::domain::date::Date;
+use crate::domain::text::{is_case_sensitive_name, name_key, tokenize};
 use crate::error::{Error, Result};
-use crate::text::{is_case_sensitive_name, name_key, tokenize};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -22,17 +22,17 @@ use std::sync::{Arc, OnceLock};
 /// The built-in files, in load order: the entries converted from the Phoenix dictionaries first,
 /// so that our own files, loaded after, give the canonical names of the codes both hold.
 const BUILTIN: &[(&str, &str)] = &[
-    ("phoenix-places.tsv", include_str!("../../data/actors/phoenix-places.tsv")),
-    ("phoenix-bodies.tsv", include_str!("../../data/actors/phoenix-bodies.tsv")),
-    ("phoenix-organisations.tsv", include_str!("../../data/actors/phoenix-organisations.tsv")),
-    ("phoenix-roles.tsv", include_str!("../../data/actors/phoenix-roles.tsv")),
-    ("phoenix-persons.tsv", include_str!("../../data/actors/phoenix-persons.tsv")),
-    ("countries.tsv", include_str!("../../data/actors/countries.tsv")),
-    ("regions.tsv", include_str!("../../data/actors/regions.tsv")),
-    ("organisations.tsv", include_str!("../../data/actors/organisations.tsv")),
-    ("roles.tsv", include_str!("../../data/actors/roles.tsv")),
-    ("persons.tsv", include_str!("../../data/actors/persons.tsv")),
-    ("leaders.tsv", include_str!("../../data/actors/leaders.tsv")),
+    ("phoenix-places.tsv", include_str!("../../../data/actors/phoenix-places.tsv")),
+    ("phoenix-bodies.tsv", include_str!("../../../data/actors/phoenix-bodies.tsv")),
+    ("phoenix-organisations.tsv", include_str!("../../../data/actors/phoenix-organisations.tsv")),
+    ("phoenix-roles.tsv", include_str!("../../../data/actors/phoenix-roles.tsv")),
+    ("phoenix-persons.tsv", include_str!("../../../data/actors/phoenix-persons.tsv")),
+    ("countries.tsv", include_str!("../../../data/actors/countries.tsv")),
+    ("regions.tsv", include_str!("../../../data/actors/regions.tsv")),
+    ("organisations.tsv", include_str!("../../../data/actors/organisations.tsv")),
+    ("roles.tsv", include_str!("../../../data/actors/roles.tsv")),
+    ("persons.tsv", include_str!("../../../data/actors/persons.tsv")),
+    ("leaders.tsv", include_str!("../../../data/actors/leaders.tsv")),
 ];
 
 /// The built-in dictionary files' texts (what `core/data/actors/*.tsv` held at build time).

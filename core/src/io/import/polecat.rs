@@ -6,8 +6,8 @@
 use super::icews::{flexible_date, header_columns, value};
 use super::lookup::{Lookup, role_of_sectors};
 use super::{Parsed, Row, Rows, Unit, estimate_rows, fields, parse_pieces};
+use crate::domain::taxonomy::{normalize_plover, taxonomy};
 use crate::error::Result;
-use crate::taxonomy::{normalize_plover, taxonomy};
 use std::collections::HashMap;
 
 const REQUIRED: &[&str] = &["Event ID", "Event Date", "Event Type", "Actor Country", "Recipient Country"];

@@ -3,8 +3,8 @@
 //! place codes, and actor sectors as CAMEO roles.
 
 use super::rows::CachedKeys;
-use crate::actors::Dictionary;
-use crate::taxonomy::{QuadScheme, taxonomy};
+use crate::domain::actors::Dictionary;
+use crate::domain::taxonomy::{QuadScheme, taxonomy};
 /// Maps hashed with aHash: these are on the write path of millions of rows.
 type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 use std::rc::Rc;
@@ -93,7 +93,7 @@ pub struct Lookup<'d> {
 fn fips_table() -> &'static HashMap<String, Option<String>> {
     static T: OnceLock<HashMap<String, Option<String>>> = OnceLock::new();
     T.get_or_init(|| {
-        include_str!("../../data/fips_iso.tsv")
+        include_str!("../../../data/fips_iso.tsv")
             .lines()
             .filter(|l| !l.starts_with('#') && !l.starts_with("fips\t"))
             .filter_map(|l| {
@@ -109,7 +109,7 @@ fn fips_table() -> &'static HashMap<String, Option<String>> {
 fn sector_table() -> &'static Vec<(String, &'static str)> {
     static T: OnceLock<Vec<(String, &'static str)>> = OnceLock::new();
     T.get_or_init(|| {
-        include_str!("../../data/sectors.tsv")
+        include_str!("../../../data/sectors.tsv")
             .lines()
             .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
             .filter_map(|l| {
@@ -203,7 +203,7 @@ impl<'d> Lookup<'d> {
             return Ok(None);
         };
         let first = base.get(..3).unwrap_or(base);
-        let full = if dict.is_role(first) && !crate::actors::is_transnational_root(first) {
+        let full = if dict.is_role(first) && !crate::domain::actors::is_transnational_root(first) {
             let head = if country.is_empty() { "---" } else { country };
             format!("{head}{base}")
         } else {

@@ -5,7 +5,7 @@
 
 use super::lookup::{Lookup, iso_of_fips};
 use super::{Format, Parsed, Row, Rows, Unit, estimate_rows, parse_pieces, some_fields, trim};
-use crate::date::Date;
+use crate::domain::date::Date;
 use crate::error::Result;
 
 /// The text of `line` from the start of field `first` to the end of field `last` (both sliced

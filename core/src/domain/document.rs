@@ -1,7 +1,7 @@
 //! A news document: the unit the coder reads and the store keeps with its events, and how
 //! documents are read from files.
 
-use crate::date::Date;
+use crate::domain::date::Date;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;

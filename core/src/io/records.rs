@@ -1,8 +1,8 @@
 //! Reading canonical event records from files: JSON Lines, or the flattened CSV form. Every
 //! error names the input and the line.
 
+use crate::domain::event::Event;
 use crate::error::{Error, Location, Result};
-use crate::event::Event;
 use std::io::BufRead;
 
 /// The text formats events are read from.

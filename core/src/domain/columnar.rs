@@ -2,9 +2,9 @@
 //! Parquet export (DESIGN.md's record with struct and list types kept), conversion from records
 //! to a batch, and a typed view that reads rows and cells back without copying.
 
-use crate::date::{Date, DatePrecision};
+use crate::domain::date::{Date, DatePrecision};
+use crate::domain::event::{Event, Origin, Place};
 use crate::error::{Error, Result};
-use crate::event::{Event, Origin, Place};
 use arrow_array::builder::{ListBuilder, StringBuilder};
 use arrow_array::types::Int32Type;
 use arrow_array::{

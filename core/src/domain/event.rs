@@ -2,10 +2,10 @@
 //! whatever a user or a dataset gave into a normalised record (codes checked, actor codes
 //! normalised, root, QuadClass, Goldstein and PLOVER type filled in).
 
-use crate::actors::Dictionary;
-use crate::date::{Date, DatePrecision};
+use crate::domain::actors::Dictionary;
+use crate::domain::date::{Date, DatePrecision};
+use crate::domain::taxonomy::{normalize_plover, taxonomy};
 use crate::error::{Error, Result};
-use crate::taxonomy::{normalize_plover, taxonomy};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;

@@ -4,16 +4,12 @@
 //! DuckDB, polars, pandas and Spark read directly. Events are written page by page, so an export
 //! of millions of events needs memory for one page only.
 
-use crate::columnar::event_schema;
+use crate::domain::columnar::event_schema;
+use crate::domain::event::{CSV_COLUMNS, Event};
 use crate::error::{Error, Result};
-use crate::event::{CSV_COLUMNS, Event};
-use crate::model::{EventQuery, Model};
 use arrow_array::RecordBatch;
 use std::io::Write;
 use std::path::Path;
-
-/// Events per page read from the store while exporting.
-const PAGE: usize = 200_000;
 
 /// File formats of exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,31 +120,34 @@ pub fn csv_fields(e: &Event) -> Vec<String> {
     ]
 }
 
-/// Writes the events matching `q` (its limit and cursor ignored) to `out`; returns how many.
-pub fn write_events<W: Write + Send>(model: &Model, q: &EventQuery, format: ExportFormat, out: W) -> Result<(W, u64)> {
+/// A source of events page by page: given the previous page's token (none at first), the next
+/// page and its token (none at the end). What a [`crate::Model`] listing gives.
+pub trait EventPages: FnMut(Option<String>) -> Result<(Vec<Event>, Option<String>)> {}
+impl<F: FnMut(Option<String>) -> Result<(Vec<Event>, Option<String>)>> EventPages for F {}
+
+/// Writes every event `pages` gives to `out`, a page at a time; returns how many.
+pub fn write_events<W: Write + Send>(mut pages: impl EventPages, format: ExportFormat, out: W) -> Result<(W, u64)> {
     let mut sink = Sink::new(format, out, event_schema(), CSV_COLUMNS)?;
-    let mut q = q.clone();
-    q.limit = Some(PAGE);
-    q.cursor = None;
+    let mut token = None;
     let mut n = 0u64;
     loop {
-        let page = model.events(&q)?;
-        n += page.events.len() as u64;
-        if !page.events.is_empty() {
+        let (events, next) = pages(token)?;
+        n += events.len() as u64;
+        if !events.is_empty() {
             match &mut sink {
                 Sink::Parquet(w) => {
-                    let batch = crate::columnar::events_to_batch(&page.events)?;
+                    let batch = crate::domain::columnar::events_to_batch(&events)?;
                     w.write(&batch).map_err(pq_err)?;
                 }
                 Sink::Csv(w) => {
-                    for e in &page.events {
+                    for e in &events {
                         w.write_record(csv_fields(e)).map_err(csv_err)?;
                     }
                 }
             }
         }
-        match page.next_cursor {
-            Some(c) => q.cursor = Some(c),
+        match next {
+            Some(t) => token = Some(t),
             None => break,
         }
     }
@@ -210,10 +209,11 @@ pub fn to_file<T>(
     }
 }
 
-/// Exports the events matching `q` to a `.parquet` or `.csv` file; returns how many.
-pub fn export_events(model: &Model, q: &EventQuery, path: &Path) -> Result<u64> {
+/// Exports every event `pages` gives to a `.parquet` or `.csv` file, atomically; returns how
+/// many.
+pub fn export_events(pages: impl EventPages, path: &Path) -> Result<u64> {
     let format = ExportFormat::of_path(path)?;
-    to_file(path, |w| write_events(model, q, format, w))
+    to_file(path, |w| write_events(pages, format, w))
 }
 
 /// Exports a table (a relation series) to a `.parquet` or `.csv` file.
@@ -234,16 +234,17 @@ pub fn read_parquet_events(path: &Path) -> Result<Vec<Event>> {
     let mut offset = 0u64;
     for batch in reader {
         let batch = batch.map_err(|e| Error::invalid("file", format!("{}: {e}", path.display())))?;
-        let events = crate::tables::events_from_batch(&batch).map_err(|e| match e.location().and_then(|l| l.line) {
-            Some(line) => {
-                let field = e.field().unwrap_or("").to_string();
-                Error::invalid_at(
-                    crate::error::Location::line(path.display().to_string(), offset + line).with_field(field),
-                    strip(&e),
-                )
-            }
-            None => e,
-        })?;
+        let events =
+            crate::io::tables::events_from_batch(&batch).map_err(|e| match e.location().and_then(|l| l.line) {
+                Some(line) => {
+                    let field = e.field().unwrap_or("").to_string();
+                    Error::invalid_at(
+                        crate::error::Location::line(path.display().to_string(), offset + line).with_field(field),
+                        strip(&e),
+                    )
+                }
+                None => e,
+            })?;
         offset += batch.num_rows() as u64;
         out.extend(events);
     }

@@ -15,13 +15,15 @@ mod rows;
 
 use rows::{Row, Rows};
 
+use crate::domain::actors::Dictionary;
 use crate::error::{Error, Result};
-use crate::model::Model;
+use crate::store::Store;
 use arrow_array::RecordBatch;
 use std::collections::HashMap;
 use std::hash::Hasher as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The event datasets detente reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -187,22 +189,36 @@ pub(crate) struct Parsed {
     pub hashes: Vec<u64>,
 }
 
-/// Reads the files into the model's store.
-pub fn import_files(model: &Model, format: Format, files: &[PathBuf], opts: &ImportOptions) -> Result<ImportReport> {
+/// Where an import writes: the store, and the dictionary its actors are resolved with.
+#[derive(Debug, Clone)]
+pub struct Destination<'a> {
+    /// The store the events go into.
+    pub store: &'a Store,
+    /// The dictionary in force.
+    pub dictionary: Arc<Dictionary>,
+}
+
+/// Reads the files into the destination's store.
+pub fn import_files(
+    to: &Destination<'_>,
+    format: Format,
+    files: &[PathBuf],
+    opts: &ImportOptions,
+) -> Result<ImportReport> {
     let named: Vec<(&Path, String)> = files.iter().map(|p| (p.as_path(), p.display().to_string())).collect();
-    import_named(model, format, &named, opts)
+    import_named(to, format, &named, opts)
 }
 
 /// Reads one uploaded file (spooled at `path`) into the store; reports and errors call it
 /// `name`, never by where it was spooled.
 pub fn import_upload(
-    model: &Model,
+    to: &Destination<'_>,
     format: Format,
     path: &Path,
     name: &str,
     opts: &ImportOptions,
 ) -> Result<ImportReport> {
-    import_named(model, format, &[(path, name.to_string())], opts).map_err(|e| match e {
+    import_named(to, format, &[(path, name.to_string())], opts).map_err(|e| match e {
         Error::Io { path: p, source } if p == path => Error::Io { path: PathBuf::from(name), source },
         other => other,
     })
@@ -210,25 +226,24 @@ pub fn import_upload(
 
 /// Reads files, each reported under its name.
 fn import_named(
-    model: &Model,
+    to: &Destination<'_>,
     format: Format,
     files: &[(&Path, String)],
     opts: &ImportOptions,
 ) -> Result<ImportReport> {
     let mut report = ImportReport::default();
     // Files of a few thousand rows each (GDELT's 15-minute exports) merge once, at the end.
-    let _merge_at_end = (files.len() > 1).then(|| model.store().defer_compaction());
+    let _merge_at_end = (files.len() > 1).then(|| to.store.defer_compaction());
     let mut group = Group { files: Vec::new(), rows: 0, bytes: 0, format, strict: opts.strict, replace: opts.replace };
     for (path, name) in files {
-        let imported =
-            import_file(model, format, path, name, opts, &mut report.bad_rows, &mut group, &mut report.files);
+        let imported = import_file(to, format, path, name, opts, &mut report.bad_rows, &mut group, &mut report.files);
         if let Err(e) = imported {
             // The files before this one land, as they would have one by one.
-            group.flush(model, &mut report.files, &mut report.bad_rows)?;
+            group.flush(to, &mut report.files, &mut report.bad_rows)?;
             return Err(e);
         }
     }
-    group.flush(model, &mut report.files, &mut report.bad_rows)?;
+    group.flush(to, &mut report.files, &mut report.bad_rows)?;
     Ok(report)
 }
 
@@ -267,19 +282,19 @@ impl Group {
     /// Writes the files waiting; their reports go to `done`, in order, and rows refused as
     /// conflicts to `bad_rows`. Strict, a conflict refuses the write: the files are then written
     /// one by one, so that those before the one it is in land and that one is named.
-    fn flush(&mut self, model: &Model, done: &mut Vec<FileReport>, bad_rows: &mut Vec<BadRow>) -> Result<()> {
+    fn flush(&mut self, to: &Destination<'_>, done: &mut Vec<FileReport>, bad_rows: &mut Vec<BadRow>) -> Result<()> {
         if self.files.is_empty() {
             return Ok(());
         }
         let files = std::mem::take(&mut self.files);
         (self.rows, self.bytes) = (0, 0);
-        let written = self.write_files(model, &files);
+        let written = self.write_files(to, &files);
         let summary = match written {
             Ok(summary) => summary,
             Err(Error::Conflict { .. }) if self.strict && files.len() > 1 => {
                 for file in files {
                     self.files.push(file);
-                    self.flush(model, done, bad_rows)?;
+                    self.flush(to, done, bad_rows)?;
                 }
                 return Ok(());
             }
@@ -299,7 +314,7 @@ impl Group {
 
     fn write_files(
         &self,
-        model: &Model,
+        to: &Destination<'_>,
         files: &[(FileReport, Option<RecordBatch>, Option<crate::store::ImportRecord>, PathBuf)],
     ) -> Result<crate::store::WriteSummary> {
         let t = std::time::Instant::now();
@@ -311,7 +326,7 @@ impl Group {
                 events: b.as_ref().map_or(0, RecordBatch::num_rows),
             })
             .collect();
-        let summary = model.store().write(crate::store::Write {
+        let summary = to.store.write(crate::store::Write {
             events,
             replace: self.replace,
             skip_conflicts: !self.strict,
@@ -394,7 +409,7 @@ fn lines_of_ids(format: Format, path: &Path, name: &str, ids: &[String]) -> Resu
         let end = memchr::memchr(b'\n', &body[start..]).map_or(body.len(), |p| start + p + 1);
         let parsed = parser.parse(Unit { bytes: &body[start..end], input: None }, &dict, format)?;
         let cols = match parsed.batch {
-            Some(b) => crate::columnar::EventColumns::new(b)?,
+            Some(b) => crate::domain::columnar::EventColumns::new(b)?,
             None => continue,
         };
         for i in 0..cols.len() {
@@ -428,7 +443,7 @@ fn join(batches: Vec<RecordBatch>) -> Result<Option<RecordBatch>> {
     match batches.len() {
         0 => Ok(None),
         1 => Ok(batches.into_iter().next()),
-        _ => crate::columnar::concat_events(&batches).map(Some),
+        _ => crate::domain::columnar::concat_events(&batches).map(Some),
     }
 }
 
@@ -647,7 +662,7 @@ fn hash_plain(data: &[u8], body_start: usize, mut hashed: impl FnMut(usize)) -> 
 /// larger one is written at once (after the group). Reports go to `done`, in file order.
 #[allow(clippy::too_many_arguments)]
 fn import_file(
-    model: &Model,
+    to: &Destination<'_>,
     format: Format,
     path: &Path,
     name: &str,
@@ -663,7 +678,7 @@ fn import_file(
     let data: &[u8] = &input;
     let (parser, body_start, first_line) = layout(format, data, &name)?;
     let body = &data[body_start..];
-    let backend = model.store().backend();
+    let backend = to.store.backend();
     // Imported before, or waiting in the group to be.
     let known = |hash: u64| Ok::<_, Error>(group.holds(&key(hash)) || backend.imported(&key(hash))?);
     let already_imported = match (&input, fingerprint) {
@@ -688,8 +703,8 @@ fn import_file(
     // Dropped when the file is done: the indexes let go of for the load are built then.
     let rows = estimate_rows(body);
     let writes = if opts.strict { 1 } else { rows.div_ceil(opts.batch_rows.max(1)) };
-    let _load = model.store().bulk_load(rows, writes);
-    let dict = model.dictionary();
+    let _load = to.store.bulk_load(rows, writes);
+    let dict = to.dictionary.clone();
     let threads = opts.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let record = crate::store::ImportRecord {
         fingerprint: fingerprint.map(key).unwrap_or_default(),
@@ -702,7 +717,7 @@ fn import_file(
     let one_piece = piece_end(body, 0) >= body.len();
     if !one_piece {
         // Events stored from here on are this file's: finding one again is a duplicate row.
-        group.flush(model, done, bad_rows)?;
+        group.flush(to, done, bad_rows)?;
     }
     // Parses the file, handing its batches to `send` (once: it takes the file's record).
     let parse = |report: &mut FileReport, send: &mut BatchSink<'_>| {
@@ -738,21 +753,21 @@ fn import_file(
             Some(r) if rows <= opts.batch_rows => {
                 let batch = join(sent.into_iter().flat_map(|(b, _)| b).collect())?;
                 group.rows += rows;
-                group.bytes += batch.as_ref().map_or(0, crate::columnar::held_bytes);
+                group.bytes += batch.as_ref().map_or(0, crate::domain::columnar::held_bytes);
                 group.files.push((report, batch, Some(r), path.to_path_buf()));
                 if group.rows >= opts.batch_rows || group.bytes >= GROUP_BYTES {
-                    group.flush(model, done, bad_rows)?;
+                    group.flush(to, done, bad_rows)?;
                 }
             }
             record => {
                 // More rows than one write takes: written alone, batch by batch, after the group.
-                group.flush(model, done, bad_rows)?;
-                let first_row = model.store().view().end_row();
+                group.flush(to, done, bad_rows)?;
+                let first_row = to.store.view().end_row();
                 let (last, mut record) = (sent.len().saturating_sub(1), record);
                 for (i, (batches, _)) in sent.into_iter().enumerate() {
                     let record = if i == last { record.take() } else { None };
                     totals.add(
-                        write(model, batches, &name, record, first_row, opts)
+                        write(to, batches, &name, record, first_row, opts)
                             .map_err(|e| locate_conflict(e, format, Some(path)))?,
                     );
                 }
@@ -764,7 +779,7 @@ fn import_file(
         }
         return Ok(());
     }
-    let first_row = model.store().view().end_row();
+    let first_row = to.store.view().end_row();
     // Parsing (every core) and writing (one writer) overlap: the writer commits one batch of
     // rows while the next ones are parsed. The channel holds one batch, which bounds memory.
     let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<RecordBatch>, Option<crate::store::ImportRecord>)>(1);
@@ -773,7 +788,7 @@ fn import_file(
         let writer = s.spawn(move || -> Result<Totals> {
             let mut totals = Totals::default();
             for (batches, record) in rx {
-                totals.add(write(model, batches, &file_name, record, first_row, opts)?);
+                totals.add(write(to, batches, &file_name, record, first_row, opts)?);
             }
             Ok(totals)
         });
@@ -1035,7 +1050,7 @@ fn strict_error(name: &str, bad_rows: &[BadRow], count: u64) -> Error {
 }
 
 fn write(
-    model: &Model,
+    to: &Destination<'_>,
     batches: Vec<RecordBatch>,
     file: &str,
     record: Option<crate::store::ImportRecord>,
@@ -1048,7 +1063,7 @@ fn write(
     tracing::debug!(parts, ms = t.elapsed().as_millis() as u64, "import batches joined");
     let t = std::time::Instant::now();
     let rows = batch.as_ref().map_or(0, RecordBatch::num_rows);
-    let summary = model.store().write(crate::store::Write {
+    let summary = to.store.write(crate::store::Write {
         events: batch,
         replace: opts.replace,
         skip_conflicts: !opts.strict,

@@ -1,4 +1,5 @@
 use super::*;
+use crate::Model;
 use crate::{EventQuery, ModelOptions};
 use std::io::Write;
 
@@ -365,7 +366,7 @@ fn imported_columns_share_one_dictionary_entry_per_value() {
     assert_eq!(dict_len("code"), (1, 0));
     // GDELT rows carry no raw code here (it equals the normalised one): all null.
     assert_eq!(dict_len("source_raw"), (0, 40));
-    let events = crate::columnar::EventColumns::new(batch).expect("columns");
+    let events = crate::domain::columnar::EventColumns::new(batch).expect("columns");
     assert_eq!(events.event(3).source.as_deref(), Some("SYR"));
     assert_eq!(events.event(3).doc_id.as_deref(), Some("https://example.org/story-0"));
     assert_eq!(events.event(39).doc_id.as_deref(), Some("https://example.org/story-3"));
@@ -386,8 +387,8 @@ fn cached_keys_belong_to_their_own_columns() {
     let mut lookup = lookup::Lookup::new(&dict);
     let a = g.parse(text_a.as_bytes().into(), &mut lookup, Format::Gdelt2).expect("a").batch.expect("rows");
     let b = g.parse(text_b.as_bytes().into(), &mut lookup, Format::Gdelt2).expect("b").batch.expect("rows");
-    let a = crate::columnar::EventColumns::new(a).expect("a");
-    let b = crate::columnar::EventColumns::new(b).expect("b");
+    let a = crate::domain::columnar::EventColumns::new(a).expect("a");
+    let b = crate::domain::columnar::EventColumns::new(b).expect("b");
     assert_eq!((a.event(0).source.as_deref(), a.event(0).code.as_str()), (Some("TUR"), "040"));
     let (first, second) = (b.event(0), b.event(1));
     assert_eq!(
@@ -412,7 +413,7 @@ fn a_line_without_ends_is_one_bad_row() {
     text.push_str(&gdelt2("2", "20230511", "TUR", "TUR", "SYR", "SYR", "040", "1.0"));
     std::fs::write(&path, text).expect("write");
     let model = crate::Model::in_memory(&ModelOptions::default()).expect("model");
-    let r = import_files(&model, Format::Gdelt2, &[path], &ImportOptions::default()).expect("import");
+    let r = model.import(Format::Gdelt2, &[path], &ImportOptions::default()).expect("import");
     assert_eq!((r.rows(), r.added(), r.bad()), (3, 2, 1));
     assert_eq!(r.bad_rows[0].line, 2);
     assert!(r.bad_rows[0].message.contains("bytes"), "{}", r.bad_rows[0].message);

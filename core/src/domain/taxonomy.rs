@@ -6,8 +6,8 @@ use crate::error::{Error, Result};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-const CODES_TSV: &str = include_str!("../data/cameo_event_codes.tsv");
-const PLOVER_TSV: &str = include_str!("../data/cameo_plover.tsv");
+const CODES_TSV: &str = include_str!("../../data/cameo_event_codes.tsv");
+const PLOVER_TSV: &str = include_str!("../../data/cameo_plover.tsv");
 
 /// How event codes are grouped into four (or five) classes. GDELT and the ICEWS/academic
 /// convention draw the lines between roots differently.

@@ -3,7 +3,7 @@
 //! piece of input, the columns imports never fill made once as constants.
 
 use super::lookup::{Actor, Code};
-use crate::columnar::event_schema;
+use crate::domain::columnar::event_schema;
 use crate::error::{Error, Result};
 use arrow_array::builder::StringBuilder;
 use arrow_array::types::{ArrowPrimitiveType, Date32Type, Int32Type, UInt32Type};

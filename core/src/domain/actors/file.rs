@@ -2,7 +2,7 @@
 //! `#` comments, an optional header line. Names are separated by `;`, the first is canonical.
 
 use super::{Entry, Layer, NameKind, is_well_formed_code};
-use crate::date::Date;
+use crate::domain::date::Date;
 use crate::error::{Error, Location, Result};
 
 /// Parses a dictionary file. `input` names it in errors ("actors.tsv, line 7, field `from`: …").

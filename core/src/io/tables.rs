@@ -3,10 +3,10 @@
 //! are taken in whatever reasonable Arrow type they come (strings of any layout, dictionary
 //! strings, dates, timestamps, integers of any width); each error names its row and column.
 
-use crate::date::Date;
-use crate::document::Document;
+use crate::domain::date::Date;
+use crate::domain::document::Document;
+use crate::domain::event::{CSV_COLUMNS, Event, FIELDS, Fields, Place, from_fields};
 use crate::error::{Error, Result};
-use crate::event::{CSV_COLUMNS, Event, FIELDS, Fields, Place, from_fields};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, UInt64Type};
 use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray};
