@@ -1,0 +1,81 @@
+//! Following the store: its revision, the changes of each write since a revision, and
+//! waiting for the next write.
+
+use super::Model;
+use super::requests::Changes;
+use crate::domain::event::Event;
+use crate::error::{Error, Result};
+use crate::store::EventFilter;
+
+impl Model {
+    /// The position after the last stored event: events stored later are at or after it.
+    pub fn position(&self) -> u64 {
+        u64::from(self.view().end_row())
+    }
+
+    /// Events stored at or after `position`, in the order they were stored, that match the
+    /// filter (see [`Model::filter`]); at most `limit`, with the position to continue from.
+    /// Following the store this way (a watch) neither misses nor repeats an event; a replaced
+    /// event comes again in its new version.
+    pub fn events_since(&self, filter: &EventFilter, position: u64, limit: usize) -> Result<(Vec<Event>, u64)> {
+        let from = u32::try_from(position)
+            .map_err(|_| Error::invalid("position", format!("position {position} is beyond the store")))?;
+        let view = self.view();
+        let (rows, next) = view.rows_since(filter, from, limit.max(1));
+        Ok((view.events(&rows), u64::from(next)))
+    }
+
+    /// The store's revision: every committed write raises it. A listing read at this revision
+    /// and a watch from it together see every change once.
+    pub fn revision(&self) -> u64 {
+        self.view().revision()
+    }
+
+    /// The changes after `revision` that match a filter, write by write (oldest first, writes
+    /// with no matching change left out), with the revision they reach: the events each write
+    /// stored and those it removed (a re-code, a replacement, a delete), as they were. A
+    /// revision older than this process can replay is [`Error::RevisionTooOld`]; one beyond the
+    /// store's is bad input.
+    pub fn changes_since(&self, filter: &EventFilter, revision: u64) -> Result<(Vec<Changes>, u64)> {
+        self.check_revision(revision)?;
+        let view = self.view();
+        // A write between the check and this read only moves the log's end: the revision stays
+        // replayable unless 4,096 writes came in between.
+        let (rows, now) = view
+            .changes_since(filter, revision)
+            .ok_or(Error::RevisionTooOld { revision, oldest: view.oldest_revision() })?;
+        let changes = rows
+            .into_iter()
+            .map(|c| Changes { revision: c.revision, added: view.events(&c.added), removed: view.events(&c.removed) })
+            .collect();
+        Ok((changes, now))
+    }
+
+    /// Waits until a write takes the store past `revision`, or `timeout` passes; the revision
+    /// then (still `revision` when nothing was written). A follower calls this, then
+    /// [`Model::changes_since`], and sleeps between writes instead of polling.
+    pub fn wait_for_change(&self, revision: u64, timeout: std::time::Duration) -> u64 {
+        self.inner.store.wait_for_write(revision, timeout)
+    }
+
+    /// Ok when a watch can replay the changes after `revision` ([`Model::changes_since`]).
+    pub fn check_revision(&self, revision: u64) -> Result<()> {
+        let view = self.view();
+        if revision > view.revision() {
+            return Err(Error::invalid(
+                "start_revision",
+                format!("revision {revision} is beyond the store's ({})", view.revision()),
+            ));
+        }
+        if revision < view.oldest_revision() {
+            return Err(Error::RevisionTooOld { revision, oldest: view.oldest_revision() });
+        }
+        Ok(())
+    }
+
+    /// Calls `listener` after every write that changed the store (events, documents, actors),
+    /// once it is durable and visible to readers. Keep it short: it runs on the writer's thread.
+    pub fn on_commit(&self, listener: impl Fn() + Send + Sync + 'static) {
+        self.inner.store.on_commit(Box::new(listener));
+    }
+}
