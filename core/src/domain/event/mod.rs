@@ -2,12 +2,16 @@
 //! whatever a user or a dataset gave into a normalised record (codes checked, actor codes
 //! normalised, root, QuadClass, Goldstein and PLOVER type filled in).
 
+mod fields;
+
 use crate::domain::actors::Dictionary;
 use crate::domain::date::{Date, DatePrecision};
 use crate::domain::taxonomy::{normalize_plover, taxonomy};
 use crate::error::{Error, Result};
+use fields::{CsvFields, JsonFields};
+pub(crate) use fields::{Fields, from_fields};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::fmt;
 use xxhash_rust::xxh3::Xxh3;
 
@@ -331,7 +335,7 @@ impl Event {
         }
         let mut parts = Vec::with_capacity(self.participants.len());
         for p in &self.participants {
-            let c = dict.normalize_code(p.trim()).map_err(|e| relabel(e, "participants"))?;
+            let c = dict.normalize_code(p.trim()).map_err(|e| e.in_field("participants"))?;
             if !c.known {
                 warnings.unknown_actors.push(c.code.clone());
             }
@@ -342,7 +346,7 @@ impl Event {
         self.participants = parts;
         if let Some(place) = &mut self.location {
             if let Some(c) = place.country.as_deref().filter(|c| !c.is_empty()) {
-                let n = dict.normalize_code(c).map_err(|e| relabel(e, "location"))?;
+                let n = dict.normalize_code(c).map_err(|e| e.in_field("location"))?;
                 place.country = n.country.or(Some(n.code));
             }
             if place.name.is_none() && place.country.is_none() {
@@ -455,16 +459,6 @@ enum Side {
     Target,
 }
 
-fn relabel(e: Error, field: &str) -> Error {
-    match e {
-        Error::Invalid { mut location, message } => {
-            location.field = Some(field.to_string());
-            Error::Invalid { location, message }
-        }
-        other => other,
-    }
-}
-
 fn normalize_actor(ev: &mut Event, side: Side, dict: &Dictionary, warnings: &mut Warnings) -> Result<()> {
     let (code, country, actor, actor_country, raw) = match side {
         Side::Source => ("source", "source_country", &mut ev.source, &mut ev.source_country, &mut ev.source_raw),
@@ -477,7 +471,7 @@ fn normalize_actor(ev: &mut Event, side: Side, dict: &Dictionary, warnings: &mut
         *actor_country = None;
     }
     if let Some(a) = actor.as_deref() {
-        let n = dict.normalize_code(a.trim()).map_err(|e| relabel(e, code))?;
+        let n = dict.normalize_code(a.trim()).map_err(|e| e.in_field(code))?;
         if !n.known {
             warnings.unknown_actors.push(n.code.clone());
         }
@@ -485,7 +479,7 @@ fn normalize_actor(ev: &mut Event, side: Side, dict: &Dictionary, warnings: &mut
             *raw = Some(a.to_string());
         }
         if let (Some(given), Some(derived)) = (actor_country.as_deref(), n.country.as_deref()) {
-            let given_norm = dict.normalize_code(given.trim()).map_err(|e| relabel(e, country))?;
+            let given_norm = dict.normalize_code(given.trim()).map_err(|e| e.in_field(country))?;
             let g = given_norm.country.unwrap_or(given_norm.code);
             if g != derived {
                 return Err(Error::invalid(
@@ -497,7 +491,7 @@ fn normalize_actor(ev: &mut Event, side: Side, dict: &Dictionary, warnings: &mut
         *actor_country = n.country.clone().or_else(|| actor_country.clone());
         *actor = Some(n.code);
     } else if let Some(c) = actor_country.as_deref() {
-        let n = dict.normalize_code(c.trim()).map_err(|e| relabel(e, country))?;
+        let n = dict.normalize_code(c.trim()).map_err(|e| e.in_field(country))?;
         if !n.known {
             warnings.unknown_actors.push(n.code.clone());
         }
@@ -506,294 +500,5 @@ fn normalize_actor(ev: &mut Event, side: Side, dict: &Dictionary, warnings: &mut
     Ok(())
 }
 
-/// Field access shared by the JSON, CSV and table readers.
-pub(crate) trait Fields {
-    fn str(&self, name: &str) -> Result<Option<String>>;
-    fn bool(&self, name: &str) -> Result<Option<bool>>;
-    fn f64(&self, name: &str) -> Result<Option<f64>>;
-    fn u64(&self, name: &str) -> Result<Option<u64>>;
-    fn list(&self, name: &str) -> Result<Vec<String>>;
-    fn location(&self) -> Result<Option<Place>>;
-    fn span(&self) -> Result<Option<[u32; 2]>>;
-    fn unknown_field(&self) -> Option<String>;
-}
-
-pub(crate) fn from_fields(f: &dyn Fields) -> Result<Event> {
-    if let Some(extra) = f.unknown_field() {
-        return Err(Error::invalid(extra.clone(), format!("unknown field `{extra}`")));
-    }
-    let date_s = f.str("date")?.ok_or_else(|| Error::invalid("date", "missing date"))?;
-    let date = Date::parse(&date_s)?;
-    let date_precision = f.str("date_precision")?.map(|p| DatePrecision::parse(&p)).transpose()?.unwrap_or_default();
-    let code = f.str("code")?.ok_or_else(|| Error::invalid("code", "missing code"))?;
-    let origin = f.str("origin")?.map(|o| Origin::parse(&o)).transpose()?.unwrap_or_default();
-    let reported = f.str("reported")?.map(|r| Date::parse(&r).map_err(|e| relabel(e, "reported"))).transpose()?;
-    let quad_class = match f.u64("quad_class")? {
-        Some(q @ 1..=4) => q as u8,
-        Some(q) => return Err(Error::invalid("quad_class", format!("quad_class {q} is not 1, 2, 3 or 4"))),
-        None => 0,
-    };
-    let mentions = match f.u64("mentions")? {
-        Some(m) if m <= u32::MAX as u64 => m as u32,
-        Some(m) => return Err(Error::invalid("mentions", format!("mentions {m} is too large"))),
-        None => 1,
-    };
-    let sentence = match f.u64("sentence")? {
-        Some(s) if s <= u32::MAX as u64 => Some(s as u32),
-        Some(s) => return Err(Error::invalid("sentence", format!("sentence {s} is too large"))),
-        None => None,
-    };
-    Ok(Event {
-        id: f.str("id")?.unwrap_or_default(),
-        date,
-        date_precision,
-        source: f.str("source")?,
-        target: f.str("target")?,
-        source_country: f.str("source_country")?,
-        target_country: f.str("target_country")?,
-        source_name: f.str("source_name")?,
-        target_name: f.str("target_name")?,
-        source_raw: f.str("source_raw")?,
-        target_raw: f.str("target_raw")?,
-        code,
-        root_code: f.str("root_code")?.unwrap_or_default(),
-        directed: f.bool("directed")?.unwrap_or(true),
-        plover: f.str("plover")?,
-        quad_class,
-        goldstein: f.f64("goldstein")?.unwrap_or(f64::NAN),
-        location: f.location()?,
-        topics: f.list("topics")?,
-        historical: f.bool("historical")?.unwrap_or(false),
-        planned: f.bool("planned")?.unwrap_or(false),
-        group: f.str("group")?,
-        participants: f.list("participants")?,
-        reported,
-        doc_id: f.str("doc_id")?,
-        sentence,
-        evidence: f.str("evidence")?,
-        span: f.span()?,
-        rule: f.str("rule")?,
-        mentions,
-        origin,
-    })
-}
-
-struct JsonFields<'a>(&'a Map<String, Value>);
-
-impl Fields for JsonFields<'_> {
-    fn str(&self, name: &str) -> Result<Option<String>> {
-        match self.0.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if s.is_empty() => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            // Codes written as numbers lose their leading zeros: refuse rather than guess.
-            Some(other) => Err(Error::invalid(name, format!("expected a string, found {other}"))),
-        }
-    }
-    fn bool(&self, name: &str) -> Result<Option<bool>> {
-        match self.0.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(other) => Err(Error::invalid(name, format!("expected true or false, found {other}"))),
-        }
-    }
-    fn f64(&self, name: &str) -> Result<Option<f64>> {
-        match self.0.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => n.as_f64().map(Some).ok_or_else(|| Error::invalid(name, "not a number")),
-            Some(other) => Err(Error::invalid(name, format!("expected a number, found {other}"))),
-        }
-    }
-    fn u64(&self, name: &str) -> Result<Option<u64>> {
-        match self.0.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_u64()
-                .map(Some)
-                .ok_or_else(|| Error::invalid(name, format!("expected a non-negative integer, found {n}"))),
-            Some(other) => Err(Error::invalid(name, format!("expected an integer, found {other}"))),
-        }
-    }
-    fn list(&self, name: &str) -> Result<Vec<String>> {
-        match self.0.get(name) {
-            None | Some(Value::Null) => Ok(Vec::new()),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|i| match i {
-                    Value::String(s) => Ok(s.clone()),
-                    other => Err(Error::invalid(name, format!("expected a list of strings, found {other}"))),
-                })
-                .collect(),
-            Some(other) => Err(Error::invalid(name, format!("expected a list of strings, found {other}"))),
-        }
-    }
-    fn location(&self) -> Result<Option<Place>> {
-        match self.0.get("location") {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Object(o)) => {
-                let inner = JsonFields(o);
-                if let Some(k) = o.keys().find(|k| *k != "name" && *k != "country") {
-                    return Err(Error::invalid("location", format!("unknown field `location.{k}`")));
-                }
-                Ok(Some(Place {
-                    name: inner.str("name").map_err(|e| relabel(e, "location"))?,
-                    country: inner.str("country").map_err(|e| relabel(e, "location"))?,
-                }))
-            }
-            Some(other) => Err(Error::invalid("location", format!("expected {{name, country}}, found {other}"))),
-        }
-    }
-    fn span(&self) -> Result<Option<[u32; 2]>> {
-        match self.0.get("span") {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Array(a)) if a.len() == 2 => {
-                let n = |v: &Value| v.as_u64().filter(|x| *x <= u32::MAX as u64).map(|x| x as u32);
-                match (n(&a[0]), n(&a[1])) {
-                    (Some(s), Some(e)) => Ok(Some([s, e])),
-                    _ => Err(Error::invalid("span", "expected [start, end] as non-negative integers")),
-                }
-            }
-            Some(other) => Err(Error::invalid("span", format!("expected [start, end], found {other}"))),
-        }
-    }
-    fn unknown_field(&self) -> Option<String> {
-        self.0.keys().find(|k| !FIELDS.contains(&k.as_str())).cloned()
-    }
-}
-
-struct CsvFields<'a> {
-    header: &'a [String],
-    row: &'a csv::StringRecord,
-}
-
-impl CsvFields<'_> {
-    fn raw(&self, name: &str) -> Option<&str> {
-        let i = self.header.iter().position(|h| h == name)?;
-        self.row.get(i).map(str::trim).filter(|s| !s.is_empty())
-    }
-}
-
-impl Fields for CsvFields<'_> {
-    fn str(&self, name: &str) -> Result<Option<String>> {
-        Ok(self.raw(name).map(String::from))
-    }
-    fn bool(&self, name: &str) -> Result<Option<bool>> {
-        match self.raw(name) {
-            None => Ok(None),
-            Some("true" | "True" | "TRUE" | "1") => Ok(Some(true)),
-            Some("false" | "False" | "FALSE" | "0") => Ok(Some(false)),
-            Some(other) => Err(Error::invalid(name, format!("expected true or false, found `{other}`"))),
-        }
-    }
-    fn f64(&self, name: &str) -> Result<Option<f64>> {
-        self.raw(name)
-            .map(|s| s.parse::<f64>().map_err(|_| Error::invalid(name, format!("`{s}` is not a number"))))
-            .transpose()
-    }
-    fn u64(&self, name: &str) -> Result<Option<u64>> {
-        self.raw(name)
-            .map(|s| s.parse::<u64>().map_err(|_| Error::invalid(name, format!("`{s}` is not a non-negative integer"))))
-            .transpose()
-    }
-    fn list(&self, name: &str) -> Result<Vec<String>> {
-        Ok(self
-            .raw(name)
-            .map(|s| s.split(';').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
-            .unwrap_or_default())
-    }
-    fn location(&self) -> Result<Option<Place>> {
-        let name = self.str("location_name")?;
-        let country = self.str("location_country")?;
-        Ok((name.is_some() || country.is_some()).then_some(Place { name, country }))
-    }
-    fn span(&self) -> Result<Option<[u32; 2]>> {
-        match (self.u64("span_start")?, self.u64("span_end")?) {
-            (None, None) => Ok(None),
-            (Some(s), Some(e)) if s <= u32::MAX as u64 && e <= u32::MAX as u64 => Ok(Some([s as u32, e as u32])),
-            _ => Err(Error::invalid("span", "span_start and span_end must both be given")),
-        }
-    }
-    fn unknown_field(&self) -> Option<String> {
-        self.header.iter().find(|h| !CSV_COLUMNS.contains(&h.as_str())).cloned()
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn parse(v: Value) -> Result<Event> {
-        let mut e = Event::from_json(&v)?;
-        e.normalize(&Dictionary::builtin())?;
-        Ok(e)
-    }
-
-    #[test]
-    fn fills_and_normalises() {
-        let e =
-            parse(json!({"id": "x1", "date": "2023-05-10", "source": "ROMGOV", "target": "IGOWSTNAT", "code": "036"}))
-                .expect("valid");
-        assert_eq!(e.source.as_deref(), Some("ROUGOV"));
-        assert_eq!(e.source_raw.as_deref(), Some("ROMGOV"));
-        assert_eq!(e.source_country.as_deref(), Some("ROU"));
-        assert_eq!(e.target.as_deref(), Some("NAT"));
-        assert_eq!(e.target_country.as_deref(), Some("NAT"));
-        assert_eq!((e.root_code.as_str(), e.quad_class, e.goldstein), ("03", 1, 4.0));
-        assert_eq!(e.plover.as_deref(), Some("AGREE"));
-        assert_eq!(e.mentions, 1);
-        assert!(e.directed);
-    }
-
-    #[test]
-    fn month_precision_moves_to_the_first_day() {
-        let e =
-            parse(json!({"id": "x", "date": "2022-12-28", "date_precision": "month", "code": "040"})).expect("valid");
-        assert_eq!(e.date.to_string(), "2022-12-01");
-    }
-
-    #[test]
-    fn errors_name_the_field() {
-        let cases = [
-            (json!({"id": "x", "date": "2023-02-30", "code": "040"}), "date"),
-            (json!({"id": "x", "date": "2023-02-01", "code": "999"}), "code"),
-            (json!({"id": "x", "date": "2023-02-01", "code": 40}), "code"),
-            (json!({"id": "x", "date": "2023-02-01", "code": "040", "quad_class": 3}), "quad_class"),
-            (json!({"id": "x", "date": "2023-02-01", "code": "040", "source": "tur"}), "source"),
-            (json!({"id": "x", "date": "2023-02-01", "code": "040", "goldstein": 11.0}), "goldstein"),
-            (json!({"id": "x", "date": "2023-02-01", "code": "040", "colour": "red"}), "colour"),
-            (
-                json!({"id": "x", "date": "2023-02-01", "code": "040", "source": "TURGOV", "source_country": "SYR"}),
-                "source_country",
-            ),
-            (json!({"id": "x", "date": "2023-02-01", "code": "040", "span": [5, 2]}), "span"),
-            (json!({"id": "x", "code": "040"}), "date"),
-        ];
-        for (v, field) in cases {
-            let e = parse(v.clone()).unwrap_err();
-            assert_eq!(e.field(), Some(field), "{v}: {e}");
-        }
-    }
-
-    #[test]
-    fn content_hash_tells_content_apart() {
-        let a = parse(json!({"id": "x", "date": "2023-05-10", "source": "TUR", "target": "SYR", "code": "040"}))
-            .expect("ok");
-        let mut b = a.clone();
-        assert_eq!(a.content_hash(), b.content_hash());
-        b.mentions = 2;
-        assert_ne!(a.content_hash(), b.content_hash());
-        let mut c = a.clone();
-        c.id = "y".into();
-        assert_eq!(a.content_hash(), c.content_hash());
-    }
-
-    #[test]
-    fn json_round_trip() {
-        let a = parse(json!({"id": "x", "date": "2023-05-10", "source": "TUR", "target": "SYR", "code": "040",
-            "location": {"name": "Moscow", "country": "RUS"}, "topics": ["refugees"], "span": [3, 9]}))
-        .expect("ok");
-        let back = parse(a.to_json()).expect("round trip");
-        assert_eq!(a, back);
-    }
-}
+mod tests;
