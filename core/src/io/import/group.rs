@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use arrow_array::RecordBatch;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
 /// Small files parsed and waiting to be written together: one write (one segment, one commit)
 /// for many files, each still counted apart ([`crate::store::Write::parts`]) and recorded as
 /// imported with its rows. Files found imported already wait in it too (with no rows and no

@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use std::hash::Hasher as _;
 use std::io::Read;
 use std::path::Path;
+
 /// The input's bytes, decompressed: memory-mapped when plain, read whole when compressed.
 pub(super) enum Input {
     Mapped(memmap2::Mmap),

@@ -5,6 +5,7 @@
 use super::rows::CachedKeys;
 use crate::domain::actors::Dictionary;
 use crate::domain::taxonomy::{QuadScheme, taxonomy};
+
 /// Maps hashed with aHash: these are on the write path of millions of rows.
 type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 use std::rc::Rc;

@@ -7,6 +7,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use std::hash::Hasher as _;
+
 /// A format's row parser, configured from the file's header.
 pub(crate) enum Parser {
     Gdelt(gdelt::Gdelt),

@@ -9,6 +9,7 @@ use super::{
 use crate::error::{Error, Result};
 use arrow_array::RecordBatch;
 use std::path::Path;
+
 /// Imports one file: a file of one piece joins `group` (written with the files around it), a
 /// larger one is written at once (after the group). Reports go to `done`, in file order.
 #[allow(clippy::too_many_arguments)]
