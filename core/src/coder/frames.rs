@@ -178,16 +178,7 @@ pub fn frames(s: &ParsedSentence) -> Vec<Frame> {
     let kids = children(s);
     let n = s.words.len();
     // Predicates: verbs, in the order their clauses must be resolved (parents before children).
-    let mut order: Vec<usize> = Vec::new();
-    let mut queue: Vec<usize> = (0..n).filter(|&i| s.words[i].head == 0).collect();
-    let mut seen = vec![false; n];
-    while let Some(i) = queue.pop() {
-        if std::mem::replace(&mut seen[i], true) {
-            continue;
-        }
-        order.push(i);
-        queue.extend(kids[i].iter().rev());
-    }
+    let order = resolution_order(s, &kids);
     let mut frames: Vec<Frame> = Vec::new();
     let mut frame_of: Vec<Option<usize>> = vec![None; n];
     for &p in &order {
@@ -207,17 +198,7 @@ pub fn frames(s: &ParsedSentence) -> Vec<Frame> {
             }
             up = s.words[up - 1].head;
         }
-        let clause = match w.deprel {
-            "ccomp" | "parataxis" => ClauseKind::Complement,
-            // "is due to meet" read as a clausal subject: a controlled infinitive all the same.
-            "xcomp" | "csubj" => ClauseKind::Control,
-            "acl:relcl" => ClauseKind::Relative,
-            "acl" => ClauseKind::Participial,
-            "advcl" => ClauseKind::Adverbial,
-            "conj" => parent.map_or(ClauseKind::Main, |f| frames[f].clause),
-            _ if parent.is_none() => ClauseKind::Main,
-            _ => ClauseKind::Adverbial,
-        };
+        let clause = clause_kind(w.deprel, parent, &frames);
         let mut f = Frame {
             predicate: p,
             lemma: w.lemma.to_lowercase(),
@@ -232,51 +213,7 @@ pub fn frames(s: &ParsedSentence) -> Vec<Frame> {
             recipients: Vec::new(),
             obliques: Vec::new(),
         };
-        let mut has_subject = false;
-        for &k in &kids[p] {
-            let d = &s.words[k];
-            let lower = d.form.to_lowercase();
-            match d.deprel {
-                "nsubj" => {
-                    has_subject = true;
-                    with_conjuncts(&kids, s, k, &mut f.actors);
-                }
-                // A clause as subject is no actor.
-                "csubj" => {}
-                "nsubj:pass" | "csubj:pass" => {
-                    has_subject = true;
-                    // A passive needs its auxiliary ("was praised"); without one, a past tense
-                    // the tagger took for a participle ("Saudi Arabia … praised the decision")
-                    // is active.
-                    let auxiliary = kids[p].iter().any(|&x| s.words[x].deprel == "aux:pass");
-                    if auxiliary {
-                        f.passive = true;
-                        with_conjuncts(&kids, s, k, &mut f.objects);
-                    } else {
-                        with_conjuncts(&kids, s, k, &mut f.actors);
-                    }
-                }
-                "aux:pass" => f.passive = true,
-                "obj" => with_conjuncts(&kids, s, k, &mut f.objects),
-                "iobj" => with_conjuncts(&kids, s, k, &mut f.recipients),
-                "obl:agent" => with_conjuncts(&kids, s, k, &mut f.actors),
-                "compound:prt" => f.particle = Some(k),
-                "advmod" if matches!(lower.as_str(), "not" | "n't" | "never") => f.negated = true,
-                "aux" => match lower.as_str() {
-                    "will" | "would" | "shall" | "'ll" | "wo" => f.modality = Modality::Future,
-                    "may" | "might" | "could" | "can" | "should" | "must" | "ca" => f.modality = Modality::Possible,
-                    _ => {}
-                },
-                _ if base(d.deprel) == "obl" => {
-                    if let Some(prep) = preposition(&kids, s, k) {
-                        let mut heads = Vec::new();
-                        with_conjuncts(&kids, s, k, &mut heads);
-                        f.obliques.extend(heads.into_iter().map(|h| (prep.clone(), h)));
-                    }
-                }
-                _ => {}
-            }
-        }
+        let has_subject = read_dependents(s, &kids, p, &mut f);
         // A passive participle modifying a noun acts on that noun ("restrictions imposed on …").
         if clause == ClauseKind::Participial && w.xpos == "VBN" && f.objects.is_empty() && w.head > 0 {
             f.passive = true;
@@ -294,31 +231,127 @@ pub fn frames(s: &ParsedSentence) -> Vec<Frame> {
             }
         }
         if let Some(pf) = parent.map(|i| &frames[i]) {
-            let inherit = !has_subject && f.actors.is_empty();
-            match clause {
-                // Object control ("urged Kyiv to withdraw") when the parent has an object, else
-                // subject control ("agreed to deepen"); a passive's subject raises ("Iran is
-                // expected to host": Iran hosts).
-                ClauseKind::Control if inherit => {
-                    f.actors = if pf.objects.is_empty() { pf.actors.clone() } else { pf.objects.clone() };
-                }
-                // "signed and ratified", "after meeting Erdogan": the parent's subjects; a
-                // participle modifying a noun ("a deal ending the war") has that noun as subject.
-                ClauseKind::Participial if inherit && w.head > 0 && !f.passive => f.actors = vec![w.head - 1],
-                _ if inherit && w.deprel == "conj" => {
-                    f.actors = pf.actors.clone();
-                    f.negated |= pf.negated && !has_subject;
-                    if f.modality == Modality::Asserted {
-                        f.modality = pf.modality;
-                    }
-                }
-                ClauseKind::Adverbial if inherit => f.actors = pf.actors.clone(),
-                _ => {}
-            }
+            inherit_from_parent(s, p, &mut f, pf, has_subject);
         }
         frame_of[p] = Some(frames.len());
         frames.push(f);
     }
+    in_sentence_order(&mut frames, &order, &frame_of, n);
+    frames
+}
+
+/// The sentence's words from the roots down, parents before their children.
+fn resolution_order(s: &ParsedSentence, kids: &[Vec<usize>]) -> Vec<usize> {
+    let n = s.words.len();
+    let mut order: Vec<usize> = Vec::new();
+    let mut queue: Vec<usize> = (0..n).filter(|&i| s.words[i].head == 0).collect();
+    let mut seen = vec![false; n];
+    while let Some(i) = queue.pop() {
+        if std::mem::replace(&mut seen[i], true) {
+            continue;
+        }
+        order.push(i);
+        queue.extend(kids[i].iter().rev());
+    }
+    order
+}
+
+/// The kind of clause a predicate heads, from its relation to its head and its parent frame.
+fn clause_kind(deprel: &str, parent: Option<usize>, frames: &[Frame]) -> ClauseKind {
+    match deprel {
+        "ccomp" | "parataxis" => ClauseKind::Complement,
+        // "is due to meet" read as a clausal subject: a controlled infinitive all the same.
+        "xcomp" | "csubj" => ClauseKind::Control,
+        "acl:relcl" => ClauseKind::Relative,
+        "acl" => ClauseKind::Participial,
+        "advcl" => ClauseKind::Adverbial,
+        "conj" => parent.map_or(ClauseKind::Main, |f| frames[f].clause),
+        _ if parent.is_none() => ClauseKind::Main,
+        _ => ClauseKind::Adverbial,
+    }
+}
+
+/// Fills a frame from its predicate's dependents (`p`): subjects, objects, recipients, agents,
+/// particle, negation, modality, prepositional complements. True when it has a subject.
+fn read_dependents(s: &ParsedSentence, kids: &[Vec<usize>], p: usize, f: &mut Frame) -> bool {
+    let mut has_subject = false;
+    for &k in &kids[p] {
+        let d = &s.words[k];
+        let lower = d.form.to_lowercase();
+        match d.deprel {
+            "nsubj" => {
+                has_subject = true;
+                with_conjuncts(kids, s, k, &mut f.actors);
+            }
+            // A clause as subject is no actor.
+            "csubj" => {}
+            "nsubj:pass" | "csubj:pass" => {
+                has_subject = true;
+                // A passive needs its auxiliary ("was praised"); without one, a past tense
+                // the tagger took for a participle ("Saudi Arabia … praised the decision")
+                // is active.
+                let auxiliary = kids[p].iter().any(|&x| s.words[x].deprel == "aux:pass");
+                if auxiliary {
+                    f.passive = true;
+                    with_conjuncts(kids, s, k, &mut f.objects);
+                } else {
+                    with_conjuncts(kids, s, k, &mut f.actors);
+                }
+            }
+            "aux:pass" => f.passive = true,
+            "obj" => with_conjuncts(kids, s, k, &mut f.objects),
+            "iobj" => with_conjuncts(kids, s, k, &mut f.recipients),
+            "obl:agent" => with_conjuncts(kids, s, k, &mut f.actors),
+            "compound:prt" => f.particle = Some(k),
+            "advmod" if matches!(lower.as_str(), "not" | "n't" | "never") => f.negated = true,
+            "aux" => match lower.as_str() {
+                "will" | "would" | "shall" | "'ll" | "wo" => f.modality = Modality::Future,
+                "may" | "might" | "could" | "can" | "should" | "must" | "ca" => f.modality = Modality::Possible,
+                _ => {}
+            },
+            _ if base(d.deprel) == "obl" => {
+                if let Some(prep) = preposition(kids, s, k) {
+                    let mut heads = Vec::new();
+                    with_conjuncts(kids, s, k, &mut heads);
+                    f.obliques.extend(heads.into_iter().map(|h| (prep.clone(), h)));
+                }
+            }
+            _ => {}
+        }
+    }
+    has_subject
+}
+
+/// What a frame without a subject of its own (predicate `p`) takes from its parent frame `pf`.
+fn inherit_from_parent(s: &ParsedSentence, p: usize, f: &mut Frame, pf: &Frame, has_subject: bool) {
+    let w = &s.words[p];
+    let clause = f.clause;
+    let inherit = !has_subject && f.actors.is_empty();
+    match clause {
+        // Object control ("urged Kyiv to withdraw") when the parent has an object, else
+        // subject control ("agreed to deepen"); a passive's subject raises ("Iran is
+        // expected to host": Iran hosts).
+        ClauseKind::Control if inherit => {
+            f.actors = if pf.objects.is_empty() { pf.actors.clone() } else { pf.objects.clone() };
+        }
+        // "signed and ratified", "after meeting Erdogan": the parent's subjects; a
+        // participle modifying a noun ("a deal ending the war") has that noun as subject.
+        ClauseKind::Participial if inherit && w.head > 0 && !f.passive => f.actors = vec![w.head - 1],
+        _ if inherit && w.deprel == "conj" => {
+            f.actors = pf.actors.clone();
+            f.negated |= pf.negated && !has_subject;
+            if f.modality == Modality::Asserted {
+                f.modality = pf.modality;
+            }
+        }
+        ClauseKind::Adverbial if inherit => f.actors = pf.actors.clone(),
+        _ => {}
+    }
+}
+
+/// Puts frames in sentence order of their predicates and renumbers their parents (`order` is
+/// the resolution order, `frame_of` each word's frame in it; `n` the number of words).
+fn in_sentence_order(frames: &mut [Frame], order: &[usize], frame_of: &[Option<usize>], n: usize) {
     frames.sort_by_key(|f| f.predicate);
     // Parents were indexes in resolution order: map them to the sorted order.
     let position: Vec<Option<usize>> = {
@@ -329,10 +362,9 @@ pub fn frames(s: &ParsedSentence) -> Vec<Frame> {
         pos
     };
     let by_resolution: Vec<usize> = order.iter().filter(|&&p| frame_of[p].is_some()).copied().collect();
-    for f in &mut frames {
+    for f in frames.iter_mut() {
         f.parent = f.parent.and_then(|r| by_resolution.get(r)).and_then(|&p| position[p]);
     }
-    frames
 }
 
 impl Frame {
