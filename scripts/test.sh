@@ -41,6 +41,9 @@ step "rust: format, and the core's layers (no module uses a layer above its own)
 cargo fmt --all --check
 python3 scripts/check_layers.py
 
+step "rust: clippy, every crate and target, warnings are errors"
+cargo clippy --locked --workspace --all-targets --quiet -- -D warnings
+
 step "rust: build the workspace and its tests (debug)"
 cargo test --locked --no-run --quiet --message-format json-render-diagnostics | python scripts/cargo_progress.py
 

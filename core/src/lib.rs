@@ -34,7 +34,7 @@ pub mod coder;
 
 pub mod aggregates;
 
-pub mod store;
+pub(crate) mod store;
 
 pub mod relations;
 
@@ -56,3 +56,6 @@ pub use model::{
     DocumentQuery, DocumentStatus, EventPage, EventQuery, IngestOptions, IngestReport, Model, ModelOptions,
     NetworkPage,
 };
+pub use store::EventFilter;
+/// Checks and repairs of a store directory (`detente store check|repair`).
+pub use store::repair;

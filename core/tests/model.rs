@@ -9,7 +9,6 @@ use detente_core::{
     AddOptions, Date, Document, DocumentQuery, Error, Event, EventQuery, IngestOptions, Model, ModelOptions,
 };
 use serde_json::json;
-use std::sync::Arc;
 
 fn event(v: serde_json::Value) -> Event {
     Event::from_json(&v).expect("record")
@@ -282,42 +281,6 @@ fn store_round_trip_on_disk_and_reopen() {
 }
 
 #[test]
-fn following_the_store_sees_each_new_matching_event_once() {
-    let m = Model::in_memory(&ModelOptions::default()).expect("model");
-    let wakes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let w = wakes.clone();
-    m.on_commit(move || {
-        w.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    });
-    let ev = |id: &str, s: &str, t: &str| {
-        event(json!({"id": id, "date": "2023-05-10", "source": s, "target": t, "code": "040"}))
-    };
-    m.add_events(vec![ev("old", "TURGOV", "SYRGOV")], &AddOptions::default()).expect("add");
-    let filter = m.filter(&EventQuery { dyad: Some(("SYR".into(), "TUR".into())), ..Default::default() }).expect("f");
-    let start = m.position();
-    assert_eq!(m.events_since(&filter, start, 10).expect("since").0.len(), 0, "only what comes after");
-    m.add_events(
-        vec![ev("a", "SYRMIL", "TURMIL"), ev("b", "RUSGOV", "TURGOV"), ev("c", "TURGOV", "SYR")],
-        &AddOptions::default(),
-    )
-    .expect("add");
-    let (first, pos) = m.events_since(&filter, start, 1).expect("since");
-    assert_eq!(first.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["a"]);
-    let (rest, pos) = m.events_since(&filter, pos, 10).expect("since");
-    assert_eq!(rest.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["c"]);
-    // Re-adding the same content is not news; a replacement is.
-    m.add_events(vec![ev("a", "SYRMIL", "TURMIL")], &AddOptions::default()).expect("again");
-    assert!(m.events_since(&filter, pos, 10).expect("since").0.is_empty());
-    let changed =
-        event(json!({"id": "a", "date": "2023-05-10", "source": "SYRMIL", "target": "TURMIL", "code": "111"}));
-    m.add_events(vec![changed], &AddOptions { replace: true, ..Default::default() }).expect("replace");
-    let (news, _) = m.events_since(&filter, pos, 10).expect("since");
-    assert_eq!((news.len(), news[0].code.as_str()), (1, "111"));
-    assert_eq!(wakes.load(std::sync::atomic::Ordering::SeqCst), 3, "three writes changed the store");
-    assert_eq!(m.events_since(&filter, u64::MAX, 1).unwrap_err().kind(), detente_core::ErrorKind::InvalidInput);
-}
-
-#[test]
 fn a_second_writer_is_refused_and_readers_are_fine() {
     let dir = tempfile::tempdir().expect("tmp");
     let w = Model::open(dir.path(), &ModelOptions::default()).expect("writer");
@@ -330,9 +293,9 @@ fn a_second_writer_is_refused_and_readers_are_fine() {
         &AddOptions::default(),
     )
     .expect("add");
-    assert_eq!(r.view().len(), 0);
+    assert_eq!(r.len(), 0);
     assert!(r.refresh().expect("refresh"));
-    assert_eq!(r.view().len(), 1);
+    assert_eq!(r.len(), 1);
     let e = r.add_events(vec![], &AddOptions::default()).unwrap_err();
     assert_eq!(e.kind(), detente_core::ErrorKind::FailedPrecondition);
 }
@@ -366,7 +329,7 @@ fn readers_during_writes_see_whole_batches() {
     };
     let mut last = 0;
     while last < 1000 {
-        let n = m.view().len();
+        let n = m.len();
         assert_eq!(n % 25, 0, "a reader saw part of a batch");
         assert!(n >= last);
         last = n;

@@ -3,6 +3,9 @@
 //! Arrow PyCapsule interface), maps errors to the exception hierarchy, releases the GIL around
 //! core work and calls one core function per operation.
 
+// Python methods take their keyword arguments one by one, as Python callers pass them.
+#![allow(clippy::too_many_arguments)]
+
 use arrow_array::RecordBatch;
 use detente_core::aggregates::AggregateSet;
 use detente_core::relations::{self, Freq, SeriesOptions, ShiftOptions};
@@ -48,11 +51,13 @@ fn to_pyerr(e: CoreError) -> PyErr {
     })
 }
 
+/// A network for Python: (nodes table, edges table, modularity, closed triads, balanced share).
+type NetworkParts = (Py<PyAny>, Py<PyAny>, f64, usize, f64);
+
 /// Changes write by write: (revision, added events, removed events), tables as pyarrow.
 type ChangeRows = Vec<(u64, Py<PyAny>, Py<PyAny>)>;
 
 /// The filters of `events` and `delete_events` as a core query.
-#[allow(clippy::too_many_arguments)]
 fn event_query(
     dyad: Option<(String, String)>,
     actor: Option<String>,
@@ -117,7 +122,6 @@ fn parse_freq(freq: &str) -> PyResult<Freq> {
 }
 
 /// Series options from keyword arguments.
-#[allow(clippy::too_many_arguments)]
 fn series_options(
     freq: &str,
     start: Option<&str>,
@@ -187,7 +191,7 @@ impl PyModel {
 
     /// Number of stored events.
     fn __len__(&self) -> usize {
-        self.inner.view().len()
+        self.inner.len()
     }
 
     /// Codes a table of documents (id, published, title, text) without storing anything.
@@ -250,7 +254,6 @@ impl PyModel {
     #[pyo3(signature = (dyad=None, actor=None, directed=false, exact=false, codes=Vec::new(), roots=Vec::new(),
                         quads=Vec::new(), start=None, end=None, topic=None, origin=None, ids=Vec::new(), doc_id=None,
                         limit=1000, cursor=None, collapse=false, order_by=""))]
-    #[allow(clippy::too_many_arguments)]
     fn events(
         &self,
         py: Python<'_>,
@@ -297,7 +300,6 @@ impl PyModel {
     #[pyo3(signature = (ids=Vec::new(), filtered=false, dyad=None, actor=None, directed=false, exact=false,
                         codes=Vec::new(), roots=Vec::new(), quads=Vec::new(), start=None, end=None, topic=None,
                         origin=None, doc_id=None, confirm=false))]
-    #[allow(clippy::too_many_arguments)]
     fn delete_events(
         &self,
         py: Python<'_>,
@@ -339,7 +341,6 @@ impl PyModel {
     /// The relation series of a dyad as a pyarrow.Table, with the labels of its two actors.
     #[pyo3(signature = (a, b, freq="month", start=None, end=None, directed=false, exact=false, drop_low_info=false,
                         half_life_days=90.0, weight_mentions=false, normalize=false, collapse=false))]
-    #[allow(clippy::too_many_arguments)]
     fn relation(
         &self,
         py: Python<'_>,
@@ -376,7 +377,6 @@ impl PyModel {
 
     /// The events behind the period of a series holding `period`.
     #[pyo3(signature = (a, b, period, freq="month", directed=false, exact=false, drop_low_info=false))]
-    #[allow(clippy::too_many_arguments)]
     fn relation_events(
         &self,
         py: Python<'_>,
@@ -399,7 +399,6 @@ impl PyModel {
     /// Shifts of a relation as a pyarrow.Table.
     #[pyo3(signature = (a, b, freq="month", start=None, end=None, directed=false, exact=false, drop_low_info=false,
                         penalty=None, min_size=None, weighted=true, top_events=5))]
-    #[allow(clippy::too_many_arguments)]
     fn shifts(
         &self,
         py: Python<'_>,
@@ -449,7 +448,7 @@ impl PyModel {
         start: Option<&str>,
         end: Option<&str>,
         min_events: i64,
-    ) -> PyResult<(Py<PyAny>, Py<PyAny>, f64, usize, f64)> {
+    ) -> PyResult<NetworkParts> {
         let (start, end) = (date(start, "start")?, date(end, "end")?);
         let model = self.inner.clone();
         let net = py.detach(move || model.network(start, end, min_events)).map_err(to_pyerr)?;
@@ -491,7 +490,6 @@ impl PyModel {
 
     /// Replaces the entry a user added under `id`.
     #[pyo3(signature = (id, code, kind, names, start=None, until=None, office=None))]
-    #[allow(clippy::too_many_arguments)]
     fn update_actor(
         &self,
         id: i64,
@@ -513,7 +511,6 @@ impl PyModel {
 
     /// Stored documents by publication date, then id: a page of dicts and the next token.
     #[pyo3(signature = (start=None, end=None, id_prefix=None, text=false, limit=1000, cursor=None))]
-    #[allow(clippy::too_many_arguments)]
     fn documents<'py>(
         &self,
         py: Python<'py>,
@@ -566,7 +563,6 @@ impl PyModel {
     #[pyo3(signature = (revision, dyad=None, actor=None, directed=false, exact=false, codes=Vec::new(),
                         roots=Vec::new(), quads=Vec::new(), start=None, end=None, topic=None, origin=None,
                         doc_id=None))]
-    #[allow(clippy::too_many_arguments)]
     fn changes_since(
         &self,
         py: Python<'_>,
@@ -607,7 +603,6 @@ impl PyModel {
 
     /// Imports GDELT, ICEWS or POLECAT files; returns the report as a dict.
     #[pyo3(signature = (paths, kind, strict=false, force=false, threads=None, replace=false))]
-    #[allow(clippy::too_many_arguments)]
     fn import_files<'py>(
         &self,
         py: Python<'py>,
@@ -647,7 +642,6 @@ impl PyModel {
     /// Exports the events matching the filters to a .parquet or .csv file; returns how many.
     #[pyo3(signature = (path, dyad=None, actor=None, directed=false, exact=false, codes=Vec::new(), roots=Vec::new(),
                         quads=Vec::new(), start=None, end=None, topic=None, origin=None, ids=Vec::new(), doc_id=None))]
-    #[allow(clippy::too_many_arguments)]
     fn export_events(
         &self,
         py: Python<'_>,
@@ -717,7 +711,9 @@ fn resolution_dict<'py>(py: Python<'py>, r: &detente_core::Resolution) -> PyResu
 /// In-memory models for `code_batch`, one per (actor files, lexicon files): workers build the
 /// coder once and reuse it for every partition.
 fn batch_model(actors: Vec<PathBuf>, lexicon: Vec<PathBuf>) -> Result<Model, CoreError> {
-    static MODELS: OnceLock<Mutex<HashMap<(Vec<PathBuf>, Vec<PathBuf>), Model>>> = OnceLock::new();
+    /// Models by (actor files, lexicon files).
+    type Models = HashMap<(Vec<PathBuf>, Vec<PathBuf>), Model>;
+    static MODELS: OnceLock<Mutex<Models>> = OnceLock::new();
     let key = (actors, lexicon);
     let cache = MODELS.get_or_init(|| Mutex::new(HashMap::new()));
     if let Some(m) = cache.lock().map_err(|_| CoreError::Internal("model cache poisoned".into()))?.get(&key) {
@@ -827,7 +823,6 @@ impl PyAggregateSet {
     /// A relation series of two country codes as a pyarrow.Table.
     #[pyo3(signature = (a, b, freq="month", start=None, end=None, directed=false, drop_low_info=false,
                         half_life_days=90.0, weight_mentions=false, normalize=false))]
-    #[allow(clippy::too_many_arguments)]
     fn relation(
         &self,
         py: Python<'_>,

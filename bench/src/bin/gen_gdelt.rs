@@ -25,7 +25,12 @@ impl Rng {
 }
 
 /// (ISO3 / CAMEO code, name, FIPS, capital, weight).
-const COUNTRIES: &[(&str, &str, &str, &str, u32)] = &[
+/// A country row of [`COUNTRIES`].
+type Country = (&'static str, &'static str, &'static str, &'static str, u32);
+/// A role row of [`ROLES`].
+type Role = (&'static str, &'static str, u32);
+
+const COUNTRIES: &[Country] = &[
     ("USA", "UNITED STATES", "US", "Washington", 30),
     ("CHN", "CHINA", "CH", "Beijing", 14),
     ("RUS", "RUSSIA", "RS", "Moscow", 14),
@@ -98,7 +103,7 @@ const COUNTRIES: &[(&str, &str, &str, &str, u32)] = &[
 ];
 
 /// (role block, name suffix, weight).
-const ROLES: &[(&str, &str, u32)] = &[
+const ROLES: &[Role] = &[
     ("", "", 30),
     ("GOV", " GOVERNMENT", 30),
     ("MIL", " MILITARY", 10),
@@ -246,7 +251,7 @@ fn main() -> std::io::Result<()> {
             1_000_000_000 + i,
             y as f64 + (m * 30 + d) as f64 / 365.0
         );
-        let actor_cols = |line: &mut String, a: &Option<(&(&str, &str, &str, &str, u32), &(&str, &str, u32))>| match a {
+        let actor_cols = |line: &mut String, a: &Option<(&Country, &Role)>| match a {
             Some((c, r)) => {
                 let _ = write!(line, "{}{}\t{}{}\t{}\t\t\t\t\t{}\t\t\t", c.0, r.0, c.1, r.1, c.0, r.0);
             }
@@ -261,28 +266,24 @@ fn main() -> std::io::Result<()> {
             &code[..code.len().min(3)],
             1 + rng.below(mentions)
         );
-        let geo = |line: &mut String,
-                   rng: &mut Rng,
-                   a: &Option<(&(&str, &str, &str, &str, u32), &(&str, &str, u32))>| {
-            match a {
-                Some((c, _)) => {
-                    let lat = rng.unit() * 120.0 - 50.0;
-                    let lon = rng.unit() * 340.0 - 170.0;
-                    let _ = write!(
-                        line,
-                        "4\t{}, {}\t{}\t{}{:02}\t{}{}\t{lat:.4}\t{lon:.4}\t-{}\t",
-                        c.3,
-                        c.1,
-                        c.2,
-                        c.2,
-                        rng.below(40),
-                        c.2,
-                        rng.below(900),
-                        100_000 + rng.below(3_000_000)
-                    );
-                }
-                None => line.push_str("0\t\t\t\t\t\t\t\t"),
+        let geo = |line: &mut String, rng: &mut Rng, a: &Option<(&Country, &Role)>| match a {
+            Some((c, _)) => {
+                let lat = rng.unit() * 120.0 - 50.0;
+                let lon = rng.unit() * 340.0 - 170.0;
+                let _ = write!(
+                    line,
+                    "4\t{}, {}\t{}\t{}{:02}\t{}{}\t{lat:.4}\t{lon:.4}\t-{}\t",
+                    c.3,
+                    c.1,
+                    c.2,
+                    c.2,
+                    rng.below(40),
+                    c.2,
+                    rng.below(900),
+                    100_000 + rng.below(3_000_000)
+                );
             }
+            None => line.push_str("0\t\t\t\t\t\t\t\t"),
         };
         geo(&mut line, &mut rng, &a1);
         geo(&mut line, &mut rng, &a2);

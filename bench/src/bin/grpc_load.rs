@@ -172,7 +172,7 @@ fn main() -> anyhow::Result<()> {
         "{} documents acknowledged, {} lost after shutdown; store holds {} events",
         acknowledged.len(),
         lost.len(),
-        model.view().len()
+        model.len()
     );
     if !lost.is_empty() || errors > 0 {
         anyhow::bail!("load test failed: {} lost, {errors} errors", lost.len());

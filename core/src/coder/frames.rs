@@ -12,7 +12,7 @@ use crate::syntax::ParsedSentence;
 
 /// What kind of clause a frame's predicate heads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClauseKind {
+pub(crate) enum ClauseKind {
     /// The sentence's main clause (or a clause coordinated with it that has its own subject).
     Main,
     /// The content of a report or speech act ("said that Y …", `ccomp`).
@@ -29,7 +29,7 @@ pub enum ClauseKind {
 
 impl ClauseKind {
     /// The lowercase name shown by `--explain`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ClauseKind::Main => "main",
             ClauseKind::Complement => "complement",
@@ -43,7 +43,7 @@ impl ClauseKind {
 
 /// How the predicate is asserted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Modality {
+pub(crate) enum Modality {
     /// As a fact.
     Asserted,
     /// In the future or as an intention ("will", "would", "shall").
@@ -54,7 +54,7 @@ pub enum Modality {
 
 /// One predicate and its arguments. Word indexes are 0-based positions in the sentence.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Frame {
+pub(crate) struct Frame {
     /// The predicate word.
     pub predicate: usize,
     /// Its lemma, lowercase.
@@ -141,7 +141,7 @@ fn preposition(kids: &[Vec<usize>], s: &ParsedSentence, word: usize) -> Option<S
 /// adjective of "condolences", the root). The verb takes the noun's place; the noun becomes its
 /// subject when it comes first, else its object, whose nominal dependents before the verb become
 /// the subject.
-pub fn repair(s: &mut ParsedSentence) {
+pub(crate) fn repair(s: &mut ParsedSentence) {
     for p in 0..s.words.len() {
         let w = &s.words[p];
         if w.upos != "VERB" || !matches!(w.deprel, "acl" | "amod") || w.head == 0 {
@@ -174,7 +174,7 @@ pub fn repair(s: &mut ParsedSentence) {
 }
 
 /// Frames of every verb of a parsed sentence, in sentence order of their predicates.
-pub fn frames(s: &ParsedSentence) -> Vec<Frame> {
+pub(crate) fn frames(s: &ParsedSentence) -> Vec<Frame> {
     let kids = children(s);
     let n = s.words.len();
     // Predicates: verbs, in the order their clauses must be resolved (parents before children).
@@ -369,7 +369,7 @@ fn in_sentence_order(frames: &mut [Frame], order: &[usize], frame_of: &[Option<u
 
 impl Frame {
     /// One line for `--explain`: `agree [main] actors: Lula, Fernandez; on: Tuesday`.
-    pub fn describe(&self, s: &ParsedSentence) -> String {
+    pub(crate) fn describe(&self, s: &ParsedSentence) -> String {
         let words = |v: &[usize]| v.iter().map(|&i| s.words[i].form.as_str()).collect::<Vec<_>>().join(", ");
         let mut out = self.lemma.clone();
         if let Some(p) = self.particle {

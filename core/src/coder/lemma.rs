@@ -143,7 +143,7 @@ fn ends_cvc(w: &str) -> bool {
 }
 
 /// All inflected forms of a base word: verb forms and, for nouns, plurals.
-pub fn forms(base: &str) -> Vec<String> {
+pub(crate) fn forms(base: &str) -> Vec<String> {
     let mut out = vec![base.to_string()];
     if base.contains(' ') || base.is_empty() || !base.bytes().all(|b| b.is_ascii_lowercase()) {
         return out;

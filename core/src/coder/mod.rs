@@ -22,10 +22,10 @@ mod discourse;
 mod engine;
 mod events;
 mod frames;
-pub mod lemma;
-pub mod lexicon;
-pub mod mentions;
-pub mod time;
+mod lemma;
+mod lexicon;
+mod mentions;
+mod time;
 
 pub use engine::{CodedSentence, SentenceEvent};
 pub use lexicon::Lexicon;

@@ -7,7 +7,7 @@ use crate::domain::text::{Token, TokenKind};
 
 /// Which way an expression points from the publication date, when the text does not say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
+pub(crate) enum Direction {
     /// Past events (the default in news).
     Past,
     /// Announced future events.
@@ -16,7 +16,7 @@ pub enum Direction {
 
 /// A time expression found in a sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TimeExpr {
+pub(crate) struct TimeExpr {
     /// First token.
     pub start: usize,
     /// One past the last token.
@@ -27,7 +27,7 @@ pub struct TimeExpr {
 
 /// What a time expression says.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TimeKind {
+pub(crate) enum TimeKind {
     /// A day of a month, year optional: "May 19", "19 May 2023".
     MonthDay { month: u32, day: u32, year: Option<i32> },
     /// A month, year optional: "in December", "December 2022".
@@ -108,7 +108,7 @@ fn day(t: &Token) -> Option<u32> {
 }
 
 /// Finds the time expressions of a sentence's tokens.
-pub fn find(toks: &[Token]) -> Vec<TimeExpr> {
+pub(crate) fn find(toks: &[Token]) -> Vec<TimeExpr> {
     let mut out = Vec::new();
     let key = |i: usize| toks.get(i).map_or("", |t| t.key.as_str());
     let mut i = 0;
@@ -259,7 +259,7 @@ pub fn find(toks: &[Token]) -> Vec<TimeExpr> {
 /// Resolves an expression to a date and precision. `reference` is the date of the previous dated
 /// event of the document ("a day earlier" counts from it); `direction` says whether the event is
 /// an announced future one.
-pub fn resolve(
+pub(crate) fn resolve(
     kind: &TimeKind,
     published: Date,
     reference: Date,
@@ -320,7 +320,7 @@ pub fn resolve(
 }
 
 /// True for expressions that mark background ("since 2017", "throughout the 12-year war").
-pub fn is_background(kind: &TimeKind) -> bool {
+pub(crate) fn is_background(kind: &TimeKind) -> bool {
     matches!(kind, TimeKind::Since(_) | TimeKind::YearsBack(_))
 }
 

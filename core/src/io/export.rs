@@ -43,7 +43,7 @@ impl ExportFormat {
 /// Writes record batches in one format to any writer.
 enum Sink<W: Write + Send> {
     Parquet(Box<parquet::arrow::ArrowWriter<W>>),
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
 }
 
 fn pq_err(e: parquet::errors::ParquetError) -> Error {
@@ -62,7 +62,7 @@ impl<W: Write + Send> Sink<W> {
             ExportFormat::Csv => {
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record(csv_header).map_err(|e| Error::Internal(format!("csv: {e}")))?;
-                Sink::Csv(w)
+                Sink::Csv(Box::new(w))
             }
         })
     }
@@ -70,7 +70,7 @@ impl<W: Write + Send> Sink<W> {
     fn finish(self) -> Result<W> {
         match self {
             Sink::Parquet(w) => w.into_inner().map_err(pq_err),
-            Sink::Csv(w) => w.into_inner().map_err(|e| Error::Internal(format!("csv: {}", e.error()))),
+            Sink::Csv(w) => (*w).into_inner().map_err(|e| Error::Internal(format!("csv: {}", e.error()))),
         }
     }
 }

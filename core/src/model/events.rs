@@ -309,12 +309,9 @@ impl Model {
 /// orientation) as their first report with the mentions summed, in first-report order.
 pub fn collapse_reports(events: Vec<Event>) -> Vec<Event> {
     let mut out: Vec<Event> = Vec::with_capacity(events.len());
-    let mut at: std::collections::HashMap<(crate::Date, Option<String>, Option<String>, String, bool), usize> =
-        std::collections::HashMap::new();
+    let mut at: HashMap<crate::domain::event::ReportKey, usize> = HashMap::new();
     for e in events {
-        let (s, t) = (e.source.clone(), e.target.clone());
-        let (s, t) = if !e.directed && s > t { (t, s) } else { (s, t) };
-        let key = (e.date, s, t, e.code.clone(), e.directed);
+        let key = e.report_key();
         match at.get(&key) {
             Some(&i) => out[i].mentions = out[i].mentions.saturating_add(e.mentions),
             None => {

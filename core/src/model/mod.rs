@@ -67,7 +67,7 @@ impl Model {
     }
 
     /// A model over any backend.
-    pub fn with_backend(backend: Box<dyn Backend>, opts: &ModelOptions) -> Result<Model> {
+    pub(crate) fn with_backend(backend: Box<dyn Backend>, opts: &ModelOptions) -> Result<Model> {
         let mut base = Dictionary::builtin();
         for f in &opts.actor_files {
             base = Arc::new(base.extended(Dictionary::load_file(f)?));
@@ -127,13 +127,23 @@ impl Model {
         tracing::info!(ms = t.elapsed().as_millis() as u64, "indexes built");
     }
 
+    /// How many events the store holds.
+    pub fn len(&self) -> usize {
+        self.view().len()
+    }
+
+    /// True when the store holds no event.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The store, for modules of the core that query it directly.
-    pub fn store(&self) -> &Store {
+    pub(crate) fn store(&self) -> &Store {
         &self.inner.store
     }
 
     /// A short-lived read view of the store.
-    pub fn view(&self) -> StoreView<'_> {
+    pub(crate) fn view(&self) -> StoreView<'_> {
         self.inner.store.view()
     }
 

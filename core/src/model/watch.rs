@@ -3,28 +3,10 @@
 
 use super::Model;
 use super::requests::Changes;
-use crate::domain::event::Event;
 use crate::error::{Error, Result};
 use crate::store::EventFilter;
 
 impl Model {
-    /// The position after the last stored event: events stored later are at or after it.
-    pub fn position(&self) -> u64 {
-        u64::from(self.view().end_row())
-    }
-
-    /// Events stored at or after `position`, in the order they were stored, that match the
-    /// filter (see [`Model::filter`]); at most `limit`, with the position to continue from.
-    /// Following the store this way (a watch) neither misses nor repeats an event; a replaced
-    /// event comes again in its new version.
-    pub fn events_since(&self, filter: &EventFilter, position: u64, limit: usize) -> Result<(Vec<Event>, u64)> {
-        let from = u32::try_from(position)
-            .map_err(|_| Error::invalid("position", format!("position {position} is beyond the store")))?;
-        let view = self.view();
-        let (rows, next) = view.rows_since(filter, from, limit.max(1));
-        Ok((view.events(&rows), u64::from(next)))
-    }
-
     /// The store's revision: every committed write raises it. A listing read at this revision
     /// and a watch from it together see every change once.
     pub fn revision(&self) -> u64 {

@@ -373,12 +373,11 @@ fn burt_constraint(adj: &[Vec<(usize, f64)>]) -> Vec<f64> {
 
 /// Closed triads and the balanced ones among them.
 fn balance(adj: &[Vec<(usize, f64)>]) -> (usize, usize) {
-    let n = adj.len();
     let sign = |i: usize, j: usize| adj[i].iter().find(|x| x.0 == j).map(|x| x.1.signum());
     let (mut triads, mut balanced) = (0, 0);
-    for i in 0..n {
-        for &(j, wij) in adj[i].iter().filter(|x| x.0 > i) {
-            for &(k, wik) in adj[i].iter().filter(|x| x.0 > j) {
+    for (i, row) in adj.iter().enumerate() {
+        for &(j, wij) in row.iter().filter(|x| x.0 > i) {
+            for &(k, wik) in row.iter().filter(|x| x.0 > j) {
                 if let Some(sjk) = sign(j, k) {
                     triads += 1;
                     if wij.signum() * wik.signum() * sjk > 0.0 {

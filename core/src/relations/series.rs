@@ -460,6 +460,10 @@ pub fn dyad_rows(
     out
 }
 
+/// A day's report as a collapsed series compares them: source, target (a symmetric report's in
+/// code order), code, directed.
+type DayReport<'a> = (Option<&'a str>, Option<&'a str>, &'a str, bool);
+
 /// Day cells summed from the dyad index (planned events left out): for an exact-code dyad, or
 /// with repeated reports collapsed — a (source, target, code, direction) seen again the same day
 /// adds its mentions to the first report, not another event.
@@ -473,8 +477,8 @@ fn exact_days(
 ) -> Vec<DayCell> {
     let rows = dyad_rows(view, a, b, directed, exact, Date::MIN, Date::MAX);
     let mut out: Vec<DayCell> = Vec::new();
-    // Reports of the current day already counted: (source, target, code, directed) → goldstein.
-    let mut today: Vec<(Option<&str>, Option<&str>, &str, bool, f64)> = Vec::new();
+    // Reports of the current day already counted, with their Goldstein value.
+    let mut today: Vec<(DayReport<'_>, f64)> = Vec::new();
     for (day, r) in rows {
         let Some(brief) = view.row_brief(r) else { continue };
         if brief.planned {
@@ -488,11 +492,10 @@ fn exact_days(
         // Symmetric reports match in either orientation.
         let (src, tgt) = if !brief.directed && src > tgt { (tgt, src) } else { (src, tgt) };
         if collapse {
-            if let Some(seen) =
-                today.iter().find(|t| t.0 == src && t.1 == tgt && t.2 == brief.code && t.3 == brief.directed)
-            {
+            let report = (src, tgt, brief.code, brief.directed);
+            if let Some(seen) = today.iter().find(|t| t.0 == report) {
                 // A repeated report: its mentions only.
-                let g = crate::aggregates::goldstein_units(seen.4);
+                let g = crate::aggregates::goldstein_units(seen.1);
                 let extra = Sums {
                     count: 0,
                     goldstein: 0,
@@ -504,7 +507,7 @@ fn exact_days(
                 }
                 continue;
             }
-            today.push((src, tgt, brief.code, brief.directed, brief.goldstein));
+            today.push((report, brief.goldstein));
         }
         let s = Sums::of_event(brief.goldstein, brief.mentions, 1);
         if out.last().is_none_or(|c| c.day != day) {

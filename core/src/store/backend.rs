@@ -155,7 +155,7 @@ pub struct DocumentSummary {
 
 /// A backend that keeps everything in memory (the in-memory Model).
 #[derive(Debug, Default)]
-pub struct MemoryBackend {
+pub(crate) struct MemoryBackend {
     inner: Mutex<MemoryInner>,
 }
 

@@ -49,18 +49,18 @@ pub(super) struct SegmentName {
 impl SegmentName {
     /// The name's start, shared by every file a write may leave (`{seq:08}-{generation:08}`):
     /// what the catalog records while the write is pending.
-    pub fn prefix(seq: u64, generation: u64) -> String {
+    pub(crate) fn prefix(seq: u64, generation: u64) -> String {
         format!("{seq:08}-{generation:08}")
     }
 
     /// The file name.
-    pub fn file(&self) -> String {
+    pub(crate) fn file(&self) -> String {
         format!("{}-{:016x}{EXT}", Self::prefix(self.seq, self.generation), self.checksum)
     }
 
     /// Parses a file name of this form; `None` for any other name (a segment of an older build,
     /// a stray file).
-    pub fn parse(name: &str) -> Option<SegmentName> {
+    pub(crate) fn parse(name: &str) -> Option<SegmentName> {
         let stem = name.strip_suffix(EXT)?;
         let mut parts = stem.split('-');
         let (seq, generation, sum) = (parts.next()?, parts.next()?, parts.next()?);
@@ -76,7 +76,7 @@ impl SegmentName {
     }
 
     /// The parsed name of a path's file name.
-    pub fn of(path: &Path) -> Option<SegmentName> {
+    pub(crate) fn of(path: &Path) -> Option<SegmentName> {
         path.file_name().and_then(|n| n.to_str()).and_then(Self::parse)
     }
 }
@@ -106,13 +106,13 @@ pub(super) struct SegmentMeta {
 
 impl SegmentMeta {
     /// As kept in the footer.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         // A struct of numbers, strings and lists: serialising it cannot fail.
         serde_json::to_string(self).unwrap_or_default()
     }
 
     /// From the footer's value.
-    pub fn from_json(s: &str) -> Result<SegmentMeta, String> {
+    pub(crate) fn from_json(s: &str) -> Result<SegmentMeta, String> {
         serde_json::from_str(s).map_err(|e| format!("its footer's `{META_KEY}` is not readable: {e}"))
     }
 }
@@ -121,16 +121,16 @@ impl SegmentMeta {
 mod row_ranges {
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(rows: &[u32], s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(rows: &[u32], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&encode(rows))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
         let s = String::deserialize(d)?;
         decode(&s).ok_or_else(|| serde::de::Error::custom(format!("bad row ranges `{s}`")))
     }
 
-    pub fn encode(rows: &[u32]) -> String {
+    pub(crate) fn encode(rows: &[u32]) -> String {
         let mut sorted = rows.to_vec();
         sorted.sort_unstable();
         sorted.dedup();
@@ -157,7 +157,7 @@ mod row_ranges {
     /// The longest run of removed rows a footer may hold.
     const MAX_RUN: u32 = 1 << 26;
 
-    pub fn decode(s: &str) -> Option<Vec<u32>> {
+    pub(crate) fn decode(s: &str) -> Option<Vec<u32>> {
         let mut out = Vec::new();
         for part in s.split(',').filter(|p| !p.is_empty()) {
             match part.split_once('-') {

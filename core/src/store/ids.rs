@@ -36,7 +36,7 @@ impl Default for IdIndex {
 
 impl IdIndex {
     /// An index with room for `n` ids before it grows.
-    pub fn with_capacity(n: usize) -> IdIndex {
+    pub(crate) fn with_capacity(n: usize) -> IdIndex {
         IdIndex { slots: vec![FREE; Self::slots_for(n)], len: 0 }
     }
 
@@ -53,12 +53,12 @@ impl IdIndex {
 
     /// Ids in the index.
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
     /// Makes room for `n` more ids.
-    pub fn reserve(&mut self, n: usize) {
+    pub(crate) fn reserve(&mut self, n: usize) {
         let want = Self::slots_for(self.len.saturating_add(n));
         if want > self.slots.len() {
             let old = std::mem::replace(&mut self.slots, vec![FREE; want]);
@@ -71,7 +71,7 @@ impl IdIndex {
     /// Asks the memory system for the slot of `h` ahead of a lookup: a write looks ids up one
     /// after another, each in a random place of a table of tens of megabytes.
     #[inline]
-    pub fn prefetch(&self, h: u64) {
+    pub(crate) fn prefetch(&self, h: u64) {
         #[cfg(target_arch = "x86_64")]
         {
             let slot: *const u64 = &self.slots[self.home(tag(h))];
@@ -84,7 +84,7 @@ impl IdIndex {
 
     /// The row of an id whose hash is `h`: the first row under its tag that `is_id` accepts.
     #[inline]
-    pub fn find(&self, h: u64, mut is_id: impl FnMut(u32) -> bool) -> Option<u32> {
+    pub(crate) fn find(&self, h: u64, mut is_id: impl FnMut(u32) -> bool) -> Option<u32> {
         self.position(h, &mut is_id).map(|i| row_of(self.slots[i]))
     }
 
@@ -105,7 +105,7 @@ impl IdIndex {
     }
 
     /// Adds an id's row (`row` must not be `u32::MAX`).
-    pub fn insert(&mut self, h: u64, row: u32) {
+    pub(crate) fn insert(&mut self, h: u64, row: u32) {
         debug_assert_ne!(row, EMPTY);
         if (self.len + 1) * 10 > self.slots.len() * 7 {
             self.reserve(self.len.max(16));
@@ -115,7 +115,7 @@ impl IdIndex {
     }
 
     /// Points the entry (`h`, `old`) at `new`; false when there is no such entry.
-    pub fn replace(&mut self, h: u64, old: u32, new: u32) -> bool {
+    pub(crate) fn replace(&mut self, h: u64, old: u32, new: u32) -> bool {
         match self.position(h, |row| row == old) {
             Some(i) => {
                 self.slots[i] = tag(h) << 32 | u64::from(new);
@@ -126,7 +126,7 @@ impl IdIndex {
     }
 
     /// Removes the entry (`h`, `row`); false when there is no such entry.
-    pub fn remove(&mut self, h: u64, row: u32) -> bool {
+    pub(crate) fn remove(&mut self, h: u64, row: u32) -> bool {
         let Some(mut hole) = self.position(h, |r| r == row) else { return false };
         self.len -= 1;
         // Backward shift: each later slot of the run moves into the hole unless its probe

@@ -26,14 +26,11 @@ mod state;
 mod view;
 mod write;
 
-pub use backend::{
-    Backend, Commit, Committed, DocumentListing, DocumentSummary, ImportRecord, LoadedSegment, MemoryBackend, Snapshot,
-};
-pub use dir::{Access, DirBackend, SCHEMA_VERSION, UPLOADS};
-pub use ipc::read_ipc_mmap;
-pub use query::{ActorSel, Cursor, EventFilter};
-pub use view::{ChangedRows, RowBrief};
-pub use write::{Write, WritePart, WriteSummary};
+pub(crate) use backend::{Backend, Commit, DocumentListing, ImportRecord, LoadedSegment, MemoryBackend};
+pub(crate) use dir::{Access, DirBackend, SCHEMA_VERSION, UPLOADS};
+pub use query::EventFilter;
+pub(crate) use query::{ActorSel, Cursor};
+pub(crate) use write::{Write, WritePart, WriteSummary};
 
 use crate::domain::columnar::events_to_batch;
 use crate::domain::event::Event;
@@ -48,7 +45,7 @@ type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 type HashSet<K> = std::collections::HashSet<K, ahash::RandomState>;
 
 /// Called after every write that changed the store (watchers wake on it).
-pub type CommitListener = Box<dyn Fn() + Send + Sync>;
+pub(crate) type CommitListener = Box<dyn Fn() + Send + Sync>;
 
 /// The event store of a model.
 pub struct Store {

@@ -52,6 +52,9 @@ pub struct ChangedRows {
 }
 
 /// A store's series come from its own aggregates.
+/// An index list of (date, row) holding candidates of a filter, and how its rows match.
+type CandidateList<'a> = (&'a [(i32, u32)], Mode);
+
 impl AggregateSource for StoreView<'_> {
     fn country_id(&self, code: &str) -> Option<u32> {
         self.countries().get(code)
@@ -65,32 +68,6 @@ impl StoreView<'_> {
     /// The position after the last stored row: rows written later come at or after it.
     pub fn end_row(&self) -> u32 {
         self.state.rows
-    }
-
-    /// Live rows at or after `from`, in write order, that match the filter (actors at country
-    /// level unless exact), at most `limit`; and the position to continue from.
-    pub fn rows_since(&self, f: &EventFilter, from: u32, limit: usize) -> (Vec<u32>, u32) {
-        let st = &*self.state;
-        let mut matcher = Matcher::new(st, f);
-        let mut out = Vec::new();
-        let mut next = from;
-        for seg in &st.segments {
-            let end = seg.base + seg.cols.len() as u32;
-            if end <= next {
-                continue;
-            }
-            for local in (next.saturating_sub(seg.base) as usize)..seg.cols.len() {
-                let row = seg.base + local as u32;
-                next = row + 1;
-                if countries_match(&seg.cols, local, f) && matcher.matches(row, Mode::Any) {
-                    out.push(row);
-                    if out.len() >= limit {
-                        return (out, next);
-                    }
-                }
-            }
-        }
-        (out, st.rows.max(from))
     }
 
     /// The store's revision: its generation, which every committed write raises.
@@ -357,7 +334,7 @@ impl StoreView<'_> {
     }
 
     /// The index lists that hold every candidate of a filter, or `None` for a scan.
-    fn candidate_lists(&self, f: &EventFilter) -> Option<Vec<(&[(i32, u32)], Mode)>> {
+    fn candidate_lists(&self, f: &EventFilter) -> Option<Vec<CandidateList<'_>>> {
         let st = &*self.state;
         // The dyad index is built (on first use) only for filters it serves.
         if f.dyad.is_none() && f.actor.is_none() {

@@ -49,7 +49,7 @@ impl Edit {
 
 /// The trained lemmatizer.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Lemmatizer {
+pub(crate) struct Lemmatizer {
     edits: Vec<Edit>,
     /// (tag, lowercase suffix) → edit.
     rules: HashMap<(u8, String), u32>,
@@ -72,7 +72,7 @@ fn rule_key(tag: u8, suffix: &str) -> u64 {
 
 impl Lemmatizer {
     /// The lemma of `form` tagged `tag`.
-    pub fn lemma(&self, form: &str, tag: u8) -> String {
+    pub(crate) fn lemma(&self, form: &str, tag: u8) -> String {
         if let Some(l) = self.exceptions.get(form).and_then(|v| v.iter().find(|e| e.0 == tag)) {
             return l.1.clone();
         }

@@ -7,36 +7,36 @@ use std::io::{Read, Write};
 use crate::error::{Error, Result};
 
 /// Words with a byte each (a tag, a set of flags), as the tagger keeps them.
-pub type WordMap = std::collections::HashMap<String, u8, ahash::RandomState>;
+pub(crate) type WordMap = std::collections::HashMap<String, u8, ahash::RandomState>;
 
 /// The file's first bytes (with the format's version).
-pub const MAGIC: &[u8] = b"detente-syntax 2\n";
+pub(crate) const MAGIC: &[u8] = b"detente-syntax 2\n";
 
 /// Builds a model file's body.
 #[derive(Default)]
-pub struct Writer {
+pub(crate) struct Writer {
     buf: Vec<u8>,
 }
 
 impl Writer {
     /// One byte.
-    pub fn u8(&mut self, v: u8) {
+    pub(crate) fn u8(&mut self, v: u8) {
         self.buf.push(v);
     }
     /// A 16-bit integer.
-    pub fn i16(&mut self, v: i16) {
+    pub(crate) fn i16(&mut self, v: i16) {
         self.buf.extend_from_slice(&v.to_le_bytes());
     }
     /// A 32-bit integer.
-    pub fn u32(&mut self, v: u32) {
+    pub(crate) fn u32(&mut self, v: u32) {
         self.buf.extend_from_slice(&v.to_le_bytes());
     }
     /// A 32-bit float.
-    pub fn f32(&mut self, v: f32) {
+    pub(crate) fn f32(&mut self, v: f32) {
         self.buf.extend_from_slice(&v.to_le_bytes());
     }
     /// An unsigned integer in 7-bit groups.
-    pub fn varint(&mut self, mut v: u64) {
+    pub(crate) fn varint(&mut self, mut v: u64) {
         while v >= 0x80 {
             self.buf.push((v as u8) | 0x80);
             v >>= 7;
@@ -44,12 +44,12 @@ impl Writer {
         self.buf.push(v as u8);
     }
     /// A string, length first.
-    pub fn str(&mut self, s: &str) {
+    pub(crate) fn str(&mut self, s: &str) {
         self.varint(s.len() as u64);
         self.buf.extend_from_slice(s.as_bytes());
     }
     /// A word map, in word order (the file does not depend on the map's hashing).
-    pub fn word_map(&mut self, map: &WordMap) {
+    pub(crate) fn word_map(&mut self, map: &WordMap) {
         let mut words: Vec<(&String, &u8)> = map.iter().collect();
         words.sort();
         self.varint(words.len() as u64);
@@ -60,11 +60,11 @@ impl Writer {
     }
     /// The raw body.
     #[cfg(test)]
-    pub fn into_inner(self) -> Vec<u8> {
+    pub(crate) fn into_inner(self) -> Vec<u8> {
         self.buf
     }
     /// The whole file: magic and compressed body.
-    pub fn into_file(self) -> Vec<u8> {
+    pub(crate) fn into_file(self) -> Vec<u8> {
         let mut out = MAGIC.to_vec();
         let mut z = flate2::write::DeflateEncoder::new(&mut out, flate2::Compression::best());
         // Writing into a Vec cannot fail.
@@ -75,7 +75,7 @@ impl Writer {
 }
 
 /// Reads a model file's body.
-pub struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     buf: &'a [u8],
     at: usize,
     name: String,
@@ -83,12 +83,12 @@ pub struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     /// A reader of a raw body; `name` names the file in errors.
-    pub fn new(buf: &'a [u8], name: &str) -> Self {
+    pub(crate) fn new(buf: &'a [u8], name: &str) -> Self {
         Reader { buf, at: 0, name: name.to_string() }
     }
 
     /// The body of a whole file (checks the magic, inflates).
-    pub fn inflate(file: &[u8], name: &str) -> Result<Vec<u8>> {
+    pub(crate) fn inflate(file: &[u8], name: &str) -> Result<Vec<u8>> {
         let body = file.strip_prefix(MAGIC).ok_or_else(|| Error::Invalid {
             location: crate::Location { input: Some(name.to_string()), ..Default::default() },
             message: "not a detente syntax model (or one of another version)".into(),
@@ -102,7 +102,7 @@ impl<'a> Reader<'a> {
     }
 
     /// An error about this file at the current position.
-    pub fn corrupt(&self, what: &str) -> Error {
+    pub(crate) fn corrupt(&self, what: &str) -> Error {
         Error::Invalid {
             location: crate::Location { input: Some(self.name.clone()), ..Default::default() },
             message: format!("damaged syntax model at byte {}: {what}", self.at),
@@ -118,26 +118,26 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
     /// One byte.
-    pub fn u8(&mut self) -> Result<u8> {
+    pub(crate) fn u8(&mut self) -> Result<u8> {
         Ok(self.take(1)?[0])
     }
     /// A 16-bit integer.
-    pub fn i16(&mut self) -> Result<i16> {
+    pub(crate) fn i16(&mut self) -> Result<i16> {
         let b = self.take(2)?;
         Ok(i16::from_le_bytes([b[0], b[1]]))
     }
     /// A 32-bit integer.
-    pub fn u32(&mut self) -> Result<u32> {
+    pub(crate) fn u32(&mut self) -> Result<u32> {
         let b = self.take(4)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
     /// A 32-bit float.
-    pub fn f32(&mut self) -> Result<f32> {
+    pub(crate) fn f32(&mut self) -> Result<f32> {
         let b = self.take(4)?;
         Ok(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
     /// An unsigned integer in 7-bit groups.
-    pub fn varint(&mut self) -> Result<u64> {
+    pub(crate) fn varint(&mut self) -> Result<u64> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.u8()?;
@@ -149,13 +149,13 @@ impl<'a> Reader<'a> {
         Err(self.corrupt("varint too long"))
     }
     /// A string.
-    pub fn str(&mut self) -> Result<String> {
+    pub(crate) fn str(&mut self) -> Result<String> {
         let n = self.varint()? as usize;
         let b = self.take(n)?;
         String::from_utf8(b.to_vec()).map_err(|_| self.corrupt("string is not UTF-8"))
     }
     /// A count of things that each take at least `min_bytes`: checked against what is left.
-    pub fn count(&mut self, min_bytes: usize) -> Result<usize> {
+    pub(crate) fn count(&mut self, min_bytes: usize) -> Result<usize> {
         let n = self.varint()? as usize;
         if n.saturating_mul(min_bytes.max(1)) > self.buf.len() - self.at {
             return Err(self.corrupt("count larger than the file"));
@@ -163,7 +163,7 @@ impl<'a> Reader<'a> {
         Ok(n)
     }
     /// A word map written by [`Writer::word_map`]; every value must be under `limit`.
-    pub fn word_map(&mut self, limit: usize) -> Result<WordMap> {
+    pub(crate) fn word_map(&mut self, limit: usize) -> Result<WordMap> {
         let n = self.count(2)?;
         let mut map = WordMap::with_capacity_and_hasher(n, ahash::RandomState::new());
         for _ in 0..n {
@@ -177,7 +177,7 @@ impl<'a> Reader<'a> {
         Ok(map)
     }
     /// True when everything was read.
-    pub fn at_end(&self) -> bool {
+    pub(crate) fn at_end(&self) -> bool {
         self.at == self.buf.len()
     }
 }

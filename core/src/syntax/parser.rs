@@ -386,7 +386,7 @@ fn label_features(st: &State, words: &[ParseAtoms], h: usize, d: usize, out: &mu
 
 /// The trained parser.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Parser {
+pub(crate) struct Parser {
     /// The relation names, `root` among them.
     pub(crate) labels: Vec<String>,
     root: u8,
@@ -396,7 +396,7 @@ pub struct Parser {
 
 /// One parsed word: its head (1-based, 0 for the root) and its relation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Arc {
+pub(crate) struct Arc {
     /// 1-based head index; 0 for the root.
     pub head: usize,
     /// Index into the parser's labels.
@@ -405,7 +405,7 @@ pub struct Arc {
 
 impl Parser {
     /// Parses a tagged sentence.
-    pub fn parse(&self, words: &[ParseAtoms]) -> Vec<Arc> {
+    pub(crate) fn parse(&self, words: &[ParseAtoms]) -> Vec<Arc> {
         let n = words.len();
         let mut st = State::new(words);
         let mut feats = Vec::with_capacity(80);
@@ -482,7 +482,7 @@ impl Parser {
     }
 
     /// Number of features with weights (transitions, labels).
-    pub fn features(&self) -> (usize, usize) {
+    pub(crate) fn features(&self) -> (usize, usize) {
         (self.transitions.features(), self.labeller.features())
     }
 

@@ -30,7 +30,7 @@ const END: u64 = 0x5A5A_0003;
 
 impl WordAtoms {
     /// The atoms of a word, given as written and in lowercase.
-    pub fn new(form: &str, lower: &str, gazetteer: &Gazetteer) -> Self {
+    pub(crate) fn new(form: &str, lower: &str, gazetteer: &Gazetteer) -> Self {
         let capitalized = form.chars().next().is_some_and(char::is_uppercase);
         let names = if capitalized { u64::from(gazetteer.get(lower)) } else { 0 };
         let chars = lower.chars().count();
@@ -84,7 +84,7 @@ pub(crate) fn shape<'b>(form: &str, buf: &'b mut [u8; 32]) -> &'b str {
 
 /// The trained tagger.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Tagger {
+pub(crate) struct Tagger {
     /// The classes: `UPOS XPOS`.
     pub(crate) tags: Vec<(String, String)>,
     weights: Weights,
@@ -212,7 +212,7 @@ fn right_features(words: &[WordAtoms], ahead: &[u8], i: usize, t1: u64, out: &mu
 
 impl Tagger {
     /// Tags a sentence: one class index per word.
-    pub fn tag<S: AsRef<str>>(&self, words: &[WordAtoms], lower: &[S]) -> Vec<u8> {
+    pub(crate) fn tag<S: AsRef<str>>(&self, words: &[WordAtoms], lower: &[S]) -> Vec<u8> {
         let known: Vec<Option<u8>> = lower.iter().map(|w| self.known.get(w.as_ref()).copied()).collect();
         let first = self.pass(&self.weights, words, &known, None);
         match &self.right {
@@ -247,7 +247,7 @@ impl Tagger {
     }
 
     /// The UPOS and XPOS of a class.
-    pub fn names(&self, tag: u8) -> (&str, &str) {
+    pub(crate) fn names(&self, tag: u8) -> (&str, &str) {
         let t = &self.tags[tag as usize];
         (&t.0, &t.1)
     }
@@ -268,7 +268,7 @@ impl Tagger {
     }
 
     /// Number of features with weights.
-    pub fn features(&self) -> usize {
+    pub(crate) fn features(&self) -> usize {
         self.weights.features() + self.right.as_ref().map_or(0, Weights::features)
     }
 

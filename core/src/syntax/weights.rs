@@ -12,14 +12,14 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 /// Folds feature parts into one 64-bit hash.
 #[inline]
-pub fn mix(a: u64, b: u64) -> u64 {
+pub(crate) fn mix(a: u64, b: u64) -> u64 {
     let h = (a ^ b.rotate_left(23)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     h ^ (h >> 29)
 }
 
 /// A feature of template `t` over atoms.
 #[inline]
-pub fn feature(t: u64, atoms: &[u64]) -> u64 {
+pub(crate) fn feature(t: u64, atoms: &[u64]) -> u64 {
     let mut h = t.wrapping_mul(0xD6E8_FEB8_6659_FD93) ^ 0x2545_F491_4F6C_DD1D;
     for &a in atoms {
         h = mix(h, a);
@@ -32,7 +32,7 @@ pub fn feature(t: u64, atoms: &[u64]) -> u64 {
 }
 
 /// A string's atom.
-pub fn atom(s: &str) -> u64 {
+pub(crate) fn atom(s: &str) -> u64 {
     let mut h: u64 = 0xCBF2_9CE4_8422_2325;
     for b in s.bytes() {
         h ^= u64::from(b);
@@ -75,7 +75,7 @@ struct Param {
 }
 
 /// An averaged perceptron in training.
-pub struct Perceptron {
+pub(crate) struct Perceptron {
     classes: usize,
     params: HashMap<u32, Vec<Param>, BuildHasherDefault<PassThrough>>,
     /// Updates seen so far: the clock of the lazy averaging.
@@ -84,13 +84,13 @@ pub struct Perceptron {
 
 impl Perceptron {
     /// A model over `classes` classes (at most 255: a row's length is a byte).
-    pub fn new(classes: usize) -> Self {
+    pub(crate) fn new(classes: usize) -> Self {
         assert!(classes < 256, "at most 255 classes");
         Perceptron { classes, params: HashMap::default(), clock: 0 }
     }
 
     /// Adds the current weights of the features to `scores` (one per class).
-    pub fn score(&self, features: &[u64], scores: &mut [f32]) {
+    pub(crate) fn score(&self, features: &[u64], scores: &mut [f32]) {
         scores.iter_mut().for_each(|s| *s = 0.0);
         for &f in features {
             if let Some(ps) = self.params.get(&key(f)) {
@@ -102,12 +102,12 @@ impl Perceptron {
     }
 
     /// Advances the clock by one example.
-    pub fn tick(&mut self) {
+    pub(crate) fn tick(&mut self) {
         self.clock += 1;
     }
 
     /// Moves weight from `guess` to `truth` on every feature.
-    pub fn update(&mut self, features: &[u64], truth: usize, guess: usize) {
+    pub(crate) fn update(&mut self, features: &[u64], truth: usize, guess: usize) {
         if truth == guess {
             return;
         }
@@ -133,7 +133,7 @@ impl Perceptron {
 
     /// The averaged weights, quantised; weights that round to under `min_units` (of the 16-bit
     /// scale) are dropped.
-    pub fn finish(&self, min_units: i32) -> Weights {
+    pub(crate) fn finish(&self, min_units: i32) -> Weights {
         let clock = f64::from(self.clock.max(1));
         let mut averaged: Vec<(u32, Vec<(u8, f64)>)> = Vec::with_capacity(self.params.len());
         let mut largest = 0f64;
@@ -170,7 +170,7 @@ impl Perceptron {
 /// of at most four classes (the parser's transitions) keep their weights in the slot itself, so a
 /// feature costs one memory access.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Weights {
+pub(crate) struct Weights {
     classes: usize,
     /// The value of one unit of a quantised weight.
     scale: f32,
@@ -276,12 +276,12 @@ impl Weights {
     }
 
     /// Number of classes.
-    pub fn classes(&self) -> usize {
+    pub(crate) fn classes(&self) -> usize {
         self.classes
     }
 
     /// Number of features with weights.
-    pub fn features(&self) -> usize {
+    pub(crate) fn features(&self) -> usize {
         self.dense.iter().filter(|s| s.key != 0).count() + self.sparse.iter().filter(|s| s.key != 0).count()
     }
 
@@ -293,7 +293,7 @@ impl Weights {
 
     /// The summed weights of the features per class, in quantised units.
     #[inline]
-    pub fn score(&self, features: &[u64], scores: &mut [i32]) {
+    pub(crate) fn score(&self, features: &[u64], scores: &mut [i32]) {
         scores.iter_mut().for_each(|s| *s = 0);
         // Touch every feature's slot before reading any: the misses overlap.
         #[cfg(target_arch = "x86_64")]
@@ -364,7 +364,7 @@ impl Weights {
     }
 
     /// The mean of models of the same classes (an ensemble folded into one table), requantised.
-    pub fn average(models: &[&Weights]) -> Weights {
+    pub(crate) fn average(models: &[&Weights]) -> Weights {
         let classes = models.first().map_or(1, |m| m.classes);
         let mut sums: std::collections::BTreeMap<u32, Vec<(u8, f64)>> = std::collections::BTreeMap::new();
         for m in models {
@@ -400,7 +400,7 @@ impl Weights {
     }
 
     /// The same model without weights under `min_units`.
-    pub fn pruned(&self, min_units: i16) -> Weights {
+    pub(crate) fn pruned(&self, min_units: i16) -> Weights {
         let rows: Vec<(u32, Vec<(u8, i16)>)> = self
             .rows()
             .into_iter()
@@ -413,7 +413,7 @@ impl Weights {
     }
 
     /// Writes the model (rows in key order).
-    pub fn write(&self, out: &mut super::model_file::Writer) {
+    pub(crate) fn write(&self, out: &mut super::model_file::Writer) {
         let rows = self.rows();
         out.u32(self.classes as u32);
         out.f32(self.scale);
@@ -431,7 +431,7 @@ impl Weights {
     }
 
     /// Reads a model written by [`Weights::write`].
-    pub fn read(input: &mut super::model_file::Reader) -> crate::Result<Weights> {
+    pub(crate) fn read(input: &mut super::model_file::Reader) -> crate::Result<Weights> {
         let classes = input.u32()? as usize;
         let scale = input.f32()?;
         let n = input.u32()? as usize;

@@ -6,7 +6,7 @@ use super::{
 };
 use crate::output::{Format, write_rows};
 use anyhow::Result;
-use detente_core::store::repair::Severity;
+use detente_core::repair::Severity;
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::Path;
@@ -68,7 +68,7 @@ pub(super) fn import(cli: &Cli, a: &ImportArgs, format: Format, out: &mut dyn Wr
 }
 
 pub(super) fn store_check(cli: &Cli, format: Format, out: &mut dyn Write) -> Result<()> {
-    let report = detente_core::store::repair::check(&cli.data)?;
+    let report = detente_core::repair::check(&cli.data)?;
     let rows: Vec<Value> = report.findings.iter().map(|f| json!(f)).collect();
     // Nothing found: the summary (stderr) says so, with no empty table.
     if !rows.is_empty() {
@@ -90,7 +90,7 @@ pub(super) fn store_check(cli: &Cli, format: Format, out: &mut dyn Write) -> Res
 }
 
 pub(super) fn store_repair(cli: &Cli, format: Format, out: &mut dyn Write) -> Result<()> {
-    let report = detente_core::store::repair::repair(&cli.data)?;
+    let report = detente_core::repair::repair(&cli.data)?;
     write_rows(&mut *out, format, &[json!(report)], &[])?;
     Ok(())
 }

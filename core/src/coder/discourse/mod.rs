@@ -18,7 +18,7 @@ use super::mentions::MentionFinder;
 use super::time::{self, Direction};
 use crate::domain::date::{Date, DatePrecision};
 use crate::domain::document::Document;
-use crate::domain::event::{Event, Origin};
+use crate::domain::event::{Event, Origin, ReportKey};
 use crate::domain::taxonomy::{QuadScheme, taxonomy};
 use crate::domain::text::{CharOffsets, Token, TokenKind};
 use crate::syntax::SyntaxModel;
@@ -61,7 +61,7 @@ fn refers_to_meeting(toks: &[Token]) -> bool {
 }
 
 /// Codes a whole document.
-pub fn code_document(
+pub(crate) fn code_document(
     finder: &MentionFinder,
     lex: &Lexicon,
     syntax: Option<&SyntaxModel>,
@@ -72,7 +72,7 @@ pub fn code_document(
 
 /// Codes a whole document, keeping each coded sentence (actors after coreference, events,
 /// skipped matches) in `trace` when given.
-pub fn code_document_traced(
+pub(crate) fn code_document_traced(
     finder: &MentionFinder,
     lex: &Lexicon,
     syntax: Option<&SyntaxModel>,
@@ -228,14 +228,9 @@ fn event_id(doc_id: &str, e: &SentenceEvent, si: usize, start: u32) -> String {
 /// the first sentence stays its provenance.
 fn merge_duplicates(events: Vec<Event>) -> Vec<Event> {
     let mut out: Vec<Event> = Vec::with_capacity(events.len());
-    let mut seen: HashMap<(Option<String>, Option<String>, String, Date, bool), usize> = HashMap::new();
+    let mut seen: HashMap<ReportKey, usize> = HashMap::new();
     for e in events {
-        let (a, b) = if e.directed || e.source <= e.target {
-            (e.source.clone(), e.target.clone())
-        } else {
-            (e.target.clone(), e.source.clone())
-        };
-        let key = (a, b, e.code.clone(), e.date, e.directed);
+        let key = e.report_key();
         match seen.get(&key) {
             Some(&i) => {
                 out[i].mentions += 1;

@@ -133,7 +133,7 @@ impl Sent<'_> {
 /// Codes one sentence, letting `resolve` add actor mentions first (coreference); with a syntax
 /// model, from the sentence's dependency tree, else from token windows.
 #[allow(clippy::too_many_arguments)]
-pub fn code_sentence_with(
+pub(crate) fn code_sentence_with(
     finder: &MentionFinder,
     lex: &Lexicon,
     syntax: Option<&crate::syntax::SyntaxModel>,

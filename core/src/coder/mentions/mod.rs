@@ -51,7 +51,7 @@ struct Name {
 
 /// The actor matcher built from a dictionary.
 #[derive(Debug)]
-pub struct MentionFinder {
+pub(crate) struct MentionFinder {
     dict: Arc<Dictionary>,
     /// First token key → candidate names, longest first.
     names: HashMap<String, Vec<Name>>,
@@ -93,7 +93,7 @@ const DIRECTIONS: &[&str] = &[
 
 impl MentionFinder {
     /// Builds the matcher over a dictionary.
-    pub fn new(dict: Arc<Dictionary>) -> MentionFinder {
+    pub(crate) fn new(dict: Arc<Dictionary>) -> MentionFinder {
         let mut by_name: HashMap<Vec<String>, Name> = HashMap::new();
         let mut roles: HashMap<String, Vec<(Vec<String>, String)>> = HashMap::new();
         for (i, e) in dict.entries().iter().enumerate() {
@@ -151,7 +151,7 @@ impl MentionFinder {
     }
 
     /// The dictionary behind the matcher.
-    pub fn dictionary(&self) -> &Arc<Dictionary> {
+    pub(crate) fn dictionary(&self) -> &Arc<Dictionary> {
         &self.dict
     }
 
@@ -178,7 +178,7 @@ impl MentionFinder {
     }
 
     /// The longest role phrase at token `i`: (end, role code).
-    pub fn role_at(&self, toks: &[Token], i: usize) -> Option<(usize, &str)> {
+    pub(crate) fn role_at(&self, toks: &[Token], i: usize) -> Option<(usize, &str)> {
         let cands = self.roles.get(toks.get(i)?.key.as_str())?;
         for (keys, code) in cands {
             let end = i + keys.len();
@@ -208,7 +208,7 @@ impl MentionFinder {
     }
 
     /// Finds the actor mentions of a sentence's tokens. `date` dates persons' offices.
-    pub fn find(&self, toks: &[Token], text: &str, date: Date) -> Vec<Mention> {
+    pub(crate) fn find(&self, toks: &[Token], text: &str, date: Date) -> Vec<Mention> {
         let mut out: Vec<Mention> = Vec::new();
         let mut i = 0;
         while i < toks.len() {
@@ -278,7 +278,7 @@ impl MentionFinder {
 }
 
 /// True when the mention at token `i` follows a locative preposition ("in Moscow", "in northern Syria").
-pub fn is_locative(toks: &[Token], i: usize) -> bool {
+pub(crate) fn is_locative(toks: &[Token], i: usize) -> bool {
     let mut j = i;
     while j > 0 && DIRECTIONS.contains(&toks[j - 1].key.as_str()) && i - j < 3 {
         j -= 1;
@@ -287,7 +287,7 @@ pub fn is_locative(toks: &[Token], i: usize) -> bool {
 }
 
 /// Drops mentions that did not resolve to anything (demonyms used as adjectives).
-pub fn keep_actors(mentions: Vec<Mention>) -> Vec<Mention> {
+pub(crate) fn keep_actors(mentions: Vec<Mention>) -> Vec<Mention> {
     mentions.into_iter().filter(|m| !m.code.is_empty()).collect()
 }
 

@@ -235,7 +235,18 @@ pub struct Warnings {
     pub unknown_actors: Vec<String>,
 }
 
+/// What makes two reports one event: date, the two actors (a symmetric event's in code
+/// order, so either orientation is the same), code and direction.
+pub type ReportKey = (Date, Option<String>, Option<String>, String, bool);
+
 impl Event {
+    /// This event's [`ReportKey`].
+    pub fn report_key(&self) -> ReportKey {
+        let (s, t) = (self.source.clone(), self.target.clone());
+        let (s, t) = if !self.directed && s > t { (t, s) } else { (s, t) };
+        (self.date, s, t, self.code.clone(), self.directed)
+    }
+
     /// A minimal valid event (for tests and builders): the code's root, quad and Goldstein value
     /// filled in, everything optional empty.
     pub fn new(

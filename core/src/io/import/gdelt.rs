@@ -68,7 +68,7 @@ fn goldstein_of(recent: &mut [(u64, f64); 64], text: &str) -> Option<f64> {
 }
 
 /// Column positions of one GDELT version.
-pub struct Gdelt {
+pub(crate) struct Gdelt {
     columns: &'static [usize],
     action_geo: usize,
     date_added: usize,
@@ -82,7 +82,7 @@ impl Gdelt {
     /// A reader of `format`, noticing a header row by its content: its first field is
     /// `GLOBALEVENTID` (any case, spaces around). Any other first line is a row (a bad one if it
     /// is junk), so a row is never lost as a header.
-    pub fn new(format: Format, first_line: &[u8]) -> Gdelt {
+    pub(crate) fn new(format: Format, first_line: &[u8]) -> Gdelt {
         let first = first_line.split(|&b| b == b'\t').next().unwrap_or(b"");
         let header = first.trim_ascii().eq_ignore_ascii_case(b"GLOBALEVENTID");
         // 1.0: 57 columns (backfiles), 58 with SOURCEURL (daily files); geo blocks of 7.
@@ -97,7 +97,7 @@ impl Gdelt {
     }
 
     /// True when the file starts with a header row.
-    pub fn has_header(&self) -> bool {
+    pub(crate) fn has_header(&self) -> bool {
         self.header
     }
 

@@ -24,7 +24,7 @@ const REQUIRED: &[&str] = &[
 ];
 
 /// Column positions from the header.
-pub struct Icews {
+pub(crate) struct Icews {
     at: HashMap<String, usize>,
     width: usize,
 }
@@ -68,7 +68,7 @@ pub(crate) fn flexible_date(s: &str) -> std::result::Result<Date, String> {
 
 impl Icews {
     /// A reader for the file whose first line is `header`.
-    pub fn new(header: &[u8], file: &str) -> Result<Icews> {
+    pub(crate) fn new(header: &[u8], file: &str) -> Result<Icews> {
         let (at, width) = header_columns(header, file, REQUIRED)?;
         Ok(Icews { at, width })
     }

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 /// A normalised actor.
 #[derive(Debug)]
-pub struct Actor {
+pub(crate) struct Actor {
     /// The normalised code (`TURGOV`, `---CVL`).
     pub code: String,
     /// Its country or organisation.
@@ -34,7 +34,7 @@ impl Actor {
 
 /// A checked CAMEO code.
 #[derive(Debug)]
-pub struct Code {
+pub(crate) struct Code {
     /// The code.
     pub code: String,
     /// Its root.
@@ -51,7 +51,7 @@ pub struct Code {
 
 /// The keys of a GDELT actor's name (as source and as target) in the columns being built.
 #[derive(Debug, Default)]
-pub struct NameKeys {
+pub(crate) struct NameKeys {
     pub(crate) as_source: CachedKeys<1>,
     pub(crate) as_target: CachedKeys<1>,
 }
@@ -75,10 +75,10 @@ fn by_text<V: Clone>(table: &mut ByText<V>, hasher: &ahash::RandomState, text: &
 type GdeltMade = (Result<Option<Rc<Actor>>, String>, Rc<NameKeys>);
 
 /// A GDELT actor and its name's keys.
-pub type GdeltSide = (Option<Rc<Actor>>, Rc<NameKeys>);
+pub(crate) type GdeltSide = (Option<Rc<Actor>>, Rc<NameKeys>);
 
 /// Per-worker caches.
-pub struct Lookup<'d> {
+pub(crate) struct Lookup<'d> {
     dict: &'d Dictionary,
     actors: HashMap<Vec<u8>, Result<Option<Rc<Actor>>, String>>,
     /// GDELT actors by the text of their fields.
@@ -122,7 +122,7 @@ fn sector_table() -> &'static Vec<(String, &'static str)> {
 }
 
 /// The ISO 3166 alpha-3 code of a FIPS 10-4 country code (`TU` → `TUR`).
-pub fn iso_of_fips(fips: &str) -> Option<&'static str> {
+pub(crate) fn iso_of_fips(fips: &str) -> Option<&'static str> {
     // Every FIPS code is two capital letters: a 26 × 26 array answers without hashing (this is
     // called for every GDELT row).
     static BY_LETTERS: OnceLock<Vec<Option<&'static str>>> = OnceLock::new();
@@ -143,7 +143,7 @@ pub fn iso_of_fips(fips: &str) -> Option<&'static str> {
 }
 
 /// The CAMEO role of a comma-separated sector list: the first of `data/sectors.tsv`'s order.
-pub fn role_of_sectors(sectors: &str) -> Option<&'static str> {
+pub(crate) fn role_of_sectors(sectors: &str) -> Option<&'static str> {
     let table = sector_table();
     sectors
         .split(',')
@@ -157,7 +157,7 @@ pub fn role_of_sectors(sectors: &str) -> Option<&'static str> {
 
 impl<'d> Lookup<'d> {
     /// Empty caches over a dictionary.
-    pub fn new(dict: &'d Dictionary) -> Lookup<'d> {
+    pub(crate) fn new(dict: &'d Dictionary) -> Lookup<'d> {
         Lookup {
             dict,
             actors: HashMap::default(),
@@ -173,7 +173,13 @@ impl<'d> Lookup<'d> {
     /// blocks (`CVL`) gets the country, or `---`, in front. `None` when all three are empty.
     /// `fields` is the text the three come from (the row's columns from code to group): no
     /// allocation per row, one hash and one comparison of that text.
-    pub fn gdelt_actor(&mut self, fields: &str, code: &str, country: &str, group: &str) -> Result<GdeltSide, String> {
+    pub(crate) fn gdelt_actor(
+        &mut self,
+        fields: &str,
+        code: &str,
+        country: &str,
+        group: &str,
+    ) -> Result<GdeltSide, String> {
         let dict = self.dict;
         let make = || (Self::make_gdelt_actor(dict, code, country, group), Rc::new(NameKeys::default()));
         let Lookup { gdelt, hasher, .. } = self;
@@ -183,7 +189,7 @@ impl<'d> Lookup<'d> {
 
     /// Where the keys of a GDELT place are cached, by the text of its fields (a place's
     /// name and country come from them alone).
-    pub fn gdelt_place(&mut self, fields: &str) -> Rc<CachedKeys<2>> {
+    pub(crate) fn gdelt_place(&mut self, fields: &str) -> Rc<CachedKeys<2>> {
         by_text(&mut self.places, &self.hasher, fields, Default::default)
     }
 
@@ -218,7 +224,7 @@ impl<'d> Lookup<'d> {
     }
 
     /// An actor from a country code (ISO3) and a role, as ICEWS and POLECAT give them.
-    pub fn country_actor(&mut self, country: &str, role: Option<&str>) -> Result<Option<Rc<Actor>>, String> {
+    pub(crate) fn country_actor(&mut self, country: &str, role: Option<&str>) -> Result<Option<Rc<Actor>>, String> {
         let code = format!("{country}{}", role.unwrap_or(""));
         if let Some(hit) = self.actors.get(code.as_bytes()) {
             return hit.clone();
@@ -233,7 +239,7 @@ impl<'d> Lookup<'d> {
     }
 
     /// A CAMEO code checked against the taxonomy (zero-padded strings only).
-    pub fn code(&mut self, code: &str) -> Result<Rc<Code>, String> {
+    pub(crate) fn code(&mut self, code: &str) -> Result<Rc<Code>, String> {
         if let Some(hit) = self.codes.get(code) {
             return hit.clone();
         }
@@ -252,7 +258,7 @@ impl<'d> Lookup<'d> {
     }
 
     /// The country code of a country name (`Russian Federation` → `RUS`), or of a code.
-    pub fn country_by_name(&mut self, name: &str) -> Option<Rc<str>> {
+    pub(crate) fn country_by_name(&mut self, name: &str) -> Option<Rc<str>> {
         if let Some(hit) = self.countries.get(name) {
             return hit.clone();
         }

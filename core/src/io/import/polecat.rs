@@ -13,14 +13,14 @@ use std::collections::HashMap;
 const REQUIRED: &[&str] = &["Event ID", "Event Date", "Event Type", "Actor Country", "Recipient Country"];
 
 /// Column positions from the header.
-pub struct Polecat {
+pub(crate) struct Polecat {
     at: HashMap<String, usize>,
     width: usize,
 }
 
 impl Polecat {
     /// A reader for the file whose first line is `header`.
-    pub fn new(header: &[u8], file: &str) -> Result<Polecat> {
+    pub(crate) fn new(header: &[u8], file: &str) -> Result<Polecat> {
         let (at, width) = header_columns(header, file, REQUIRED)?;
         Ok(Polecat { at, width })
     }

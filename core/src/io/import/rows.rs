@@ -301,7 +301,7 @@ fn actor_keys(
 
 impl Rows {
     /// Empty columns for rows of one origin (`gdelt`, `icews`, `polecat`).
-    pub fn new(origin: &'static str, prefix: &'static str, capacity: usize) -> Rows {
+    pub(crate) fn new(origin: &'static str, prefix: &'static str, capacity: usize) -> Rows {
         static OWNERS: AtomicU64 = AtomicU64::new(1);
         // Codes and countries are few; names and places many; a document (GDELT's URL) has
         // about three events.
@@ -339,17 +339,17 @@ impl Rows {
     }
 
     /// Rows so far.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.date.len()
     }
 
     /// True when empty.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.date.is_empty()
     }
 
     /// Appends one row.
-    pub fn push(&mut self, r: &Row<'_>) {
+    pub(crate) fn push(&mut self, r: &Row<'_>) {
         let id = &mut self.scratch;
         id.clear();
         id.push_str(self.prefix);
@@ -415,7 +415,7 @@ impl Rows {
     }
 
     /// The batch, in the store's event schema.
-    pub fn finish(mut self) -> Result<RecordBatch> {
+    pub(crate) fn finish(mut self) -> Result<RecordBatch> {
         let location_name = std::mem::replace(&mut self.location_name, DictBuilder::new(0, 0, 0));
         let location_country = std::mem::replace(&mut self.location_country, DictBuilder::new(0, 0, 0));
         let n = self.len();

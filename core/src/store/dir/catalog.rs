@@ -117,7 +117,7 @@ pub(in crate::store) struct Unlisted {
 
 impl CatalogView {
     /// Reads the view in one read transaction.
-    pub fn read(conn: &mut Connection) -> Result<CatalogView> {
+    pub(crate) fn read(conn: &mut Connection) -> Result<CatalogView> {
         let tx = conn.transaction()?;
         let segments: Vec<(u64, String, u64)> = {
             let mut st = tx.prepare("SELECT seq, file, rows FROM segments ORDER BY seq")?;
@@ -139,7 +139,7 @@ impl CatalogView {
 
     /// Sorts the files of `on_disk` the catalog does not list. A pending note counts only for
     /// the write of the next generation, the only one that can be in progress.
-    pub fn unlisted(&self, on_disk: &[String]) -> Unlisted {
+    pub(crate) fn unlisted(&self, on_disk: &[String]) -> Unlisted {
         let listed: HashSet<&str> = self.segments.iter().map(|s| s.1.as_str()).collect();
         let next = self.generation.saturating_add(1);
         let pending: Vec<&String> = self
@@ -220,7 +220,7 @@ pub(in crate::store) struct StoredActor {
 
 impl StoredActor {
     /// The columns `code, kind, names, valid_from, valid_until, office` from `at` on.
-    pub fn from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<StoredActor> {
+    pub(crate) fn from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<StoredActor> {
         Ok(StoredActor {
             code: r.get(at)?,
             kind: r.get(at + 1)?,
@@ -243,7 +243,7 @@ impl StoredActor {
     }
 
     /// XXH3 of the fields, each followed by a separator no field holds.
-    pub fn hash(&self) -> u64 {
+    pub(crate) fn hash(&self) -> u64 {
         let mut h = xxhash_rust::xxh3::Xxh3::new();
         let opt = |s: &Option<String>| s.clone().unwrap_or_else(|| "\u{0}".into());
         for field in [&self.code, &self.kind, &self.names, &opt(&self.from), &opt(&self.until), &opt(&self.office)] {

@@ -45,7 +45,7 @@ use std::time::Duration;
 /// The schema version this build writes and reads; older catalogs are migrated on a writable
 /// open. 5: segments carry their checksum (in their name) and their place in the store (in
 /// their footer); removed rows live in the segments, not the catalog.
-pub const SCHEMA_VERSION: i64 = 5;
+pub(crate) const SCHEMA_VERSION: i64 = 5;
 
 /// The catalog's file name.
 pub(super) const CATALOG: &str = "catalog.sqlite";
@@ -55,11 +55,11 @@ pub(super) const REPAIR_KEEP: &str = "before-repair";
 pub(super) const LOCK: &str = "LOCK";
 /// Where uploads to the service are spooled before they are imported (emptied at every
 /// writable open: anything there was left by a process that died).
-pub const UPLOADS: &str = "uploads";
+pub(crate) const UPLOADS: &str = "uploads";
 
 /// How to open a store directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub(crate) enum Access {
     /// Read and write; fails when another process is writing the store.
     ReadWrite,
     /// Read only; never blocks a writer.
@@ -71,7 +71,7 @@ pub enum Access {
 
 /// The directory backend.
 #[derive(Debug)]
-pub struct DirBackend {
+pub(crate) struct DirBackend {
     pub(super) root: PathBuf,
     pub(super) conn: Mutex<Connection>,
     /// Held for the life of a writable store: the OS releases it when the process dies.
@@ -120,7 +120,7 @@ fn missing_catalog(root: &Path) -> Error {
 
 impl DirBackend {
     /// Opens (and for [`Access::ReadWrite`], creates) a store directory.
-    pub fn open(root: &Path, access: Access) -> Result<DirBackend> {
+    pub(crate) fn open(root: &Path, access: Access) -> Result<DirBackend> {
         Self::open_at(root, access).map_err(|e| match e {
             Error::Corrupt { path, message } if path.is_relative() => Error::Corrupt { path: root.join(path), message },
             other => other,

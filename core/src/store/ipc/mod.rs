@@ -36,12 +36,6 @@ pub(super) struct ReadSegment {
     pub meta: Option<SegmentMeta>,
 }
 
-/// Memory-maps one Arrow IPC file of a single event batch and decodes it without copying. A
-/// segment file named with its checksum is checked against it first.
-pub fn read_ipc_mmap(path: &Path) -> Result<RecordBatch> {
-    Ok(read_segment(path, false)?.batch)
-}
-
 /// Reads a segment file: its checksum (when its name carries one) and every value checked
 /// before anything is returned. With `release`, the pages the checks read are dropped from
 /// the mapping afterwards (they stay in the page cache and map back in when a query reads

@@ -11,6 +11,11 @@ use arrow_data::ArrayData;
 use arrow_schema::{DataType, Field, FieldRef, Schema};
 use std::collections::HashMap;
 
+/// A segment file's batch, checked (checksum and values) as the store reads it.
+fn read_ipc_mmap(path: &Path) -> Result<RecordBatch> {
+    Ok(read_segment(path, false)?.batch)
+}
+
 fn batch() -> RecordBatch {
     let ev = |id, s, t| super::super::tests::ev(id, "2023-05-10", s, t, "040");
     events_to_batch(&[ev("a", "TURGOV", "SYRGOV"), ev("b", "RUSGOV", "IRNGOV"), ev("c", "TURGOV", "RUSGOV")])
