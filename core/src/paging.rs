@@ -16,6 +16,11 @@ pub struct Page<T> {
     pub total_size: usize,
 }
 
+/// The page size of a listing when the caller gives none.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+/// The largest page size a service hands out (larger requests are lowered to it).
+pub const MAX_PAGE_SIZE: usize = 1000;
+
 /// What a caller asks of a listing: at most `size` items after `token`'s key.
 #[derive(Debug, Clone, Default)]
 pub struct PageRequest {

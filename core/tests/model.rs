@@ -252,8 +252,10 @@ fn added_actors_are_stored_once_and_usable_by_code() {
 fn store_round_trip_on_disk_and_reopen() {
     let dir = tempfile::tempdir().expect("tmp");
     let opts = ModelOptions::default();
+    assert!(!Model::exists(dir.path()), "an empty folder holds no store");
     {
         let m = Model::open(dir.path(), &opts).expect("open");
+        assert!(Model::exists(dir.path()));
         let r = m
             .add_events(
                 vec![

@@ -129,11 +129,12 @@ fn series_options(
     directed: bool,
     exact: bool,
     drop_low_info: bool,
-    half_life_days: f64,
+    half_life_days: Option<f64>,
     weight_mentions: bool,
     normalize: bool,
     collapse: bool,
 ) -> PyResult<SeriesOptions> {
+    let defaults = SeriesOptions::default();
     Ok(SeriesOptions {
         freq: parse_freq(freq)?,
         start: date(start, "start")?,
@@ -141,7 +142,7 @@ fn series_options(
         directed,
         exact,
         drop_low_info,
-        half_life_days,
+        half_life_days: half_life_days.unwrap_or(defaults.half_life_days),
         weight_mentions,
         collapse,
         normalize,
@@ -340,7 +341,7 @@ impl PyModel {
 
     /// The relation series of a dyad as a pyarrow.Table, with the labels of its two actors.
     #[pyo3(signature = (a, b, freq="month", start=None, end=None, directed=false, exact=false, drop_low_info=false,
-                        half_life_days=90.0, weight_mentions=false, normalize=false, collapse=false))]
+                        half_life_days=None, weight_mentions=false, normalize=false, collapse=false))]
     fn relation(
         &self,
         py: Python<'_>,
@@ -352,7 +353,7 @@ impl PyModel {
         directed: bool,
         exact: bool,
         drop_low_info: bool,
-        half_life_days: f64,
+        half_life_days: Option<f64>,
         weight_mentions: bool,
         normalize: bool,
         collapse: bool,
@@ -388,7 +389,7 @@ impl PyModel {
         exact: bool,
         drop_low_info: bool,
     ) -> PyResult<Py<PyAny>> {
-        let opts = series_options(freq, None, None, directed, exact, drop_low_info, 90.0, false, false, false)?;
+        let opts = series_options(freq, None, None, directed, exact, drop_low_info, None, false, false, false)?;
         let period =
             date(Some(period), "period")?.ok_or_else(|| to_pyerr(CoreError::invalid("period", "missing period")))?;
         let model = self.inner.clone();
@@ -398,7 +399,7 @@ impl PyModel {
 
     /// Shifts of a relation as a pyarrow.Table.
     #[pyo3(signature = (a, b, freq="month", start=None, end=None, directed=false, exact=false, drop_low_info=false,
-                        penalty=None, min_size=None, weighted=true, top_events=5))]
+                        penalty=None, min_size=None, weighted=true, top_events=None))]
     fn shifts(
         &self,
         py: Python<'_>,
@@ -413,18 +414,24 @@ impl PyModel {
         penalty: Option<f64>,
         min_size: Option<usize>,
         weighted: bool,
-        top_events: usize,
+        top_events: Option<usize>,
     ) -> PyResult<Py<PyAny>> {
-        let sopts = series_options(freq, start, end, directed, exact, drop_low_info, 90.0, false, false, false)?;
+        let sopts = series_options(freq, start, end, directed, exact, drop_low_info, None, false, false, false)?;
         let d = ShiftOptions::default();
-        let opts = ShiftOptions { penalty, min_size: min_size.unwrap_or(d.min_size), weighted, top_events, ..d };
+        let opts = ShiftOptions {
+            penalty,
+            min_size: min_size.unwrap_or(d.min_size),
+            weighted,
+            top_events: top_events.unwrap_or(d.top_events),
+            ..d
+        };
         let model = self.inner.clone();
         let shifts = py.detach(move || model.shifts(&a, &b, &sopts, &opts)).map_err(to_pyerr)?;
         to_pyarrow(py, relations::shifts_to_batch(&shifts).map_err(to_pyerr)?)
     }
 
     /// Mediators of a dyad as a pyarrow.Table.
-    #[pyo3(signature = (a, b, start=None, end=None, limit=10))]
+    #[pyo3(signature = (a, b, start=None, end=None, limit=None))]
     fn mediators(
         &self,
         py: Python<'_>,
@@ -432,9 +439,10 @@ impl PyModel {
         b: String,
         start: Option<&str>,
         end: Option<&str>,
-        limit: usize,
+        limit: Option<usize>,
     ) -> PyResult<Py<PyAny>> {
         let (start, end) = (date(start, "start")?, date(end, "end")?);
+        let limit = limit.unwrap_or(relations::mediators::DEFAULT_LIMIT);
         let model = self.inner.clone();
         let found = py.detach(move || model.mediators(&a, &b, start, end, limit)).map_err(to_pyerr)?;
         to_pyarrow(py, relations::mediators_to_batch(&found).map_err(to_pyerr)?)
@@ -822,7 +830,7 @@ impl PyAggregateSet {
 
     /// A relation series of two country codes as a pyarrow.Table.
     #[pyo3(signature = (a, b, freq="month", start=None, end=None, directed=false, drop_low_info=false,
-                        half_life_days=90.0, weight_mentions=false, normalize=false))]
+                        half_life_days=None, weight_mentions=false, normalize=false))]
     fn relation(
         &self,
         py: Python<'_>,
@@ -833,7 +841,7 @@ impl PyAggregateSet {
         end: Option<&str>,
         directed: bool,
         drop_low_info: bool,
-        half_life_days: f64,
+        half_life_days: Option<f64>,
         weight_mentions: bool,
         normalize: bool,
     ) -> PyResult<(Py<PyAny>, String, String)> {
@@ -874,6 +882,8 @@ fn _detente(m: &Bound<'_, PyModule>) -> PyResult<()> {
     detente_core::alloc::keep_freed_memory();
     m.add_function(wrap_pyfunction!(export_table, m)?)?;
     m.add_class::<PyModel>()?;
+    // The core's defaults, for the façade to record what a call used.
+    m.add("DEFAULT_HALF_LIFE_DAYS", relations::DEFAULT_HALF_LIFE_DAYS)?;
     m.add_class::<PyAggregateSet>()?;
     m.add_function(wrap_pyfunction!(code_batch, m)?)?;
     m.add_function(wrap_pyfunction!(resolve, m)?)?;

@@ -9,10 +9,7 @@ use detente_core::{
     Date, DatePrecision, DocumentOutcome, DocumentStatus, Error, Event, EventQuery, NetworkPage, Origin, Place, Result,
 };
 
-/// Listings' default page size.
-pub const DEFAULT_PAGE_SIZE: usize = 100;
-/// Listings' largest page size (larger requests are lowered to it).
-pub const MAX_PAGE_SIZE: usize = 1000;
+pub use detente_core::paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 /// Streamed events per message: default and largest.
 pub const DEFAULT_CHUNK: usize = 500;
 /// The largest chunk.

@@ -61,6 +61,11 @@ impl Model {
         Self::with_backend(Box::new(backend), opts)
     }
 
+    /// Whether `path` holds a store (a directory with a catalog), without opening it.
+    pub fn exists(path: &Path) -> bool {
+        path.join(crate::store::CATALOG).is_file()
+    }
+
     /// A model whose store lives in memory only.
     pub fn in_memory(opts: &ModelOptions) -> Result<Model> {
         Self::with_backend(Box::new(MemoryBackend::default()), opts)

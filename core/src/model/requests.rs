@@ -261,4 +261,4 @@ pub struct AddActorsReport {
 }
 
 /// The default page size of listings.
-pub const DEFAULT_LIMIT: usize = 100;
+pub const DEFAULT_LIMIT: usize = crate::paging::DEFAULT_PAGE_SIZE;

@@ -12,7 +12,7 @@ pub mod tables;
 
 pub use mediators::{Mediator, mediators};
 pub use network::{Edge, Network, Node, network};
-pub use series::{Freq, Series, SeriesOptions, SeriesPoint, series};
+pub use series::{DEFAULT_HALF_LIFE_DAYS, Freq, Series, SeriesOptions, SeriesPoint, series};
 pub use shifts::{Evidence, Shift, ShiftOptions, shifts};
 pub use tables::{entries_to_batch, mediators_to_batch, shifts_to_batch};
 

@@ -111,6 +111,10 @@ fn add_months(start: Date, n: i32) -> Date {
     Date::from_ymd(t.div_euclid(12), t.rem_euclid(12) as u32 + 1, 1).unwrap_or(start.add_days(28 * n))
 }
 
+/// The relation score's half-life when the caller gives none: an event counts half as much
+/// 90 days later.
+pub const DEFAULT_HALF_LIFE_DAYS: f64 = 90.0;
+
 /// How to compute a series.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesOptions {
@@ -145,7 +149,7 @@ impl Default for SeriesOptions {
             directed: false,
             exact: false,
             drop_low_info: false,
-            half_life_days: 90.0,
+            half_life_days: DEFAULT_HALF_LIFE_DAYS,
             weight_mentions: false,
             collapse: false,
             normalize: false,

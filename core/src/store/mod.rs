@@ -27,7 +27,7 @@ mod view;
 mod write;
 
 pub(crate) use backend::{Backend, Commit, DocumentListing, ImportRecord, LoadedSegment, MemoryBackend};
-pub(crate) use dir::{Access, DirBackend, SCHEMA_VERSION, UPLOADS};
+pub(crate) use dir::{Access, CATALOG, DirBackend, SCHEMA_VERSION, UPLOADS};
 pub use query::EventFilter;
 pub(crate) use query::{ActorSel, Cursor};
 pub(crate) use write::{Write, WritePart, WriteSummary};

@@ -290,7 +290,7 @@ class Aggregates:
         return self._inner.events
 
     def relation(self, a: str, b: str, freq: str = "month", start: DateLike = None, end: DateLike = None, *,
-                 directed: bool = False, drop_low_info: bool = False, half_life_days: float = 90.0,
+                 directed: bool = False, drop_low_info: bool = False, half_life_days: Optional[float] = None,
                  weight_mentions: bool = False, normalize: bool = False) -> Relation:
         """The relation series of two country codes, as :meth:`Model.relation` computes it."""
         table, la, lb = self._inner.relation(a, b, freq, _date(start, "start"), _date(end, "end"), directed,
@@ -460,7 +460,7 @@ class Model:
 
     def relation(self, a: str, b: str, freq: str = "month", start: DateLike = None, end: DateLike = None, *,
                  directed: bool = False, exact: bool = False, drop_low_info: bool = False,
-                 half_life_days: float = 90.0, weight_mentions: bool = False, normalize: bool = False,
+                 half_life_days: Optional[float] = None, weight_mentions: bool = False, normalize: bool = False,
                  collapse: bool = False) -> Relation:
         """The relation series of two actors (codes or names), as ``detente relation``: per period
         (``freq``: day, week, month, quarter, year) the event count, counts per QuadClass, the
@@ -472,6 +472,8 @@ class Model:
         raise :class:`UnknownActorError`."""
         table, la, lb = self._inner.relation(a, b, freq, _date(start, "start"), _date(end, "end"), directed, exact,
                                              drop_low_info, half_life_days, weight_mentions, normalize, collapse)
+        if half_life_days is None:
+            half_life_days = _detente.DEFAULT_HALF_LIFE_DAYS
         opts = dict(start=start, end=end, directed=directed, exact=exact, drop_low_info=drop_low_info,
                     half_life_days=half_life_days)
         return Relation(table, la, lb, freq, opts)
@@ -484,14 +486,15 @@ class Model:
     def shifts(self, a: str, b: str, freq: str = "month", start: DateLike = None, end: DateLike = None, *,
                directed: bool = False, exact: bool = False, drop_low_info: bool = False,
                penalty: Optional[float] = None, min_size: Optional[int] = None, weighted: bool = True,
-               top_events: int = 5) -> pa.Table:
+               top_events: Optional[int] = None) -> pa.Table:
         """Thaws and freezes of a relation (PELT change points on the period means; default
         penalty 3·σ²·ln n): ``period``, ``direction``, ``magnitude``, ``before``, ``after`` and the
         explaining ``events`` (list of structs, strongest |Goldstein|×mentions first)."""
         return self._inner.shifts(a, b, freq, _date(start, "start"), _date(end, "end"), directed, exact,
                                   drop_low_info, penalty, min_size, weighted, top_events)
 
-    def mediators(self, a: str, b: str, start: DateLike = None, end: DateLike = None, limit: int = 10) -> pa.Table:
+    def mediators(self, a: str, b: str, start: DateLike = None, end: DateLike = None,
+                  limit: Optional[int] = None) -> pa.Table:
         """Third parties brokering between ``a`` and ``b``, strongest evidence first: mediation
         events, offers, meetings hosted with both sides, appeals to both, cooperation with both;
         the ``score`` and the ``events`` behind it."""

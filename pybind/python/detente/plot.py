@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from detente import _detente
 from detente.model import Network, Relation
 
 COOPERATIVE, HOSTILE, SCORE = "#2a9d8f", "#e76f51", "#264653"
@@ -50,7 +51,7 @@ def timeline(relation: Relation, shifts: Any = None, *, annotate: int = 3, axes:
     weight = relation.column("score_weight")
     cooperative = [a + b for a, b in zip(relation.column("quad1"), relation.column("quad2"))]
     conflictual = [a + b for a, b in zip(relation.column("quad3"), relation.column("quad4"))]
-    half_life = relation.options.get("half_life_days", 90.0)
+    half_life = relation.options.get("half_life_days") or _detente.DEFAULT_HALF_LIFE_DAYS
     days = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}.get(relation.freq, 30)
     ends = periods[1:] + ([periods[-1] + datetime.timedelta(days=days)] if periods else [])
 

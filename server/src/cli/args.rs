@@ -88,7 +88,7 @@ pub struct SeriesArgs {
     #[arg(long)]
     pub drop_low: bool,
     /// Half-life of the relation score, in days.
-    #[arg(long, default_value_t = 90.0)]
+    #[arg(long, default_value_t = detente_core::relations::DEFAULT_HALF_LIFE_DAYS)]
     pub half_life: f64,
     /// Weight the score by mentions.
     #[arg(long)]
@@ -131,7 +131,7 @@ pub struct ShiftsArgs {
     #[arg(long, default_value_t = 1)]
     pub window: usize,
     /// Explaining events per shift.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = detente_core::relations::ShiftOptions::default().top_events)]
     pub top: usize,
 }
 
@@ -321,7 +321,7 @@ pub struct ListArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
     /// At most this many events.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = detente_core::paging::DEFAULT_PAGE_SIZE)]
     pub limit: usize,
     /// Continue after the cursor a previous page printed.
     #[arg(long)]
@@ -406,7 +406,7 @@ pub struct DocumentListArgs {
     #[arg(long)]
     pub id_prefix: Option<String>,
     /// At most this many.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = detente_core::paging::DEFAULT_PAGE_SIZE)]
     pub limit: usize,
     /// Continue after an earlier listing (the page token it printed).
     #[arg(long)]

@@ -148,7 +148,7 @@ fn read_input(file: &str) -> Result<(String, String)> {
 
 /// A model for coding: the store's (its dictionary entries apply) when one exists, else in memory.
 fn coding_model(cli: &Cli) -> Result<Model> {
-    if cli.data.join("catalog.sqlite").exists() {
+    if Model::exists(&cli.data) {
         return Ok(Model::open(&cli.data, &options(cli, true))?);
     }
     Ok(Model::in_memory(&options(cli, false))?)
@@ -311,7 +311,7 @@ pub fn filter_query(a: &FilterArgs) -> Result<EventQuery> {
 /// A model for dictionary questions: the store's when a store exists (its entries included),
 /// else an in-memory one with the built-in dictionary and the user's files.
 fn actor_model(cli: &Cli) -> Result<Model> {
-    if cli.data.join("catalog.sqlite").exists() {
+    if Model::exists(&cli.data) {
         return Ok(Model::open(&cli.data, &options(cli, true))?);
     }
     Ok(Model::in_memory(&options(cli, true))?)

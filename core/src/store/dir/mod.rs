@@ -48,7 +48,7 @@ use std::time::Duration;
 pub(crate) const SCHEMA_VERSION: i64 = 5;
 
 /// The catalog's file name.
-pub(super) const CATALOG: &str = "catalog.sqlite";
+pub(crate) const CATALOG: &str = "catalog.sqlite";
 /// What a repair calls the catalog it replaced (`catalog.sqlite.before-repair-{unix time}`).
 pub(super) const REPAIR_KEEP: &str = "before-repair";
 
