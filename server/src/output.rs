@@ -25,7 +25,7 @@ impl Format {
 }
 
 /// Flattens nested objects into `parent_child` columns and joins lists with `;` (the CSV form of
-/// DESIGN.md: `location_name`, `span_start`, `topics` as `a;b`).
+/// the README's event record: `location_name`, `span_start`, `topics` as `a;b`).
 pub fn flatten(row: &Map<String, Value>) -> Map<String, Value> {
     let mut out = Map::new();
     for (k, v) in row {

@@ -1,5 +1,5 @@
 //! Events as Arrow: the one schema used by the store's segment files, the Python module and the
-//! Parquet export (DESIGN.md's record with struct and list types kept), conversion from records
+//! Parquet export (the record with its struct and list types kept), conversion from records
 //! to a batch, and a typed view that reads rows and cells back without copying.
 
 use crate::domain::date::{Date, DatePrecision};

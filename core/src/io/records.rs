@@ -11,7 +11,7 @@ pub enum RecordFormat {
     /// One JSON object per line (blank lines ignored).
     #[default]
     JsonLines,
-    /// CSV with a header row of DESIGN.md's flattened column names.
+    /// CSV with a header row of the record's flattened column names (`CSV_COLUMNS`).
     Csv,
 }
 

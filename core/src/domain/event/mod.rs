@@ -1,4 +1,4 @@
-//! The canonical event record of DESIGN.md, its JSON form, and the validation that turns
+//! The canonical event record (docs/ARCHITECTURE.md, "The record"), its JSON form, and the validation that turns
 //! whatever a user or a dataset gave into a normalised record (codes checked, actor codes
 //! normalised, root, QuadClass, Goldstein and PLOVER type filled in).
 
@@ -299,7 +299,7 @@ impl Event {
         from_fields(&JsonFields(obj))
     }
 
-    /// Parses one flattened CSV row (DESIGN.md's CSV form) given the header.
+    /// Parses one flattened CSV row ([`CSV_COLUMNS`]) given the header.
     pub fn from_csv(header: &[String], row: &csv::StringRecord) -> Result<Event> {
         from_fields(&CsvFields { header, row })
     }
