@@ -99,7 +99,7 @@ pub(crate) fn code_document_traced(
             background_paragraph = false;
         }
         let coded =
-            engine::code_sentence_with(finder, lex, syntax, text, sent.start, sent.end, published, &mut |toks, ms| {
+            engine::code_sentence_with(finder, lex, syntax, text, sent.start..sent.end, published, &mut |toks, ms| {
                 coref.resolve(finder, toks, ms)
             });
         let exprs = time::find(&coded.tokens);

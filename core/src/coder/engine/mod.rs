@@ -130,19 +130,19 @@ impl Sent<'_> {
     }
 }
 
-/// Codes one sentence, letting `resolve` add actor mentions first (coreference); with a syntax
-/// model, from the sentence's dependency tree, else from token windows.
-#[allow(clippy::too_many_arguments)]
+/// Codes one sentence (the `sentence` range of `text`), letting `resolve` add actor mentions
+/// first (coreference); with a syntax model, from the sentence's dependency tree, else from
+/// token windows.
 pub(crate) fn code_sentence_with(
     finder: &MentionFinder,
     lex: &Lexicon,
     syntax: Option<&crate::syntax::SyntaxModel>,
     text: &str,
-    start: usize,
-    end: usize,
+    sentence: std::ops::Range<usize>,
     date: Date,
     resolve: &mut dyn FnMut(&[Token], &mut Vec<Mention>),
 ) -> CodedSentence {
+    let std::ops::Range { start, end } = sentence;
     let slice = &text[start..end];
     let mut toks = tokenize(slice);
     for t in &mut toks {

@@ -44,7 +44,7 @@ pub(super) fn events_of(lex: &Lexicon, s: &Sent, trace: &mut Vec<String>) -> Vec
         };
         let planned = vc.fut && !refusal && !code.starts_with("03") && !code.starts_with("13");
         let (sources, targets) =
-            window_parties(s, pat, m, sayer, vc.passive, category, content_range, previous.as_ref());
+            window_parties(s, pat, m, Voice { sayer, passive: vc.passive }, category, content_range, previous.as_ref());
         if sources.is_empty() && targets.is_empty() {
             continue;
         }
@@ -204,19 +204,26 @@ fn code_of<'l>(
     Some(coded)
 }
 
+/// How a matched verb speaks: demanded by the sayer of a reported clause ("X said Y must …"),
+/// and in the passive voice.
+#[derive(Clone, Copy)]
+struct Voice {
+    sayer: bool,
+    passive: bool,
+}
+
 /// Sources and targets (mention indexes) of a coded match, read from the clause around it;
 /// `previous` holds those of the last coded verb.
-#[allow(clippy::too_many_arguments)]
 fn window_parties(
     s: &Sent,
     pat: &Pattern,
     m: &Match,
-    sayer: bool,
-    passive: bool,
+    voice: Voice,
     category: Option<&Category>,
     content_range: Option<(usize, usize)>,
     previous: Option<&Parties>,
 ) -> Parties {
+    let Voice { sayer, passive } = voice;
     let demand_by_sayer = sayer;
     // Source and target.
     let (mut sources, mut targets) = if demand_by_sayer {

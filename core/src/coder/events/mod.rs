@@ -27,7 +27,7 @@ use super::mentions::Mention;
 use crate::domain::text::Token;
 use clause::ClauseState;
 use matching::{TreeMatch, content_category, matches_at};
-use parties::parties;
+use parties::{Content, parties};
 
 /// Verbs whose coordinated subjects act on each other ("A and B agreed to restore relations").
 const RECIPROCAL: &[&str] = &[
@@ -95,7 +95,8 @@ pub(crate) fn events_of(
             }
         };
         let content = content_of[w];
-        let (sources, targets) = parties(a, lex, m, frame, frames, &state, content, &content_best);
+        let (sources, targets) =
+            parties(a, lex, m, frame, frames, &state, Content { word: content, best: &content_best });
         // An object naming an act rather than an actor ("condemned the invasion", "backed it"):
         // the document resolves its author as the target.
         let pending_target = if targets.is_empty() { act_object(a, m, frame) } else { None };

@@ -11,8 +11,15 @@ use crate::coder::lexicon::{Elem, Lexicon};
 const TARGET_PREPOSITIONS: &[&str] =
     &["with", "to", "against", "on", "at", "from", "toward", "towards", "into", "between", "for", "upon"];
 
+/// What a speech act says, as the parties of its verb read it: the content's word, if the verb
+/// has one, and the best match of every word of the sentence.
+#[derive(Clone, Copy)]
+pub(super) struct Content<'a> {
+    pub(super) word: Option<usize>,
+    pub(super) best: &'a [Option<TreeMatch>],
+}
+
 /// Sources and targets (mention indexes) of a matched predicate.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn parties(
     a: &Aligned,
     lex: &Lexicon,
@@ -20,9 +27,9 @@ pub(super) fn parties(
     frame: Option<&Frame>,
     frames: &[Frame],
     st: &ClauseState,
-    content: Option<usize>,
-    content_best: &[Option<TreeMatch>],
+    content: Content<'_>,
 ) -> (Vec<usize>, Vec<usize>) {
+    let Content { word: content, best: content_best } = content;
     let slot = |w: Option<usize>, places: bool| w.map(|w| a.actors(&a.with_conjuncts(w), places)).unwrap_or_default();
     let frame_actors = |f: &Frame| {
         let v = a.actors(&f.actors, false);

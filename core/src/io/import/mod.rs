@@ -24,7 +24,7 @@ use input::{
     CHUNK_BYTES, Input, PIECE_BYTES, Unit, Xxh3, cut_after, fingerprint_of, hash_map, hash_plain, open, piece_end,
 };
 use parser::{Parser, estimate_rows, layout, parse_pieces};
-use pipeline::{Totals, import_file};
+use pipeline::{Job, Totals, import_file};
 use rows::{Row, Rows};
 
 use crate::domain::actors::Dictionary;
@@ -245,7 +245,8 @@ fn import_named(
     let _merge_at_end = (files.len() > 1).then(|| to.store.defer_compaction());
     let mut group = Group { files: Vec::new(), rows: 0, bytes: 0, format, strict: opts.strict, replace: opts.replace };
     for (path, name) in files {
-        let imported = import_file(to, format, path, name, opts, &mut report.bad_rows, &mut group, &mut report.files);
+        let job = Job { to, format, opts };
+        let imported = import_file(job, path, name, &mut report.bad_rows, &mut group, &mut report.files);
         if let Err(e) = imported {
             // The files before this one land, as they would have one by one.
             group.flush(to, &mut report.files, &mut report.bad_rows)?;

@@ -10,19 +10,25 @@ use crate::error::{Error, Result};
 use arrow_array::RecordBatch;
 use std::path::Path;
 
+/// What every file of one import shares: where it goes, its format, the options.
+#[derive(Clone, Copy)]
+pub(super) struct Job<'a> {
+    pub(super) to: &'a Destination<'a>,
+    pub(super) format: Format,
+    pub(super) opts: &'a ImportOptions,
+}
+
 /// Imports one file: a file of one piece joins `group` (written with the files around it), a
 /// larger one is written at once (after the group). Reports go to `done`, in file order.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn import_file(
-    to: &Destination<'_>,
-    format: Format,
+    job: Job<'_>,
     path: &Path,
     name: &str,
-    opts: &ImportOptions,
     bad_rows: &mut Vec<BadRow>,
     group: &mut Group,
     done: &mut Vec<FileReport>,
 ) -> Result<()> {
+    let Job { to, format, opts } = job;
     let name = name.to_string();
     let mut report = FileReport { file: name.clone(), ..Default::default() };
     let (input, mut fingerprint) = open(path, &name)?;
@@ -75,11 +81,7 @@ pub(super) fn import_file(
     let parse = |report: &mut FileReport, send: &mut BatchSink<'_>| {
         parse_body(
             &pieces,
-            &input,
-            body_start,
-            first_line,
-            opts,
-            &name,
+            Body { input: &input, start: body_start, first_line, name: &name, opts },
             report,
             bad_rows,
             send,
@@ -201,16 +203,22 @@ pub(super) struct PieceParser<'a> {
     pub(super) threads: usize,
 }
 
+/// A file's body as the parse reads it: the input, where the body starts in it (after a header)
+/// and on which line, the file's name for reports, and the import's options.
+#[derive(Clone, Copy)]
+pub(super) struct Body<'a> {
+    pub(super) input: &'a Input,
+    pub(super) start: usize,
+    pub(super) first_line: u64,
+    pub(super) name: &'a str,
+    pub(super) opts: &'a ImportOptions,
+}
+
 /// Parses the body round by round and hands batches of rows to the writer (`send`). A body of
 /// one piece is parsed on this thread.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn parse_body(
     pieces: &PieceParser<'_>,
-    input: &Input,
-    body_start: usize,
-    first_line: u64,
-    opts: &ImportOptions,
-    name: &str,
+    body: Body<'_>,
     report: &mut FileReport,
     bad_rows: &mut Vec<BadRow>,
     send: &mut BatchSink<'_>,
@@ -218,6 +226,7 @@ pub(super) fn parse_body(
     // The key of a fingerprint, when the file's is to be made of its pieces' hashes.
     fingerprint: Option<&dyn Fn(u64) -> String>,
 ) -> Result<()> {
+    let Body { input, start: body_start, first_line, name, opts } = body;
     let data: &[u8] = input;
     let body = &data[body_start..];
     let PieceParser { parser, dict, format, threads } = *pieces;
