@@ -12,6 +12,15 @@ use std::str::FromStr;
 pub struct Date(i32);
 
 impl Date {
+    /// A window from `start` to `end` (either open) as callers give it: an end before the start
+    /// is bad input, named `end`.
+    pub fn check_window(start: Option<Date>, end: Option<Date>) -> Result<()> {
+        match (start, end) {
+            (Some(s), Some(e)) if s > e => Err(Error::invalid("end", format!("end {e} is before start {s}"))),
+            _ => Ok(()),
+        }
+    }
+
     /// Earliest date the model accepts (event data starts in the 20th century).
     pub const MIN: Date = Date(-25567); // 1900-01-01
     /// Latest date the model accepts.

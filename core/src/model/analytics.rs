@@ -68,11 +68,7 @@ impl Model {
 
     /// The network of relations over a window.
     pub fn network(&self, start: Option<Date>, end: Option<Date>, min_events: i64) -> Result<Network> {
-        if let (Some(s), Some(e)) = (start, end)
-            && s > e
-        {
-            return Err(Error::invalid("end", format!("end {e} is before start {s}")));
-        }
+        Date::check_window(start, end)?;
         Ok(crate::relations::network(&self.view(), start.unwrap_or(Date::MIN), end.unwrap_or(Date::MAX), min_events))
     }
 
@@ -150,8 +146,7 @@ pub(super) fn page_of_rows(
 ) -> Result<Page<Event>> {
     let mut keys: Vec<(i32, u32)> = rows.into_iter().filter_map(|r| view.row_brief(r).map(|b| (b.date, r))).collect();
     keys.sort_unstable();
-    // Fixed-width hex, the date's sign bit flipped: the keys' text order is their order.
-    let key = |k: &(i32, u32)| format!("{:08x}{:08x}", (k.0 as u32) ^ 0x8000_0000, k.1);
+    let key = |k: &(i32, u32)| crate::paging::date_row_key(k.0, k.1);
     let found = page.page(keys, fingerprint, key)?;
     let rows: Vec<u32> = found.items.iter().map(|k| k.1).collect();
     Ok(Page { items: view.events(&rows), next_page_token: found.next_page_token, total_size: found.total_size })

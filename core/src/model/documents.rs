@@ -27,11 +27,7 @@ impl Model {
 
     /// Lists stored documents by publication date, then id, a page at a time.
     pub fn documents(&self, q: &DocumentQuery, page: &PageRequest) -> Result<Page<DocumentEntry>> {
-        if let (Some(s), Some(e)) = (q.start, q.end)
-            && s > e
-        {
-            return Err(Error::invalid("end", format!("end {e} is before start {s}")));
-        }
+        Date::check_window(q.start, q.end)?;
         let start = q.start.map(|d| d.to_string()).unwrap_or_default();
         let end = q.end.map(|d| d.to_string()).unwrap_or_default();
         let fp = crate::paging::fingerprint(&["documents", &start, &end, q.id_prefix.as_deref().unwrap_or("")]);

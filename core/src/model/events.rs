@@ -7,6 +7,7 @@ use super::requests::{
     IngestReport,
 };
 use crate::domain::actors::is_well_formed_code;
+use crate::domain::date::Date;
 use crate::domain::document::Document;
 use crate::domain::event::Event;
 use crate::error::{Error, Result};
@@ -183,11 +184,7 @@ impl Model {
         if let Some((i, q)) = q.quads.iter().enumerate().find(|(_, q)| !(1..=4).contains(*q)) {
             return Err(Error::invalid(format!("quad_classes[{i}]"), format!("quad class {q} is not 1, 2, 3 or 4")));
         }
-        if let (Some(s), Some(e)) = (q.start, q.end)
-            && s > e
-        {
-            return Err(Error::invalid("end", format!("end {e} is before start {s}")));
-        }
+        Date::check_window(q.start, q.end)?;
         Ok(EventFilter {
             dyad,
             actor,

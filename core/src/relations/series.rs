@@ -291,11 +291,7 @@ pub fn series_over(
     if opts.half_life_days.is_nan() || opts.half_life_days <= 0.0 {
         return Err(Error::invalid("half_life_days", "the half-life must be a positive number of days"));
     }
-    if let (Some(s), Some(e)) = (opts.start, opts.end)
-        && s > e
-    {
-        return Err(Error::invalid("end", format!("end {e} is before start {s}")));
-    }
+    Date::check_window(opts.start, opts.end)?;
     // Day cells per key, or for exact codes day cells summed from the dyad index.
     let keys = if exact.is_some() { Vec::new() } else { keys(src, &a.country, &b.country, opts.directed) };
     let all_time = (Date::MIN, Date::MAX);

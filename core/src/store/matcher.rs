@@ -1,8 +1,8 @@
 //! Filter matching: the per-row conditions of an [`EventFilter`], with per-segment caches of
 //! dictionary lookups, and the country-level conditions the dyad index applies.
 
-use super::EventFilter;
 use super::state::{Segment, State};
+use super::{ActorSel, EventFilter};
 use crate::domain::columnar::EventColumns;
 
 /// How a candidate list relates to the queried actors.
@@ -105,36 +105,34 @@ impl<'a> Matcher<'a> {
         if !f.ids.is_empty() && !f.ids.iter().any(|i| i == c.id.value(l)) {
             return false;
         }
-        if f.exact {
-            let (s, t) = (c.source.get(l), c.target.get(l));
-            if let Some((a, b)) = &f.dyad {
-                let fwd = s == Some(a.code.as_str()) && t == Some(b.code.as_str());
-                let rev = s == Some(b.code.as_str()) && t == Some(a.code.as_str());
-                let ok = if f.directed { fwd || (rev && !c.directed.value(l)) } else { fwd || rev };
-                if !ok {
-                    return false;
-                }
-            } else if let Some(a) = &f.actor
-                && s != Some(a.code.as_str())
-                && t != Some(a.code.as_str())
-            {
-                return false;
-            }
-        }
-        true
+        // Country-level actor conditions are the dyad index's (or `countries_match`'s).
+        !f.exact || sides_match(c.source.get(l), c.target.get(l), c.directed.value(l), f, |a| a.code.as_str())
     }
 }
 
 /// The country-level actor conditions of a filter (the dyad index applies them for listings).
 pub(super) fn countries_match(c: &EventColumns, l: usize, f: &EventFilter) -> bool {
     let (s, t) = (c.source_country.get(l), c.target_country.get(l));
+    sides_match(s, t, c.directed.value(l), f, |a| a.country.as_str())
+}
+
+/// Whether an event's source and target meet the filter's dyad (either way round unless the
+/// filter is directed; a symmetric event either way round even then) or its actor (either
+/// side), compared at the level `level` reads from an actor: its code or its country.
+fn sides_match(
+    source: Option<&str>,
+    target: Option<&str>,
+    directed_event: bool,
+    f: &EventFilter,
+    level: fn(&ActorSel) -> &str,
+) -> bool {
     if let Some((a, b)) = &f.dyad {
-        let fwd = s == Some(a.country.as_str()) && t == Some(b.country.as_str());
-        let rev = s == Some(b.country.as_str()) && t == Some(a.country.as_str());
-        return fwd || (rev && (!f.directed || !c.directed.value(l)));
+        let forward = source == Some(level(a)) && target == Some(level(b));
+        let reverse = source == Some(level(b)) && target == Some(level(a));
+        return forward || (reverse && (!f.directed || !directed_event));
     }
     if let Some(a) = &f.actor {
-        return s == Some(a.country.as_str()) || t == Some(a.country.as_str());
+        return source == Some(level(a)) || target == Some(level(a));
     }
     true
 }

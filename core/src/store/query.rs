@@ -92,24 +92,18 @@ pub struct Cursor {
 }
 
 impl Cursor {
-    /// The opaque string handed to clients.
-    pub fn encode(&self, fingerprint: u64) -> String {
-        format!("c1.{:x}.{:x}.{:x}", self.date as u32, self.row, fingerprint)
+    /// The page token handed to clients: the position, bound to the query's fingerprint (the
+    /// same tokens as every paged listing, [`crate::paging`]).
+    pub(crate) fn encode(&self, fingerprint: u64) -> String {
+        crate::paging::token(fingerprint, &crate::paging::date_row_key(self.date, self.row))
     }
 
-    /// Parses a cursor string, checking it belongs to this filter.
-    pub fn decode(s: &str, fingerprint: u64) -> Result<Cursor> {
-        let bad = || Error::invalid("page_token", format!("`{s}` is not a page token returned by this query"));
-        let parts: Vec<&str> = s.split('.').collect();
-        if parts.len() != 4 || parts[0] != "c1" {
-            return Err(bad());
-        }
-        let date = u32::from_str_radix(parts[1], 16).map_err(|_| bad())? as i32;
-        let row = u32::from_str_radix(parts[2], 16).map_err(|_| bad())?;
-        let fp = u64::from_str_radix(parts[3], 16).map_err(|_| bad())?;
-        if fp != fingerprint {
-            return Err(Error::invalid("page_token", "the page token belongs to a query with other filters or order"));
-        }
+    /// Reads a page token, checking it belongs to this query.
+    pub(crate) fn decode(token: &str, fingerprint: u64) -> Result<Cursor> {
+        let request = crate::paging::PageRequest { size: 1, token: Some(token.to_string()) };
+        let key = request.after(fingerprint)?.unwrap_or_default();
+        let (date, row) = crate::paging::parse_date_row_key(&key)
+            .ok_or_else(|| Error::invalid("page_token", format!("`{token}` is not a page token of this listing")))?;
         Ok(Cursor { date, row })
     }
 }
