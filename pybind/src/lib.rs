@@ -8,6 +8,7 @@
 
 use arrow_array::RecordBatch;
 use detente_core::aggregates::AggregateSet;
+use detente_core::model::rows;
 use detente_core::relations::{self, Freq, SeriesOptions, ShiftOptions};
 use detente_core::{
     ActorQuery, AddOptions, Date, Error as CoreError, ErrorKind, EventQuery, IngestOptions, Model, ModelOptions, Origin,
@@ -100,6 +101,40 @@ fn one_batch(table: PyTable) -> PyResult<RecordBatch> {
     let (batches, schema) = table.into_inner();
     arrow_select::concat::concat_batches(&schema, &batches)
         .map_err(|e| to_pyerr(CoreError::Internal(format!("arrow: {e}"))))
+}
+
+/// A core row (a JSON object) as a Python dict.
+fn row_dict<'py>(py: Python<'py>, row: &serde_json::Value) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    if let serde_json::Value::Object(map) = row {
+        for (k, v) in map {
+            d.set_item(k, py_value(py, v)?)?;
+        }
+    }
+    Ok(d)
+}
+
+/// A JSON value as the Python object it reads as.
+fn py_value<'py>(py: Python<'py>, v: &serde_json::Value) -> PyResult<Bound<'py, PyAny>> {
+    use serde_json::Value;
+    Ok(match v {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => i.into_pyobject(py)?.into_any(),
+            (None, Some(u)) => u.into_pyobject(py)?.into_any(),
+            _ => n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any(),
+        },
+        Value::String(s) => s.into_pyobject(py)?.into_any(),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(py_value(py, item)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(_) => row_dict(py, v)?.into_any(),
+    })
 }
 
 /// A record batch as a pyarrow.Table.
@@ -217,12 +252,7 @@ impl PyModel {
                 model.ingest(docs, &IngestOptions { recode })
             })
             .map_err(to_pyerr)?;
-        let d = PyDict::new(py);
-        d.set_item("new_documents", report.new_documents)?;
-        d.set_item("unchanged_documents", report.unchanged_documents)?;
-        d.set_item("recoded_documents", report.recoded_documents)?;
-        d.set_item("events_added", report.events_added)?;
-        d.set_item("events_removed", report.events_removed)?;
+        let d = row_dict(py, &rows::ingest_row(&report))?;
         let docs = PyList::empty(py);
         for o in &report.documents {
             docs.append((o.id.as_str(), o.status.as_str(), o.events))?;
@@ -243,11 +273,7 @@ impl PyModel {
                 model.add_events(events, &opts)
             })
             .map_err(to_pyerr)?;
-        let d = PyDict::new(py);
-        d.set_item("added", report.summary.added)?;
-        d.set_item("unchanged", report.summary.unchanged)?;
-        d.set_item("replaced", report.summary.replaced)?;
-        d.set_item("unknown_actors", report.unknown_actors)?;
+        let d = row_dict(py, &rows::add_row(&report))?;
         Ok(d)
     }
 
@@ -540,16 +566,7 @@ impl PyModel {
         let found = py.detach(move || model.documents(&q, &page)).map_err(to_pyerr)?;
         let out = PyList::empty(py);
         for d in &found.items {
-            let x = PyDict::new(py);
-            x.set_item("id", &d.document.id)?;
-            x.set_item("published", d.document.published.to_string())?;
-            x.set_item("title", &d.document.title)?;
-            if text {
-                x.set_item("text", &d.document.text)?;
-            }
-            x.set_item("events", d.events)?;
-            x.set_item("added", d.added)?;
-            out.append(x)?;
+            out.append(row_dict(py, &rows::document_row(d, text))?)?;
         }
         Ok((out, found.next_page_token))
     }
@@ -628,15 +645,7 @@ impl PyModel {
         let d = PyDict::new(py);
         let files = PyList::empty(py);
         for f in &r.files {
-            let fd = PyDict::new(py);
-            fd.set_item("file", &f.file)?;
-            fd.set_item("rows", f.rows)?;
-            fd.set_item("added", f.added)?;
-            fd.set_item("unchanged", f.unchanged)?;
-            fd.set_item("duplicates", f.duplicates)?;
-            fd.set_item("bad", f.bad)?;
-            fd.set_item("already_imported", f.already_imported)?;
-            files.append(fd)?;
+            files.append(row_dict(py, &rows::import_file_row(f))?)?;
         }
         d.set_item("files", files)?;
         let bad = PyList::empty(py);

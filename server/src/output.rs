@@ -24,6 +24,19 @@ impl Format {
     }
 }
 
+/// A row with its top-level numbers rounded to four decimals, for display (the core's rows keep
+/// full precision).
+pub fn rounded(mut row: Value) -> Value {
+    if let Value::Object(map) = &mut row {
+        for v in map.values_mut() {
+            if let Some(x) = v.as_f64().filter(|_| v.is_f64()) {
+                *v = serde_json::json!((x * 10_000.0).round() / 10_000.0);
+            }
+        }
+    }
+    row
+}
+
 /// Flattens nested objects into `parent_child` columns and joins lists with `;` (the CSV form of
 /// the README's event record: `location_name`, `span_start`, `topics` as `a;b`).
 pub fn flatten(row: &Map<String, Value>) -> Map<String, Value> {

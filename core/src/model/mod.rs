@@ -7,7 +7,8 @@
 //! Its operations are grouped by what they touch: `events` (code, ingest, add, list, get,
 //! delete), `documents`, `actors` (the dictionary and users' entries), `analytics` (series,
 //! shifts, mediators, networks), `watch` (revisions and changes), `files` (import, export);
-//! `requests` holds the options, queries and reports they take and give.
+//! `requests` holds the options, queries and reports they take and give, and `rows` the one
+//! shape each answer has as a row.
 
 mod actors;
 mod analytics;
@@ -15,6 +16,7 @@ mod documents;
 mod events;
 mod files;
 mod requests;
+pub mod rows;
 mod watch;
 
 pub use events::collapse_reports;

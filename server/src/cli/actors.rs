@@ -1,11 +1,10 @@
 //! `actors resolve|list|add|update|delete`: the dictionary.
 
-use super::{
-    ActorAddArgs, ActorListArgs, Cli, ResolveArgs, actor_model, date, dictionary, entry_row, open_write, user_entry,
-};
+use super::{ActorAddArgs, ActorListArgs, Cli, ResolveArgs, actor_model, date, dictionary, open_write, user_entry};
 use crate::output::{Format, write_rows};
 use anyhow::Result;
 use detente_core::ActorQuery;
+use detente_core::model::rows;
 use serde_json::{Value, json};
 use std::io::Write;
 
@@ -32,7 +31,7 @@ pub(super) fn list(cli: &Cli, a: &ActorListArgs, format: Format, out: &mut dyn W
         user_only: a.user_only,
         ..Default::default()
     })?;
-    let rows: Vec<Value> = page.entries.iter().map(entry_row).collect();
+    let rows: Vec<Value> = page.entries.iter().map(rows::entry_row).collect();
     let cols: &[&str] = if a.user_only {
         &["id", "code", "kind", "names", "from", "until", "office"]
     } else {
@@ -45,7 +44,7 @@ pub(super) fn list(cli: &Cli, a: &ActorListArgs, format: Format, out: &mut dyn W
 pub(super) fn add(cli: &Cli, a: &ActorAddArgs, format: Format, out: &mut dyn Write) -> Result<()> {
     let model = open_write(cli)?;
     let report = model.add_actor_entries(vec![user_entry(a)?])?;
-    let rows: Vec<Value> = report.entries.iter().map(entry_row).collect();
+    let rows: Vec<Value> = report.entries.iter().map(rows::entry_row).collect();
     write_rows(&mut *out, format, &rows, &["id", "code", "kind", "names"])?;
     Ok(())
 }
@@ -53,7 +52,7 @@ pub(super) fn add(cli: &Cli, a: &ActorAddArgs, format: Format, out: &mut dyn Wri
 pub(super) fn update(cli: &Cli, id: i64, entry: &ActorAddArgs, format: Format, out: &mut dyn Write) -> Result<()> {
     let model = open_write(cli)?;
     let stored = model.update_actor(id, user_entry(entry)?)?;
-    write_rows(&mut *out, format, &[entry_row(&stored)], &["id", "code", "kind", "names"])?;
+    write_rows(&mut *out, format, &[rows::entry_row(&stored)], &["id", "code", "kind", "names"])?;
     Ok(())
 }
 

@@ -1,12 +1,11 @@
 //! `relation`, `shifts`, `mediators` and `network`: the relation analytics as tables.
 
-use super::{
-    Cli, MediatorsArgs, NetworkArgs, NetworkTable, RelationArgs, ShiftsArgs, date, open_read, round, series_options,
-};
-use crate::output::{Format, write_rows};
+use super::{Cli, MediatorsArgs, NetworkArgs, NetworkTable, RelationArgs, ShiftsArgs, date, open_read, series_options};
+use crate::output::{Format, rounded, write_rows};
 use anyhow::Result;
 use detente_core::Date;
 use detente_core::domain::event::CSV_COLUMNS;
+use detente_core::model::rows;
 use detente_core::relations::ShiftOptions;
 use serde_json::{Value, json};
 use std::io::Write;
@@ -29,21 +28,7 @@ pub(super) fn relation(cli: &Cli, r: &RelationArgs, format: Format, out: &mut dy
         if s.periods_with_events() == 0 {
             eprintln!("no events between {} and {} in this range: the series is empty", s.a, s.b);
         }
-        let rows: Vec<Value> = s
-            .points
-            .iter()
-            .map(|p| {
-                let mut v = json!({"period": p.period, "count": p.count, "quad1": p.quads[0], "quad2": p.quads[1],
-                    "quad3": p.quads[2], "quad4": p.quads[3], "goldstein_sum": round(p.goldstein_sum),
-                    "goldstein_mean": round(p.goldstein_mean), "cooperation_share": round(p.cooperation_share),
-                    "mentions": p.mentions, "score": round(p.score), "score_weight": round(p.score_weight)});
-                if opts.normalize {
-                    v["volume"] = json!(p.volume);
-                    v["intensity"] = json!(round(p.intensity));
-                }
-                v
-            })
-            .collect();
+        let rows: Vec<Value> = rows::series_rows(&s, opts.normalize).into_iter().map(rounded).collect();
         write_rows(&mut *out, format, &rows, &[])?;
     }
     Ok(())
@@ -78,18 +63,8 @@ pub(super) fn shifts(cli: &Cli, a: &ShiftsArgs, format: Format, out: &mut dyn Wr
             );
         }
     }
-    let rows: Vec<Value> = shifts
-        .iter()
-        .map(|s| {
-            let events: Value = if matches!(format, Format::Json | Format::Jsonl) {
-                serde_json::to_value(&s.events).unwrap_or(Value::Null)
-            } else {
-                json!(s.events.iter().map(|e| e.id.clone()).collect::<Vec<_>>())
-            };
-            json!({"period": s.period, "direction": s.direction, "magnitude": round(s.magnitude),
-                "before": round(s.before), "after": round(s.after), "events": events})
-        })
-        .collect();
+    let full = matches!(format, Format::Json | Format::Jsonl);
+    let rows: Vec<Value> = shifts.iter().map(|s| rounded(rows::shift_row(s, full))).collect();
     write_rows(&mut *out, format, &rows, &[])?;
     Ok(())
 }
@@ -100,14 +75,7 @@ pub(super) fn mediators(cli: &Cli, a: &MediatorsArgs, format: Format, out: &mut 
     if ms.is_empty() {
         eprintln!("no mediators: no third party between {} and {} scored above 0 in this range", a.a, a.b);
     }
-    let rows: Vec<Value> = ms
-        .iter()
-        .map(|m| {
-            json!({"actor": m.actor, "score": round(m.score), "mediations": m.mediations, "offers": m.offers,
-            "hosted": m.hosted, "appeals": m.appeals, "cooperation_a": m.cooperation[0],
-            "cooperation_b": m.cooperation[1], "events": m.events})
-        })
-        .collect();
+    let rows: Vec<Value> = ms.iter().map(|m| rounded(rows::mediator_row(m))).collect();
     write_rows(&mut *out, format, &rows, &[])?;
     Ok(())
 }
@@ -115,27 +83,12 @@ pub(super) fn mediators(cli: &Cli, a: &MediatorsArgs, format: Format, out: &mut 
 pub(super) fn network(cli: &Cli, a: &NetworkArgs, format: Format, out: &mut dyn Write) -> Result<()> {
     let model = open_read(cli)?;
     let net = model.network(date(&a.start, "start")?, date(&a.end, "end")?, a.min_events)?;
-    let nodes: Vec<Value> = net
-        .nodes
-        .iter()
-        .map(|n| {
-            json!({"actor": n.actor, "bloc": n.bloc, "degree": n.degree, "events": n.events,
-            "strength": round(n.strength), "centrality": round(n.centrality), "betweenness": round(n.betweenness),
-            "constraint": round(n.constraint)})
-        })
-        .collect();
-    let edges: Vec<Value> = net
-        .edges
-        .iter()
-        .map(|e| {
-            json!({"a": e.a, "b": e.b, "events": e.events, "goldstein_sum": round(e.goldstein_sum),
-            "weight": round(e.weight), "sign": e.sign})
-        })
-        .collect();
+    let nodes: Vec<Value> = net.nodes.iter().map(|n| rounded(rows::node_row(n))).collect();
+    let edges: Vec<Value> = net.edges.iter().map(|e| rounded(rows::edge_row(e))).collect();
     match (a.table, format) {
         (None, Format::Json) => {
-            let v = json!({"nodes": nodes, "edges": edges, "modularity": round(net.modularity),
-                "triads": net.triads, "balanced_share": round(net.balanced_share)});
+            let v = rounded(json!({"nodes": nodes, "edges": edges, "modularity": net.modularity,
+                "triads": net.triads, "balanced_share": net.balanced_share}));
             serde_json::to_writer_pretty(&mut *out, &v)?;
             writeln!(out)?;
         }

@@ -6,7 +6,8 @@ use anyhow::Result;
 use detente_core::IngestOptions;
 use detente_core::domain::document::{PlainText, read_documents};
 use detente_core::domain::event::CSV_COLUMNS;
-use serde_json::{Value, json};
+use detente_core::model::rows;
+use serde_json::Value;
 use std::io::Write;
 
 pub(super) fn code(cli: &Cli, a: &CodeArgs, format: Format, out: &mut dyn Write) -> Result<()> {
@@ -46,8 +47,6 @@ pub(super) fn ingest(cli: &Cli, a: &IngestArgs, format: Format, out: &mut dyn Wr
     }
     let model = open_write(cli)?;
     let r = model.ingest(docs, &IngestOptions { recode: a.recode })?;
-    let row = json!({"new_documents": r.new_documents, "unchanged_documents": r.unchanged_documents,
-        "recoded_documents": r.recoded_documents, "events_added": r.events_added, "events_removed": r.events_removed});
-    write_rows(&mut *out, format, &[row], &[])?;
+    write_rows(&mut *out, format, &[rows::ingest_row(&r)], &[])?;
     Ok(())
 }

@@ -6,6 +6,7 @@ use super::{
 };
 use crate::output::{Format, write_rows};
 use anyhow::Result;
+use detente_core::model::rows;
 use detente_core::repair::Severity;
 use serde_json::{Value, json};
 use std::io::Write;
@@ -55,14 +56,7 @@ pub(super) fn import(cli: &Cli, a: &ImportArgs, format: Format, out: &mut dyn Wr
     if r.bad() > r.bad_rows.len() as u64 {
         eprintln!("… {} bad rows in all", r.bad());
     }
-    let rows: Vec<Value> = r
-        .files
-        .iter()
-        .map(|f| {
-            json!({"file": f.file, "rows": f.rows, "added": f.added, "unchanged": f.unchanged,
-                   "duplicates": f.duplicates, "bad": f.bad, "already_imported": f.already_imported})
-        })
-        .collect();
+    let rows: Vec<Value> = r.files.iter().map(rows::import_file_row).collect();
     write_rows(&mut *out, format, &rows, &[])?;
     Ok(())
 }

@@ -9,6 +9,7 @@ use anyhow::Result;
 use detente_core::AddOptions;
 use detente_core::domain::event::CSV_COLUMNS;
 use detente_core::io::records::{RecordFormat, read_records};
+use detente_core::model::rows;
 use detente_core::paging::PageRequest;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
@@ -19,10 +20,7 @@ pub(super) fn add_parquet(cli: &Cli, a: &AddArgs, format: Format, out: &mut dyn 
     let events = detente_core::io::export::read_parquet_events(Path::new(&a.file))?;
     let report =
         model.add_events(events, &AddOptions { replace: a.replace, input: Some(a.file.clone()), lines: Vec::new() })?;
-    let s = report.summary;
-    let row = json!({"added": s.added, "unchanged": s.unchanged, "replaced": s.replaced,
-                     "unknown_actors": report.unknown_actors});
-    write_rows(&mut *out, format, &[row], &["added", "unchanged", "replaced", "unknown_actors"])?;
+    write_rows(&mut *out, format, &[rows::add_row(&report)], &["added", "unchanged", "replaced", "unknown_actors"])?;
     Ok(())
 }
 
@@ -51,10 +49,7 @@ pub(super) fn add(cli: &Cli, a: &AddArgs, format: Format, out: &mut dyn Write) -
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let s = report.summary;
-    let row = json!({"added": s.added, "unchanged": s.unchanged, "replaced": s.replaced,
-                     "unknown_actors": report.unknown_actors});
-    write_rows(&mut *out, format, &[row], &["added", "unchanged", "replaced", "unknown_actors"])?;
+    write_rows(&mut *out, format, &[rows::add_row(&report)], &["added", "unchanged", "replaced", "unknown_actors"])?;
     Ok(())
 }
 
@@ -105,14 +100,7 @@ pub(super) fn documents_list(cli: &Cli, a: &DocumentListArgs, format: Format, ou
         with_text: false,
     };
     let page = model.documents(&q, &PageRequest { size: a.limit.max(1), token: a.page_token.clone() })?;
-    let rows: Vec<Value> = page
-        .items
-        .iter()
-        .map(|d| {
-            json!({"id": d.document.id, "published": d.document.published, "title": d.document.title,
-                   "events": d.events, "added": d.added})
-        })
-        .collect();
+    let rows: Vec<Value> = page.items.iter().map(|d| rows::document_row(d, false)).collect();
     write_rows(&mut *out, format, &rows, &["published", "id", "events", "title"])?;
     if let Some(t) = page.next_page_token {
         eprintln!("more documents: --page-token {t}");

@@ -19,7 +19,7 @@ use clap::{Parser, Subcommand};
 use detente_core::domain::actors::{Entry, NameKind};
 use detente_core::relations::{Freq, SeriesOptions, columns};
 use detente_core::{Date, Dictionary, EventQuery, Model, ModelOptions, Origin};
-use serde_json::{Value, json};
+
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -241,17 +241,6 @@ fn user_entry(a: &ActorAddArgs) -> Result<Entry> {
             a.names.split(';').map(|s| s.trim().to_string()).collect(),
         )
     })
-}
-
-/// A dictionary entry as an output row.
-fn entry_row(e: &Entry) -> Value {
-    json!({"id": e.id, "code": e.code, "kind": e.kind.as_str(), "names": e.names, "from": e.from, "until": e.until,
-           "office": e.office, "origin": e.origin})
-}
-
-/// Rounds to four decimals for output.
-fn round(x: f64) -> f64 {
-    (x * 10_000.0).round() / 10_000.0
 }
 
 /// The series options of the command line.
