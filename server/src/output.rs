@@ -1,6 +1,7 @@
 //! Rendering of result tables for the command line: an aligned text table, JSON, JSON Lines or
 //! CSV. Rows arrive as JSON objects (the canonical records' serde form) with a column order.
 
+use detente_core::io::records::{cell_text, flatten_row};
 use serde_json::{Map, Value};
 use std::io::{self, IsTerminal, Write};
 
@@ -37,41 +38,6 @@ pub fn rounded(mut row: Value) -> Value {
     row
 }
 
-/// Flattens nested objects into `parent_child` columns and joins lists with `;` (the CSV form of
-/// the README's event record: `location_name`, `span_start`, `topics` as `a;b`).
-pub fn flatten(row: &Map<String, Value>) -> Map<String, Value> {
-    let mut out = Map::new();
-    for (k, v) in row {
-        match v {
-            Value::Object(inner) => {
-                for (ik, iv) in inner {
-                    out.insert(format!("{k}_{ik}"), iv.clone());
-                }
-            }
-            Value::Array(items) if k == "span" && items.len() == 2 => {
-                out.insert("span_start".into(), items[0].clone());
-                out.insert("span_end".into(), items[1].clone());
-            }
-            Value::Array(items) => {
-                let joined = items.iter().map(cell).collect::<Vec<_>>().join(";");
-                out.insert(k.clone(), Value::String(joined));
-            }
-            other => {
-                out.insert(k.clone(), other.clone());
-            }
-        }
-    }
-    out
-}
-
-fn cell(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// Writes rows in a format. `columns` fixes the order for table and CSV (flattened names); when
 /// empty, the first row's keys are used.
 pub fn write_rows(out: &mut dyn Write, format: Format, rows: &[Value], columns: &[&str]) -> io::Result<()> {
@@ -89,14 +55,16 @@ pub fn write_rows(out: &mut dyn Write, format: Format, rows: &[Value], columns: 
         }
         Format::Csv | Format::Table => {
             let flat: Vec<Map<String, Value>> =
-                rows.iter().map(|r| r.as_object().map(flatten).unwrap_or_default()).collect();
+                rows.iter().map(|r| r.as_object().map(flatten_row).unwrap_or_default()).collect();
             let cols: Vec<String> = if columns.is_empty() {
                 flat.first().map(|r| r.keys().cloned().collect()).unwrap_or_default()
             } else {
                 columns.iter().map(|s| s.to_string()).collect()
             };
-            let cells: Vec<Vec<String>> =
-                flat.iter().map(|r| cols.iter().map(|c| r.get(c).map(cell).unwrap_or_default()).collect()).collect();
+            let cells: Vec<Vec<String>> = flat
+                .iter()
+                .map(|r| cols.iter().map(|c| r.get(c).map(cell_text).unwrap_or_default()).collect())
+                .collect();
             if format == Format::Csv {
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record(&cols)?;

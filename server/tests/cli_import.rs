@@ -194,3 +194,37 @@ fn many_small_files_import_like_one_and_leave_one_segment() {
     let again = jsonl(&o);
     assert!(again.iter().all(|r| r["already_imported"] == true), "{again:?}");
 }
+
+#[test]
+fn the_listing_and_the_export_write_the_same_csv() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("store");
+    // The Moscow talks of May 2023, with every kind of field the flattening touches: a place, a
+    // span, lists, a negative whole Goldstein value, an evidence sentence with a comma and quotes.
+    let events = dir.path().join("events.jsonl");
+    std::fs::write(
+        &events,
+        concat!(
+            r#"{"id":"manual:moscow-1","date":"2023-05-10","source":"TURGOV","target":"SYRGOV","code":"043","#,
+            r#""location":{"name":"Moscow","country":"RUS"},"topics":["refugees","security"],"#,
+            r#""participants":["TUR","SYR","RUS","IRN"],"group":"g1","span":[0,96],"sentence":0,"#,
+            r#""evidence":"Cavusoglu met Mekdad in Moscow, \"a constructive meeting\", the ministry said.","#,
+            r#""origin":"manual"}"#,
+            "\n",
+            r#"{"id":"manual:strike-1","date":"2022-11-20","source":"TUR","target":"SYR","code":"195","goldstein":-10.0}"#,
+            "\n"
+        ),
+    )
+    .expect("fixture");
+    let o = detente(&data, &["events", "add", events.to_str().expect("path")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let export = dir.path().join("out.csv");
+    let o = detente(&data, &["export", "events", "--to", export.to_str().expect("path")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let listed = detente(&data, &["events", "list", "--format", "csv", "--limit", "10"]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let exported = std::fs::read_to_string(&export).expect("export");
+    assert_eq!(String::from_utf8_lossy(&listed.stdout), exported, "one flattening for both");
+    assert!(exported.contains("Moscow,RUS") && exported.contains("refugees;security"), "{exported}");
+    assert!(exported.contains(",-10.0,"), "a whole Goldstein value keeps its JSON form: {exported}");
+}

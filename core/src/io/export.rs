@@ -79,47 +79,6 @@ fn csv_err(e: csv::Error) -> Error {
     Error::Internal(format!("csv: {e}"))
 }
 
-/// One event in the flattened CSV form, in [`CSV_COLUMNS`] order.
-pub fn csv_fields(e: &Event) -> Vec<String> {
-    let o = |v: &Option<String>| v.clone().unwrap_or_default();
-    let loc = e.location.as_ref();
-    vec![
-        e.id.clone(),
-        e.date.to_string(),
-        e.date_precision.as_str().into(),
-        o(&e.source),
-        o(&e.target),
-        o(&e.source_country),
-        o(&e.target_country),
-        o(&e.source_name),
-        o(&e.target_name),
-        o(&e.source_raw),
-        o(&e.target_raw),
-        e.code.clone(),
-        e.root_code.clone(),
-        e.directed.to_string(),
-        o(&e.plover),
-        e.quad_class.to_string(),
-        e.goldstein.to_string(),
-        loc.and_then(|l| l.name.clone()).unwrap_or_default(),
-        loc.and_then(|l| l.country.clone()).unwrap_or_default(),
-        e.topics.join(";"),
-        e.historical.to_string(),
-        e.planned.to_string(),
-        o(&e.group),
-        e.participants.join(";"),
-        e.reported.map(|d| d.to_string()).unwrap_or_default(),
-        o(&e.doc_id),
-        e.sentence.map(|s| s.to_string()).unwrap_or_default(),
-        o(&e.evidence),
-        e.span.map(|s| s[0].to_string()).unwrap_or_default(),
-        e.span.map(|s| s[1].to_string()).unwrap_or_default(),
-        o(&e.rule),
-        e.mentions.to_string(),
-        e.origin.as_str().into(),
-    ]
-}
-
 /// A source of events page by page: given the previous page's token (none at first), the next
 /// page and its token (none at the end). What a [`crate::Model`] listing gives.
 pub trait EventPages: FnMut(Option<String>) -> Result<(Vec<Event>, Option<String>)> {}
@@ -141,7 +100,7 @@ pub fn write_events<W: Write + Send>(mut pages: impl EventPages, format: ExportF
                 }
                 Sink::Csv(w) => {
                     for e in &events {
-                        w.write_record(csv_fields(e)).map_err(csv_err)?;
+                        w.write_record(crate::io::records::csv_fields(e)).map_err(csv_err)?;
                     }
                 }
             }

@@ -1,8 +1,9 @@
 //! Reading canonical event records from files: JSON Lines, or the flattened CSV form. Every
 //! error names the input and the line.
 
-use crate::domain::event::Event;
+use crate::domain::event::{CSV_COLUMNS, Event};
 use crate::error::{Error, Location, Result};
+use serde_json::{Map, Value};
 use std::io::BufRead;
 
 /// The text formats events are read from.
@@ -22,6 +23,50 @@ pub struct Records {
     pub events: Vec<Event>,
     /// The line each came from.
     pub lines: Vec<u64>,
+}
+
+/// A JSON row as the flattened CSV form writes it: nested objects as `parent_child` columns,
+/// a two-item `span` as `span_start` and `span_end`, other lists joined with `;`. The one
+/// flattening: exports write events with it, the command line prints every row with it.
+pub fn flatten_row(row: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (k, v) in row {
+        match v {
+            Value::Object(inner) => {
+                for (ik, iv) in inner {
+                    out.insert(format!("{k}_{ik}"), iv.clone());
+                }
+            }
+            Value::Array(items) if k == "span" && items.len() == 2 => {
+                out.insert("span_start".into(), items[0].clone());
+                out.insert("span_end".into(), items[1].clone());
+            }
+            Value::Array(items) => {
+                let joined = items.iter().map(cell_text).collect::<Vec<_>>().join(";");
+                out.insert(k.clone(), Value::String(joined));
+            }
+            other => {
+                out.insert(k.clone(), other.clone());
+            }
+        }
+    }
+    out
+}
+
+/// A value as one CSV cell: null as empty, a string as it is, anything else as JSON.
+pub fn cell_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// One event in the flattened CSV form, in [`CSV_COLUMNS`] order: its JSON form, flattened.
+pub fn csv_fields(e: &Event) -> Vec<String> {
+    let json = e.to_json();
+    let flat = json.as_object().map(flatten_row).unwrap_or_default();
+    CSV_COLUMNS.iter().map(|c| flat.get(*c).map(cell_text).unwrap_or_default()).collect()
 }
 
 /// Reads every record of an input. `input` names it in errors; `progress` is called with the
