@@ -76,12 +76,12 @@ pub fn token(fingerprint: u64, key: &str) -> String {
 
 /// The key of a (date, row) position as text whose order is the positions' order: fixed-width
 /// hex, the date's sign bit flipped.
-pub fn date_row_key(date: i32, row: u32) -> String {
+pub(crate) fn date_row_key(date: i32, row: u32) -> String {
     format!("{:08x}{:08x}", (date as u32) ^ 0x8000_0000, row)
 }
 
 /// The position a [`date_row_key`] names.
-pub fn parse_date_row_key(key: &str) -> Option<(i32, u32)> {
+pub(crate) fn parse_date_row_key(key: &str) -> Option<(i32, u32)> {
     if key.len() != 16 || !key.is_ascii() {
         return None;
     }
@@ -90,7 +90,7 @@ pub fn parse_date_row_key(key: &str) -> Option<(i32, u32)> {
 }
 
 /// The fingerprint of a request's filters, from their text.
-pub fn fingerprint(parts: &[&str]) -> u64 {
+pub(crate) fn fingerprint(parts: &[&str]) -> u64 {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     for p in parts {
         h.update(p.as_bytes());

@@ -22,11 +22,11 @@ pub use set::{AGGREGATE_COLUMNS, AggregateSet};
 type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 
 /// Goldstein values are summed in thousandths.
-pub const GOLDSTEIN_SCALE: f64 = 1000.0;
+pub(crate) const GOLDSTEIN_SCALE: f64 = 1000.0;
 
 /// Converts a Goldstein value to the integer units sums are kept in.
 #[inline]
-pub fn goldstein_units(g: f64) -> i64 {
+pub(crate) fn goldstein_units(g: f64) -> i64 {
     (g * GOLDSTEIN_SCALE).round() as i64
 }
 
@@ -459,7 +459,7 @@ impl Aggregates {
 }
 
 /// What series are computed from: country ids and the aggregates under them.
-pub trait AggregateSource {
+pub(crate) trait AggregateSource {
     /// The id of a country (or organisation) code, if any event has it.
     fn country_id(&self, code: &str) -> Option<u32>;
     /// The aggregates.

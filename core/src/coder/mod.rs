@@ -46,7 +46,7 @@ pub const BUILTIN_LEXICON: &[(&str, &str)] = &[
 ];
 
 /// The built-in lexicon, parsed once.
-pub fn builtin_lexicon() -> Result<Arc<Lexicon>> {
+pub(crate) fn builtin_lexicon() -> Result<Arc<Lexicon>> {
     static L: OnceLock<std::result::Result<Arc<Lexicon>, String>> = OnceLock::new();
     L.get_or_init(|| Lexicon::parse(BUILTIN_LEXICON).map(Arc::new).map_err(|e| e.to_string()))
         .clone()

@@ -172,7 +172,7 @@ pub fn events_to_batch(events: &[Event]) -> Result<RecordBatch> {
 
 /// A dictionary-encoded string column: keys and values, read without copying.
 #[derive(Debug, Clone)]
-pub struct DictColumn {
+pub(crate) struct DictColumn {
     keys: arrow_array::Int32Array,
     values: StringArray,
 }
@@ -194,23 +194,23 @@ impl DictColumn {
 
     /// The dictionary key of a row (`None` when null).
     #[inline]
-    pub fn key(&self, row: usize) -> Option<i32> {
+    pub(crate) fn key(&self, row: usize) -> Option<i32> {
         if self.keys.is_null(row) { None } else { Some(self.keys.value(row)) }
     }
 
     /// The string of a row.
     #[inline]
-    pub fn get(&self, row: usize) -> Option<&str> {
+    pub(crate) fn get(&self, row: usize) -> Option<&str> {
         self.key(row).map(|k| self.values.value(k as usize))
     }
 
     /// True when the dictionary holds `value`.
-    pub fn contains(&self, value: &str) -> bool {
+    pub(crate) fn contains(&self, value: &str) -> bool {
         self.values.iter().any(|v| v == Some(value))
     }
 
     /// The distinct values (indexed by key).
-    pub fn values(&self) -> &StringArray {
+    pub(crate) fn values(&self) -> &StringArray {
         &self.values
     }
 }
@@ -232,7 +232,7 @@ fn dcol(b: &RecordBatch, name: &str) -> Result<DictColumn> {
 
 /// A typed view of one batch of events.
 #[derive(Debug, Clone)]
-pub struct EventColumns {
+pub(crate) struct EventColumns {
     /// The batch itself.
     pub batch: RecordBatch,
     /// `id`.
@@ -289,7 +289,7 @@ pub struct EventColumns {
 
 impl EventColumns {
     /// A view of a batch in [`event_schema`]; an error when the batch has another shape.
-    pub fn new(batch: RecordBatch) -> Result<Self> {
+    pub(crate) fn new(batch: RecordBatch) -> Result<Self> {
         if batch.schema().fields() != event_schema().fields() {
             return Err(corrupt("schema differs from the event schema".into()));
         }
@@ -335,28 +335,23 @@ impl EventColumns {
     }
 
     /// Number of rows.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.batch.num_rows()
-    }
-
-    /// True when there are no rows.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// The date of a row.
     #[inline]
-    pub fn date(&self, row: usize) -> Date {
+    pub(crate) fn date(&self, row: usize) -> Date {
         Date::from_days(self.date.value(row))
     }
 
     /// The group of a row, if any.
-    pub fn group(&self, row: usize) -> Option<&str> {
+    pub(crate) fn group(&self, row: usize) -> Option<&str> {
         (!self.group.is_null(row)).then(|| self.group.value(row))
     }
 
     /// True when a row's topics include `topic`.
-    pub fn has_topic(&self, row: usize, topic: &str) -> bool {
+    pub(crate) fn has_topic(&self, row: usize, topic: &str) -> bool {
         let list = self.topics.value(row);
         list.as_any().downcast_ref::<StringArray>().is_some_and(|s| s.iter().any(|t| t == Some(topic)))
     }
@@ -370,7 +365,7 @@ impl EventColumns {
     }
 
     /// Reads one row back as a record.
-    pub fn event(&self, row: usize) -> Event {
+    pub(crate) fn event(&self, row: usize) -> Event {
         let o = |c: &DictColumn| c.get(row).map(String::from);
         let location = (!self.location.is_null(row))
             .then(|| Place { name: o(&self.location_name), country: o(&self.location_country) });

@@ -108,7 +108,7 @@ fn root_number(code: &str) -> u8 {
 }
 
 /// QuadClass of a root (1..=20) in a scheme other than PLOVER.
-pub fn quad_of_root(root: u8, scheme: QuadScheme) -> u8 {
+pub(crate) fn quad_of_root(root: u8, scheme: QuadScheme) -> u8 {
     match scheme {
         QuadScheme::Gdelt | QuadScheme::Plover => match root {
             1..=5 => 1,
@@ -133,7 +133,7 @@ pub fn quad_of_root(root: u8, scheme: QuadScheme) -> u8 {
 }
 
 /// PLOVER's quad category of an event type (1 verbal cooperation … 4 material conflict).
-pub fn plover_quad(event: &str) -> Option<u8> {
+pub(crate) fn plover_quad(event: &str) -> Option<u8> {
     Some(match event {
         "AGREE" | "CONSULT" | "SUPPORT" | "CONCEDE" => 1,
         "COOPERATE" | "AID" | "RETREAT" => 2,

@@ -47,7 +47,7 @@ fn is_hyphen(c: char) -> bool {
 }
 
 /// Appends the folded (lowercase, diacritic-free) form of `c` to `out`.
-pub fn fold_char(c: char, out: &mut String) {
+pub(crate) fn fold_char(c: char, out: &mut String) {
     if c.is_ascii() {
         out.push(c.to_ascii_lowercase());
         return;
@@ -288,7 +288,7 @@ fn normalize_punct(c: char) -> char {
 
 /// The key under which a dictionary name is indexed: its tokens' keys joined by single spaces.
 /// `name_key("Côte d'Ivoire") == "cote divoire"`, `name_key("U.S.") == "us"`.
-pub fn name_key(name: &str) -> String {
+pub(crate) fn name_key(name: &str) -> String {
     let toks = tokenize(name);
     let mut out = String::with_capacity(name.len());
     for t in &toks {
@@ -302,7 +302,7 @@ pub fn name_key(name: &str) -> String {
 
 /// True when a name must match case-sensitively: a short all-capital acronym ("US", "UN", "EU",
 /// "WHO") whose lowercase form is an ordinary English word or prefix.
-pub fn is_case_sensitive_name(name: &str) -> bool {
+pub(crate) fn is_case_sensitive_name(name: &str) -> bool {
     let toks = tokenize(name);
     toks.len() == 1 && toks[0].all_caps && toks[0].key.chars().count() <= 3
 }
@@ -317,21 +317,21 @@ pub fn slice<T>(v: &[T], a: usize, b: usize) -> &[T] {
 /// Converts byte offsets into character offsets (Unicode scalar values, as Python indexes
 /// strings) for one text; build once per document.
 #[derive(Debug, Clone)]
-pub struct CharOffsets {
+pub(crate) struct CharOffsets {
     /// For each char index, its byte offset; the last entry is the text length.
     byte_of_char: Vec<usize>,
 }
 
 impl CharOffsets {
     /// Builds the table for `text`.
-    pub fn new(text: &str) -> Self {
+    pub(crate) fn new(text: &str) -> Self {
         let mut byte_of_char: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
         byte_of_char.push(text.len());
         CharOffsets { byte_of_char }
     }
 
     /// The character index of a byte offset (the next character boundary at or after it).
-    pub fn char_index(&self, byte: usize) -> usize {
+    pub(crate) fn char_index(&self, byte: usize) -> usize {
         self.byte_of_char.partition_point(|&b| b < byte)
     }
 }

@@ -114,7 +114,7 @@ pub fn write_events<W: Write + Send>(mut pages: impl EventPages, format: ExportF
 }
 
 /// Writes a batch (a series, any table) to `out` in one format.
-pub fn write_batch<W: Write + Send>(batch: &RecordBatch, format: ExportFormat, out: W) -> Result<W> {
+pub(crate) fn write_batch<W: Write + Send>(batch: &RecordBatch, format: ExportFormat, out: W) -> Result<W> {
     let names: Vec<String> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
     let header: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut sink = Sink::new(format, out, batch.schema(), &header)?;
@@ -145,7 +145,7 @@ pub fn write_batch<W: Write + Send>(batch: &RecordBatch, format: ExportFormat, o
 }
 
 /// Writes to a file atomically: into a temporary name beside it, synced, then renamed.
-pub fn to_file<T>(
+pub(crate) fn to_file<T>(
     path: &Path,
     f: impl FnOnce(std::io::BufWriter<std::fs::File>) -> Result<(std::io::BufWriter<std::fs::File>, T)>,
 ) -> Result<T> {

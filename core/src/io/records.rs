@@ -63,7 +63,7 @@ pub fn cell_text(v: &Value) -> String {
 }
 
 /// One event in the flattened CSV form, in [`CSV_COLUMNS`] order: its JSON form, flattened.
-pub fn csv_fields(e: &Event) -> Vec<String> {
+pub(crate) fn csv_fields(e: &Event) -> Vec<String> {
     let json = e.to_json();
     let flat = json.as_object().map(flatten_row).unwrap_or_default();
     CSV_COLUMNS.iter().map(|c| flat.get(*c).map(cell_text).unwrap_or_default()).collect()

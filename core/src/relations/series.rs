@@ -281,7 +281,7 @@ impl AggregateSource for PairSource<'_, '_> {
 /// Computes a series over any aggregates — a store's, or an [`crate::aggregates::AggregateSet`]
 /// merged from workers. `exact`, when given, holds the exact-code dyad's day cells, read in
 /// place of the country keys.
-pub fn series_over(
+pub(crate) fn series_over(
     src: &dyn AggregateSource,
     a: &ActorSel,
     b: &ActorSel,
@@ -420,7 +420,7 @@ fn label(x: &ActorSel, opts: &SeriesOptions) -> String {
 /// Rows of the dyad (country level, either direction unless directed) within `[from, to]`,
 /// exact codes checked when asked: (date, row) sorted. The traceability path of every series,
 /// shift and mediator: it reads the dyad index, never scans the store.
-pub fn dyad_rows(
+pub(crate) fn dyad_rows(
     view: &StoreView,
     a: &ActorSel,
     b: &ActorSel,
@@ -521,7 +521,13 @@ fn exact_days(
 }
 
 /// The events behind one period of a series: ids in (date, storage) order.
-pub fn period_rows(view: &StoreView, a: &ActorSel, b: &ActorSel, opts: &SeriesOptions, period: Date) -> Vec<u32> {
+pub(crate) fn period_rows(
+    view: &StoreView,
+    a: &ActorSel,
+    b: &ActorSel,
+    opts: &SeriesOptions,
+    period: Date,
+) -> Vec<u32> {
     let start = opts.freq.period_start(period);
     let end = opts.freq.next(start).add_days(-1);
     dyad_rows(view, a, b, opts.directed, opts.exact, start, end)

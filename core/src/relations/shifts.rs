@@ -128,7 +128,7 @@ impl Prefix {
 
 /// PELT change points of a signal: the ends of all segments but the last (indexes into `x`
 /// where a new segment starts), as ruptures' `predict` gives them without the final `n`.
-pub fn pelt(x: &[f64], w: &[f64], penalty: f64, min_size: usize) -> Vec<usize> {
+pub(crate) fn pelt(x: &[f64], w: &[f64], penalty: f64, min_size: usize) -> Vec<usize> {
     let n = x.len();
     let min_size = min_size.max(1);
     if n < 2 * min_size {
@@ -177,7 +177,7 @@ pub fn pelt(x: &[f64], w: &[f64], penalty: f64, min_size: usize) -> Vec<usize> {
 }
 
 /// The default penalty from the signal alone: `3 σ̂² w̄ ln n`, `σ̂` from successive differences.
-pub fn default_penalty(x: &[f64], w: &[f64]) -> f64 {
+pub(crate) fn default_penalty(x: &[f64], w: &[f64]) -> f64 {
     let n = x.len();
     if n < MIN_PERIODS {
         return f64::INFINITY;

@@ -124,7 +124,7 @@ fn check_tree(s: &Sentence, name: &str, line_after: usize) -> Result<()> {
 }
 
 /// The universal part of a relation (`nsubj` of `nsubj:pass`), as the CoNLL 2018 LAS compares.
-pub fn universal(deprel: &str) -> &str {
+pub(crate) fn universal(deprel: &str) -> &str {
     deprel.split(':').next().unwrap_or(deprel)
 }
 

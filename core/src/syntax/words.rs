@@ -16,7 +16,7 @@ pub struct WordSpan {
 }
 
 /// The form the models read: typographic apostrophes and quotes as ASCII.
-pub fn normalized(form: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn normalized(form: &str) -> std::borrow::Cow<'_, str> {
     const TYPOGRAPHIC: [char; 6] = ['’', '‘', 'ʼ', '“', '”', '„'];
     if !form.contains(TYPOGRAPHIC) {
         return form.into();

@@ -237,7 +237,7 @@ pub struct Warnings {
 
 /// What makes two reports one event: date, the two actors (a symmetric event's in code
 /// order, so either orientation is the same), code and direction.
-pub type ReportKey = (Date, Option<String>, Option<String>, String, bool);
+pub(crate) type ReportKey = (Date, Option<String>, Option<String>, String, bool);
 
 impl Event {
     /// This event's [`ReportKey`].

@@ -169,7 +169,7 @@ pub struct ImportReport {
 }
 
 /// Bad rows kept in a report; the rest are counted.
-pub const MAX_REPORTED_BAD_ROWS: usize = 100;
+pub(crate) const MAX_REPORTED_BAD_ROWS: usize = 100;
 
 impl ImportReport {
     /// Events stored, over all files.
