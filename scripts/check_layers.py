@@ -16,7 +16,7 @@ LAYERS = [
     {"domain"},
     {"syntax"},
     {"coder"},
-    {"aggregates"},
+    {"aggregates", "negotiation"},
     {"store"},
     {"relations"},
     {"io"},

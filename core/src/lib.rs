@@ -12,7 +12,8 @@
 //! 1. [`domain`]: dates, taxonomy, text, actors, the event record and its Arrow form, documents;
 //! 2. [`syntax`]: sentences, tags, lemmas and dependency trees;
 //! 3. [`coder`]: text to events (uses syntax);
-//! 4. [`aggregates`]: per-day sums by dyad and code, mergeable (uses only the domain);
+//! 4. [`aggregates`]: per-day sums by dyad and code, mergeable (uses only the domain); and
+//!    [`negotiation`]: scenarios of positions, salience and capability, and the models over them;
 //! 5. [`store`]: the event store, its files, checks and repairs (keeps the aggregates);
 //! 6. [`relations`]: series, shifts, mediators, networks over a store or aggregates;
 //! 7. [`io`]: imports and exports between stores and files or Arrow tables;
@@ -33,6 +34,7 @@ pub mod syntax;
 pub mod coder;
 
 pub mod aggregates;
+pub mod negotiation;
 
 pub(crate) mod store;
 

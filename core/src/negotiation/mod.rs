@@ -1,0 +1,13 @@
+//! Negotiation models: where talks are likely to land, from each side's position, the salience
+//! it gives the issue and its capability. This module holds the scenario those models read —
+//! issues on a scale, every actor's stance on each — with its validation, and the baselines any
+//! forecast is judged against (the salience-weighted and capability×salience-weighted mean and
+//! median, the unweighted mean). The expected-utility and exchange models build on it.
+
+mod baselines;
+mod scenario;
+#[cfg(test)]
+mod tests;
+
+pub use baselines::{Baselines, baselines, weighted_median};
+pub use scenario::{Issue, SalienceScale, Scenario, Stance, read_actor_table};

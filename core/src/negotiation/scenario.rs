@@ -1,0 +1,193 @@
+//! A negotiation scenario: issues, each on a scale with labelled anchor points, and every
+//! actor's stance on each (position, salience, capability), checked as a whole with errors that
+//! name the offending stance or line.
+
+use crate::error::{Error, Location, Result};
+
+/// How a source gives salience: as a fraction (0–1) or a percentage (0–100). Declared by the
+/// caller, never guessed from the numbers: a 0.9 and a 90 mean the same only if one says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SalienceScale {
+    /// 0 to 1.
+    Fraction,
+    /// 0 to 100.
+    Percent,
+}
+
+impl SalienceScale {
+    /// A salience given on this scale, as a fraction.
+    fn to_fraction(self, given: f64) -> f64 {
+        match self {
+            SalienceScale::Fraction => given,
+            SalienceScale::Percent => given / 100.0,
+        }
+    }
+}
+
+/// One issue: what is being decided, on a one-dimensional scale from `min` to `max`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issue {
+    /// A short id stances refer to (`withdrawal`).
+    pub id: String,
+    /// What the scale measures, for people.
+    pub label: String,
+    /// The scale's low end.
+    pub min: f64,
+    /// The scale's high end.
+    pub max: f64,
+    /// Named points of the scale (`0`: "no withdrawal", `100`: "full withdrawal by 2024").
+    pub anchors: Vec<(f64, String)>,
+}
+
+/// An actor's stance on one issue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stance {
+    /// The actor (a name, or a dictionary code).
+    pub actor: String,
+    /// The issue's id.
+    pub issue: String,
+    /// Where the actor stands on the issue's scale.
+    pub position: f64,
+    /// How much the issue matters to it, as a fraction (0–1).
+    pub salience: f64,
+    /// What it can bring to bear (any non-negative unit, the same for every actor).
+    pub capability: f64,
+}
+
+/// Issues and stances, checked: every number finite, positions on their issue's scale, salience
+/// within 0–1, capability non-negative, one stance per actor and issue, and on each issue at
+/// least two actors and some capability × salience to weigh them by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    issues: Vec<Issue>,
+    stances: Vec<Stance>,
+}
+
+impl Scenario {
+    /// A checked scenario; the first problem found is an error naming its field
+    /// (`issues[1].max`, `stances[4].salience`).
+    pub fn new(issues: Vec<Issue>, stances: Vec<Stance>) -> Result<Scenario> {
+        for (i, issue) in issues.iter().enumerate() {
+            let at = |f: &str| format!("issues[{i}].{f}");
+            if issue.id.trim().is_empty() {
+                return Err(Error::invalid(at("id"), "an issue needs an id"));
+            }
+            if issues[..i].iter().any(|o| o.id == issue.id) {
+                return Err(Error::invalid(at("id"), format!("issue `{}` is given twice", issue.id)));
+            }
+            if !issue.min.is_finite() || !issue.max.is_finite() || issue.min >= issue.max {
+                return Err(Error::invalid(
+                    at("max"),
+                    format!("the scale must run from a lower to a higher number, not {} to {}", issue.min, issue.max),
+                ));
+            }
+        }
+        for (i, s) in stances.iter().enumerate() {
+            let at = |f: &str| format!("stances[{i}].{f}");
+            let Some(issue) = issues.iter().find(|x| x.id == s.issue) else {
+                return Err(Error::invalid(at("issue"), format!("no issue `{}`", s.issue)));
+            };
+            if s.actor.trim().is_empty() {
+                return Err(Error::invalid(at("actor"), "a stance needs an actor"));
+            }
+            if stances[..i].iter().any(|o| o.actor == s.actor && o.issue == s.issue) {
+                return Err(Error::invalid(at("actor"), format!("`{}` has two stances on `{}`", s.actor, s.issue)));
+            }
+            if !s.position.is_finite() || s.position < issue.min || s.position > issue.max {
+                return Err(Error::invalid(
+                    at("position"),
+                    format!("{} is off the scale of `{}` ({} to {})", s.position, issue.id, issue.min, issue.max),
+                ));
+            }
+            if !(0.0..=1.0).contains(&s.salience) {
+                return Err(Error::invalid(at("salience"), format!("salience {} is not within 0 to 1", s.salience)));
+            }
+            if !s.capability.is_finite() || s.capability < 0.0 {
+                return Err(Error::invalid(at("capability"), format!("capability {} is negative", s.capability)));
+            }
+        }
+        for (i, issue) in issues.iter().enumerate() {
+            let on: Vec<&Stance> = stances.iter().filter(|s| s.issue == issue.id).collect();
+            if on.len() < 2 {
+                return Err(Error::invalid(format!("issues[{i}]"), format!("`{}` needs two actors or more", issue.id)));
+            }
+            if on.iter().all(|s| s.salience * s.capability == 0.0) {
+                return Err(Error::invalid(
+                    format!("issues[{i}]"),
+                    format!("no actor on `{}` has both salience and capability", issue.id),
+                ));
+            }
+        }
+        Ok(Scenario { issues, stances })
+    }
+
+    /// The issues, in the order given.
+    pub fn issues(&self) -> &[Issue] {
+        &self.issues
+    }
+
+    /// The stances on one issue, in the order given.
+    pub fn stances_on<'a>(&'a self, issue: &'a str) -> impl Iterator<Item = &'a Stance> + 'a {
+        self.stances.iter().filter(move |s| s.issue == issue)
+    }
+}
+
+/// Reads the one-issue actor table of the expected-utility literature: a header
+/// `Actor,Capability,Position,Salience` (any order, any case) and a row per actor, with
+/// salience on the declared scale, into a scenario of `issue`. `name` names the input in
+/// errors, which give its line and column.
+pub fn read_actor_table(text: &str, name: &str, issue: Issue, salience: SalienceScale) -> Result<Scenario> {
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| Error::invalid_at(Location::line(name, 1), format!("unreadable header: {e}")))?
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+    let column = |wanted: &str| {
+        header.iter().position(|h| h == wanted).ok_or_else(|| {
+            Error::invalid_at(Location::line(name, 1), format!("no `{wanted}` column (the header has {header:?})"))
+        })
+    };
+    let (actor, capability, position, salience_at) =
+        (column("actor")?, column("capability")?, column("position")?, column("salience")?);
+    let mut stances = Vec::new();
+    for (i, row) in reader.records().enumerate() {
+        let line = i as u64 + 2;
+        let row = row.map_err(|e| Error::invalid_at(Location::line(name, line), format!("unreadable row: {e}")))?;
+        if row.iter().all(|c| c.is_empty()) {
+            continue;
+        }
+        let number = |at: usize, field: &str| -> Result<f64> {
+            let cell = row.get(at).unwrap_or("");
+            cell.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| {
+                Error::invalid_at(
+                    Location::line(name, line).with_field(field.to_string()),
+                    format!("`{cell}` is not a number"),
+                )
+            })
+        };
+        let given = number(salience_at, "salience")?;
+        let fraction = salience.to_fraction(given);
+        if !(0.0..=1.0).contains(&fraction) {
+            let hint = match salience {
+                SalienceScale::Fraction if given <= 100.0 => {
+                    " (declare the salience scale as percent if it runs to 100)"
+                }
+                _ => "",
+            };
+            return Err(Error::invalid_at(
+                Location::line(name, line).with_field("salience".to_string()),
+                format!("salience {given} is off its declared scale{hint}"),
+            ));
+        }
+        stances.push(Stance {
+            actor: row.get(actor).unwrap_or("").to_string(),
+            issue: issue.id.clone(),
+            position: number(position, "position")?,
+            salience: fraction,
+            capability: number(capability, "capability")?,
+        });
+    }
+    Scenario::new(vec![issue], stances)
+}
