@@ -5,9 +5,11 @@
 //! median, the unweighted mean). The expected-utility and exchange models build on it.
 
 mod baselines;
+mod decide;
 mod scenario;
 #[cfg(test)]
 mod tests;
 
 pub use baselines::{Baselines, baselines, weighted_median};
+pub use decide::read_decide;
 pub use scenario::{Issue, SalienceScale, Scenario, Stance, read_actor_table};

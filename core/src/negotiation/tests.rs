@@ -94,3 +94,41 @@ fn the_weighted_median_is_the_position_that_reaches_half_the_weight() {
     assert_eq!(weighted_median(&[(20.0, 0.5), (100.0, 0.5)]), 20.0, "exactly half: the lower one");
     assert!(weighted_median(&[(20.0, 0.0)]).is_nan());
 }
+
+#[test]
+fn decide_inputs_give_the_outcome_decide_starts_from() {
+    // Round 0 of Decide's runs: the capability × salience-weighted mean of every issue.
+    let expected = shared("decide/expected_mds_by_round.csv");
+    let mut checked = 0;
+    for (dataset, file) in
+        [("sample_data", "sample_data.txt"), ("copenhagen", "copenhagen.csv"), ("cop21", "cop21.csv")]
+    {
+        let s = read_decide(&shared(&format!("decide/inputs/{file}")), file, SalienceScale::Fraction).expect(file);
+        let found = baselines(&s);
+        for line in expected.lines().skip(1) {
+            let cols: Vec<&str> = line.split(',').collect();
+            if cols[0] != dataset || cols[3] != "0" {
+                continue;
+            }
+            let b =
+                found.iter().find(|b| b.issue == cols[1]).unwrap_or_else(|| panic!("{dataset}: no issue {}", cols[1]));
+            let want: f64 = cols[4].parse().expect("number");
+            assert!((b.power_mean - want).abs() < 1e-9, "{dataset} {}: {} vs {want}", cols[1], b.power_mean);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "every issue of the three inputs: {checked}");
+    let sample = read_decide(&shared("decide/inputs/sample_data.txt"), "sample_data.txt", SalienceScale::Fraction)
+        .expect("sample");
+    let toll = sample.issues().iter().find(|i| i.id == "tol-hoogte").expect("issue");
+    assert_eq!((toll.min, toll.max), (0.5, 7.0), "the scale's ends are its lowest and highest #M points");
+}
+
+#[test]
+fn a_bad_decide_row_is_named_by_line_and_field() {
+    let text = "'#P'\t'withdrawal'\t'Withdrawal'\t''\n'#D'\t'TUR'\t'withdrawal'\t20\tmuch\t0.3\n";
+    let e = read_decide(text, "talks.txt", SalienceScale::Fraction).expect_err("salience");
+    assert_eq!((e.location().and_then(|l| l.line), e.field()), (Some(2), Some("salience")));
+    let e = read_decide("'#X'\t'a'\n", "talks.txt", SalienceScale::Fraction).expect_err("tag");
+    assert_eq!(e.field(), Some("tag"));
+}

@@ -1,0 +1,76 @@
+//! Decide's input format (the exchange model's tool by Stokman and Thomson): tab-separated,
+//! fields quoted with `'`, a tag first — `#A` actor, `#P` issue, `#M` a point of an issue's
+//! scale (the lowest and highest points are its ends; 0–100 when none), `#D` a stance (actor,
+//! issue, position, salience, power); `#0` and `#/` lines are comments.
+
+use super::{Issue, SalienceScale, Scenario, Stance};
+use crate::error::{Error, Location, Result};
+
+/// Reads a Decide input into a scenario, with salience on the declared scale. `name` names the
+/// input in errors, which give its line and field.
+pub fn read_decide(text: &str, name: &str, salience: SalienceScale) -> Result<Scenario> {
+    let mut issues: Vec<Issue> = Vec::new();
+    let mut points: Vec<(String, f64, String)> = Vec::new();
+    let mut stances = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = i as u64 + 1;
+        let fields: Vec<&str> = raw.split('\t').map(|f| f.trim().trim_matches('\'')).collect();
+        let at = |field: &str| Location::line(name, line).with_field(field.to_string());
+        let get = |k: usize, field: &str| -> Result<&str> {
+            fields.get(k).copied().ok_or_else(|| Error::invalid_at(at(field), format!("missing {field}")))
+        };
+        let number = |k: usize, field: &str| -> Result<f64> {
+            let cell = get(k, field)?;
+            cell.parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| Error::invalid_at(at(field), format!("`{cell}` is not a number")))
+        };
+        match fields.first().copied().unwrap_or("") {
+            "" | "#0" | "#/" => {}
+            "#A" => {
+                get(1, "actor")?;
+            }
+            "#P" => {
+                let id = get(1, "issue")?.to_string();
+                let label = fields.get(2).filter(|l| !l.is_empty()).map_or(id.clone(), |l| l.to_string());
+                issues.push(Issue { id, label, min: 0.0, max: 100.0, anchors: Vec::new() });
+            }
+            "#M" => {
+                let description = fields.get(3).copied().unwrap_or("").to_string();
+                points.push((get(1, "issue")?.to_string(), number(2, "point")?, description));
+            }
+            "#D" => {
+                let given = number(4, "salience")?;
+                let fraction = match salience {
+                    SalienceScale::Fraction => given,
+                    SalienceScale::Percent => given / 100.0,
+                };
+                if !(0.0..=1.0).contains(&fraction) {
+                    return Err(Error::invalid_at(
+                        at("salience"),
+                        format!("salience {given} is off its declared scale"),
+                    ));
+                }
+                stances.push(Stance {
+                    actor: get(1, "actor")?.to_string(),
+                    issue: get(2, "issue")?.to_string(),
+                    position: number(3, "position")?,
+                    salience: fraction,
+                    capability: number(5, "power")?,
+                });
+            }
+            other => return Err(Error::invalid_at(at("tag"), format!("`{other}` is not a Decide row tag"))),
+        }
+    }
+    for issue in &mut issues {
+        let mine: Vec<&(String, f64, String)> = points.iter().filter(|p| p.0 == issue.id).collect();
+        if let (Some(lo), Some(hi)) =
+            (mine.iter().map(|p| p.1).min_by(f64::total_cmp), mine.iter().map(|p| p.1).max_by(f64::total_cmp))
+        {
+            (issue.min, issue.max) = (lo, hi);
+        }
+        issue.anchors = mine.iter().filter(|p| !p.2.is_empty()).map(|p| (p.1, p.2.clone())).collect();
+    }
+    Scenario::new(issues, stances)
+}
