@@ -42,38 +42,57 @@ pub(crate) type NetworkParts = (Py<PyAny>, Py<PyAny>, f64, usize, f64);
 /// Changes write by write: (revision, added events, removed events), tables as pyarrow.
 pub(crate) type ChangeRows = Vec<(u64, Py<PyAny>, Py<PyAny>)>;
 
-/// The filters of `events` and `delete_events` as a core query.
-pub(crate) fn event_query(
+/// The event filters of the façade's listings, deletes, watches and exports, as one dict
+/// (`_filters` in `model.py` builds it with every key but `ids`; a key left out is unset).
+#[derive(FromPyObject, Default)]
+#[pyo3(from_item_all)]
+pub(crate) struct Filters {
+    #[pyo3(default)]
     dyad: Option<(String, String)>,
+    #[pyo3(default)]
     actor: Option<String>,
     directed: bool,
     exact: bool,
+    #[pyo3(default)]
     codes: Vec<String>,
+    #[pyo3(default)]
     roots: Vec<String>,
+    #[pyo3(default)]
     quads: Vec<u8>,
-    start: Option<&str>,
-    end: Option<&str>,
+    #[pyo3(default)]
+    start: Option<String>,
+    #[pyo3(default)]
+    end: Option<String>,
+    #[pyo3(default)]
     topic: Option<String>,
-    origin: Option<&str>,
+    #[pyo3(default)]
+    origin: Option<String>,
+    #[pyo3(default)]
     ids: Vec<String>,
+    #[pyo3(default)]
     doc_id: Option<String>,
-) -> PyResult<EventQuery> {
-    Ok(EventQuery {
-        dyad,
-        actor,
-        directed,
-        exact,
-        codes,
-        roots,
-        quads,
-        start: date(start, "start")?,
-        end: date(end, "end")?,
-        topic,
-        origin: origin.map(Origin::parse).transpose().map_err(to_pyerr)?,
-        ids,
-        doc_id,
-        ..Default::default()
-    })
+}
+
+impl Filters {
+    /// The filters as a core query.
+    pub(crate) fn query(self) -> PyResult<EventQuery> {
+        Ok(EventQuery {
+            dyad: self.dyad,
+            actor: self.actor,
+            directed: self.directed,
+            exact: self.exact,
+            codes: self.codes,
+            roots: self.roots,
+            quads: self.quads,
+            start: date(self.start.as_deref(), "start")?,
+            end: date(self.end.as_deref(), "end")?,
+            topic: self.topic,
+            origin: self.origin.as_deref().map(Origin::parse).transpose().map_err(to_pyerr)?,
+            ids: self.ids,
+            doc_id: self.doc_id,
+            ..Default::default()
+        })
+    }
 }
 
 pub(crate) fn date(s: Option<&str>, field: &str) -> PyResult<Option<Date>> {

@@ -1,7 +1,7 @@
 //! `detente._detente.Model`: the core's Model for Python, one method per operation.
 
 use crate::convert::{
-    ChangeRows, NetworkParts, date, event_query, events_table, one_batch, resolution_dict, row_dict, series_options,
+    ChangeRows, Filters, NetworkParts, date, events_table, one_batch, resolution_dict, row_dict, series_options,
     to_pyarrow, to_pyerr, user_entry,
 };
 use detente_core::model::rows;
@@ -105,39 +105,20 @@ impl PyModel {
         Ok(d)
     }
 
-    /// A page of stored events matching the filters: (pyarrow.Table, next cursor or None).
-    #[pyo3(signature = (dyad=None, actor=None, directed=false, exact=false, codes=Vec::new(), roots=Vec::new(),
-                        quads=Vec::new(), start=None, end=None, topic=None, origin=None, ids=Vec::new(), doc_id=None,
-                        limit=1000, cursor=None, collapse=false, order_by=""))]
+    /// A page of stored events matching the filters: (pyarrow.Table, next page token or None).
+    #[pyo3(signature = (filters=None, limit=1000, cursor=None, collapse=false, order_by=""))]
     fn events(
         &self,
         py: Python<'_>,
-        dyad: Option<(String, String)>,
-        actor: Option<String>,
-        directed: bool,
-        exact: bool,
-        codes: Vec<String>,
-        roots: Vec<String>,
-        quads: Vec<u8>,
-        start: Option<&str>,
-        end: Option<&str>,
-        topic: Option<String>,
-        origin: Option<&str>,
-        ids: Vec<String>,
-        doc_id: Option<String>,
+        filters: Option<Filters>,
         limit: usize,
         cursor: Option<String>,
         collapse: bool,
         order_by: &str,
     ) -> PyResult<(Py<PyAny>, Option<String>)> {
-        let q = EventQuery {
-            limit: Some(limit),
-            cursor,
-            collapse,
-            ..event_query(dyad, actor, directed, exact, codes, roots, quads, start, end, topic, origin, ids, doc_id)?
-        }
-        .order_by(order_by)
-        .map_err(to_pyerr)?;
+        let q = EventQuery { limit: Some(limit), cursor, collapse, ..filters.unwrap_or_default().query()? }
+            .order_by(order_by)
+            .map_err(to_pyerr)?;
         let model = self.inner.clone();
         let page = py.detach(move || model.events(&q)).map_err(to_pyerr)?;
         Ok((events_table(py, &page.events)?, page.next_cursor))
@@ -150,47 +131,19 @@ impl PyModel {
         events_table(py, &events)
     }
 
-    /// Deletes stored events by ids, or every event matching the filters with `confirm`; returns
-    /// how many were deleted.
-    #[pyo3(signature = (ids=Vec::new(), filtered=false, dyad=None, actor=None, directed=false, exact=false,
-                        codes=Vec::new(), roots=Vec::new(), quads=Vec::new(), start=None, end=None, topic=None,
-                        origin=None, doc_id=None, confirm=false))]
+    /// Deletes stored events by ids, or (no ids given) every event matching the filters, which
+    /// takes `confirm`; returns how many were deleted.
+    #[pyo3(signature = (ids=Vec::new(), filters=None, confirm=false))]
     fn delete_events(
         &self,
         py: Python<'_>,
         ids: Vec<String>,
-        filtered: bool,
-        dyad: Option<(String, String)>,
-        actor: Option<String>,
-        directed: bool,
-        exact: bool,
-        codes: Vec<String>,
-        roots: Vec<String>,
-        quads: Vec<u8>,
-        start: Option<&str>,
-        end: Option<&str>,
-        topic: Option<String>,
-        origin: Option<&str>,
-        doc_id: Option<String>,
+        filters: Option<Filters>,
         confirm: bool,
     ) -> PyResult<usize> {
-        let q = event_query(
-            dyad,
-            actor,
-            directed,
-            exact,
-            codes,
-            roots,
-            quads,
-            start,
-            end,
-            topic,
-            origin,
-            Vec::new(),
-            doc_id,
-        )?;
+        let matching = if ids.is_empty() { Some(filters.unwrap_or_default().query()?) } else { None };
         let model = self.inner.clone();
-        py.detach(move || model.delete_events(&ids, filtered.then_some(&q), confirm)).map_err(to_pyerr)
+        py.detach(move || model.delete_events(&ids, matching.as_ref(), confirm)).map_err(to_pyerr)
     }
 
     /// The relation series of a dyad as a pyarrow.Table, with the labels of its two actors.
@@ -413,28 +366,9 @@ impl PyModel {
 
     /// The changes after `revision` matching the filters, write by write:
     /// ([(revision, added table, removed table)], the revision they reach).
-    #[pyo3(signature = (revision, dyad=None, actor=None, directed=false, exact=false, codes=Vec::new(),
-                        roots=Vec::new(), quads=Vec::new(), start=None, end=None, topic=None, origin=None,
-                        doc_id=None))]
-    fn changes_since(
-        &self,
-        py: Python<'_>,
-        revision: u64,
-        dyad: Option<(String, String)>,
-        actor: Option<String>,
-        directed: bool,
-        exact: bool,
-        codes: Vec<String>,
-        roots: Vec<String>,
-        quads: Vec<u8>,
-        start: Option<&str>,
-        end: Option<&str>,
-        topic: Option<String>,
-        origin: Option<&str>,
-        doc_id: Option<String>,
-    ) -> PyResult<(ChangeRows, u64)> {
-        let q =
-            event_query(dyad, actor, directed, exact, codes, roots, quads, start, end, topic, origin, vec![], doc_id)?;
+    #[pyo3(signature = (revision, filters=None))]
+    fn changes_since(&self, py: Python<'_>, revision: u64, filters: Option<Filters>) -> PyResult<(ChangeRows, u64)> {
+        let q = filters.unwrap_or_default().query()?;
         let model = self.inner.clone();
         let (changes, now) =
             py.detach(move || model.filter(&q).and_then(|f| model.changes_since(&f, revision))).map_err(to_pyerr)?;
@@ -485,27 +419,9 @@ impl PyModel {
     }
 
     /// Exports the events matching the filters to a .parquet or .csv file; returns how many.
-    #[pyo3(signature = (path, dyad=None, actor=None, directed=false, exact=false, codes=Vec::new(), roots=Vec::new(),
-                        quads=Vec::new(), start=None, end=None, topic=None, origin=None, ids=Vec::new(), doc_id=None))]
-    fn export_events(
-        &self,
-        py: Python<'_>,
-        path: PathBuf,
-        dyad: Option<(String, String)>,
-        actor: Option<String>,
-        directed: bool,
-        exact: bool,
-        codes: Vec<String>,
-        roots: Vec<String>,
-        quads: Vec<u8>,
-        start: Option<&str>,
-        end: Option<&str>,
-        topic: Option<String>,
-        origin: Option<&str>,
-        ids: Vec<String>,
-        doc_id: Option<String>,
-    ) -> PyResult<u64> {
-        let q = event_query(dyad, actor, directed, exact, codes, roots, quads, start, end, topic, origin, ids, doc_id)?;
+    #[pyo3(signature = (path, filters=None))]
+    fn export_events(&self, py: Python<'_>, path: PathBuf, filters: Option<Filters>) -> PyResult<u64> {
+        let q = filters.unwrap_or_default().query()?;
         let model = self.inner.clone();
         py.detach(move || model.export_events(&q, &path)).map_err(to_pyerr)
     }

@@ -430,8 +430,7 @@ class Model:
         event matching the filters of :meth:`events` when ``confirm=True``; returns how many were
         deleted. The relations answer without them at once."""
         args = _filters(dyad, actor, directed, exact, code, root, quad, start, end, topic, origin, doc_id)
-        filtered = any(args.values())
-        return self._inner.delete_events(ids=_list(ids), filtered=filtered, confirm=confirm, **args)
+        return self._inner.delete_events(_list(ids), args, confirm)
 
     def events(self, dyad: Optional[Sequence[str]] = None, actor: Optional[str] = None, *, directed: bool = False,
                exact: bool = False, code: Any = None, root: Any = None, quad: Any = None, start: DateLike = None,
@@ -449,7 +448,7 @@ class Model:
         tables, cursor, left = [], None, limit
         while True:
             page = 10_000 if left is None else min(left, 10_000)
-            t, cursor = self._inner.events(**args, limit=max(page, 1), cursor=cursor, collapse=collapse,
+            t, cursor = self._inner.events(args, limit=max(page, 1), cursor=cursor, collapse=collapse,
                                            order_by=order_by)
             tables.append(t)
             if left is not None:
@@ -525,11 +524,9 @@ class Model:
                       origin: Optional[str] = None, ids: Any = None, doc_id: Optional[str] = None) -> int:
         """Write the events matching the filters (as :meth:`events`) to ``path``: ``.parquet``
         (the record's Arrow types) or ``.csv`` (flattened). Returns how many were written."""
-        if dyad is not None and (isinstance(dyad, str) or len(dyad) != 2):
-            raise _bad("dyad", "a dyad is two actors, e.g. ('TUR', 'SYR')")
-        return self._inner.export_events(str(path), tuple(dyad) if dyad else None, actor, directed, exact, _list(code),
-                                         _list(root), [int(q) for q in _list(quad)], _date(start, "start"),
-                                         _date(end, "end"), topic, origin, _list(ids), doc_id)
+        args = _filters(dyad, actor, directed, exact, code, root, quad, start, end, topic, origin, doc_id)
+        args["ids"] = _list(ids)
+        return self._inner.export_events(str(path), args)
 
     # The dictionary and documents.
 
@@ -594,7 +591,7 @@ class Model:
         process that made them: a revision from before this model opened the store raises
         :class:`InvalidInputError` with reason ``REVISION_TOO_OLD`` (list again instead)."""
         args = _filters(dyad, actor, directed, exact, code, root, quad, start, end, topic, origin, doc_id)
-        rows, now = self._inner.changes_since(int(since), **args)
+        rows, now = self._inner.changes_since(int(since), args)
         return [Change(revision, added, removed) for revision, added, removed in rows], now
 
     def watch(self, since: Optional[int] = None, dyad: Optional[Sequence[str]] = None,
