@@ -429,11 +429,7 @@ impl PyModel {
     /// A stored document: (dict with id, published, title, text; its events table).
     fn document<'py>(&self, py: Python<'py>, id: &str) -> PyResult<(Bound<'py, PyDict>, Py<PyAny>)> {
         let (doc, events) = self.inner.document(id).map_err(to_pyerr)?;
-        let d = PyDict::new(py);
-        d.set_item("id", &doc.id)?;
-        d.set_item("published", doc.published.to_string())?;
-        d.set_item("title", &doc.title)?;
-        d.set_item("text", &doc.text)?;
-        Ok((d, events_table(py, &events)?))
+        let row = serde_json::to_value(&doc).map_err(|e| to_pyerr(detente_core::Error::Internal(e.to_string())))?;
+        Ok((row_dict(py, &row)?, events_table(py, &events)?))
     }
 }

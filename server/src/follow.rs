@@ -39,8 +39,8 @@ pub struct WatchArgs {
     #[arg(long)]
     pub progress: bool,
     /// Seconds between progress notifications while nothing changes.
-    #[arg(long, default_value_t = 10)]
-    pub progress_seconds: u32,
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(i32).range(1..))]
+    pub progress_seconds: i32,
     /// Which events.
     #[command(flatten)]
     pub filter: FilterArgs,
@@ -50,22 +50,13 @@ pub struct WatchArgs {
 /// replay is done. One line per event: `{"revision", "change": "added"|"removed", "event"}`.
 pub fn watch(a: &WatchArgs, out: &mut dyn Write) -> Result<()> {
     let query = filter_query(&a.filter)?;
-    let token = match (&a.token, &a.token_file) {
-        (Some(t), _) => Some(t.trim_end_matches(['\n', '\r']).to_string()),
-        (None, Some(f)) => Some(
-            std::fs::read_to_string(f)
-                .map_err(|e| detente_core::Error::io(f, e))?
-                .trim_end_matches(['\n', '\r'])
-                .to_string(),
-        ),
-        (None, None) => None,
-    };
+    let token = crate::cli::token_from(a.token.as_deref(), a.token_file.as_deref())?;
     let ca = a.tls_ca.as_ref().map(|p| std::fs::read(p).map_err(|e| detente_core::Error::io(p, e))).transpose()?;
     let addr = crate::serve::loopback(&a.addr);
     let request = pb::WatchEventsRequest {
         filter: Some(crate::convert::query_to_pb(&query)),
         start_revision: a.since.map_or(0, |r| r as i64),
-        progress_interval_seconds: a.progress_seconds as i32,
+        progress_interval_seconds: a.progress_seconds,
         read_mask: None,
     };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

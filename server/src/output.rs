@@ -30,7 +30,8 @@ impl Format {
 pub fn rounded(mut row: Value) -> Value {
     if let Value::Object(map) = &mut row {
         for v in map.values_mut() {
-            if let Some(x) = v.as_f64().filter(|_| v.is_f64()) {
+            // Only floats: integers (counts, ids) print as they are.
+            if let (true, Some(x)) = (v.is_f64(), v.as_f64()) {
                 *v = serde_json::json!((x * 10_000.0).round() / 10_000.0);
             }
         }

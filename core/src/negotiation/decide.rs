@@ -3,6 +3,7 @@
 //! scale (the lowest and highest points are its ends; 0–100 when none), `#D` a stance (actor,
 //! issue, position, salience, power); `#0` and `#/` lines are comments.
 
+use super::scenario::number_at;
 use super::{Issue, SalienceScale, Scenario, Stance};
 use crate::error::{Error, Location, Result};
 
@@ -19,13 +20,7 @@ pub fn read_decide(text: &str, name: &str, salience: SalienceScale) -> Result<Sc
         let get = |k: usize, field: &str| -> Result<&str> {
             fields.get(k).copied().ok_or_else(|| Error::invalid_at(at(field), format!("missing {field}")))
         };
-        let number = |k: usize, field: &str| -> Result<f64> {
-            let cell = get(k, field)?;
-            cell.parse::<f64>()
-                .ok()
-                .filter(|x| x.is_finite())
-                .ok_or_else(|| Error::invalid_at(at(field), format!("`{cell}` is not a number")))
-        };
+        let number = |k: usize, field: &str| number_at(get(k, field)?, at(field));
         match fields.first().copied().unwrap_or("") {
             "" | "#0" | "#/" => {}
             "#A" => {
@@ -41,17 +36,7 @@ pub fn read_decide(text: &str, name: &str, salience: SalienceScale) -> Result<Sc
                 points.push((get(1, "issue")?.to_string(), number(2, "point")?, description));
             }
             "#D" => {
-                let given = number(4, "salience")?;
-                let fraction = match salience {
-                    SalienceScale::Fraction => given,
-                    SalienceScale::Percent => given / 100.0,
-                };
-                if !(0.0..=1.0).contains(&fraction) {
-                    return Err(Error::invalid_at(
-                        at("salience"),
-                        format!("salience {given} is off its declared scale"),
-                    ));
-                }
+                let fraction = salience.fraction_at(number(4, "salience")?, at("salience"))?;
                 stances.push(Stance {
                     actor: get(1, "actor")?.to_string(),
                     issue: get(2, "issue")?.to_string(),

@@ -15,13 +15,30 @@ pub enum SalienceScale {
 }
 
 impl SalienceScale {
-    /// A salience given on this scale, as a fraction.
-    fn to_fraction(self, given: f64) -> f64 {
-        match self {
+    /// A salience read at `at` on this scale, as a fraction; off the scale is an error there (a
+    /// percentage read as a fraction says to declare percent).
+    pub(super) fn fraction_at(self, given: f64, at: Location) -> Result<f64> {
+        let fraction = match self {
             SalienceScale::Fraction => given,
             SalienceScale::Percent => given / 100.0,
+        };
+        if (0.0..=1.0).contains(&fraction) {
+            return Ok(fraction);
         }
+        let hint = match self {
+            SalienceScale::Fraction if given <= 100.0 => " (declare the salience scale as percent if it runs to 100)",
+            _ => "",
+        };
+        Err(Error::invalid_at(at, format!("salience {given} is off its declared scale{hint}")))
     }
+}
+
+/// A number read from a cell at `at`.
+pub(super) fn number_at(cell: &str, at: Location) -> Result<f64> {
+    cell.parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
+        .ok_or_else(|| Error::invalid_at(at, format!("`{cell}` is not a number")))
 }
 
 /// One issue: what is being decided, on a one-dimensional scale from `min` to `max`.
@@ -158,34 +175,13 @@ pub fn read_actor_table(text: &str, name: &str, issue: Issue, salience: Salience
         if row.iter().all(|c| c.is_empty()) {
             continue;
         }
-        let number = |at: usize, field: &str| -> Result<f64> {
-            let cell = row.get(at).unwrap_or("");
-            cell.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| {
-                Error::invalid_at(
-                    Location::line(name, line).with_field(field.to_string()),
-                    format!("`{cell}` is not a number"),
-                )
-            })
-        };
-        let given = number(salience_at, "salience")?;
-        let fraction = salience.to_fraction(given);
-        if !(0.0..=1.0).contains(&fraction) {
-            let hint = match salience {
-                SalienceScale::Fraction if given <= 100.0 => {
-                    " (declare the salience scale as percent if it runs to 100)"
-                }
-                _ => "",
-            };
-            return Err(Error::invalid_at(
-                Location::line(name, line).with_field("salience".to_string()),
-                format!("salience {given} is off its declared scale{hint}"),
-            ));
-        }
+        let at = |field: &str| Location::line(name, line).with_field(field.to_string());
+        let number = |column: usize, field: &str| number_at(row.get(column).unwrap_or(""), at(field));
         stances.push(Stance {
             actor: row.get(actor).unwrap_or("").to_string(),
             issue: issue.id.clone(),
             position: number(position, "position")?,
-            salience: fraction,
+            salience: salience.fraction_at(number(salience_at, "salience")?, at("salience"))?,
             capability: number(capability, "capability")?,
         });
     }

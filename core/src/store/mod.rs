@@ -57,8 +57,9 @@ pub struct Store {
     /// first write.
     writer: Mutex<Option<IdIndex>>,
     listeners: Mutex<Vec<CommitListener>>,
-    /// Counts the writes that changed the store; waiters ([`Store::wait_for_write`]) sleep on it.
-    commits: (Mutex<u64>, parking_lot::Condvar),
+    /// Signalled after every write that changed the store: waiters ([`Store::wait_for_write`])
+    /// sleep on it (the revision itself is the state's).
+    commits: (Mutex<()>, parking_lot::Condvar),
     /// Open [`DeferredCompaction`] guards: while any is, writes leave small segments be.
     compaction_deferred: std::sync::atomic::AtomicUsize,
     /// Set when a merge landed on disk but not in memory: no more merges until reopened.
@@ -137,7 +138,7 @@ impl Store {
             state: RwLock::new(state),
             writer: Mutex::new(None),
             listeners: Mutex::new(Vec::new()),
-            commits: (Mutex::new(0), parking_lot::Condvar::new()),
+            commits: (Mutex::new(()), parking_lot::Condvar::new()),
             compaction_deferred: std::sync::atomic::AtomicUsize::new(0),
             compaction_halted: std::sync::atomic::AtomicBool::new(false),
             writes_halted: std::sync::atomic::AtomicBool::new(false),
@@ -206,7 +207,8 @@ impl Store {
             for listener in self.listeners.lock().iter() {
                 listener();
             }
-            *self.commits.0.lock() += 1;
+            // Taken so that a waiter between reading the revision and sleeping is not missed.
+            drop(self.commits.0.lock());
             self.commits.1.notify_all();
             // The write stands whatever happens here: a merge refused or failed before its commit
             // leaves the segments as they were, to merge after a later write. Deferred (an

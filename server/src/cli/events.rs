@@ -118,8 +118,8 @@ pub(super) fn documents_delete(cli: &Cli, id: &str, format: Format, out: &mut dy
 pub(super) fn documents_show(cli: &Cli, id: &str, format: Format, out: &mut dyn Write) -> Result<()> {
     let model = open_read(cli)?;
     let (doc, events) = model.document(id)?;
-    let v = json!({"id": doc.id, "published": doc.published, "title": doc.title, "text": doc.text,
-                   "events": events.iter().map(|e| e.to_json()).collect::<Vec<_>>()});
+    let mut v = serde_json::to_value(&doc)?;
+    v["events"] = events.iter().map(|e| e.to_json()).collect();
     match format {
         Format::Json | Format::Jsonl => {
             serde_json::to_writer(&mut *out, &v)?;

@@ -9,6 +9,8 @@ mod data;
 mod events;
 mod service;
 
+pub(crate) use service::token_from;
+
 pub use args::*;
 use service::{healthcheck, serve};
 

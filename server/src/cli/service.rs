@@ -11,14 +11,7 @@ pub(super) fn serve(cli: &Cli, a: &ServeArgs) -> Result<()> {
         (Some(c), Some(k)) => Some((read(c)?, read(k)?)),
         _ => None,
     };
-    let token = match (&a.token, &a.token_file) {
-        (Some(t), _) => Some(bearer_token(t, "--token (DETENTE_TOKEN)")?),
-        (None, Some(f)) => {
-            let t = std::fs::read_to_string(f).map_err(|e| detente_core::Error::io(f, e))?;
-            Some(bearer_token(&t, &format!("the token file {}", f.display()))?)
-        }
-        (None, None) => None,
-    };
+    let token = token_from(a.token.as_deref(), a.token_file.as_deref())?;
     let opts = crate::serve::ServeOptions {
         tls,
         token,
@@ -37,6 +30,19 @@ pub(super) fn serve(cli: &Cli, a: &ServeArgs) -> Result<()> {
         println!("listening on {}", listener.local_addr()?);
         crate::serve::serve(listener, model, opts, crate::serve::signal()).await
     })
+}
+
+/// The bearer token of `--token`, else of `--token-file`, checked ([`bearer_token`]); none when
+/// neither is given. The server and its clients (`detente watch`) read it the same way.
+pub(crate) fn token_from(token: Option<&str>, file: Option<&std::path::Path>) -> Result<Option<String>> {
+    match (token, file) {
+        (Some(t), _) => Ok(Some(bearer_token(t, "--token (DETENTE_TOKEN)")?)),
+        (None, Some(f)) => {
+            let t = std::fs::read_to_string(f).map_err(|e| detente_core::Error::io(f, e))?;
+            Ok(Some(bearer_token(&t, &format!("the token file {}", f.display()))?))
+        }
+        (None, None) => Ok(None),
+    }
 }
 
 /// A bearer token as given, without the line end a file or `echo` leaves; an empty one is an
