@@ -6,10 +6,16 @@
 
 mod baselines;
 mod decide;
+mod eum;
 mod scenario;
 #[cfg(test)]
 mod tests;
 
 pub use baselines::{Baselines, baselines, weighted_median};
 pub use decide::read_decide;
+pub use eum::{
+    Centre, CompromisePoint, DecisionRule, Drift, EUM_PROFILES, EumProfile, EumRound, EumRun, MedianRule, OPTION_KEYS,
+    Offer, OfferChoice, OfferKind, PerceivedRisk, PerspectivePoint, Probability, Range, ResistSalience, RiskGuard,
+    Stopping, VoterUtility, run_eum,
+};
 pub use scenario::{Issue, SalienceScale, Scenario, Stance, read_actor_table};

@@ -6,7 +6,7 @@ use super::*;
 use std::path::PathBuf;
 
 /// The shared reference material: `DETENTE_SHARED`, else `../shared` beside the repository.
-fn shared(path: &str) -> String {
+pub(super) fn shared(path: &str) -> String {
     let root = std::env::var_os("DETENTE_SHARED")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
@@ -16,6 +16,12 @@ fn shared(path: &str) -> String {
 
 fn scale(id: &str, min: f64, max: f64) -> Issue {
     Issue { id: id.into(), label: id.into(), min, max, anchors: Vec::new() }
+}
+
+/// The EC car-emission case (Scholz Table 1) as the issue `emissions`, years 0 to 10.
+pub(super) fn ec_case() -> Scenario {
+    let text = shared("eum/scholz_jmckib/inputs/ExampleActors.csv");
+    read_actor_table(&text, "ExampleActors.csv", scale("emissions", 0.0, 10.0), SalienceScale::Fraction).expect("EC")
 }
 
 #[test]
