@@ -13,6 +13,7 @@ pub fn read_decide(text: &str, name: &str, salience: SalienceScale) -> Result<Sc
     let mut issues: Vec<Issue> = Vec::new();
     let mut points: Vec<(String, f64, String)> = Vec::new();
     let mut stances = Vec::new();
+    let mut actors: Vec<String> = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = i as u64 + 1;
         let fields: Vec<&str> = raw.split('\t').map(|f| f.trim().trim_matches('\'')).collect();
@@ -23,9 +24,7 @@ pub fn read_decide(text: &str, name: &str, salience: SalienceScale) -> Result<Sc
         let number = |k: usize, field: &str| number_at(get(k, field)?, at(field));
         match fields.first().copied().unwrap_or("") {
             "" | "#0" | "#/" => {}
-            "#A" => {
-                get(1, "actor")?;
-            }
+            "#A" => actors.push(get(1, "actor")?.to_string()),
             "#P" => {
                 let id = get(1, "issue")?.to_string();
                 let label = fields.get(2).filter(|l| !l.is_empty()).map_or(id.clone(), |l| l.to_string());
@@ -57,5 +56,7 @@ pub fn read_decide(text: &str, name: &str, salience: SalienceScale) -> Result<Sc
         }
         issue.anchors = mine.iter().filter(|p| !p.2.is_empty()).map(|p| (p.1, p.2.clone())).collect();
     }
+    // The actors' order is that of the `#A` rows (Decide pairs them in that order).
+    stances.sort_by_key(|s| actors.iter().position(|a| *a == s.actor).unwrap_or(actors.len()));
     Scenario::new(issues, stances)
 }

@@ -7,6 +7,8 @@
 mod baselines;
 mod decide;
 mod eum;
+mod exchange;
+mod python_random;
 mod scenario;
 #[cfg(test)]
 mod tests;
@@ -17,5 +19,9 @@ pub use eum::{
     Centre, CompromisePoint, DecisionRule, Drift, EUM_PROFILES, EumProfile, EumRound, EumRun, MedianRule, OPTION_KEYS,
     Offer, OfferChoice, OfferKind, PerceivedRisk, PerspectivePoint, Probability, Range, ResistSalience, RiskGuard,
     Stopping, VoterUtility, run_eum,
+};
+pub use exchange::{
+    ExchangeOptions, ExchangeRound, ExchangeRun, ExchangeSide, ExecutedExchange, Externality, Fidelity, TieBreak,
+    run_exchange,
 };
 pub use scenario::{Issue, SalienceScale, Scenario, Stance, read_actor_table};

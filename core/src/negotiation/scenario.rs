@@ -143,6 +143,17 @@ impl Scenario {
         &self.issues
     }
 
+    /// The actors, in the order they first appear among the stances.
+    pub fn actors(&self) -> Vec<String> {
+        let mut seen: Vec<String> = Vec::new();
+        for s in &self.stances {
+            if !seen.contains(&s.actor) {
+                seen.push(s.actor.clone());
+            }
+        }
+        seen
+    }
+
     /// The stances on one issue, in the order given.
     pub fn stances_on<'a>(&'a self, issue: &'a str) -> impl Iterator<Item = &'a Stance> + 'a {
         self.stances.iter().filter(move |s| s.issue == issue)

@@ -1,0 +1,337 @@
+//! Stokman's exchange model — the Equal Gain model of Stokman & Van Oosten (1994) as the open
+//! Decide tool computes it. Actors trade votes across issues: one that cares more about p than q
+//! moves its vote on q towards a partner who cares more about q, in return for the partner's move
+//! on p, sized so that both gain the same. Each round executes the best exchanges first; the
+//! voting positions then move each actor's preferences part of the way (the less salient the
+//! issue, the more), and the next round starts from there.
+//!
+//! Ties between equal gains are broken by actor and issue ([`TieBreak::ById`], the default, the
+//! same answer every time) or as Decide does, by Python's seeded `random.random()`
+//! ([`TieBreak::DecideSeeded`]), which reproduces Decide's own runs.
+
+mod engine;
+#[cfg(test)]
+mod tests;
+
+use super::Scenario;
+use super::python_random::PythonRandom;
+use crate::error::{Error, Result};
+use engine::{Board, Candidate};
+
+/// Whether a run follows Decide's bookkeeping exactly, or ours where they differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fidelity {
+    /// Decide's steps to the letter: each side's overshoot is checked once, so cutting the
+    /// second side's move can leave the first passing its partner's position (rarely).
+    Decide,
+    /// No move ever carries an outcome past the partner's position.
+    Strict,
+}
+
+/// How ties between equal gains are broken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TieBreak {
+    /// The exchange between the actors, then issues, that come first in the scenario's order.
+    ById,
+    /// Decide's way, with Python's generator seeded so: a draw ≥ 0.5 executes the runner-up
+    /// first (Decide 2025.3.1, p = 0).
+    DecideSeeded(u64),
+}
+
+/// The choices of an exchange-model run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExchangeOptions {
+    /// Rounds to play (Decide: 10).
+    pub rounds: usize,
+    /// How ties are broken.
+    pub tie_break: TieBreak,
+    /// Decide's overshoot check, or the strict one.
+    pub fidelity: Fidelity,
+    /// How much of its vote an actor takes into its next preference, per unit of (1 − salience)
+    /// (Decide: 0.4).
+    pub salience_weight: f64,
+    /// And regardless of salience (Decide: 0.1).
+    pub fixed_weight: f64,
+}
+
+impl Default for ExchangeOptions {
+    fn default() -> Self {
+        ExchangeOptions {
+            rounds: 10,
+            tie_break: TieBreak::ById,
+            fidelity: Fidelity::Strict,
+            salience_weight: 0.4,
+            fixed_weight: 0.1,
+        }
+    }
+}
+
+impl ExchangeOptions {
+    /// Decide's run to the letter: its overshoot check, its seeded tie-breaks.
+    pub fn decide(seed: u64) -> Self {
+        ExchangeOptions {
+            tie_break: TieBreak::DecideSeeded(seed),
+            fidelity: Fidelity::Decide,
+            ..ExchangeOptions::default()
+        }
+    }
+
+    /// Every option as (key, value), as a run records it.
+    pub fn options(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("rounds", self.rounds.to_string()),
+            (
+                "tie_break",
+                match self.tie_break {
+                    TieBreak::ById => "by_id".to_string(),
+                    TieBreak::DecideSeeded(seed) => format!("decide_seeded:{seed}"),
+                },
+            ),
+            (
+                "fidelity",
+                match self.fidelity {
+                    Fidelity::Decide => "decide",
+                    Fidelity::Strict => "strict",
+                }
+                .to_string(),
+            ),
+            ("salience_weight", self.salience_weight.to_string()),
+            ("fixed_weight", self.fixed_weight.to_string()),
+        ]
+    }
+}
+
+/// Generator state for the tie-breaks of a run.
+pub(super) enum ExchangeOrder {
+    ById,
+    Decide(Box<PythonRandom>),
+}
+
+/// One actor's part in an executed exchange. Positions are on the issue's own scale.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExchangeSide {
+    /// The actor.
+    pub actor: String,
+    /// The issue on which it moves its vote.
+    pub supply: String,
+    /// The issue on which the partner moves towards it.
+    pub demand: String,
+    /// Its vote on the supply issue before this exchange.
+    pub start: f64,
+    /// How far it moves (signed).
+    pub shift: f64,
+    /// Its vote after the move.
+    pub voting: f64,
+    /// The partner's position on that issue, which it moves towards.
+    pub towards: f64,
+    /// The supply issue's expected outcome before its move.
+    pub outcome_before: f64,
+    /// And after.
+    pub outcome_after: f64,
+}
+
+/// An executed exchange: both sides gain the same.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutedExchange {
+    /// Each side's gain, in salience × outcome shift on the 0–100 normalised scales.
+    pub gain: f64,
+    /// The side that supplies on the second issue of the pair.
+    pub i: ExchangeSide,
+    /// The side that supplies on the first.
+    pub j: ExchangeSide,
+}
+
+/// The effects on one actor of a round's exchanges: those it made (own) and others' exchanges
+/// that moved outcomes towards it (positive) or away (negative), from actors on the exchangers'
+/// sides of both outcomes (inner) or not (outer).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Externality {
+    /// The actor.
+    pub actor: String,
+    /// Inner positive.
+    pub inner_positive: f64,
+    /// Inner negative.
+    pub inner_negative: f64,
+    /// Outer positive.
+    pub outer_positive: f64,
+    /// Outer negative.
+    pub outer_negative: f64,
+    /// Its own gains.
+    pub own: f64,
+}
+
+/// One round of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExchangeRound {
+    /// The round, from 1.
+    pub round: usize,
+    /// Each issue's expected outcome at the round's start (preferences), in issue order.
+    pub outcomes: Vec<f64>,
+    /// Each issue's expected outcome on the votes after the round's exchanges.
+    pub voting_outcomes: Vec<f64>,
+    /// The exchanges executed, in order.
+    pub exchanges: Vec<ExecutedExchange>,
+    /// Every actor's externalities in the round.
+    pub externalities: Vec<Externality>,
+    /// How many ties the tie-break decided.
+    pub ties: usize,
+}
+
+/// A run of the exchange model, with what is needed to reproduce it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExchangeRun {
+    /// The issues, in order.
+    pub issues: Vec<String>,
+    /// The actors, in order.
+    pub actors: Vec<String>,
+    /// The options used.
+    pub options: ExchangeOptions,
+    /// detente's version.
+    pub version: &'static str,
+    /// The rounds.
+    pub rounds: Vec<ExchangeRound>,
+    /// Each issue's expected outcome after the last round (on the preferences it leaves).
+    pub outcomes: Vec<f64>,
+}
+
+/// Runs the exchange model on every issue of the scenario.
+pub fn run_exchange(scenario: &Scenario, options: &ExchangeOptions) -> Result<ExchangeRun> {
+    if scenario.issues().len() < 2 {
+        return Err(Error::invalid("issues", "the exchange model needs two issues or more to trade across"));
+    }
+    for (field, w) in [("salience_weight", options.salience_weight), ("fixed_weight", options.fixed_weight)] {
+        if !(0.0..=1.0).contains(&w) {
+            return Err(Error::invalid(field, format!("{w} is not within 0 to 1")));
+        }
+    }
+    let actors = scenario.actors();
+    let issues = scenario.issues();
+    let n = actors.len();
+    let mut board = Board {
+        x: vec![vec![None; n]; issues.len()],
+        salience: vec![vec![0.0; n]; issues.len()],
+        power: vec![vec![0.0; n]; issues.len()],
+        denominator: Vec::new(),
+        n_actors: n,
+        strict: options.fidelity == Fidelity::Strict,
+    };
+    for (d, issue) in issues.iter().enumerate() {
+        for s in scenario.stances_on(&issue.id) {
+            let Some(a) = actors.iter().position(|x| *x == s.actor) else { continue };
+            board.x[d][a] = Some((s.position - issue.min) * (100.0 / (issue.max - issue.min)));
+            board.salience[d][a] = s.salience;
+            board.power[d][a] = s.capability;
+        }
+    }
+    let scale = |d: usize, v: f64| issues[d].min + v * (issues[d].max - issues[d].min) / 100.0;
+    let span = |d: usize, v: f64| v * (issues[d].max - issues[d].min) / 100.0;
+    let mut order = engine::order_of(options.tie_break);
+    let mut rounds = Vec::with_capacity(options.rounds);
+    for round in 1..=options.rounds {
+        board.refresh_denominators();
+        let outcomes: Vec<f64> = (0..issues.len()).map(|d| board.outcome(d)).collect();
+        let (candidates, groups) = engine::candidates(&board);
+        let played = engine::play_round(&board, candidates, &mut order);
+        let mut externalities: Vec<Externality> =
+            actors.iter().map(|a| Externality { actor: a.clone(), ..Externality::default() }).collect();
+        for &k in &played.executed {
+            add_externalities(&board, &played.all[k], &groups, &mut externalities);
+        }
+        let side = |s: &engine::Side, partner: &engine::Side| ExchangeSide {
+            actor: actors[s.actor].clone(),
+            supply: issues[s.supply].id.clone(),
+            demand: issues[s.demand].id.clone(),
+            start: scale(s.supply, s.supply_position),
+            shift: span(s.supply, s.shift),
+            voting: scale(s.supply, s.y),
+            towards: scale(s.supply, partner.demand_position),
+            outcome_before: scale(s.supply, s.outcome_before),
+            outcome_after: scale(s.supply, s.outcome_after),
+        };
+        let exchanges: Vec<ExecutedExchange> = played
+            .executed
+            .iter()
+            .map(|&k| {
+                let c = &played.all[k];
+                ExecutedExchange { gain: c.gain, i: side(&c.i, &c.j), j: side(&c.j, &c.i) }
+            })
+            .collect();
+        // Votes replace positions for the voting outcome; then each actor's preference moves
+        // towards its vote, the more the less it cares.
+        let mut votes = board.x.clone();
+        for &k in &played.executed {
+            let c = &played.all[k];
+            for s in [&c.i, &c.j] {
+                votes[s.supply][s.actor] = Some(s.y);
+            }
+        }
+        let preferences = std::mem::replace(&mut board.x, votes);
+        let voting_outcomes = (0..issues.len()).map(|d| scale(d, board.outcome(d))).collect();
+        board.x = preferences;
+        for &k in &played.executed {
+            let c = &played.all[k];
+            for s in [&c.i, &c.j] {
+                let pull = (1.0 - board.salience[s.supply][s.actor]) * options.salience_weight + options.fixed_weight;
+                board.x[s.supply][s.actor] = Some((1.0 - pull) * s.start + pull * s.y);
+            }
+        }
+        rounds.push(ExchangeRound {
+            round,
+            outcomes: outcomes.iter().enumerate().map(|(d, &o)| scale(d, o)).collect(),
+            voting_outcomes,
+            exchanges,
+            externalities,
+            ties: played.ties,
+        });
+    }
+    board.refresh_denominators();
+    let outcomes = (0..issues.len()).map(|d| scale(d, board.outcome(d))).collect();
+    Ok(ExchangeRun {
+        issues: issues.iter().map(|i| i.id.clone()).collect(),
+        actors,
+        options: options.clone(),
+        version: env!("CARGO_PKG_VERSION"),
+        rounds,
+        outcomes,
+    })
+}
+
+/// Adds one executed exchange's effects on every actor (Decide's externalities): for an actor
+/// on both issues, how much nearer (or farther) each outcome moved to it, weighted by salience.
+fn add_externalities(
+    board: &Board,
+    done: &Candidate,
+    groups: &[engine::Groups],
+    into: &mut [Externality],
+) {
+    // Inner: the actors of the two groups the exchangers come from (A and D, or B and C).
+    let inner: Vec<usize> = groups
+        .iter()
+        .filter(|g| g.0 == (done.p, done.q))
+        .flat_map(|(_, g)| if done.outer_pair_ad { [&g[0], &g[3]] } else { [&g[1], &g[2]] })
+        .flatten()
+        .copied()
+        .collect();
+    for (k, e) in into.iter_mut().enumerate() {
+        if k == done.i.actor || k == done.j.actor {
+            e.own += done.gain;
+            continue;
+        }
+        let (p, q) = (done.j.supply, done.i.supply);
+        let value = match (board.x[p][k], board.x[q][k]) {
+            (Some(xp), Some(xq)) => {
+                let l = (done.j.outcome_before - xp).abs() - (done.j.outcome_after - xp).abs();
+                let r = (done.i.outcome_before - xq).abs() - (done.i.outcome_after - xq).abs();
+                l * board.salience[p][k] + r * board.salience[q][k]
+            }
+            _ => 0.0,
+        };
+        let is_inner = inner.contains(&k);
+        match (value > 0.0, is_inner) {
+            (true, true) => e.inner_positive += value,
+            (true, false) => e.outer_positive += value,
+            (false, true) => e.inner_negative += value,
+            (false, false) => e.outer_negative += value,
+        }
+    }
+}
