@@ -60,3 +60,37 @@ pub fn read_decide(text: &str, name: &str, salience: SalienceScale) -> Result<Sc
     stances.sort_by_key(|s| actors.iter().position(|a| *a == s.actor).unwrap_or(actors.len()));
     Scenario::new(issues, stances)
 }
+
+/// Writes a scenario in Decide's input format, salience as fractions: what [`read_decide`]
+/// reads back to the same scenario, and what Decide itself runs.
+pub fn write_decide(scenario: &Scenario) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace(['\'', '\t', '\n'], " "));
+    let mut out = String::new();
+    for actor in scenario.actors() {
+        out.push_str(&format!("#A\t{}\t{}\t''\n", quote(&actor), quote(&actor)));
+    }
+    for issue in scenario.issues() {
+        out.push_str(&format!("#P\t{}\t{}\t''\n", quote(&issue.id), quote(&issue.label)));
+        let mut points: Vec<(f64, &str)> = vec![(issue.min, ""), (issue.max, "")];
+        for (at, label) in &issue.anchors {
+            match points.iter_mut().find(|p| p.0 == *at) {
+                Some(p) => p.1 = label,
+                None => points.push((*at, label)),
+            }
+        }
+        for (at, label) in points {
+            out.push_str(&format!("#M\t{}\t{at}\t{}\n", quote(&issue.id), quote(label)));
+        }
+    }
+    for s in scenario.stances() {
+        out.push_str(&format!(
+            "#D\t{}\t{}\t{}\t{}\t{}\n",
+            quote(&s.actor),
+            quote(&s.issue),
+            s.position,
+            s.salience,
+            s.capability
+        ));
+    }
+    out
+}

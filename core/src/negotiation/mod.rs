@@ -12,9 +12,10 @@ mod python_random;
 mod scenario;
 #[cfg(test)]
 mod tests;
+mod uncertainty;
 
 pub use baselines::{Baselines, baselines, weighted_median};
-pub use decide::read_decide;
+pub use decide::{read_decide, write_decide};
 pub use eum::{
     Centre, CompromisePoint, DecisionRule, Drift, EUM_PROFILES, EumProfile, EumRound, EumRun, MedianRule, OPTION_KEYS,
     Offer, OfferChoice, OfferKind, PerceivedRisk, PerspectivePoint, Probability, Range, ResistSalience, RiskGuard,
@@ -25,3 +26,4 @@ pub use exchange::{
     run_exchange,
 };
 pub use scenario::{Issue, SalienceScale, Scenario, Stance, read_actor_table};
+pub use uncertainty::{MonteCarlo, NegotiationModel, OutcomeDistribution, Perturbation, monte_carlo, quantile};

@@ -143,6 +143,11 @@ impl Scenario {
         &self.issues
     }
 
+    /// Every stance, in the order given.
+    pub fn stances(&self) -> &[Stance] {
+        &self.stances
+    }
+
     /// The actors, in the order they first appear among the stances.
     pub fn actors(&self) -> Vec<String> {
         let mut seen: Vec<String> = Vec::new();

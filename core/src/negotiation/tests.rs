@@ -138,3 +138,17 @@ fn a_bad_decide_row_is_named_by_line_and_field() {
     let e = read_decide("'#X'\t'a'\n", "talks.txt", SalienceScale::Fraction).expect_err("tag");
     assert_eq!(e.field(), Some("tag"));
 }
+
+#[test]
+fn a_scenario_written_in_decides_format_reads_back_the_same() {
+    for file in ["cop21.csv", "copenhagen.csv", "sample_data.txt"] {
+        let s = read_decide(&shared(&format!("decide/inputs/{file}")), file, SalienceScale::Fraction).expect(file);
+        let again = read_decide(&write_decide(&s), file, SalienceScale::Fraction).expect("written");
+        assert_eq!(again.actors(), s.actors(), "{file}");
+        assert_eq!(again.stances(), s.stances(), "{file}");
+        assert_eq!(
+            again.issues().iter().map(|i| (&i.id, i.min, i.max)).collect::<Vec<_>>(),
+            s.issues().iter().map(|i| (&i.id, i.min, i.max)).collect::<Vec<_>>()
+        );
+    }
+}

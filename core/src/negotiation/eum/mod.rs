@@ -182,7 +182,6 @@ pub fn run_eum(scenario: &Scenario, issue: &str, profile: &EumProfile) -> Result
 }
 
 /// The forecast alone, with no trace kept: what a Monte Carlo draw needs.
-#[allow(dead_code)] // the Monte Carlo draws call it (next step)
 pub(super) fn eum_forecast(scenario: &Scenario, issue: &str, profile: &EumProfile) -> Result<f64> {
     let model = Model::of(scenario, issue, profile)?;
     let rounds = model.play(false);

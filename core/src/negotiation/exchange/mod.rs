@@ -298,12 +298,7 @@ pub fn run_exchange(scenario: &Scenario, options: &ExchangeOptions) -> Result<Ex
 
 /// Adds one executed exchange's effects on every actor (Decide's externalities): for an actor
 /// on both issues, how much nearer (or farther) each outcome moved to it, weighted by salience.
-fn add_externalities(
-    board: &Board,
-    done: &Candidate,
-    groups: &[engine::Groups],
-    into: &mut [Externality],
-) {
+fn add_externalities(board: &Board, done: &Candidate, groups: &[engine::Groups], into: &mut [Externality]) {
     // Inner: the actors of the two groups the exchangers come from (A and D, or B and C).
     let inner: Vec<usize> = groups
         .iter()
