@@ -338,3 +338,24 @@ fn readers_during_writes_see_whole_batches() {
     }
     writer.join().expect("writer");
 }
+
+/// The Moscow example's pairs, resolved through the dictionary, with the relation the store
+/// holds between Turkiye and Syria after a report of the talks is ingested.
+#[test]
+fn a_negotiations_pairs_come_with_their_relation() {
+    use detente_core::negotiation::example_scenario;
+    let model = Model::in_memory(&ModelOptions::default()).expect("model");
+    let text = "Turkish Foreign Minister Mevlut Cavusoglu met Syrian Foreign Minister Faisal Mekdad in Moscow.";
+    let report = Document::new(Some("moscow"), Date::from_ymd(2023, 5, 11).expect("day"), None, text).expect("doc");
+    model.ingest(vec![report], &IngestOptions::default()).expect("ingest");
+    let scenario = example_scenario("moscow-2023").expect("example");
+    let pairs = model.negotiation_relations(&scenario, &SeriesOptions::default()).expect("pairs");
+    assert_eq!(pairs.len(), 6, "four actors, six pairs");
+    let codes: Vec<_> = pairs.iter().map(|p| (p.a_code.as_deref(), p.b_code.as_deref())).collect();
+    assert_eq!(codes[0], (Some("TUR"), Some("SYR")));
+    assert_eq!(codes[5], (Some("RUS"), Some("IRN")));
+    let tur_syr = &pairs[0];
+    assert!(tur_syr.events > 0 && tur_syr.score.is_some_and(|s| s > 0.0), "a meeting: {tur_syr:?}");
+    assert_eq!(tur_syr.last_period, Some(Date::from_ymd(2023, 5, 1).expect("month")));
+    assert!(pairs[5].events == 0 && pairs[5].score.is_none(), "no report of Russia and Iran");
+}

@@ -151,3 +151,60 @@ pub(super) fn page_of_rows(
     let rows: Vec<u32> = found.items.iter().map(|k| k.1).collect();
     Ok(Page { items: view.events(&rows), next_page_token: found.next_page_token, total_size: found.total_size })
 }
+
+/// One pair of a negotiation's actors as the relations model sees them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairRelation {
+    /// The first actor, as the scenario names it.
+    pub a: String,
+    /// The second.
+    pub b: String,
+    /// The first actor's code, when the dictionary knows the name.
+    pub a_code: Option<String>,
+    /// The second's.
+    pub b_code: Option<String>,
+    /// Events between the two in the store.
+    pub events: i64,
+    /// The last period with events.
+    pub last_period: Option<Date>,
+    /// The relation score at that period (−10 hostile … +10 cooperative).
+    pub score: Option<f64>,
+}
+
+impl Model {
+    /// Every pair of a negotiation's actors with its relation: the names resolved through the
+    /// dictionary (a name it does not know has no code and no relation), and the score of the
+    /// pair's latest period with events under `opts`.
+    pub fn negotiation_relations(
+        &self,
+        scenario: &crate::negotiation::Scenario,
+        opts: &SeriesOptions,
+    ) -> Result<Vec<PairRelation>> {
+        let actors = scenario.actors();
+        let codes: Vec<Option<String>> = actors.iter().map(|a| self.resolve(a, None).ok().map(|r| r.code)).collect();
+        let mut pairs = Vec::new();
+        for i in 0..actors.len() {
+            for j in i + 1..actors.len() {
+                let (mut events, mut last_period, mut score) = (0, None, None);
+                if let (Some(_), Some(_)) = (&codes[i], &codes[j])
+                    && let Ok(series) = self.relation(&actors[i], &actors[j], opts)
+                {
+                    events = series.points.iter().map(|p| p.count).sum();
+                    if let Some(p) = series.points.iter().rev().find(|p| p.count > 0) {
+                        (last_period, score) = (Some(p.period), Some(p.score));
+                    }
+                }
+                pairs.push(PairRelation {
+                    a: actors[i].clone(),
+                    b: actors[j].clone(),
+                    a_code: codes[i].clone(),
+                    b_code: codes[j].clone(),
+                    events,
+                    last_period,
+                    score,
+                });
+            }
+        }
+        Ok(pairs)
+    }
+}

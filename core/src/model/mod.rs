@@ -19,6 +19,7 @@ mod requests;
 pub mod rows;
 mod watch;
 
+pub use analytics::PairRelation;
 pub use events::collapse_reports;
 pub use requests::{
     ActorPage, ActorQuery, AddActorsReport, AddOptions, AddReport, Changes, DEFAULT_LIMIT, DocumentEntry,

@@ -95,3 +95,9 @@ pub fn document_row(d: &DocumentEntry, with_text: bool) -> Value {
     row.insert("added".into(), json!(d.added));
     Value::Object(row)
 }
+
+/// A negotiation's pair as a row: the two actors, their codes, and their relation.
+pub fn pair_relation_row(p: &super::PairRelation) -> Value {
+    json!({"a": p.a, "b": p.b, "a_code": p.a_code, "b_code": p.b_code, "events": p.events,
+        "last_period": p.last_period, "score": p.score})
+}

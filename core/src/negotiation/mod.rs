@@ -8,7 +8,9 @@ mod baselines;
 mod decide;
 mod eum;
 mod exchange;
+mod input;
 mod python_random;
+mod rows;
 mod scenario;
 #[cfg(test)]
 mod tests;
@@ -24,6 +26,11 @@ pub use eum::{
 pub use exchange::{
     ExchangeOptions, ExchangeRound, ExchangeRun, ExchangeSide, ExecutedExchange, Externality, Fidelity, TieBreak,
     run_exchange,
+};
+pub use input::{EXAMPLE_SCENARIOS, example_scenario, read_scenario};
+pub use rows::{
+    baseline_rows, eum_matrix_rows, eum_offer_rows, eum_round_rows, eum_trajectory_rows, exchange_outcome_rows,
+    exchange_rows, externality_rows, monte_carlo_rows, perspective_rows, run_info, trajectory_chart,
 };
 pub use scenario::{Issue, SalienceScale, Scenario, Stance, read_actor_table};
 pub use uncertainty::{MonteCarlo, NegotiationModel, OutcomeDistribution, Perturbation, monte_carlo, quantile};

@@ -1,0 +1,152 @@
+//! Reading a scenario from a file, whichever of the three usual shapes it has: Decide's input
+//! format (several issues, scales declared), a long table `actor,issue,position,salience,
+//! capability` (several issues), or the expected-utility literature's actor table
+//! `Actor,Capability,Position,Salience` (one issue). Also the scenarios that ship with detente.
+
+use super::{Issue, SalienceScale, Scenario, read_actor_table, read_decide, scenario::number_at};
+use crate::error::{Error, Location, Result};
+
+/// The scenarios that ship with detente, by name: Decide-format text, saliences as fractions.
+pub const EXAMPLE_SCENARIOS: [(&str, &str); 1] =
+    [("moscow-2023", include_str!("../../data/negotiation/moscow-2023.txt"))];
+
+/// A scenario that ships with detente (see [`EXAMPLE_SCENARIOS`]).
+pub fn example_scenario(name: &str) -> Result<Scenario> {
+    let (_, text) = EXAMPLE_SCENARIOS.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+        let names: Vec<&str> = EXAMPLE_SCENARIOS.iter().map(|e| e.0).collect();
+        Error::invalid("example", format!("no example scenario `{name}` (there are {names:?})"))
+    })?;
+    read_decide(text, name, SalienceScale::Fraction)
+}
+
+/// Reads a scenario file of any of the three shapes; `name` names it in errors. Salience is on
+/// the declared scale. A table's issue runs over `scale` when given, else from its lowest to
+/// its highest position; a one-issue actor table names its issue `issue` (else `issue`).
+pub fn read_scenario(
+    text: &str,
+    name: &str,
+    salience: SalienceScale,
+    issue: Option<&str>,
+    scale: Option<(f64, f64)>,
+) -> Result<Scenario> {
+    let first = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    if first.trim_start_matches('\'').starts_with('#') {
+        return read_decide(text, name, salience);
+    }
+    let header = first.to_ascii_lowercase();
+    let scenario = if header.split(',').any(|h| h.trim() == "issue") {
+        read_long_table(text, name, salience)?
+    } else {
+        let id = issue.unwrap_or("issue");
+        let open =
+            Issue { id: id.into(), label: id.into(), min: -f64::MAX / 4.0, max: f64::MAX / 4.0, anchors: Vec::new() };
+        read_actor_table(text, name, open, salience)?
+    };
+    rescale(scenario, scale)
+}
+
+/// Sets every issue's scale to `scale`, or to the span of its positions.
+fn rescale(s: Scenario, scale: Option<(f64, f64)>) -> Result<Scenario> {
+    let mut issues = s.issues().to_vec();
+    for issue in &mut issues {
+        let (min, max) = match scale {
+            Some(given) => given,
+            None => {
+                let xs: Vec<f64> = s.stances_on(&issue.id).map(|x| x.position).collect();
+                let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                if lo >= hi {
+                    return Err(Error::invalid(
+                        "scale",
+                        format!("everyone on `{}` stands at {lo}: give the issue's scale", issue.id),
+                    ));
+                }
+                (lo, hi)
+            }
+        };
+        (issue.min, issue.max) = (min, max);
+    }
+    Scenario::new(issues, s.stances().to_vec())
+}
+
+/// `actor,issue,position,salience,capability` (any order and case; `power` for capability).
+fn read_long_table(text: &str, name: &str, salience: SalienceScale) -> Result<Scenario> {
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| Error::invalid_at(Location::line(name, 1), format!("unreadable header: {e}")))?
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+    let column = |wanted: &[&str]| {
+        header.iter().position(|h| wanted.contains(&h.as_str())).ok_or_else(|| {
+            Error::invalid_at(Location::line(name, 1), format!("no `{}` column (the header has {header:?})", wanted[0]))
+        })
+    };
+    let at = [
+        column(&["actor"])?,
+        column(&["issue"])?,
+        column(&["position"])?,
+        column(&["salience"])?,
+        column(&["capability", "power"])?,
+    ];
+    let mut issues: Vec<Issue> = Vec::new();
+    let mut stances = Vec::new();
+    for (i, row) in reader.records().enumerate() {
+        let line = i as u64 + 2;
+        let row = row.map_err(|e| Error::invalid_at(Location::line(name, line), format!("unreadable row: {e}")))?;
+        if row.iter().all(|c| c.is_empty()) {
+            continue;
+        }
+        let field = |f: &str| Location::line(name, line).with_field(f.to_string());
+        let cell = |k: usize| row.get(k).unwrap_or("");
+        let issue = cell(at[1]).to_string();
+        if !issues.iter().any(|x| x.id == issue) {
+            issues.push(Issue {
+                id: issue.clone(),
+                label: issue.clone(),
+                min: -f64::MAX / 4.0,
+                max: f64::MAX / 4.0,
+                anchors: Vec::new(),
+            });
+        }
+        stances.push(super::Stance {
+            actor: cell(at[0]).to_string(),
+            issue,
+            position: number_at(cell(at[2]), field("position"))?,
+            salience: salience.fraction_at(number_at(cell(at[3]), field("salience"))?, field("salience"))?,
+            capability: number_at(cell(at[4]), field("capability"))?,
+        });
+    }
+    Scenario::new(issues, stances)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_three_shapes_read_alike() {
+        let long = "actor,issue,position,salience,capability\nTurkiye,withdrawal,15,80,0.35\nSyria,withdrawal,100,95,0.15\n\
+                    Turkiye,returns,90,90,0.35\nSyria,returns,40,40,0.3\n";
+        let s = read_scenario(long, "talks.csv", SalienceScale::Percent, None, Some((0.0, 100.0))).expect("long");
+        assert_eq!(s.issues().iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["withdrawal", "returns"]);
+        assert_eq!(s.stances_on("returns").map(|x| x.salience).collect::<Vec<_>>(), [0.9, 0.4]);
+        let table = "Actor,Capability,Position,Salience\nNetherlands,0.08,4,0.8\nFrance,0.16,10,0.6\n";
+        let t = read_scenario(table, "ec.csv", SalienceScale::Fraction, Some("emissions"), None).expect("table");
+        assert_eq!((t.issues()[0].id.as_str(), t.issues()[0].min, t.issues()[0].max), ("emissions", 4.0, 10.0));
+        let e = read_scenario(long, "talks.csv", SalienceScale::Fraction, None, None).expect_err("80 as a fraction");
+        assert_eq!((e.location().and_then(|l| l.line), e.field()), (Some(2), Some("salience")));
+        let off = read_scenario(long, "talks.csv", SalienceScale::Percent, None, Some((0.0, 50.0))).expect_err("scale");
+        assert!(off.to_string().contains("off the scale"), "{off}");
+    }
+
+    #[test]
+    fn the_moscow_example_resolves_to_four_actors_on_two_issues() {
+        let s = example_scenario("moscow-2023").expect("example");
+        assert_eq!(s.actors(), ["Turkiye", "Syria", "Russia", "Iran"]);
+        assert_eq!(s.issues().len(), 2);
+        assert_eq!(s.issues()[0].anchors.len(), 5);
+        assert!(example_scenario("geneva-1954").is_err());
+    }
+}
