@@ -92,7 +92,8 @@ pub fn perspective_rows(points: &[PerspectivePoint]) -> Vec<Value> {
                 (true, false) => "compel",
                 (false, false) => "status quo",
             };
-            let reading = if p.challenge == 0.0 && p.challenged == 0.0 { "same position" } else { reading };
+            // Rounding leaves ±1e-17 where two actors share a position.
+            let reading = if x.abs() < 1e-12 && y.abs() < 1e-12 { "same position" } else { reading };
             json!({"other": p.other, "challenge": p.challenge, "challenged": p.challenged, "reading": reading})
         })
         .collect()

@@ -143,6 +143,17 @@ impl Scenario {
         &self.issues
     }
 
+    /// The issue `id`, or the first issue when none is named.
+    pub fn issue(&self, id: Option<&str>) -> Result<&Issue> {
+        match id {
+            None => self.issues.first().ok_or_else(|| Error::invalid("issue", "the scenario has no issue")),
+            Some(id) => self.issues.iter().find(|i| i.id == id).ok_or_else(|| {
+                let ids: Vec<&str> = self.issues.iter().map(|i| i.id.as_str()).collect();
+                Error::invalid("issue", format!("no issue `{id}` (the scenario has {ids:?})"))
+            }),
+        }
+    }
+
     /// Every stance, in the order given.
     pub fn stances(&self) -> &[Stance] {
         &self.stances

@@ -497,3 +497,150 @@ pub struct ActorAddArgs {
     #[arg(long)]
     pub office: Option<String>,
 }
+
+/// The scenario a negotiation command reads.
+#[derive(Debug, Args)]
+pub struct ScenarioArgs {
+    /// The scenario: a file in Decide's format, a table `actor,issue,position,salience,
+    /// capability`, or the actor table `Actor,Capability,Position,Salience`; `-` reads standard
+    /// input, `example:NAME` a scenario shipped with detente (`example:moscow-2023`).
+    pub file: String,
+    /// How the file gives salience: `fraction` (0–1) or `percent` (0–100). Declared, never
+    /// guessed: a salience off the declared scale is an error.
+    #[arg(long, value_enum, default_value = "fraction")]
+    pub salience: SalienceUnit,
+    /// A table's scale, `MIN,MAX` (default: the span of its positions).
+    #[arg(long)]
+    pub scale: Option<String>,
+    /// The issue: the one to run the expected-utility model on (default: the first); for a
+    /// one-issue actor table, its name.
+    #[arg(long)]
+    pub issue: Option<String>,
+}
+
+/// Salience units of a scenario file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SalienceUnit {
+    /// 0 to 1.
+    Fraction,
+    /// 0 to 100.
+    Percent,
+}
+
+/// A seeded Monte Carlo over the scenario (on when --draws is given).
+#[derive(Debug, Args)]
+pub struct MonteCarloArgs {
+    /// Re-run the model on this many perturbed copies of the scenario and show the outcomes'
+    /// distribution.
+    #[arg(long)]
+    pub draws: Option<usize>,
+    /// The seed of the draws.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Standard deviation of the noise added to each salience (0–1 scale).
+    #[arg(long, default_value_t = 0.1)]
+    pub salience_sd: f64,
+    /// Standard deviation of the log of each capability's factor.
+    #[arg(long, default_value_t = 0.2)]
+    pub capability_sd: f64,
+    /// Probability that an actor sits a draw out.
+    #[arg(long, default_value_t = 0.0)]
+    pub dropout: f64,
+}
+
+/// What `negotiate eum` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EumTable {
+    /// The weighted median and mean round by round.
+    Rounds,
+    /// Every actor's position, risk exponent and accepted offer, round by round.
+    Trajectory,
+    /// Every offer made, and whether it was accepted.
+    Offers,
+    /// P, E^i(U_ij) and E^i(U_ji) of every pair, round by round.
+    Matrices,
+    /// One actor's perspective chart (--actor, --round).
+    Perspective,
+    /// The positions round by round as a text chart.
+    Chart,
+    /// The profile, options and version the run used.
+    Info,
+    /// The pairs' relation scores from the store, to read beside the forecast.
+    Relations,
+}
+
+/// What `negotiate exchange` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExchangeTable {
+    /// Each issue's expected outcome at each round's start and on its votes.
+    Outcomes,
+    /// Every executed exchange, both sides.
+    Exchanges,
+    /// Each actor's externalities per round.
+    Externalities,
+    /// The outcomes round by round as a text chart (per cent of each issue's scale).
+    Chart,
+    /// The options and version the run used.
+    Info,
+    /// The pairs' relation scores from the store, to read beside the forecast.
+    Relations,
+}
+
+/// Negotiation models.
+#[derive(Debug, Subcommand)]
+pub enum NegotiateCommand {
+    /// The baselines of every issue: mean, salience- and capability×salience-weighted mean,
+    /// weighted median.
+    Baseline {
+        /// The scenario.
+        #[command(flatten)]
+        scenario: ScenarioArgs,
+    },
+    /// Bueno de Mesquita's expected-utility model on one issue (Scholz et al.'s
+    /// reconstruction; every disputed choice an option).
+    Eum {
+        /// The scenario.
+        #[command(flatten)]
+        scenario: ScenarioArgs,
+        /// The profile: scholz2011_code (reproduces the published trajectory) or
+        /// scholz2011_paper (the equations as printed).
+        #[arg(long, default_value = "scholz2011_code")]
+        profile: String,
+        /// Change one option, KEY=VALUE (repeatable): probability, voter_utility,
+        /// perceived_risk, centre, q, t, compromise, choice, capitulation, range,
+        /// resist_salience, rounds, tolerance, median, risk_guard, decision (or a1…a13).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// What to show.
+        #[arg(long, value_enum, default_value = "rounds")]
+        show: EumTable,
+        /// The actor of --show perspective.
+        #[arg(long)]
+        actor: Option<String>,
+        /// The round of --show perspective.
+        #[arg(long, default_value_t = 1)]
+        round: usize,
+        /// Monte Carlo.
+        #[command(flatten)]
+        monte_carlo: MonteCarloArgs,
+    },
+    /// Stokman's exchange model (Equal Gain, as Decide computes it) over every issue.
+    Exchange {
+        /// The scenario.
+        #[command(flatten)]
+        scenario: ScenarioArgs,
+        /// Rounds to play.
+        #[arg(long, default_value_t = 10)]
+        rounds: usize,
+        /// Follow Decide to the letter, its ties broken by Python's random seeded so (default:
+        /// ties by actor and issue order, and no outcome ever pushed past a partner).
+        #[arg(long)]
+        decide_seed: Option<u64>,
+        /// What to show.
+        #[arg(long, value_enum, default_value = "outcomes")]
+        show: ExchangeTable,
+        /// Monte Carlo.
+        #[command(flatten)]
+        monte_carlo: MonteCarloArgs,
+    },
+}

@@ -7,6 +7,7 @@ mod args;
 mod coding;
 mod data;
 mod events;
+mod negotiate;
 mod service;
 
 pub(crate) use service::token_from;
@@ -115,6 +116,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Ask a running server's health service whether it serves (exit 0) or not (exit 1).
     Healthcheck(HealthcheckArgs),
+    /// Where a negotiation is likely to land: baselines, the expected-utility model, the
+    /// exchange model, with a seeded Monte Carlo of each.
+    #[command(subcommand)]
+    Negotiate(NegotiateCommand),
     /// Follow a running server's changes (WatchEvents): one JSON line per event added or
     /// removed, with the write's revision; `--since REV` resumes without a gap or a repeat.
     Watch(crate::follow::WatchArgs),
@@ -222,6 +227,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Documents(DocumentsCommand::List(a)) => events::documents_list(&cli, a, format, &mut out)?,
         Command::Documents(DocumentsCommand::Delete { id }) => events::documents_delete(&cli, id, format, &mut out)?,
         Command::Documents(DocumentsCommand::Show { id }) => events::documents_show(&cli, id, format, &mut out)?,
+        Command::Negotiate(n) => negotiate::negotiate(&cli, n, format, &mut out)?,
         Command::Actors(ActorsCommand::Resolve(a)) => actors::resolve(&cli, a, format, &mut out)?,
         Command::Actors(ActorsCommand::List(a)) => actors::list(&cli, a, format, &mut out)?,
         Command::Actors(ActorsCommand::Add(a)) => actors::add(&cli, a, format, &mut out)?,

@@ -237,6 +237,16 @@ impl EumProfile {
         }
     }
 
+    /// A built-in profile with options changed, each `(key, value)` as [`EumProfile::set`]
+    /// reads them.
+    pub fn with_options<K: AsRef<str>, V: AsRef<str>>(name: &str, options: &[(K, V)]) -> Result<Self> {
+        let mut profile = EumProfile::named(name)?;
+        for (k, v) in options {
+            profile.set(k.as_ref(), v.as_ref())?;
+        }
+        Ok(profile)
+    }
+
     /// Changes one option by its key (`probability`, or its number `a1`) to a value written as
     /// the options are listed by [`EumProfile::options`]; the profile is then `custom`.
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {

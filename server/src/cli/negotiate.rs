@@ -1,0 +1,148 @@
+//! `negotiate baseline|eum|exchange`: the negotiation models as tables and text charts.
+
+use super::{
+    Cli, EumTable, ExchangeTable, MonteCarloArgs, NegotiateCommand, SalienceUnit, ScenarioArgs, open_read, read_input,
+};
+use crate::output::{Format, rounded, write_rows};
+use anyhow::Result;
+use detente_core::model::rows::pair_relation_row;
+use detente_core::negotiation::{self as n, NegotiationModel, Scenario};
+use detente_core::relations::SeriesOptions;
+use serde_json::{Value, json};
+use std::io::Write;
+
+pub(super) fn negotiate(cli: &Cli, cmd: &NegotiateCommand, format: Format, out: &mut dyn Write) -> Result<()> {
+    match cmd {
+        NegotiateCommand::Baseline { scenario } => {
+            let s = scenario_of(scenario)?;
+            table(out, format, n::baseline_rows(&n::baselines(&s)))
+        }
+        NegotiateCommand::Eum { scenario, profile, set, show, actor, round, monte_carlo } => {
+            let s = scenario_of(scenario)?;
+            let issue = s.issue(scenario.issue.as_deref())?.id.clone();
+            let settings: Vec<(&str, &str)> = set
+                .iter()
+                .map(|kv| {
+                    kv.split_once('=')
+                        .ok_or_else(|| detente_core::Error::invalid("set", format!("`{kv}` is not KEY=VALUE")).into())
+                })
+                .collect::<Result<_>>()?;
+            let profile = n::EumProfile::with_options(profile, &settings)?;
+            let model = NegotiationModel::Eum { issue: issue.clone(), profile: profile.clone() };
+            if let Some(rows) = distribution(&s, &model, monte_carlo)? {
+                return table(out, format, rows);
+            }
+            let run = n::run_eum(&s, &issue, &profile)?;
+            let rows = match show {
+                EumTable::Rounds => n::eum_round_rows(&run),
+                EumTable::Trajectory => n::eum_trajectory_rows(&run),
+                EumTable::Offers => n::eum_offer_rows(&run),
+                EumTable::Matrices => n::eum_matrix_rows(&run),
+                EumTable::Perspective => {
+                    let who = actor
+                        .as_deref()
+                        .ok_or_else(|| detente_core::Error::invalid("actor", "--show perspective needs --actor"))?;
+                    n::perspective_rows(&run.perspective(who, *round)?)
+                }
+                EumTable::Chart => {
+                    let series: Vec<Vec<f64>> = (0..run.actors.len())
+                        .map(|i| (0..=run.rounds.len()).filter_map(|t| run.positions(t).map(|x| x[i])).collect())
+                        .collect();
+                    let spec = s.issue(Some(&issue))?;
+                    write!(out, "{}", n::trajectory_chart(&run.actors, &series, spec.min, spec.max, 12))?;
+                    writeln!(out, "forecast ({:?}): {}", run.profile.decision, run.forecast)?;
+                    return Ok(());
+                }
+                EumTable::Info => info_rows(&model, None),
+                EumTable::Relations => relations(cli, &s)?,
+            };
+            table(out, format, rows)
+        }
+        NegotiateCommand::Exchange { scenario, rounds, decide_seed, show, monte_carlo } => {
+            let s = scenario_of(scenario)?;
+            let options = match decide_seed {
+                Some(seed) => n::ExchangeOptions { rounds: *rounds, ..n::ExchangeOptions::decide(*seed) },
+                None => n::ExchangeOptions { rounds: *rounds, ..n::ExchangeOptions::default() },
+            };
+            let model = NegotiationModel::Exchange(options.clone());
+            if let Some(rows) = distribution(&s, &model, monte_carlo)? {
+                return table(out, format, rows);
+            }
+            let run = n::run_exchange(&s, &options)?;
+            let rows = match show {
+                ExchangeTable::Outcomes => n::exchange_outcome_rows(&run),
+                ExchangeTable::Exchanges => n::exchange_rows(&run),
+                ExchangeTable::Externalities => n::externality_rows(&run),
+                ExchangeTable::Chart => {
+                    // Each issue on its own scale, drawn as per cent of it.
+                    let series: Vec<Vec<f64>> = s
+                        .issues()
+                        .iter()
+                        .enumerate()
+                        .map(|(d, i)| {
+                            let at = |x: f64| 100.0 * (x - i.min) / (i.max - i.min);
+                            run.rounds.iter().map(|r| at(r.outcomes[d])).chain([at(run.outcomes[d])]).collect()
+                        })
+                        .collect();
+                    write!(out, "{}", n::trajectory_chart(&run.issues, &series, 0.0, 100.0, 12))?;
+                    return Ok(());
+                }
+                ExchangeTable::Info => info_rows(&model, None),
+                ExchangeTable::Relations => relations(cli, &s)?,
+            };
+            table(out, format, rows)
+        }
+    }
+}
+
+fn table(out: &mut dyn Write, format: Format, rows: Vec<Value>) -> Result<()> {
+    let rows: Vec<Value> = rows.into_iter().map(rounded).collect();
+    write_rows(out, format, &rows, &[])?;
+    Ok(())
+}
+
+/// The scenario of a command line: an example by name, or a file (or standard input).
+fn scenario_of(a: &ScenarioArgs) -> Result<Scenario> {
+    if let Some(name) = a.file.strip_prefix("example:") {
+        return Ok(n::example_scenario(name)?);
+    }
+    let salience = match a.salience {
+        SalienceUnit::Fraction => n::SalienceScale::Fraction,
+        SalienceUnit::Percent => n::SalienceScale::Percent,
+    };
+    let scale = match &a.scale {
+        None => None,
+        Some(text) => {
+            let bounds: Vec<Option<f64>> = text.split(',').map(|x| x.trim().parse().ok()).collect();
+            match bounds.as_slice() {
+                [Some(lo), Some(hi)] => Some((*lo, *hi)),
+                _ => return Err(detente_core::Error::invalid("scale", format!("`{text}` is not MIN,MAX")).into()),
+            }
+        }
+    };
+    let (text, name) = read_input(&a.file)?;
+    Ok(n::read_scenario(&text, &name, salience, a.issue.as_deref(), scale)?)
+}
+
+/// The Monte Carlo's rows with the run's settings, when --draws asks for one.
+fn distribution(s: &Scenario, model: &NegotiationModel, a: &MonteCarloArgs) -> Result<Option<Vec<Value>>> {
+    let Some(draws) = a.draws else { return Ok(None) };
+    let p = n::Perturbation {
+        draws,
+        seed: a.seed,
+        salience_sd: a.salience_sd,
+        capability_sd: a.capability_sd,
+        dropout: a.dropout,
+    };
+    Ok(Some(n::monte_carlo_rows(&n::monte_carlo(s, model, &p)?)))
+}
+
+fn info_rows(model: &NegotiationModel, p: Option<&n::Perturbation>) -> Vec<Value> {
+    n::run_info(model, p).into_iter().map(|(key, value)| json!({"key": key, "value": value})).collect()
+}
+
+/// The scenario's pairs with their relation in the store.
+fn relations(cli: &Cli, s: &Scenario) -> Result<Vec<Value>> {
+    let model = open_read(cli)?;
+    Ok(model.negotiation_relations(s, &SeriesOptions::default())?.iter().map(pair_relation_row).collect())
+}
