@@ -9,6 +9,7 @@
 mod convert;
 mod functions;
 mod model;
+mod negotiation;
 
 use pyo3::prelude::*;
 
@@ -28,6 +29,19 @@ fn _detente(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(functions::resolve, m)?)?;
     m.add_function(wrap_pyfunction!(functions::parse, m)?)?;
     m.add_function(wrap_pyfunction!(functions::columns, m)?)?;
+    for f in [
+        wrap_pyfunction!(negotiation::read_scenario, m)?,
+        wrap_pyfunction!(negotiation::example_scenario, m)?,
+        wrap_pyfunction!(negotiation::check_scenario, m)?,
+        wrap_pyfunction!(negotiation::write_decide, m)?,
+        wrap_pyfunction!(negotiation::baselines, m)?,
+        wrap_pyfunction!(negotiation::run_eum, m)?,
+        wrap_pyfunction!(negotiation::eum_perspective, m)?,
+        wrap_pyfunction!(negotiation::run_exchange, m)?,
+        wrap_pyfunction!(negotiation::monte_carlo, m)?,
+    ] {
+        m.add_function(f)?;
+    }
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -432,4 +432,16 @@ impl PyModel {
         let row = serde_json::to_value(&doc).map_err(|e| to_pyerr(detente_core::Error::Internal(e.to_string())))?;
         Ok((row_dict(py, &row)?, events_table(py, &events)?))
     }
+
+    /// Every pair of a negotiation's actors with its relation in the store, as rows.
+    fn negotiation_relations<'py>(
+        &self,
+        py: Python<'py>,
+        issues: Vec<crate::negotiation::PyIssue>,
+        stances: Vec<crate::negotiation::PyStance>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let s = crate::negotiation::scenario(issues, stances, "fraction").map_err(to_pyerr)?;
+        let pairs = self.inner.negotiation_relations(&s, &relations::SeriesOptions::default()).map_err(to_pyerr)?;
+        crate::convert::py_value(py, &serde_json::Value::Array(pairs.iter().map(rows::pair_relation_row).collect()))
+    }
 }

@@ -15,6 +15,15 @@ pub enum SalienceScale {
 }
 
 impl SalienceScale {
+    /// The scale by its name: `fraction` (0–1) or `percent` (0–100).
+    pub fn named(name: &str) -> Result<SalienceScale> {
+        match name {
+            "fraction" => Ok(SalienceScale::Fraction),
+            "percent" => Ok(SalienceScale::Percent),
+            _ => Err(Error::invalid("salience_scale", format!("`{name}` is not fraction or percent"))),
+        }
+    }
+
     /// A salience read at `at` on this scale, as a fraction; off the scale is an error there (a
     /// percentage read as a fraction says to declare percent).
     pub(super) fn fraction_at(self, given: f64, at: Location) -> Result<f64> {
@@ -136,6 +145,15 @@ impl Scenario {
             }
         }
         Ok(Scenario { issues, stances })
+    }
+
+    /// A checked scenario from stances whose salience is on `scale`, converted to fractions;
+    /// a salience off its scale is an error naming `stances[i].salience`.
+    pub fn with_salience_scale(issues: Vec<Issue>, mut stances: Vec<Stance>, scale: SalienceScale) -> Result<Scenario> {
+        for (i, s) in stances.iter_mut().enumerate() {
+            s.salience = scale.fraction_at(s.salience, Location::field(format!("stances[{i}].salience")))?;
+        }
+        Scenario::new(issues, stances)
     }
 
     /// The issues, in the order given.

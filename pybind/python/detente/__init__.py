@@ -8,6 +8,8 @@ Rust; tables come back as pyarrow Tables (``.to_pandas()``, ``polars.from_arrow(
 >>> m = detente.Model()                                   # in memory; Model("dir") for a store
 >>> m.ingest("Turkey and Syria held talks in Moscow on Wednesday.", published="2023-05-11")
 >>> m.relation("Turkey", "Syria", freq="month")
+
+Negotiation models (where talks are likely to land) are in ``detente.negotiation``.
 """
 
 from detente._detente import __version__
@@ -21,6 +23,7 @@ from detente._errors import (
     UnavailableError,
     UnknownActorError,
 )
+from detente import negotiation
 from detente.model import Aggregates, Change, Model, Network, Relation, code_batch, parse, resolve
 
 __all__ = [
@@ -33,6 +36,7 @@ __all__ = [
     "code_batch",
     "resolve",
     "parse",
+    "negotiation",
     "DetenteError",
     "InvalidInputError",
     "NotFoundError",
