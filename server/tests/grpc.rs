@@ -761,3 +761,106 @@ async fn gzip_requests_are_read_and_responses_are_compressed_for_clients_that_ac
     assert!(answer.metadata().get("grpc-encoding").is_none());
     server.stop().await;
 }
+
+/// The Moscow example as a request.
+fn moscow_scenario() -> pb::Scenario {
+    let s = detente_core::negotiation::example_scenario("moscow-2023").expect("example");
+    pb::Scenario {
+        issues: s
+            .issues()
+            .iter()
+            .map(|i| pb::NegotiationIssue {
+                id: i.id.clone(),
+                label: i.label.clone(),
+                min: i.min,
+                max: i.max,
+                anchors: Vec::new(),
+            })
+            .collect(),
+        stances: s
+            .stances()
+            .iter()
+            .map(|x| pb::Stance {
+                actor: x.actor.clone(),
+                issue: x.issue.clone(),
+                position: x.position,
+                salience: x.salience,
+                capability: x.capability,
+            })
+            .collect(),
+        salience_scale: pb::SalienceScale::Fraction as i32,
+    }
+}
+
+#[tokio::test]
+async fn the_negotiation_models_stream_their_rounds_and_name_bad_fields() {
+    let server = Running::start(ServeOptions::default()).await;
+    let mut c = server.client().await;
+    let b =
+        c.baselines(pb::BaselinesRequest { scenario: Some(moscow_scenario()) }).await.expect("baselines").into_inner();
+    assert_eq!(b.baselines[0].power_median, 55.0);
+    let mut eum = c
+        .run_eum(pb::RunEumRequest { scenario: Some(moscow_scenario()), ..Default::default() })
+        .await
+        .expect("eum")
+        .into_inner();
+    let mut rounds = Vec::new();
+    while let Some(m) = eum.next().await {
+        rounds.push(m.expect("round"));
+    }
+    assert_eq!(rounds.len(), 11, "round 0 and ten rounds");
+    let info = rounds[0].info.as_ref().expect("info in the first message");
+    assert_eq!(info.settings.get("profile").map(String::as_str), Some("scholz2011_code"));
+    assert_eq!(rounds[10].forecast, Some(55.0));
+    let round1 = rounds[1].round.as_ref().expect("round");
+    assert_eq!(round1.pairs.len(), 12, "four actors, twelve ordered pairs");
+    let mut x = c
+        .run_exchange(pb::RunExchangeRequest { scenario: Some(moscow_scenario()), rounds: 2, decide_seed: None })
+        .await
+        .expect("exchange")
+        .into_inner();
+    let first = x.next().await.expect("a round").expect("round");
+    let e = &first.round.expect("round").exchanges[0];
+    assert_eq!(e.i.as_ref().map(|s| s.actor.as_str()), Some("Syria"));
+    let mc = c
+        .run_monte_carlo(pb::RunMonteCarloRequest {
+            scenario: Some(moscow_scenario()),
+            model: "eum".into(),
+            draws: 100,
+            seed: 5,
+            ..Default::default()
+        })
+        .await
+        .expect("monte carlo")
+        .into_inner();
+    // The same draws as the core's own, to the bit.
+    let core = detente_core::negotiation::monte_carlo(
+        &detente_core::negotiation::example_scenario("moscow-2023").expect("example"),
+        &detente_core::negotiation::NegotiationModel::Eum {
+            issue: "withdrawal".into(),
+            profile: detente_core::negotiation::EumProfile::default(),
+        },
+        &detente_core::negotiation::Perturbation { draws: 100, seed: 5, ..Default::default() },
+    )
+    .expect("core");
+    assert_eq!(mc.outcomes[0].draws, core.outcomes[0].draws);
+    // Salience must be declared; bad stances and options are named.
+    let mut undeclared = moscow_scenario();
+    undeclared.salience_scale = 0;
+    let e = c.baselines(pb::BaselinesRequest { scenario: Some(undeclared) }).await.expect_err("undeclared");
+    assert_eq!((e.code(), field_of(&e)), (Code::InvalidArgument, "scenario.salience_scale".to_string()));
+    let mut bad = moscow_scenario();
+    bad.stances[2].salience = 50.0;
+    let e = c.baselines(pb::BaselinesRequest { scenario: Some(bad) }).await.expect_err("bad salience");
+    assert_eq!(field_of(&e), "scenario.stances[2].salience");
+    let e = c
+        .run_eum(pb::RunEumRequest {
+            scenario: Some(moscow_scenario()),
+            options: [("q".to_string(), "2".to_string())].into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("bad option");
+    assert_eq!(field_of(&e), "profile.q");
+    server.stop().await;
+}

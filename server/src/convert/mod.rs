@@ -3,6 +3,7 @@
 
 mod analytics;
 mod events;
+pub mod negotiation;
 
 pub use analytics::*;
 pub use events::*;

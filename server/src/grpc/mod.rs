@@ -2,6 +2,7 @@
 //! threads, and converts the answer. Streams stop when the client goes away and end with
 //! UNAVAILABLE when the service shuts down.
 
+mod negotiation;
 mod streams;
 
 use crate::convert::{self, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, events_to_pb, page_size};
@@ -405,6 +406,26 @@ impl DetenteService for Service {
 
     async fn export_events(&self, req: Request<pb::ExportEventsRequest>) -> Answer<Self::ExportEventsStream> {
         streams::export_events(self, req).await
+    }
+
+    async fn baselines(&self, req: Request<pb::BaselinesRequest>) -> Answer<pb::BaselinesResponse> {
+        negotiation::baselines(self, req).await
+    }
+
+    type RunEumStream = BoxStream<pb::RunEumResponse>;
+
+    async fn run_eum(&self, req: Request<pb::RunEumRequest>) -> Answer<Self::RunEumStream> {
+        negotiation::run_eum(self, req).await
+    }
+
+    type RunExchangeStream = BoxStream<pb::RunExchangeResponse>;
+
+    async fn run_exchange(&self, req: Request<pb::RunExchangeRequest>) -> Answer<Self::RunExchangeStream> {
+        negotiation::run_exchange(self, req).await
+    }
+
+    async fn run_monte_carlo(&self, req: Request<pb::RunMonteCarloRequest>) -> Answer<pb::RunMonteCarloResponse> {
+        negotiation::run_monte_carlo(self, req).await
     }
 
     async fn add_actors(&self, req: Request<pb::AddActorsRequest>) -> Answer<pb::AddActorsResponse> {
