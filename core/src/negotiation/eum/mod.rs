@@ -359,34 +359,55 @@ impl<'a> Model<'a> {
     fn matrices(&self, x: &[f64], r: &[f64], delta: f64, centre: f64) -> Matrices {
         let n = self.n();
         let distance = |a: f64, b: f64| if delta > 0.0 { (a - b).abs() / delta } else { 0.0 };
-        // How far each voter k finds each position a, in its own utility (A2).
-        let mut far = vec![0.0; n * n];
+        // Every power below is v^r with v from a pair of positions and r from an actor, and
+        // actors often share positions: each power is taken once per actor and distinct
+        // position (powf is most of a run's time, and a Monte Carlo runs thousands).
+        let mut distinct: Vec<f64> = Vec::with_capacity(n);
+        let slot: Vec<usize> = x
+            .iter()
+            .map(|&xa| {
+                distinct.iter().position(|&p| p == xa).unwrap_or_else(|| {
+                    distinct.push(xa);
+                    distinct.len() - 1
+                })
+            })
+            .collect();
+        let m = distinct.len();
+        // How many actors hold each distinct position.
+        let mut count = vec![0.0; m];
+        for &p in &slot {
+            count[p] += 1.0;
+        }
+        // How far each voter k finds each distinct position p, in its own utility (A2).
+        let mut far = vec![0.0; n * m];
         for k in 0..n {
             let power = match self.profile.voter_utility {
                 VoterUtility::RiskAdjusted => r[k],
                 VoterUtility::Linear => 1.0,
             };
-            for a in 0..n {
-                far[k * n + a] = pow(distance(x[k], x[a]), power);
+            for (p, &xp) in distinct.iter().enumerate() {
+                far[k * m + p] = pow(distance(x[k], xp), power);
             }
         }
-        // v^k_ij = c_k s_k (far_k(x_j) − far_k(x_i)): positive when k prefers x_i.
-        let vote = |k: usize, i: usize, j: usize| self.weight[k] * (far[k * n + j] - far[k * n + i]);
-        let global = match self.profile.probability {
-            Probability::GlobalShare => {
-                (0..n).map(|k| (0..n).map(|a| (0..n).map(|b| vote(k, a, b).abs()).sum::<f64>()).sum::<f64>()).sum()
-            }
+        // v^k_pq = c_k s_k (far_k(q) − far_k(p)): positive when k prefers position p. Votes
+        // depend on positions only, so they are summed per pair of distinct positions.
+        let vote = |k: usize, p: usize, q: usize| self.weight[k] * (far[k * m + q] - far[k * m + p]);
+        let global: f64 = match self.profile.probability {
+            // Over every voter and every ordered pair of actors (actors sharing a position
+            // counted as often as they are).
+            Probability::GlobalShare => (0..n)
+                .map(|k| {
+                    (0..m).map(|p| (0..m).map(|q| count[p] * count[q] * vote(k, p, q).abs()).sum::<f64>()).sum::<f64>()
+                })
+                .sum(),
             Probability::PairShare | Probability::NetSupport => 0.0,
         };
-        let mut probability = vec![0.0; n * n];
-        for i in 0..n {
-            for j in 0..n {
-                if i == j || same(x[i], x[j], delta) {
-                    continue;
-                }
+        let mut by_positions = vec![0.0; m * m];
+        for p in 0..m {
+            for q in (0..m).filter(|&q| q != p && !same(distinct[p], distinct[q], delta)) {
                 let (mut positive, mut absolute, mut net) = (0.0, 0.0, 0.0);
                 for k in 0..n {
-                    let v = vote(k, i, j);
+                    let v = vote(k, p, q);
                     positive += v.max(0.0);
                     absolute += v.abs();
                     net += v;
@@ -396,54 +417,64 @@ impl<'a> Model<'a> {
                     Probability::GlobalShare => (positive, global),
                     Probability::NetSupport => (net.max(0.0), absolute),
                 };
-                probability[i * n + j] = if bottom > 0.0 { top / bottom } else { 0.0 };
+                by_positions[p * m + q] = if bottom > 0.0 { top / bottom } else { 0.0 };
+            }
+        }
+        let mut probability = vec![0.0; n * n];
+        for i in 0..n {
+            for j in (0..n).filter(|&j| j != i) {
+                probability[i * n + j] = by_positions[slot[i] * m + slot[j]];
             }
         }
         let mut challenge = vec![0.0; n * n];
         let mut challenged = vec![0.0; n * n];
+        // U_sq depends on r alone; U_s and U_f on r and the pair's distance, which both of a
+        // pair's estimates share when both are made with the perceiver's r: computed once each.
+        let status_quo: Vec<f64> = r.iter().map(|&ri| 2.0 - 4.0 * pow(0.5, ri)).collect();
+        let outcomes: Vec<Outcomes> = (0..n)
+            .flat_map(|i| distinct.iter().map(move |&p| (i, p)))
+            .map(|(i, p)| Outcomes::of(r[i], distance(x[i], p), status_quo[i]))
+            .collect();
         for i in 0..n {
             for j in 0..n {
                 if i == j {
                     continue;
                 }
-                let d = distance(x[i], x[j]);
-                let own = Stake { r: r[i], d, centre_gap: distance(x[i], centre) };
-                challenge[i * n + j] = self.expected(own, probability[i * n + j], self.salience[j]);
-                let risk = match self.profile.perceived_risk {
-                    PerceivedRisk::Perceiver => r[i],
-                    PerceivedRisk::Challenger => r[j],
+                let own = outcomes[i * m + slot[j]];
+                challenge[i * n + j] =
+                    self.expected(own, distance(x[i], centre), probability[i * n + j], self.salience[j]);
+                let theirs = match self.profile.perceived_risk {
+                    PerceivedRisk::Perceiver => own,
+                    PerceivedRisk::Challenger => outcomes[j * m + slot[i]],
                 };
                 let resist = match self.profile.resist_salience {
                     ResistSalience::Target => self.salience[i],
                     ResistSalience::AsPrinted => self.salience[j],
                 };
-                let theirs = Stake { r: risk, d, centre_gap: distance(x[j], centre) };
-                challenged[i * n + j] = self.expected(theirs, probability[j * n + i], resist);
+                challenged[i * n + j] = self.expected(theirs, distance(x[j], centre), probability[j * n + i], resist);
             }
         }
         Matrices { n, probability, challenge, challenged }
     }
 
-    /// Step 5: a challenger's expected utility of a challenge that succeeds with probability
-    /// `p`, the target resisting with probability `resist`.
-    fn expected(&self, stake: Stake, p: f64, resist: f64) -> f64 {
-        let Stake { r, d, centre_gap } = stake;
-        let utility = |v: f64| 2.0 - 4.0 * pow(v, r);
-        let success = utility(0.5 - 0.5 * d);
-        let failure = utility(0.5 + 0.5 * d);
+    /// Step 5: a challenger's expected utility of a challenge with outcomes `o` that succeeds
+    /// with probability `p`, the target resisting with probability `resist`; `centre_gap` is the
+    /// challenger's distance from the forecast (over Δ), which matters only when Q < 1.
+    fn expected(&self, o: Outcomes, centre_gap: f64, p: f64, resist: f64) -> f64 {
         let q = self.profile.q;
-        let mut status_quo = q * utility(0.5);
+        let mut status_quo = q * o.status_quo;
         if q < 1.0 {
-            let spread = centre_gap + d;
+            let utility = |v: f64| 2.0 - 4.0 * pow(v, o.r);
+            let spread = centre_gap + o.d;
             let t = match self.profile.drift {
                 Drift::Fixed(t) => t,
-                Drift::Eftekhari => f64::from(u8::from(centre_gap < d)),
+                Drift::Eftekhari => f64::from(u8::from(centre_gap < o.d)),
             };
             let better = utility(0.5 - 0.25 * spread);
             let worse = utility(0.5 + 0.25 * spread);
             status_quo += (1.0 - q) * (t * better + (1.0 - t) * worse);
         }
-        resist * (p * success + (1.0 - p) * failure) + (1.0 - resist) * success - status_quo
+        resist * (p * o.success + (1.0 - p) * o.failure) + (1.0 - resist) * o.success - status_quo
     }
 
     /// Step 8: the offers each actor receives, by receiver and then proposer.
@@ -502,14 +533,22 @@ impl<'a> Model<'a> {
     }
 }
 
-/// What a challenge is about, for the utilities of Step 3: the risk exponent it is judged with,
-/// the distance between the two positions and the challenger's distance from the forecast (both
-/// over Δ).
+/// Step 3's utilities of a challenge: judged with risk exponent `r`, over a distance `d`
+/// between the positions (over Δ).
 #[derive(Clone, Copy)]
-struct Stake {
+struct Outcomes {
     r: f64,
     d: f64,
-    centre_gap: f64,
+    success: f64,
+    failure: f64,
+    status_quo: f64,
+}
+
+impl Outcomes {
+    fn of(r: f64, d: f64, status_quo: f64) -> Outcomes {
+        let utility = |v: f64| 2.0 - 4.0 * pow(v, r);
+        Outcomes { r, d, success: utility(0.5 - 0.5 * d), failure: utility(0.5 + 0.5 * d), status_quo }
+    }
 }
 
 /// (|a|·x_i + |b|·x_j)/(|a| + |b|).
