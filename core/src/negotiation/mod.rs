@@ -2,7 +2,10 @@
 //! it gives the issue and its capability. This module holds the scenario those models read —
 //! issues on a scale, every actor's stance on each — with its validation, and the baselines any
 //! forecast is judged against (the salience-weighted and capability×salience-weighted mean and
-//! median, the unweighted mean). The expected-utility and exchange models build on it.
+//! median, the unweighted mean), and the models: Bueno de Mesquita's expected-utility model
+//! ([`run_eum`]), Stokman's exchange model ([`run_exchange`]) and a seeded Monte Carlo of either
+//! ([`monte_carlo`]). Every answer is also a list of rows (`*_rows`), the one shape the command
+//! line, the Python module and tests show.
 
 mod baselines;
 mod decide;

@@ -50,7 +50,11 @@ pub(super) fn negotiate(cli: &Cli, cmd: &NegotiateCommand, format: Format, out: 
                         .collect();
                     let spec = s.issue(Some(&issue))?;
                     write!(out, "{}", n::trajectory_chart(&run.actors, &series, spec.min, spec.max, 12))?;
-                    writeln!(out, "forecast ({:?}): {}", run.profile.decision, run.forecast)?;
+                    let rule = match run.profile.decision {
+                        n::DecisionRule::Median => "weighted median",
+                        n::DecisionRule::Mean => "weighted mean",
+                    };
+                    writeln!(out, "forecast ({rule} after round {}): {}", run.rounds.len(), run.forecast)?;
                     return Ok(());
                 }
                 EumTable::Info => info_rows(&model, None),
