@@ -74,6 +74,11 @@ impl PythonRandom {
         y ^ (y >> 18)
     }
 
+    /// Draws one 32-bit word and drops it (what `random.getrandbits(k)` does for k ≤ 32).
+    pub(crate) fn discard_word(&mut self) {
+        self.next_u32();
+    }
+
     /// `random.random()`: a float in [0, 1) from two draws.
     pub(crate) fn random(&mut self) -> f64 {
         let a = f64::from(self.next_u32() >> 5);
@@ -96,9 +101,14 @@ mod tests {
         assert_eq!(r.random(), 0.6394267984578837);
         let thousandth = (1..1000).fold(0.0, |_, _| r.random());
         assert_eq!(thousandth, PYTHON_SEED_42_DRAW_1000);
+        // After random.getrandbits(24): random.seed(0); random.getrandbits(24); random.random()
+        let mut r = PythonRandom::seeded(0);
+        r.discard_word();
+        assert_eq!(r.random(), PYTHON_SEED_0_AFTER_ONE_WORD);
         // A seed wider than 32 bits: random.seed(2**40 + 5).
         assert_eq!(PythonRandom::seeded((1 << 40) + 5).random(), 0.5043802970418443);
     }
 
+    const PYTHON_SEED_0_AFTER_ONE_WORD: f64 = 0.3852453064766108;
     const PYTHON_SEED_42_DRAW_1000: f64 = 0.8554501933059546;
 }

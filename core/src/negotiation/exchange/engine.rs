@@ -411,7 +411,9 @@ pub(super) fn play_round(board: &Board, candidates: Vec<Candidate>, order: &mut 
     let mut executed = Vec::new();
     let mut ties = 0;
     while !list.is_empty() {
-        // Stable: equal gains keep the order the candidates were made in.
+        // Stable: equal gains keep the order the candidates were made in. (Decide's 28-digit
+        // decimals order gains equal but for rounding otherwise than binary floats do: the one
+        // place its runs and these part.)
         list.sort_by(|a, b| all[*b].gain.total_cmp(&all[*a].gain));
         let mut chosen = list.remove(0);
         if let Some(&next) = list.first() {
@@ -455,6 +457,7 @@ pub(super) fn play_round(board: &Board, candidates: Vec<Candidate>, order: &mut 
             }
             let done = all[chosen].clone();
             all[k].recalculate(board, &done);
+
             if all[k].valid {
                 kept.push(k);
             }
@@ -504,6 +507,12 @@ pub(super) fn candidates(board: &Board) -> (Vec<Candidate>, Vec<Groups>) {
 pub(super) fn order_of(tie_break: TieBreak) -> ExchangeOrder {
     match tie_break {
         TieBreak::ById => ExchangeOrder::ById,
-        TieBreak::DecideSeeded(seed) => ExchangeOrder::Decide(Box::new(PythonRandom::seeded(seed))),
+        TieBreak::DecideSeeded { seed, discarded } => {
+            let mut rng = PythonRandom::seeded(seed);
+            for _ in 0..discarded {
+                rng.discard_word();
+            }
+            ExchangeOrder::Decide(Box::new(rng))
+        }
     }
 }

@@ -7,7 +7,7 @@
 //!
 //! Ties between equal gains are broken by actor and issue ([`TieBreak::ById`], the default, the
 //! same answer every time) or as Decide does, by Python's seeded `random.random()`
-//! ([`TieBreak::DecideSeeded`]), which reproduces Decide's own runs.
+//! ([`TieBreak::DecideSeeded`]), which reproduces Decide's own runs exchange for exchange.
 
 mod engine;
 #[cfg(test)]
@@ -33,9 +33,16 @@ pub enum Fidelity {
 pub enum TieBreak {
     /// The exchange between the actors, then issues, that come first in the scenario's order.
     ById,
-    /// Decide's way, with Python's generator seeded so: a draw ≥ 0.5 executes the runner-up
-    /// first (Decide 2025.3.1, p = 0).
-    DecideSeeded(u64),
+    /// Decide's way (2025.3.1, p = 0): Python's generator seeded with `seed`, `discarded`
+    /// 32-bit words drawn before the run, then at each tie a draw ≥ 0.5 executes the runner-up
+    /// first. Decide's command line discards one word: seeded before it starts, the `rich`
+    /// package it imports draws `getrandbits(24)` (Decide as a library discards none).
+    DecideSeeded {
+        /// `random.seed(seed)`.
+        seed: u64,
+        /// Words drawn from the generator before the run.
+        discarded: u32,
+    },
 }
 
 /// The choices of an exchange-model run.
@@ -67,10 +74,11 @@ impl Default for ExchangeOptions {
 }
 
 impl ExchangeOptions {
-    /// Decide's run to the letter: its overshoot check, its seeded tie-breaks.
+    /// Decide's command-line run to the letter: its overshoot check, its tie-breaks from
+    /// Python's `random` seeded with `seed` (one word discarded, as its command line does).
     pub fn decide(seed: u64) -> Self {
         ExchangeOptions {
-            tie_break: TieBreak::DecideSeeded(seed),
+            tie_break: TieBreak::DecideSeeded { seed, discarded: 1 },
             fidelity: Fidelity::Decide,
             ..ExchangeOptions::default()
         }
@@ -84,7 +92,7 @@ impl ExchangeOptions {
                 "tie_break",
                 match self.tie_break {
                     TieBreak::ById => "by_id".to_string(),
-                    TieBreak::DecideSeeded(seed) => format!("decide_seeded:{seed}"),
+                    TieBreak::DecideSeeded { seed, discarded } => format!("decide_seeded:{seed}:{discarded}"),
                 },
             ),
             (

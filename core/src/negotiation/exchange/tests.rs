@@ -80,85 +80,102 @@ fn check_outcomes(name: &str, rounds: usize, voting_rounds: usize) {
     }
 }
 
-/// Round 1's executed exchanges, field by field, against Decide's CSV, up to the first tie that
-/// Decide's run broke the other way; returns how many matched. At that point both runs must
-/// face a tie: the exchange Decide executed has the gain ours did.
-fn check_first_round(name: &str) -> usize {
+/// Every round's executed exchanges, field by field, against Decide's CSVs, up to the first
+/// exchange where the runs part; returns (round, exchange) of that point, or None when all ten
+/// rounds agree.
+fn first_difference(name: &str) -> Option<(usize, usize)> {
     let scenario = dataset(name);
     let run = run_exchange(&scenario, &decide_order()).expect("run");
-    let csv = shared(&format!("decide/outputs/equal-p0.0-seed0/{name}/0/exchanges/0/round.1.equal-0.00.csv"));
-    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(';').collect()).collect();
-    let ours = &run.rounds[0].exchanges;
-    for (k, (e, row)) in ours.iter().zip(&rows).enumerate() {
-        if (e.i.actor.as_str(), e.j.actor.as_str()) != (row[0], row[22]) {
-            close(&format!("{name} exchange {k}: the tie's gain"), e.gain, row[16].parse().expect("gain"), EXACT);
-            return k;
+    for round in 1..=10 {
+        let csv = shared(&format!("decide/outputs/equal-p0.0-seed0/{name}/0/exchanges/0/round.{round}.equal-0.00.csv"));
+        let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(';').collect()).collect();
+        let ours = &run.rounds[round - 1].exchanges;
+        for (k, (e, row)) in ours.iter().zip(&rows).enumerate() {
+            let issue = |cell: &str| cell.split(" [").next().unwrap_or("").to_string();
+            if (e.i.actor.as_str(), e.j.actor.as_str(), e.i.supply.clone(), e.j.supply.clone())
+                != (row[0], row[22], issue(row[1]), issue(row[23]))
+            {
+                return Some((round, k));
+            }
+            for (side, at) in [(&e.i, 0), (&e.j, 22)] {
+                let what = |f: &str| format!("{name} round {round} exchange {k} {} {f}", side.actor);
+                // Decide writes positions on its 0–100 normalisation of each issue.
+                let issue = scenario.issues().iter().find(|i| i.id == side.supply).expect("issue");
+                let per = 100.0 / (issue.max - issue.min);
+                let at_scale = |v: f64| (v - issue.min) * per;
+                let number = |c: usize| row[at + c].parse::<f64>().expect("number");
+                close(&what("start"), at_scale(side.start), number(6), EXACT);
+                close(&what("move"), side.shift * per, number(7), EXACT);
+                close(&what("voting"), at_scale(side.voting), number(8), EXACT);
+                close(&what("towards"), at_scale(side.towards), number(10), EXACT);
+                close(&what("gain"), e.gain, number(16), EXACT);
+                close(&what("outcome before"), at_scale(side.outcome_before), number(17), EXACT);
+                close(&what("outcome after"), at_scale(side.outcome_after), number(18), EXACT);
+            }
         }
-        for (side, at) in [(&e.i, 0), (&e.j, 22)] {
-            let what = |f: &str| format!("{name} exchange {k} {} {f}", side.actor);
-            // Decide writes positions on its 0–100 normalisation of each issue.
-            let issue = scenario.issues().iter().find(|i| i.id == side.supply).expect("issue");
-            let per = 100.0 / (issue.max - issue.min);
-            let at_scale = |v: f64| (v - issue.min) * per;
-            let number = |c: usize| row[at + c].parse::<f64>().expect("number");
-            assert_eq!(row[at + 1].split(" [").next(), Some(side.supply.as_str()), "{}", what("supply"));
-            close(&what("start"), at_scale(side.start), number(6), EXACT);
-            close(&what("move"), side.shift * per, number(7), EXACT);
-            close(&what("voting"), at_scale(side.voting), number(8), EXACT);
-            close(&what("towards"), at_scale(side.towards), number(10), EXACT);
-            close(&what("gain"), e.gain, number(16), EXACT);
-            close(&what("outcome before"), at_scale(side.outcome_before), number(17), EXACT);
-            close(&what("outcome after"), at_scale(side.outcome_after), number(18), EXACT);
-        }
+        assert_eq!(ours.len(), rows.len(), "{name}: exchanges in round {round}");
     }
-    assert_eq!(ours.len(), rows.len(), "{name}: exchanges in round 1");
-    ours.len()
+    None
 }
 
-// Decide's reference runs break some ties differently from the same code run with a fresh
-// `random.seed(0)` (Decide 2025.3.1 itself, run here, agrees with us on COP21 and COP15 up to
-// the end of round 1, and leaves the reference where we do). Until such a tie, every exchange
-// equals the reference to 1e-9.
+// Decide's reference runs come from its command line, which imports `rich` after the seed is
+// set, and `rich` draws one 32-bit word at import: `ExchangeOptions::decide` discards that word
+// too, and the ties fall as in Decide's runs. What is left: Decide computes in 28-digit decimals,
+// and two candidates of mathematically equal gain sort by the rounding of their last digits,
+// which binary floats round otherwise (in COP21's round 3, 11–0 and 11–1 on issue 3, both
+// 0.0986088549618321, sort the other way round). So the runs agree exchange for exchange until
+// such a pair matters; these tests hold where that is, so that any other change shows.
 
 #[test]
-fn the_municipal_case_follows_decide_until_its_runs_break_a_tie_differently() {
-    assert_eq!(check_first_round("sample_data"), 39, "the whole of round 1");
-    check_outcomes("sample_data", 2, 1);
-}
-
-#[test]
-fn cop21_follows_decide_until_its_run_breaks_a_tie_differently() {
-    assert_eq!(check_first_round("cop21"), 33);
-    check_outcomes("cop21", 1, 0);
+fn cop21_follows_decide_for_two_whole_rounds() {
+    assert_eq!(first_difference("cop21"), Some((3, 99)), "rounds 1 and 2 agree exchange for exchange");
+    check_outcomes("cop21", 3, 2);
 }
 
 #[test]
-fn copenhagen_follows_decide_until_its_run_breaks_a_tie_differently() {
-    assert_eq!(check_first_round("copenhagen"), 1);
+fn copenhagen_and_the_municipal_case_follow_decide_to_their_first_decimal_tie() {
+    assert_eq!(first_difference("copenhagen"), Some((1, 22)));
     check_outcomes("copenhagen", 1, 0);
+    let (round, k) = first_difference("sample_data").expect("a tie ordered by decimal rounding");
+    assert!(round == 1 && k >= 6, "round {round}, exchange {k}");
+    check_outcomes("sample_data", 1, 0);
 }
 
 #[test]
-fn the_municipal_cases_externalities_of_round_one_are_decides() {
-    let run = run_exchange(&dataset("sample_data"), &decide_order()).expect("run");
-    let csv = shared("decide/outputs/equal-p0.0-seed0/sample_data/0/externalities/summary/0.csv");
-    let mut rows = 0;
-    for line in csv.lines().skip(1) {
-        let c: Vec<&str> = line.split(';').collect();
-        let e = run.rounds[0].externalities.iter().find(|e| e.actor == c[0]).expect("actor");
-        let n = |k: usize| c[k].parse::<f64>().expect("number");
-        for (what, got, want) in [
-            ("inner positive", e.inner_positive, n(1)),
-            ("inner negative", e.inner_negative, n(3)),
-            ("outer positive", e.outer_positive, n(5)),
-            ("outer negative", e.outer_negative, n(7)),
-            ("own", e.own, n(9)),
-        ] {
-            close(&format!("{} {what}", e.actor), got, want, EXACT);
+fn a_fresh_seed_breaks_ties_otherwise_and_the_rounds_show_it() {
+    // Decide run as a library, `random.seed(0)` and nothing drawn before: the COP15 run parts
+    // from the reference at its first tie, the second exchange of round 1.
+    let options =
+        ExchangeOptions { tie_break: TieBreak::DecideSeeded { seed: 0, discarded: 0 }, ..ExchangeOptions::decide(0) };
+    let run = run_exchange(&dataset("copenhagen"), &options).expect("run");
+    let second = &run.rounds[0].exchanges[1];
+    assert_eq!((second.i.actor.as_str(), second.j.actor.as_str()), ("USA", "Alliance of Small Island States"));
+    assert!(run.rounds[0].ties >= 1);
+}
+
+#[test]
+fn cop21s_externalities_of_rounds_one_and_two_are_decides() {
+    let run = run_exchange(&dataset("cop21"), &decide_order()).expect("run");
+    for round in [0, 1] {
+        let csv = shared(&format!("decide/outputs/equal-p0.0-seed0/cop21/0/externalities/summary/{round}.csv"));
+        let mut rows = 0;
+        for line in csv.lines().skip(1) {
+            let c: Vec<&str> = line.split(';').collect();
+            let e = run.rounds[round].externalities.iter().find(|e| e.actor == c[0]).expect("actor");
+            let n = |k: usize| c[k].parse::<f64>().expect("number");
+            for (what, got, want) in [
+                ("inner positive", e.inner_positive, n(1)),
+                ("inner negative", e.inner_negative, n(3)),
+                ("outer positive", e.outer_positive, n(5)),
+                ("outer negative", e.outer_negative, n(7)),
+                ("own", e.own, n(9)),
+            ] {
+                close(&format!("{} {what}", e.actor), got, want, EXACT);
+            }
+            rows += 1;
         }
-        rows += 1;
+        assert_eq!(rows, run.actors.len());
     }
-    assert_eq!(rows, run.actors.len());
 }
 
 mod invariants {
