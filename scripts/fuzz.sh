@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the fuzz targets (fuzz/: the three importers, the event record reader, the coder's text
-# input, the syntax model's text) for a bounded time each with cargo fuzz on the nightly
-# toolchain. Not part of the test
+# input, the syntax model's text, negotiation scenarios) for a bounded time each with cargo fuzz
+# on the nightly toolchain. Not part of the test
 # command. Usage: scripts/fuzz.sh [seconds per target, default 60] [target ...]
 # New inputs go to fuzz/corpus/<target>/ (kept between runs, not committed); a crash is saved in
 # fuzz/artifacts/<target>/ and stops the run with libFuzzer's report.
@@ -11,7 +11,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(import_gdelt import_icews import_polecat event_records coder_text syntax_text)
+  targets=(import_gdelt import_icews import_polecat event_records coder_text syntax_text negotiation_input)
 fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked
