@@ -3,8 +3,8 @@
 //! table, salience as a fraction or a percentage), run through the baselines, both models (two
 //! rounds) and a small Monte Carlo: bad input must be an error, never a panic.
 use detente_core::negotiation::{
-    EumProfile, ExchangeOptions, NegotiationModel, Perturbation, SalienceScale, baselines, monte_carlo,
-    read_scenario, run_eum, run_exchange,
+    EumProfile, ExchangeOptions, NegotiationModel, Perturbation, SalienceScale, baselines, monte_carlo, read_scenario,
+    run_eum, run_exchange,
 };
 use libfuzzer_sys::fuzz_target;
 
