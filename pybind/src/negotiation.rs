@@ -1,6 +1,6 @@
 //! The negotiation models for Python: scenarios cross as plain lists of dicts (issues and
 //! stances), answers come back as the core's rows, which the façade (`detente/negotiation.py`)
-//! turns into pyarrow tables. One core call per function.
+//! turns into pyarrow tables. Each function converts, runs one core model, and converts back.
 
 use crate::convert::{py_value, to_pyerr};
 use detente_core::negotiation::{
@@ -99,13 +99,6 @@ fn info_rows(model: &NegotiationModel, p: Option<&Perturbation>) -> Vec<serde_js
     n::run_info(model, p).into_iter().map(|(k, v)| serde_json::json!({"key": k, "value": v})).collect()
 }
 
-fn exchange_options(rounds: usize, decide_seed: Option<u64>) -> ExchangeOptions {
-    match decide_seed {
-        Some(seed) => ExchangeOptions { rounds, ..ExchangeOptions::decide(seed) },
-        None => ExchangeOptions { rounds, ..ExchangeOptions::default() },
-    }
-}
-
 /// Reads a scenario file's text (Decide's format, a long table or an actor table).
 #[pyfunction]
 #[pyo3(signature = (text, name, salience_scale, issue=None, scale=None))]
@@ -169,14 +162,8 @@ pub(crate) fn run_eum<'py>(
     options: Vec<(String, String)>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let s = scenario(issues, stances, "fraction").map_err(to_pyerr)?;
-    let (run, model) = py
-        .detach(|| {
-            let issue = s.issue(issue)?.id.clone();
-            let profile = n::EumProfile::with_options(profile, &options)?;
-            let run = n::run_eum(&s, &issue, &profile)?;
-            Ok::<_, CoreError>((run, NegotiationModel::Eum { issue, profile }))
-        })
-        .map_err(to_pyerr)?;
+    let run = py.detach(|| n::run_eum_named(&s, issue, profile, &options)).map_err(to_pyerr)?;
+    let model = run.model();
     let d = tables(
         py,
         vec![
@@ -209,8 +196,7 @@ pub(crate) fn eum_perspective<'py>(
     let s = scenario(issues, stances, "fraction").map_err(to_pyerr)?;
     let rows = py
         .detach(|| {
-            let issue = s.issue(issue)?.id.clone();
-            let run = n::run_eum(&s, &issue, &n::EumProfile::with_options(profile, &options)?)?;
+            let run = n::run_eum_named(&s, issue, profile, &options)?;
             Ok::<_, CoreError>(n::perspective_rows(&run.perspective(actor, round)?))
         })
         .map_err(to_pyerr)?;
@@ -228,7 +214,7 @@ pub(crate) fn run_exchange<'py>(
     decide_seed: Option<u64>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let s = scenario(issues, stances, "fraction").map_err(to_pyerr)?;
-    let options = exchange_options(rounds, decide_seed);
+    let options = ExchangeOptions::with(rounds, decide_seed);
     let run = py.detach(|| n::run_exchange(&s, &options)).map_err(to_pyerr)?;
     let d = tables(
         py,
@@ -236,7 +222,7 @@ pub(crate) fn run_exchange<'py>(
             ("outcomes", n::exchange_outcome_rows(&run)),
             ("exchanges", n::exchange_rows(&run)),
             ("externalities", n::externality_rows(&run)),
-            ("info", info_rows(&NegotiationModel::Exchange(options), None)),
+            ("info", info_rows(&run.model(), None)),
         ],
     )?;
     d.set_item("final", run.issues.iter().cloned().zip(run.outcomes.iter().copied()).collect::<Vec<_>>())?;
@@ -267,14 +253,8 @@ pub(crate) fn monte_carlo<'py>(
     let p = Perturbation { draws, seed, salience_sd, capability_sd, dropout };
     let mc = py
         .detach(|| {
-            let which = match model {
-                "eum" => NegotiationModel::Eum {
-                    issue: s.issue(issue)?.id.clone(),
-                    profile: n::EumProfile::with_options(profile, &options)?,
-                },
-                "exchange" => NegotiationModel::Exchange(exchange_options(rounds, decide_seed)),
-                other => return Err(CoreError::invalid("model", format!("`{other}` is not eum or exchange"))),
-            };
+            let exchange = ExchangeOptions::with(rounds, decide_seed);
+            let which = NegotiationModel::named(model, &s, issue, profile, &options, exchange)?;
             n::monte_carlo(&s, &which, &p)
         })
         .map_err(to_pyerr)?;

@@ -12,7 +12,7 @@ use crate::error::{Error, Location, Result};
 pub fn read_decide(text: &str, name: &str, salience: SalienceScale) -> Result<Scenario> {
     let mut issues: Vec<Issue> = Vec::new();
     let mut points: Vec<(String, f64, String)> = Vec::new();
-    let mut stances = Vec::new();
+    let mut stances: Vec<(u64, Stance)> = Vec::new();
     let mut actors: Vec<String> = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = i as u64 + 1;
@@ -36,13 +36,14 @@ pub fn read_decide(text: &str, name: &str, salience: SalienceScale) -> Result<Sc
             }
             "#D" => {
                 let fraction = salience.fraction_at(number(4, "salience")?, at("salience"))?;
-                stances.push(Stance {
+                let stance = Stance {
                     actor: get(1, "actor")?.to_string(),
                     issue: get(2, "issue")?.to_string(),
                     position: number(3, "position")?,
                     salience: fraction,
                     capability: number(5, "power")?,
-                });
+                };
+                stances.push((line, stance));
             }
             other => return Err(Error::invalid_at(at("tag"), format!("`{other}` is not a Decide row tag"))),
         }
@@ -57,12 +58,19 @@ pub fn read_decide(text: &str, name: &str, salience: SalienceScale) -> Result<Sc
         issue.anchors = mine.iter().filter(|p| !p.2.is_empty()).map(|p| (p.1, p.2.clone())).collect();
     }
     // The actors' order is that of the `#A` rows (Decide pairs them in that order).
-    stances.sort_by_key(|s| actors.iter().position(|a| *a == s.actor).unwrap_or(actors.len()));
-    Scenario::new(issues, stances)
+    stances.sort_by_key(|s| actors.iter().position(|a| *a == s.1.actor).unwrap_or(actors.len()));
+    let (lines, stances): (Vec<u64>, Vec<Stance>) = stances.into_iter().unzip();
+    Scenario::located(issues, stances, &|i, f| {
+        // Decide calls capability "power".
+        let f = if f == "capability" { "power" } else { f };
+        Location::line(name, lines.get(i).copied().unwrap_or(0)).with_field(f.to_string())
+    })
 }
 
-/// Writes a scenario in Decide's input format, salience as fractions: what [`read_decide`]
-/// reads back to the same scenario, and what Decide itself runs.
+/// Writes a scenario in Decide's input format, salience as fractions: what Decide itself runs,
+/// and what [`read_decide`] reads back to the same numbers (names lose any `'`, tab or line
+/// break, which the format cannot hold, and surrounding spaces; an empty label reads back as
+/// the id).
 pub fn write_decide(scenario: &Scenario) -> String {
     let quote = |s: &str| format!("'{}'", s.replace(['\'', '\t', '\n'], " "));
     let mut out = String::new();

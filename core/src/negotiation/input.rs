@@ -92,9 +92,14 @@ fn read_long_table(text: &str, name: &str, salience: SalienceScale) -> Result<Sc
     ];
     let mut issues: Vec<Issue> = Vec::new();
     let mut stances = Vec::new();
+    let mut lines = Vec::new();
     for (i, row) in reader.records().enumerate() {
-        let line = i as u64 + 2;
-        let row = row.map_err(|e| Error::invalid_at(Location::line(name, line), format!("unreadable row: {e}")))?;
+        let row = row.map_err(|e| {
+            let line = e.position().map_or(i as u64 + 2, |p| p.line());
+            Error::invalid_at(Location::line(name, line), format!("unreadable row: {e}"))
+        })?;
+        // The reader skips blank lines: count the file's own lines up to the record.
+        let line = row.position().map_or(i as u64 + 2, |p| super::scenario::line_of(text, p.byte()));
         if row.iter().all(|c| c.is_empty()) {
             continue;
         }
@@ -110,6 +115,7 @@ fn read_long_table(text: &str, name: &str, salience: SalienceScale) -> Result<Sc
                 anchors: Vec::new(),
             });
         }
+        lines.push(line);
         stances.push(super::Stance {
             actor: cell(at[0]).to_string(),
             issue,
@@ -118,7 +124,9 @@ fn read_long_table(text: &str, name: &str, salience: SalienceScale) -> Result<Sc
             capability: number_at(cell(at[4]), field("capability"))?,
         });
     }
-    Scenario::new(issues, stances)
+    Scenario::located(issues, stances, &|i, f| {
+        Location::line(name, lines.get(i).copied().unwrap_or(0)).with_field(f.to_string())
+    })
 }
 
 #[cfg(test)]
@@ -139,6 +147,36 @@ mod tests {
         assert_eq!((e.location().and_then(|l| l.line), e.field()), (Some(2), Some("salience")));
         let off = read_scenario(long, "talks.csv", SalienceScale::Percent, None, Some((0.0, 50.0))).expect_err("scale");
         assert!(off.to_string().contains("off the scale"), "{off}");
+    }
+
+    #[test]
+    fn a_bad_stance_is_named_by_its_files_line_and_field() {
+        // A blank line before the bad row: the line is the file's, not the record's count.
+        let long = "actor,issue,position,salience,capability\nTurkiye,w,15,0.8,0.35\n\nSyria,w,100,0.9,-1\n";
+        let e = read_scenario(long, "talks.csv", SalienceScale::Fraction, None, Some((0.0, 100.0))).expect_err("power");
+        let loc = e.location().expect("located");
+        assert_eq!((loc.input.as_deref(), loc.line, e.field()), (Some("talks.csv"), Some(4), Some("capability")));
+        let decide = "#A\tA\n#A\tB\n#P\tw\n#D\tB\tw\t50\t0.5\t1\n#D\tA\tw\t150\t0.5\t1\n";
+        let e = read_decide(decide, "talks.txt", SalienceScale::Fraction).expect_err("off the scale");
+        let loc = e.location().expect("located");
+        assert_eq!(
+            (loc.line, e.field()),
+            (Some(5), Some("position")),
+            "the #D line, not the stance's place after sorting"
+        );
+    }
+
+    #[test]
+    fn runs_are_bounded() {
+        let s = example_scenario("moscow-2023").expect("example");
+        let mut p = super::super::EumProfile::default();
+        assert!(p.set("rounds", "1000000000000").is_err());
+        p.stopping = super::super::Stopping::Rounds(super::super::MAX_ROUNDS + 1);
+        assert_eq!(super::super::run_eum(&s, "withdrawal", &p).expect_err("too many").field(), Some("profile.rounds"));
+        let too_many = super::super::ExchangeOptions { rounds: usize::MAX, ..Default::default() };
+        assert!(super::super::run_exchange(&s, &too_many).is_err());
+        let overpull = super::super::ExchangeOptions { salience_weight: 0.8, fixed_weight: 0.5, ..Default::default() };
+        assert_eq!(super::super::run_exchange(&s, &overpull).expect_err("pull").field(), Some("fixed_weight"));
     }
 
     #[test]

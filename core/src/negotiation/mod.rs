@@ -7,6 +7,12 @@
 //! ([`monte_carlo`]). Every answer is also a list of rows (`*_rows`), the one shape the command
 //! line, the Python module and tests show.
 
+/// The most rounds a run may play: far past where any published run settles, and a bound on
+/// the memory a request can ask for.
+pub const MAX_ROUNDS: usize = 10_000;
+/// The most draws a Monte Carlo may take.
+pub const MAX_DRAWS: usize = 1_000_000;
+
 mod baselines;
 mod decide;
 mod eum;
@@ -24,7 +30,7 @@ pub use decide::{read_decide, write_decide};
 pub use eum::{
     Centre, CompromisePoint, DecisionRule, Drift, EUM_PROFILES, EumProfile, EumRound, EumRun, MedianRule, OPTION_KEYS,
     Offer, OfferChoice, OfferKind, PerceivedRisk, PerspectivePoint, Probability, Range, ResistSalience, RiskGuard,
-    Stopping, VoterUtility, run_eum,
+    Stopping, VoterUtility, run_eum, run_eum_named,
 };
 pub use exchange::{
     ExchangeOptions, ExchangeRound, ExchangeRun, ExchangeSide, ExecutedExchange, Externality, Fidelity, TieBreak,

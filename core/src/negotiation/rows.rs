@@ -203,12 +203,18 @@ pub fn trajectory_chart(actors: &[String], series: &[Vec<f64>], low: f64, high: 
     let rounds = series.first().map_or(0, Vec::len);
     let span = if high > low { high - low } else { 1.0 };
     let row_of = |x: f64| (((high - x) / span) * (height - 1) as f64).round().clamp(0.0, (height - 1) as f64) as usize;
+    let rounds = series.iter().map(Vec::len).max().unwrap_or(rounds);
     let mut grid = vec![vec![' '; rounds * 3]; height];
-    let letters: Vec<char> = (0..actors.len()).map(|k| char::from(b'A' + (k % 26) as u8)).collect();
+    // A–Z, then a–z, then digits; `#` past those.
+    let letter = |k: usize| {
+        let marks = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        marks.get(k).map_or('#', |&b| char::from(b))
+    };
     for (k, xs) in series.iter().enumerate() {
-        for (t, &x) in xs.iter().enumerate() {
-            let cell = &mut grid[row_of(x)][t * 3 + 1];
-            *cell = if *cell == ' ' || *cell == letters[k] { letters[k] } else { '*' };
+        for (t, &x) in xs.iter().enumerate().filter(|(_, x)| x.is_finite()) {
+            if let Some(cell) = grid.get_mut(row_of(x)).and_then(|row| row.get_mut(t * 3 + 1)) {
+                *cell = if *cell == ' ' || *cell == letter(k) { letter(k) } else { '*' };
+            }
         }
     }
     let mut out = String::new();
@@ -220,7 +226,7 @@ pub fn trajectory_chart(actors: &[String], series: &[Vec<f64>], low: f64, high: 
     let ticks: String = (0..rounds).map(|t| format!("{t:^3}")).collect();
     out.push_str(&format!("{:>9}  {}  (round)\n", "", ticks.trim_end()));
     for (k, a) in actors.iter().enumerate() {
-        out.push_str(&format!("  {} {a}\n", letters[k]));
+        out.push_str(&format!("  {} {a}\n", letter(k)));
     }
     out
 }

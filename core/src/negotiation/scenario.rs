@@ -42,6 +42,17 @@ impl SalienceScale {
     }
 }
 
+/// The 1-based line of a CSV record that starts at byte `at` of `text`. The reader places a
+/// record after the blank lines before it are skipped, so those are skipped here too.
+pub(super) fn line_of(text: &str, at: u64) -> u64 {
+    let bytes = text.as_bytes();
+    let mut end = (at as usize).min(bytes.len());
+    while end < bytes.len() && (bytes[end] == b'\n' || bytes[end] == b'\r') {
+        end += 1;
+    }
+    bytes[..end].iter().filter(|&&b| b == b'\n').count() as u64 + 1
+}
+
 /// A number read from a cell at `at`.
 pub(super) fn number_at(cell: &str, at: Location) -> Result<f64> {
     cell.parse::<f64>()
@@ -93,6 +104,15 @@ impl Scenario {
     /// A checked scenario; the first problem found is an error naming its field
     /// (`issues[1].max`, `stances[4].salience`).
     pub fn new(issues: Vec<Issue>, stances: Vec<Stance>) -> Result<Scenario> {
+        Scenario::located(issues, stances, &|i, f| Location::field(format!("stances[{i}].{f}")))
+    }
+
+    /// As [`Scenario::new`], with a stance's problem located by `at(index, field)` (a file's line).
+    pub(super) fn located(
+        issues: Vec<Issue>,
+        stances: Vec<Stance>,
+        at_stance: &dyn Fn(usize, &str) -> Location,
+    ) -> Result<Scenario> {
         for (i, issue) in issues.iter().enumerate() {
             let at = |f: &str| format!("issues[{i}].{f}");
             if issue.id.trim().is_empty() {
@@ -101,7 +121,14 @@ impl Scenario {
             if issues[..i].iter().any(|o| o.id == issue.id) {
                 return Err(Error::invalid(at("id"), format!("issue `{}` is given twice", issue.id)));
             }
-            if !issue.min.is_finite() || !issue.max.is_finite() || issue.min >= issue.max {
+            if issue.anchors.iter().any(|a| !a.0.is_finite()) {
+                return Err(Error::invalid(at("anchors"), "an anchor point is not a number"));
+            }
+            if !issue.min.is_finite()
+                || !issue.max.is_finite()
+                || issue.min >= issue.max
+                || !(issue.max - issue.min).is_finite()
+            {
                 return Err(Error::invalid(
                     at("max"),
                     format!("the scale must run from a lower to a higher number, not {} to {}", issue.min, issue.max),
@@ -109,33 +136,39 @@ impl Scenario {
             }
         }
         for (i, s) in stances.iter().enumerate() {
-            let at = |f: &str| format!("stances[{i}].{f}");
+            let at = |f: &str| at_stance(i, f);
             let Some(issue) = issues.iter().find(|x| x.id == s.issue) else {
-                return Err(Error::invalid(at("issue"), format!("no issue `{}`", s.issue)));
+                return Err(Error::invalid_at(at("issue"), format!("no issue `{}`", s.issue)));
             };
             if s.actor.trim().is_empty() {
-                return Err(Error::invalid(at("actor"), "a stance needs an actor"));
+                return Err(Error::invalid_at(at("actor"), "a stance needs an actor"));
             }
             if stances[..i].iter().any(|o| o.actor == s.actor && o.issue == s.issue) {
-                return Err(Error::invalid(at("actor"), format!("`{}` has two stances on `{}`", s.actor, s.issue)));
+                return Err(Error::invalid_at(at("actor"), format!("`{}` has two stances on `{}`", s.actor, s.issue)));
             }
             if !s.position.is_finite() || s.position < issue.min || s.position > issue.max {
-                return Err(Error::invalid(
+                return Err(Error::invalid_at(
                     at("position"),
                     format!("{} is off the scale of `{}` ({} to {})", s.position, issue.id, issue.min, issue.max),
                 ));
             }
             if !(0.0..=1.0).contains(&s.salience) {
-                return Err(Error::invalid(at("salience"), format!("salience {} is not within 0 to 1", s.salience)));
+                return Err(Error::invalid_at(at("salience"), format!("salience {} is not within 0 to 1", s.salience)));
             }
             if !s.capability.is_finite() || s.capability < 0.0 {
-                return Err(Error::invalid(at("capability"), format!("capability {} is negative", s.capability)));
+                return Err(Error::invalid_at(at("capability"), format!("capability {} is negative", s.capability)));
             }
         }
         for (i, issue) in issues.iter().enumerate() {
             let on: Vec<&Stance> = stances.iter().filter(|s| s.issue == issue.id).collect();
             if on.len() < 2 {
                 return Err(Error::invalid(format!("issues[{i}]"), format!("`{}` needs two actors or more", issue.id)));
+            }
+            if !on.iter().map(|s| s.salience * s.capability).sum::<f64>().is_finite() {
+                return Err(Error::invalid(
+                    format!("issues[{i}]"),
+                    format!("the capabilities on `{}` add up past the range of numbers", issue.id),
+                ));
             }
             if on.iter().all(|s| s.salience * s.capability == 0.0) {
                 return Err(Error::invalid(
@@ -214,14 +247,20 @@ pub fn read_actor_table(text: &str, name: &str, issue: Issue, salience: Salience
     let (actor, capability, position, salience_at) =
         (column("actor")?, column("capability")?, column("position")?, column("salience")?);
     let mut stances = Vec::new();
+    let mut lines = Vec::new();
     for (i, row) in reader.records().enumerate() {
-        let line = i as u64 + 2;
-        let row = row.map_err(|e| Error::invalid_at(Location::line(name, line), format!("unreadable row: {e}")))?;
+        let row = row.map_err(|e| {
+            let line = e.position().map_or(i as u64 + 2, |p| p.line());
+            Error::invalid_at(Location::line(name, line), format!("unreadable row: {e}"))
+        })?;
+        // The reader skips blank lines: count the file's own lines up to the record.
+        let line = row.position().map_or(i as u64 + 2, |p| super::scenario::line_of(text, p.byte()));
         if row.iter().all(|c| c.is_empty()) {
             continue;
         }
         let at = |field: &str| Location::line(name, line).with_field(field.to_string());
         let number = |column: usize, field: &str| number_at(row.get(column).unwrap_or(""), at(field));
+        lines.push(line);
         stances.push(Stance {
             actor: row.get(actor).unwrap_or("").to_string(),
             issue: issue.id.clone(),
@@ -230,5 +269,7 @@ pub fn read_actor_table(text: &str, name: &str, issue: Issue, salience: Salience
             capability: number(capability, "capability")?,
         });
     }
-    Scenario::new(vec![issue], stances)
+    Scenario::located(vec![issue], stances, &|i, f| {
+        Location::line(name, lines.get(i).copied().unwrap_or(0)).with_field(f.to_string())
+    })
 }

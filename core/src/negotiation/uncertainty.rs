@@ -30,8 +30,11 @@ impl Default for Perturbation {
 
 impl Perturbation {
     fn check(&self) -> Result<()> {
-        if self.draws == 0 {
-            return Err(Error::invalid("draws", "a Monte Carlo needs one draw or more"));
+        if self.draws == 0 || self.draws > super::MAX_DRAWS {
+            return Err(Error::invalid(
+                "draws",
+                format!("draws must be from 1 to {}, not {}", super::MAX_DRAWS, self.draws),
+            ));
         }
         for (field, v) in [("salience_sd", self.salience_sd), ("capability_sd", self.capability_sd)] {
             if !v.is_finite() || v < 0.0 {
@@ -70,6 +73,42 @@ pub enum NegotiationModel {
     Exchange(ExchangeOptions),
 }
 
+impl super::EumRun {
+    /// The model a run was: its issue and profile.
+    pub fn model(&self) -> NegotiationModel {
+        NegotiationModel::Eum { issue: self.issue.clone(), profile: self.profile.clone() }
+    }
+}
+
+impl super::ExchangeRun {
+    /// The model a run was: its options.
+    pub fn model(&self) -> NegotiationModel {
+        NegotiationModel::Exchange(self.options.clone())
+    }
+}
+
+impl NegotiationModel {
+    /// A model as a request names it: `eum` on `issue` (default: the scenario's first) under a
+    /// built-in `profile` with `options` changed, or `exchange` with `exchange`'s options.
+    pub fn named<K: AsRef<str>, V: AsRef<str>>(
+        name: &str,
+        scenario: &Scenario,
+        issue: Option<&str>,
+        profile: &str,
+        options: &[(K, V)],
+        exchange: ExchangeOptions,
+    ) -> Result<NegotiationModel> {
+        match name {
+            "eum" => Ok(NegotiationModel::Eum {
+                issue: scenario.issue(issue)?.id.clone(),
+                profile: EumProfile::with_options(profile, options)?,
+            }),
+            "exchange" => Ok(NegotiationModel::Exchange(exchange)),
+            other => Err(Error::invalid("model", format!("`{other}` is not eum or exchange"))),
+        }
+    }
+}
+
 /// The distribution of one issue's outcome over the draws.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutcomeDistribution {
@@ -96,7 +135,9 @@ pub struct MonteCarlo {
     pub perturbation: Perturbation,
     /// detente's version.
     pub version: &'static str,
-    /// Draws skipped because dropping actors left an issue without two weighted actors.
+    /// Draws skipped because the perturbed scenario was not a valid one: an issue the model runs
+    /// on left without two weighted actors (drop-out, or every salience there clamped to 0), or
+    /// a capability beyond the range of numbers.
     pub skipped: usize,
     /// One distribution per issue the model forecasts.
     pub outcomes: Vec<OutcomeDistribution>,
@@ -110,6 +151,8 @@ pub fn monte_carlo(scenario: &Scenario, model: &NegotiationModel, perturbation: 
         NegotiationModel::Exchange(_) => scenario.issues().iter().map(|i| i.id.clone()).collect(),
     };
     let unperturbed = forecast(scenario, model)?;
+    // The issues the model runs on: a draw that empties another issue does not count against it.
+    let modelled: Vec<super::Issue> = scenario.issues().iter().filter(|i| issues.contains(&i.id)).cloned().collect();
     let actors = scenario.actors();
     let mut draws: Vec<Vec<f64>> = vec![Vec::with_capacity(perturbation.draws); issues.len()];
     let mut skipped = 0;
@@ -126,9 +169,14 @@ pub fn monte_carlo(scenario: &Scenario, model: &NegotiationModel, perturbation: 
                 ..s.clone()
             })
             .collect();
-        let outcome = Scenario::new(scenario.issues().to_vec(), stances).and_then(|s| forecast(&s, model));
-        match outcome {
-            Ok(values) => draws.iter_mut().zip(values).for_each(|(d, v)| d.push(v)),
+        // A draw is skipped when its perturbed scenario is no scenario (an issue the model runs
+        // on left without two weighted actors, a capability past the range of numbers); the
+        // model's own errors are errors.
+        match Scenario::new(
+            modelled.clone(),
+            stances.into_iter().filter(|s| modelled.iter().any(|i| i.id == s.issue)).collect(),
+        ) {
+            Ok(s) => draws.iter_mut().zip(forecast(&s, model)?).for_each(|(d, v)| d.push(v)),
             Err(_) => {
                 skipped += 1;
                 draws.iter_mut().for_each(|d| d.push(f64::NAN));
@@ -176,7 +224,7 @@ pub fn quantile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
-    let h = (sorted.len() - 1) as f64 * p;
+    let h = (sorted.len() - 1) as f64 * p.clamp(0.0, 1.0);
     let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
     sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
 }
@@ -252,6 +300,22 @@ mod tests {
         ] {
             assert!(monte_carlo(&ec_case(), &model, &bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn an_eum_draw_only_needs_its_own_issue() {
+        // Two issues; on `returns` only two actors, so dropping either empties it. The EUM on
+        // `withdrawal` does not care.
+        let s = crate::negotiation::example_scenario("moscow-2023").expect("example");
+        let mut stances: Vec<Stance> = s.stances().to_vec();
+        stances.retain(|x| x.issue == "withdrawal" || x.actor == "Turkiye" || x.actor == "Syria");
+        let s = Scenario::new(s.issues().to_vec(), stances).expect("scenario");
+        let model = NegotiationModel::Eum { issue: "withdrawal".into(), profile: EumProfile::default() };
+        let p = Perturbation { draws: 400, seed: 3, dropout: 0.2, ..Perturbation::default() };
+        let run = monte_carlo(&s, &model, &p).expect("run");
+        // With four actors on withdrawal, a draw fails only when three or four drop (< 3%).
+        assert!(run.skipped < 20, "{} skipped", run.skipped);
+        assert_eq!(quantile(&[1.0, 2.0], 1.5), 2.0, "p is clamped, not an index out of range");
     }
 
     #[test]

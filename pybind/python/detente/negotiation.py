@@ -23,6 +23,7 @@ from typing import Any, Iterable, Mapping, Optional, Sequence, Tuple, Union
 import pyarrow as pa
 
 from detente import _detente
+from detente._errors import InvalidInputError
 
 PathLike = Union[str, Path]
 
@@ -71,11 +72,18 @@ class Scenario:
              "max": float(i.get("max", 100.0)), "anchors": [(float(a), str(t)) for a, t in i.get("anchors", [])]}
             for i in issues
         ]
-        rows = [
-            {"actor": str(s["actor"]), "issue": str(s["issue"]), "position": float(s["position"]),
-             "salience": float(s["salience"]), "capability": float(s["capability"])}
-            for s in stances
-        ]
+        rows = []
+        for k, s in enumerate(stances):
+            row = {}
+            for key, kind in (("actor", str), ("issue", str), ("position", float), ("salience", float),
+                              ("capability", float)):
+                try:
+                    row[key] = kind(s[key])
+                except (KeyError, TypeError, ValueError) as e:
+                    err = InvalidInputError(f"stances[{k}].{key}: {'missing' if isinstance(e, KeyError) else e}")
+                    err.field, err.reason = f"stances[{k}].{key}", "INVALID_FIELD"
+                    raise err from None
+            rows.append(row)
         self._set(_detente.check_scenario(full, rows, salience_scale))
 
     def _set(self, checked: Mapping[str, Any]) -> None:
@@ -198,22 +206,27 @@ class EumResult:
 
     @property
     def forecast(self) -> float:
+        """Where the issue lands by the profile's decision rule after the last round."""
         return float(self._out["forecast"])
 
     @property
     def rounds(self) -> pa.Table:
+        """Per round from 0: the weighted median and mean of the positions."""
         return _table(self._out["rounds"], self.metadata)
 
     @property
     def trajectory(self) -> pa.Table:
+        """Per round and actor: position, risk exponent, the offer accepted."""
         return _table(self._out["trajectory"], self.metadata)
 
     @property
     def offers(self) -> pa.Table:
+        """Every offer made, and whether it was the one accepted."""
         return _table(self._out["offers"], self.metadata)
 
     @property
     def matrices(self) -> pa.Table:
+        """Per round and ordered pair: P, E^i(U_ij) and E^i(U_ji)."""
         return _table(self._out["matrices"], self.metadata)
 
     def perspective(self, actor: str, round: int = 1) -> pa.Table:
@@ -269,22 +282,27 @@ class ExchangeResult:
 
     @property
     def metadata(self) -> dict:
+        """The model, its options, the seed where there is one, and detente's version."""
         return _info(self._out["info"])
 
     @property
     def final(self) -> dict:
+        """Each issue's expected outcome after the last round."""
         return dict(self._out["final"])
 
     @property
     def outcomes(self) -> pa.Table:
+        """Per round and issue: the outcome at the round's start and on its votes."""
         return _table(self._out["outcomes"], self.metadata)
 
     @property
     def exchanges(self) -> pa.Table:
+        """Every executed exchange, both sides (prefixes i_ and j_)."""
         return _table(self._out["exchanges"], self.metadata)
 
     @property
     def externalities(self) -> pa.Table:
+        """Per round and actor: the effects of others' exchanges, and its own gains."""
         return _table(self._out["externalities"], self.metadata)
 
     def plot_outcomes(self, ax: Any = None) -> Any:
@@ -311,14 +329,17 @@ class MonteCarloResult:
 
     @property
     def metadata(self) -> dict:
+        """The model, its options, the seed where there is one, and detente's version."""
         return _info(self._out["info"])
 
     @property
     def summary(self) -> pa.Table:
+        """Per issue: unperturbed forecast, mean, sd, quantiles 5–95%, draws, skipped."""
         return _table(self._out["summary"], self.metadata)
 
     @property
     def draws(self) -> dict:
+        """Per issue, every draw's outcome in draw order (NaN where it was skipped)."""
         return {k: list(v) for k, v in self._out["draws"].items()}
 
     def plot(self, issue: Optional[str] = None, ax: Any = None) -> Any:

@@ -19,7 +19,6 @@ pub(super) fn negotiate(cli: &Cli, cmd: &NegotiateCommand, format: Format, out: 
         }
         NegotiateCommand::Eum { scenario, profile, set, show, actor, round, monte_carlo } => {
             let s = scenario_of(scenario)?;
-            let issue = s.issue(scenario.issue.as_deref())?.id.clone();
             let settings: Vec<(&str, &str)> = set
                 .iter()
                 .map(|kv| {
@@ -27,12 +26,18 @@ pub(super) fn negotiate(cli: &Cli, cmd: &NegotiateCommand, format: Format, out: 
                         .ok_or_else(|| detente_core::Error::invalid("set", format!("`{kv}` is not KEY=VALUE")).into())
                 })
                 .collect::<Result<_>>()?;
-            let profile = n::EumProfile::with_options(profile, &settings)?;
-            let model = NegotiationModel::Eum { issue: issue.clone(), profile: profile.clone() };
-            if let Some(rows) = distribution(&s, &model, monte_carlo)? {
-                return table(out, format, rows);
+            if monte_carlo.draws.is_some() {
+                let model = NegotiationModel::named(
+                    "eum",
+                    &s,
+                    scenario.issue.as_deref(),
+                    profile,
+                    &settings,
+                    n::ExchangeOptions::default(),
+                )?;
+                return table(out, format, distribution(&s, &model, monte_carlo)?);
             }
-            let run = n::run_eum(&s, &issue, &profile)?;
+            let run = n::run_eum_named(&s, scenario.issue.as_deref(), profile, &settings)?;
             let rows = match show {
                 EumTable::Rounds => n::eum_round_rows(&run),
                 EumTable::Trajectory => n::eum_trajectory_rows(&run),
@@ -48,7 +53,7 @@ pub(super) fn negotiate(cli: &Cli, cmd: &NegotiateCommand, format: Format, out: 
                     let series: Vec<Vec<f64>> = (0..run.actors.len())
                         .map(|i| (0..=run.rounds.len()).filter_map(|t| run.positions(t).map(|x| x[i])).collect())
                         .collect();
-                    let spec = s.issue(Some(&issue))?;
+                    let spec = s.issue(Some(&run.issue))?;
                     write!(out, "{}", n::trajectory_chart(&run.actors, &series, spec.min, spec.max, 12))?;
                     let rule = match run.profile.decision {
                         n::DecisionRule::Median => "weighted median",
@@ -57,20 +62,16 @@ pub(super) fn negotiate(cli: &Cli, cmd: &NegotiateCommand, format: Format, out: 
                     writeln!(out, "forecast ({rule} after round {}): {}", run.rounds.len(), run.forecast)?;
                     return Ok(());
                 }
-                EumTable::Info => info_rows(&model, None),
+                EumTable::Info => info_rows(&run.model(), None),
                 EumTable::Relations => relations(cli, &s)?,
             };
             table(out, format, rows)
         }
         NegotiateCommand::Exchange { scenario, rounds, decide_seed, show, monte_carlo } => {
             let s = scenario_of(scenario)?;
-            let options = match decide_seed {
-                Some(seed) => n::ExchangeOptions { rounds: *rounds, ..n::ExchangeOptions::decide(*seed) },
-                None => n::ExchangeOptions { rounds: *rounds, ..n::ExchangeOptions::default() },
-            };
-            let model = NegotiationModel::Exchange(options.clone());
-            if let Some(rows) = distribution(&s, &model, monte_carlo)? {
-                return table(out, format, rows);
+            let options = n::ExchangeOptions::with(*rounds, *decide_seed);
+            if monte_carlo.draws.is_some() {
+                return table(out, format, distribution(&s, &NegotiationModel::Exchange(options), monte_carlo)?);
             }
             let run = n::run_exchange(&s, &options)?;
             let rows = match show {
@@ -91,7 +92,7 @@ pub(super) fn negotiate(cli: &Cli, cmd: &NegotiateCommand, format: Format, out: 
                     write!(out, "{}", n::trajectory_chart(&run.issues, &series, 0.0, 100.0, 12))?;
                     return Ok(());
                 }
-                ExchangeTable::Info => info_rows(&model, None),
+                ExchangeTable::Info => info_rows(&run.model(), None),
                 ExchangeTable::Relations => relations(cli, &s)?,
             };
             table(out, format, rows)
@@ -128,9 +129,9 @@ fn scenario_of(a: &ScenarioArgs) -> Result<Scenario> {
     Ok(n::read_scenario(&text, &name, salience, a.issue.as_deref(), scale)?)
 }
 
-/// The Monte Carlo's rows with the run's settings, when --draws asks for one.
-fn distribution(s: &Scenario, model: &NegotiationModel, a: &MonteCarloArgs) -> Result<Option<Vec<Value>>> {
-    let Some(draws) = a.draws else { return Ok(None) };
+/// The Monte Carlo's rows (`--draws`).
+fn distribution(s: &Scenario, model: &NegotiationModel, a: &MonteCarloArgs) -> Result<Vec<Value>> {
+    let draws = a.draws.unwrap_or_default();
     let p = n::Perturbation {
         draws,
         seed: a.seed,
@@ -138,7 +139,7 @@ fn distribution(s: &Scenario, model: &NegotiationModel, a: &MonteCarloArgs) -> R
         capability_sd: a.capability_sd,
         dropout: a.dropout,
     };
-    Ok(Some(n::monte_carlo_rows(&n::monte_carlo(s, model, &p)?)))
+    Ok(n::monte_carlo_rows(&n::monte_carlo(s, model, &p)?))
 }
 
 fn info_rows(model: &NegotiationModel, p: Option<&n::Perturbation>) -> Vec<Value> {

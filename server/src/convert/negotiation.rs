@@ -2,8 +2,8 @@
 
 use crate::pb;
 use detente_core::negotiation::{
-    self as n, Baselines, EumRun, ExchangeOptions, ExchangeRun, ExchangeSide, Issue, MonteCarlo, NegotiationModel,
-    Perturbation, SalienceScale, Scenario, Stance,
+    self as n, Baselines, EumProfile, EumRun, ExchangeOptions, ExchangeRun, ExchangeSide, Issue, MonteCarlo,
+    NegotiationModel, Perturbation, SalienceScale, Scenario, Stance,
 };
 use detente_core::{Error, Result};
 use std::collections::HashMap;
@@ -53,15 +53,17 @@ pub fn exchange_options(rounds: i32, decide_seed: Option<u64>) -> Result<Exchang
         r if r < 0 => return Err(Error::invalid("rounds", format!("rounds must not be negative, got {r}"))),
         r => r as usize,
     };
-    Ok(match decide_seed {
-        Some(seed) => ExchangeOptions { rounds, ..ExchangeOptions::decide(seed) },
-        None => ExchangeOptions { rounds, ..ExchangeOptions::default() },
-    })
+    Ok(ExchangeOptions::with(rounds, decide_seed))
 }
 
-/// The profile's name, the default when empty.
+/// The profile's name; the contract's unset (empty) is the core's default.
 pub fn profile_name(name: &str) -> &str {
-    if name.trim().is_empty() { "scholz2011_code" } else { name.trim() }
+    if name.trim().is_empty() { EumProfile::default_name() } else { name.trim() }
+}
+
+/// An optional string field: unset (empty) is `None`.
+pub fn unset_if_empty(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
 }
 
 /// The options map in a stable order (by key).

@@ -5,8 +5,7 @@ use super::{Answer, BoxStream, Service};
 use crate::convert::negotiation as c;
 use crate::pb;
 use crate::status::{Fields, status};
-use detente_core::Error;
-use detente_core::negotiation::{self as n, EumProfile, NegotiationModel};
+use detente_core::negotiation::{self as n, NegotiationModel};
 use tonic::{Request, Response, Status};
 
 /// The scenario's field paths live under `scenario`.
@@ -31,11 +30,8 @@ pub(super) async fn run_eum(
     let (issue, profile, options) = (r.issue, r.profile, c::options_list(r.options));
     let messages = service
         .run(Fields::TOP, move |_| {
-            let issue = s.issue((!issue.is_empty()).then_some(issue.as_str()))?.id.clone();
-            let profile = EumProfile::with_options(c::profile_name(&profile), &options)?;
-            let run = n::run_eum(&s, &issue, &profile)?;
-            let info = c::run_info(&NegotiationModel::Eum { issue, profile }, None);
-            Ok(c::eum_to_pb(&run, info))
+            let run = n::run_eum_named(&s, c::unset_if_empty(&issue), c::profile_name(&profile), &options)?;
+            Ok(c::eum_to_pb(&run, c::run_info(&run.model(), None)))
         })
         .await?;
     Ok(Response::new(stream(messages)))
@@ -51,7 +47,7 @@ pub(super) async fn run_exchange(
     let messages = service
         .run(Fields::TOP, move |_| {
             let run = n::run_exchange(&s, &options)?;
-            Ok(c::exchange_to_pb(&run, c::run_info(&NegotiationModel::Exchange(options), None)))
+            Ok(c::exchange_to_pb(&run, c::run_info(&run.model(), None)))
         })
         .await?;
     Ok(Response::new(stream(messages)))
@@ -68,14 +64,14 @@ pub(super) async fn run_monte_carlo(
     let (model, issue, profile, options) = (r.model, r.issue, r.profile, c::options_list(r.options));
     let answer = service
         .run(Fields::TOP, move |_| {
-            let which = match model.as_str() {
-                "eum" => NegotiationModel::Eum {
-                    issue: s.issue((!issue.is_empty()).then_some(issue.as_str()))?.id.clone(),
-                    profile: EumProfile::with_options(c::profile_name(&profile), &options)?,
-                },
-                "exchange" => NegotiationModel::Exchange(exchange),
-                other => return Err(Error::invalid("model", format!("`{other}` is not eum or exchange"))),
-            };
+            let which = NegotiationModel::named(
+                &model,
+                &s,
+                c::unset_if_empty(&issue),
+                c::profile_name(&profile),
+                &options,
+                exchange,
+            )?;
             let mc = n::monte_carlo(&s, &which, &p)?;
             let info = c::run_info(&mc.model, Some(&p));
             Ok(c::monte_carlo_to_pb(&mc, info))

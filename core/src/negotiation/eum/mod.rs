@@ -160,8 +160,21 @@ impl EumRun {
     }
 }
 
+/// Runs the expected-utility model as a request names it: on `issue` (default: the scenario's
+/// first), under the built-in `profile` with `options` changed (see [`EumProfile::set`]).
+pub fn run_eum_named<K: AsRef<str>, V: AsRef<str>>(
+    scenario: &Scenario,
+    issue: Option<&str>,
+    profile: &str,
+    options: &[(K, V)],
+) -> Result<EumRun> {
+    let issue = scenario.issue(issue)?.id.clone();
+    run_eum(scenario, &issue, &EumProfile::with_options(profile, options)?)
+}
+
 /// Runs the expected-utility model on `issue` of the scenario under `profile`.
 pub fn run_eum(scenario: &Scenario, issue: &str, profile: &EumProfile) -> Result<EumRun> {
+    check_rounds(profile)?;
     let model = Model::of(scenario, issue, profile)?;
     let initial = model.start.clone();
     let (initial_median, initial_mean) = (model.median(&initial), model.mean(&initial));
@@ -183,9 +196,20 @@ pub fn run_eum(scenario: &Scenario, issue: &str, profile: &EumProfile) -> Result
 
 /// The forecast alone, with no trace kept: what a Monte Carlo draw needs.
 pub(super) fn eum_forecast(scenario: &Scenario, issue: &str, profile: &EumProfile) -> Result<f64> {
+    check_rounds(profile)?;
     let model = Model::of(scenario, issue, profile)?;
     let rounds = model.play(false);
     Ok(model.forecast(rounds.last().map(|r| r.positions.as_slice()).unwrap_or(&model.start)))
+}
+
+fn check_rounds(profile: &EumProfile) -> Result<()> {
+    let rounds = match profile.stopping {
+        Stopping::Rounds(n) | Stopping::Converged { max_rounds: n, .. } => n,
+    };
+    if rounds > super::MAX_ROUNDS {
+        return Err(Error::invalid("profile.rounds", format!("{rounds} rounds is more than {}", super::MAX_ROUNDS)));
+    }
+    Ok(())
 }
 
 /// The numbers a run works on: capability × salience, salience and positions per actor.

@@ -228,6 +228,11 @@ impl EumProfile {
         }
     }
 
+    /// The default profile's name.
+    pub fn default_name() -> &'static str {
+        EUM_PROFILES[0]
+    }
+
     /// A built-in profile by name.
     pub fn named(name: &str) -> Result<Self> {
         match name {
@@ -259,7 +264,13 @@ impl EumProfile {
                 .filter(|x| (lo..=hi).contains(x))
                 .ok_or_else(|| bad(&format!("a number in {lo}..={hi}")))
         };
-        let count = || value.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| bad("a count of rounds ≥ 1"));
+        let count = || {
+            value
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=super::super::MAX_ROUNDS).contains(n))
+                .ok_or_else(|| bad(&format!("a count of rounds from 1 to {}", super::super::MAX_ROUNDS)))
+        };
         match key.to_ascii_lowercase().as_str() {
             "probability" | "a1" => {
                 self.probability = match value {

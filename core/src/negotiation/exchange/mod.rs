@@ -84,6 +84,16 @@ impl ExchangeOptions {
         }
     }
 
+    /// The options of a request: `rounds` rounds, following Decide's command line to the letter
+    /// when a `decide_seed` is given, else the defaults.
+    pub fn with(rounds: usize, decide_seed: Option<u64>) -> Self {
+        let base = match decide_seed {
+            Some(seed) => ExchangeOptions::decide(seed),
+            None => ExchangeOptions::default(),
+        };
+        ExchangeOptions { rounds, ..base }
+    }
+
     /// Every option as (key, value), as a run records it.
     pub fn options(&self) -> Vec<(&'static str, String)> {
         vec![
@@ -211,6 +221,14 @@ pub fn run_exchange(scenario: &Scenario, options: &ExchangeOptions) -> Result<Ex
         if !(0.0..=1.0).contains(&w) {
             return Err(Error::invalid(field, format!("{w} is not within 0 to 1")));
         }
+    }
+    // An actor that cares nothing for an issue takes in both: more than all of its vote would
+    // carry its preference past the vote.
+    if options.salience_weight + options.fixed_weight > 1.0 {
+        return Err(Error::invalid("fixed_weight", "salience_weight + fixed_weight must not exceed 1"));
+    }
+    if options.rounds > super::MAX_ROUNDS {
+        return Err(Error::invalid("rounds", format!("{} rounds is more than {}", options.rounds, super::MAX_ROUNDS)));
     }
     let actors = scenario.actors();
     let issues = scenario.issues();
