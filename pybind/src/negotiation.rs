@@ -95,10 +95,6 @@ fn tables<'py>(py: Python<'py>, named: Vec<(&str, Vec<serde_json::Value>)>) -> P
     Ok(d)
 }
 
-fn info_rows(model: &NegotiationModel, p: Option<&Perturbation>) -> Vec<serde_json::Value> {
-    n::run_info(model, p).into_iter().map(|(k, v)| serde_json::json!({"key": k, "value": v})).collect()
-}
-
 /// Reads a scenario file's text (Decide's format, a long table or an actor table).
 #[pyfunction]
 #[pyo3(signature = (text, name, salience_scale, issue=None, scale=None))]
@@ -171,7 +167,7 @@ pub(crate) fn run_eum<'py>(
             ("trajectory", n::eum_trajectory_rows(&run)),
             ("offers", n::eum_offer_rows(&run)),
             ("matrices", n::eum_matrix_rows(&run)),
-            ("info", info_rows(&model, None)),
+            ("info", n::run_info_rows(&model, None)),
         ],
     )?;
     d.set_item("forecast", run.forecast)?;
@@ -222,7 +218,7 @@ pub(crate) fn run_exchange<'py>(
             ("outcomes", n::exchange_outcome_rows(&run)),
             ("exchanges", n::exchange_rows(&run)),
             ("externalities", n::externality_rows(&run)),
-            ("info", info_rows(&run.model(), None)),
+            ("info", n::run_info_rows(&run.model(), None)),
         ],
     )?;
     d.set_item("final", run.issues.iter().cloned().zip(run.outcomes.iter().copied()).collect::<Vec<_>>())?;
@@ -258,7 +254,7 @@ pub(crate) fn monte_carlo<'py>(
             n::monte_carlo(&s, &which, &p)
         })
         .map_err(to_pyerr)?;
-    let d = tables(py, vec![("summary", n::monte_carlo_rows(&mc)), ("info", info_rows(&mc.model, Some(&p)))])?;
+    let d = tables(py, vec![("summary", n::monte_carlo_rows(&mc)), ("info", n::run_info_rows(&mc.model, Some(&p)))])?;
     let per_issue = PyDict::new(py);
     for o in &mc.outcomes {
         per_issue.set_item(&o.issue, o.draws.clone())?;

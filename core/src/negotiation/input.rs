@@ -3,7 +3,7 @@
 //! capability` (several issues), or the expected-utility literature's actor table
 //! `Actor,Capability,Position,Salience` (one issue). Also the scenarios that ship with detente.
 
-use super::{Issue, SalienceScale, Scenario, read_actor_table, read_decide, scenario::number_at};
+use super::{Issue, SalienceScale, Scenario, Stance, read_decide, scenario::number_at};
 use crate::error::{Error, Location, Result};
 
 /// The scenarios that ship with detente, by name: Decide-format text, saliences as fractions.
@@ -33,16 +33,20 @@ pub fn read_scenario(
     if first.trim_start_matches('\'').starts_with('#') {
         return read_decide(text, name, salience);
     }
-    let header = first.to_ascii_lowercase();
-    let scenario = if header.split(',').any(|h| h.trim() == "issue") {
-        read_long_table(text, name, salience)?
-    } else {
-        let id = issue.unwrap_or("issue");
-        let open =
-            Issue { id: id.into(), label: id.into(), min: -f64::MAX / 4.0, max: f64::MAX / 4.0, anchors: Vec::new() };
-        read_actor_table(text, name, open, salience)?
-    };
-    rescale(scenario, scale)
+    rescale(read_table(text, name, salience, &open_issue(issue.unwrap_or("issue")))?, scale)
+}
+
+/// Reads the one-issue actor table of the expected-utility literature: a header
+/// `Actor,Capability,Position,Salience` (any order, any case) and a row per actor, with
+/// salience on the declared scale, into a scenario of `issue`. `name` names the input in
+/// errors, which give its line and column.
+pub fn read_actor_table(text: &str, name: &str, issue: Issue, salience: SalienceScale) -> Result<Scenario> {
+    read_table(text, name, salience, &issue)
+}
+
+/// An issue with no scale yet: wide enough for any position, set afterwards by [`rescale`].
+fn open_issue(id: &str) -> Issue {
+    Issue { id: id.into(), label: id.into(), min: -f64::MAX / 4.0, max: f64::MAX / 4.0, anchors: Vec::new() }
 }
 
 /// Sets every issue's scale to `scale`, or to the span of its positions.
@@ -69,8 +73,10 @@ fn rescale(s: Scenario, scale: Option<(f64, f64)>) -> Result<Scenario> {
     Scenario::new(issues, s.stances().to_vec())
 }
 
-/// `actor,issue,position,salience,capability` (any order and case; `power` for capability).
-fn read_long_table(text: &str, name: &str, salience: SalienceScale) -> Result<Scenario> {
+/// A table with the columns `actor`, `position`, `salience`, `capability` (or `power`), in any
+/// order and case, and `issue` when it holds several issues: a row without that column is a
+/// stance on `fallback`, and an issue named in the column gets an open scale.
+fn read_table(text: &str, name: &str, salience: SalienceScale, fallback: &Issue) -> Result<Scenario> {
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(text.as_bytes());
     let header: Vec<String> = reader
         .headers()
@@ -78,19 +84,16 @@ fn read_long_table(text: &str, name: &str, salience: SalienceScale) -> Result<Sc
         .iter()
         .map(|h| h.to_ascii_lowercase())
         .collect();
+    let find = |wanted: &[&str]| header.iter().position(|h| wanted.contains(&h.as_str()));
     let column = |wanted: &[&str]| {
-        header.iter().position(|h| wanted.contains(&h.as_str())).ok_or_else(|| {
+        find(wanted).ok_or_else(|| {
             Error::invalid_at(Location::line(name, 1), format!("no `{}` column (the header has {header:?})", wanted[0]))
         })
     };
-    let at = [
-        column(&["actor"])?,
-        column(&["issue"])?,
-        column(&["position"])?,
-        column(&["salience"])?,
-        column(&["capability", "power"])?,
-    ];
-    let mut issues: Vec<Issue> = Vec::new();
+    let (actor, position, salience_at, capability) =
+        (column(&["actor"])?, column(&["position"])?, column(&["salience"])?, column(&["capability", "power"])?);
+    let issue_at = find(&["issue"]);
+    let mut issues: Vec<Issue> = if issue_at.is_none() { vec![fallback.clone()] } else { Vec::new() };
     let mut stances = Vec::new();
     let mut lines = Vec::new();
     for (i, row) in reader.records().enumerate() {
@@ -98,35 +101,42 @@ fn read_long_table(text: &str, name: &str, salience: SalienceScale) -> Result<Sc
             let line = e.position().map_or(i as u64 + 2, |p| p.line());
             Error::invalid_at(Location::line(name, line), format!("unreadable row: {e}"))
         })?;
-        // The reader skips blank lines: count the file's own lines up to the record.
-        let line = row.position().map_or(i as u64 + 2, |p| super::scenario::line_of(text, p.byte()));
-        if row.iter().all(|c| c.is_empty()) {
-            continue;
-        }
-        let field = |f: &str| Location::line(name, line).with_field(f.to_string());
+        let line = row.position().map_or(i as u64 + 2, |p| line_of(text, p.byte()));
+        let at = |f: &str| Location::line(name, line).with_field(f.to_string());
         let cell = |k: usize| row.get(k).unwrap_or("");
-        let issue = cell(at[1]).to_string();
-        if !issues.iter().any(|x| x.id == issue) {
-            issues.push(Issue {
-                id: issue.clone(),
-                label: issue.clone(),
-                min: -f64::MAX / 4.0,
-                max: f64::MAX / 4.0,
-                anchors: Vec::new(),
-            });
-        }
+        let issue = match issue_at {
+            None => fallback.id.clone(),
+            Some(k) => {
+                let id = cell(k);
+                if !issues.iter().any(|x| x.id == id) {
+                    issues.push(open_issue(id));
+                }
+                id.to_string()
+            }
+        };
         lines.push(line);
-        stances.push(super::Stance {
-            actor: cell(at[0]).to_string(),
+        stances.push(Stance {
+            actor: cell(actor).to_string(),
             issue,
-            position: number_at(cell(at[2]), field("position"))?,
-            salience: salience.fraction_at(number_at(cell(at[3]), field("salience"))?, field("salience"))?,
-            capability: number_at(cell(at[4]), field("capability"))?,
+            position: number_at(cell(position), at("position"))?,
+            salience: salience.fraction_at(number_at(cell(salience_at), at("salience"))?, at("salience"))?,
+            capability: number_at(cell(capability), at("capability"))?,
         });
     }
     Scenario::located(issues, stances, &|i, f| {
         Location::line(name, lines.get(i).copied().unwrap_or(0)).with_field(f.to_string())
     })
+}
+
+/// The 1-based line of a CSV record that starts at byte `at` of `text`. The reader places a
+/// record before the blank lines it skips, so those are skipped here too.
+fn line_of(text: &str, at: u64) -> u64 {
+    let bytes = text.as_bytes();
+    let mut end = (at as usize).min(bytes.len());
+    while end < bytes.len() && (bytes[end] == b'\n' || bytes[end] == b'\r') {
+        end += 1;
+    }
+    bytes[..end].iter().filter(|&&b| b == b'\n').count() as u64 + 1
 }
 
 #[cfg(test)]

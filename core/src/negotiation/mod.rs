@@ -36,10 +36,11 @@ pub use exchange::{
     ExchangeOptions, ExchangeRound, ExchangeRun, ExchangeSide, ExecutedExchange, Externality, Fidelity, TieBreak,
     run_exchange,
 };
-pub use input::{EXAMPLE_SCENARIOS, example_scenario, read_scenario};
+pub use input::{EXAMPLE_SCENARIOS, example_scenario, read_actor_table, read_scenario};
 pub use rows::{
-    baseline_rows, eum_matrix_rows, eum_offer_rows, eum_round_rows, eum_trajectory_rows, exchange_outcome_rows,
-    exchange_rows, externality_rows, monte_carlo_rows, perspective_rows, run_info, trajectory_chart,
+    baseline_rows, eum_chart, eum_matrix_rows, eum_offer_rows, eum_round_rows, eum_trajectory_rows, exchange_chart,
+    exchange_outcome_rows, exchange_rows, externality_rows, monte_carlo_rows, perspective_rows, run_info,
+    run_info_rows,
 };
-pub use scenario::{Issue, SalienceScale, Scenario, Stance, read_actor_table};
+pub use scenario::{Issue, SalienceScale, Scenario, Stance};
 pub use uncertainty::{MonteCarlo, NegotiationModel, OutcomeDistribution, Perturbation, monte_carlo, quantile};

@@ -2,7 +2,7 @@
 //! or issue, with the column names every front-end shows — and the trajectory as a text chart.
 //! The command line prints these rows and the Python binding turns them into Arrow tables.
 
-use super::{Baselines, EumRun, ExchangeRun, MonteCarlo, NegotiationModel, PerspectivePoint};
+use super::{Baselines, DecisionRule, EumRun, ExchangeRun, Issue, MonteCarlo, NegotiationModel, PerspectivePoint};
 use serde_json::{Value, json};
 
 /// One row per issue.
@@ -173,6 +173,47 @@ pub fn monte_carlo_rows(mc: &MonteCarlo) -> Vec<Value> {
         .collect()
 }
 
+/// [`run_info`] as rows `{key, value}`.
+pub fn run_info_rows(model: &NegotiationModel, perturbation: Option<&super::Perturbation>) -> Vec<Value> {
+    run_info(model, perturbation).into_iter().map(|(key, value)| json!({"key": key, "value": value})).collect()
+}
+
+/// An expected-utility run as a text chart on its issue's scale (`issue`), every actor's
+/// position round by round, and the forecast below.
+pub fn eum_chart(run: &EumRun, issue: &Issue) -> String {
+    let series: Vec<Vec<f64>> = (0..run.actors.len())
+        .map(|i| (0..=run.rounds.len()).filter_map(|t| run.positions(t).map(|x| x[i])).collect())
+        .collect();
+    let rule = match run.profile.decision {
+        DecisionRule::Median => "weighted median",
+        DecisionRule::Mean => "weighted mean",
+    };
+    format!(
+        "{}forecast ({rule} after round {}): {}\n",
+        trajectory_chart(&run.actors, &series, issue.min, issue.max, CHART_HEIGHT),
+        run.rounds.len(),
+        run.forecast
+    )
+}
+
+/// An exchange run's outcomes round by round as a text chart, each issue (of `issues`, the
+/// run's scenario's) drawn as per cent of its own scale; the last column is where the run
+/// leaves them.
+pub fn exchange_chart(run: &ExchangeRun, issues: &[Issue]) -> String {
+    let series: Vec<Vec<f64>> = issues
+        .iter()
+        .enumerate()
+        .map(|(d, i)| {
+            let at = |x: f64| 100.0 * (x - i.min) / (i.max - i.min);
+            run.rounds.iter().map(|r| at(r.outcomes[d])).chain([at(run.outcomes[d])]).collect()
+        })
+        .collect();
+    trajectory_chart(&run.issues, &series, 0.0, 100.0, CHART_HEIGHT)
+}
+
+/// Lines of a text chart's scale.
+const CHART_HEIGHT: usize = 12;
+
 /// What a run used, as (key, value) rows: the model, its profile or options, the Monte Carlo's
 /// seed and settings when there is one, and detente's version.
 pub fn run_info(model: &NegotiationModel, perturbation: Option<&super::Perturbation>) -> Vec<(String, String)> {
@@ -198,7 +239,7 @@ pub fn run_info(model: &NegotiationModel, perturbation: Option<&super::Perturbat
 
 /// The positions of every actor round by round as a text chart: rounds across, the scale
 /// down, each actor a letter (a `*` where several meet), with the legend below.
-pub fn trajectory_chart(actors: &[String], series: &[Vec<f64>], low: f64, high: f64, height: usize) -> String {
+fn trajectory_chart(actors: &[String], series: &[Vec<f64>], low: f64, high: f64, height: usize) -> String {
     let height = height.max(3);
     let rounds = series.first().map_or(0, Vec::len);
     let span = if high > low { high - low } else { 1.0 };
@@ -251,10 +292,10 @@ mod tests {
         let chart = perspective_rows(&run.perspective("Belgium", 1).expect("chart"));
         let lux = chart.iter().find(|r| r["other"] == "Luxembourg").expect("Luxembourg");
         assert_eq!(lux["reading"], "conflict", "both expect to gain from a challenge");
-        let series: Vec<Vec<f64>> =
-            (0..run.actors.len()).map(|i| (0..=10).map(|t| run.positions(t).expect("round")[i]).collect()).collect();
-        let text = trajectory_chart(&run.actors, &series, 4.0, 10.0, 7);
-        assert_eq!(text.lines().count(), 7 + 2 + run.actors.len());
+        let scale = Issue { id: "emissions".into(), label: String::new(), min: 4.0, max: 10.0, anchors: Vec::new() };
+        let text = eum_chart(&run, &scale);
+        assert_eq!(text.lines().count(), CHART_HEIGHT + 2 + run.actors.len() + 1);
+        assert!(text.ends_with("forecast (weighted median after round 10): 7\n"), "{text}");
         assert!(text.lines().next().expect("top").starts_with("    10.00 |"), "{text}");
     }
 }

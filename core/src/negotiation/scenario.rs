@@ -42,17 +42,6 @@ impl SalienceScale {
     }
 }
 
-/// The 1-based line of a CSV record that starts at byte `at` of `text`. The reader places a
-/// record after the blank lines before it are skipped, so those are skipped here too.
-pub(super) fn line_of(text: &str, at: u64) -> u64 {
-    let bytes = text.as_bytes();
-    let mut end = (at as usize).min(bytes.len());
-    while end < bytes.len() && (bytes[end] == b'\n' || bytes[end] == b'\r') {
-        end += 1;
-    }
-    bytes[..end].iter().filter(|&&b| b == b'\n').count() as u64 + 1
-}
-
 /// A number read from a cell at `at`.
 pub(super) fn number_at(cell: &str, at: Location) -> Result<f64> {
     cell.parse::<f64>()
@@ -225,51 +214,4 @@ impl Scenario {
     pub fn stances_on<'a>(&'a self, issue: &'a str) -> impl Iterator<Item = &'a Stance> + 'a {
         self.stances.iter().filter(move |s| s.issue == issue)
     }
-}
-
-/// Reads the one-issue actor table of the expected-utility literature: a header
-/// `Actor,Capability,Position,Salience` (any order, any case) and a row per actor, with
-/// salience on the declared scale, into a scenario of `issue`. `name` names the input in
-/// errors, which give its line and column.
-pub fn read_actor_table(text: &str, name: &str, issue: Issue, salience: SalienceScale) -> Result<Scenario> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| Error::invalid_at(Location::line(name, 1), format!("unreadable header: {e}")))?
-        .iter()
-        .map(|h| h.to_ascii_lowercase())
-        .collect();
-    let column = |wanted: &str| {
-        header.iter().position(|h| h == wanted).ok_or_else(|| {
-            Error::invalid_at(Location::line(name, 1), format!("no `{wanted}` column (the header has {header:?})"))
-        })
-    };
-    let (actor, capability, position, salience_at) =
-        (column("actor")?, column("capability")?, column("position")?, column("salience")?);
-    let mut stances = Vec::new();
-    let mut lines = Vec::new();
-    for (i, row) in reader.records().enumerate() {
-        let row = row.map_err(|e| {
-            let line = e.position().map_or(i as u64 + 2, |p| p.line());
-            Error::invalid_at(Location::line(name, line), format!("unreadable row: {e}"))
-        })?;
-        // The reader skips blank lines: count the file's own lines up to the record.
-        let line = row.position().map_or(i as u64 + 2, |p| super::scenario::line_of(text, p.byte()));
-        if row.iter().all(|c| c.is_empty()) {
-            continue;
-        }
-        let at = |field: &str| Location::line(name, line).with_field(field.to_string());
-        let number = |column: usize, field: &str| number_at(row.get(column).unwrap_or(""), at(field));
-        lines.push(line);
-        stances.push(Stance {
-            actor: row.get(actor).unwrap_or("").to_string(),
-            issue: issue.id.clone(),
-            position: number(position, "position")?,
-            salience: salience.fraction_at(number(salience_at, "salience")?, at("salience"))?,
-            capability: number(capability, "capability")?,
-        });
-    }
-    Scenario::located(vec![issue], stances, &|i, f| {
-        Location::line(name, lines.get(i).copied().unwrap_or(0)).with_field(f.to_string())
-    })
 }

@@ -154,28 +154,29 @@ pub fn monte_carlo(scenario: &Scenario, model: &NegotiationModel, perturbation: 
     // The issues the model runs on: a draw that empties another issue does not count against it.
     let modelled: Vec<super::Issue> = scenario.issues().iter().filter(|i| issues.contains(&i.id)).cloned().collect();
     let actors = scenario.actors();
+    // Per stance, once: its actor's index, and whether the model reads it.
+    let who: Vec<usize> =
+        scenario.stances().iter().map(|s| actors.iter().position(|a| *a == s.actor).unwrap_or(0)).collect();
+    let read: Vec<bool> = scenario.stances().iter().map(|s| modelled.iter().any(|i| i.id == s.issue)).collect();
     let mut draws: Vec<Vec<f64>> = vec![Vec::with_capacity(perturbation.draws); issues.len()];
     let mut skipped = 0;
     for draw in 0..perturbation.draws {
         let mut rng = SplitMix64::for_draw(perturbation.seed, draw as u64);
         let present: Vec<bool> = actors.iter().map(|_| rng.uniform() >= perturbation.dropout).collect();
-        let stances: Vec<Stance> = scenario
-            .stances()
-            .iter()
-            .filter(|s| actors.iter().position(|a| *a == s.actor).is_some_and(|k| present[k]))
-            .map(|s| Stance {
-                salience: (s.salience + perturbation.salience_sd * rng.normal()).clamp(0.0, 1.0),
-                capability: s.capability * (perturbation.capability_sd * rng.normal()).exp(),
-                ..s.clone()
-            })
-            .collect();
+        let mut stances: Vec<Stance> = Vec::with_capacity(who.len());
+        for (k, s) in scenario.stances().iter().enumerate().filter(|(k, _)| present[who[*k]]) {
+            // Every present stance draws its noise, read or not, so that a draw's numbers do
+            // not depend on which model reads it.
+            let salience = (s.salience + perturbation.salience_sd * rng.normal()).clamp(0.0, 1.0);
+            let capability = s.capability * (perturbation.capability_sd * rng.normal()).exp();
+            if read[k] {
+                stances.push(Stance { salience, capability, ..s.clone() });
+            }
+        }
         // A draw is skipped when its perturbed scenario is no scenario (an issue the model runs
         // on left without two weighted actors, a capability past the range of numbers); the
         // model's own errors are errors.
-        match Scenario::new(
-            modelled.clone(),
-            stances.into_iter().filter(|s| modelled.iter().any(|i| i.id == s.issue)).collect(),
-        ) {
+        match Scenario::new(modelled.clone(), stances) {
             Ok(s) => draws.iter_mut().zip(forecast(&s, model)?).for_each(|(d, v)| d.push(v)),
             Err(_) => {
                 skipped += 1;

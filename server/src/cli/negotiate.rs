@@ -8,7 +8,7 @@ use anyhow::Result;
 use detente_core::model::rows::pair_relation_row;
 use detente_core::negotiation::{self as n, NegotiationModel, Scenario};
 use detente_core::relations::SeriesOptions;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::io::Write;
 
 pub(super) fn negotiate(cli: &Cli, cmd: &NegotiateCommand, format: Format, out: &mut dyn Write) -> Result<()> {
@@ -50,19 +50,10 @@ pub(super) fn negotiate(cli: &Cli, cmd: &NegotiateCommand, format: Format, out: 
                     n::perspective_rows(&run.perspective(who, *round)?)
                 }
                 EumTable::Chart => {
-                    let series: Vec<Vec<f64>> = (0..run.actors.len())
-                        .map(|i| (0..=run.rounds.len()).filter_map(|t| run.positions(t).map(|x| x[i])).collect())
-                        .collect();
-                    let spec = s.issue(Some(&run.issue))?;
-                    write!(out, "{}", n::trajectory_chart(&run.actors, &series, spec.min, spec.max, 12))?;
-                    let rule = match run.profile.decision {
-                        n::DecisionRule::Median => "weighted median",
-                        n::DecisionRule::Mean => "weighted mean",
-                    };
-                    writeln!(out, "forecast ({rule} after round {}): {}", run.rounds.len(), run.forecast)?;
+                    write!(out, "{}", n::eum_chart(&run, s.issue(Some(&run.issue))?))?;
                     return Ok(());
                 }
-                EumTable::Info => info_rows(&run.model(), None),
+                EumTable::Info => n::run_info_rows(&run.model(), None),
                 EumTable::Relations => relations(cli, &s)?,
             };
             table(out, format, rows)
@@ -79,20 +70,10 @@ pub(super) fn negotiate(cli: &Cli, cmd: &NegotiateCommand, format: Format, out: 
                 ExchangeTable::Exchanges => n::exchange_rows(&run),
                 ExchangeTable::Externalities => n::externality_rows(&run),
                 ExchangeTable::Chart => {
-                    // Each issue on its own scale, drawn as per cent of it.
-                    let series: Vec<Vec<f64>> = s
-                        .issues()
-                        .iter()
-                        .enumerate()
-                        .map(|(d, i)| {
-                            let at = |x: f64| 100.0 * (x - i.min) / (i.max - i.min);
-                            run.rounds.iter().map(|r| at(r.outcomes[d])).chain([at(run.outcomes[d])]).collect()
-                        })
-                        .collect();
-                    write!(out, "{}", n::trajectory_chart(&run.issues, &series, 0.0, 100.0, 12))?;
+                    write!(out, "{}", n::exchange_chart(&run, s.issues()))?;
                     return Ok(());
                 }
-                ExchangeTable::Info => info_rows(&run.model(), None),
+                ExchangeTable::Info => n::run_info_rows(&run.model(), None),
                 ExchangeTable::Relations => relations(cli, &s)?,
             };
             table(out, format, rows)
@@ -140,10 +121,6 @@ fn distribution(s: &Scenario, model: &NegotiationModel, a: &MonteCarloArgs) -> R
         dropout: a.dropout,
     };
     Ok(n::monte_carlo_rows(&n::monte_carlo(s, model, &p)?))
-}
-
-fn info_rows(model: &NegotiationModel, p: Option<&n::Perturbation>) -> Vec<Value> {
-    n::run_info(model, p).into_iter().map(|(key, value)| json!({"key": key, "value": value})).collect()
 }
 
 /// The scenario's pairs with their relation in the store.

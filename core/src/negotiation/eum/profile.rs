@@ -271,36 +271,14 @@ impl EumProfile {
                 .filter(|n| (1..=super::super::MAX_ROUNDS).contains(n))
                 .ok_or_else(|| bad(&format!("a count of rounds from 1 to {}", super::super::MAX_ROUNDS)))
         };
+        let max_rounds = match self.stopping {
+            Stopping::Rounds(n) | Stopping::Converged { max_rounds: n, .. } => n,
+        };
         match key.to_ascii_lowercase().as_str() {
-            "probability" | "a1" => {
-                self.probability = match value {
-                    "pair_share" => Probability::PairShare,
-                    "global_share" => Probability::GlobalShare,
-                    "net_support" => Probability::NetSupport,
-                    _ => return Err(bad("pair_share, global_share or net_support")),
-                }
-            }
-            "voter_utility" | "a2" => {
-                self.voter_utility = match value {
-                    "linear" => VoterUtility::Linear,
-                    "risk_adjusted" => VoterUtility::RiskAdjusted,
-                    _ => return Err(bad("linear or risk_adjusted")),
-                }
-            }
-            "perceived_risk" | "a3" => {
-                self.perceived_risk = match value {
-                    "perceiver" => PerceivedRisk::Perceiver,
-                    "challenger" => PerceivedRisk::Challenger,
-                    _ => return Err(bad("perceiver or challenger")),
-                }
-            }
-            "centre" | "a4" => {
-                self.centre = match value {
-                    "median" => Centre::Median,
-                    "mean" => Centre::Mean,
-                    _ => return Err(bad("median or mean")),
-                }
-            }
+            "probability" | "a1" => self.probability = pick(value, &bad)?,
+            "voter_utility" | "a2" => self.voter_utility = pick(value, &bad)?,
+            "perceived_risk" | "a3" => self.perceived_risk = pick(value, &bad)?,
+            "centre" | "a4" => self.centre = pick(value, &bad)?,
             "q" | "a5" => self.q = number(0.0, 1.0)?,
             "t" => {
                 self.drift = match value {
@@ -308,20 +286,8 @@ impl EumProfile {
                     _ => Drift::Fixed(number(0.0, 1.0)?),
                 }
             }
-            "compromise" | "a6" => {
-                self.compromise = match value {
-                    "proportional" => CompromisePoint::Proportional,
-                    "weighted" => CompromisePoint::Weighted,
-                    _ => return Err(bad("proportional or weighted")),
-                }
-            }
-            "choice" | "a7" => {
-                self.choice = match value {
-                    "least_move" => OfferChoice::LeastMove,
-                    "scholz_code" => OfferChoice::ScholzCode,
-                    _ => return Err(bad("least_move or scholz_code")),
-                }
-            }
+            "compromise" | "a6" => self.compromise = pick(value, &bad)?,
+            "choice" | "a7" => self.choice = pick(value, &bad)?,
             "capitulation" | "a8" => {
                 self.capitulation = match value {
                     "live" | "true" => true,
@@ -329,21 +295,8 @@ impl EumProfile {
                     _ => return Err(bad("live or dead")),
                 }
             }
-            "range" | "a9" => {
-                self.range = match value {
-                    "initial" => Range::InitialPositions,
-                    "current" => Range::CurrentPositions,
-                    "scale" => Range::IssueScale,
-                    _ => return Err(bad("initial, current or scale")),
-                }
-            }
-            "resist_salience" | "a10" => {
-                self.resist_salience = match value {
-                    "target" => ResistSalience::Target,
-                    "as_printed" => ResistSalience::AsPrinted,
-                    _ => return Err(bad("target or as_printed")),
-                }
-            }
+            "range" | "a9" => self.range = pick(value, &bad)?,
+            "resist_salience" | "a10" => self.resist_salience = pick(value, &bad)?,
             "rounds" | "a11" => {
                 self.stopping = match self.stopping {
                     Stopping::Rounds(_) => Stopping::Rounds(count()?),
@@ -351,21 +304,12 @@ impl EumProfile {
                 }
             }
             "tolerance" => {
-                let max_rounds = match self.stopping {
-                    Stopping::Rounds(n) | Stopping::Converged { max_rounds: n, .. } => n,
-                };
                 self.stopping = match value {
                     "none" => Stopping::Rounds(max_rounds),
                     _ => Stopping::Converged { tolerance: number(0.0, f64::MAX)?, max_rounds },
                 };
             }
-            "median" | "a12" => {
-                self.median = match value {
-                    "weighted" => MedianRule::Weighted,
-                    "king_of_the_hill" => MedianRule::KingOfTheHill,
-                    _ => return Err(bad("weighted or king_of_the_hill")),
-                }
-            }
+            "median" | "a12" => self.median = pick(value, &bad)?,
             "risk_guard" | "a13" => {
                 self.risk_guard = match value {
                     "neutral" => RiskGuard::Neutral,
@@ -378,13 +322,7 @@ impl EumProfile {
                     ),
                 }
             }
-            "decision" => {
-                self.decision = match value {
-                    "median" => DecisionRule::Median,
-                    "mean" => DecisionRule::Mean,
-                    _ => return Err(bad("median or mean")),
-                }
-            }
+            "decision" => self.decision = pick(value, &bad)?,
             _ => {
                 return Err(Error::invalid(
                     field,
@@ -399,109 +337,39 @@ impl EumProfile {
     /// Every option as (key, value), in the order A1–A13 and then the decision rule, written
     /// as [`EumProfile::set`] reads them: what a run's result records.
     pub fn options(&self) -> Vec<(&'static str, String)> {
-        let word = |w: &str| w.to_string();
+        let (rounds, tolerance) = match self.stopping {
+            Stopping::Rounds(n) => (n, "none".to_string()),
+            Stopping::Converged { tolerance, max_rounds } => (max_rounds, tolerance.to_string()),
+        };
         vec![
-            (
-                "probability",
-                word(match self.probability {
-                    Probability::PairShare => "pair_share",
-                    Probability::GlobalShare => "global_share",
-                    Probability::NetSupport => "net_support",
-                }),
-            ),
-            (
-                "voter_utility",
-                word(match self.voter_utility {
-                    VoterUtility::Linear => "linear",
-                    VoterUtility::RiskAdjusted => "risk_adjusted",
-                }),
-            ),
-            (
-                "perceived_risk",
-                word(match self.perceived_risk {
-                    PerceivedRisk::Perceiver => "perceiver",
-                    PerceivedRisk::Challenger => "challenger",
-                }),
-            ),
-            (
-                "centre",
-                word(match self.centre {
-                    Centre::Median => "median",
-                    Centre::Mean => "mean",
-                }),
-            ),
+            ("probability", self.probability.word().into()),
+            ("voter_utility", self.voter_utility.word().into()),
+            ("perceived_risk", self.perceived_risk.word().into()),
+            ("centre", self.centre.word().into()),
             ("q", self.q.to_string()),
             (
                 "t",
                 match self.drift {
                     Drift::Fixed(t) => t.to_string(),
-                    Drift::Eftekhari => word("eftekhari"),
+                    Drift::Eftekhari => "eftekhari".into(),
                 },
             ),
-            (
-                "compromise",
-                word(match self.compromise {
-                    CompromisePoint::Proportional => "proportional",
-                    CompromisePoint::Weighted => "weighted",
-                }),
-            ),
-            (
-                "choice",
-                word(match self.choice {
-                    OfferChoice::LeastMove => "least_move",
-                    OfferChoice::ScholzCode => "scholz_code",
-                }),
-            ),
-            ("capitulation", word(if self.capitulation { "live" } else { "dead" })),
-            (
-                "range",
-                word(match self.range {
-                    Range::InitialPositions => "initial",
-                    Range::CurrentPositions => "current",
-                    Range::IssueScale => "scale",
-                }),
-            ),
-            (
-                "resist_salience",
-                word(match self.resist_salience {
-                    ResistSalience::Target => "target",
-                    ResistSalience::AsPrinted => "as_printed",
-                }),
-            ),
-            (
-                "rounds",
-                match self.stopping {
-                    Stopping::Rounds(n) | Stopping::Converged { max_rounds: n, .. } => n.to_string(),
-                },
-            ),
-            (
-                "tolerance",
-                match self.stopping {
-                    Stopping::Rounds(_) => word("none"),
-                    Stopping::Converged { tolerance, .. } => tolerance.to_string(),
-                },
-            ),
-            (
-                "median",
-                word(match self.median {
-                    MedianRule::Weighted => "weighted",
-                    MedianRule::KingOfTheHill => "king_of_the_hill",
-                }),
-            ),
+            ("compromise", self.compromise.word().into()),
+            ("choice", self.choice.word().into()),
+            ("capitulation", if self.capitulation { "live" } else { "dead" }.into()),
+            ("range", self.range.word().into()),
+            ("resist_salience", self.resist_salience.word().into()),
+            ("rounds", rounds.to_string()),
+            ("tolerance", tolerance),
+            ("median", self.median.word().into()),
             (
                 "risk_guard",
                 match self.risk_guard {
-                    RiskGuard::Neutral => word("neutral"),
+                    RiskGuard::Neutral => "neutral".into(),
                     RiskGuard::MinSpread(m) => m.to_string(),
                 },
             ),
-            (
-                "decision",
-                word(match self.decision {
-                    DecisionRule::Median => "median",
-                    DecisionRule::Mean => "mean",
-                }),
-            ),
+            ("decision", self.decision.word().into()),
         ]
     }
 }
@@ -525,3 +393,43 @@ pub const OPTION_KEYS: [&str; 16] = [
     "risk_guard",
     "decision",
 ];
+
+/// The words an option's values are written with: one table per option, read by
+/// [`EumProfile::set`] and written by [`EumProfile::options`].
+trait Words: Copy + PartialEq + 'static {
+    const WORDS: &'static [(&'static str, Self)];
+
+    fn word(self) -> &'static str {
+        Self::WORDS.iter().find(|(_, v)| *v == self).map_or("", |(w, _)| w)
+    }
+}
+
+/// The value `value` names, or an error listing the words there are.
+fn pick<T: Words>(value: &str, bad: &dyn Fn(&str) -> Error) -> Result<T> {
+    T::WORDS.iter().find(|(w, _)| *w == value).map(|(_, v)| *v).ok_or_else(|| {
+        let words: Vec<&str> = T::WORDS.iter().map(|(w, _)| *w).collect();
+        bad(&words.join(" or "))
+    })
+}
+
+macro_rules! words {
+    ($($t:ty => [$(($w:literal, $v:expr)),+ $(,)?]);+ $(;)?) => {
+        $(impl Words for $t {
+            const WORDS: &'static [(&'static str, Self)] = &[$(($w, $v)),+];
+        })+
+    };
+}
+
+words! {
+    Probability => [("pair_share", Probability::PairShare), ("global_share", Probability::GlobalShare),
+        ("net_support", Probability::NetSupport)];
+    VoterUtility => [("linear", VoterUtility::Linear), ("risk_adjusted", VoterUtility::RiskAdjusted)];
+    PerceivedRisk => [("perceiver", PerceivedRisk::Perceiver), ("challenger", PerceivedRisk::Challenger)];
+    Centre => [("median", Centre::Median), ("mean", Centre::Mean)];
+    CompromisePoint => [("proportional", CompromisePoint::Proportional), ("weighted", CompromisePoint::Weighted)];
+    OfferChoice => [("least_move", OfferChoice::LeastMove), ("scholz_code", OfferChoice::ScholzCode)];
+    Range => [("initial", Range::InitialPositions), ("current", Range::CurrentPositions), ("scale", Range::IssueScale)];
+    ResistSalience => [("target", ResistSalience::Target), ("as_printed", ResistSalience::AsPrinted)];
+    MedianRule => [("weighted", MedianRule::Weighted), ("king_of_the_hill", MedianRule::KingOfTheHill)];
+    DecisionRule => [("median", DecisionRule::Median), ("mean", DecisionRule::Mean)];
+}

@@ -41,10 +41,15 @@ impl Board {
 
     /// The expected outcome of an issue: Σ c·s·x / Σ c·s (0 with no weight).
     pub(super) fn outcome(&self, issue: usize) -> f64 {
+        self.outcome_of(&self.x, issue)
+    }
+
+    /// The outcome of an issue were the actors at `x` (the votes, say) instead.
+    pub(super) fn outcome_of(&self, x: &[Vec<Option<f64>>], issue: usize) -> f64 {
         if self.denominator[issue] == 0.0 {
             return 0.0;
         }
-        let top: f64 = (0..self.n_actors).filter_map(|a| self.x[issue][a].map(|x| x * self.weight(issue, a))).sum();
+        let top: f64 = (0..self.n_actors).filter_map(|a| x[issue][a].map(|x| x * self.weight(issue, a))).sum();
         top / self.denominator[issue]
     }
 
@@ -473,11 +478,10 @@ pub(super) fn play_round(board: &Board, candidates: Vec<Candidate>, order: &mut 
 pub(super) type Groups = ((usize, usize), [Vec<usize>; 4]);
 
 /// The candidate exchanges of a round, in Decide's order: per pair of issues (in order), the
-/// actors right of both outcomes with those left of both, then those left on p only with those
-/// left on q only. Returns them with each issue pair's groups (A, B, C, D).
-pub(super) fn candidates(board: &Board) -> (Vec<Candidate>, Vec<Groups>) {
+/// actors right of both expected `outcomes` with those left of both, then those left on p only
+/// with those left on q only. Returns them with each issue pair's groups (A, B, C, D).
+pub(super) fn candidates(board: &Board, outcomes: &[f64]) -> (Vec<Candidate>, Vec<Groups>) {
     let n_issues = board.x.len();
-    let outcomes: Vec<f64> = (0..n_issues).map(|d| board.outcome(d)).collect();
     let left = |d: usize, a: usize| board.x[d][a].is_some_and(|x| x <= outcomes[d]);
     let mut all = Vec::new();
     let mut groups = Vec::new();

@@ -256,7 +256,7 @@ pub fn run_exchange(scenario: &Scenario, options: &ExchangeOptions) -> Result<Ex
     for round in 1..=options.rounds {
         board.refresh_denominators();
         let outcomes: Vec<f64> = (0..issues.len()).map(|d| board.outcome(d)).collect();
-        let (candidates, groups) = engine::candidates(&board);
+        let (candidates, groups) = engine::candidates(&board, &outcomes);
         let played = engine::play_round(&board, candidates, &mut order);
         let mut externalities: Vec<Externality> =
             actors.iter().map(|a| Externality { actor: a.clone(), ..Externality::default() }).collect();
@@ -291,9 +291,7 @@ pub fn run_exchange(scenario: &Scenario, options: &ExchangeOptions) -> Result<Ex
                 votes[s.supply][s.actor] = Some(s.y);
             }
         }
-        let preferences = std::mem::replace(&mut board.x, votes);
-        let voting_outcomes = (0..issues.len()).map(|d| scale(d, board.outcome(d))).collect();
-        board.x = preferences;
+        let voting_outcomes = (0..issues.len()).map(|d| scale(d, board.outcome_of(&votes, d))).collect();
         for &k in &played.executed {
             let c = &played.all[k];
             for s in [&c.i, &c.j] {
