@@ -18,6 +18,7 @@ mod decide;
 mod eum;
 mod exchange;
 mod input;
+mod python_decimal;
 mod python_random;
 mod rows;
 mod scenario;
