@@ -298,7 +298,11 @@ impl Wide {
     }
 
     fn digits(&self) -> u32 {
-        if self.len == 0 { 0 } else { (self.len as u32 - 1) * LIMB_DIGITS + digits(u128::from(self.limbs[self.len - 1])) }
+        if self.len == 0 {
+            0
+        } else {
+            (self.len as u32 - 1) * LIMB_DIGITS + digits(u128::from(self.limbs[self.len - 1]))
+        }
     }
 
     /// The exponent of the leading digit.
@@ -347,13 +351,25 @@ impl Wide {
     /// Compares coefficients of the same exponent.
     fn cmp_magnitude(&self, other: &Wide) -> Ordering {
         self.len.cmp(&other.len).then_with(|| {
-            (0..self.len).rev().map(|i| self.limbs[i].cmp(&other.limbs[i])).find(|o| o.is_ne()).unwrap_or(Ordering::Equal)
+            (0..self.len)
+                .rev()
+                .map(|i| self.limbs[i].cmp(&other.limbs[i]))
+                .find(|o| o.is_ne())
+                .unwrap_or(Ordering::Equal)
         })
     }
 
     /// Compares the values.
     fn cmp_value(&self, other: &Wide) -> Ordering {
-        let sign = |w: &Wide| if w.is_zero() { 0 } else if w.neg { -1 } else { 1 };
+        let sign = |w: &Wide| {
+            if w.is_zero() {
+                0
+            } else if w.neg {
+                -1
+            } else {
+                1
+            }
+        };
         let (a, b) = (sign(self), sign(other));
         if a != b || a == 0 {
             return a.cmp(&b);
@@ -471,14 +487,15 @@ impl Wide {
     /// Whether any digit right of position `p` is non-zero.
     fn any_below(&self, p: u32) -> bool {
         let (at, part) = ((p / LIMB_DIGITS) as usize, p % LIMB_DIGITS);
-        self.limbs[..at].iter().any(|&l| l != 0) || self.limbs[at] % (POW10[part as usize] as u64) != 0
+        self.limbs[..at].iter().any(|&l| l != 0) || !self.limbs[at].is_multiple_of(POW10[part as usize] as u64)
     }
 
     /// Rounded to 28 digits, half to even.
     fn round(&self, sticky: bool) -> PyDecimal {
         let n = self.digits();
         if n <= PRECISION {
-            let coef = self.limbs[..self.len].iter().rev().fold(0u128, |acc, &l| acc * u128::from(LIMB) + u128::from(l));
+            let coef =
+                self.limbs[..self.len].iter().rev().fold(0u128, |acc, &l| acc * u128::from(LIMB) + u128::from(l));
             return round_u128(self.neg, coef, self.exp, sticky);
         }
         let cut = n - PRECISION;

@@ -160,8 +160,9 @@ class Scenario:
 
     def exchange(self, rounds: int = 10, decide_seed: Optional[int] = None) -> "ExchangeResult":
         """The exchange model over every issue. ``decide_seed`` follows Decide to the letter,
-        ties broken by Python's ``random`` seeded so; by default ties go by actor and issue order
-        and no exchange pushes an outcome past a partner."""
+        in its 28-digit decimal arithmetic, ties broken by Python's ``random`` seeded so; by
+        default the run is in binary floats, ties go by actor and issue order and no exchange
+        pushes an outcome past a partner."""
         return ExchangeResult(_detente.run_exchange(self._issues, self._stances, rounds, decide_seed))
 
     def monte_carlo(self, model: str = "eum", draws: int = 1000, seed: int = 0, *, salience_sd: float = 0.1,

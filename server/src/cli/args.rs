@@ -632,9 +632,10 @@ pub enum NegotiateCommand {
         /// Rounds to play.
         #[arg(long, default_value_t = 10)]
         rounds: usize,
-        /// Follow Decide's command line to the letter, its ties broken by Python's random seeded
-        /// so, one word drawn before the run as its imports do (default: ties by actor and issue
-        /// order, and no outcome ever pushed past a partner).
+        /// Follow Decide's command line to the letter: its 28-digit decimal arithmetic, its ties
+        /// broken by Python's random seeded so, one word drawn before the run as its imports do
+        /// (default: binary floats, ties by actor and issue order, and no outcome ever pushed
+        /// past a partner).
         #[arg(long)]
         decide_seed: Option<u64>,
         /// What to show.

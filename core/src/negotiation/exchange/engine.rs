@@ -6,86 +6,113 @@
 //! Positions here are on 0–100 (each issue normalised), as in Decide. The quirks of Decide's
 //! bookkeeping that change results are kept, because its published runs are the reference: the
 //! move history an exchange checks for a change of direction, the "updates" of demand positions,
-//! and, in Decide's seeded order, a tied runner-up that stays listed twice.
+//! and, in Decide's seeded order, a tied runner-up that stays listed twice. Every formula keeps
+//! Decide's order of operations, sums included, so that in its decimal arithmetic each result
+//! rounds as its does.
 
+use super::number::Number;
 use super::{ExchangeOrder, TieBreak};
 use crate::negotiation::python_random::PythonRandom;
-
-/// A gain below this is no gain.
-const MIN_GAIN: f64 = 1e-10;
-/// Gains this close are a tie (Decide: 1e-20 between 28-digit decimals; rounding in binary
-/// floats needs more room).
-const TIE: f64 = 1e-12;
+use std::cmp::Ordering;
 
 /// The round's fixed data: per issue and actor, position (None where the actor has no stance),
-/// salience and power, and per issue Σ power × salience.
-pub(super) struct Board {
-    pub(super) x: Vec<Vec<Option<f64>>>,
-    pub(super) salience: Vec<Vec<f64>>,
-    pub(super) power: Vec<Vec<f64>>,
-    pub(super) denominator: Vec<f64>,
+/// salience and power, and per issue Σ salience × power.
+pub(super) struct Board<T: Number> {
+    pub(super) x: Vec<Vec<Option<T>>>,
+    pub(super) salience: Vec<Vec<T>>,
+    pub(super) power: Vec<Vec<T>>,
+    /// Per issue, the actors with a stance on it, in the order of the stances (the order Decide
+    /// sums in).
+    pub(super) order: Vec<Vec<usize>>,
+    pub(super) denominator: Vec<T>,
     pub(super) n_actors: usize,
     /// Whether overshoot is checked until neither side's move passes the partner (else once per
     /// side, as Decide does, where cutting the second can make the first pass again).
     pub(super) strict: bool,
+    /// A move or gain no larger than this is none (Decide: 1e-10).
+    pub(super) min_gain: T::Exact,
+    /// Gains closer than this are a tie.
+    pub(super) tie: T::Exact,
 }
 
-impl Board {
-    fn sal(&self, issue: usize, actor: usize) -> f64 {
+impl<T: Number> Board<T> {
+    fn sal(&self, issue: usize, actor: usize) -> T {
         self.salience[issue][actor]
     }
 
-    fn weight(&self, issue: usize, actor: usize) -> f64 {
+    /// c·s of an actor on an issue.
+    fn weight(&self, issue: usize, actor: usize) -> T {
         self.salience[issue][actor] * self.power[issue][actor]
     }
 
+    /// x·s·c, in Decide's order.
+    fn term(&self, issue: usize, actor: usize, x: T) -> T {
+        x * self.salience[issue][actor] * self.power[issue][actor]
+    }
+
     /// The expected outcome of an issue: Σ c·s·x / Σ c·s (0 with no weight).
-    pub(super) fn outcome(&self, issue: usize) -> f64 {
+    pub(super) fn outcome(&self, issue: usize) -> T {
         self.outcome_of(&self.x, issue)
     }
 
     /// The outcome of an issue were the actors at `x` (the votes, say) instead.
-    pub(super) fn outcome_of(&self, x: &[Vec<Option<f64>>], issue: usize) -> f64 {
-        if self.denominator[issue] == 0.0 {
-            return 0.0;
+    pub(super) fn outcome_of(&self, x: &[Vec<Option<T>>], issue: usize) -> T {
+        if self.denominator[issue] == T::zero() {
+            return T::zero();
         }
-        let top: f64 = (0..self.n_actors).filter_map(|a| x[issue][a].map(|x| x * self.weight(issue, a))).sum();
+        let top = self.order[issue]
+            .iter()
+            .filter_map(|&a| x[issue][a].map(|x| self.term(issue, a, x)))
+            .fold(T::zero(), |sum, t| sum + t);
         top / self.denominator[issue]
     }
 
     pub(super) fn refresh_denominators(&mut self) {
         self.denominator = (0..self.x.len())
-            .map(|d| (0..self.n_actors).filter(|&a| self.x[d][a].is_some()).map(|a| self.weight(d, a)).sum())
+            .map(|d| self.order[d].iter().map(|&a| self.weight(d, a)).fold(T::zero(), |sum, w| sum + w))
             .collect();
     }
+
+    /// |x| ≤ the smallest move.
+    fn negligible(&self, x: T) -> bool {
+        x.abs().cmp_exact(&self.min_gain).is_le()
+    }
+}
+
+fn min<T: Number>(a: T, b: T) -> T {
+    if b < a { b } else { a }
+}
+
+fn max<T: Number>(a: T, b: T) -> T {
+    if b > a { b } else { a }
 }
 
 /// One actor's side of an exchange: it moves its vote on its supply issue towards the partner
 /// and gets the partner's move on its demand issue.
 #[derive(Debug, Clone)]
-pub(super) struct Side {
+pub(super) struct Side<T: Number> {
     pub(super) actor: usize,
     pub(super) supply: usize,
     pub(super) demand: usize,
     /// Its position on the supply issue (moved on by exchanges executed before this one).
-    pub(super) supply_position: f64,
+    pub(super) supply_position: T,
     /// Its position on the demand issue.
-    pub(super) demand_position: f64,
+    pub(super) demand_position: T,
     /// Its supply position when the round began.
-    pub(super) start: f64,
+    pub(super) start: T,
     /// Its voting position on the supply issue if the exchange is executed.
-    pub(super) y: f64,
-    pub(super) shift: f64,
+    pub(super) y: T,
+    pub(super) shift: T,
     /// Decide's move history for the direction check.
-    moves: Vec<f64>,
+    moves: Vec<T>,
     /// The supply issue's outcome before and after its move.
-    pub(super) outcome_before: f64,
-    pub(super) outcome_after: f64,
+    pub(super) outcome_before: T,
+    pub(super) outcome_after: T,
 }
 
-impl Side {
-    fn new(board: &Board, actor: usize, supply: usize, demand: usize) -> Side {
-        let at = |d: usize| board.x[d][actor].unwrap_or(0.0);
+impl<T: Number> Side<T> {
+    fn new(board: &Board<T>, actor: usize, supply: usize, demand: usize) -> Side<T> {
+        let at = |d: usize| board.x[d][actor].unwrap_or(T::zero());
         Side {
             actor,
             supply,
@@ -94,26 +121,27 @@ impl Side {
             demand_position: at(demand),
             start: at(supply),
             y: at(supply),
-            shift: 0.0,
+            shift: T::zero(),
             moves: Vec::new(),
-            outcome_before: 0.0,
-            outcome_after: 0.0,
+            outcome_before: T::zero(),
+            outcome_after: T::zero(),
         }
     }
 
     /// A move stays within 0–100, is no smaller than rounding, and never reverses the
     /// direction of earlier moves.
-    fn move_is_valid(&self, shift: f64) -> bool {
-        if shift.abs() > 100.0 || shift.abs() <= MIN_GAIN {
+    fn move_is_valid(&self, board: &Board<T>, shift: T) -> bool {
+        let hundred = T::int(100);
+        if shift.abs() > hundred || board.negligible(shift) {
             return false;
         }
         let to = self.supply_position + shift;
-        if !(0.0..=100.0).contains(&to) || self.moves.iter().sum::<f64>() > 100.0 {
+        if to < T::zero() || to > hundred || self.moves.iter().fold(T::zero(), |sum, &m| sum + m) > hundred {
             return false;
         }
-        let min = self.moves.iter().copied().fold(f64::INFINITY, f64::min);
-        let max = self.moves.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        (min < 0.0 && max < 0.0) || (min > 0.0 && max > 0.0)
+        let Some(&first) = self.moves.first() else { return false };
+        let (low, high) = self.moves.iter().fold((first, first), |(l, h), &m| (min(l, m), max(h, m)));
+        (low < T::zero() && high < T::zero()) || (low > T::zero() && high > T::zero())
     }
 }
 
@@ -134,21 +162,21 @@ impl Who {
 
 /// A candidate exchange between two actors on the issues p and q.
 #[derive(Debug, Clone)]
-pub(super) struct Candidate {
-    pub(super) i: Side,
-    pub(super) j: Side,
+pub(super) struct Candidate<T: Number> {
+    pub(super) i: Side<T>,
+    pub(super) j: Side<T>,
     pub(super) p: usize,
     pub(super) q: usize,
     /// Whether the pair are of groups A and D (else B and C).
     pub(super) outer_pair_ad: bool,
-    pub(super) gain: f64,
+    pub(super) gain: T,
     pub(super) valid: bool,
     /// Voting positions of exchanges executed since, on this exchange's issues (issue, actor).
-    updates: Vec<(usize, usize, f64)>,
+    updates: Vec<(usize, usize, T)>,
 }
 
-impl Candidate {
-    pub(super) fn new(board: &Board, i: usize, j: usize, p: usize, q: usize, outer_pair_ad: bool) -> Candidate {
+impl<T: Number> Candidate<T> {
+    pub(super) fn new(board: &Board<T>, i: usize, j: usize, p: usize, q: usize, outer_pair_ad: bool) -> Candidate<T> {
         // The actor whose salience leans more to q supplies q.
         let (a, b) =
             if board.sal(p, i) / board.sal(q, i) < board.sal(p, j) / board.sal(q, j) { (j, i) } else { (i, j) };
@@ -158,7 +186,7 @@ impl Candidate {
             p,
             q,
             outer_pair_ad,
-            gain: 0.0,
+            gain: T::zero(),
             valid: true,
             updates: Vec::new(),
         };
@@ -166,25 +194,25 @@ impl Candidate {
         c
     }
 
-    fn side(&self, w: Who) -> &Side {
+    fn side(&self, w: Who) -> &Side<T> {
         match w {
             Who::I => &self.i,
             Who::J => &self.j,
         }
     }
 
-    fn side_mut(&mut self, w: Who) -> &mut Side {
+    fn side_mut(&mut self, w: Who) -> &mut Side<T> {
         match w {
             Who::I => &mut self.i,
             Who::J => &mut self.j,
         }
     }
 
-    fn update(&self, issue: usize, actor: usize) -> Option<f64> {
+    fn update(&self, issue: usize, actor: usize) -> Option<T> {
         self.updates.iter().find(|u| u.0 == issue && u.1 == actor).map(|u| u.2)
     }
 
-    fn set_update(&mut self, issue: usize, actor: usize, value: f64) {
+    fn set_update(&mut self, issue: usize, actor: usize, value: T) {
         match self.updates.iter_mut().find(|u| u.0 == issue && u.1 == actor) {
             Some(u) => u.2 = value,
             None => self.updates.push((issue, actor, value)),
@@ -193,29 +221,31 @@ impl Candidate {
 
     /// The supply issue's outcome with side `w` at `position` and the executed exchanges'
     /// voting positions in place.
-    fn outcome_with(&self, board: &Board, w: Who, position: f64) -> f64 {
+    fn outcome_with(&self, board: &Board<T>, w: Who, position: T) -> T {
         let s = self.side(w);
         let d = s.supply;
-        if board.denominator[d] == 0.0 {
-            return 0.0;
+        if board.denominator[d] == T::zero() {
+            return T::zero();
         }
-        let top: f64 = (0..board.n_actors)
-            .filter_map(|a| {
+        let top = board.order[d]
+            .iter()
+            .filter_map(|&a| {
                 let x = board.x[d][a]?;
                 let x = if a == s.actor { position } else { self.update(d, a).unwrap_or(x) };
-                Some(x * board.weight(d, a))
+                Some(board.term(d, a, x))
             })
-            .sum();
+            .fold(T::zero(), |sum, t| sum + t);
         top / board.denominator[d]
     }
 
     /// How far side `w` must move from its supply position for its supply issue's outcome to
     /// be `outcome` (signed), the executed exchanges' voting positions in place.
-    fn shift_for(&self, board: &Board, w: Who, outcome: f64) -> f64 {
+    fn shift_for(&self, board: &Board<T>, w: Who, outcome: T) -> T {
         let s = self.side(w);
         let d = s.supply;
-        let now: f64 = (0..board.n_actors)
-            .filter_map(|a| {
+        let now = board.order[d]
+            .iter()
+            .filter_map(|&a| {
                 let x = board.x[d][a]?;
                 // Decide lets a recorded vote of the actor itself override its position here
                 // (but not in the outcome it checks against); strict runs use the position.
@@ -225,20 +255,26 @@ impl Candidate {
                     None if a == s.actor => s.supply_position,
                     None => x,
                 };
-                Some(x * board.weight(d, a))
+                Some(board.term(d, a, x))
             })
-            .sum();
+            .fold(T::zero(), |sum, t| sum + t);
         (outcome * board.denominator[d] - now) / board.weight(d, s.actor)
     }
 
+    /// The outcome shift of side `w` moving `distance`: x·s·c / Σ c·s.
+    fn ratio_of(&self, board: &Board<T>, w: Who, distance: T) -> T {
+        let s = self.side(w);
+        board.term(s.supply, s.actor, distance) / board.denominator[s.supply]
+    }
+
     /// The outcome shift of `w` moving all the way to the partner's position.
-    fn full_ratio(&self, board: &Board, w: Who) -> f64 {
+    fn full_ratio(&self, board: &Board<T>, w: Who) -> T {
         let (s, o) = (self.side(w), self.side(w.other()));
-        (o.demand_position - s.supply_position).abs() * board.weight(s.supply, s.actor) / board.denominator[s.supply]
+        self.ratio_of(board, w, (o.demand_position - s.supply_position).abs())
     }
 
     /// The partner's outcome shift that gives both the same gain as `w`'s shift `ratio`.
-    fn equal_ratio(&self, board: &Board, w: Who, ratio: f64) -> f64 {
+    fn equal_ratio(&self, board: &Board<T>, w: Who, ratio: T) -> T {
         let (s, o) = (self.side(w), self.side(w.other()));
         (board.sal(s.supply, s.actor) + board.sal(o.demand, o.actor))
             / (board.sal(s.demand, s.actor) + board.sal(o.supply, o.actor))
@@ -246,20 +282,24 @@ impl Candidate {
     }
 
     /// The move of `w` that shifts its supply outcome by `ratio`.
-    fn move_for(&self, board: &Board, w: Who, ratio: f64) -> f64 {
+    fn move_for(&self, board: &Board<T>, w: Who, ratio: T) -> T {
         let s = self.side(w);
         ratio * board.denominator[s.supply] / board.weight(s.supply, s.actor)
     }
 
     /// A side's gain from shifts of its supply (`supply_ratio`) and demand (`demand_ratio`)
     /// outcomes.
-    fn gain_of(&self, board: &Board, w: Who, supply_ratio: f64, demand_ratio: f64) -> f64 {
+    fn gain_of(&self, board: &Board<T>, w: Who, supply_ratio: T, demand_ratio: T) -> T {
         let s = self.side(w);
         (supply_ratio * board.sal(s.supply, s.actor) - demand_ratio * board.sal(s.demand, s.actor)).abs()
     }
 
+    fn moves_are_valid(&self, board: &Board<T>) -> bool {
+        self.i.move_is_valid(board, self.i.shift) && self.j.move_is_valid(board, self.j.shift)
+    }
+
     /// Sizes the exchange for equal gains and checks it.
-    pub(super) fn calculate(&mut self, board: &Board) {
+    pub(super) fn calculate(&mut self, board: &Board<T>) {
         // j first moves all the way to i on p; if i's equal-gain move on q then overshoots j,
         // i moves all the way instead and j's move is scaled.
         let mut dp = self.full_ratio(board, Who::J);
@@ -285,7 +325,7 @@ impl Candidate {
             s.y = s.supply_position + shift;
         }
         self.gain = self.gain_of(board, Who::I, dq, dp);
-        self.valid = self.i.move_is_valid(self.i.shift) && self.j.move_is_valid(self.j.shift) && self.gain >= MIN_GAIN;
+        self.valid = self.moves_are_valid(board) && self.gain.cmp_exact(&board.min_gain).is_ge();
         if !self.valid {
             return;
         }
@@ -299,21 +339,21 @@ impl Candidate {
             self.limit_to_demand(board, Who::I);
             self.limit_to_demand(board, Who::J);
         }
-        self.valid = self.i.move_is_valid(self.i.shift) && self.j.move_is_valid(self.j.shift);
+        self.valid = self.moves_are_valid(board);
     }
 
     /// Whether `w`'s move carries its supply outcome past the partner's position.
-    fn overshoots(&self, board: &Board, w: Who) -> bool {
+    fn overshoots(&self, board: &Board<T>, w: Who) -> bool {
         let before = self.outcome_with(board, w, self.side(w).supply_position);
         let after = self.outcome_with(board, w, self.side(w).y);
         let target = self.side(w.other()).demand_position;
-        (target - before) * (target - after) < 0.0 && (target - after).abs() > MIN_GAIN
+        (target - before) * (target - after) < T::zero() && !board.negligible(target - after)
     }
 
     /// No overshoot: when `w`'s move would carry its supply outcome past the partner's own
     /// position, the move is cut so that the outcome lands there and the partner's move is
     /// recomputed for equal gains.
-    fn limit_to_demand(&mut self, board: &Board, w: Who) {
+    fn limit_to_demand(&mut self, board: &Board<T>, w: Who) {
         let before = self.outcome_with(board, w, self.side(w).supply_position);
         let after = self.outcome_with(board, w, self.side(w).y);
         let target = self.side(w.other()).demand_position;
@@ -322,16 +362,16 @@ impl Candidate {
             s.outcome_before = before;
             s.outcome_after = after;
         }
-        if (target - before >= 0.0 && target - after >= 0.0) || (target - before <= 0.0 && target - after <= 0.0) {
+        let zero = T::zero();
+        if (target - before >= zero && target - after >= zero) || (target - before <= zero && target - after <= zero) {
             return;
         }
         let shift = self.shift_for(board, w, target).abs();
-        let ratio =
-            shift * board.weight(self.side(w).supply, self.side(w).actor) / board.denominator[self.side(w).supply];
+        let ratio = self.ratio_of(board, w, shift);
         let other_ratio = self.equal_ratio(board, w, ratio);
         let mut other_shift = self.move_for(board, w.other(), other_ratio).abs();
         let mut own_shift = shift;
-        let (s, o) = (self.side(w).clone(), self.side(w.other()).clone());
+        let (s, o) = (self.side(w), self.side(w.other()));
         if o.supply_position > s.demand_position {
             other_shift = -other_shift;
         }
@@ -352,7 +392,7 @@ impl Candidate {
 
     /// After `done` is executed: take its voting positions where they concern this exchange's
     /// sides or demand issues, and recompute if anything changed.
-    fn recalculate(&mut self, board: &Board, done: &Candidate) {
+    fn recalculate(&mut self, board: &Board<T>, done: &Candidate<T>) {
         let mut again = false;
         let mut moved = [false; 2];
         for (k, w) in [Who::I, Who::J].into_iter().enumerate() {
@@ -360,7 +400,7 @@ impl Candidate {
                 let s = self.side_mut(w);
                 if s.actor == d.actor && s.supply == d.supply {
                     s.supply_position = d.y;
-                    s.moves.push(d.moves.last().copied().unwrap_or(0.0));
+                    s.moves.push(d.moves.last().copied().unwrap_or(T::zero()));
                     moved[k] = true;
                     break;
                 }
@@ -379,8 +419,8 @@ impl Candidate {
             }
             let issue = demanding.demand;
             let value = match self.update(issue, mover.actor) {
-                Some(u) if mover.start <= u => u.min(mover.y),
-                Some(u) => u.max(mover.y),
+                Some(u) if mover.start <= u => min(u, mover.y),
+                Some(u) => max(u, mover.y),
                 None => mover.y,
             };
             self.set_update(issue, mover.actor, value);
@@ -402,28 +442,37 @@ impl Candidate {
 }
 
 /// The exchanges a round executes, in order (indices into `all`), and every candidate.
-pub(super) struct Played {
-    pub(super) all: Vec<Candidate>,
+///
+/// Listed twice (Decide's tie rule), an exchange stays in play after its execution and can be
+/// recalculated later; as in Decide, its final state is what moves the votes, its state when
+/// executed what its externalities come from.
+pub(super) struct Played<T: Number> {
+    pub(super) all: Vec<Candidate<T>>,
     pub(super) executed: Vec<usize>,
+    /// Each executed exchange as it was once executed (the others recalculated against it).
+    pub(super) when_executed: Vec<Candidate<T>>,
     /// How many ties the tie-break decided.
     pub(super) ties: usize,
 }
 
 /// Executes exchanges, best gain first, until none is left.
-pub(super) fn play_round(board: &Board, candidates: Vec<Candidate>, order: &mut ExchangeOrder) -> Played {
+pub(super) fn play_round<T: Number>(
+    board: &Board<T>,
+    candidates: Vec<Candidate<T>>,
+    order: &mut ExchangeOrder,
+) -> Played<T> {
     let mut all = candidates;
     let mut list: Vec<usize> = (0..all.len()).collect();
     let mut executed = Vec::new();
+    let mut when_executed = Vec::new();
     let mut ties = 0;
     while !list.is_empty() {
-        // Stable: equal gains keep the order the candidates were made in. (Decide's 28-digit
-        // decimals order gains equal but for rounding otherwise than binary floats do: the one
-        // place its runs and these part.)
-        list.sort_by(|a, b| all[*b].gain.total_cmp(&all[*a].gain));
+        // Stable: equal gains keep the order the candidates were made in, as Python's sort.
+        list.sort_by(|a, b| all[*b].gain.partial_cmp(&all[*a].gain).unwrap_or(Ordering::Equal));
         let mut chosen = list.remove(0);
         if let Some(&next) = list.first() {
-            let tied = (all[chosen].gain - all[next].gain).abs() < TIE * all[chosen].gain.abs().max(1.0);
-            if tied {
+            let tie = |k: usize| T::tied(all[chosen].gain, all[k].gain, &board.tie);
+            if tie(next) {
                 ties += 1;
                 match order {
                     ExchangeOrder::Decide(rng) => {
@@ -438,8 +487,6 @@ pub(super) fn play_round(board: &Board, candidates: Vec<Candidate>, order: &mut 
                     }
                     ExchangeOrder::ById => {
                         // The tied candidate with the lowest (actors, issues) key goes first.
-                        let gain = all[chosen].gain;
-                        let tie = |k: usize| (gain - all[k].gain).abs() < TIE * gain.abs().max(1.0);
                         let best = list.iter().enumerate().filter(|e| tie(*e.1)).min_by_key(|e| all[*e.1].key());
                         if let Some((at, &k)) = best
                             && all[k].key() < all[chosen].key()
@@ -455,22 +502,27 @@ pub(super) fn play_round(board: &Board, candidates: Vec<Candidate>, order: &mut 
         if !all[chosen].valid {
             continue;
         }
+        let mut done = all[chosen].clone();
         let mut kept = Vec::with_capacity(list.len());
         for &k in &list {
             if !all[k].valid {
                 continue;
             }
-            let done = all[chosen].clone();
             all[k].recalculate(board, &done);
-
+            if k == chosen {
+                // Listed twice, the executed exchange is recalculated against itself, and in
+                // Decide the later ones see it so changed.
+                done = all[chosen].clone();
+            }
             if all[k].valid {
                 kept.push(k);
             }
         }
         list = kept;
         executed.push(chosen);
+        when_executed.push(all[chosen].clone());
     }
-    Played { all, executed, ties }
+    Played { all, executed, when_executed, ties }
 }
 
 /// An issue pair (p, q) and its actors by side of the two outcomes: A (right of both), B (left
@@ -480,7 +532,7 @@ pub(super) type Groups = ((usize, usize), [Vec<usize>; 4]);
 /// The candidate exchanges of a round, in Decide's order: per pair of issues (in order), the
 /// actors right of both expected `outcomes` with those left of both, then those left on p only
 /// with those left on q only. Returns them with each issue pair's groups (A, B, C, D).
-pub(super) fn candidates(board: &Board, outcomes: &[f64]) -> (Vec<Candidate>, Vec<Groups>) {
+pub(super) fn candidates<T: Number>(board: &Board<T>, outcomes: &[T]) -> (Vec<Candidate<T>>, Vec<Groups>) {
     let n_issues = board.x.len();
     let left = |d: usize, a: usize| board.x[d][a].is_some_and(|x| x <= outcomes[d]);
     let mut all = Vec::new();

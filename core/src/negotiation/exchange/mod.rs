@@ -7,24 +7,32 @@
 //!
 //! Ties between equal gains are broken by actor and issue ([`TieBreak::ById`], the default, the
 //! same answer every time) or as Decide does, by Python's seeded `random.random()`
-//! ([`TieBreak::DecideSeeded`]), which reproduces Decide's own runs exchange for exchange.
+//! ([`TieBreak::DecideSeeded`]), which with Decide's decimal arithmetic ([`Fidelity::Decide`])
+//! reproduces Decide's own runs exchange for exchange.
 
 mod engine;
+mod number;
 #[cfg(test)]
 mod tests;
 
 use super::Scenario;
+use super::python_decimal::PyDecimal;
 use super::python_random::PythonRandom;
 use crate::error::{Error, Result};
 use engine::{Board, Candidate};
+use number::Number;
 
-/// Whether a run follows Decide's bookkeeping exactly, or ours where they differ.
+/// Whether a run follows Decide's bookkeeping and arithmetic exactly, or ours where they differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fidelity {
-    /// Decide's steps to the letter: each side's overshoot is checked once, so cutting the
-    /// second side's move can leave the first passing its partner's position (rarely).
+    /// Decide's steps to the letter, in its arithmetic: Python's decimals of 28 significant
+    /// digits, each result rounded half-even, so that gains equal but for their last digits
+    /// sort as in Decide (about ten times slower than binary floats). Each side's overshoot is
+    /// checked once, so cutting the second side's move can leave the first passing its
+    /// partner's position (rarely). Every salience and capability must be above zero, as
+    /// Decide divides by them.
     Decide,
-    /// No move ever carries an outcome past the partner's position.
+    /// Binary floats, and no move ever carries an outcome past the partner's position.
     Strict,
 }
 
@@ -187,7 +195,9 @@ pub struct ExchangeRound {
     pub outcomes: Vec<f64>,
     /// Each issue's expected outcome on the votes after the round's exchanges.
     pub voting_outcomes: Vec<f64>,
-    /// The exchanges executed, in order.
+    /// The exchanges executed, in order. (Decide's seeded order can list an exchange twice;
+    /// executed, it is then recalculated against itself, and where that leaves it invalid it
+    /// is left out here, as Decide leaves it out, though its votes count.)
     pub exchanges: Vec<ExecutedExchange>,
     /// Every actor's externalities in the round.
     pub externalities: Vec<Externality>,
@@ -230,40 +240,72 @@ pub fn run_exchange(scenario: &Scenario, options: &ExchangeOptions) -> Result<Ex
     if options.rounds > super::MAX_ROUNDS {
         return Err(Error::invalid("rounds", format!("{} rounds is more than {}", options.rounds, super::MAX_ROUNDS)));
     }
+    match options.fidelity {
+        Fidelity::Decide => {
+            if let Some(s) = scenario.stances().iter().find(|s| s.salience <= 0.0 || s.capability <= 0.0) {
+                let field = if s.salience <= 0.0 { "salience" } else { "capability" };
+                return Err(Error::invalid(
+                    field,
+                    format!(
+                        "{} on {} has {field} 0; Decide's arithmetic divides by every salience and capability",
+                        s.actor, s.issue
+                    ),
+                ));
+            }
+            run::<PyDecimal>(scenario, options)
+        }
+        Fidelity::Strict => run::<f64>(scenario, options),
+    }
+}
+
+/// The run in arithmetic `T`.
+fn run<T: Number>(scenario: &Scenario, options: &ExchangeOptions) -> Result<ExchangeRun> {
+    let exact = |field: &str, value: f64| {
+        T::exact(value).ok_or_else(|| Error::invalid(field, format!("{value} is too small to take exactly")))
+    };
+    let salience_weight = exact("salience_weight", options.salience_weight)?;
+    let fixed_weight = exact("fixed_weight", options.fixed_weight)?;
     let actors = scenario.actors();
     let issues = scenario.issues();
     let n = actors.len();
     let mut board = Board {
         x: vec![vec![None; n]; issues.len()],
-        salience: vec![vec![0.0; n]; issues.len()],
-        power: vec![vec![0.0; n]; issues.len()],
+        salience: vec![vec![T::zero(); n]; issues.len()],
+        power: vec![vec![T::zero(); n]; issues.len()],
+        order: vec![Vec::new(); issues.len()],
         denominator: Vec::new(),
         n_actors: n,
         strict: options.fidelity == Fidelity::Strict,
+        min_gain: exact("min_gain", 1e-10)?,
+        tie: exact("tie", T::TIE)?,
     };
     for (d, issue) in issues.iter().enumerate() {
+        // Decide: (position − lower) × (100 / (upper − lower)).
+        let (lower, upper) = (T::input(issue.min), T::input(issue.max));
+        let step = T::int(100) / (upper - lower);
         for s in scenario.stances_on(&issue.id) {
             let Some(a) = actors.iter().position(|x| *x == s.actor) else { continue };
-            board.x[d][a] = Some((s.position - issue.min) * (100.0 / (issue.max - issue.min)));
-            board.salience[d][a] = s.salience;
-            board.power[d][a] = s.capability;
+            board.x[d][a] = Some((T::input(s.position) - lower) * step);
+            board.salience[d][a] = T::input(s.salience);
+            board.power[d][a] = T::input(s.capability);
+            board.order[d].push(a);
         }
     }
-    let scale = |d: usize, v: f64| issues[d].min + v * (issues[d].max - issues[d].min) / 100.0;
-    let span = |d: usize, v: f64| v * (issues[d].max - issues[d].min) / 100.0;
+    let scale = |d: usize, v: T| issues[d].min + v.to_f64() * (issues[d].max - issues[d].min) / 100.0;
+    let span = |d: usize, v: T| v.to_f64() * (issues[d].max - issues[d].min) / 100.0;
     let mut order = engine::order_of(options.tie_break);
     let mut rounds = Vec::with_capacity(options.rounds);
     for round in 1..=options.rounds {
         board.refresh_denominators();
-        let outcomes: Vec<f64> = (0..issues.len()).map(|d| board.outcome(d)).collect();
+        let outcomes: Vec<T> = (0..issues.len()).map(|d| board.outcome(d)).collect();
         let (candidates, groups) = engine::candidates(&board, &outcomes);
         let played = engine::play_round(&board, candidates, &mut order);
         let mut externalities: Vec<Externality> =
             actors.iter().map(|a| Externality { actor: a.clone(), ..Externality::default() }).collect();
-        for &k in &played.executed {
-            add_externalities(&board, &played.all[k], &groups, &mut externalities);
+        for done in &played.when_executed {
+            add_externalities(&board, done, &groups, &mut externalities);
         }
-        let side = |s: &engine::Side, partner: &engine::Side| ExchangeSide {
+        let side = |s: &engine::Side<T>, partner: &engine::Side<T>| ExchangeSide {
             actor: actors[s.actor].clone(),
             supply: issues[s.supply].id.clone(),
             demand: issues[s.demand].id.clone(),
@@ -274,12 +316,14 @@ pub fn run_exchange(scenario: &Scenario, options: &ExchangeOptions) -> Result<Ex
             outcome_before: scale(s.supply, s.outcome_before),
             outcome_after: scale(s.supply, s.outcome_after),
         };
+        // Listed as Decide lists them: those still valid at the round's end.
         let exchanges: Vec<ExecutedExchange> = played
             .executed
             .iter()
+            .filter(|&&k| played.all[k].valid)
             .map(|&k| {
                 let c = &played.all[k];
-                ExecutedExchange { gain: c.gain, i: side(&c.i, &c.j), j: side(&c.j, &c.i) }
+                ExecutedExchange { gain: c.gain.to_f64(), i: side(&c.i, &c.j), j: side(&c.j, &c.i) }
             })
             .collect();
         // Votes replace positions for the voting outcome; then each actor's preference moves
@@ -291,12 +335,17 @@ pub fn run_exchange(scenario: &Scenario, options: &ExchangeOptions) -> Result<Ex
                 votes[s.supply][s.actor] = Some(s.y);
             }
         }
-        let voting_outcomes = (0..issues.len()).map(|d| scale(d, board.outcome_of(&votes, d))).collect();
+        board.x = votes;
+        board.refresh_denominators();
+        let voting_outcomes = (0..issues.len()).map(|d| scale(d, board.outcome(d))).collect();
         for &k in &played.executed {
             let c = &played.all[k];
             for s in [&c.i, &c.j] {
-                let pull = (1.0 - board.salience[s.supply][s.actor]) * options.salience_weight + options.fixed_weight;
-                board.x[s.supply][s.actor] = Some((1.0 - pull) * s.start + pull * s.y);
+                // Decide: (1 − s)·sw·y + fw·y + (1 − (1 − s)·sw − fw)·x, in that order.
+                let one = T::int(1);
+                let lean = (one - board.salience[s.supply][s.actor]).mul_exact(&salience_weight);
+                let moved = lean * s.y + s.y.mul_exact(&fixed_weight) + (one - lean).sub_exact(&fixed_weight) * s.start;
+                board.x[s.supply][s.actor] = Some(moved);
             }
         }
         rounds.push(ExchangeRound {
@@ -322,7 +371,12 @@ pub fn run_exchange(scenario: &Scenario, options: &ExchangeOptions) -> Result<Ex
 
 /// Adds one executed exchange's effects on every actor (Decide's externalities): for an actor
 /// on both issues, how much nearer (or farther) each outcome moved to it, weighted by salience.
-fn add_externalities(board: &Board, done: &Candidate, groups: &[engine::Groups], into: &mut [Externality]) {
+fn add_externalities<T: Number>(
+    board: &Board<T>,
+    done: &Candidate<T>,
+    groups: &[engine::Groups],
+    into: &mut [Externality],
+) {
     // Inner: the actors of the two groups the exchangers come from (A and D, or B and C).
     let inner: Vec<usize> = groups
         .iter()
@@ -333,7 +387,7 @@ fn add_externalities(board: &Board, done: &Candidate, groups: &[engine::Groups],
         .collect();
     for (k, e) in into.iter_mut().enumerate() {
         if k == done.i.actor || k == done.j.actor {
-            e.own += done.gain;
+            e.own += done.gain.to_f64();
             continue;
         }
         let (p, q) = (done.j.supply, done.i.supply);
@@ -341,7 +395,7 @@ fn add_externalities(board: &Board, done: &Candidate, groups: &[engine::Groups],
             (Some(xp), Some(xq)) => {
                 let l = (done.j.outcome_before - xp).abs() - (done.j.outcome_after - xp).abs();
                 let r = (done.i.outcome_before - xq).abs() - (done.i.outcome_after - xq).abs();
-                l * board.salience[p][k] + r * board.salience[q][k]
+                (l * board.salience[p][k] + r * board.salience[q][k]).to_f64()
             }
             _ => 0.0,
         };
