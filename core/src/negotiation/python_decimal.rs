@@ -31,7 +31,9 @@ const POW10: [u128; 39] = {
 
 /// Decimal digits of `n` (0 for 0).
 fn digits(n: u128) -> u32 {
-    POW10.partition_point(|&p| p <= n) as u32
+    // ⌊bits × log10 2⌋ is the count or one short of it.
+    let estimate = ((128 - n.leading_zeros()) * 1233) >> 12;
+    estimate + u32::from(n >= POW10[estimate as usize])
 }
 
 /// A decimal number of at most 28 significant digits: (−1)^neg × coef × 10^exp.
@@ -84,6 +86,18 @@ impl PyDecimal {
         self.coef == 0
     }
 
+    /// A key that orders as the values do.
+    pub(crate) fn key(self) -> (i8, i32, u128) {
+        if self.coef == 0 {
+            return (0, 0, 0);
+        }
+        // The coefficient scaled to 28 digits, and the place of the leading digit.
+        let n = digits(self.coef);
+        let scaled = self.coef * POW10[(PRECISION - n) as usize];
+        let top = self.exp + n as i32;
+        if self.neg { (-1, -top, POW10[PRECISION as usize] - scaled) } else { (1, top, scaled) }
+    }
+
     /// `self × c` rounded once, `c` taken exactly.
     pub(crate) fn mul_exact(self, c: &Exact) -> PyDecimal {
         Wide::mul(&Wide::from(self), &c.0).round(false)
@@ -103,10 +117,18 @@ impl PyDecimal {
     fn add_signed(self, other: PyDecimal, negate: bool) -> PyDecimal {
         let other = if negate { -other } else { other };
         if other.is_zero() {
-            return round_u128(self.neg, self.coef, self.exp, false);
+            return self;
         }
         if self.is_zero() {
             return other;
+        }
+        if self.exp == other.exp && self.neg == other.neg {
+            // The common case in sums: no alignment, and often no rounding.
+            let sum = self.coef + other.coef;
+            if sum < POW10[PRECISION as usize] {
+                return PyDecimal { coef: sum, ..self };
+            }
+            return round_u128(self.neg, sum, self.exp, false);
         }
         // Aligned in a u128 when the exponents are close, as they nearly always are.
         let (high, low) = if self.exp >= other.exp { (self, other) } else { (other, self) };
@@ -154,10 +176,33 @@ impl Mul for PyDecimal {
     fn mul(self, other: PyDecimal) -> PyDecimal {
         let neg = self.neg != other.neg;
         let exp = self.exp + other.exp;
-        match self.coef.checked_mul(other.coef) {
-            Some(product) => round_u128(neg, product, exp, false),
-            None => Wide::mul(&Wide::from(self), &Wide::from(other)).round(false),
+        if let Some(product) = self.coef.checked_mul(other.coef) {
+            return round_u128(neg, product, exp, false);
         }
+        // Both under 10^28: in halves of 14 digits the product is h·10^28 + m·10^14 + l, each
+        // part within a u128.
+        const HALF: u128 = 100_000_000_000_000;
+        let (a1, a0) = (self.coef / HALF, self.coef % HALF);
+        let (b1, b0) = (other.coef / HALF, other.coef % HALF);
+        let low = a0 * b0;
+        let middle = a1 * b0 + a0 * b1 + low / HALF;
+        let high = a1 * b1 + middle / HALF;
+        // The low 28 digits, and the high part (non-zero, or the product would have fitted).
+        let below = (middle % HALF) * HALF + low % HALF;
+        let cut = digits(high);
+        let unit = POW10[cut as usize];
+        let mut kept = high * POW10[(PRECISION - cut) as usize] + below / unit;
+        let dropped = below % unit;
+        let half = unit / 2;
+        if dropped > half || (dropped == half && kept % 2 == 1) {
+            kept += 1;
+        }
+        let mut exp = exp + cut as i32;
+        if kept == POW10[PRECISION as usize] {
+            kept /= 10;
+            exp += 1;
+        }
+        PyDecimal { neg, coef: kept, exp }
     }
 }
 
@@ -172,13 +217,14 @@ impl Div for PyDecimal {
         let (a, b) = (self.coef, other.coef);
         // Long division, up to 10 digits at a time, until 29 digits (one to round on) are in.
         let mut quotient = a / b;
-        let mut rest = a % b;
+        let mut rest = a - quotient * b;
         let mut shift = 0i32;
         while rest != 0 && digits(quotient) <= PRECISION {
             let k = (PRECISION + 1 - digits(quotient)).min(10);
             let scaled = rest * POW10[k as usize];
-            quotient = quotient * POW10[k as usize] + scaled / b;
-            rest = scaled % b;
+            let digits_in = scaled / b;
+            quotient = quotient * POW10[k as usize] + digits_in;
+            rest = scaled - digits_in * b;
             shift += k as i32;
         }
         round_u128(self.neg != other.neg, quotient, self.exp - other.exp - shift, rest != 0)
@@ -193,7 +239,26 @@ impl PartialEq for PyDecimal {
 
 impl PartialOrd for PyDecimal {
     fn partial_cmp(&self, other: &PyDecimal) -> Option<Ordering> {
-        Some(Wide::from(*self).cmp_value(&Wide::from(*other)))
+        if self.exp == other.exp && self.neg == other.neg {
+            let magnitude = self.coef.cmp(&other.coef);
+            return Some(if self.neg { magnitude.reverse() } else { magnitude });
+        }
+        let sign = |d: &PyDecimal| if d.coef == 0 { 0 } else if d.neg { -1 } else { 1 };
+        let (a, b) = (sign(self), sign(other));
+        if a != b || a == 0 {
+            return Some(a.cmp(&b));
+        }
+        let (da, db) = (digits(self.coef) as i32, digits(other.coef) as i32);
+        // By the leading digit's place, then digit by digit: with the same leading place the
+        // exponents differ by at most 27, and the one aligned stays under 10^28.
+        let magnitude = (self.exp + da).cmp(&(other.exp + db)).then_with(|| {
+            if self.exp >= other.exp {
+                (self.coef * POW10[(self.exp - other.exp) as usize]).cmp(&other.coef)
+            } else {
+                self.coef.cmp(&(other.coef * POW10[(other.exp - self.exp) as usize]))
+            }
+        });
+        Some(if a < 0 { magnitude.reverse() } else { magnitude })
     }
 }
 
@@ -214,7 +279,8 @@ fn round_u128(neg: bool, coef: u128, exp: i32, sticky: bool) -> PyDecimal {
     }
     let cut = n - PRECISION;
     let unit = POW10[cut as usize];
-    let (mut kept, dropped) = (coef / unit, coef % unit);
+    let mut kept = coef / unit;
+    let dropped = coef - kept * unit;
     let half = unit / 2;
     if dropped > half || (dropped == half && (sticky || kept % 2 == 1)) {
         kept += 1;
@@ -550,6 +616,20 @@ mod tests {
             d("12.19326311370217952261850326")
         );
         assert_eq!(d("-7") / d("2"), d("-3.5"));
+    }
+
+    #[test]
+    fn keys_order_as_values_and_digits_are_counted() {
+        let values = ["-12.5", "-1.25", "-0.3", "0", "1E-30", "0.3", "0.30000000000000000000000001", "1.25", "12.5"];
+        let keys: Vec<_> = values.iter().map(|v| d(v).key()).collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+        for k in 0..39 {
+            assert_eq!(digits(POW10[k]), k as u32 + 1);
+            if k > 0 {
+                assert_eq!(digits(POW10[k] - 1), k as u32);
+            }
+        }
+        assert_eq!((digits(0), digits(u128::MAX)), (0, 39));
     }
 
     #[test]

@@ -13,7 +13,6 @@
 use super::number::Number;
 use super::{ExchangeOrder, TieBreak};
 use crate::negotiation::python_random::PythonRandom;
-use std::cmp::Ordering;
 
 /// The round's fixed data: per issue and actor, position (None where the actor has no stance),
 /// salience and power, and per issue Σ salience × power.
@@ -25,6 +24,13 @@ pub(super) struct Board<T: Number> {
     /// sums in).
     pub(super) order: Vec<Vec<usize>>,
     pub(super) denominator: Vec<T>,
+    /// Per issue and actor, x·s·c at the positions of `x`, and per issue the running sums of
+    /// those terms in `order` (`sums[d][k]`: the first k), so that an outcome with a few actors
+    /// elsewhere adds the same numbers in the same order without recomputing the rest.
+    terms: Vec<Vec<T>>,
+    sums: Vec<Vec<T>>,
+    /// Per issue and actor, its place in `order`.
+    rank: Vec<Vec<usize>>,
     pub(super) n_actors: usize,
     /// Whether overshoot is checked until neither side's move passes the partner (else once per
     /// side, as Decide does, where cutting the second can make the first pass again).
@@ -67,10 +73,72 @@ impl<T: Number> Board<T> {
         top / self.denominator[issue]
     }
 
-    pub(super) fn refresh_denominators(&mut self) {
-        self.denominator = (0..self.x.len())
+    /// A board for `x` on 0–100, with the given saliences and powers, actors summed in `order`.
+    pub(super) fn new(
+        x: Vec<Vec<Option<T>>>,
+        salience: Vec<Vec<T>>,
+        power: Vec<Vec<T>>,
+        order: Vec<Vec<usize>>,
+        strict: bool,
+        min_gain: T::Exact,
+        tie: T::Exact,
+    ) -> Board<T> {
+        let n_actors = x.first().map_or(0, Vec::len);
+        let mut rank = vec![vec![usize::MAX; n_actors]; x.len()];
+        for (d, actors) in order.iter().enumerate() {
+            for (k, &a) in actors.iter().enumerate() {
+                rank[d][a] = k;
+            }
+        }
+        let mut board = Board {
+            x,
+            salience,
+            power,
+            order,
+            denominator: Vec::new(),
+            terms: Vec::new(),
+            sums: Vec::new(),
+            rank,
+            n_actors,
+            strict,
+            min_gain,
+            tie,
+        };
+        board.set_positions(board.x.clone());
+        board
+    }
+
+    /// Moves the actors to `x` (between rounds).
+    pub(super) fn set_positions(&mut self, x: Vec<Vec<Option<T>>>) {
+        self.x = x;
+        let issues = 0..self.x.len();
+        self.denominator = issues
+            .clone()
             .map(|d| self.order[d].iter().map(|&a| self.weight(d, a)).fold(T::zero(), |sum, w| sum + w))
             .collect();
+        self.terms = issues
+            .clone()
+            .map(|d| (0..self.n_actors).map(|a| self.x[d][a].map_or(T::zero(), |x| self.term(d, a, x))).collect())
+            .collect();
+        self.sums = issues
+            .map(|d| {
+                let mut sums = vec![T::zero()];
+                for &a in &self.order[d] {
+                    let last = sums[sums.len() - 1];
+                    sums.push(last + self.terms[d][a]);
+                }
+                sums
+            })
+            .collect();
+    }
+
+    /// Σ x·s·c on `issue` in Decide's order, with the actors `changed` gives a position for
+    /// there instead; `first` is the first place in the order where one may.
+    fn sum_with(&self, issue: usize, first: usize, changed: impl Fn(usize) -> Option<T>) -> T {
+        let first = first.min(self.order[issue].len());
+        self.order[issue][first..].iter().fold(self.sums[issue][first], |sum, &a| {
+            sum + changed(a).map_or(self.terms[issue][a], |x| self.term(issue, a, x))
+        })
     }
 
     /// |x| ≤ the smallest move.
@@ -219,6 +287,11 @@ impl<T: Number> Candidate<T> {
         }
     }
 
+    /// The first place in issue `d`'s order of `actor` or an actor with a recorded vote there.
+    fn first_changed(&self, board: &Board<T>, d: usize, actor: usize) -> usize {
+        self.updates.iter().filter(|u| u.0 == d).map(|u| board.rank[d][u.1]).fold(board.rank[d][actor], usize::min)
+    }
+
     /// The supply issue's outcome with side `w` at `position` and the executed exchanges'
     /// voting positions in place.
     fn outcome_with(&self, board: &Board<T>, w: Who, position: T) -> T {
@@ -227,14 +300,9 @@ impl<T: Number> Candidate<T> {
         if board.denominator[d] == T::zero() {
             return T::zero();
         }
-        let top = board.order[d]
-            .iter()
-            .filter_map(|&a| {
-                let x = board.x[d][a]?;
-                let x = if a == s.actor { position } else { self.update(d, a).unwrap_or(x) };
-                Some(board.term(d, a, x))
-            })
-            .fold(T::zero(), |sum, t| sum + t);
+        let top = board.sum_with(d, self.first_changed(board, d, s.actor), |a| {
+            if a == s.actor { Some(position) } else { self.update(d, a) }
+        });
         top / board.denominator[d]
     }
 
@@ -243,21 +311,16 @@ impl<T: Number> Candidate<T> {
     fn shift_for(&self, board: &Board<T>, w: Who, outcome: T) -> T {
         let s = self.side(w);
         let d = s.supply;
-        let now = board.order[d]
-            .iter()
-            .filter_map(|&a| {
-                let x = board.x[d][a]?;
-                // Decide lets a recorded vote of the actor itself override its position here
-                // (but not in the outcome it checks against); strict runs use the position.
-                let x = match self.update(d, a) {
-                    _ if a == s.actor && board.strict => s.supply_position,
-                    Some(u) => u,
-                    None if a == s.actor => s.supply_position,
-                    None => x,
-                };
-                Some(board.term(d, a, x))
-            })
-            .fold(T::zero(), |sum, t| sum + t);
+        let now = board.sum_with(d, self.first_changed(board, d, s.actor), |a| {
+            // Decide lets a recorded vote of the actor itself override its position here (but
+            // not in the outcome it checks against); strict runs use the position.
+            match self.update(d, a) {
+                _ if a == s.actor && board.strict => Some(s.supply_position),
+                Some(u) => Some(u),
+                None if a == s.actor => Some(s.supply_position),
+                None => None,
+            }
+        });
         (outcome * board.denominator[d] - now) / board.weight(d, s.actor)
     }
 
@@ -463,12 +526,13 @@ pub(super) fn play_round<T: Number>(
 ) -> Played<T> {
     let mut all = candidates;
     let mut list: Vec<usize> = (0..all.len()).collect();
+    let mut keys: Vec<T::Key> = all.iter().map(|c| c.gain.key()).collect();
     let mut executed = Vec::new();
     let mut when_executed = Vec::new();
     let mut ties = 0;
     while !list.is_empty() {
         // Stable: equal gains keep the order the candidates were made in, as Python's sort.
-        list.sort_by(|a, b| all[*b].gain.partial_cmp(&all[*a].gain).unwrap_or(Ordering::Equal));
+        list.sort_by(|a, b| keys[*b].cmp(&keys[*a]));
         let mut chosen = list.remove(0);
         if let Some(&next) = list.first() {
             let tie = |k: usize| T::tied(all[chosen].gain, all[k].gain, &board.tie);
@@ -509,6 +573,7 @@ pub(super) fn play_round<T: Number>(
                 continue;
             }
             all[k].recalculate(board, &done);
+            keys[k] = all[k].gain.key();
             if k == chosen {
                 // Listed twice, the executed exchange is recalculated against itself, and in
                 // Decide the later ones see it so changed.

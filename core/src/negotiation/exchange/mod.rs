@@ -268,35 +268,30 @@ fn run<T: Number>(scenario: &Scenario, options: &ExchangeOptions) -> Result<Exch
     let actors = scenario.actors();
     let issues = scenario.issues();
     let n = actors.len();
-    let mut board = Board {
-        x: vec![vec![None; n]; issues.len()],
-        salience: vec![vec![T::zero(); n]; issues.len()],
-        power: vec![vec![T::zero(); n]; issues.len()],
-        order: vec![Vec::new(); issues.len()],
-        denominator: Vec::new(),
-        n_actors: n,
-        strict: options.fidelity == Fidelity::Strict,
-        min_gain: exact("min_gain", 1e-10)?,
-        tie: exact("tie", T::TIE)?,
-    };
+    let mut x = vec![vec![None; n]; issues.len()];
+    let mut salience = vec![vec![T::zero(); n]; issues.len()];
+    let mut power = vec![vec![T::zero(); n]; issues.len()];
+    let mut order = vec![Vec::new(); issues.len()];
     for (d, issue) in issues.iter().enumerate() {
         // Decide: (position − lower) × (100 / (upper − lower)).
         let (lower, upper) = (T::input(issue.min), T::input(issue.max));
         let step = T::int(100) / (upper - lower);
         for s in scenario.stances_on(&issue.id) {
             let Some(a) = actors.iter().position(|x| *x == s.actor) else { continue };
-            board.x[d][a] = Some((T::input(s.position) - lower) * step);
-            board.salience[d][a] = T::input(s.salience);
-            board.power[d][a] = T::input(s.capability);
-            board.order[d].push(a);
+            x[d][a] = Some((T::input(s.position) - lower) * step);
+            salience[d][a] = T::input(s.salience);
+            power[d][a] = T::input(s.capability);
+            order[d].push(a);
         }
     }
+    let strict = options.fidelity == Fidelity::Strict;
+    let mut board =
+        Board::new(x, salience, power, order, strict, exact("min_gain", 1e-10)?, exact("tie", T::TIE)?);
     let scale = |d: usize, v: T| issues[d].min + v.to_f64() * (issues[d].max - issues[d].min) / 100.0;
     let span = |d: usize, v: T| v.to_f64() * (issues[d].max - issues[d].min) / 100.0;
     let mut order = engine::order_of(options.tie_break);
     let mut rounds = Vec::with_capacity(options.rounds);
     for round in 1..=options.rounds {
-        board.refresh_denominators();
         let outcomes: Vec<T> = (0..issues.len()).map(|d| board.outcome(d)).collect();
         let (candidates, groups) = engine::candidates(&board, &outcomes);
         let played = engine::play_round(&board, candidates, &mut order);
@@ -335,9 +330,9 @@ fn run<T: Number>(scenario: &Scenario, options: &ExchangeOptions) -> Result<Exch
                 votes[s.supply][s.actor] = Some(s.y);
             }
         }
-        board.x = votes;
-        board.refresh_denominators();
+        board.set_positions(votes);
         let voting_outcomes = (0..issues.len()).map(|d| scale(d, board.outcome(d))).collect();
+        let mut preferences = board.x.clone();
         for &k in &played.executed {
             let c = &played.all[k];
             for s in [&c.i, &c.j] {
@@ -345,9 +340,10 @@ fn run<T: Number>(scenario: &Scenario, options: &ExchangeOptions) -> Result<Exch
                 let one = T::int(1);
                 let lean = (one - board.salience[s.supply][s.actor]).mul_exact(&salience_weight);
                 let moved = lean * s.y + s.y.mul_exact(&fixed_weight) + (one - lean).sub_exact(&fixed_weight) * s.start;
-                board.x[s.supply][s.actor] = Some(moved);
+                preferences[s.supply][s.actor] = Some(moved);
             }
         }
+        board.set_positions(preferences);
         rounds.push(ExchangeRound {
             round,
             outcomes: outcomes.iter().enumerate().map(|(d, &o)| scale(d, o)).collect(),
@@ -357,7 +353,6 @@ fn run<T: Number>(scenario: &Scenario, options: &ExchangeOptions) -> Result<Exch
             ties: played.ties,
         });
     }
-    board.refresh_denominators();
     let outcomes = (0..issues.len()).map(|d| scale(d, board.outcome(d))).collect();
     Ok(ExchangeRun {
         issues: issues.iter().map(|i| i.id.clone()).collect(),

@@ -20,6 +20,8 @@ pub(super) trait Number:
     /// A float constant as the model multiplies and compares with it (Decide's `Decimal(0.4)`
     /// and `abs(move) <= 1e-10` take the float exactly).
     type Exact: Clone + Debug;
+    /// A key that orders as the numbers do, cheap to compare.
+    type Key: Ord + Copy;
     /// Zero.
     fn zero() -> Self;
     /// An integer.
@@ -36,6 +38,8 @@ pub(super) trait Number:
     fn cmp_exact(self, c: &Self::Exact) -> Ordering;
     /// The absolute value.
     fn abs(self) -> Self;
+    /// Its sort key.
+    fn key(self) -> Self::Key;
     /// As a float.
     fn to_f64(self) -> f64;
     /// Whether two gains are a tie, `tie` the model's threshold.
@@ -46,6 +50,7 @@ pub(super) trait Number:
 
 impl Number for f64 {
     type Exact = f64;
+    type Key = i64;
     fn zero() -> f64 {
         0.0
     }
@@ -70,6 +75,11 @@ impl Number for f64 {
     fn abs(self) -> f64 {
         f64::abs(self)
     }
+    /// `total_cmp`'s order: negatives' magnitude bits flipped.
+    fn key(self) -> i64 {
+        let bits = self.to_bits() as i64;
+        bits ^ ((((bits >> 63) as u64) >> 1) as i64)
+    }
     fn to_f64(self) -> f64 {
         self
     }
@@ -82,6 +92,7 @@ impl Number for f64 {
 
 impl Number for PyDecimal {
     type Exact = Exact;
+    type Key = (i8, i32, u128);
     fn zero() -> PyDecimal {
         PyDecimal::ZERO
     }
@@ -105,6 +116,9 @@ impl Number for PyDecimal {
     }
     fn abs(self) -> PyDecimal {
         PyDecimal::abs(self)
+    }
+    fn key(self) -> (i8, i32, u128) {
+        PyDecimal::key(self)
     }
     fn to_f64(self) -> f64 {
         PyDecimal::to_f64(self)

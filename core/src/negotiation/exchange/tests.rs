@@ -276,3 +276,4 @@ mod invariants {
         }
     }
 }
+
