@@ -29,6 +29,51 @@ const POW10: [u128; 39] = {
     table
 };
 
+/// For k = 1..=38, a multiplier m and shift s with ⌊n / 5^k⌋ = ⌊m·n / 2^s⌋ for every n below
+/// 2^(128−k) (Granlund & Montgomery 1994, theorem 4.2: m = ⌊2^s / d⌋ + 1, s = N + ⌈log2 d⌉),
+/// so that dividing by a power of ten is a shift and a multiplication, not a 128-bit division.
+const RECIPROCALS: [(u128, u32); 39] = {
+    let mut table = [(0u128, 0u32); 39];
+    let mut k = 1;
+    while k < 39 {
+        let d = POW10[k] >> k; // 5^k
+        let log = 128 - (d - 1).leading_zeros();
+        let shift = 128 - k as u32 + log;
+        // ⌊2^shift / d⌋ by binary long division; the quotient stays below 2^(129−k).
+        let (mut q, mut r) = (0u128, 0u128);
+        let mut bit = shift as i64;
+        while bit >= 0 {
+            r = r * 2 + if bit == shift as i64 { 1 } else { 0 };
+            q *= 2;
+            if r >= d {
+                r -= d;
+                q += 1;
+            }
+            bit -= 1;
+        }
+        table[k] = (q + 1, shift);
+        k += 1;
+    }
+    table
+};
+
+/// ⌊x / 10^k⌋ and the remainder, for k ≤ 38.
+fn div_pow10(x: u128, k: u32) -> (u128, u128) {
+    if k == 0 {
+        return (x, 0);
+    }
+    let (m, shift) = RECIPROCALS[k as usize];
+    // ⌊x / 10^k⌋ = ⌊⌊x / 2^k⌋ / 5^k⌋; the high half of the 256-bit product holds the quotient.
+    let n = x >> k;
+    const LOW: u128 = u64::MAX as u128;
+    let (n1, n0, m1, m0) = (n >> 64, n & LOW, m >> 64, m & LOW);
+    let (p00, p01, p10, p11) = (n0 * m0, n0 * m1, n1 * m0, n1 * m1);
+    let middle = (p00 >> 64) + (p01 & LOW) + (p10 & LOW);
+    let high = p11 + (p01 >> 64) + (p10 >> 64) + (middle >> 64);
+    let q = high >> (shift - 128);
+    (q, x - q * POW10[k as usize])
+}
+
 /// Decimal digits of `n` (0 for 0).
 fn digits(n: u128) -> u32 {
     // ⌊bits × log10 2⌋ is the count or one short of it.
@@ -182,17 +227,16 @@ impl Mul for PyDecimal {
         // Both under 10^28: in halves of 14 digits the product is h·10^28 + m·10^14 + l, each
         // part within a u128.
         const HALF: u128 = 100_000_000_000_000;
-        let (a1, a0) = (self.coef / HALF, self.coef % HALF);
-        let (b1, b0) = (other.coef / HALF, other.coef % HALF);
-        let low = a0 * b0;
-        let middle = a1 * b0 + a0 * b1 + low / HALF;
-        let high = a1 * b1 + middle / HALF;
+        let ((a1, a0), (b1, b0)) = (div_pow10(self.coef, 14), div_pow10(other.coef, 14));
+        let (low_carry, low) = div_pow10(a0 * b0, 14);
+        let (middle_carry, middle) = div_pow10(a1 * b0 + a0 * b1 + low_carry, 14);
+        let high = a1 * b1 + middle_carry;
         // The low 28 digits, and the high part (non-zero, or the product would have fitted).
-        let below = (middle % HALF) * HALF + low % HALF;
+        let below = middle * HALF + low;
         let cut = digits(high);
         let unit = POW10[cut as usize];
-        let mut kept = high * POW10[(PRECISION - cut) as usize] + below / unit;
-        let dropped = below % unit;
+        let (shifted, dropped) = div_pow10(below, cut);
+        let mut kept = high * POW10[(PRECISION - cut) as usize] + shifted;
         let half = unit / 2;
         if dropped > half || (dropped == half && kept % 2 == 1) {
             kept += 1;
@@ -243,7 +287,15 @@ impl PartialOrd for PyDecimal {
             let magnitude = self.coef.cmp(&other.coef);
             return Some(if self.neg { magnitude.reverse() } else { magnitude });
         }
-        let sign = |d: &PyDecimal| if d.coef == 0 { 0 } else if d.neg { -1 } else { 1 };
+        let sign = |d: &PyDecimal| {
+            if d.coef == 0 {
+                0
+            } else if d.neg {
+                -1
+            } else {
+                1
+            }
+        };
         let (a, b) = (sign(self), sign(other));
         if a != b || a == 0 {
             return Some(a.cmp(&b));
@@ -279,8 +331,7 @@ fn round_u128(neg: bool, coef: u128, exp: i32, sticky: bool) -> PyDecimal {
     }
     let cut = n - PRECISION;
     let unit = POW10[cut as usize];
-    let mut kept = coef / unit;
-    let dropped = coef - kept * unit;
+    let (mut kept, dropped) = div_pow10(coef, cut);
     let half = unit / 2;
     if dropped > half || (dropped == half && (sticky || kept % 2 == 1)) {
         kept += 1;
@@ -616,6 +667,29 @@ mod tests {
             d("12.19326311370217952261850326")
         );
         assert_eq!(d("-7") / d("2"), d("-3.5"));
+    }
+
+    #[test]
+    fn powers_of_ten_divide_as_the_hardware_does() {
+        // Edges (0, 10^k ± 1, the top of the range) and a spread of values, against u128 `/`.
+        let mut values = vec![0u128, 1, u128::MAX, u128::MAX - 1, u128::MAX / 3];
+        for p in POW10 {
+            values.extend([p - 1, p, p + 1, p.wrapping_mul(7) / 3]);
+        }
+        let mut x = 0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C834u128;
+        for _ in 0..20_000 {
+            // xorshift, and every magnitude.
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push(x >> (x % 128));
+        }
+        for &v in &values {
+            for k in 0..39u32 {
+                let p = POW10[k as usize];
+                assert_eq!(div_pow10(v, k), (v / p, v % p), "{v} / 10^{k}");
+            }
+        }
     }
 
     #[test]

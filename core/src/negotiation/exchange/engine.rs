@@ -29,6 +29,8 @@ pub(super) struct Board<T: Number> {
     /// elsewhere adds the same numbers in the same order without recomputing the rest.
     terms: Vec<Vec<T>>,
     sums: Vec<Vec<T>>,
+    /// Per issue and actor, s·c.
+    weights: Vec<Vec<T>>,
     /// Per issue and actor, its place in `order`.
     rank: Vec<Vec<usize>>,
     pub(super) n_actors: usize,
@@ -46,9 +48,9 @@ impl<T: Number> Board<T> {
         self.salience[issue][actor]
     }
 
-    /// c·s of an actor on an issue.
+    /// s·c of an actor on an issue.
     fn weight(&self, issue: usize, actor: usize) -> T {
-        self.salience[issue][actor] * self.power[issue][actor]
+        self.weights[issue][actor]
     }
 
     /// x·s·c, in Decide's order.
@@ -90,10 +92,13 @@ impl<T: Number> Board<T> {
                 rank[d][a] = k;
             }
         }
+        let weights =
+            salience.iter().zip(&power).map(|(s, c)| s.iter().zip(c).map(|(&s, &c)| s * c).collect()).collect();
         let mut board = Board {
             x,
             salience,
             power,
+            weights,
             order,
             denominator: Vec::new(),
             terms: Vec::new(),
@@ -135,8 +140,17 @@ impl<T: Number> Board<T> {
     /// Σ x·s·c on `issue` in Decide's order, with the actors `changed` gives a position for
     /// there instead; `first` is the first place in the order where one may.
     fn sum_with(&self, issue: usize, first: usize, changed: impl Fn(usize) -> Option<T>) -> T {
-        let first = first.min(self.order[issue].len());
-        self.order[issue][first..].iter().fold(self.sums[issue][first], |sum, &a| {
+        let order = &self.order[issue];
+        let mut first = first.min(order.len());
+        // An actor given its own position changes nothing: the running sum holds through it.
+        while first < order.len() {
+            let a = order[first];
+            match changed(a) {
+                Some(x) if Some(x) != self.x[issue][a] => break,
+                _ => first += 1,
+            }
+        }
+        order[first..].iter().fold(self.sums[issue][first], |sum, &a| {
             sum + changed(a).map_or(self.terms[issue][a], |x| self.term(issue, a, x))
         })
     }
@@ -190,7 +204,7 @@ impl<T: Number> Side<T> {
             start: at(supply),
             y: at(supply),
             shift: T::zero(),
-            moves: Vec::new(),
+            moves: Vec::with_capacity(4),
             outcome_before: T::zero(),
             outcome_after: T::zero(),
         }
@@ -215,8 +229,8 @@ impl<T: Number> Side<T> {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {
-    I,
-    J,
+    I = 0,
+    J = 1,
 }
 
 impl Who {
@@ -241,6 +255,9 @@ pub(super) struct Candidate<T: Number> {
     pub(super) valid: bool,
     /// Voting positions of exchanges executed since, on this exchange's issues (issue, actor).
     updates: Vec<(usize, usize, T)>,
+    /// For each side, (own supply + partner's demand salience) / (own demand + partner's supply
+    /// salience): the saliences never change, nor then this.
+    gain_ratio: [T; 2],
 }
 
 impl<T: Number> Candidate<T> {
@@ -248,16 +265,14 @@ impl<T: Number> Candidate<T> {
         // The actor whose salience leans more to q supplies q.
         let (a, b) =
             if board.sal(p, i) / board.sal(q, i) < board.sal(p, j) / board.sal(q, j) { (j, i) } else { (i, j) };
-        let mut c = Candidate {
-            i: Side::new(board, a, q, p),
-            j: Side::new(board, b, p, q),
-            p,
-            q,
-            outer_pair_ad,
-            gain: T::zero(),
-            valid: true,
-            updates: Vec::new(),
+        let (i, j) = (Side::new(board, a, q, p), Side::new(board, b, p, q));
+        let ratio = |s: &Side<T>, o: &Side<T>| {
+            (board.sal(s.supply, s.actor) + board.sal(o.demand, o.actor))
+                / (board.sal(s.demand, s.actor) + board.sal(o.supply, o.actor))
         };
+        let gain_ratio = [ratio(&i, &j), ratio(&j, &i)];
+        let mut c =
+            Candidate { i, j, p, q, outer_pair_ad, gain: T::zero(), valid: true, updates: Vec::new(), gain_ratio };
         c.calculate(board);
         c
     }
@@ -337,11 +352,8 @@ impl<T: Number> Candidate<T> {
     }
 
     /// The partner's outcome shift that gives both the same gain as `w`'s shift `ratio`.
-    fn equal_ratio(&self, board: &Board<T>, w: Who, ratio: T) -> T {
-        let (s, o) = (self.side(w), self.side(w.other()));
-        (board.sal(s.supply, s.actor) + board.sal(o.demand, o.actor))
-            / (board.sal(s.demand, s.actor) + board.sal(o.supply, o.actor))
-            * ratio
+    fn equal_ratio(&self, w: Who, ratio: T) -> T {
+        self.gain_ratio[w as usize] * ratio
     }
 
     /// The move of `w` that shifts its supply outcome by `ratio`.
@@ -366,12 +378,12 @@ impl<T: Number> Candidate<T> {
         // j first moves all the way to i on p; if i's equal-gain move on q then overshoots j,
         // i moves all the way instead and j's move is scaled.
         let mut dp = self.full_ratio(board, Who::J);
-        let mut dq = self.equal_ratio(board, Who::J, dp);
+        let mut dq = self.equal_ratio(Who::J, dp);
         let mut i_shift = self.move_for(board, Who::I, dq);
         let mut j_shift = (self.i.demand_position - self.j.supply_position).abs();
         if i_shift.abs() > (self.j.demand_position - self.i.supply_position).abs() {
             dq = self.full_ratio(board, Who::I);
-            dp = self.equal_ratio(board, Who::I, dq);
+            dp = self.equal_ratio(Who::I, dq);
             i_shift = (self.j.demand_position - self.i.supply_position).abs();
             j_shift = self.move_for(board, Who::J, dp);
         }
@@ -431,7 +443,7 @@ impl<T: Number> Candidate<T> {
         }
         let shift = self.shift_for(board, w, target).abs();
         let ratio = self.ratio_of(board, w, shift);
-        let other_ratio = self.equal_ratio(board, w, ratio);
+        let other_ratio = self.equal_ratio(w, ratio);
         let mut other_shift = self.move_for(board, w.other(), other_ratio).abs();
         let mut own_shift = shift;
         let (s, o) = (self.side(w), self.side(w.other()));

@@ -285,8 +285,7 @@ fn run<T: Number>(scenario: &Scenario, options: &ExchangeOptions) -> Result<Exch
         }
     }
     let strict = options.fidelity == Fidelity::Strict;
-    let mut board =
-        Board::new(x, salience, power, order, strict, exact("min_gain", 1e-10)?, exact("tie", T::TIE)?);
+    let mut board = Board::new(x, salience, power, order, strict, exact("min_gain", 1e-10)?, exact("tie", T::TIE)?);
     let scale = |d: usize, v: T| issues[d].min + v.to_f64() * (issues[d].max - issues[d].min) / 100.0;
     let span = |d: usize, v: T| v.to_f64() * (issues[d].max - issues[d].min) / 100.0;
     let mut order = engine::order_of(options.tie_break);
