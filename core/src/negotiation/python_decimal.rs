@@ -697,10 +697,10 @@ mod tests {
         let values = ["-12.5", "-1.25", "-0.3", "0", "1E-30", "0.3", "0.30000000000000000000000001", "1.25", "12.5"];
         let keys: Vec<_> = values.iter().map(|v| d(v).key()).collect();
         assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
-        for k in 0..39 {
-            assert_eq!(digits(POW10[k]), k as u32 + 1);
+        for (k, &p) in POW10.iter().enumerate() {
+            assert_eq!(digits(p), k as u32 + 1);
             if k > 0 {
-                assert_eq!(digits(POW10[k] - 1), k as u32);
+                assert_eq!(digits(p - 1), k as u32);
             }
         }
         assert_eq!((digits(0), digits(u128::MAX)), (0, 39));
