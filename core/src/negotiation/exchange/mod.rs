@@ -121,6 +121,14 @@ impl ExchangeOptions {
                 }
                 .to_string(),
             ),
+            (
+                "arithmetic",
+                match self.fidelity {
+                    Fidelity::Decide => "decimal28",
+                    Fidelity::Strict => "binary64",
+                }
+                .to_string(),
+            ),
             ("salience_weight", self.salience_weight.to_string()),
             ("fixed_weight", self.fixed_weight.to_string()),
         ]

@@ -180,6 +180,10 @@ fn in_binary_floats_the_runs_part_at_the_first_decimal_tie() {
         run.rounds[round].exchanges.iter().map(|e| (e.i.actor.clone(), e.j.actor.clone())).collect::<Vec<_>>()
     };
     assert_ne!(pairs(&decimal, 2), pairs(&binary, 2));
+    // Each run records the arithmetic it used.
+    let arithmetic = |run: &ExchangeRun| run.options.options().into_iter().find(|o| o.0 == "arithmetic").map(|o| o.1);
+    assert_eq!(arithmetic(&decimal).as_deref(), Some("decimal28"));
+    assert_eq!(arithmetic(&binary).as_deref(), Some("binary64"));
 }
 
 #[test]
