@@ -149,6 +149,68 @@ fn exports_read_back_and_repeated_reports_collapse() {
 }
 
 #[test]
+fn a_partitioned_dataset_export_reads_back_file_by_file() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("store");
+    let file = dir.path().join("talks.export.CSV");
+    let text = [
+        gdelt_row("21", "20230425", "TURGOV", "SYRGOV", "040", "1"),
+        gdelt_row("22", "20230510", "TURGOV", "SYRGOV", "043", "2"),
+        gdelt_row("23", "20230510", "SYRGOV", "TURGOV", "112", "1"),
+        gdelt_row("24", "20240115", "SYRGOV", "TURGOV", "112", "1"),
+    ]
+    .join("\n");
+    std::fs::write(&file, text + "\n").expect("write");
+    assert!(detente(&data, &["import", "gdelt2", file.to_str().expect("path")]).status.success());
+    let out = dir.path().join("events");
+    let args =
+        ["export", "events", "--to", out.to_str().expect("path"), "--partition-by", "month", "--format", "jsonl"];
+    let o = detente(&data, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let files: Vec<(String, u64)> = jsonl(&o)
+        .iter()
+        .map(|r| (r["file"].as_str().unwrap_or("").to_string(), r["events"].as_u64().unwrap_or(0)))
+        .collect();
+    let expected = [
+        ("year=2023/month=4/part-0.parquet", 1),
+        ("year=2023/month=5/part-0.parquet", 2),
+        ("year=2024/month=1/part-0.parquet", 1),
+    ];
+    assert_eq!(files, expected.map(|(f, n)| (f.to_string(), n)));
+    // Each file is a Parquet export like any other: into a fresh store, the same events.
+    let copy = dir.path().join("copy");
+    for (f, n) in &files {
+        let added = detente(&copy, &["events", "add", out.join(f).to_str().expect("path"), "--format", "jsonl"]);
+        assert_eq!(jsonl(&added)[0]["added"], *n, "{}", stderr(&added));
+    }
+    let listed = |store: &Path| jsonl(&detente(store, &["events", "list", "--format", "jsonl"]));
+    assert_eq!(listed(&copy), listed(&data));
+    // A second export into the same folder is refused, and the first stays whole.
+    let again = detente(&data, &args);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("not empty"), "{}", stderr(&again));
+    assert!(out.join("year=2024/month=1/part-0.parquet").exists());
+}
+
+#[test]
+fn the_schema_is_given_per_column_and_as_spark_ddl() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("store");
+    let rows = jsonl(&detente(&data, &["schema", "events", "--format", "jsonl"]));
+    let column = |name: &str| rows.iter().find(|r| r["column"] == name).cloned().unwrap_or_default();
+    assert_eq!(column("date")["spark"], "DATE");
+    assert_eq!(column("date")["nullable"], false);
+    assert_eq!(column("topics")["spark"], "ARRAY<STRING>");
+    let ddl = detente(&data, &["schema", "events", "--spark-ddl"]);
+    let ddl = String::from_utf8_lossy(&ddl.stdout);
+    assert!(ddl.starts_with("`id` STRING NOT NULL, `date` DATE NOT NULL,"), "{ddl}");
+    for r in &rows {
+        let (name, spark) = (r["column"].as_str().unwrap_or(""), r["spark"].as_str().unwrap_or(""));
+        assert!(ddl.contains(&format!("`{name}` {spark}")), "{name} in {ddl}");
+    }
+}
+
+#[test]
 fn many_small_files_import_like_one_and_leave_one_segment() {
     // GDELT 2.0 comes as 15-minute files: the real sample cut into 25 files of two rows each
     // imports as the whole file does, and the store ends with one segment, not 25.

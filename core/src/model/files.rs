@@ -23,6 +23,17 @@ impl Model {
         crate::io::export::export_events(self.event_pages(q), path)
     }
 
+    /// Exports the events matching `q` as a partitioned Parquet dataset in the folder `dir`
+    /// (which must not exist or be empty); see [`crate::io::dataset`].
+    pub fn export_dataset(
+        &self,
+        q: &EventQuery,
+        dir: &Path,
+        by: crate::io::dataset::Partitioning,
+    ) -> Result<crate::io::dataset::DatasetExport> {
+        crate::io::dataset::export_dataset(self.event_pages(q), dir, by)
+    }
+
     /// The pages of a listing of every event matching `q`, for an export.
     pub(super) fn event_pages(&self, q: &EventQuery) -> impl crate::io::export::EventPages + '_ {
         /// Events per page read while exporting.

@@ -227,9 +227,13 @@ pub enum ExportCommand {
         /// Which events.
         #[command(flatten)]
         filter: FilterArgs,
-        /// The file: `.parquet` or `.csv`.
+        /// The file: `.parquet` or `.csv`; with --partition-by, a folder (new or empty).
         #[arg(long)]
         to: PathBuf,
+        /// Write a hive-partitioned Parquet dataset by `year` or `month`
+        /// (`year=2023/month=5/part-0.parquet`), which Spark, Dask, DuckDB and polars read as one.
+        #[arg(long, value_name = "year|month")]
+        partition_by: Option<String>,
     },
     /// A relation series (as `detente relation` computes it).
     Series {
@@ -240,6 +244,23 @@ pub enum ExportCommand {
         #[arg(long)]
         to: PathBuf,
     },
+}
+
+/// What `schema` describes.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SchemaOf {
+    /// The event record.
+    Events,
+}
+
+/// Arguments of `schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The record.
+    pub of: SchemaOf,
+    /// Print it as one Spark DDL string, for `spark.read.schema(...)`.
+    #[arg(long)]
+    pub spark_ddl: bool,
 }
 
 /// Arguments of `import`.

@@ -2,7 +2,8 @@
 //! upkeep.
 
 use super::{
-    Cli, FilterArgs, ImportArgs, SeriesArgs, filter_query, open_existing, open_read, open_write, series_options,
+    Cli, FilterArgs, ImportArgs, SchemaArgs, SchemaOf, SeriesArgs, filter_query, open_existing, open_read, open_write,
+    series_options,
 };
 use crate::output::{Format, write_rows};
 use anyhow::Result;
@@ -22,6 +23,36 @@ pub(super) fn export_events(
     let model = open_read(cli)?;
     let n = model.export_events(&filter_query(filter)?, to)?;
     write_rows(&mut *out, format, &[json!({"file": to.display().to_string(), "events": n})], &[])?;
+    Ok(())
+}
+
+pub(super) fn export_dataset(
+    cli: &Cli,
+    filter: &FilterArgs,
+    to: &Path,
+    by: &str,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let by = detente_core::io::dataset::Partitioning::parse(by)?;
+    let model = open_read(cli)?;
+    let report = model.export_dataset(&filter_query(filter)?, to, by)?;
+    let rows: Vec<_> = report.files.iter().map(|(file, n)| json!({"file": file, "events": n})).collect();
+    write_rows(&mut *out, format, &rows, &[])?;
+    Ok(())
+}
+
+pub(super) fn schema(a: &SchemaArgs, format: Format, out: &mut dyn Write) -> Result<()> {
+    let SchemaOf::Events = a.of;
+    if a.spark_ddl {
+        writeln!(out, "{}", detente_core::io::dataset::event_spark_ddl())?;
+        return Ok(());
+    }
+    let rows: Vec<_> = detente_core::io::dataset::event_fields()
+        .into_iter()
+        .map(|f| json!({"column": f.name, "arrow": f.arrow, "spark": f.spark, "nullable": f.nullable}))
+        .collect();
+    write_rows(&mut *out, format, &rows, &["column", "arrow", "spark", "nullable"])?;
     Ok(())
 }
 

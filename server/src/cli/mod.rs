@@ -99,9 +99,13 @@ pub enum Command {
     /// Check the store's files, or rebuild its catalog from its segments.
     #[command(subcommand)]
     Store(StoreCommand),
-    /// Export events or a relation series to Parquet or CSV (by the file name).
+    /// Export events or a relation series to Parquet or CSV (by the file name), or events to a
+    /// partitioned Parquet dataset.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// The event record's columns as exports and Arrow tables hold them: each one's Arrow type,
+    /// the Spark SQL type Spark reads it as, and whether it may be null.
+    Schema(SchemaArgs),
     /// Stored events: add, list.
     #[command(subcommand)]
     Events(EventsCommand),
@@ -203,8 +207,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Code(a) => coding::code(&cli, a, format, &mut out)?,
         Command::Parse(a) => coding::parse(a, &mut out)?,
         Command::Ingest(a) => coding::ingest(&cli, a, format, &mut out)?,
-        Command::Export(ExportCommand::Events { filter, to }) => {
+        Command::Export(ExportCommand::Events { filter, to, partition_by: None }) => {
             data::export_events(&cli, filter, to, format, &mut out)?
+        }
+        Command::Export(ExportCommand::Events { filter, to, partition_by: Some(by) }) => {
+            data::export_dataset(&cli, filter, to, by, format, &mut out)?
         }
         Command::Export(ExportCommand::Series { series, to }) => {
             data::export_series(&cli, series, to, format, &mut out)?
@@ -228,6 +235,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Documents(DocumentsCommand::Delete { id }) => events::documents_delete(&cli, id, format, &mut out)?,
         Command::Documents(DocumentsCommand::Show { id }) => events::documents_show(&cli, id, format, &mut out)?,
         Command::Negotiate(n) => negotiate::negotiate(&cli, n, format, &mut out)?,
+        Command::Schema(a) => data::schema(a, format, &mut out)?,
         Command::Actors(ActorsCommand::Resolve(a)) => actors::resolve(&cli, a, format, &mut out)?,
         Command::Actors(ActorsCommand::List(a)) => actors::list(&cli, a, format, &mut out)?,
         Command::Actors(ActorsCommand::Add(a)) => actors::add(&cli, a, format, &mut out)?,
