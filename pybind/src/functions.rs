@@ -163,6 +163,12 @@ impl PyAggregateSet {
     }
 }
 
+/// The event record as a Spark DDL string, for `spark.read.schema(...)`.
+#[pyfunction]
+pub(crate) fn spark_ddl() -> String {
+    detente_core::io::dataset::event_spark_ddl()
+}
+
 /// Writes an Arrow table (a relation series) to a .parquet or .csv file.
 #[pyfunction]
 pub(crate) fn export_table(py: Python<'_>, table: PyTable, path: PathBuf) -> PyResult<()> {

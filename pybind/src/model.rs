@@ -426,6 +426,22 @@ impl PyModel {
         py.detach(move || model.export_events(&q, &path)).map_err(to_pyerr)
     }
 
+    /// Exports the events matching the filters to a partitioned Parquet dataset in the folder
+    /// `path` (by `year` or `month`); returns how many.
+    #[pyo3(signature = (path, partition_by, filters=None))]
+    fn export_dataset(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        partition_by: &str,
+        filters: Option<Filters>,
+    ) -> PyResult<u64> {
+        let q = filters.unwrap_or_default().query()?;
+        let by = detente_core::io::dataset::Partitioning::parse(partition_by).map_err(to_pyerr)?;
+        let model = self.inner.clone();
+        py.detach(move || model.export_dataset(&q, &path, by)).map(|r| r.events).map_err(to_pyerr)
+    }
+
     /// A stored document: (dict with id, published, title, text; its events table).
     fn document<'py>(&self, py: Python<'py>, id: &str) -> PyResult<(Bound<'py, PyDict>, Py<PyAny>)> {
         let (doc, events) = self.inner.document(id).map_err(to_pyerr)?;

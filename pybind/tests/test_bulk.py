@@ -69,3 +69,23 @@ def test_exports_read_everywhere_and_round_trip(imported, tmp_path):
     rel = m.relation("TUR", "SYR", freq="day")
     rel.export(tmp_path / "s.parquet")
     assert pq.read_table(tmp_path / "s.parquet").column("count").to_pylist() == [2, 1]
+
+
+def test_a_partitioned_dataset_comes_back_whole_through_pyarrow(imported, tmp_path):
+    import pyarrow.dataset as ds
+
+    m, _ = imported
+    assert m.export_events(tmp_path / "events", partition_by="month") == 3
+    assert sorted(p.relative_to(tmp_path / "events").as_posix() for p in (tmp_path / "events").rglob("*.parquet")) \
+        == ["year=2023/month=5/part-0.parquet"]
+    data = ds.dataset(tmp_path / "events", format="parquet", partitioning="hive").to_table()
+    assert data.column("month").to_pylist() == [5, 5, 5]
+    # The record's columns without the folder's, straight back into a store.
+    copy = detente.Model()
+    assert copy.add_events(data.drop_columns(["year", "month"]))["added"] == 3
+    assert copy.events().to_pylist() == m.events().to_pylist()
+    with pytest.raises(detente.InvalidInputError):
+        m.export_events(tmp_path / "events", partition_by="month")  # not empty
+    with pytest.raises(detente.InvalidInputError):
+        m.export_events(tmp_path / "other", partition_by="week")
+    assert "`date` DATE NOT NULL" in detente.spark_ddl()

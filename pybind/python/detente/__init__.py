@@ -24,7 +24,7 @@ from detente._errors import (
     UnknownActorError,
 )
 from detente import negotiation
-from detente.model import Aggregates, Change, Model, Network, Relation, code_batch, parse, resolve
+from detente.model import Aggregates, Change, Model, Network, Relation, code_batch, parse, resolve, spark_ddl
 
 __all__ = [
     "__version__",
@@ -36,6 +36,7 @@ __all__ = [
     "code_batch",
     "resolve",
     "parse",
+    "spark_ddl",
     "negotiation",
     "DetenteError",
     "InvalidInputError",

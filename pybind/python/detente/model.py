@@ -304,6 +304,12 @@ class Aggregates:
         return (Aggregates.from_arrow, (self.to_arrow(),))
 
 
+def spark_ddl() -> str:
+    """The event record's columns as a Spark DDL string, for ``spark.read.schema(...)`` on files
+    detente exported (unsigned integers are read as the next wider signed type)."""
+    return _detente.spark_ddl()
+
+
 def code_batch(documents: Any, actors: Iterable[str] = (), lexicon: Iterable[str] = ()) -> pa.Table:
     """Code a table of documents (``text``, ``published`` and optional ``id``, ``title``) into a
     table of events. A pure function of its input and the dictionary and lexicon files: use it in
@@ -521,11 +527,17 @@ class Model:
     def export_events(self, path: Any, dyad: Optional[Sequence[str]] = None, actor: Optional[str] = None, *,
                       directed: bool = False, exact: bool = False, code: Any = None, root: Any = None,
                       quad: Any = None, start: DateLike = None, end: DateLike = None, topic: Optional[str] = None,
-                      origin: Optional[str] = None, ids: Any = None, doc_id: Optional[str] = None) -> int:
+                      origin: Optional[str] = None, ids: Any = None, doc_id: Optional[str] = None,
+                      partition_by: Optional[str] = None) -> int:
         """Write the events matching the filters (as :meth:`events`) to ``path``: ``.parquet``
-        (the record's Arrow types) or ``.csv`` (flattened). Returns how many were written."""
+        (the record's Arrow types) or ``.csv`` (flattened). With ``partition_by`` (``"year"`` or
+        ``"month"``), ``path`` is a new or empty folder that receives a hive-partitioned Parquet
+        dataset (``year=2023/month=5/part-0.parquet``), which Spark, Dask, DuckDB, polars and
+        ``pyarrow.dataset`` read as one. Returns how many events were written."""
         args = _filters(dyad, actor, directed, exact, code, root, quad, start, end, topic, origin, doc_id)
         args["ids"] = _list(ids)
+        if partition_by is not None:
+            return self._inner.export_dataset(str(path), partition_by, args)
         return self._inner.export_events(str(path), args)
 
     # The dictionary and documents.
