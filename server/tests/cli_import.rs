@@ -37,6 +37,16 @@ fn gdelt_row(id: &str, date: &str, a: &str, b: &str, code: &str, mentions: &str)
     f.join("\t")
 }
 
+/// A store in `dir` with these GDELT 2.0 rows imported.
+fn store_with(dir: &Path, rows: &[String]) -> PathBuf {
+    let data = dir.join("store");
+    let file = dir.join("day.export.CSV");
+    std::fs::write(&file, rows.join("\n") + "\n").expect("write");
+    let o = detente(&data, &["import", "gdelt2", file.to_str().expect("path")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    data
+}
+
 #[test]
 fn the_samples_import_with_their_counts_and_twice_is_once() {
     let (Some(g1), Some(g2), Some(icews)) = (
@@ -97,18 +107,16 @@ fn bad_rows_are_reported_and_strict_writes_nothing() {
 #[test]
 fn exports_read_back_and_repeated_reports_collapse() {
     let dir = tempfile::tempdir().expect("tmp");
-    let data = dir.path().join("store");
-    let file = dir.path().join("day.export.CSV");
     // Three reports of one accusation, one consultation.
-    let text = [
-        gdelt_row("11", "20230510", "SYRGOV", "TURGOV", "112", "2"),
-        gdelt_row("12", "20230510", "SYRGOV", "TURGOV", "112", "3"),
-        gdelt_row("13", "20230510", "SYRGOV", "TURGOV", "112", "4"),
-        gdelt_row("14", "20230510", "TURGOV", "SYRGOV", "040", "1"),
-    ]
-    .join("\n");
-    std::fs::write(&file, text + "\n").expect("write");
-    assert!(detente(&data, &["import", "gdelt2", file.to_str().expect("path")]).status.success());
+    let data = store_with(
+        dir.path(),
+        &[
+            gdelt_row("11", "20230510", "SYRGOV", "TURGOV", "112", "2"),
+            gdelt_row("12", "20230510", "SYRGOV", "TURGOV", "112", "3"),
+            gdelt_row("13", "20230510", "SYRGOV", "TURGOV", "112", "4"),
+            gdelt_row("14", "20230510", "TURGOV", "SYRGOV", "040", "1"),
+        ],
+    );
     let collapsed = jsonl(&detente(&data, &["events", "list", "--collapse", "--format", "jsonl"]));
     assert_eq!(collapsed.len(), 2);
     assert_eq!(collapsed.iter().find(|e| e["code"] == "112").map(|e| e["mentions"].clone()), Some(9.into()));
@@ -151,17 +159,15 @@ fn exports_read_back_and_repeated_reports_collapse() {
 #[test]
 fn a_partitioned_dataset_export_reads_back_file_by_file() {
     let dir = tempfile::tempdir().expect("tmp");
-    let data = dir.path().join("store");
-    let file = dir.path().join("talks.export.CSV");
-    let text = [
-        gdelt_row("21", "20230425", "TURGOV", "SYRGOV", "040", "1"),
-        gdelt_row("22", "20230510", "TURGOV", "SYRGOV", "043", "2"),
-        gdelt_row("23", "20230510", "SYRGOV", "TURGOV", "112", "1"),
-        gdelt_row("24", "20240115", "SYRGOV", "TURGOV", "112", "1"),
-    ]
-    .join("\n");
-    std::fs::write(&file, text + "\n").expect("write");
-    assert!(detente(&data, &["import", "gdelt2", file.to_str().expect("path")]).status.success());
+    let data = store_with(
+        dir.path(),
+        &[
+            gdelt_row("21", "20230425", "TURGOV", "SYRGOV", "040", "1"),
+            gdelt_row("22", "20230510", "TURGOV", "SYRGOV", "043", "2"),
+            gdelt_row("23", "20230510", "SYRGOV", "TURGOV", "112", "1"),
+            gdelt_row("24", "20240115", "SYRGOV", "TURGOV", "112", "1"),
+        ],
+    );
     let out = dir.path().join("events");
     let args =
         ["export", "events", "--to", out.to_str().expect("path"), "--partition-by", "month", "--format", "jsonl"];

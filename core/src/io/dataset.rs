@@ -32,9 +32,14 @@ impl Partitioning {
         }
     }
 
-    /// The folder of a date, relative to the dataset's root.
-    fn folder(self, date: Date) -> String {
+    /// The partition of a date: its year, and its month (0 by year).
+    fn key(self, date: Date) -> (i32, u32) {
         let (y, m, _) = date.ymd();
+        (y, if self == Partitioning::Month { m } else { 0 })
+    }
+
+    /// A partition's folder, relative to the dataset's root.
+    fn folder(self, (y, m): (i32, u32)) -> String {
         match self {
             Partitioning::Year => format!("year={y}"),
             Partitioning::Month => format!("year={y}/month={m}"),
@@ -84,7 +89,7 @@ pub fn export_dataset(mut pages: impl EventPages, dir: &Path, by: Partitioning) 
 
 /// One partition's open file.
 struct Part {
-    folder: String,
+    key: (i32, u32),
     path: PathBuf,
     writer: parquet::arrow::ArrowWriter<std::io::BufWriter<std::fs::File>>,
     events: u64,
@@ -97,7 +102,7 @@ fn pq(e: parquet::errors::ParquetError) -> Error {
 fn write_partitions(pages: &mut impl EventPages, root: &Path, by: Partitioning) -> Result<DatasetExport> {
     std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
     let mut report = DatasetExport::default();
-    let mut parts_of: HashMap<String, usize> = HashMap::new();
+    let mut parts_of: HashMap<(i32, u32), usize> = HashMap::new();
     let mut open: Option<Part> = None;
     let mut token = None;
     loop {
@@ -105,14 +110,14 @@ fn write_partitions(pages: &mut impl EventPages, root: &Path, by: Partitioning) 
         let mut start = 0;
         while start < events.len() {
             // The run of events in the same partition.
-            let folder = by.folder(events[start].date);
-            let end = start + events[start..].iter().take_while(|e| by.folder(e.date) == folder).count();
-            if open.as_ref().is_none_or(|p| p.folder != folder) {
+            let key = by.key(events[start].date);
+            let end = start + events[start..].iter().take_while(|e| by.key(e.date) == key).count();
+            if open.as_ref().is_none_or(|p| p.key != key) {
                 if let Some(done) = open.take() {
                     close(done, root, &mut report)?;
                 }
-                let n = parts_of.entry(folder.clone()).or_insert(0);
-                let dir = root.join(&folder);
+                let n = parts_of.entry(key).or_insert(0);
+                let dir = root.join(by.folder(key));
                 std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
                 let path = dir.join(format!("part-{n}.parquet"));
                 *n += 1;
@@ -126,7 +131,7 @@ fn write_partitions(pages: &mut impl EventPages, root: &Path, by: Partitioning) 
                     Some(props),
                 )
                 .map_err(pq)?;
-                open = Some(Part { folder, path, writer, events: 0 });
+                open = Some(Part { key, path, writer, events: 0 });
             }
             if let Some(part) = open.as_mut() {
                 part.writer.write(&events_to_batch(&events[start..end])?).map_err(pq)?;

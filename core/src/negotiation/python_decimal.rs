@@ -234,19 +234,8 @@ impl Mul for PyDecimal {
         // The low 28 digits, and the high part (non-zero, or the product would have fitted).
         let below = middle * HALF + low;
         let cut = digits(high);
-        let unit = POW10[cut as usize];
         let (shifted, dropped) = div_pow10(below, cut);
-        let mut kept = high * POW10[(PRECISION - cut) as usize] + shifted;
-        let half = unit / 2;
-        if dropped > half || (dropped == half && kept % 2 == 1) {
-            kept += 1;
-        }
-        let mut exp = exp + cut as i32;
-        if kept == POW10[PRECISION as usize] {
-            kept /= 10;
-            exp += 1;
-        }
-        PyDecimal { neg, coef: kept, exp }
+        round_cut(neg, high * POW10[(PRECISION - cut) as usize] + shifted, dropped, cut, exp, false)
     }
 }
 
@@ -287,30 +276,7 @@ impl PartialOrd for PyDecimal {
             let magnitude = self.coef.cmp(&other.coef);
             return Some(if self.neg { magnitude.reverse() } else { magnitude });
         }
-        let sign = |d: &PyDecimal| {
-            if d.coef == 0 {
-                0
-            } else if d.neg {
-                -1
-            } else {
-                1
-            }
-        };
-        let (a, b) = (sign(self), sign(other));
-        if a != b || a == 0 {
-            return Some(a.cmp(&b));
-        }
-        let (da, db) = (digits(self.coef) as i32, digits(other.coef) as i32);
-        // By the leading digit's place, then digit by digit: with the same leading place the
-        // exponents differ by at most 27, and the one aligned stays under 10^28.
-        let magnitude = (self.exp + da).cmp(&(other.exp + db)).then_with(|| {
-            if self.exp >= other.exp {
-                (self.coef * POW10[(self.exp - other.exp) as usize]).cmp(&other.coef)
-            } else {
-                self.coef.cmp(&(other.coef * POW10[(other.exp - self.exp) as usize]))
-            }
-        });
-        Some(if a < 0 { magnitude.reverse() } else { magnitude })
+        Some(self.key().cmp(&other.key()))
     }
 }
 
@@ -330,18 +296,25 @@ fn round_u128(neg: bool, coef: u128, exp: i32, sticky: bool) -> PyDecimal {
         return PyDecimal { neg: neg && coef != 0, coef, exp };
     }
     let cut = n - PRECISION;
-    let unit = POW10[cut as usize];
-    let (mut kept, dropped) = div_pow10(coef, cut);
-    let half = unit / 2;
-    if dropped > half || (dropped == half && (sticky || kept % 2 == 1)) {
-        kept += 1;
-    }
-    let mut exp = exp + cut as i32;
+    let (kept, dropped) = div_pow10(coef, cut);
+    round_cut(neg, kept, dropped, cut, exp, sticky)
+}
+
+/// A value cut to its leading 28 digits `kept`, `dropped` the `cut` digits left off (and, with
+/// `sticky`, a little more below them), rounded half-even.
+fn round_cut(neg: bool, kept: u128, dropped: u128, cut: u32, exp: i32, sticky: bool) -> PyDecimal {
+    let half = POW10[cut as usize] / 2;
+    let up = dropped > half || (dropped == half && (sticky || kept % 2 == 1));
+    carried(neg, kept + u128::from(up), exp + cut as i32)
+}
+
+/// 28 kept digits, a carry into a 29th (9…9 rounded up) folded back into the exponent.
+fn carried(neg: bool, kept: u128, exp: i32) -> PyDecimal {
     if kept == POW10[PRECISION as usize] {
-        kept /= 10;
-        exp += 1;
+        PyDecimal { neg, coef: kept / 10, exp: exp + 1 }
+    } else {
+        PyDecimal { neg, coef: kept, exp }
     }
-    PyDecimal { neg, coef: kept, exp }
 }
 
 /// A float converted exactly to decimal, as `Decimal(0.4)` converts it.
@@ -623,15 +596,8 @@ impl Wide {
         }
         let first_dropped = self.digit(cut - 1);
         let rest = sticky || (cut > 1 && self.any_below(cut - 1));
-        if first_dropped > 5 || (first_dropped == 5 && (rest || kept % 2 == 1)) {
-            kept += 1;
-        }
-        let mut exp = self.exp + cut as i32;
-        if kept == POW10[PRECISION as usize] {
-            kept /= 10;
-            exp += 1;
-        }
-        PyDecimal { neg: self.neg, coef: kept, exp }
+        let up = first_dropped > 5 || (first_dropped == 5 && (rest || kept % 2 == 1));
+        carried(self.neg, kept + u128::from(up), self.exp + cut as i32)
     }
 }
 

@@ -60,19 +60,10 @@ impl<T: Number> Board<T> {
 
     /// The expected outcome of an issue: Σ c·s·x / Σ c·s (0 with no weight).
     pub(super) fn outcome(&self, issue: usize) -> T {
-        self.outcome_of(&self.x, issue)
-    }
-
-    /// The outcome of an issue were the actors at `x` (the votes, say) instead.
-    pub(super) fn outcome_of(&self, x: &[Vec<Option<T>>], issue: usize) -> T {
-        if self.denominator[issue] == T::zero() {
-            return T::zero();
+        match self.sums[issue].last() {
+            Some(&top) if self.denominator[issue] != T::zero() => top / self.denominator[issue],
+            _ => T::zero(),
         }
-        let top = self.order[issue]
-            .iter()
-            .filter_map(|&a| x[issue][a].map(|x| self.term(issue, a, x)))
-            .fold(T::zero(), |sum, t| sum + t);
-        top / self.denominator[issue]
     }
 
     /// A board for `x` on 0–100, with the given saliences and powers, actors summed in `order`.
@@ -92,15 +83,18 @@ impl<T: Number> Board<T> {
                 rank[d][a] = k;
             }
         }
-        let weights =
+        let weights: Vec<Vec<T>> =
             salience.iter().zip(&power).map(|(s, c)| s.iter().zip(c).map(|(&s, &c)| s * c).collect()).collect();
+        // Σ s·c, in Decide's order; saliences and powers stay, so this does too.
+        let denominator =
+            order.iter().zip(&weights).map(|(actors, w)| actors.iter().fold(T::zero(), |sum, &a| sum + w[a])).collect();
         let mut board = Board {
-            x,
+            x: Vec::new(),
             salience,
             power,
             weights,
             order,
-            denominator: Vec::new(),
+            denominator,
             terms: Vec::new(),
             sums: Vec::new(),
             rank,
@@ -109,7 +103,7 @@ impl<T: Number> Board<T> {
             min_gain,
             tie,
         };
-        board.set_positions(board.x.clone());
+        board.set_positions(x);
         board
     }
 
@@ -117,10 +111,6 @@ impl<T: Number> Board<T> {
     pub(super) fn set_positions(&mut self, x: Vec<Vec<Option<T>>>) {
         self.x = x;
         let issues = 0..self.x.len();
-        self.denominator = issues
-            .clone()
-            .map(|d| self.order[d].iter().map(|&a| self.weight(d, a)).fold(T::zero(), |sum, w| sum + w))
-            .collect();
         self.terms = issues
             .clone()
             .map(|d| (0..self.n_actors).map(|a| self.x[d][a].map_or(T::zero(), |x| self.term(d, a, x))).collect())

@@ -27,7 +27,7 @@ use number::Number;
 pub enum Fidelity {
     /// Decide's steps to the letter, in its arithmetic: Python's decimals of 28 significant
     /// digits, each result rounded half-even, so that gains equal but for their last digits
-    /// sort as in Decide (about ten times slower than binary floats). Each side's overshoot is
+    /// sort as in Decide (about five times slower than binary floats). Each side's overshoot is
     /// checked once, so cutting the second side's move can leave the first passing its
     /// partner's position (rarely). Every salience and capability must be above zero, as
     /// Decide divides by them.
@@ -296,12 +296,12 @@ fn run<T: Number>(scenario: &Scenario, options: &ExchangeOptions) -> Result<Exch
     let mut board = Board::new(x, salience, power, order, strict, exact("min_gain", 1e-10)?, exact("tie", T::TIE)?);
     let scale = |d: usize, v: T| issues[d].min + v.to_f64() * (issues[d].max - issues[d].min) / 100.0;
     let span = |d: usize, v: T| v.to_f64() * (issues[d].max - issues[d].min) / 100.0;
-    let mut order = engine::order_of(options.tie_break);
+    let mut tie_breaker = engine::order_of(options.tie_break);
     let mut rounds = Vec::with_capacity(options.rounds);
     for round in 1..=options.rounds {
         let outcomes: Vec<T> = (0..issues.len()).map(|d| board.outcome(d)).collect();
         let (candidates, groups) = engine::candidates(&board, &outcomes);
-        let played = engine::play_round(&board, candidates, &mut order);
+        let played = engine::play_round(&board, candidates, &mut tie_breaker);
         let mut externalities: Vec<Externality> =
             actors.iter().map(|a| Externality { actor: a.clone(), ..Externality::default() }).collect();
         for done in &played.when_executed {
