@@ -388,7 +388,7 @@ impl PyModel {
         Ok(py.detach(move || model.wait_for_change(revision, timeout)))
     }
 
-    /// Imports GDELT, ICEWS or POLECAT files; returns the report as a dict.
+    /// Imports GDELT, ICEWS or POLECAT files, or Parquet event datasets; returns the report as a dict.
     #[pyo3(signature = (paths, kind, strict=false, force=false, threads=None, replace=false))]
     fn import_files<'py>(
         &self,
@@ -400,7 +400,7 @@ impl PyModel {
         threads: Option<usize>,
         replace: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let format = detente_core::io::import::Format::parse(kind).map_err(to_pyerr)?;
+        let format = detente_core::io::import::ImportKind::parse(kind).map_err(to_pyerr)?;
         let opts = detente_core::io::import::ImportOptions { strict, force, threads, replace, ..Default::default() };
         let model = self.inner.clone();
         let r = py.detach(move || model.import(format, &paths, &opts)).map_err(to_pyerr)?;

@@ -191,6 +191,24 @@ fn a_partitioned_dataset_export_reads_back_file_by_file() {
     }
     let listed = |store: &Path| jsonl(&detente(store, &["events", "list", "--format", "jsonl"]));
     assert_eq!(listed(&copy), listed(&data));
+    // The whole dataset at once, as an import: one report row per file; a second time, each
+    // file is known and nothing is read.
+    let whole = dir.path().join("whole");
+    let import = ["import", "parquet", out.to_str().expect("path"), "--format", "jsonl"];
+    let first = jsonl(&detente(&whole, &import));
+    let added: Vec<u64> = first.iter().map(|r| r["added"].as_u64().unwrap_or(0)).collect();
+    assert_eq!(added, [1, 2, 1]);
+    assert_eq!(listed(&whole), listed(&data));
+    let second = jsonl(&detente(&whole, &import));
+    assert!(second.iter().all(|r| r["already_imported"] == true), "{second:?}");
+    // A glob the shell did not expand, over one month.
+    let glob = out.join("year=2023").join("month=5").join("*.parquet");
+    let may = jsonl(&detente(
+        &dir.path().join("may"),
+        &["import", "parquet", glob.to_str().expect("path"), "--format", "jsonl"],
+    ));
+    assert_eq!(may.len(), 1);
+    assert_eq!(may[0]["added"], 2);
     // A second export into the same folder is refused, and the first stays whole.
     let again = detente(&data, &args);
     assert_eq!(again.status.code(), Some(2));

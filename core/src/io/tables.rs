@@ -248,6 +248,13 @@ impl Fields for Row<'_> {
 /// `date` and `code`; flattened CSV names accepted). Errors name the row (`line`, 1-based) and
 /// the column. The events still need [`Event::normalize`] (the Model's `add_events` does it).
 pub fn events_from_batch(batch: &RecordBatch) -> Result<Vec<Event>> {
+    event_rows(batch)?.into_iter().enumerate().map(|(i, row)| row.map_err(|e| e.at("table", i as u64 + 1))).collect()
+}
+
+/// Each row of a table as an event or the reason it is not one (no location: the caller knows
+/// the row). An error for the whole table (an unknown column, a column of the wrong type) is
+/// the outer one, naming the column.
+pub fn event_rows(batch: &RecordBatch) -> Result<Vec<Result<Event>>> {
     let schema = batch.schema();
     let mut cols = HashMap::new();
     for (f, a) in schema.fields().iter().zip(batch.columns()) {
@@ -263,7 +270,7 @@ pub fn events_from_batch(batch: &RecordBatch) -> Result<Vec<Event>> {
         cols.insert(name.to_string(), prepare(name, a)?);
     }
     let p = Prepared { cols };
-    (0..batch.num_rows()).map(|i| from_fields(&Row { p: &p, i }).map_err(|e| e.at("table", i as u64 + 1))).collect()
+    Ok((0..batch.num_rows()).map(|i| from_fields(&Row { p: &p, i })).collect())
 }
 
 /// Documents from a table with a `text` column and a `published` date column (strings

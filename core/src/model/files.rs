@@ -47,15 +47,26 @@ impl Model {
         }
     }
 
-    /// Imports GDELT, ICEWS or POLECAT files (plain, gzip or zip) into the store; see
-    /// [`crate::io::import`].
+    /// Imports GDELT, ICEWS or POLECAT files (plain, gzip or zip), or Parquet files of events
+    /// (each argument a file, a partitioned dataset folder or a glob, as `export` or Spark wrote
+    /// them), into the store; see [`crate::io::import`].
     pub fn import(
         &self,
-        format: crate::io::import::Format,
+        kind: impl Into<crate::io::import::ImportKind>,
         files: &[PathBuf],
         opts: &crate::io::import::ImportOptions,
     ) -> Result<crate::io::import::ImportReport> {
-        crate::io::import::import_files(&self.destination(), format, files, opts)
+        use crate::io::import::{ImportKind, import_files, import_parquet, parquet_files};
+        match kind.into() {
+            ImportKind::Coded(format) => import_files(&self.destination(), format, files, opts),
+            ImportKind::Parquet => {
+                let mut found = Vec::new();
+                for f in files {
+                    found.extend(parquet_files(f)?);
+                }
+                import_parquet(&self.destination(), &found, opts)
+            }
+        }
     }
 
     /// Where imports write: the store, resolving actors with the dictionary in force.

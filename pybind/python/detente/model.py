@@ -517,7 +517,10 @@ class Model:
     def import_file(self, path: Any, kind: str, *, strict: bool = False, force: bool = False,
                     threads: Optional[int] = None, replace: bool = False) -> Dict[str, Any]:
         """Import a GDELT 1.0/2.0 (``kind="gdelt1"``/``"gdelt2"``), ICEWS or POLECAT file — plain,
-        gzip or zip — or a list of them. Bad rows are skipped and reported (``bad_rows``: file, line,
+        gzip or zip — or a list of them; or, with ``kind="parquet"``, Parquet files of events: a
+        file, a hive-partitioned dataset folder (as :meth:`export_events` with ``partition_by`` or
+        Spark wrote it; ``key=value`` folders fill missing columns, ``year``/``month``/``day``
+        ones are checked against each date) or a glob. Bad rows are skipped and reported (``bad_rows``: file, line,
         message); ``strict`` rejects a whole file with any bad row. A row whose id is stored with
         other content is a bad row unless ``replace``. A file imported before is skipped unless
         ``force``. ``threads`` parse a large file (default: one per core)."""

@@ -266,9 +266,10 @@ pub struct SchemaArgs {
 /// Arguments of `import`.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The dataset: gdelt1, gdelt2, icews, polecat.
+    /// The dataset: gdelt1, gdelt2, icews, polecat; or parquet (files in the event record's
+    /// columns: a file, a partitioned dataset folder, or a quoted glob such as 'out/**/*.parquet').
     pub kind: String,
-    /// The files.
+    /// The files (for parquet, files, folders or globs).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Reject a whole file when any of its rows is bad (write nothing of it).

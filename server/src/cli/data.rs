@@ -71,7 +71,7 @@ pub(super) fn export_series(
 }
 
 pub(super) fn import(cli: &Cli, a: &ImportArgs, format: Format, out: &mut dyn Write) -> Result<()> {
-    let kind = detente_core::io::import::Format::parse(&a.kind)?;
+    let kind = detente_core::io::import::ImportKind::parse(&a.kind)?;
     let opts = detente_core::io::import::ImportOptions {
         strict: a.strict,
         force: a.force,

@@ -89,9 +89,10 @@ pub enum Command {
     /// The network of relations: nodes (with blocs, centrality, brokerage) or edges.
     #[command(after_long_help = format!("Nodes:\n{}\nEdges (--table edges):\n{}", columns::describe(columns::NODES), columns::describe(columns::EDGES)))]
     Network(NetworkArgs),
-    /// Import GDELT 1.0/2.0, ICEWS or POLECAT event files (plain, gzip or zip). Bad rows are
-    /// skipped and reported with file and line (--strict: a bad row rejects its whole file); a
-    /// file imported before is skipped.
+    /// Import GDELT 1.0/2.0, ICEWS or POLECAT event files (plain, gzip or zip), or a Parquet
+    /// dataset of events (`import parquet DIR_OR_GLOB`, as `export --partition-by` or Spark wrote
+    /// it). Bad rows are skipped and reported with file and line (for Parquet, the row number;
+    /// --strict: a bad row rejects its whole file); a file imported before is skipped.
     Import(ImportArgs),
     /// Merge the store's small segments now (every write does this; a store written by an
     /// older build merges at its first write, or here).

@@ -13,16 +13,21 @@ mod group;
 mod icews;
 mod input;
 mod lookup;
+mod parquet;
 mod parser;
 mod pipeline;
 mod polecat;
 mod rows;
 
 use fields::{fields, line_ranges, some_fields, trim};
-use group::{GROUP_BYTES, Group, join, locate_conflict, log_imported, report_conflicts, strict_error, write_batches};
+use group::{
+    GROUP_BYTES, Group, conflict_message, join, locate_conflict, log_imported, report_conflicts, strict_error,
+    write_batches,
+};
 use input::{
     CHUNK_BYTES, Input, PIECE_BYTES, Unit, Xxh3, cut_after, fingerprint_of, hash_map, hash_plain, open, piece_end,
 };
+pub use parquet::{ParquetFile, import_parquet, parquet_files};
 use parser::{Parser, estimate_rows, layout, parse_pieces};
 use pipeline::{Job, Totals, import_file};
 use rows::{Row, Rows};
@@ -33,6 +38,34 @@ use crate::store::Store;
 use arrow_array::RecordBatch;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// What an import reads: files of one of the coded-event datasets, or Parquet files of events
+/// (a file, a partitioned dataset folder or a glob).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ImportKind {
+    /// GDELT, ICEWS or POLECAT files.
+    Coded(Format),
+    /// Parquet files in the event record's columns ([`import_parquet`]).
+    Parquet,
+}
+
+impl ImportKind {
+    /// Parses `gdelt1`, `gdelt2`, `icews`, `polecat`, `parquet`.
+    pub fn parse(s: &str) -> Result<ImportKind> {
+        if s.eq_ignore_ascii_case("parquet") {
+            return Ok(ImportKind::Parquet);
+        }
+        Format::parse(s)
+            .map(ImportKind::Coded)
+            .map_err(|_| Error::invalid("kind", format!("`{s}` is not one of gdelt1, gdelt2, icews, polecat, parquet")))
+    }
+}
+
+impl From<Format> for ImportKind {
+    fn from(f: Format) -> Self {
+        ImportKind::Coded(f)
+    }
+}
 
 /// The event datasets detente reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
