@@ -65,7 +65,7 @@ fn an_exported_dataset_comes_back_whole_and_a_second_import_skips_every_file() {
     std::fs::write(dir.join("year=2023").join(".part-0.parquet.crc"), "crc").expect("crc");
 
     let m = model();
-    let report = m.import(ImportKind::Parquet, &[dir.clone()], &ImportOptions::default()).expect("import");
+    let report = m.import(ImportKind::Parquet, std::slice::from_ref(&dir), &ImportOptions::default()).expect("import");
     assert_eq!(report.files.len(), 4, "{report:?}");
     assert_eq!((report.rows(), report.added(), report.bad()), (5, 5, 0));
     assert_eq!(all(&m), all(&source));
@@ -110,7 +110,7 @@ fn a_folder_as_spark_writes_it_fills_its_partition_columns_and_checks_dates() {
         Some(vec![2.8, 1.9, 4.0]),
     );
     let m = model();
-    let report = m.import(ImportKind::Parquet, &[dir.clone()], &ImportOptions::default()).expect("import");
+    let report = m.import(ImportKind::Parquet, std::slice::from_ref(&dir), &ImportOptions::default()).expect("import");
     assert_eq!((report.rows(), report.added(), report.bad()), (3, 2, 1));
     let bad = &report.bad_rows[0];
     assert_eq!((bad.file.as_str(), bad.line), (may.display().to_string().as_str(), 2));
@@ -146,7 +146,7 @@ fn bad_rows_and_conflicts_are_reported_at_their_rows() {
     let m = model();
     // x:4 is stored already with other content.
     m.add_events(vec![event("x:4", "2023-05-10", "RUS", "IRN", "111")], &Default::default()).expect("add");
-    let report = m.import(ImportKind::Parquet, &[file.clone()], &ImportOptions::default()).expect("import");
+    let report = m.import(ImportKind::Parquet, std::slice::from_ref(&file), &ImportOptions::default()).expect("import");
     assert_eq!((report.rows(), report.added(), report.bad()), (4, 1, 3));
     let lines: Vec<u64> = report.bad_rows.iter().map(|b| b.line).collect();
     assert_eq!(lines, [2, 3, 4]);
@@ -168,7 +168,9 @@ fn a_file_that_is_not_events_is_refused_with_its_name_and_column() {
     let file = tmp.path().join("prices.parquet");
     write_table(&file, &[("date", vec!["2023-05-10"]), ("code", vec!["043"]), ("price", vec!["12.5"])], None);
     let m = model();
-    let err = m.import(ImportKind::Parquet, &[file.clone()], &ImportOptions::default()).expect_err("unknown column");
+    let err = m
+        .import(ImportKind::Parquet, std::slice::from_ref(&file), &ImportOptions::default())
+        .expect_err("unknown column");
     let at = err.location().expect("located");
     assert_eq!((at.input.as_deref(), at.field.as_deref()), (Some(file.display().to_string().as_str()), Some("price")));
 
