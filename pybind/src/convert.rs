@@ -217,3 +217,22 @@ pub(crate) fn resolution_dict<'py>(py: Python<'py>, r: &detente_core::Resolution
     d.set_item("origin", &r.origin)?;
     Ok(d)
 }
+
+/// An import's report as a dict: `files` (one row each) and `bad_rows` (file, line, message).
+pub(crate) fn import_report_dict<'py>(
+    py: Python<'py>,
+    r: &detente_core::io::import::ImportReport,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    let files = PyList::empty(py);
+    for f in &r.files {
+        files.append(row_dict(py, &detente_core::model::rows::import_file_row(f))?)?;
+    }
+    d.set_item("files", files)?;
+    let bad = PyList::empty(py);
+    for b in &r.bad_rows {
+        bad.append((b.file.as_str(), b.line, b.message.as_str()))?;
+    }
+    d.set_item("bad_rows", bad)?;
+    Ok(d)
+}

@@ -1,7 +1,9 @@
 //! The module's functions (coding a batch for Spark or Dask, resolving, parsing, exporting a
 //! table, column meanings) and `AggregateSet`, the mergeable sums workers hand back.
 
-use crate::convert::{date, events_table, one_batch, resolution_dict, series_options, to_pyarrow, to_pyerr};
+use crate::convert::{
+    date, events_table, import_report_dict, one_batch, resolution_dict, series_options, to_pyarrow, to_pyerr,
+};
 use detente_core::aggregates::AggregateSet;
 use detente_core::{Error as CoreError, Model, ModelOptions};
 use pyo3::prelude::*;
@@ -163,10 +165,11 @@ impl PyAggregateSet {
     }
 }
 
-/// The event record as a Spark DDL string, for `spark.read.schema(...)`.
+/// A table's columns (`events` or `aggregates`) as a Spark DDL string.
 #[pyfunction]
-pub(crate) fn spark_ddl() -> String {
-    detente_core::io::dataset::event_spark_ddl()
+#[pyo3(signature = (table="events"))]
+pub(crate) fn spark_ddl(table: &str) -> PyResult<String> {
+    Ok(detente_core::io::dataset::Table::parse(table).map_err(to_pyerr)?.spark_ddl())
 }
 
 /// Writes an Arrow table (a relation series) to a .parquet or .csv file.
@@ -181,4 +184,22 @@ pub(crate) fn export_table(py: Python<'_>, table: PyTable, path: PathBuf) -> PyR
 #[pyfunction]
 pub(crate) fn columns(kind: &str) -> PyResult<Vec<(&'static str, &'static str)>> {
     Ok(detente_core::relations::columns::of(kind).map_err(to_pyerr)?.to_vec())
+}
+
+/// Reads GDELT, ICEWS, POLECAT or Parquet event files into a table of events and the import's
+/// report, keeping nothing: for a Spark or Dask task that parses one file.
+#[pyfunction]
+#[pyo3(signature = (paths, kind, strict=false, actors=Vec::new()))]
+pub(crate) fn read_files<'py>(
+    py: Python<'py>,
+    paths: Vec<PathBuf>,
+    kind: &str,
+    strict: bool,
+    actors: Vec<PathBuf>,
+) -> PyResult<(Py<PyAny>, Bound<'py, PyDict>)> {
+    let kind = detente_core::io::import::ImportKind::parse(kind).map_err(to_pyerr)?;
+    let opts = detente_core::io::import::ImportOptions { strict, threads: Some(1), ..Default::default() };
+    let options = detente_core::ModelOptions { actor_files: actors, ..Default::default() };
+    let (events, report) = py.detach(move || Model::read_files(&options, kind, &paths, &opts)).map_err(to_pyerr)?;
+    Ok((events_table(py, &events)?, import_report_dict(py, &report)?))
 }

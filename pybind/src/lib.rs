@@ -27,6 +27,7 @@ fn _detente(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_HALF_LIFE_DAYS", detente_core::relations::DEFAULT_HALF_LIFE_DAYS)?;
     m.add_class::<functions::PyAggregateSet>()?;
     m.add_function(wrap_pyfunction!(functions::code_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::read_files, m)?)?;
     m.add_function(wrap_pyfunction!(functions::resolve, m)?)?;
     m.add_function(wrap_pyfunction!(functions::parse, m)?)?;
     m.add_function(wrap_pyfunction!(functions::columns, m)?)?;

@@ -1,8 +1,8 @@
 //! `detente._detente.Model`: the core's Model for Python, one method per operation.
 
 use crate::convert::{
-    ChangeRows, Filters, NetworkParts, date, events_table, one_batch, resolution_dict, row_dict, series_options,
-    to_pyarrow, to_pyerr, user_entry,
+    ChangeRows, Filters, NetworkParts, date, events_table, import_report_dict, one_batch, resolution_dict, row_dict,
+    series_options, to_pyarrow, to_pyerr, user_entry,
 };
 use detente_core::model::rows;
 use detente_core::relations::{self, ShiftOptions};
@@ -404,18 +404,7 @@ impl PyModel {
         let opts = detente_core::io::import::ImportOptions { strict, force, threads, replace, ..Default::default() };
         let model = self.inner.clone();
         let r = py.detach(move || model.import(format, &paths, &opts)).map_err(to_pyerr)?;
-        let d = PyDict::new(py);
-        let files = PyList::empty(py);
-        for f in &r.files {
-            files.append(row_dict(py, &rows::import_file_row(f))?)?;
-        }
-        d.set_item("files", files)?;
-        let bad = PyList::empty(py);
-        for b in &r.bad_rows {
-            bad.append((b.file.as_str(), b.line, b.message.as_str()))?;
-        }
-        d.set_item("bad_rows", bad)?;
-        Ok(d)
+        import_report_dict(py, &r)
     }
 
     /// Exports the events matching the filters to a .parquet or .csv file; returns how many.

@@ -17,7 +17,7 @@ pub(crate) use deltas::{EventDeltas, KeyLayout, radix_sort};
 use deltas::{country_day_totals, merge_cells, merge_days, merge_totals};
 pub use interner::Interner;
 use serde::{Deserialize, Serialize};
-pub use set::{AGGREGATE_COLUMNS, AggregateSet};
+pub use set::{AGGREGATE_COLUMNS, AggregateSet, aggregate_schema};
 /// Maps hashed with aHash: these are on the write path of millions of rows.
 type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 

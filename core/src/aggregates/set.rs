@@ -28,6 +28,22 @@ pub const AGGREGATE_COLUMNS: &[&str] = &[
     "goldstein_mentions_milli",
 ];
 
+/// The schema of an aggregate set's table: the keys (a country may be unknown: null), then the
+/// sums, Goldstein in thousandths.
+pub fn aggregate_schema() -> arrow_schema::SchemaRef {
+    use arrow_schema::{DataType, Field, Schema};
+    let key = |n: &str, t: DataType, nullable: bool| Field::new(n, t, nullable);
+    let mut fields = vec![
+        key("source_country", DataType::Utf8, true),
+        key("target_country", DataType::Utf8, true),
+        key("directed", DataType::Boolean, false),
+        key("date", DataType::Date32, false),
+        key("root", DataType::UInt8, false),
+    ];
+    fields.extend(AGGREGATE_COLUMNS[5..].iter().map(|n| Field::new(*n, DataType::Int64, false)));
+    std::sync::Arc::new(Schema::new(fields))
+}
+
 impl AggregateSource for AggregateSet {
     fn country_id(&self, code: &str) -> Option<u32> {
         self.countries.get(code)
@@ -126,7 +142,7 @@ impl AggregateSet {
             std::sync::Arc::new(Int64Array::from(m)),
             std::sync::Arc::new(Int64Array::from(gm)),
         ];
-        arrow_array::RecordBatch::try_from_iter(AGGREGATE_COLUMNS.iter().map(|c| c.to_string()).zip(cols))
+        arrow_array::RecordBatch::try_new(aggregate_schema(), cols)
             .map_err(|e| crate::Error::Internal(format!("arrow: {e}")))
     }
 

@@ -173,9 +173,55 @@ pub struct SchemaField {
     pub nullable: bool,
 }
 
+/// The tables detente hands to other engines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    /// The event record.
+    Events,
+    /// An aggregate set (per dyad, day and root, the sums a store keeps).
+    Aggregates,
+}
+
+impl Table {
+    /// Parses `events` or `aggregates`.
+    pub fn parse(s: &str) -> Result<Table> {
+        match s.to_ascii_lowercase().as_str() {
+            "events" => Ok(Table::Events),
+            "aggregates" => Ok(Table::Aggregates),
+            _ => Err(Error::invalid("table", format!("`{s}` is not one of events, aggregates"))),
+        }
+    }
+
+    /// Its Arrow schema.
+    pub fn schema(self) -> arrow_schema::SchemaRef {
+        match self {
+            Table::Events => event_schema(),
+            Table::Aggregates => crate::aggregates::aggregate_schema(),
+        }
+    }
+
+    /// Its fields, in file order.
+    pub fn fields(self) -> Vec<SchemaField> {
+        fields_of(&self.schema())
+    }
+
+    /// Its columns as a Spark DDL string, for `spark.read.schema(...)` and `mapInArrow`.
+    pub fn spark_ddl(self) -> String {
+        self.fields()
+            .iter()
+            .map(|f| format!("`{}` {}{}", f.name, f.spark, if f.nullable { "" } else { " NOT NULL" }))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// The event record's fields, in file order.
 pub fn event_fields() -> Vec<SchemaField> {
-    event_schema()
+    Table::Events.fields()
+}
+
+fn fields_of(schema: &arrow_schema::Schema) -> Vec<SchemaField> {
+    schema
         .fields()
         .iter()
         .map(|f| SchemaField {
@@ -189,11 +235,7 @@ pub fn event_fields() -> Vec<SchemaField> {
 
 /// The event record as a Spark DDL string, for `spark.read.schema(...)`.
 pub fn event_spark_ddl() -> String {
-    event_fields()
-        .iter()
-        .map(|f| format!("`{}` {}{}", f.name, f.spark, if f.nullable { "" } else { " NOT NULL" }))
-        .collect::<Vec<_>>()
-        .join(", ")
+    Table::Events.spark_ddl()
 }
 
 /// The Spark SQL type Spark gives a Parquet column of this Arrow type. Unsigned integers widen

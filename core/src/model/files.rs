@@ -69,6 +69,34 @@ impl Model {
         }
     }
 
+    /// Reads event files (anything [`Model::import`] takes) into events without keeping them,
+    /// for the workers of a Spark or Dask job (a file per task). An in-memory store with the
+    /// dictionary of `options` takes the import — the same parsing, ids, duplicates and bad rows
+    /// — and hands back its events in (date, storage) order with the report.
+    pub fn read_files(
+        options: &super::ModelOptions,
+        kind: impl Into<crate::io::import::ImportKind>,
+        files: &[PathBuf],
+        opts: &crate::io::import::ImportOptions,
+    ) -> Result<(Vec<crate::Event>, crate::io::import::ImportReport)> {
+        // One-off: the aggregates and the dyad index are never asked for.
+        let options = super::ModelOptions { one_off: true, existing: false, read_only: false, ..options.clone() };
+        let model = Model::in_memory(&options)?;
+        let report = model.import(kind, files, opts)?;
+        let mut events = Vec::new();
+        let mut pages = model.event_pages(&EventQuery::default());
+        let mut token = None;
+        loop {
+            let (page, next) = pages(token)?;
+            events.extend(page);
+            match next {
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
+        Ok((events, report))
+    }
+
     /// Where imports write: the store, resolving actors with the dictionary in force.
     pub(super) fn destination(&self) -> crate::io::import::Destination<'_> {
         crate::io::import::Destination { store: self.store(), dictionary: self.dictionary() }

@@ -304,10 +304,11 @@ class Aggregates:
         return (Aggregates.from_arrow, (self.to_arrow(),))
 
 
-def spark_ddl() -> str:
-    """The event record's columns as a Spark DDL string, for ``spark.read.schema(...)`` on files
-    detente exported (unsigned integers are read as the next wider signed type)."""
-    return _detente.spark_ddl()
+def spark_ddl(table: str = "events") -> str:
+    """A table's columns as a Spark DDL string: the event record (``"events"``), for
+    ``spark.read.schema(...)`` on files detente exported, or an aggregate set
+    (``"aggregates"``). Unsigned integers are read as the next wider signed type."""
+    return _detente.spark_ddl(table)
 
 
 def code_batch(documents: Any, actors: Iterable[str] = (), lexicon: Iterable[str] = ()) -> pa.Table:
