@@ -46,16 +46,30 @@ def _date(value: Any, field: str) -> Optional[str]:
     raise _bad(field, f"expected a date (YYYY-MM-DD or datetime.date), got {type(value).__name__}")
 
 
+def _aligned(table: pa.Table) -> pa.Table:
+    """The table, copied when one of its buffers is not 8-byte aligned. Buffers unpickled from a
+    network frame (Dask ships pandas frames of Arrow columns so) can start at any byte, and the
+    Arrow C interface's readers assume each buffer is aligned for its type."""
+    for column in table.columns:
+        for chunk in column.chunks:
+            if any(b is not None and b.address % 8 for b in chunk.buffers()):
+                sink = pa.BufferOutputStream()
+                with pa.ipc.new_stream(sink, table.schema) as w:
+                    w.write_table(table)
+                return pa.ipc.open_stream(sink.getvalue()).read_all()
+    return table
+
+
 def _table(data: Any, what: str) -> pa.Table:
-    """Any table-like input as a pyarrow.Table."""
+    """Any table-like input as a pyarrow.Table (its buffers aligned)."""
     if isinstance(data, pa.Table):
-        return data
+        return _aligned(data)
     if isinstance(data, pa.RecordBatch):
-        return pa.Table.from_batches([data])
+        return _aligned(pa.Table.from_batches([data]))
     if type(data).__module__.split(".")[0] == "pandas":
-        return pa.Table.from_pandas(data, preserve_index=False)
+        return _aligned(pa.Table.from_pandas(data, preserve_index=False))
     if hasattr(data, "__arrow_c_stream__"):
-        return pa.table(data)
+        return _aligned(pa.table(data))
     if isinstance(data, Mapping):
         return pa.Table.from_pylist([dict(data)])
     if isinstance(data, Sequence) and not isinstance(data, (str, bytes)) and all(isinstance(r, Mapping) for r in data):
