@@ -2,9 +2,11 @@
 //! table, column meanings) and `AggregateSet`, the mergeable sums workers hand back.
 
 use crate::convert::{
-    date, events_table, import_report_dict, one_batch, resolution_dict, series_options, to_pyarrow, to_pyerr,
+    NetworkParts, date, events_table, import_report_dict, one_batch, resolution_dict, series_options, to_pyarrow,
+    to_pyerr,
 };
 use detente_core::aggregates::AggregateSet;
+use detente_core::relations::{self, ShiftOptions};
 use detente_core::{Error as CoreError, Model, ModelOptions};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -162,6 +164,51 @@ impl PyAggregateSet {
         let series = self.inner.relation(a, b, &opts).map_err(to_pyerr)?;
         let batch = series.to_batch().map_err(to_pyerr)?;
         Ok((to_pyarrow(py, batch)?, series.a, series.b))
+    }
+
+    /// The shifts of two country codes' relation as a pyarrow.Table (no explaining events).
+    #[pyo3(signature = (a, b, freq="month", start=None, end=None, directed=false, drop_low_info=false,
+                        penalty=None, min_size=None, weighted=true))]
+    #[allow(clippy::too_many_arguments)]
+    fn shifts(
+        &self,
+        py: Python<'_>,
+        a: &str,
+        b: &str,
+        freq: &str,
+        start: Option<&str>,
+        end: Option<&str>,
+        directed: bool,
+        drop_low_info: bool,
+        penalty: Option<f64>,
+        min_size: Option<usize>,
+        weighted: bool,
+    ) -> PyResult<Py<PyAny>> {
+        let sopts = series_options(freq, start, end, directed, false, drop_low_info, None, false, false, false)?;
+        let d = ShiftOptions::default();
+        let opts = ShiftOptions { penalty, min_size: min_size.unwrap_or(d.min_size), weighted, ..d };
+        let shifts = self.inner.shifts(a, b, &sopts, &opts).map_err(to_pyerr)?;
+        to_pyarrow(py, relations::shifts_to_batch(&shifts).map_err(to_pyerr)?)
+    }
+
+    /// The network over a window: (nodes, edges, modularity, triads, balanced share).
+    #[pyo3(signature = (start=None, end=None, min_events=1))]
+    fn network(
+        &self,
+        py: Python<'_>,
+        start: Option<&str>,
+        end: Option<&str>,
+        min_events: i64,
+    ) -> PyResult<NetworkParts> {
+        let net = self.inner.network(date(start, "start")?, date(end, "end")?, min_events).map_err(to_pyerr)?;
+        let nodes = to_pyarrow(py, net.nodes_batch().map_err(to_pyerr)?)?;
+        let edges = to_pyarrow(py, net.edges_batch().map_err(to_pyerr)?)?;
+        Ok((nodes, edges, net.modularity, net.triads, net.balanced_share))
+    }
+
+    /// Refused with what mediators need (the events).
+    fn mediators(&self) -> PyResult<()> {
+        self.inner.mediators().map(|_| ()).map_err(to_pyerr)
     }
 }
 

@@ -121,3 +121,32 @@ def test_tables_whose_buffers_start_at_odd_addresses_are_read_safely():
     events = detente.code_batch(docs)
     assert set(events.column("doc_id").to_pylist()) <= {"d1", "d2"}
     assert events.num_rows > 0
+
+
+def test_aggregates_of_parts_answer_as_the_model_of_all_events_does():
+    # Two years of monthly TUR–SYR events turning hostile, and RUS–IRN cooperation, in three
+    # uneven parts as three workers would see them.
+    m = detente.Model()
+    rows = []
+    for i in range(24):
+        day = f"{2022 + i // 12}-{i % 12 + 1:02d}-1{i % 9}"
+        code = "057" if i < 12 else "173"
+        rows += [{"id": f"t{i}", "date": day, "source": "TURGOV", "target": "SYRGOV", "code": code, "mentions": 3},
+                 {"id": f"r{i}", "date": day, "source": "RUSGOV", "target": "IRNGOV", "code": "042"}]
+    m.add_events(rows)
+    events = m.events(limit=1000)
+    parts = [events.slice(0, 5), events.slice(5, 30), events.slice(35)]
+    merged = detente.Aggregates.from_events(parts[0]).merge(*(detente.Aggregates.from_events(p) for p in parts[1:]))
+    assert merged.events == events.num_rows
+
+    assert merged.relation("TUR", "SYR").table.equals(m.relation("TUR", "SYR").table)
+    ours = merged.shifts("TUR", "SYR", penalty=2.0)
+    store = m.shifts("TUR", "SYR", penalty=2.0)
+    assert ours.num_rows == store.num_rows >= 1
+    assert ours.drop_columns(["events"]).equals(store.drop_columns(["events"]))
+    net, whole = merged.network(), m.network()
+    assert net.edges.equals(whole.edges) and net.nodes.equals(whole.nodes)
+    with pytest.raises(detente.InvalidInputError, match="need the events"):
+        merged.mediators("TUR", "SYR")
+    with pytest.raises(detente.InvalidInputError, match="penalty"):
+        merged.shifts("TUR", "SYR")

@@ -464,4 +464,6 @@ pub(crate) trait AggregateSource {
     fn country_id(&self, code: &str) -> Option<u32>;
     /// The aggregates.
     fn aggregates(&self) -> &Aggregates;
+    /// The code of a country id ("" for none).
+    fn country_name(&self, id: u32) -> &str;
 }

@@ -51,6 +51,9 @@ impl AggregateSource for AggregateSet {
     fn aggregates(&self) -> &Aggregates {
         &self.aggregates
     }
+    fn country_name(&self, id: u32) -> &str {
+        self.countries.name(id)
+    }
 }
 
 impl AggregateSet {

@@ -176,3 +176,18 @@ pub fn mediators(view: &StoreView, a: &ActorSel, b: &ActorSel, from: Date, to: D
     }
     out
 }
+
+/// Mediators from aggregates that travelled (a Spark or Dask job's).
+impl crate::aggregates::AggregateSet {
+    /// Refused, always: a mediator's score rests on what per-dyad sums by root do not keep —
+    /// exact codes (045 mediation, 039 and 028 offers, 043 hosting), which meetings shared a group
+    /// or a host country, and the ids of the events behind it. Ask a Model of the events (bring
+    /// them back with `add_events` or `import parquet`).
+    pub fn mediators(&self) -> crate::Result<Vec<Mediator>> {
+        Err(crate::Error::invalid(
+            "mediators",
+            "mediators need the events (exact codes, groups, places and ids), which aggregates do not keep: \
+             ask a Model of the events",
+        ))
+    }
+}

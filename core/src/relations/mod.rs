@@ -17,4 +17,6 @@ pub use shifts::{Evidence, Shift, ShiftOptions, shifts};
 pub use tables::{entries_to_batch, mediators_to_batch, shifts_to_batch};
 
 #[cfg(test)]
+mod merge_tests;
+#[cfg(test)]
 mod tests;

@@ -15,7 +15,7 @@
 //! * **Balance**: the share of closed triads (three mutually connected actors) whose edge signs
 //!   multiply to a positive number ("the enemy of my enemy is my friend").
 
-use crate::aggregates::GOLDSTEIN_SCALE;
+use crate::aggregates::{AggregateSource, GOLDSTEIN_SCALE};
 use crate::domain::date::Date;
 use crate::store::StoreView;
 use serde::{Deserialize, Serialize};
@@ -74,15 +74,30 @@ pub struct Network {
     pub balanced_share: f64,
 }
 
-/// Builds the network of `[from, to]` from the aggregates.
+/// Builds the network of `[from, to]` from the store's aggregates.
 pub fn network(view: &StoreView, from: Date, to: Date, min_events: i64) -> Network {
-    let agg = view.aggregates();
+    network_over(view, from, to, min_events)
+}
+
+/// The network from an aggregate set (a Spark or Dask job's): the same as a store holding the
+/// same events gives, as edges are made of the aggregates' sums alone.
+impl crate::aggregates::AggregateSet {
+    /// The network of `[from, to]` (either end open), edges of at least `min_events` events.
+    pub fn network(&self, from: Option<Date>, to: Option<Date>, min_events: i64) -> crate::Result<Network> {
+        Date::check_window(from, to)?;
+        Ok(network_over(self, from.unwrap_or(Date::MIN), to.unwrap_or(Date::MAX), min_events))
+    }
+}
+
+/// The network of `[from, to]` over any aggregates.
+fn network_over(source: &dyn AggregateSource, from: Date, to: Date, min_events: i64) -> Network {
+    let agg = source.aggregates();
     let mut pairs: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
     for key in agg.keys() {
         if key.source == 0 || key.target == 0 || key.source == key.target {
             continue;
         }
-        let (x, y) = (view.countries().name(key.source).to_string(), view.countries().name(key.target).to_string());
+        let (x, y) = (source.country_name(key.source).to_string(), source.country_name(key.target).to_string());
         let (x, y) = if x <= y { (x, y) } else { (y, x) };
         let e = pairs.entry((x, y)).or_default();
         for c in agg.days_between(key, from, to) {

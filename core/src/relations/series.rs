@@ -276,6 +276,9 @@ impl AggregateSource for PairSource<'_, '_> {
     fn aggregates(&self) -> &crate::aggregates::Aggregates {
         &self.aggregates
     }
+    fn country_name(&self, id: u32) -> &str {
+        self.view.countries().name(id)
+    }
 }
 
 /// Computes a series over any aggregates — a store's, or an [`crate::aggregates::AggregateSet`]

@@ -225,15 +225,25 @@ fn within_variance(
     (df > 0).then(|| (ss / df as f64).max(1e-6))
 }
 
-/// Finds the shifts of a series and explains each with the events around it.
-pub fn shifts(
-    view: &StoreView,
-    a: &ActorSel,
-    b: &ActorSel,
+/// A change found in a series: where, which way, the means either side, and the periods around
+/// it whose events explain it.
+struct Change {
+    period: Date,
+    thaw: bool,
+    before: f64,
+    after: f64,
+    from: Date,
+    to: Date,
+}
+
+/// The changes of a series. `variance` gives the pooled within-period variance of single events,
+/// which the weighted default penalty needs (`None` when unknown).
+fn changes(
     series: &Series,
     sopts: &SeriesOptions,
     opts: &ShiftOptions,
-) -> Result<Vec<Shift>> {
+    variance: impl FnOnce() -> Option<f64>,
+) -> Result<Vec<Change>> {
     if opts.penalty.is_some_and(|p| p.is_nan() || p < 0.0) {
         return Err(Error::invalid("penalty", "the penalty must be a non-negative number"));
     }
@@ -245,7 +255,7 @@ pub fn shifts(
     let w: Vec<f64> = idx.iter().map(|&i| if opts.weighted { series.points[i].count as f64 } else { 1.0 }).collect();
     let penalty = match (opts.penalty, opts.weighted) {
         (Some(p), _) => p,
-        (None, true) => match within_variance(view, a, b, series, sopts) {
+        (None, true) => match variance() {
             Some(v) if x.len() >= MIN_PERIODS => 3.0 * v * (x.len() as f64).ln(),
             _ => default_penalty(&x, &w),
         },
@@ -259,16 +269,49 @@ pub fn shifts(
     let mut out = Vec::new();
     for k in 1..bounds.len() - 1 {
         let (s0, c, s1) = (bounds[k - 1], bounds[k], bounds[k + 1]);
-        let before = p.mean(s0, c);
-        let after = p.mean(c, s1);
-        let thaw = after > before;
-        let period = series.points[idx[c]].period;
-        // Events of the periods around the change.
+        let (before, after) = (p.mean(s0, c), p.mean(c, s1));
+        // The periods around the change.
         let lo = idx[c.saturating_sub(opts.window)];
         let hi = idx[(c + opts.window).min(idx.len()) - 1].max(idx[c]);
-        let from = series.points[lo].period;
-        let to = sopts.freq.next(series.points[hi].period).add_days(-1);
-        let mut evidence: Vec<Evidence> = dyad_rows(view, a, b, sopts.directed, sopts.exact, from, to)
+        out.push(Change {
+            period: series.points[idx[c]].period,
+            thaw: after > before,
+            before,
+            after,
+            from: series.points[lo].period,
+            to: sopts.freq.next(series.points[hi].period).add_days(-1),
+        });
+    }
+    Ok(out)
+}
+
+impl Change {
+    fn into_shift(self, events: Vec<Evidence>) -> Shift {
+        Shift {
+            period: self.period,
+            direction: if self.thaw { "thaw" } else { "freeze" }.to_string(),
+            magnitude: (self.after - self.before).abs(),
+            before: self.before,
+            after: self.after,
+            events,
+        }
+    }
+}
+
+/// Finds the shifts of a series and explains each with the events around it.
+pub fn shifts(
+    view: &StoreView,
+    a: &ActorSel,
+    b: &ActorSel,
+    series: &Series,
+    sopts: &SeriesOptions,
+    opts: &ShiftOptions,
+) -> Result<Vec<Shift>> {
+    let changes = changes(series, sopts, opts, || within_variance(view, a, b, series, sopts))?;
+    let mut out = Vec::with_capacity(changes.len());
+    for change in changes {
+        let thaw = change.thaw;
+        let mut evidence: Vec<Evidence> = dyad_rows(view, a, b, sopts.directed, sopts.exact, change.from, change.to)
             .into_iter()
             .filter_map(|(_, r)| view.event(r))
             .filter(|e| !e.planned && if thaw { e.goldstein > 0.0 } else { e.goldstein < 0.0 })
@@ -288,16 +331,29 @@ pub fn shifts(
             .collect();
         evidence.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.date.cmp(&b.date)).then(a.id.cmp(&b.id)));
         evidence.truncate(opts.top_events);
-        out.push(Shift {
-            period,
-            direction: if thaw { "thaw" } else { "freeze" }.to_string(),
-            magnitude: (after - before).abs(),
-            before,
-            after,
-            events: evidence,
-        });
+        out.push(change.into_shift(evidence));
     }
     Ok(out)
+}
+
+/// Shifts from aggregates that travelled (a Spark or Dask job's).
+impl crate::aggregates::AggregateSet {
+    /// The shifts of two country codes' relation: the same periods, directions and sizes a store
+    /// of the same events gives, without the events that explain them (those need the events:
+    /// `events` is empty). The default penalty of a weighted search is made from single events'
+    /// Goldstein values, which sums do not hold: it is refused; give a `penalty`, or search
+    /// unweighted.
+    pub fn shifts(&self, a: &str, b: &str, sopts: &SeriesOptions, opts: &ShiftOptions) -> Result<Vec<Shift>> {
+        if opts.weighted && opts.penalty.is_none() {
+            return Err(Error::invalid(
+                "penalty",
+                "the default penalty of a weighted search needs each event's Goldstein value, which aggregates \
+                 do not keep: give a penalty, search unweighted, or ask a Model of the events",
+            ));
+        }
+        let series = self.relation(a, b, sopts)?;
+        Ok(changes(&series, sopts, opts, || None)?.into_iter().map(|c| c.into_shift(Vec::new())).collect())
+    }
 }
 
 #[cfg(test)]

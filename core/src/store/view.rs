@@ -62,6 +62,9 @@ impl AggregateSource for StoreView<'_> {
     fn aggregates(&self) -> &Aggregates {
         StoreView::aggregates(self)
     }
+    fn country_name(&self, id: u32) -> &str {
+        self.countries().name(id)
+    }
 }
 
 impl StoreView<'_> {

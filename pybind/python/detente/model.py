@@ -270,7 +270,9 @@ class Network:
 
 class Aggregates:
     """Relation aggregates built from events anywhere — on the workers of a Spark or Dask job —
-    merged into the same sums a store would hold, and asked for series. Pickles as its Arrow table.
+    merged into the same sums a store would hold, and asked for series, shifts and the network,
+    which come out as a :class:`Model` of the same events gives them (shifts without their
+    explaining events). Mediators need the events and are refused. Pickles as its Arrow table.
 
     >>> parts = [Aggregates.from_events(t) for t in event_tables]   # on workers
     >>> whole = parts[0].merge(*parts[1:])                            # on the driver
@@ -310,6 +312,30 @@ class Aggregates:
         table, la, lb = self._inner.relation(a, b, freq, _date(start, "start"), _date(end, "end"), directed,
                                              drop_low_info, half_life_days, weight_mentions, normalize)
         return Relation(table, la, lb, freq)
+
+    def shifts(self, a: str, b: str, freq: str = "month", start: DateLike = None, end: DateLike = None, *,
+               directed: bool = False, drop_low_info: bool = False, penalty: Optional[float] = None,
+               min_size: Optional[int] = None, weighted: bool = True) -> pa.Table:
+        """The thaws and freezes of two country codes' relation, as :meth:`Model.shifts` finds
+        them, without the events that explain them (``events`` is empty: those need the events).
+        A weighted search needs a ``penalty`` here (its default is made of single events'
+        Goldstein values, which sums do not keep), or ``weighted=False``."""
+        return self._inner.shifts(a, b, freq, _date(start, "start"), _date(end, "end"), directed, drop_low_info,
+                                  penalty, min_size, weighted)
+
+    def network(self, start: DateLike = None, end: DateLike = None, min_events: int = 1) -> Network:
+        """The signed network over a window, as :meth:`Model.network` gives it for the same
+        events (its edges are made of the sums alone)."""
+        nodes, edges, modularity, triads, balanced = self._inner.network(_date(start, "start"), _date(end, "end"),
+                                                                         min_events)
+        return Network(nodes, edges, modularity, triads, balanced)
+
+    def mediators(self, *args: Any, **kwargs: Any) -> pa.Table:
+        """Refused: a mediator's score rests on exact codes, shared meetings, places and event
+        ids, which aggregates do not keep. Raises :class:`InvalidInputError`; ask a
+        :class:`Model` of the events."""
+        self._inner.mediators()
+        raise AssertionError("unreachable: mediators from aggregates are refused")
 
     def __repr__(self) -> str:
         return f"<Aggregates of {self.events} events in {self._inner.cells} cells>"
