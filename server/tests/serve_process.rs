@@ -329,3 +329,89 @@ fn the_watch_command_replays_a_gap_follows_writes_and_says_where_to_resume() {
     assert!(err.contains("resume with --since"), "{err}");
     wait(&mut child, Duration::from_secs(30)).expect("the server exits");
 }
+
+/// A GDELT 2.0 row of our own: two governments, one code.
+fn gdelt_row(id: &str, date: &str, a: &str, b: &str, code: &str) -> String {
+    let mut f = vec![""; 61];
+    for (i, v) in [(0, id), (1, date), (5, a), (7, &a[..3]), (15, b), (17, &b[..3]), (26, code), (31, "1"), (53, "SY")]
+    {
+        f[i] = v;
+    }
+    f.join("\t")
+}
+
+/// Starts `detente serve --read-only` on port 0, polling every 100 ms.
+fn start_replica(data: &std::path::Path) -> (Child, String) {
+    let mut child = detente()
+        .args(["--data", data.to_str().expect("path"), "serve", "--read-only", "--poll-ms", "100"])
+        .args(["--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("announce");
+    (child, line.trim().strip_prefix("listening on ").expect("listening line").to_string())
+}
+
+fn import(data: &std::path::Path, dir: &std::path::Path, name: &str, rows: &[String]) {
+    let file = dir.join(name);
+    std::fs::write(&file, rows.join("\n") + "\n").expect("write");
+    let out = detente()
+        .args(["--data", data.to_str().expect("path"), "import", "gdelt2", file.to_str().expect("path")])
+        .output()
+        .expect("import");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn read_only_replicas_serve_a_batch_jobs_store_and_pick_up_its_commits() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("store");
+    import(&data, dir.path(), "a.export.CSV", &[gdelt_row("1", "20230510", "TURGOV", "SYRGOV", "043")]);
+    let mut replicas = [start_replica(&data), start_replica(&data)];
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let count = |addr: String| {
+        runtime.block_on(async move {
+            let mut c = DetenteServiceClient::connect(format!("http://{addr}")).await.expect("connect");
+            c.list_events(pb::ListEventsRequest::default()).await.expect("list").into_inner().events.len()
+        })
+    };
+    for (_, addr) in &replicas {
+        assert_eq!(count(addr.clone()), 1);
+    }
+    // The batch job writes while both replicas serve: they do not block it, and see its commit.
+    let more: Vec<String> = (2..6).map(|i| gdelt_row(&i.to_string(), "20230511", "RUSGOV", "IRNGOV", "042")).collect();
+    import(&data, dir.path(), "b.export.CSV", &more);
+    for (_, addr) in &replicas {
+        let t = Instant::now();
+        while count(addr.clone()) != 5 {
+            assert!(t.elapsed() < Duration::from_secs(20), "replica {addr} did not pick up the commit");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    // A replica refuses writes, saying why.
+    let refused = runtime.block_on({
+        let addr = replicas[0].1.clone();
+        async move {
+            let mut c = DetenteServiceClient::connect(format!("http://{addr}")).await.expect("connect");
+            let e = pb::Event {
+                id: "x".into(),
+                date: Some(detente_server::convert::date_to_pb(
+                    detente_core::Date::from_ymd(2023, 5, 12).expect("date"),
+                )),
+                source: Some("TUR".into()),
+                target: Some("SYR".into()),
+                code: "040".into(),
+                ..Default::default()
+            };
+            c.add_events(pb::AddEventsRequest { events: vec![e], replace: false }).await.expect_err("read-only")
+        }
+    });
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition, "{refused:?}");
+    for (child, _) in &mut replicas {
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        assert!(wait(child, Duration::from_secs(20)).is_some_and(|s| s.success()));
+    }
+}

@@ -53,6 +53,12 @@ def test_compose_runs_the_image_with_a_volume():
     assert svc["build"] == "."
     assert any(v.endswith(":/data") for v in svc["volumes"])
     assert "50051:50051" in svc["ports"]
+    # The replicas profile: two read-only servers of the writer's volume, on ports of their own.
+    replicas = [v for k, v in compose["services"].items() if "replicas" in v.get("profiles", [])]
+    assert len(replicas) == 2
+    assert all(r["command"][:2] == ["serve", "--read-only"] for r in replicas)
+    assert all(r["volumes"] == svc["volumes"] for r in replicas)
+    assert len({p for r in replicas for p in r["ports"]} | set(svc["ports"])) == 3
     runtime = dict(stages()["runtime"])
     assert runtime["USER"] == "65532:65532", "non-root"
     ignored = (ROOT / ".dockerignore").read_text().split()

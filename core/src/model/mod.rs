@@ -26,6 +26,7 @@ pub use requests::{
     DocumentOutcome, DocumentQuery, DocumentStatus, EventPage, EventQuery, IngestOptions, IngestReport, ModelOptions,
     NetworkPage,
 };
+pub use watch::Follower;
 
 use crate::coder::{Coder, Lexicon};
 use crate::domain::actors::Dictionary;

@@ -55,9 +55,49 @@ impl Model {
         Ok(())
     }
 
+    /// Keeps a read-only model up to date with the store's writer (another process: a batch
+    /// job, a `serve`): every `every`, picks up what it committed ([`Model::refresh`], which
+    /// tells the commit listeners and waiters as a write would). Stops when the handle is dropped.
+    /// A refresh reads the catalog only when the store's generation moved, then reloads the
+    /// segments' state and rebuilds the in-memory indexes: its cost grows with the store.
+    pub fn follow_writer(&self, every: std::time::Duration) -> Result<Follower> {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let model = self.clone();
+        let thread = std::thread::Builder::new()
+            .name("detente-follow".into())
+            .spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+                    match model.refresh() {
+                        Ok(true) => tracing::info!(revision = model.revision(), "picked up the writer's commits"),
+                        Ok(false) => {}
+                        // A catalog caught mid-write or a file gone by a merge: the next turn reads again.
+                        Err(e) => tracing::warn!(error = %e, "could not read the writer's commits yet"),
+                    }
+                }
+            })
+            .map_err(|e| Error::Internal(format!("starting the follower thread: {e}")))?;
+        Ok(Follower { stop: Some(stop), thread: Some(thread) })
+    }
+
     /// Calls `listener` after every write that changed the store (events, documents, actors),
     /// once it is durable and visible to readers. Keep it short: it runs on the writer's thread.
     pub fn on_commit(&self, listener: impl Fn() + Send + Sync + 'static) {
         self.inner.store.on_commit(Box::new(listener));
+    }
+}
+
+/// The thread of [`Model::follow_writer`]; dropping it stops the thread.
+#[derive(Debug)]
+pub struct Follower {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }

@@ -174,7 +174,19 @@ impl Store {
             state.build_indexes();
         }
         *self.state.write() = state;
+        // Another process's writes are this reader's commits: its watchers are told the same way.
+        self.notify_commit();
         Ok(true)
+    }
+
+    /// Tells the commit listeners and the waiters that the store moved on.
+    fn notify_commit(&self) {
+        for listener in self.listeners.lock().iter() {
+            listener();
+        }
+        // Taken so that a waiter between reading the revision and sleeping is not missed.
+        drop(self.commits.0.lock());
+        self.commits.1.notify_all();
     }
 
     /// The backend.
@@ -204,12 +216,7 @@ impl Store {
         let (summary, changed) = applied?;
         if changed {
             // Durable and visible: tell the watchers (outside the state lock, so they can read).
-            for listener in self.listeners.lock().iter() {
-                listener();
-            }
-            // Taken so that a waiter between reading the revision and sleeping is not missed.
-            drop(self.commits.0.lock());
-            self.commits.1.notify_all();
+            self.notify_commit();
             // The write stands whatever happens here: a merge refused or failed before its commit
             // leaves the segments as they were, to merge after a later write. Deferred (an
             // import of many files), small segments still merge once they are very many.

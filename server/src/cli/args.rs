@@ -43,6 +43,14 @@ pub struct ServeArgs {
     /// Seconds in-flight calls may take to finish after a shutdown signal.
     #[arg(long, env = "DETENTE_DRAIN_SECONDS", default_value_t = 30)]
     pub drain_seconds: u64,
+    /// Serve a store another process writes (a batch job, a writing `serve`), as one of any
+    /// number of replicas: queries only (writes are refused), never blocking the writer, picking
+    /// up its commits every --poll-ms.
+    #[arg(long, env = "DETENTE_READ_ONLY")]
+    pub read_only: bool,
+    /// With --read-only: milliseconds between looks at the store for the writer's commits.
+    #[arg(long, env = "DETENTE_POLL_MS", default_value_t = 1000, requires = "read_only")]
+    pub poll_ms: u64,
 }
 
 /// Arguments of `healthcheck`.

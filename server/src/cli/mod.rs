@@ -117,7 +117,8 @@ pub enum Command {
     #[command(subcommand)]
     Actors(ActorsCommand),
     /// Serve the model over gRPC (detente.v1.DetenteService, health, reflection) until SIGTERM
-    /// or Ctrl-C. While it runs it is the store's writer: other processes may only read.
+    /// or Ctrl-C. While it runs it is the store's writer: other processes may only read. With
+    /// --read-only it is a replica of a store another process writes.
     Serve(ServeArgs),
     /// Ask a running server's health service whether it serves (exit 0) or not (exit 1).
     Healthcheck(HealthcheckArgs),
@@ -167,7 +168,7 @@ fn coding_model(cli: &Cli) -> Result<Model> {
 }
 
 /// Opens the store for reading; a missing store is an error that says how to create one.
-fn open_read(cli: &Cli) -> Result<Model> {
+pub(super) fn open_read(cli: &Cli) -> Result<Model> {
     open_found(cli, &options(cli, true))
 }
 

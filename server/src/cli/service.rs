@@ -1,6 +1,6 @@
 //! `serve` and `healthcheck`: the gRPC service and its probe.
 
-use super::{Cli, HealthcheckArgs, ServeArgs, open_write};
+use super::{Cli, HealthcheckArgs, ServeArgs, open_read, open_write};
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 
@@ -21,7 +21,10 @@ pub(super) fn serve(cli: &Cli, a: &ServeArgs) -> Result<()> {
         reflection: !a.no_reflection,
         drain: std::time::Duration::from_secs(a.drain_seconds),
     };
-    let model = open_write(cli)?;
+    let model = if a.read_only { open_read(cli)? } else { open_write(cli)? };
+    // A replica follows the writer's commits for as long as it serves.
+    let _follower =
+        a.read_only.then(|| model.follow_writer(std::time::Duration::from_millis(a.poll_ms.max(10)))).transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let listener =
