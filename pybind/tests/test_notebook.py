@@ -31,3 +31,12 @@ def test_the_negotiation_notebook_executes():
     assert "forecast (weighted median after 10 rounds): 55.0" in text
     assert "scholz2011_code" in text and "TUR" in text
     assert images >= 4, "the plots drew"
+
+
+def test_the_scale_out_notebook_executes():
+    # Spark needs Java: without it this fails (the test command runs where Java is).
+    text, _ = _run("scale_out.ipynb")
+    assert "Dask's sums are Spark's: True" in text
+    assert "series equal: True" in text and "network equal: True" in text
+    assert "mediators need the events" in text
+    assert "second time: 0 added; True every file known" in text

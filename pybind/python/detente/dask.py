@@ -148,7 +148,9 @@ def read_dataset(path: str) -> "dd.DataFrame":
     import dask.dataframe as dd
     import pandas as pd
 
-    ddf = dd.read_parquet(path, dataset={"partitioning": "hive"}, types_mapper=pd.ArrowDtype)
+    # The folders' year= and month= are not read: they would come as categoricals whose
+    # categories differ file by file, and the record's date holds them anyway.
+    ddf = dd.read_parquet(path, dataset={"partitioning": None}, types_mapper=pd.ArrowDtype)
     return _record_columns(ddf).map_partitions(lambda p: _frame(_table(p)), meta=_event_meta())
 
 
