@@ -1,6 +1,7 @@
 """A partitioned Parquet export read as one dataset by the engines data teams use: pyarrow,
 DuckDB and polars, with the partition columns and pruning on them."""
 
+import datetime
 import json
 
 import duckdb
@@ -47,6 +48,14 @@ def test_a_month_partitioned_export_is_one_dataset_to_pyarrow_duckdb_and_polars(
 
     frame = pl.scan_parquet(glob, hive_partitioning=True).filter(pl.col("year") == 2024).collect()
     assert frame.height == 1 and frame["code"].to_list() == ["112"]
+
+    # Pruning on `date` itself: each file carries the date's min and max, so a reader skips the
+    # row groups (here, the files) whose range misses the day asked for.
+    on_day = ds.field("date") == datetime.date(2023, 5, 10)
+    dataset = ds.dataset(out, format="parquet", partitioning="hive")
+    kept = [g for f in dataset.get_fragments() for g in f.split_by_row_group(filter=on_day)]
+    assert len(kept) == 1 and "month=5" in kept[0].path
+    assert dataset.to_table(filter=on_day).num_rows == 2
 
 
 def test_the_spark_ddl_names_every_column(run):
