@@ -18,6 +18,7 @@ same ids, and a store takes each event once.
 from __future__ import annotations
 
 import glob
+import logging
 import os
 from typing import TYPE_CHECKING, Any, List, Sequence, Union
 
@@ -38,6 +39,7 @@ AGGREGATE_KEYS = ["source_country", "target_country", "directed", "date", "root"
 AGGREGATE_SUMS = ["count", "goldstein_milli", "mentions", "goldstein_mentions_milli"]
 
 _DOCUMENT_COLUMNS = ("id", "published", "title", "text")
+_log = logging.getLogger("detente.dask")
 
 
 def _plain(table: pa.Table) -> pa.Table:
@@ -113,7 +115,9 @@ def _files(paths: Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]) ->
 
 
 def _read_one(path: str, kind: str, strict: bool, actors: List[str]) -> "pd.DataFrame":
-    events, _report = _detente.read_files([path], kind, strict, actors)
+    events, report = _detente.read_files([path], kind, strict, actors)
+    for file, line, message in report["bad_rows"]:
+        _log.warning("%s, line %d: %s (skipped)", file, line, message)
     return _frame(events)
 
 

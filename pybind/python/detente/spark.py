@@ -17,6 +17,7 @@ a store that takes its output twice stores each event once.
 from __future__ import annotations
 
 import glob
+import logging
 import os
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, List, Sequence, Union
 
@@ -36,6 +37,7 @@ AGGREGATE_KEYS = ["source_country", "target_country", "directed", "date", "root"
 AGGREGATE_SUMS = ["count", "goldstein_milli", "mentions", "goldstein_mentions_milli"]
 
 _DOCUMENT_COLUMNS = ("id", "published", "title", "text")
+_log = logging.getLogger("detente.spark")
 
 
 def _arrow_schema(spark: "SparkSession", ddl: str) -> pa.Schema:
@@ -90,6 +92,12 @@ def _files(paths: Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]) ->
     return out
 
 
+def _log_bad_rows(report: dict) -> None:
+    """Bad rows skipped on an executor, in its log (the Python worker's stderr)."""
+    for file, line, message in report["bad_rows"]:
+        _log.warning("%s, line %d: %s (skipped)", file, line, message)
+
+
 def import_gdelt(spark: "SparkSession", paths: Any, kind: str = "gdelt2", *, strict: bool = False,
                  actors: Sequence[str] = ()) -> "DataFrame":
     """Parse GDELT 1.0/2.0, ICEWS, POLECAT (``kind``) or Parquet files on the executors, one file
@@ -105,7 +113,8 @@ def import_gdelt(spark: "SparkSession", paths: Any, kind: str = "gdelt2", *, str
     def parse(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             for path in batch.column("path").to_pylist():
-                events, _report = _detente.read_files([path], kind, strict, actors)
+                events, report = _detente.read_files([path], kind, strict, actors)
+                _log_bad_rows(report)
                 yield from _conform(events, target)
 
     listing = spark.sparkContext.parallelize([(f,) for f in files], max(1, len(files))).toDF("path STRING")
