@@ -17,14 +17,12 @@ same ids, and a store takes each event once.
 
 from __future__ import annotations
 
-import glob
-import logging
-import os
-from typing import TYPE_CHECKING, Any, List, Sequence, Union
+from typing import TYPE_CHECKING, Any, List, Sequence
 
 import pyarrow as pa
 
 from detente import _detente
+from detente._engines import AGGREGATE_KEYS, AGGREGATE_SUMS, DOCUMENT_COLUMNS, files, log_bad_rows
 from detente.model import Aggregates, code_batch
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,12 +32,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["code_documents", "import_gdelt", "aggregate", "read_dataset", "write_dataset", "AGGREGATE_KEYS",
            "AGGREGATE_SUMS"]
 
-#: The columns an aggregate row is keyed by, and the sums it carries.
-AGGREGATE_KEYS = ["source_country", "target_country", "directed", "date", "root"]
-AGGREGATE_SUMS = ["count", "goldstein_milli", "mentions", "goldstein_mentions_milli"]
-
-_DOCUMENT_COLUMNS = ("id", "published", "title", "text")
-_log = logging.getLogger("detente.dask")
 
 
 def _plain(table: pa.Table) -> pa.Table:
@@ -95,29 +87,16 @@ def code_documents(ddf: "dd.DataFrame", actors: Sequence[str] = (), lexicon: Seq
     actors, lexicon = [str(a) for a in actors], [str(x) for x in lexicon]
 
     def code(part: "pd.DataFrame") -> "pd.DataFrame":
-        docs = part[[c for c in _DOCUMENT_COLUMNS if c in part.columns]]
+        docs = part[[c for c in DOCUMENT_COLUMNS if c in part.columns]]
         return _frame(code_batch(_table(docs), actors, lexicon))
 
     return ddf.map_partitions(code, meta=_event_meta())
 
 
-def _files(paths: Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]) -> List[str]:
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    out: List[str] = []
-    for p in paths:
-        p = os.fspath(p)
-        found = sorted(glob.glob(p, recursive=True)) if glob.has_magic(p) else [p]
-        if not found:
-            raise FileNotFoundError(f"{p}: no file matches")
-        out.extend(f for f in found if f not in out)
-    return out
-
 
 def _read_one(path: str, kind: str, strict: bool, actors: List[str]) -> "pd.DataFrame":
     events, report = _detente.read_files([path], kind, strict, actors)
-    for file, line, message in report["bad_rows"]:
-        _log.warning("%s, line %d: %s (skipped)", file, line, message)
+    log_bad_rows(report)
     return _frame(events)
 
 
@@ -129,8 +108,8 @@ def import_gdelt(paths: Any, kind: str = "gdelt2", *, strict: bool = False,
     error; bad rows are skipped (``strict``: one fails the file)."""
     import dask.dataframe as dd
 
-    files = _files(paths)
-    return dd.from_map(_read_one, files, kind=kind, strict=strict, actors=[str(a) for a in actors],
+    paths = files(paths)
+    return dd.from_map(_read_one, paths, kind=kind, strict=strict, actors=[str(a) for a in actors],
                        meta=_event_meta(), enforce_metadata=False)
 
 

@@ -16,14 +16,12 @@ a store that takes its output twice stores each event once.
 
 from __future__ import annotations
 
-import glob
-import logging
-import os
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, List, Sequence, Union
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 import pyarrow as pa
 
 from detente import _detente
+from detente._engines import AGGREGATE_KEYS, AGGREGATE_SUMS, DOCUMENT_COLUMNS, files, log_bad_rows
 from detente.model import Aggregates, code_batch, spark_ddl
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,12 +30,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["code_documents", "import_gdelt", "aggregate", "read_dataset", "write_dataset", "AGGREGATE_KEYS",
            "AGGREGATE_SUMS"]
 
-#: The columns an aggregate row is keyed by, and the sums it carries.
-AGGREGATE_KEYS = ["source_country", "target_country", "directed", "date", "root"]
-AGGREGATE_SUMS = ["count", "goldstein_milli", "mentions", "goldstein_mentions_milli"]
-
-_DOCUMENT_COLUMNS = ("id", "published", "title", "text")
-_log = logging.getLogger("detente.spark")
 
 
 def _arrow_schema(spark: "SparkSession", ddl: str) -> pa.Schema:
@@ -75,27 +67,9 @@ def code_documents(df: "DataFrame", actors: Sequence[str] = (), lexicon: Sequenc
         for batch in batches:
             yield from _conform(code_batch(batch, actors, lexicon), target)
 
-    return df.select([c for c in _DOCUMENT_COLUMNS if c in df.columns]).mapInArrow(code, ddl)
+    return df.select([c for c in DOCUMENT_COLUMNS if c in df.columns]).mapInArrow(code, ddl)
 
 
-def _files(paths: Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]) -> List[str]:
-    """Files named by paths and globs (``**`` for any folders), in order, each once."""
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    out: List[str] = []
-    for p in paths:
-        p = os.fspath(p)
-        found = sorted(glob.glob(p, recursive=True)) if glob.has_magic(p) else [p]
-        if not found:
-            raise FileNotFoundError(f"{p}: no file matches")
-        out.extend(f for f in found if f not in out)
-    return out
-
-
-def _log_bad_rows(report: dict) -> None:
-    """Bad rows skipped on an executor, in its log (the Python worker's stderr)."""
-    for file, line, message in report["bad_rows"]:
-        _log.warning("%s, line %d: %s (skipped)", file, line, message)
 
 
 def import_gdelt(spark: "SparkSession", paths: Any, kind: str = "gdelt2", *, strict: bool = False,
@@ -105,7 +79,7 @@ def import_gdelt(spark: "SparkSession", paths: Any, kind: str = "gdelt2", *, str
     schema. ``paths`` is a path, a glob or a list of them (expanded on the driver). A file that
     is not of its kind fails its task with the importer's located error; bad rows are skipped
     (``strict``: one fails the file)."""
-    files = _files(paths)
+    paths = files(paths)
     ddl = spark_ddl()
     target = _arrow_schema(spark, ddl)
     actors = [str(a) for a in actors]
@@ -114,10 +88,10 @@ def import_gdelt(spark: "SparkSession", paths: Any, kind: str = "gdelt2", *, str
         for batch in batches:
             for path in batch.column("path").to_pylist():
                 events, report = _detente.read_files([path], kind, strict, actors)
-                _log_bad_rows(report)
+                log_bad_rows(report)
                 yield from _conform(events, target)
 
-    listing = spark.sparkContext.parallelize([(f,) for f in files], max(1, len(files))).toDF("path STRING")
+    listing = spark.sparkContext.parallelize([(f,) for f in paths], max(1, len(paths))).toDF("path STRING")
     return listing.mapInArrow(parse, ddl)
 
 
