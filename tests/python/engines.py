@@ -1,9 +1,11 @@
 """What the Spark and Dask tests share: documents and GDELT rows of our own on the 2023 Moscow
 talks, a Spark session maker, and the native path's results to compare with."""
 
+import gc
 import os
 import shutil
 import sys
+import warnings
 
 import pytest
 
@@ -85,3 +87,11 @@ def native(gdelt_files):
     return m
 
 
+
+
+def collect_quietly():
+    """Collects what a Spark session left to the garbage collector (its result sockets) while
+    their ResourceWarnings are ignored, so that they do not surface in a later test."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()

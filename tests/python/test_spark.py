@@ -11,10 +11,13 @@ import pytest
 
 import detente
 from conftest import ROOT
-from engines import GDELT_DAYS, SENTENCES, events_of, gdelt_files, native, record, session  # noqa: F401
+from engines import GDELT_DAYS, SENTENCES, collect_quietly, events_of, gdelt_files, native, record, session  # noqa: F401
 
 pyspark = pytest.importorskip("pyspark", reason="pyspark is installed by scripts/test.sh")
 from detente import spark as ds  # noqa: E402
+
+# pyspark leaves the local sockets it collects results through to the garbage collector.
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 SHARED = pathlib.Path(os.environ.get("DETENTE_SHARED", ROOT.parent / "shared"))
 
@@ -25,6 +28,7 @@ def spark():
     assert s.sparkContext.master == "local[2]"
     yield s
     s.stop()
+    collect_quietly()
 
 
 def test_a_partitioned_export_goes_through_spark_and_back_into_a_store_unchanged(spark, gdelt_files, tmp_path):

@@ -14,10 +14,13 @@ import pyarrow.compute as pc
 import pytest
 
 import detente
-from engines import SENTENCES, gdelt_files, native, require_java, session  # noqa: F401
+from engines import SENTENCES, collect_quietly, gdelt_files, native, require_java, session  # noqa: F401
 
 pyspark = pytest.importorskip("pyspark", reason="pyspark is installed by scripts/test.sh")
 from detente import spark as ds  # noqa: E402
+
+# pyspark leaves the local sockets it collects results through to the garbage collector.
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 
 def free_port():
@@ -39,9 +42,12 @@ def cluster(tmp_path_factory):
     url = f"spark://127.0.0.1:{port}"
     cls = str(home / "bin" / "spark-class")
 
+    outputs = []
+
     def start(name, *args):
-        return subprocess.Popen([cls, *args, "--webui-port", str(free_port())], env=env,
-                                stdout=open(logs / f"{name}.log", "w"), stderr=subprocess.STDOUT)
+        outputs.append(open(logs / f"{name}.log", "w"))
+        return subprocess.Popen([cls, *args, "--webui-port", str(free_port())], env=env, stdout=outputs[-1],
+                                stderr=subprocess.STDOUT)
 
     procs = [start("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port))]
     s = None
@@ -74,6 +80,9 @@ def cluster(tmp_path_factory):
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 p.kill()
+        for f in outputs:
+            f.close()
+        collect_quietly()
 
 
 def test_a_standalone_cluster_of_two_workers_runs_the_three_operations(cluster, gdelt_files):

@@ -311,7 +311,8 @@ fn import_one(
         .map_err(|e| located(format!("not a readable Parquet file: {e}")))?;
     let dict = to.dictionary.clone();
     let record = ImportRecord { fingerprint, name: name.clone(), format: FORMAT.into(), rows: 0 };
-    let first_row = to.store.view().end_row();
+    // Where this file's rows start in the store, once it writes on its own (a large file).
+    let mut first_row = 0;
     let mut events: Vec<Event> = Vec::new();
     let mut lines: Vec<u64> = Vec::new();
     let mut totals = Totals::default();
@@ -353,6 +354,7 @@ fn import_one(
             // A large file: written as it is read, after the small files before it.
             if !wrote {
                 waiting.flush(to, opts, out)?;
+                first_row = to.store.view().end_row();
             }
             let batch = events_to_batch(&std::mem::take(&mut events))?;
             let lines = std::mem::take(&mut lines);

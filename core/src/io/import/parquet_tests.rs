@@ -211,3 +211,24 @@ fn many_small_files_land_in_one_write_each_counted_apart() {
     assert!(report.files[5].already_imported);
     assert_eq!(m.store().view().revision(), commits + 1, "one write for the small files");
 }
+
+#[test]
+fn a_large_file_is_written_as_it_is_read_and_counts_its_repeats() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let file = tmp.path().join("all.parquet");
+    let source = model();
+    let mut twice = events();
+    twice.push(events()[1].clone());
+    // Written as a table (the listing would give each event once): e2 is in the file twice.
+    let batch = crate::domain::columnar::events_to_batch(&twice).expect("batch");
+    crate::io::export::export_batch(&batch, &file).expect("write");
+    source.add_events(events(), &Default::default()).expect("add");
+
+    let m = model();
+    // Read 65,536 rows at a time, written every 2: several writes for one file.
+    let opts = ImportOptions { batch_rows: 2, ..Default::default() };
+    let report = m.import(ImportKind::Parquet, std::slice::from_ref(&file), &opts).expect("import");
+    let f = &report.files[0];
+    assert_eq!((f.rows, f.added, f.duplicates, f.bad), (6, 5, 1, 0), "{f:?}");
+    assert_eq!(all(&m), all(&source));
+}
