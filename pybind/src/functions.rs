@@ -168,7 +168,7 @@ impl PyAggregateSet {
 
     /// The shifts of two country codes' relation as a pyarrow.Table (no explaining events).
     #[pyo3(signature = (a, b, freq="month", start=None, end=None, directed=false, drop_low_info=false,
-                        penalty=None, min_size=None, weighted=true))]
+                        penalty=None, min_size=None, weighted=false))]
     #[allow(clippy::too_many_arguments)]
     fn shifts(
         &self,
@@ -210,6 +210,13 @@ impl PyAggregateSet {
     fn mediators(&self) -> PyResult<()> {
         self.inner.mediators().map(|_| ()).map_err(to_pyerr)
     }
+}
+
+/// A table's column names (`events` or `aggregates`), in file order.
+#[pyfunction]
+pub(crate) fn table_columns(table: &str) -> PyResult<Vec<String>> {
+    let table = detente_core::io::dataset::Table::parse(table).map_err(to_pyerr)?;
+    Ok(table.fields().into_iter().map(|f| f.name).collect())
 }
 
 /// A table's columns (`events` or `aggregates`) as a Spark DDL string.

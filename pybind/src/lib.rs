@@ -22,6 +22,7 @@ fn _detente(m: &Bound<'_, PyModule>) -> PyResult<()> {
     detente_core::alloc::keep_freed_memory();
     m.add_function(wrap_pyfunction!(functions::export_table, m)?)?;
     m.add_function(wrap_pyfunction!(functions::spark_ddl, m)?)?;
+    m.add_function(wrap_pyfunction!(functions::table_columns, m)?)?;
     m.add_class::<model::PyModel>()?;
     // The core's defaults, for the façade to record what a call used.
     m.add("DEFAULT_HALF_LIFE_DAYS", detente_core::relations::DEFAULT_HALF_LIFE_DAYS)?;

@@ -123,6 +123,14 @@ def test_tables_whose_buffers_start_at_odd_addresses_are_read_safely():
     assert events.num_rows > 0
 
 
+def test_the_engines_aggregate_columns_are_the_cores():
+    from detente import _engines
+
+    assert _engines.AGGREGATE_KEYS + _engines.AGGREGATE_SUMS == detente._detente.table_columns("aggregates")
+    assert detente.Aggregates.from_events(detente.Model().events()).to_arrow().column_names == \
+        _engines.AGGREGATE_KEYS + _engines.AGGREGATE_SUMS
+
+
 def test_aggregates_of_parts_answer_as_the_model_of_all_events_does():
     # Two years of monthly TUR–SYR events turning hostile, and RUS–IRN cooperation, in three
     # uneven parts as three workers would see them.
@@ -140,7 +148,7 @@ def test_aggregates_of_parts_answer_as_the_model_of_all_events_does():
     assert merged.events == events.num_rows
 
     assert merged.relation("TUR", "SYR").table.equals(m.relation("TUR", "SYR").table)
-    ours = merged.shifts("TUR", "SYR", penalty=2.0)
+    ours = merged.shifts("TUR", "SYR", penalty=2.0, weighted=True)
     store = m.shifts("TUR", "SYR", penalty=2.0)
     assert ours.num_rows == store.num_rows >= 1
     assert ours.drop_columns(["events"]).equals(store.drop_columns(["events"]))
@@ -149,4 +157,6 @@ def test_aggregates_of_parts_answer_as_the_model_of_all_events_does():
     with pytest.raises(detente.InvalidInputError, match="need the events"):
         merged.mediators("TUR", "SYR")
     with pytest.raises(detente.InvalidInputError, match="penalty"):
-        merged.shifts("TUR", "SYR")
+        merged.shifts("TUR", "SYR", weighted=True)
+    unweighted = merged.shifts("TUR", "SYR").drop_columns(["events"])
+    assert unweighted.equals(m.shifts("TUR", "SYR", weighted=False).drop_columns(["events"]))

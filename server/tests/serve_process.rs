@@ -410,6 +410,28 @@ fn read_only_replicas_serve_a_batch_jobs_store_and_pick_up_its_commits() {
         }
     });
     assert_eq!(refused.code(), tonic::Code::FailedPrecondition, "{refused:?}");
+    // Changes are watched on the writer: a replica has its state, not its change log.
+    let watch = runtime.block_on({
+        let addr = replicas[1].1.clone();
+        async move {
+            let mut c = DetenteServiceClient::connect(format!("http://{addr}")).await.expect("connect");
+            match c.watch_events(pb::WatchEventsRequest::default()).await {
+                Err(status) => status,
+                Ok(stream) => {
+                    let mut stream = stream.into_inner();
+                    loop {
+                        match stream.next().await {
+                            Some(Err(status)) => break status,
+                            Some(Ok(_)) => continue,
+                            None => panic!("the watch ended without saying why"),
+                        }
+                    }
+                }
+            }
+        }
+    });
+    assert_eq!(watch.code(), tonic::Code::Unavailable, "{watch:?}");
+    assert!(watch.message().contains("watch the writer"), "{watch:?}");
     for (child, _) in &mut replicas {
         let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
         assert!(wait(child, Duration::from_secs(20)).is_some_and(|s| s.success()));

@@ -60,6 +60,17 @@ def test_a_partitioned_export_goes_through_spark_and_back_into_a_store_unchanged
     assert all(f["already_imported"] for f in again["files"])
 
 
+def test_sums_from_spark_are_aggregates_that_answer_as_the_store_and_count_each_event_once(spark, gdelt_files):
+    m = native(gdelt_files)
+    gdelt = ds.import_gdelt(spark, str(gdelt_files / "*.export.CSV"))
+    # The same events twice (two deliveries of the same files): a store keeps each once.
+    sums = ds.aggregate(gdelt.unionByName(gdelt)).toArrow()
+    merged = detente.Aggregates.from_arrow(sums)
+    assert merged.events == 6
+    assert merged.relation("TUR", "SYR", freq="day").table.equals(m.relation("TUR", "SYR", freq="day").table)
+    assert merged.network().edges.equals(m.network().edges)
+
+
 def test_gdelt_files_parse_on_the_executors_as_the_native_import_does(spark, gdelt_files):
     df = ds.import_gdelt(spark, str(gdelt_files / "*.export.CSV"))
     assert df.rdd.getNumPartitions() == 3

@@ -149,14 +149,27 @@ impl AggregateSet {
             .map_err(|e| crate::Error::Internal(format!("arrow: {e}")))
     }
 
-    /// A set from its table (as [`AggregateSet::to_batch`] writes it); errors name row and column.
+    /// A set from its table (as [`AggregateSet::to_batch`] writes it, or an engine: Spark's
+    /// `SMALLINT` root and nullable sums are read as ours); errors name row and column.
     pub fn from_batch(batch: &arrow_array::RecordBatch) -> crate::Result<AggregateSet> {
         use arrow_array::Array;
         use arrow_array::cast::AsArray;
         use arrow_array::types::{Date32Type, Int64Type, UInt8Type};
+        // Each column in its own type: an engine's wider integers and other string layouts cast
+        // (a value out of range is an error, not a wrap).
+        let schema = aggregate_schema();
+        let mut cast = std::collections::HashMap::new();
+        for field in schema.fields() {
+            let name = field.name().as_str();
+            let Some(column) = batch.column_by_name(name) else { continue };
+            let options = arrow_cast::CastOptions { safe: false, ..Default::default() };
+            let typed = arrow_cast::cast_with_options(column, field.data_type(), &options).map_err(|e| {
+                crate::Error::invalid(name, format!("column `{name}` cannot be read as {}: {e}", field.data_type()))
+            })?;
+            cast.insert(name.to_string(), typed);
+        }
         let col = |name: &str| {
-            batch
-                .column_by_name(name)
+            cast.get(name)
                 .ok_or_else(|| crate::Error::invalid(name, format!("the aggregate table has no `{name}` column")))
         };
         let wrong = |name: &str| crate::Error::invalid(name, format!("column `{name}` has the wrong type"));

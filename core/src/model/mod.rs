@@ -45,6 +45,12 @@ struct Inner {
     lexicon: Arc<Lexicon>,
     /// Built from the dictionary in force; rebuilt when entries are added.
     coder: RwLock<Arc<Coder>>,
+    /// Held while another process's writes are read in: two refreshes at once could otherwise
+    /// leave the older state in place.
+    refreshing: parking_lot::Mutex<()>,
+    /// Set by [`Model::follow_writer`]: this model reads another process's writes, whose change
+    /// log it does not have.
+    following: std::sync::atomic::AtomicBool,
 }
 
 /// The diplomacy model. Clones share one store.
@@ -106,6 +112,8 @@ impl Model {
                 dictionary: RwLock::new(dictionary),
                 lexicon,
                 coder: RwLock::new(coder),
+                refreshing: parking_lot::Mutex::new(()),
+                following: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -158,10 +166,13 @@ impl Model {
 
     /// Picks up writes another process made since this model was opened (read-only models).
     pub fn refresh(&self) -> Result<bool> {
+        let _one_at_a_time = self.inner.refreshing.lock();
         let changed = self.inner.store.refresh()?;
         if changed {
             let entries = self.inner.store.backend().actor_entries()?;
             self.set_dictionary(Arc::new(self.inner.base_dictionary.extended(entries)));
+            // Told once the dictionary matches the new state too.
+            self.inner.store.notify_commit();
         }
         Ok(changed)
     }

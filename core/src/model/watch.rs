@@ -42,6 +42,12 @@ impl Model {
 
     /// Ok when a watch can replay the changes after `revision` ([`Model::changes_since`]).
     pub fn check_revision(&self, revision: u64) -> Result<()> {
+        if self.inner.following.load(std::sync::atomic::Ordering::Relaxed) {
+            // A refresh reads in the writer's state, not its write log: nothing to replay.
+            return Err(Error::Unavailable(
+                "this replica reads another process's writes and keeps no change log: watch the writer".into(),
+            ));
+        }
         let view = self.view();
         if revision > view.revision() {
             return Err(Error::invalid(
@@ -58,9 +64,12 @@ impl Model {
     /// Keeps a read-only model up to date with the store's writer (another process: a batch
     /// job, a `serve`): every `every`, picks up what it committed ([`Model::refresh`], which
     /// tells the commit listeners and waiters as a write would). Stops when the handle is dropped.
+    /// Watches of a following model are refused ([`Model::check_revision`]): it has the writer's
+    /// state, not its change log.
     /// A refresh reads the catalog only when the store's generation moved, then reloads the
     /// segments' state and rebuilds the in-memory indexes: its cost grows with the store.
     pub fn follow_writer(&self, every: std::time::Duration) -> Result<Follower> {
+        self.inner.following.store(true, std::sync::atomic::Ordering::Relaxed);
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
         let model = self.clone();
         let thread = std::thread::Builder::new()

@@ -174,13 +174,12 @@ impl Store {
             state.build_indexes();
         }
         *self.state.write() = state;
-        // Another process's writes are this reader's commits: its watchers are told the same way.
-        self.notify_commit();
         Ok(true)
     }
 
-    /// Tells the commit listeners and the waiters that the store moved on.
-    fn notify_commit(&self) {
+    /// Tells the commit listeners and the waiters that the store moved on (after a write, and
+    /// after a refresh has read in another process's writes).
+    pub(crate) fn notify_commit(&self) {
         for listener in self.listeners.lock().iter() {
             listener();
         }

@@ -8,6 +8,11 @@ import logging
 import os
 from typing import Any, List
 
+from detente import _detente
+
+#: The event record's columns, in file order.
+EVENT_COLUMNS = _detente.table_columns("events")
+
 #: The columns an aggregate row is keyed by, and the sums it carries.
 AGGREGATE_KEYS = ["source_country", "target_country", "directed", "date", "root"]
 AGGREGATE_SUMS = ["count", "goldstein_milli", "mentions", "goldstein_mentions_milli"]
@@ -20,16 +25,29 @@ _log = logging.getLogger("detente")
 
 def files(paths: Any) -> List[str]:
     """Files named by a path, a glob (``**`` for any folders) or a list of them, in order, each
-    once; expanded where the job is planned."""
+    once; expanded where the job is planned. As ``detente import`` does, what a glob matches
+    below its fixed folders is passed over when a name on the way starts with ``_`` or ``.``
+    (an engine's ``_temporary/`` output, ``_SUCCESS``, checksums)."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     out: List[str] = []
+    seen = set()
     for p in paths:
         p = os.fspath(p)
-        found = sorted(glob.glob(p, recursive=True)) if glob.has_magic(p) else [p]
+        if glob.has_magic(p):
+            parts = p.split(os.sep)
+            fixed = os.sep.join(parts[:next(i for i, c in enumerate(parts) if glob.has_magic(c))]) or "."
+            found = [f for f in sorted(glob.glob(p, recursive=True))
+                     if os.path.isfile(f) and not any(c.startswith(("_", ".")) for c in
+                                                      os.path.relpath(f, fixed).split(os.sep))]
+        else:
+            found = [p]
         if not found:
             raise FileNotFoundError(f"{p}: no file matches")
-        out.extend(f for f in found if f not in out)
+        for f in found:
+            if f not in seen:
+                seen.add(f)
+                out.append(f)
     return out
 
 

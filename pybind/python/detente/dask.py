@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, List, Sequence
 import pyarrow as pa
 
 from detente import _detente
-from detente._engines import AGGREGATE_KEYS, AGGREGATE_SUMS, DOCUMENT_COLUMNS, files, log_bad_rows
+from detente._engines import AGGREGATE_KEYS, AGGREGATE_SUMS, DOCUMENT_COLUMNS, EVENT_COLUMNS, files, log_bad_rows
 from detente.model import Aggregates, code_batch
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -72,9 +72,13 @@ def _aggregate_meta() -> "pd.DataFrame":
     return _frame(Aggregates.from_events(code_batch(_no_documents())).to_arrow())
 
 
+#: The record's columns an event's sums depend on (its dyad, day, root, Goldstein, mentions).
+_AGGREGATED = ["id", "date", "source", "target", "source_country", "target_country", "code", "root_code",
+               "directed", "quad_class", "goldstein", "mentions", "planned"]
+
+
 def _record_columns(frame: Any) -> Any:
-    names = set(_event_meta().columns)
-    return frame[[c for c in frame.columns if c in names]]
+    return frame[[c for c in frame.columns if c in EVENT_COLUMNS]]
 
 
 def code_documents(ddf: "dd.DataFrame", actors: Sequence[str] = (), lexicon: Sequence[str] = ()) -> "dd.DataFrame":
@@ -115,13 +119,17 @@ def import_gdelt(paths: Any, kind: str = "gdelt2", *, strict: bool = False,
 
 def aggregate(ddf: "dd.DataFrame") -> "dd.DataFrame":
     """The sums a store keeps per (source country, target country, directed, date, root) of a
-    dask DataFrame of events (planned events left out): each partition aggregated by detente on
+    dask DataFrame of events (planned events left out; an id met twice counted once): each partition aggregated by detente on
     its worker, the partial sums added by Dask (integers: they merge exactly)."""
 
     def partial(part: "pd.DataFrame") -> "pd.DataFrame":
         return _frame(Aggregates.from_events(_table(part)).to_arrow())
 
-    sums = _record_columns(ddf).map_partitions(partial, meta=_aggregate_meta())
+    # A store keeps each event once: an id met twice in the input is counted once, as there.
+    # The shuffle that finds them moves only the flat columns the sums are made of (Dask's
+    # shuffle cannot carry the record's struct and list columns).
+    flat = [c for c in _AGGREGATED if c in ddf.columns]
+    sums = ddf[flat].drop_duplicates(subset=["id"]).map_partitions(partial, meta=_aggregate_meta())
     return sums.groupby(AGGREGATE_KEYS, dropna=False, sort=False)[AGGREGATE_SUMS].sum().reset_index()
 
 

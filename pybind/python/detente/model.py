@@ -315,11 +315,12 @@ class Aggregates:
 
     def shifts(self, a: str, b: str, freq: str = "month", start: DateLike = None, end: DateLike = None, *,
                directed: bool = False, drop_low_info: bool = False, penalty: Optional[float] = None,
-               min_size: Optional[int] = None, weighted: bool = True) -> pa.Table:
+               min_size: Optional[int] = None, weighted: bool = False) -> pa.Table:
         """The thaws and freezes of two country codes' relation, as :meth:`Model.shifts` finds
-        them, without the events that explain them (``events`` is empty: those need the events).
-        A weighted search needs a ``penalty`` here (its default is made of single events'
-        Goldstein values, which sums do not keep), or ``weighted=False``."""
+        them with the same options, without the events that explain them (``events`` is empty:
+        those need the events). Unweighted by default here: a weighted search (the Model's
+        default) needs a ``penalty``, as its default penalty is made of single events' Goldstein
+        values, which sums do not keep."""
         return self._inner.shifts(a, b, freq, _date(start, "start"), _date(end, "end"), directed, drop_low_info,
                                   penalty, min_size, weighted)
 

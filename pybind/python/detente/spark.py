@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 import pyarrow as pa
 
 from detente import _detente
-from detente._engines import AGGREGATE_KEYS, AGGREGATE_SUMS, DOCUMENT_COLUMNS, files, log_bad_rows
+from detente._engines import AGGREGATE_KEYS, AGGREGATE_SUMS, DOCUMENT_COLUMNS, EVENT_COLUMNS, files, log_bad_rows
 from detente.model import Aggregates, code_batch, spark_ddl
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -46,8 +46,7 @@ def _conform(table: pa.Table, target: pa.Schema) -> Iterator[pa.RecordBatch]:
 
 def _record_columns(df: "DataFrame") -> "DataFrame":
     """The event record's columns of a DataFrame (a dataset's partition columns left out)."""
-    names = {f.split("`")[1] for f in spark_ddl().split(", ")}
-    return df.select([c for c in df.columns if c in names])
+    return df.select([c for c in df.columns if c in EVENT_COLUMNS])
 
 
 def code_documents(df: "DataFrame", actors: Sequence[str] = (), lexicon: Sequence[str] = ()) -> "DataFrame":
@@ -98,7 +97,7 @@ def import_gdelt(spark: "SparkSession", paths: Any, kind: str = "gdelt2", *, str
 def aggregate(df: "DataFrame") -> "DataFrame":
     """The sums a store keeps per (source country, target country, directed, date, root) —
     event count, Goldstein and Goldstein × mentions in thousandths, mentions — of a DataFrame of
-    events (planned events left out). Each partition is aggregated by detente on its executor;
+    events (planned events left out; an id met twice counted once, as a store keeps it). Each partition is aggregated by detente on its executor;
     Spark adds the partial sums, which merge exactly (they are integers)."""
     from pyspark.sql import functions as F
 
@@ -111,7 +110,9 @@ def aggregate(df: "DataFrame") -> "DataFrame":
         if parts:
             yield from _conform(parts[0].merge(*parts[1:]).to_arrow(), target)
 
-    sums = _record_columns(df).mapInArrow(partial, ddl)
+    # A store keeps each event once: an event twice in the input (two files, both sides of a
+    # union) is counted once, as there.
+    sums = _record_columns(df).dropDuplicates(["id"]).mapInArrow(partial, ddl)
     return sums.groupBy(*AGGREGATE_KEYS).agg(*[F.sum(c).alias(c) for c in AGGREGATE_SUMS])
 
 

@@ -293,7 +293,8 @@ pub struct ImportArgs {
     /// Rows per atomic write.
     #[arg(long, default_value_t = detente_core::io::import::DEFAULT_BATCH_ROWS)]
     pub batch_rows: usize,
-    /// Threads that parse a large file (default: one per core; the writer has one more).
+    /// Threads that parse a large file (default: one per core; the writer has one more). Parquet
+    /// files are read on one thread.
     #[arg(long)]
     pub threads: Option<usize>,
 }

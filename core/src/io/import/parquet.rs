@@ -207,15 +207,17 @@ impl Partition {
         Ok(p)
     }
 
-    /// The batch with the folders' fields added as columns, where the file lacks them; columns
-    /// the file holds for the folders' date parts (a dataset read with its partitions and
-    /// written again flat) are dropped.
+    /// The batch with the folders' fields added as columns, where the file lacks them; a column
+    /// the file holds for one of its folders' date parts (a partitioned read written back into
+    /// the same layout) is dropped, as the folder is checked against each date. Any other
+    /// `year`, `month` or `day` column is an unknown column.
     fn apply(&self, batch: RecordBatch) -> Result<RecordBatch> {
         let schema = batch.schema();
         let mut fields: Vec<arrow_schema::FieldRef> = Vec::new();
         let mut columns: Vec<ArrayRef> = Vec::new();
+        let folders = [("year", self.year.is_some()), ("month", self.month.is_some()), ("day", self.day.is_some())];
         for (f, c) in schema.fields().iter().zip(batch.columns()) {
-            if !["year", "month", "day"].contains(&f.name().as_str()) {
+            if !folders.iter().any(|(k, held)| *held && f.name() == k) {
                 fields.push(f.clone());
                 columns.push(c.clone());
             }
@@ -318,6 +320,8 @@ fn import_one(
     let mut totals = Totals::default();
     let mut wrote = false;
     let mut first_bad: Option<String> = None;
+    // Rows that are not events (conflicts with stored events are counted in `bad` too, later).
+    let mut unreadable = 0u64;
     for batch in reader {
         let batch = batch.map_err(|e| located(format!("not a readable Parquet file: {e}")))?;
         let batch = partition.apply(batch)?;
@@ -340,6 +344,7 @@ fn import_one(
                 }
                 Err(e) => {
                     report.bad += 1;
+                    unreadable += 1;
                     first_bad.get_or_insert_with(|| e.to_string());
                     if out.bad_rows.len() < MAX_REPORTED_BAD_ROWS {
                         out.bad_rows.push(BadRow { file: name.clone(), line, message: e.to_string() });
@@ -362,7 +367,7 @@ fn import_one(
             wrote = true;
         }
     }
-    if report.rows > 0 && report.bad == report.rows {
+    if report.rows > 0 && unreadable == report.rows {
         let first = first_bad.unwrap_or_default();
         return Err(Error::invalid_at(
             Location::line(name.clone(), 1),

@@ -232,3 +232,23 @@ fn a_large_file_is_written_as_it_is_read_and_counts_its_repeats() {
     assert_eq!((f.rows, f.added, f.duplicates, f.bad), (6, 5, 1, 0), "{f:?}");
     assert_eq!(all(&m), all(&source));
 }
+
+#[test]
+fn a_large_file_whose_rows_are_all_stored_with_other_content_is_reported_not_refused() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let file = tmp.path().join("changed.parquet");
+    let stored = events();
+    let mut changed = events();
+    for e in &mut changed {
+        e.mentions += 1;
+    }
+    let batch = crate::domain::columnar::events_to_batch(&changed).expect("batch");
+    crate::io::export::export_batch(&batch, &file).expect("write");
+    let m = model();
+    m.add_events(stored, &Default::default()).expect("add");
+    let opts = ImportOptions { batch_rows: 2, ..Default::default() };
+    let report = m.import(ImportKind::Parquet, std::slice::from_ref(&file), &opts).expect("reported");
+    assert_eq!((report.rows(), report.added(), report.bad()), (5, 0, 5));
+    assert!(report.bad_rows.iter().all(|b| b.message.contains("other content")), "{:?}", report.bad_rows);
+    assert_eq!(report.bad_rows.iter().map(|b| b.line).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+}
