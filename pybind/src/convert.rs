@@ -236,3 +236,27 @@ pub(crate) fn import_report_dict<'py>(
     d.set_item("bad_rows", bad)?;
     Ok(d)
 }
+
+/// Shift options from keyword arguments (unset ones at their defaults).
+pub(crate) fn shift_options(
+    penalty: Option<f64>,
+    min_size: Option<usize>,
+    weighted: bool,
+    top_events: Option<usize>,
+) -> detente_core::relations::ShiftOptions {
+    let d = detente_core::relations::ShiftOptions::default();
+    detente_core::relations::ShiftOptions {
+        penalty,
+        min_size: min_size.unwrap_or(d.min_size),
+        weighted,
+        top_events: top_events.unwrap_or(d.top_events),
+        ..d
+    }
+}
+
+/// A network as the binding returns it: (nodes, edges, modularity, triads, balanced share).
+pub(crate) fn network_parts(py: Python<'_>, net: &detente_core::relations::Network) -> PyResult<NetworkParts> {
+    let nodes = to_pyarrow(py, net.nodes_batch().map_err(to_pyerr)?)?;
+    let edges = to_pyarrow(py, net.edges_batch().map_err(to_pyerr)?)?;
+    Ok((nodes, edges, net.modularity, net.triads, net.balanced_share))
+}

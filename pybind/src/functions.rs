@@ -2,11 +2,11 @@
 //! table, column meanings) and `AggregateSet`, the mergeable sums workers hand back.
 
 use crate::convert::{
-    NetworkParts, date, events_table, import_report_dict, one_batch, resolution_dict, series_options, to_pyarrow,
-    to_pyerr,
+    NetworkParts, date, events_table, import_report_dict, network_parts, one_batch, resolution_dict, series_options,
+    shift_options, to_pyarrow, to_pyerr,
 };
 use detente_core::aggregates::AggregateSet;
-use detente_core::relations::{self, ShiftOptions};
+use detente_core::relations;
 use detente_core::{Error as CoreError, Model, ModelOptions};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -185,8 +185,7 @@ impl PyAggregateSet {
         weighted: bool,
     ) -> PyResult<Py<PyAny>> {
         let sopts = series_options(freq, start, end, directed, false, drop_low_info, None, false, false, false)?;
-        let d = ShiftOptions::default();
-        let opts = ShiftOptions { penalty, min_size: min_size.unwrap_or(d.min_size), weighted, ..d };
+        let opts = shift_options(penalty, min_size, weighted, None);
         let shifts = self.inner.shifts(a, b, &sopts, &opts).map_err(to_pyerr)?;
         to_pyarrow(py, relations::shifts_to_batch(&shifts).map_err(to_pyerr)?)
     }
@@ -201,9 +200,7 @@ impl PyAggregateSet {
         min_events: i64,
     ) -> PyResult<NetworkParts> {
         let net = self.inner.network(date(start, "start")?, date(end, "end")?, min_events).map_err(to_pyerr)?;
-        let nodes = to_pyarrow(py, net.nodes_batch().map_err(to_pyerr)?)?;
-        let edges = to_pyarrow(py, net.edges_batch().map_err(to_pyerr)?)?;
-        Ok((nodes, edges, net.modularity, net.triads, net.balanced_share))
+        network_parts(py, &net)
     }
 
     /// Refused with what mediators need (the events).

@@ -1,11 +1,11 @@
 //! `detente._detente.Model`: the core's Model for Python, one method per operation.
 
 use crate::convert::{
-    ChangeRows, Filters, NetworkParts, date, events_table, import_report_dict, one_batch, resolution_dict, row_dict,
-    series_options, to_pyarrow, to_pyerr, user_entry,
+    ChangeRows, Filters, NetworkParts, date, events_table, import_report_dict, network_parts, one_batch,
+    resolution_dict, row_dict, series_options, shift_options, to_pyarrow, to_pyerr, user_entry,
 };
 use detente_core::model::rows;
-use detente_core::relations::{self, ShiftOptions};
+use detente_core::relations;
 use detente_core::{ActorQuery, AddOptions, Error as CoreError, EventQuery, IngestOptions, Model, ModelOptions};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -224,14 +224,7 @@ impl PyModel {
         top_events: Option<usize>,
     ) -> PyResult<Py<PyAny>> {
         let sopts = series_options(freq, start, end, directed, exact, drop_low_info, None, false, false, false)?;
-        let d = ShiftOptions::default();
-        let opts = ShiftOptions {
-            penalty,
-            min_size: min_size.unwrap_or(d.min_size),
-            weighted,
-            top_events: top_events.unwrap_or(d.top_events),
-            ..d
-        };
+        let opts = shift_options(penalty, min_size, weighted, top_events);
         let model = self.inner.clone();
         let shifts = py.detach(move || model.shifts(&a, &b, &sopts, &opts)).map_err(to_pyerr)?;
         to_pyarrow(py, relations::shifts_to_batch(&shifts).map_err(to_pyerr)?)
@@ -267,9 +260,7 @@ impl PyModel {
         let (start, end) = (date(start, "start")?, date(end, "end")?);
         let model = self.inner.clone();
         let net = py.detach(move || model.network(start, end, min_events)).map_err(to_pyerr)?;
-        let nodes = to_pyarrow(py, net.nodes_batch().map_err(to_pyerr)?)?;
-        let edges = to_pyarrow(py, net.edges_batch().map_err(to_pyerr)?)?;
-        Ok((nodes, edges, net.modularity, net.triads, net.balanced_share))
+        network_parts(py, &net)
     }
 
     /// Resolves a name or code on a date; returns a dict.

@@ -21,10 +21,11 @@ fn detente() -> Command {
     Command::new(env!("CARGO_BIN_EXE_detente"))
 }
 
-/// Starts `detente serve` on port 0 and reads the address it announces.
-fn start(data: &std::path::Path) -> (Child, String) {
+/// Starts `detente serve` on port 0, with `extra` options, and reads the address it announces.
+fn start(data: &std::path::Path, extra: &[&str]) -> (Child, String) {
     let mut child = detente()
         .args(["--data", data.to_str().expect("path"), "serve", "--addr", "127.0.0.1:0", "--drain-seconds", "20"])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -51,7 +52,7 @@ fn wait(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> 
 fn sigterm_during_a_streamed_ingest_loses_nothing_acknowledged() {
     let dir = tempfile::tempdir().expect("tmp");
     let data = dir.path().join("store");
-    let (mut child, addr) = start(&data);
+    let (mut child, addr) = start(&data, &[]);
 
     let probe = detente().args(["healthcheck", "--addr", &addr]).output().expect("healthcheck");
     assert!(probe.status.success(), "{}", String::from_utf8_lossy(&probe.stderr));
@@ -147,17 +148,7 @@ fn an_empty_token_is_refused_and_a_token_file_loses_its_newline() {
     // A token file as `echo s3cret > file` writes it: the newline is not part of the token.
     let file = dir.path().join("token");
     std::fs::write(&file, "s3cret\n").expect("token file");
-    let mut child = detente()
-        .args(["--data", data.to_str().expect("path"), "serve", "--addr", "127.0.0.1:0"])
-        .arg("--token-file")
-        .arg(&file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("announce");
-    let addr = line.trim().strip_prefix("listening on ").expect("listening line").to_string();
+    let (mut child, addr) = start(&data, &["--token-file", file.to_str().expect("path")]);
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let codes = runtime.block_on(async move {
         let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
@@ -214,15 +205,7 @@ fn changes(stdout: &str) -> Vec<(i64, String, String)> {
 fn the_watch_command_replays_a_gap_follows_writes_and_says_where_to_resume() {
     let dir = tempfile::tempdir().expect("tmp");
     let data = dir.path().join("store");
-    let mut child = detente()
-        .args(["--data", data.to_str().expect("path"), "serve", "--addr", "127.0.0.1:0", "--token", "s3cret"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("announce");
-    let addr = line.trim().strip_prefix("listening on ").expect("listening line").to_string();
+    let (mut child, addr) = start(&data, &["--token", "s3cret"]);
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let channel = runtime.block_on(async {
         tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
@@ -342,16 +325,7 @@ fn gdelt_row(id: &str, date: &str, a: &str, b: &str, code: &str) -> String {
 
 /// Starts `detente serve --read-only` on port 0, polling every 100 ms.
 fn start_replica(data: &std::path::Path) -> (Child, String) {
-    let mut child = detente()
-        .args(["--data", data.to_str().expect("path"), "serve", "--read-only", "--poll-ms", "100"])
-        .args(["--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("announce");
-    (child, line.trim().strip_prefix("listening on ").expect("listening line").to_string())
+    start(data, &["--read-only", "--poll-ms", "100"])
 }
 
 fn import(data: &std::path::Path, dir: &std::path::Path, name: &str, rows: &[String]) {

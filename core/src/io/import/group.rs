@@ -119,15 +119,28 @@ pub(super) fn report_conflicts(
         return Ok(());
     }
     let lines = lines_of_ids(format, path, &report.file, ids)?;
-    let mut found: Vec<(u64, &String)> = ids.iter().map(|id| (lines.get(id).copied().unwrap_or(0), id)).collect();
+    let file = report.file.clone();
+    conflicts_as_bad_rows(&file, ids, |id| lines.get(id).copied(), report, bad_rows);
+    Ok(())
+}
+
+/// Rows left out as conflicts, as bad rows of `file` in line order (`line_of` finds each id's
+/// line; 0 when unknown), counted in the file's report.
+pub(super) fn conflicts_as_bad_rows(
+    file: &str,
+    ids: &[String],
+    line_of: impl Fn(&str) -> Option<u64>,
+    report: &mut FileReport,
+    bad_rows: &mut Vec<BadRow>,
+) {
+    let mut found: Vec<(u64, &String)> = ids.iter().map(|id| (line_of(id).unwrap_or(0), id)).collect();
     found.sort();
     for (line, id) in found {
         if bad_rows.len() < MAX_REPORTED_BAD_ROWS {
-            bad_rows.push(BadRow { file: report.file.clone(), line, message: conflict_message(id) });
+            bad_rows.push(BadRow { file: file.to_string(), line, message: conflict_message(id) });
         }
     }
     report.bad += ids.len() as u64;
-    Ok(())
 }
 
 pub(super) fn conflict_message(id: &str) -> String {

@@ -21,7 +21,7 @@ mod rows;
 
 use fields::{fields, line_ranges, some_fields, trim};
 use group::{
-    GROUP_BYTES, Group, conflict_message, join, locate_conflict, log_imported, report_conflicts, strict_error,
+    GROUP_BYTES, Group, conflicts_as_bad_rows, join, locate_conflict, log_imported, report_conflicts, strict_error,
     write_batches,
 };
 use input::{

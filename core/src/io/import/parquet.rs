@@ -12,7 +12,7 @@
 //! moved to the wrong folder is caught rather than believed.
 
 use super::{
-    BadRow, Destination, FileReport, ImportOptions, ImportReport, MAX_REPORTED_BAD_ROWS, Totals, conflict_message,
+    BadRow, Destination, FileReport, ImportOptions, ImportReport, MAX_REPORTED_BAD_ROWS, Totals, conflicts_as_bad_rows,
 };
 use crate::domain::columnar::events_to_batch;
 use crate::domain::event::{CSV_COLUMNS, Event, FIELDS};
@@ -363,7 +363,7 @@ fn import_one(
             }
             let batch = events_to_batch(&std::mem::take(&mut events))?;
             let lines = std::mem::take(&mut lines);
-            totals.add(write_rows(to, opts, &name, Some(batch), lines.clone(), None, first_row, &mut report, out)?);
+            totals.add(write_rows(to, opts, &name, Some(batch), lines, None, first_row, &mut report, out)?);
             wrote = true;
         }
     }
@@ -435,15 +435,7 @@ fn report_conflicts(
     for i in 0..cols.len() {
         line_of.entry(cols.id.value(i)).or_insert(lines.get(i).copied().unwrap_or(0));
     }
-    let mut found: Vec<(u64, &String)> =
-        ids.iter().map(|id| (line_of.get(id.as_str()).copied().unwrap_or(0), id)).collect();
-    found.sort();
-    for (line, id) in found {
-        if out.bad_rows.len() < MAX_REPORTED_BAD_ROWS {
-            out.bad_rows.push(BadRow { file: name.to_string(), line, message: conflict_message(id) });
-        }
-    }
-    report.bad += ids.len() as u64;
+    conflicts_as_bad_rows(name, ids, |id| line_of.get(id).copied(), report, &mut out.bad_rows);
     Ok(())
 }
 
